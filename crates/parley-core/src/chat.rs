@@ -1,0 +1,542 @@
+//! The chat state machine: one pure function, [`decide`], that turns a chat's state and one input into
+//! its next state and the effects to carry out (messages to send, consent changes, events to record).
+//!
+//! ```text
+//! first contact ─► opt-in notice ─► selecting (menu) ─► queued ─► offered ─► connected ─► finished
+//!                                   └─ one queue: straight to queued ─┘   └─ auto-answer ─┘
+//! STOP / START / HELP work in every state; EXIT ends, BACK returns to the menu before connection.
+//! ```
+
+use crate::ids::{AgentId, ChatId, QueueId};
+use crate::keyword::{self, CarrierKeyword};
+use crate::phone::E164;
+use crate::routing::Roster;
+use crate::setup::{Number, Setup};
+use crate::texts::render;
+use crate::time::Timestamp;
+
+/// Where a chat stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatStatus {
+    /// The consumer is choosing a queue from the menu.
+    Selecting,
+    /// Waiting for an agent.
+    Queued,
+    /// Offered to one agent, who has not accepted yet.
+    Offered,
+    /// An agent and the consumer are talking.
+    Connected,
+    /// Over; a later text starts a new chat.
+    Finished,
+}
+
+impl ChatStatus {
+    /// The status as stored and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatStatus::Selecting => "selecting",
+            ChatStatus::Queued => "queued",
+            ChatStatus::Offered => "offered",
+            ChatStatus::Connected => "connected",
+            ChatStatus::Finished => "finished",
+        }
+    }
+
+    /// Parses a stored status.
+    pub fn parse(text: &str) -> Option<ChatStatus> {
+        [ChatStatus::Selecting, ChatStatus::Queued, ChatStatus::Offered, ChatStatus::Connected, ChatStatus::Finished]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// Why a chat ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// An agent (or an admin) ended it.
+    EndedByAgent,
+    /// The consumer sent the end-chat command.
+    ConsumerCommand,
+    /// The consumer opted out.
+    OptedOut,
+}
+
+impl EndReason {
+    /// The reason as stored and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::EndedByAgent => "ended_by_agent",
+            EndReason::ConsumerCommand => "consumer_command",
+            EndReason::OptedOut => "opted_out",
+        }
+    }
+
+    /// Parses a stored reason.
+    pub fn parse(text: &str) -> Option<EndReason> {
+        [EndReason::EndedByAgent, EndReason::ConsumerCommand, EndReason::OptedOut].into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// One chat between a consumer's phone and a business number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub id: ChatId,
+    /// The business number the consumer texted.
+    pub number: E164,
+    pub consumer: E164,
+    pub status: ChatStatus,
+    /// Set once the consumer has picked a queue (or the number has only one).
+    pub queue: Option<QueueId>,
+    /// The agent the chat is offered to or connected with; kept after the end for reports.
+    pub agent: Option<AgentId>,
+    pub opened_at: Timestamp,
+    /// When the chat last entered the queue; the queue is served oldest first.
+    pub queued_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    pub end_reason: Option<EndReason>,
+    /// Who ended the chat: an agent id, "admin" or "consumer".
+    pub ended_by: Option<String>,
+}
+
+impl Chat {
+    /// Whether the chat still takes messages.
+    pub fn is_live(&self) -> bool {
+        self.status != ChatStatus::Finished
+    }
+}
+
+/// What the consent ledger knows about a consumer's phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Consent {
+    /// The phone texted an opt-out keyword and has not opted in since.
+    pub opted_out: bool,
+    /// The opt-in notice has been sent to this phone at least once.
+    pub notice_sent: bool,
+}
+
+/// A change to record in the consent ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentChange {
+    NoticeSent,
+    OptedOut { keyword: String },
+    OptedIn { keyword: String },
+}
+
+/// Who does something to a chat on the business side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Agent(AgentId),
+    Admin,
+}
+
+/// One input to a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The consumer texted the business number.
+    Inbound { text: String, media: usize },
+    /// An agent accepts a chat offered to them (or picks one from their queue).
+    Accept { agent: AgentId },
+    /// An agent writes to the consumer.
+    Reply { agent: AgentId, text: String },
+    /// An agent or an admin ends the chat.
+    End { by: Actor },
+    /// Capacity may have freed up: offer a queued chat if an agent has room.
+    Route,
+}
+
+/// Who wrote a message the chat sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    System,
+    Agent(AgentId),
+}
+
+/// Why a message is sent; the outbox lets only opt-out confirmations through to an opted-out phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Conversation,
+    OptOutConfirmation,
+}
+
+/// Something that happened to a chat, recorded in its event log and pushed to the agents who see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatEvent {
+    Opened,
+    MenuSent,
+    Queued { queue: QueueId },
+    BackToMenu,
+    Offered { agent: AgentId },
+    Connected { agent: AgentId, auto_answered: bool },
+    ConsumerMessage,
+    AgentMessage { agent: AgentId },
+    OptedOut,
+    Ended { reason: EndReason, by: String },
+}
+
+/// What to carry out, in order, in the same transaction as the chat's new state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send a message to the consumer (through the outbox).
+    Send { text: String, author: Author, purpose: Purpose },
+    /// Record an event of the chat.
+    Event(ChatEvent),
+}
+
+/// A business-side action the chat's state does not allow. Consumers are never refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The agent does not serve the chat's queue.
+    NotYourQueue,
+    /// The chat is offered to or connected with another agent.
+    TakenByAnother,
+    /// The agent already has as many chats as their capacity allows.
+    AtCapacity,
+    /// The chat is not (yet) connected with this agent.
+    NotConnected,
+    /// The chat has ended.
+    Ended,
+    /// The consumer opted out: nothing may be sent to them.
+    OptedOut,
+    /// The chat has no queue yet (the consumer is still in the menu).
+    NoQueue,
+}
+
+/// The result of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(Decision),
+    Refused(Refusal),
+}
+
+/// The state after an input and what to carry out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decision {
+    /// The chat after the input; `None` when the input belongs to no chat (a keyword with no chat
+    /// open, or a text from an opted-out phone).
+    pub chat: Option<Chat>,
+    pub consent: Option<ConsentChange>,
+    pub effects: Vec<Effect>,
+}
+
+/// Everything besides the chat that a decision reads.
+pub struct Context<'a> {
+    pub setup: &'a Setup,
+    /// The business number the chat belongs to.
+    pub number: &'a Number,
+    pub consumer: &'a E164,
+    pub consent: Consent,
+    /// Routing state; decisions that offer or free a chat update it.
+    pub roster: &'a mut Roster,
+    pub now: Timestamp,
+    /// The id a chat opened by this input gets.
+    pub new_chat_id: &'a ChatId,
+}
+
+/// Decides what one input does to a chat. `chat` is the live chat between the consumer and the number,
+/// if there is one.
+pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
+    let chat = chat.filter(|c| c.is_live()).cloned();
+    let mut d = Decider { ctx, decision: Decision::default() };
+    match input {
+        Input::Inbound { text, .. } => {
+            d.inbound(chat, text);
+            Outcome::Done(d.decision)
+        }
+        Input::Accept { agent } => d.business(chat, |d, chat| d.accept(chat, agent)),
+        Input::Reply { agent, text } => d.business(chat, |d, chat| d.reply(chat, agent, text)),
+        Input::End { by } => d.business(chat, |d, chat| d.end_by(chat, by)),
+        Input::Route => d.business(chat, |d, chat| {
+            if chat.status == ChatStatus::Queued {
+                d.route(chat);
+            }
+            Ok(())
+        }),
+    }
+}
+
+struct Decider<'a> {
+    ctx: Context<'a>,
+    decision: Decision,
+}
+
+impl Decider<'_> {
+    fn system(&mut self, template: &str, extra: &[(&str, &str)]) {
+        self.system_for(template, extra, Purpose::Conversation);
+    }
+
+    fn system_for(&mut self, template: &str, extra: &[(&str, &str)], purpose: Purpose) {
+        let brand = self.ctx.setup.settings.brand.clone();
+        let mut vars: Vec<(&str, &str)> = vec![("brand", brand.as_str())];
+        vars.extend_from_slice(extra);
+        let text = render(template, &vars);
+        self.send(text, Author::System, purpose);
+    }
+
+    fn send(&mut self, text: String, author: Author, purpose: Purpose) {
+        // The last line of defence inside the core: nothing but the one confirmation reaches an
+        // opted-out phone. The outbox checks again at send time.
+        if self.ctx.consent.opted_out && purpose != Purpose::OptOutConfirmation {
+            return;
+        }
+        self.decision.effects.push(Effect::Send { text, author, purpose });
+    }
+
+    fn event(&mut self, event: ChatEvent) {
+        self.decision.effects.push(Effect::Event(event));
+    }
+
+    fn business(mut self, chat: Option<Chat>, act: impl FnOnce(&mut Self, &mut Chat) -> Result<(), Refusal>) -> Outcome {
+        let Some(mut chat) = chat else { return Outcome::Refused(Refusal::Ended) };
+        match act(&mut self, &mut chat) {
+            Ok(()) => {
+                self.decision.chat = Some(chat);
+                Outcome::Done(self.decision)
+            }
+            Err(refusal) => Outcome::Refused(refusal),
+        }
+    }
+
+    fn inbound(&mut self, chat: Option<Chat>, text: &str) {
+        match keyword::classify(text) {
+            Some(CarrierKeyword::OptOut) => return self.opt_out(chat, text),
+            Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => return self.opt_in(chat, text),
+            Some(CarrierKeyword::Help) => {
+                let template = self.ctx.setup.settings.texts.help.clone();
+                self.system(&template, &[]);
+                self.decision.chat = chat;
+                return;
+            }
+            // START/YES/UNSTOP from a subscribed phone change nothing; "yes" is then an ordinary answer.
+            Some(CarrierKeyword::OptIn) | None => {}
+        }
+        if self.ctx.consent.opted_out {
+            // Kept (the caller stores the text) but not answered and not routed: we may not reply.
+            self.decision.chat = chat;
+            return;
+        }
+        let mut chat = match chat {
+            Some(chat) => {
+                self.event(ChatEvent::ConsumerMessage);
+                chat
+            }
+            None => return self.open(text),
+        };
+        let command = keyword::normalize(text);
+        if command == "EXIT" {
+            self.end(&mut chat, EndReason::ConsumerCommand, "consumer".to_owned());
+        } else {
+            match chat.status {
+                ChatStatus::Selecting => self.select(&mut chat, text),
+                ChatStatus::Queued | ChatStatus::Offered if command == "BACK" && self.ctx.number.queues.len() > 1 => {
+                    if let Some(agent) = chat.agent.take() {
+                        self.ctx.roster.release(&agent);
+                    }
+                    chat.status = ChatStatus::Selecting;
+                    chat.queue = None;
+                    chat.queued_at = None;
+                    self.event(ChatEvent::BackToMenu);
+                    self.menu(None);
+                }
+                _ => {}
+            }
+        }
+        self.decision.chat = Some(chat);
+    }
+
+    fn open(&mut self, text: &str) {
+        let ctx = &self.ctx;
+        let mut chat = Chat {
+            id: ctx.new_chat_id.clone(),
+            number: ctx.number.number.clone(),
+            consumer: ctx.consumer.clone(),
+            status: ChatStatus::Selecting,
+            queue: None,
+            agent: None,
+            opened_at: ctx.now,
+            queued_at: None,
+            ended_at: None,
+            end_reason: None,
+            ended_by: None,
+        };
+        self.event(ChatEvent::Opened);
+        self.event(ChatEvent::ConsumerMessage);
+        if self.ctx.setup.settings.opt_in_notice_every_chat || !self.ctx.consent.notice_sent {
+            let template = self.ctx.setup.settings.texts.opt_in_notice.clone();
+            self.system(&template, &[]);
+            self.decision.consent = Some(ConsentChange::NoticeSent);
+        }
+        // A first text that already names a queue skips the menu.
+        let choice = match self.ctx.number.queues.as_slice() {
+            [only] => Some(only.clone()),
+            _ => self.ctx.setup.menu_choice(self.ctx.number, text),
+        };
+        match choice {
+            Some(queue) => self.enqueue(&mut chat, queue),
+            None => self.menu(None),
+        }
+        self.decision.chat = Some(chat);
+    }
+
+    fn menu(&mut self, unknown_answer: Option<&str>) {
+        let choices = menu_text(self.ctx.setup, self.ctx.number);
+        let texts = &self.ctx.setup.settings.texts;
+        let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
+        self.system(&template, &[("menu", &choices), ("answer", unknown_answer.unwrap_or_default().trim())]);
+        self.event(ChatEvent::MenuSent);
+    }
+
+    fn select(&mut self, chat: &mut Chat, text: &str) {
+        match self.ctx.setup.menu_choice(self.ctx.number, text) {
+            Some(queue) => self.enqueue(chat, queue),
+            None if keyword::normalize(text) == "BACK" => self.menu(None),
+            None => self.menu(Some(text)),
+        }
+    }
+
+    fn enqueue(&mut self, chat: &mut Chat, queue: QueueId) {
+        let name = self.ctx.setup.queue(&queue).map(|q| q.name.clone()).unwrap_or_else(|| queue.to_string());
+        chat.status = ChatStatus::Queued;
+        chat.queue = Some(queue.clone());
+        chat.queued_at = Some(self.ctx.now);
+        self.event(ChatEvent::Queued { queue });
+        let template = self.ctx.setup.settings.texts.queued.clone();
+        self.system(&template, &[("queue", &name)]);
+        self.route(chat);
+    }
+
+    /// Offers a queued chat to the best agent with room, connecting it at once on auto-answer queues.
+    fn route(&mut self, chat: &mut Chat) {
+        let Some(queue) = chat.queue.clone() else { return };
+        let Some(agent) = self.ctx.roster.pick(&queue) else { return };
+        self.ctx.roster.assign(&agent, self.ctx.now);
+        chat.status = ChatStatus::Offered;
+        chat.agent = Some(agent.clone());
+        self.event(ChatEvent::Offered { agent: agent.clone() });
+        if self.ctx.setup.queue(&queue).is_some_and(|q| q.auto_answer) {
+            self.connect(chat, agent, true);
+        }
+    }
+
+    fn connect(&mut self, chat: &mut Chat, agent: AgentId, auto_answered: bool) {
+        let name = self.ctx.setup.agent(&agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
+        chat.status = ChatStatus::Connected;
+        chat.agent = Some(agent.clone());
+        self.event(ChatEvent::Connected { agent, auto_answered });
+        let template = self.ctx.setup.settings.texts.connected.clone();
+        self.system(&template, &[("agent", &name)]);
+    }
+
+    fn accept(&mut self, chat: &mut Chat, agent: &AgentId) -> Result<(), Refusal> {
+        let queue = chat.queue.clone().ok_or(Refusal::NoQueue)?;
+        if !self.ctx.roster.serves(agent, &queue) {
+            return Err(Refusal::NotYourQueue);
+        }
+        match (chat.status, chat.agent.as_ref()) {
+            (ChatStatus::Offered, Some(offered)) if offered == agent => {
+                self.connect(chat, agent.clone(), false);
+                Ok(())
+            }
+            // Accepting twice is harmless: a retried request must not fail.
+            (ChatStatus::Connected, Some(connected)) if connected == agent => Ok(()),
+            (ChatStatus::Offered | ChatStatus::Connected, _) => Err(Refusal::TakenByAnother),
+            (ChatStatus::Queued, _) => {
+                if !self.ctx.roster.has_room(agent, &queue) {
+                    return Err(Refusal::AtCapacity);
+                }
+                self.ctx.roster.assign(agent, self.ctx.now);
+                self.connect(chat, agent.clone(), false);
+                Ok(())
+            }
+            (ChatStatus::Selecting, _) => Err(Refusal::NoQueue),
+            (ChatStatus::Finished, _) => Err(Refusal::Ended),
+        }
+    }
+
+    fn reply(&mut self, chat: &mut Chat, agent: &AgentId, text: &str) -> Result<(), Refusal> {
+        if chat.status != ChatStatus::Connected {
+            return Err(Refusal::NotConnected);
+        }
+        if chat.agent.as_ref() != Some(agent) {
+            return Err(Refusal::TakenByAnother);
+        }
+        if self.ctx.consent.opted_out {
+            return Err(Refusal::OptedOut);
+        }
+        self.send(text.to_owned(), Author::Agent(agent.clone()), Purpose::Conversation);
+        self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        Ok(())
+    }
+
+    fn end_by(&mut self, chat: &mut Chat, by: &Actor) -> Result<(), Refusal> {
+        let who = match by {
+            Actor::Admin => "admin".to_owned(),
+            Actor::Agent(agent) => {
+                let queue = chat.queue.as_ref().ok_or(Refusal::NoQueue)?;
+                if !self.ctx.roster.serves(agent, queue) {
+                    return Err(Refusal::NotYourQueue);
+                }
+                if chat.agent.as_ref().is_some_and(|a| a != agent) {
+                    return Err(Refusal::TakenByAnother);
+                }
+                agent.to_string()
+            }
+        };
+        self.end(chat, EndReason::EndedByAgent, who);
+        Ok(())
+    }
+
+    fn end(&mut self, chat: &mut Chat, reason: EndReason, by: String) {
+        if matches!(chat.status, ChatStatus::Offered | ChatStatus::Connected)
+            && let Some(agent) = &chat.agent
+        {
+            self.ctx.roster.release(agent);
+        }
+        chat.status = ChatStatus::Finished;
+        chat.ended_at = Some(self.ctx.now);
+        chat.end_reason = Some(reason);
+        chat.ended_by = Some(by.clone());
+        self.event(ChatEvent::Ended { reason, by });
+        if reason != EndReason::OptedOut {
+            let template = self.ctx.setup.settings.texts.chat_ended.clone();
+            self.system(&template, &[]);
+        }
+    }
+
+    fn opt_out(&mut self, chat: Option<Chat>, text: &str) {
+        let already = self.ctx.consent.opted_out;
+        let mut chat = chat;
+        if let Some(chat) = chat.as_mut() {
+            self.event(ChatEvent::ConsumerMessage);
+            self.event(ChatEvent::OptedOut);
+            self.end(chat, EndReason::OptedOut, "consumer".to_owned());
+        }
+        if !already {
+            self.decision.consent = Some(ConsentChange::OptedOut { keyword: keyword::normalize(text) });
+            let template = self.ctx.setup.settings.texts.opted_out.clone();
+            self.system_for(&template, &[], Purpose::OptOutConfirmation);
+        }
+        self.decision.chat = chat;
+    }
+
+    fn opt_in(&mut self, chat: Option<Chat>, text: &str) {
+        self.decision.consent = Some(ConsentChange::OptedIn { keyword: keyword::normalize(text) });
+        self.ctx.consent.opted_out = false;
+        let template = self.ctx.setup.settings.texts.opted_in.clone();
+        self.system(&template, &[]);
+        self.decision.chat = chat;
+    }
+}
+
+/// The menu's choices: "Reply 1 or BILLING for Billing, 2 or TECH for Technical support."
+pub fn menu_text(setup: &Setup, number: &Number) -> String {
+    let choices: Vec<String> = number
+        .queues
+        .iter()
+        .filter_map(|id| setup.queue(id))
+        .map(|q| {
+            let words = if q.keywords.is_empty() { vec![q.name.to_uppercase()] } else { q.keywords.clone() };
+            format!("{} for {}", words.join(" or "), q.name)
+        })
+        .collect();
+    format!("Reply {}.", choices.join(", "))
+}

@@ -1,0 +1,75 @@
+//! Carrier keywords (STOP, START, HELP and their synonyms) and the normalization every keyword,
+//! menu choice and SMS command is matched with.
+
+/// A keyword the carriers and regulators give a fixed meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarrierKeyword {
+    /// Opt out of all messages (STOP and synonyms).
+    OptOut,
+    /// Opt back in after an opt-out (START, YES, UNSTOP).
+    OptIn,
+    /// Ask for help (HELP, INFO).
+    Help,
+}
+
+/// Opt-out words: the CTIA set plus REVOKE and OPTOUT per the FCC's 2024 rule.
+pub const OPT_OUT_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
+/// Opt-in words.
+pub const OPT_IN_WORDS: &[&str] = &["START", "YES", "UNSTOP"];
+/// Help words.
+pub const HELP_WORDS: &[&str] = &["HELP", "INFO"];
+/// Words our own SMS navigation uses; together with the carrier keywords they are reserved.
+pub const NAVIGATION_WORDS: &[&str] = &["BACK", "EXIT"];
+
+/// Normalizes a message for keyword matching: upper case, with every character that is not a letter
+/// or digit removed, so " stop! ", "Stop." and "OPT-OUT" match STOP and OPTOUT, while "stop please"
+/// ("STOPPLEASE") matches nothing.
+pub fn normalize(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()
+}
+
+/// The carrier keyword a whole message is, if it is one.
+pub fn classify(text: &str) -> Option<CarrierKeyword> {
+    let word = normalize(text);
+    if OPT_OUT_WORDS.contains(&word.as_str()) {
+        Some(CarrierKeyword::OptOut)
+    } else if OPT_IN_WORDS.contains(&word.as_str()) {
+        Some(CarrierKeyword::OptIn)
+    } else if HELP_WORDS.contains(&word.as_str()) {
+        Some(CarrierKeyword::Help)
+    } else {
+        None
+    }
+}
+
+/// Whether a queue name, menu keyword or SMS command collides with a reserved word.
+pub fn is_reserved(text: &str) -> bool {
+    let word = normalize(text);
+    classify(text).is_some() || NAVIGATION_WORDS.contains(&word.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_message_any_case_punctuation_ignored() {
+        assert_eq!(classify(" stop! "), Some(CarrierKeyword::OptOut));
+        assert_eq!(classify("Stop."), Some(CarrierKeyword::OptOut));
+        assert_eq!(classify("STOP ALL"), Some(CarrierKeyword::OptOut));
+        assert_eq!(classify("opt-out"), Some(CarrierKeyword::OptOut));
+        assert_eq!(classify("end"), Some(CarrierKeyword::OptOut));
+        assert_eq!(classify("Unstop"), Some(CarrierKeyword::OptIn));
+        assert_eq!(classify("info?"), Some(CarrierKeyword::Help));
+        assert_eq!(classify("stop please"), None);
+        assert_eq!(classify("helpful"), None);
+    }
+
+    #[test]
+    fn reserved_words_include_navigation() {
+        assert!(is_reserved("back"));
+        assert!(is_reserved("Exit"));
+        assert!(is_reserved("cancel"));
+        assert!(!is_reserved("billing"));
+    }
+}

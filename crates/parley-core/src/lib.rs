@@ -1,0 +1,20 @@
+//! Parley's domain core: pure types and decisions, no I/O, no clock, no randomness.
+//!
+//! - [`phone`]: E.164 phone numbers, parsed at the edge.
+//! - [`ids`]: queue, agent, team and chat ids.
+//! - [`keyword`]: carrier keywords (STOP, START, HELP) and the normalization all keywords share.
+//! - [`setup`]: numbers, queues, agents, teams and settings, validated as a whole.
+//! - [`texts`]: system messages and their placeholders.
+//! - [`routing`]: which agent gets a waiting chat.
+//! - [`chat`]: the chat state machine, [`chat::decide`].
+//! - [`message`]: message bodies and their limits.
+
+pub mod chat;
+pub mod ids;
+pub mod keyword;
+pub mod message;
+pub mod phone;
+pub mod routing;
+pub mod setup;
+pub mod texts;
+pub mod time;

@@ -1,0 +1,453 @@
+//! The contact-center setup: numbers, queues (the menu), agents and teams, and the deployment settings.
+//!
+//! A [`SetupDraft`] holds what an admin wrote (plain strings); [`Setup::validate`] checks it as a whole
+//! and returns either a typed [`Setup`] or every problem found, each naming what is wrong.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ids::{AgentId, QueueId, TeamId};
+use crate::keyword;
+use crate::phone::E164;
+use crate::texts::Texts;
+
+/// The setup document as written, before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SetupDraft {
+    pub numbers: Vec<NumberDraft>,
+    pub queues: Vec<QueueDraft>,
+    pub agents: Vec<AgentDraft>,
+    pub teams: Vec<TeamDraft>,
+    pub settings: Settings,
+}
+
+/// A business number as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NumberDraft {
+    pub number: String,
+    pub label: String,
+    pub carrier: String,
+    pub queues: Vec<String>,
+}
+
+/// A queue as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueDraft {
+    pub id: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+    pub auto_answer: bool,
+}
+
+/// An agent as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentDraft {
+    pub id: String,
+    pub name: String,
+    pub queues: Vec<String>,
+    pub capacity: u32,
+}
+
+/// A team as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TeamDraft {
+    pub id: String,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// Deployment-wide settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The brand named in the opt-in notice and the HELP answer.
+    pub brand: String,
+    /// Send the opt-in notice at the start of every chat (as the seed platform does), or only on a
+    /// phone's first contact.
+    pub opt_in_notice_every_chat: bool,
+    /// The system messages, with `{brand}`, `{queue}` and `{menu}` placeholders.
+    pub texts: Texts,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { brand: "Parley".to_owned(), opt_in_notice_every_chat: true, texts: Texts::default() }
+    }
+}
+
+/// A validated setup: every reference resolves, every id and number is unique.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub numbers: Vec<Number>,
+    pub queues: Vec<Queue>,
+    pub agents: Vec<Agent>,
+    pub teams: Vec<Team>,
+    pub settings: Settings,
+}
+
+/// A business number and the queues its menu offers, in menu order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    pub number: E164,
+    pub label: String,
+    pub carrier: String,
+    pub queues: Vec<QueueId>,
+}
+
+/// A queue: one choice of a number's menu.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub id: QueueId,
+    pub name: String,
+    /// Menu keywords, as written; they match after [`keyword::normalize`].
+    pub keywords: Vec<String>,
+    /// Connect an offered chat without waiting for the agent to accept it.
+    pub auto_answer: bool,
+}
+
+/// An agent and the queues they serve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub id: AgentId,
+    pub name: String,
+    pub queues: Vec<QueueId>,
+    /// How many chats the agent handles at once (offered and connected).
+    pub capacity: u32,
+}
+
+/// A team of agents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub members: Vec<AgentId>,
+}
+
+/// One problem in a setup document. Each message names the item at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    #[error("number {index}: {reason}")]
+    InvalidNumber { index: usize, reason: String },
+    #[error("number {0} is listed twice")]
+    DuplicateNumber(String),
+    #[error("number {number} names carrier \"{carrier}\", which is not configured (known: {known})")]
+    UnknownCarrier { number: String, carrier: String, known: String },
+    #[error("number {0} has no queues: list at least one queue for its menu")]
+    NumberWithoutQueues(String),
+    #[error("{what}: {reason}")]
+    InvalidId { what: String, reason: String },
+    #[error("{kind} \"{id}\" is defined twice")]
+    DuplicateId { kind: &'static str, id: String },
+    #[error("{owner} refers to unknown {kind} \"{id}\"")]
+    UnknownReference { owner: String, kind: &'static str, id: String },
+    #[error("keyword \"{keyword}\" is used by queues \"{first}\" and \"{second}\" on number {number}")]
+    KeywordConflict { number: String, keyword: String, first: String, second: String },
+    #[error("{owner} uses the reserved word \"{word}\" (carrier keywords, BACK and EXIT cannot be queue names or keywords)")]
+    ReservedWord { owner: String, word: String },
+    #[error("queue \"{0}\" has an empty keyword")]
+    EmptyKeyword(String),
+    #[error("agent \"{id}\" has capacity {capacity}: use 1 to {max}")]
+    BadCapacity { id: String, capacity: u32, max: u32 },
+    #[error("{what} must not be empty")]
+    Empty { what: String },
+}
+
+/// The most chats one agent may hold at once.
+pub const MAX_CAPACITY: u32 = 50;
+
+impl Setup {
+    /// An empty setup with default settings: no numbers, so every inbound message is refused.
+    pub fn empty() -> Setup {
+        Setup { numbers: vec![], queues: vec![], agents: vec![], teams: vec![], settings: Settings::default() }
+    }
+
+    /// Validates a draft as a whole. `carriers` lists the carrier accounts this deployment has.
+    pub fn validate(draft: &SetupDraft, carriers: &[&str]) -> Result<Setup, Vec<SetupError>> {
+        let mut errors = Vec::new();
+
+        let queues = validate_queues(&draft.queues, &mut errors);
+        let queue_ids: HashSet<&QueueId> = queues.iter().map(|q| &q.id).collect();
+        let resolve_queues = |owner: String, names: &[String], errors: &mut Vec<SetupError>| {
+            let mut out = Vec::new();
+            for name in names {
+                match QueueId::parse(name) {
+                    Ok(id) if queue_ids.contains(&id) => out.push(id),
+                    _ => errors.push(SetupError::UnknownReference {
+                        owner: owner.clone(),
+                        kind: "queue",
+                        id: name.clone(),
+                    }),
+                }
+            }
+            out
+        };
+
+        let mut numbers = Vec::new();
+        let mut seen_numbers = HashSet::new();
+        for (index, n) in draft.numbers.iter().enumerate() {
+            let number = match E164::parse(&n.number) {
+                Ok(number) => number,
+                Err(e) => {
+                    errors.push(SetupError::InvalidNumber { index: index + 1, reason: e.to_string() });
+                    continue;
+                }
+            };
+            if !seen_numbers.insert(number.clone()) {
+                errors.push(SetupError::DuplicateNumber(number.to_string()));
+                continue;
+            }
+            if !carriers.contains(&n.carrier.as_str()) {
+                errors.push(SetupError::UnknownCarrier {
+                    number: number.to_string(),
+                    carrier: n.carrier.clone(),
+                    known: carriers.join(", "),
+                });
+            }
+            if n.queues.is_empty() {
+                errors.push(SetupError::NumberWithoutQueues(number.to_string()));
+            }
+            let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
+            check_keyword_conflicts(&number, &number_queues, &queues, &mut errors);
+            numbers.push(Number { number, label: n.label.clone(), carrier: n.carrier.clone(), queues: number_queues });
+        }
+
+        let mut agents = Vec::new();
+        let mut seen_agents = HashSet::new();
+        for a in &draft.agents {
+            let Some(id) = parse_id(AgentId::parse, "agent", &a.id, &mut seen_agents, &mut errors) else { continue };
+            if a.capacity == 0 || a.capacity > MAX_CAPACITY {
+                errors.push(SetupError::BadCapacity { id: a.id.clone(), capacity: a.capacity, max: MAX_CAPACITY });
+            }
+            let agent_queues = resolve_queues(format!("agent \"{id}\""), &a.queues, &mut errors);
+            let name = if a.name.trim().is_empty() { id.to_string() } else { a.name.clone() };
+            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity });
+        }
+
+        let agent_ids: HashSet<&AgentId> = agents.iter().map(|a| &a.id).collect();
+        let mut teams = Vec::new();
+        let mut seen_teams = HashSet::new();
+        for t in &draft.teams {
+            let Some(id) = parse_id(TeamId::parse, "team", &t.id, &mut seen_teams, &mut errors) else { continue };
+            let mut members = Vec::new();
+            for m in &t.members {
+                match AgentId::parse(m) {
+                    Ok(agent) if agent_ids.contains(&agent) => members.push(agent),
+                    _ => errors.push(SetupError::UnknownReference {
+                        owner: format!("team \"{id}\""),
+                        kind: "agent",
+                        id: m.clone(),
+                    }),
+                }
+            }
+            teams.push(Team { id, name: t.name.clone(), members });
+        }
+
+        if draft.settings.brand.trim().is_empty() {
+            errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
+        }
+
+        if errors.is_empty() {
+            Ok(Setup { numbers, queues, agents, teams, settings: draft.settings.clone() })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Turns the setup back into a draft (for export).
+    pub fn to_draft(&self) -> SetupDraft {
+        SetupDraft {
+            numbers: self
+                .numbers
+                .iter()
+                .map(|n| NumberDraft {
+                    number: n.number.to_string(),
+                    label: n.label.clone(),
+                    carrier: n.carrier.clone(),
+                    queues: n.queues.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            queues: self
+                .queues
+                .iter()
+                .map(|q| QueueDraft {
+                    id: q.id.to_string(),
+                    name: q.name.clone(),
+                    keywords: q.keywords.clone(),
+                    auto_answer: q.auto_answer,
+                })
+                .collect(),
+            agents: self
+                .agents
+                .iter()
+                .map(|a| AgentDraft {
+                    id: a.id.to_string(),
+                    name: a.name.clone(),
+                    queues: a.queues.iter().map(ToString::to_string).collect(),
+                    capacity: a.capacity,
+                })
+                .collect(),
+            teams: self
+                .teams
+                .iter()
+                .map(|t| TeamDraft {
+                    id: t.id.to_string(),
+                    name: t.name.clone(),
+                    members: t.members.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            settings: self.settings.clone(),
+        }
+    }
+
+    /// The business number, if it is set up.
+    pub fn number(&self, number: &E164) -> Option<&Number> {
+        self.numbers.iter().find(|n| &n.number == number)
+    }
+
+    /// The queue with this id.
+    pub fn queue(&self, id: &QueueId) -> Option<&Queue> {
+        self.queues.iter().find(|q| &q.id == id)
+    }
+
+    /// The agent with this id.
+    pub fn agent(&self, id: &AgentId) -> Option<&Agent> {
+        self.agents.iter().find(|a| &a.id == id)
+    }
+
+    /// The queue of `number`'s menu that `answer` picks, by keyword or by the queue's name.
+    pub fn menu_choice(&self, number: &Number, answer: &str) -> Option<QueueId> {
+        let answer = keyword::normalize(answer);
+        if answer.is_empty() {
+            return None;
+        }
+        number
+            .queues
+            .iter()
+            .filter_map(|id| self.queue(id))
+            .find(|q| {
+                q.keywords.iter().any(|k| keyword::normalize(k) == answer) || keyword::normalize(&q.name) == answer
+            })
+            .map(|q| q.id.clone())
+    }
+}
+
+fn parse_id<T: Clone + Eq + std::hash::Hash>(
+    parse: impl Fn(&str) -> Result<T, crate::ids::IdError>,
+    kind: &'static str,
+    text: &str,
+    seen: &mut HashSet<T>,
+    errors: &mut Vec<SetupError>,
+) -> Option<T> {
+    match parse(text) {
+        Ok(id) if seen.insert(id.clone()) => Some(id),
+        Ok(_) => {
+            errors.push(SetupError::DuplicateId { kind, id: text.to_owned() });
+            None
+        }
+        Err(e) => {
+            errors.push(SetupError::InvalidId { what: kind.to_owned(), reason: e.to_string() });
+            None
+        }
+    }
+}
+
+fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Queue> {
+    let mut queues = Vec::new();
+    let mut seen = HashSet::new();
+    for q in drafts {
+        let Some(id) = parse_id(QueueId::parse, "queue", &q.id, &mut seen, errors) else { continue };
+        let owner = format!("queue \"{id}\"");
+        let name = if q.name.trim().is_empty() { id.to_string() } else { q.name.clone() };
+        if keyword::is_reserved(&name) {
+            errors.push(SetupError::ReservedWord { owner: owner.clone(), word: name.clone() });
+        }
+        for k in &q.keywords {
+            if keyword::normalize(k).is_empty() {
+                errors.push(SetupError::EmptyKeyword(id.to_string()));
+            } else if keyword::is_reserved(k) {
+                errors.push(SetupError::ReservedWord { owner: owner.clone(), word: k.clone() });
+            }
+        }
+        queues.push(Queue { id, name, keywords: q.keywords.clone(), auto_answer: q.auto_answer });
+    }
+    queues
+}
+
+fn check_keyword_conflicts(number: &E164, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
+    let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
+    for q in queues.iter().filter(|q| ids.contains(&q.id)) {
+        let words: HashSet<String> =
+            q.keywords.iter().chain(std::iter::once(&q.name)).map(|k| keyword::normalize(k)).collect();
+        for word in words.into_iter().filter(|w| !w.is_empty()) {
+            if let Some(first) = owner_of.get(&word) {
+                errors.push(SetupError::KeywordConflict {
+                    number: number.to_string(),
+                    keyword: word.clone(),
+                    first: first.to_string(),
+                    second: q.id.to_string(),
+                });
+            } else {
+                owner_of.insert(word, &q.id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> SetupDraft {
+        SetupDraft {
+            numbers: vec![NumberDraft {
+                number: "+15550001000".into(),
+                label: "Support".into(),
+                carrier: "sim".into(),
+                queues: vec!["billing".into(), "tech".into()],
+            }],
+            queues: vec![
+                QueueDraft { id: "billing".into(), name: "Billing".into(), keywords: vec!["1".into(), "BILLING".into()], auto_answer: false },
+                QueueDraft { id: "tech".into(), name: "Tech".into(), keywords: vec!["2".into()], auto_answer: false },
+            ],
+            agents: vec![AgentDraft { id: "alice".into(), name: "Alice".into(), queues: vec!["billing".into()], capacity: 3 }],
+            teams: vec![TeamDraft { id: "blue".into(), name: "Blue".into(), members: vec!["alice".into()] }],
+            settings: Settings::default(),
+        }
+    }
+
+    #[test]
+    fn a_good_draft_validates_and_round_trips() {
+        let setup = Setup::validate(&draft(), &["sim"]).unwrap();
+        assert_eq!(setup.to_draft(), draft());
+        let number = &setup.numbers[0];
+        assert_eq!(setup.menu_choice(number, " billing! ").unwrap().as_str(), "billing");
+        assert_eq!(setup.menu_choice(number, "2").unwrap().as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, "tech.").unwrap().as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, "3"), None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_name() {
+        let mut d = draft();
+        d.numbers[0].queues.push("nope".into());
+        d.numbers.push(d.numbers[0].clone());
+        d.numbers.push(NumberDraft { number: "5550001".into(), carrier: "sim".into(), ..Default::default() });
+        d.queues[1].keywords.push("Billing".into());
+        d.queues[0].keywords.push("stop".into());
+        d.agents[0].capacity = 0;
+        d.teams[0].members.push("bob".into());
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        let all = errors.join("\n");
+        assert!(all.contains("unknown queue \"nope\""), "{all}");
+        assert!(all.contains("number +15550001000 is listed twice"), "{all}");
+        assert!(all.contains("number 3: \"5550001\" does not start with +"), "{all}");
+        assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
+        assert!(all.contains("reserved word \"stop\""), "{all}");
+        assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
+        assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
+    }
+
+    #[test]
+    fn unknown_carrier_is_named() {
+        let errors = Setup::validate(&draft(), &["twilio"]).unwrap_err();
+        assert_eq!(errors[0].to_string(), "number +15550001000 names carrier \"sim\", which is not configured (known: twilio)");
+    }
+}
