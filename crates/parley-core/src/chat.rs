@@ -44,9 +44,15 @@ impl ChatStatus {
 
     /// Parses a stored status.
     pub fn parse(text: &str) -> Option<ChatStatus> {
-        [ChatStatus::Selecting, ChatStatus::Queued, ChatStatus::Offered, ChatStatus::Connected, ChatStatus::Finished]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            ChatStatus::Selecting,
+            ChatStatus::Queued,
+            ChatStatus::Offered,
+            ChatStatus::Connected,
+            ChatStatus::Finished,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 
@@ -73,7 +79,13 @@ impl EndReason {
 
     /// Parses a stored reason.
     pub fn parse(text: &str) -> Option<EndReason> {
-        [EndReason::EndedByAgent, EndReason::ConsumerCommand, EndReason::OptedOut].into_iter().find(|r| r.as_str() == text)
+        [
+            EndReason::EndedByAgent,
+            EndReason::ConsumerCommand,
+            EndReason::OptedOut,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
     }
 }
 
@@ -177,7 +189,11 @@ pub enum ChatEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Send a message to the consumer (through the outbox).
-    Send { text: String, author: Author, purpose: Purpose },
+    Send {
+        text: String,
+        author: Author,
+        purpose: Purpose,
+    },
     /// Record an event of the chat.
     Event(ChatEvent),
 }
@@ -203,6 +219,10 @@ pub enum Refusal {
 
 /// The result of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived outcome per input, matched at once; boxing the decision would only add an allocation"
+)]
 pub enum Outcome {
     Done(Decision),
     Refused(Refusal),
@@ -236,7 +256,10 @@ pub struct Context<'a> {
 /// if there is one.
 pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
     let chat = chat.filter(|c| c.is_live()).cloned();
-    let mut d = Decider { ctx, decision: Decision::default() };
+    let mut d = Decider {
+        ctx,
+        decision: Decision::default(),
+    };
     match input {
         Input::Inbound { text, .. } => {
             d.inbound(chat, text);
@@ -278,15 +301,25 @@ impl Decider<'_> {
         if self.ctx.consent.opted_out && purpose != Purpose::OptOutConfirmation {
             return;
         }
-        self.decision.effects.push(Effect::Send { text, author, purpose });
+        self.decision.effects.push(Effect::Send {
+            text,
+            author,
+            purpose,
+        });
     }
 
     fn event(&mut self, event: ChatEvent) {
         self.decision.effects.push(Effect::Event(event));
     }
 
-    fn business(mut self, chat: Option<Chat>, act: impl FnOnce(&mut Self, &mut Chat) -> Result<(), Refusal>) -> Outcome {
-        let Some(mut chat) = chat else { return Outcome::Refused(Refusal::Ended) };
+    fn business(
+        mut self,
+        chat: Option<Chat>,
+        act: impl FnOnce(&mut Self, &mut Chat) -> Result<(), Refusal>,
+    ) -> Outcome {
+        let Some(mut chat) = chat else {
+            return Outcome::Refused(Refusal::Ended);
+        };
         match act(&mut self, &mut chat) {
             Ok(()) => {
                 self.decision.chat = Some(chat);
@@ -299,7 +332,9 @@ impl Decider<'_> {
     fn inbound(&mut self, chat: Option<Chat>, text: &str) {
         match keyword::classify(text) {
             Some(CarrierKeyword::OptOut) => return self.opt_out(chat, text),
-            Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => return self.opt_in(chat, text),
+            Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => {
+                return self.opt_in(chat, text);
+            }
             Some(CarrierKeyword::Help) => {
                 let template = self.ctx.setup.settings.texts.help.clone();
                 self.system(&template, &[]);
@@ -327,7 +362,9 @@ impl Decider<'_> {
         } else {
             match chat.status {
                 ChatStatus::Selecting => self.select(&mut chat, text),
-                ChatStatus::Queued | ChatStatus::Offered if command == "BACK" && self.ctx.number.queues.len() > 1 => {
+                ChatStatus::Queued | ChatStatus::Offered
+                    if command == "BACK" && self.ctx.number.queues.len() > 1 =>
+                {
                     if let Some(agent) = chat.agent.take() {
                         self.ctx.roster.release(&agent);
                     }
@@ -380,21 +417,37 @@ impl Decider<'_> {
     fn menu(&mut self, unknown_answer: Option<&str>) {
         let choices = menu_text(self.ctx.setup, self.ctx.number);
         let texts = &self.ctx.setup.settings.texts;
-        let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
-        self.system(&template, &[("menu", &choices), ("answer", unknown_answer.unwrap_or_default().trim())]);
+        let template = if unknown_answer.is_some() {
+            texts.menu_retry.clone()
+        } else {
+            texts.menu.clone()
+        };
+        self.system(
+            &template,
+            &[
+                ("menu", &choices),
+                ("answer", unknown_answer.unwrap_or_default().trim()),
+            ],
+        );
         self.event(ChatEvent::MenuSent);
     }
 
     fn select(&mut self, chat: &mut Chat, text: &str) {
         match self.ctx.setup.menu_choice(self.ctx.number, text) {
             Some(queue) => self.enqueue(chat, queue),
-            None if keyword::normalize(text) == "BACK" => self.menu(None),
+            // A blank answer (a photo without text) has nothing to quote: send the menu as it is.
+            None if text.trim().is_empty() || keyword::normalize(text) == "BACK" => self.menu(None),
             None => self.menu(Some(text)),
         }
     }
 
     fn enqueue(&mut self, chat: &mut Chat, queue: QueueId) {
-        let name = self.ctx.setup.queue(&queue).map(|q| q.name.clone()).unwrap_or_else(|| queue.to_string());
+        let name = self
+            .ctx
+            .setup
+            .queue(&queue)
+            .map(|q| q.name.clone())
+            .unwrap_or_else(|| queue.to_string());
         chat.status = ChatStatus::Queued;
         chat.queue = Some(queue.clone());
         chat.queued_at = Some(self.ctx.now);
@@ -406,22 +459,36 @@ impl Decider<'_> {
 
     /// Offers a queued chat to the best agent with room, connecting it at once on auto-answer queues.
     fn route(&mut self, chat: &mut Chat) {
-        let Some(queue) = chat.queue.clone() else { return };
-        let Some(agent) = self.ctx.roster.pick(&queue) else { return };
+        let Some(queue) = chat.queue.clone() else {
+            return;
+        };
+        let Some(agent) = self.ctx.roster.pick(&queue) else {
+            return;
+        };
         self.ctx.roster.assign(&agent, self.ctx.now);
         chat.status = ChatStatus::Offered;
         chat.agent = Some(agent.clone());
-        self.event(ChatEvent::Offered { agent: agent.clone() });
+        self.event(ChatEvent::Offered {
+            agent: agent.clone(),
+        });
         if self.ctx.setup.queue(&queue).is_some_and(|q| q.auto_answer) {
             self.connect(chat, agent, true);
         }
     }
 
     fn connect(&mut self, chat: &mut Chat, agent: AgentId, auto_answered: bool) {
-        let name = self.ctx.setup.agent(&agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
+        let name = self
+            .ctx
+            .setup
+            .agent(&agent)
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| agent.to_string());
         chat.status = ChatStatus::Connected;
         chat.agent = Some(agent.clone());
-        self.event(ChatEvent::Connected { agent, auto_answered });
+        self.event(ChatEvent::Connected {
+            agent,
+            auto_answered,
+        });
         let template = self.ctx.setup.settings.texts.connected.clone();
         self.system(&template, &[("agent", &name)]);
     }
@@ -462,8 +529,14 @@ impl Decider<'_> {
         if self.ctx.consent.opted_out {
             return Err(Refusal::OptedOut);
         }
-        self.send(text.to_owned(), Author::Agent(agent.clone()), Purpose::Conversation);
-        self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        self.send(
+            text.to_owned(),
+            Author::Agent(agent.clone()),
+            Purpose::Conversation,
+        );
+        self.event(ChatEvent::AgentMessage {
+            agent: agent.clone(),
+        });
         Ok(())
     }
 
@@ -511,7 +584,9 @@ impl Decider<'_> {
             self.end(chat, EndReason::OptedOut, "consumer".to_owned());
         }
         if !already {
-            self.decision.consent = Some(ConsentChange::OptedOut { keyword: keyword::normalize(text) });
+            self.decision.consent = Some(ConsentChange::OptedOut {
+                keyword: keyword::normalize(text),
+            });
             let template = self.ctx.setup.settings.texts.opted_out.clone();
             self.system_for(&template, &[], Purpose::OptOutConfirmation);
         }
@@ -519,7 +594,9 @@ impl Decider<'_> {
     }
 
     fn opt_in(&mut self, chat: Option<Chat>, text: &str) {
-        self.decision.consent = Some(ConsentChange::OptedIn { keyword: keyword::normalize(text) });
+        self.decision.consent = Some(ConsentChange::OptedIn {
+            keyword: keyword::normalize(text),
+        });
         self.ctx.consent.opted_out = false;
         let template = self.ctx.setup.settings.texts.opted_in.clone();
         self.system(&template, &[]);
@@ -534,7 +611,11 @@ pub fn menu_text(setup: &Setup, number: &Number) -> String {
         .iter()
         .filter_map(|id| setup.queue(id))
         .map(|q| {
-            let words = if q.keywords.is_empty() { vec![q.name.to_uppercase()] } else { q.keywords.clone() };
+            let words = if q.keywords.is_empty() {
+                vec![q.name.to_uppercase()]
+            } else {
+                q.keywords.clone()
+            };
             format!("{} for {}", words.join(" or "), q.name)
         })
         .collect();

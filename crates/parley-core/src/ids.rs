@@ -13,7 +13,11 @@ fn parse_slug(text: &str) -> Result<String, IdError> {
         && text
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
-    if ok { Ok(text.to_owned()) } else { Err(IdError(text.to_owned())) }
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(IdError(text.to_owned()))
+    }
 }
 
 macro_rules! slug_id {

@@ -1,1 +1,180 @@
-//! placeholder
+//! Parley's runtime: the engine (group-committing single writer), the outbox sender, the event bus and
+//! the HTTP server (API, simulator, health and metrics).
+//!
+//! - [`serve`] runs everything on a bound listener until the shutdown future resolves.
+//! - [`config`]: the typed server configuration; [`setup_doc`]: the setup document format.
+//! - [`engine`]: inputs → `parley_core::chat::decide` → one transaction → answers and events.
+//! - [`workers`]: the outbox sender. [`bus`]: live event fan-out. [`http`]: the router.
+
+pub mod bus;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod http;
+pub mod setup_doc;
+pub mod workers;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use parley_carriers::sim::{PhoneBook, Sim};
+use parley_carriers::{BoxFuture, Carrier, OutboundSms};
+use parley_core::setup::Setup;
+use parley_store::Store;
+use parley_store::rows::SimRow;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::bus::Bus;
+use crate::clock::Clock;
+use crate::config::{CarrierConfig, Config};
+use crate::engine::Engine;
+use crate::setup_doc::SetupDocument;
+use crate::workers::outbox::{Carriers, OutboxSender};
+
+/// Everything a request handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub bus: Bus,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub metrics: PrometheusHandle,
+    /// Turns true when the server shuts down; long-lived streams end on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Loads the stored setup (or an empty one). A stored setup that no longer validates against the
+/// configured carriers is still loaded, without the carrier check, so its chats keep working; the
+/// outbox reports the missing carrier per message.
+pub async fn load_setup(store: &Store, carriers: &[&str]) -> anyhow::Result<(i64, Setup)> {
+    let Some((version, document)) = store.setup_document().await? else {
+        return Ok((0, Setup::empty()));
+    };
+    let doc: SetupDocument = serde_json::from_str(&document).context("the stored setup document does not parse")?;
+    let draft = doc.to_draft();
+    match Setup::validate(&draft, carriers) {
+        Ok(setup) => Ok((version, setup)),
+        Err(problems) => {
+            for p in &problems {
+                tracing::warn!(problem = %p, "stored setup problem");
+            }
+            let all: Vec<String> = draft.numbers.iter().map(|n| n.carrier.clone()).collect();
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            let setup = Setup::validate(&draft, &all).map_err(|p| anyhow::anyhow!("the stored setup is invalid: {}", p[0]))?;
+            Ok((version, setup))
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (a global recorder can be installed only once).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 250.0, 512.0])
+                .unwrap_or_else(|_| PrometheusBuilder::new())
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
+            }
+            handle
+        })
+        .clone()
+}
+
+struct StorePhones(Store);
+
+impl PhoneBook for StorePhones {
+    fn deliver<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let at = chrono::Utc::now().timestamp_millis();
+            let rows: Vec<SimRow> = messages
+                .iter()
+                .map(|m| SimRow {
+                    seq: 0,
+                    phone: m.to.to_string(),
+                    business: m.from.to_string(),
+                    direction: "mt".to_owned(),
+                    body: m.body.clone(),
+                    media: m.media.join("\n"),
+                    message_id: Some(m.id.clone()),
+                    at,
+                })
+                .collect();
+            self.0.sim_deliver(&rows).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
+    let mut map: BTreeMap<String, Arc<dyn Carrier>> = BTreeMap::new();
+    for (name, carrier) in &config.carriers {
+        let kind = match carrier {
+            CarrierConfig::Twilio { .. } => "twilio",
+            CarrierConfig::Smpp { .. } => "smpp",
+        };
+        anyhow::bail!("carrier account \"{name}\" has kind \"{kind}\", which this build cannot send through yet (only the simulator)");
+    }
+    if config.sim {
+        map.insert("sim".to_owned(), Arc::new(Sim::new(StorePhones(store.clone()))));
+    }
+    Ok(Arc::new(map))
+}
+
+/// Runs Parley on `listener` until `shutdown` resolves; then stops taking requests, lets the engine
+/// and the outbox finish what they hold, and returns.
+pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    serve_with_clock(config, listener, Clock::System, shutdown).await
+}
+
+/// [`serve`] with a chosen clock (tests hold time still with [`Clock::Manual`]).
+pub async fn serve_with_clock(config: Config, listener: TcpListener, clock: Clock, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await.context("migrating the database")?;
+    let carriers = carriers(&config, &store)?;
+    let names = config.carrier_names();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (version, setup) = load_setup(&store, &name_refs).await?;
+    let bus = Bus::new(4096);
+    let wake = Arc::new(Notify::new());
+    let (engine, engine_task) = Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sender = OutboxSender { store: store.clone(), clock: clock.clone(), carriers, wake };
+    let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
+    let metrics = metrics_handle();
+    let upkeep = {
+        let metrics = metrics.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => metrics.run_upkeep(),
+                    _ = stop.changed() => break,
+                }
+            }
+        })
+    };
+    let state = AppState { store: store.clone(), engine, bus, clock, config: Arc::new(config), metrics, shutdown: stop_rx };
+    let app = http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .context("serving HTTP")?;
+    // The router (and with it every engine handle) is gone: the engine drains its queue and stops.
+    let _ = engine_task.await;
+    let _ = sender_task.await;
+    let _ = upkeep.await;
+    store.close().await;
+    Ok(())
+}

@@ -1,1 +1,191 @@
-//! placeholder
+//! Parley's storage: one concrete [`Store`] over SQLite (the embedded default) or PostgreSQL, chosen
+//! by the database URL. Every query is written once; the [`dispatch!`] macro compiles it for each
+//! engine, so callers never see which one runs.
+//!
+//! - [`batch`]: the engine's group commit, everything one batch of inputs changed, in one transaction.
+//! - [`chats`], [`messages`] (and the outbox), [`events`], [`consent`], [`admin`] (setup document,
+//!   agent states, API tokens), [`sim`] (the simulator's phones).
+//! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
+
+pub mod admin;
+pub mod batch;
+pub mod chats;
+pub mod consent;
+pub mod events;
+pub mod messages;
+mod migrate;
+pub mod rows;
+pub mod sim;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// The database, SQLite or PostgreSQL. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// What callers branch on; everything else is `Other`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            _ => StoreError::Other(anyhow::Error::new(e)),
+        }
+    }
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs `$body` once per engine with `$pool` bound to the pool, `$db` to the sqlx database type and
+/// `$begin` to the statement that opens a write transaction. SQLite must take its write lock up front
+/// (`BEGIN IMMEDIATE`): a deferred transaction that later writes fails at once with SQLITE_BUSY.
+macro_rules! dispatch {
+    ($store:expr, |$pool:ident, $db:ident, $begin:ident| $body:block) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                #[allow(unused_variables)]
+                let $begin = "BEGIN IMMEDIATE";
+                $body
+            }
+            $crate::Store::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                #[allow(unused_variables)]
+                let $begin = "BEGIN";
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Rows per multi-row INSERT: keeps every statement well under both engines' bind-parameter limits.
+pub(crate) const CHUNK: usize = 400;
+
+impl Store {
+    /// Connects to `sqlite://path` (created if missing, WAL, synchronous FULL) or `postgres://...`.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("parsing the SQLite URL {url}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("opening the SQLite database {url}"))?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Store::Postgres(pool))
+        } else {
+            anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://...")
+        }
+    }
+
+    /// Applies the migrations this database has not seen yet; returns how many ran.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        migrate::run(self).await
+    }
+
+    /// Which engine this is, for logs and health output.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, |pool, DB, begin| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (after in-flight work).
+    pub async fn close(&self) {
+        dispatch!(self, |pool, DB, begin| { pool.close().await })
+    }
+}
+
+pub mod testing {
+    //! Fresh databases for tests: a temporary SQLite file, or a uniquely named PostgreSQL database
+    //! when `PARLEY_TEST_DATABASE_URL` is set.
+
+    use anyhow::Context as _;
+    use sqlx::Connection as _;
+
+    /// The environment variable naming the PostgreSQL server tests use.
+    pub const ENV: &str = "PARLEY_TEST_DATABASE_URL";
+
+    /// A database URL for one test. `dir` holds the SQLite file when no PostgreSQL URL is set.
+    pub async fn fresh_database_url(dir: &std::path::Path, unique: &str) -> anyhow::Result<String> {
+        match std::env::var(ENV) {
+            Ok(base) if !base.is_empty() => {
+                // PostgreSQL folds unquoted names to lower case and cuts them at 63 bytes; the URL below
+                // must name the database that was actually created.
+                let name = format!(
+                    "parley_test_{}",
+                    unique.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                )
+                .to_ascii_lowercase();
+                anyhow::ensure!(
+                    name.len() <= 63,
+                    "the test database name {name} is longer than PostgreSQL's 63 bytes"
+                );
+                let mut conn = sqlx::PgConnection::connect(&base)
+                    .await
+                    .context("connecting to PARLEY_TEST_DATABASE_URL")?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name}"
+                )))
+                .execute(&mut conn)
+                .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                let (prefix, _) = base
+                    .rsplit_once('/')
+                    .context("PARLEY_TEST_DATABASE_URL has no database name")?;
+                Ok(format!("{prefix}/{name}"))
+            }
+            _ => Ok(format!("sqlite://{}", dir.join("parley.db").display())),
+        }
+    }
+}

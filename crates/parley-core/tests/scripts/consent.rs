@@ -1,0 +1,383 @@
+//! STOP and its synonyms, START, and the opt-in notice: after an opt-out, only the one confirmation
+//! reaches the phone.
+
+use expect_test::expect;
+
+use crate::check;
+
+#[test]
+fn stop_before_any_chat_confirms_once_and_then_nothing_reaches_the_phone() {
+    check(
+        r#"
+        phone +14155550100> STOP
+        phone +14155550100> stop
+        phone +14155550100> hi
+        phone +14155550100> billing
+        phone +14155550100> HELP
+        "#,
+        expect![[r#"
+            phone +14155550100> STOP
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: no chat
+            phone +14155550100> stop
+              status: no chat
+            phone +14155550100> hi
+              status: no chat
+            phone +14155550100> billing
+              status: no chat
+            phone +14155550100> HELP
+              status: no chat
+        "#]],
+    );
+}
+
+#[test]
+fn every_opt_out_word_opts_out() {
+    check(
+        r#"
+        phone +14155550101> END
+        phone +14155550102> STOP ALL
+        phone +14155550103> Stop.
+        phone +14155550104> opt-out
+        phone +14155550105> REVOKE
+        phone +14155550106> unsubscribe
+        "#,
+        expect![[r#"
+            phone +14155550101> END
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut END
+              status: no chat
+            phone +14155550102> STOP ALL
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOPALL
+              status: no chat
+            phone +14155550103> Stop.
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: no chat
+            phone +14155550104> opt-out
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut OPTOUT
+              status: no chat
+            phone +14155550105> REVOKE
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut REVOKE
+              status: no chat
+            phone +14155550106> unsubscribe
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut UNSUBSCRIBE
+              status: no chat
+        "#]],
+    );
+}
+
+#[test]
+fn stop_while_in_the_menu_ends_the_chat() {
+    check(
+        r#"
+        phone +14155550100> hi
+        phone +14155550100> END
+        phone +14155550100> 1
+        "#,
+        expect![[r#"
+            phone +14155550100> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-1 selecting (-, agent -)
+            phone +14155550100> END
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut END
+              status: chat-1 finished (-, agent -, opted_out by consumer)
+            phone +14155550100> 1
+              status: no chat
+        "#]],
+    );
+}
+
+#[test]
+fn stop_while_queued_ends_the_chat() {
+    check(
+        r#"
+        agent alice> away
+        phone +14155550100> billing
+        phone +14155550100> STOP ALL
+        agent alice> available
+        "#,
+        expect![[r#"
+            agent alice> away
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (billing, agent -)
+            phone +14155550100> STOP ALL
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOPALL
+              status: chat-1 finished (billing, agent -, opted_out by consumer)
+            agent alice> available
+        "#]],
+    );
+}
+
+#[test]
+fn stop_while_offered_ends_the_chat_and_frees_the_agent() {
+    check(
+        r#"
+        phone +14155550100> billing
+        phone +14155550101> billing
+        phone +14155550100> Stop.
+        agent alice @chat-1> accept
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550101> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-2 queued (billing, agent -)
+            phone +14155550100> Stop.
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+              route chat-2:
+                event: Offered alice
+                status: chat-2 offered (billing, agent alice)
+            agent alice @chat-1> accept
+              refused: Ended (chat-1)
+        "#]],
+    );
+}
+
+#[test]
+fn stop_while_connected_ends_the_chat_and_nothing_more_reaches_the_phone() {
+    check(
+        r#"
+        phone +14155550100> billing
+        agent alice> accept
+        phone +14155550100> opt-out
+        agent alice> say Are you sure?
+        admin> end +14155550100
+        phone +14155550100> REVOKE
+        phone +14155550100> hello again
+        phone +14155550100> info
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+            phone +14155550100> opt-out
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut OPTOUT
+              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+            agent alice> say Are you sure?
+              refused: Ended (chat-1)
+            admin> end +14155550100
+              refused: Ended (chat-1)
+            phone +14155550100> REVOKE
+              status: no chat
+            phone +14155550100> hello again
+              status: no chat
+            phone +14155550100> info
+              status: no chat
+        "#]],
+    );
+}
+
+#[test]
+fn an_opt_out_through_another_number_refuses_agent_replies() {
+    // Consent belongs to the phone, so a STOP to the billing line also silences the live chat on the
+    // support number: the agent's reply is refused and the chat's own messages are not answered.
+    check(
+        r#"
+        phone +14155550100> billing
+        agent alice> accept
+        phone +14155550100 to +15550002000> STOP
+        agent alice> say Hello?
+        phone +14155550100> still there?
+        agent alice> end
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+            phone +14155550100 to +15550002000> STOP
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: no chat
+            agent alice> say Hello?
+              refused: OptedOut (chat-1)
+            phone +14155550100> still there?
+              status: chat-1 connected (billing, agent alice)
+            agent alice> end
+              event: Ended ended_by_agent by alice
+              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+        "#]],
+    );
+}
+
+#[test]
+fn start_resubscribes_with_one_confirmation_and_the_next_text_opens_a_new_chat() {
+    check(
+        r#"
+        phone +14155550100> billing
+        phone +14155550100> STOP
+        phone +14155550100> hello?
+        phone +14155550100> start
+        phone +14155550100> tech
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550100> STOP
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+            phone +14155550100> hello?
+              status: no chat
+            phone +14155550100> start
+              system> Parley: You are subscribed again. Reply HELP for help, STOP to opt out.
+              consent: OptedIn START
+              status: no chat
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-2 offered (tech, agent bob)
+        "#]],
+    );
+}
+
+#[test]
+fn yes_from_a_subscribed_phone_is_an_ordinary_message() {
+    check(
+        r#"
+        phone +14155550100> billing
+        agent alice> accept
+        agent alice> say Shall I refund the second charge?
+        phone +14155550100> Yes
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+            agent alice> say Shall I refund the second charge?
+              alice> Shall I refund the second charge?
+              event: AgentMessage alice
+              status: chat-1 connected (billing, agent alice)
+            phone +14155550100> Yes
+              event: ConsumerMessage
+              status: chat-1 connected (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn the_opt_in_notice_can_be_sent_on_first_contact_only() {
+    check(
+        r#"
+        setup notice-once
+        phone +14155550100> billing
+        phone +14155550100> exit
+        phone +14155550100> billing
+        "#,
+        expect![[r#"
+            setup notice-once
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550100> exit
+              event: ConsumerMessage
+              event: Ended consumer_command by consumer
+              system> This chat has ended. Text us any time to start a new one.
+              status: chat-1 finished (billing, agent alice, consumer_command by consumer)
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              status: chat-2 offered (billing, agent alice)
+        "#]],
+    );
+}

@@ -1,0 +1,480 @@
+//! The script harness: parses a conversation, plays it through `decide` with the state an engine would
+//! keep between inputs, and renders what happened.
+//!
+//! Script lines (leading whitespace and blank lines are ignored, `#` starts a comment line):
+//!
+//! ```text
+//! setup auto-answer                 variant of the fixed setup; only before the first input
+//! setup notice-once                 (auto-answer: the tech queue; notice-once: opt-in notice on first contact only)
+//! phone +14155550100> hi            the phone texts the first number of the setup
+//! phone +14155550100 to +15550002000> hi     ... or the named business number
+//! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
+//! phone +14155550100> [photo]       a trailing `[photo]` is one media item (here with an empty body)
+//! agent alice> accept               Input::Accept
+//! agent alice> say Hello there      Input::Reply
+//! agent alice> end                  Input::End by the agent
+//! agent alice> away                 marks the agent away (available: the reverse)
+//! agent bob @chat-1> accept         names the chat the agent acts on
+//! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
+//! clock +10m                        advances the clock (s, m or h)
+//! ```
+//!
+//! Without `@chat-N`, an agent acts on the live chat offered to or connected with them, or, if they
+//! hold none, on the chat opened last. After every line the harness runs `Input::Route` on the queued
+//! chats, oldest first, as the engine does whenever capacity may have freed up; a chat that this
+//! changes is shown in a `route chat-N:` block.
+//!
+//! The transcript echoes each line and indents what it caused: `system> …` and `alice> …` are
+//! messages sent to the consumer, `event: …`, `consent: …`, `refused: …`, and the chat's `status: …`
+//! (`status: no chat` when the input belongs to no chat).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use expect_test::Expect;
+use parley_core::chat::{
+    Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input,
+    Outcome, Purpose, decide,
+};
+use parley_core::ids::{AgentId, ChatId};
+use parley_core::phone::E164;
+use parley_core::routing::{Roster, Seat};
+use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft};
+use parley_core::time::Timestamp;
+
+/// The support number: a menu of two queues.
+const SUPPORT: &str = "+15550001000";
+/// A number whose only queue is billing: no menu.
+const BILLING_LINE: &str = "+15550002000";
+
+/// Plays `script` and compares the transcript with `expect`.
+pub(crate) fn check(script: &str, expect: Expect) {
+    let mut variants: Vec<&str> = Vec::new();
+    let mut world: Option<World> = None;
+    let mut header = String::new();
+    for line in script.lines().map(str::trim_start) {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(variant) = line.strip_prefix("setup ") {
+            assert!(
+                world.is_none(),
+                "`{line}`: setup lines come before the first input"
+            );
+            variants.push(variant.trim());
+            header.push_str(line.trim_end());
+            header.push('\n');
+            continue;
+        }
+        let world = world.get_or_insert_with(|| World::new(&variants));
+        world.line(line);
+    }
+    let transcript = header + &world.map(|w| w.out).unwrap_or_default();
+    expect.assert_eq(&transcript);
+}
+
+/// The fixed setup, changed by the `setup` variants named in the script.
+fn setup(variants: &[&str]) -> Setup {
+    let queue = |id: &str, name: &str, keywords: &[&str]| QueueDraft {
+        id: id.into(),
+        name: name.into(),
+        keywords: keywords.iter().map(|k| (*k).into()).collect(),
+        auto_answer: false,
+    };
+    let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
+        id: id.into(),
+        name: name.into(),
+        queues: vec![queue.into()],
+        capacity,
+    };
+    let mut draft = SetupDraft {
+        numbers: vec![
+            NumberDraft {
+                number: SUPPORT.into(),
+                label: "Support".into(),
+                carrier: "sim".into(),
+                queues: vec!["billing".into(), "tech".into()],
+            },
+            NumberDraft {
+                number: BILLING_LINE.into(),
+                label: "Billing line".into(),
+                carrier: "sim".into(),
+                queues: vec!["billing".into()],
+            },
+        ],
+        queues: vec![
+            queue("billing", "Billing", &["1", "BILLING"]),
+            queue("tech", "Technical support", &["2", "TECH"]),
+        ],
+        agents: vec![
+            agent("alice", "Alice Smith", "billing", 1),
+            agent("bob", "Bob Jones", "tech", 2),
+            agent("carol", "Carol White", "tech", 2),
+        ],
+        teams: vec![],
+        settings: Settings::default(),
+    };
+    for variant in variants {
+        match *variant {
+            "auto-answer" => draft.queues[1].auto_answer = true,
+            "notice-once" => draft.settings.opt_in_notice_every_chat = false,
+            other => panic!("unknown setup variant `{other}` (known: auto-answer, notice-once)"),
+        }
+    }
+    Setup::validate(&draft, &["sim"]).expect("the fixed setup is valid")
+}
+
+/// What the engine keeps between inputs.
+struct World {
+    setup: Setup,
+    /// Every chat, in the order opened; chat `n` is `chats[n - 1]`.
+    chats: Vec<Chat>,
+    consent: HashMap<E164, Consent>,
+    roster: Roster,
+    now: Timestamp,
+    out: String,
+}
+
+impl World {
+    fn new(variants: &[&str]) -> World {
+        let setup = setup(variants);
+        let seats = setup
+            .agents
+            .iter()
+            .map(|a| Seat {
+                agent: a.id.clone(),
+                available: true,
+                active: 0,
+                capacity: a.capacity,
+                queues: a.queues.clone(),
+                last_assigned: Timestamp(0),
+            })
+            .collect();
+        World {
+            setup,
+            chats: Vec::new(),
+            consent: HashMap::new(),
+            roster: Roster { seats },
+            // 2026-01-01T00:00:00Z; any instant after the seats' `last_assigned` works.
+            now: Timestamp(1_767_225_600_000),
+            out: String::new(),
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        writeln!(self.out, "{}", line.trim_end()).unwrap();
+        if let Some(step) = line.strip_prefix("clock +") {
+            self.now = Timestamp(self.now.0 + duration_ms(step.trim()));
+        } else {
+            let (head, body) = line
+                .split_once('>')
+                .unwrap_or_else(|| panic!("`{line}`: expected `who> what`"));
+            let body = body.strip_prefix(' ').unwrap_or(body);
+            let words: Vec<&str> = head.split_whitespace().collect();
+            match words.as_slice() {
+                ["phone", phone] => self.inbound(phone, SUPPORT, body),
+                ["phone", phone, "to", number] => self.inbound(phone, number, body),
+                ["agent", agent] => self.agent(agent, None, body),
+                ["agent", agent, target] if target.starts_with('@') => {
+                    self.agent(agent, Some(&target[1..]), body)
+                }
+                ["admin"] => self.admin(body),
+                _ => panic!("`{line}`: unknown speaker `{head}`"),
+            }
+        }
+        self.route_queued();
+    }
+
+    fn inbound(&mut self, phone: &str, number: &str, text: &str) {
+        let phone = E164::parse(phone).unwrap();
+        let number = self
+            .setup
+            .number(&E164::parse(number).unwrap())
+            .expect("a business number of the setup")
+            .clone();
+        let (text, media) = match text.strip_suffix("[photo]") {
+            Some(rest) => (rest.trim_end(), 1),
+            None => (text, 0),
+        };
+        let text = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(text);
+        let live = self
+            .chats
+            .iter()
+            .rev()
+            .find(|c| c.consumer == phone && c.number == number.number && c.is_live());
+        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
+        let outcome = decide(
+            live,
+            &Input::Inbound {
+                text: text.to_owned(),
+                media,
+            },
+            Context {
+                setup: &self.setup,
+                number: &number,
+                consumer: &phone,
+                consent: self.consent.get(&phone).copied().unwrap_or_default(),
+                roster: &mut self.roster,
+                now: self.now,
+                new_chat_id: &new_chat_id,
+            },
+        );
+        self.apply(&phone, None, outcome, "  ");
+    }
+
+    fn agent(&mut self, agent: &str, target: Option<&str>, command: &str) {
+        let agent = AgentId::parse(agent).unwrap();
+        let (verb, rest) = command.split_once(' ').unwrap_or((command, ""));
+        let input = match verb {
+            "accept" => Input::Accept {
+                agent: agent.clone(),
+            },
+            "say" => Input::Reply {
+                agent: agent.clone(),
+                text: rest.to_owned(),
+            },
+            "end" => Input::End {
+                by: Actor::Agent(agent.clone()),
+            },
+            "available" | "away" => {
+                let seat = self
+                    .roster
+                    .seats
+                    .iter_mut()
+                    .find(|s| s.agent == agent)
+                    .expect("an agent of the setup");
+                seat.available = verb == "available";
+                return;
+            }
+            _ => panic!("unknown agent command `{command}` (accept, say, end, available, away)"),
+        };
+        let index = match target {
+            Some(id) => self.chat_index(id),
+            None => {
+                let held: Vec<usize> = (0..self.chats.len())
+                    .filter(|&i| {
+                        let c = &self.chats[i];
+                        c.agent.as_ref() == Some(&agent)
+                            && matches!(c.status, ChatStatus::Offered | ChatStatus::Connected)
+                    })
+                    .collect();
+                match held.as_slice() {
+                    [] => self.chats.len().checked_sub(1).expect("no chat to act on"),
+                    [only] => *only,
+                    _ => panic!(
+                        "{agent} holds several chats: name one with `agent {agent} @chat-N>`"
+                    ),
+                }
+            }
+        };
+        self.business(index, &input);
+    }
+
+    fn admin(&mut self, command: &str) {
+        let target = command
+            .strip_prefix("end ")
+            .unwrap_or_else(|| panic!("unknown admin command `{command}`"));
+        let target = target.trim();
+        let index = if target.starts_with("chat-") {
+            self.chat_index(target)
+        } else {
+            let phone = E164::parse(target).unwrap();
+            let live = self
+                .chats
+                .iter()
+                .rposition(|c| c.consumer == phone && c.is_live());
+            live.or_else(|| self.chats.iter().rposition(|c| c.consumer == phone))
+                .expect("a chat of that phone")
+        };
+        self.business(index, &Input::End { by: Actor::Admin });
+    }
+
+    fn chat_index(&self, id: &str) -> usize {
+        self.chats
+            .iter()
+            .position(|c| c.id.as_str() == id)
+            .unwrap_or_else(|| panic!("no chat `{id}`"))
+    }
+
+    /// Runs a business-side input on the chat at `index`.
+    fn business(&mut self, index: usize, input: &Input) {
+        let outcome = self.decide_on(index, input);
+        let consumer = self.chats[index].consumer.clone();
+        let id = self.chats[index].id.clone();
+        self.apply(&consumer, Some(&id), outcome, "  ");
+    }
+
+    fn decide_on(&mut self, index: usize, input: &Input) -> Outcome {
+        let chat = &self.chats[index];
+        let number = self
+            .setup
+            .number(&chat.number)
+            .expect("the chat's number")
+            .clone();
+        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
+        decide(
+            Some(chat),
+            input,
+            Context {
+                setup: &self.setup,
+                number: &number,
+                consumer: &chat.consumer,
+                consent: self
+                    .consent
+                    .get(&chat.consumer)
+                    .copied()
+                    .unwrap_or_default(),
+                roster: &mut self.roster,
+                now: self.now,
+                new_chat_id: &new_chat_id,
+            },
+        )
+    }
+
+    /// Offers the queued chats, oldest first, to agents who have room now.
+    fn route_queued(&mut self) {
+        let mut queued: Vec<usize> = (0..self.chats.len())
+            .filter(|&i| self.chats[i].is_live() && self.chats[i].status == ChatStatus::Queued)
+            .collect();
+        queued.sort_by_key(|&i| (self.chats[i].queued_at, i));
+        for index in queued {
+            let before = self.chats[index].clone();
+            let outcome = self.decide_on(index, &Input::Route);
+            let unchanged = matches!(&outcome, Outcome::Done(d) if d.effects.is_empty() && d.consent.is_none()
+                && d.chat.as_ref() == Some(&before));
+            if !unchanged {
+                writeln!(self.out, "  route {}:", before.id).unwrap();
+                self.apply(&before.consumer, Some(&before.id), outcome, "    ");
+            }
+        }
+    }
+
+    /// Renders an outcome and keeps the state it leads to.
+    fn apply(&mut self, consumer: &E164, target: Option<&ChatId>, outcome: Outcome, indent: &str) {
+        let decision = match outcome {
+            Outcome::Refused(refusal) => {
+                let on = target.map(|id| format!(" ({id})")).unwrap_or_default();
+                writeln!(self.out, "{indent}refused: {refusal:?}{on}").unwrap();
+                return;
+            }
+            Outcome::Done(decision) => decision,
+        };
+        for effect in &decision.effects {
+            writeln!(self.out, "{indent}{}", render_effect(effect)).unwrap();
+        }
+        if let Some(change) = &decision.consent {
+            let consent = self.consent.entry(consumer.clone()).or_default();
+            let shown = match change {
+                ConsentChange::NoticeSent => {
+                    consent.notice_sent = true;
+                    "NoticeSent".to_owned()
+                }
+                ConsentChange::OptedOut { keyword } => {
+                    consent.opted_out = true;
+                    format!("OptedOut {keyword}")
+                }
+                ConsentChange::OptedIn { keyword } => {
+                    consent.opted_out = false;
+                    format!("OptedIn {keyword}")
+                }
+            };
+            writeln!(self.out, "{indent}consent: {shown}").unwrap();
+        }
+        let Some(chat) = decision.chat else {
+            writeln!(self.out, "{indent}status: no chat").unwrap();
+            return;
+        };
+        writeln!(self.out, "{indent}status: {}", render_status(&chat)).unwrap();
+        match self.chats.iter_mut().find(|c| c.id == chat.id) {
+            Some(known) => *known = chat,
+            None => {
+                assert_eq!(
+                    chat.id.as_str(),
+                    format!("chat-{}", self.chats.len() + 1),
+                    "a new chat takes the id minted for it"
+                );
+                self.chats.push(chat);
+            }
+        }
+    }
+}
+
+fn duration_ms(step: &str) -> i64 {
+    let (amount, unit) = step.split_at(step.len() - 1);
+    let amount: i64 = amount
+        .parse()
+        .unwrap_or_else(|_| panic!("`clock +{step}`: expected e.g. `clock +10m`"));
+    amount
+        * match unit {
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            _ => panic!("`clock +{step}`: use s, m or h"),
+        }
+}
+
+fn render_effect(effect: &Effect) -> String {
+    match effect {
+        Effect::Send {
+            text,
+            author,
+            purpose,
+        } => {
+            let who = match author {
+                Author::System => "system".to_owned(),
+                Author::Agent(agent) => agent.to_string(),
+            };
+            match purpose {
+                Purpose::Conversation => format!("{who}> {text}"),
+                Purpose::OptOutConfirmation => format!("{who} (opt-out confirmation)> {text}"),
+            }
+        }
+        Effect::Event(event) => format!("event: {}", render_event(event)),
+    }
+}
+
+fn render_event(event: &ChatEvent) -> String {
+    match event {
+        ChatEvent::Opened => "Opened".to_owned(),
+        ChatEvent::MenuSent => "MenuSent".to_owned(),
+        ChatEvent::Queued { queue } => format!("Queued {queue}"),
+        ChatEvent::BackToMenu => "BackToMenu".to_owned(),
+        ChatEvent::Offered { agent } => format!("Offered {agent}"),
+        ChatEvent::Connected {
+            agent,
+            auto_answered: false,
+        } => format!("Connected {agent}"),
+        ChatEvent::Connected {
+            agent,
+            auto_answered: true,
+        } => format!("Connected {agent} (auto-answered)"),
+        ChatEvent::ConsumerMessage => "ConsumerMessage".to_owned(),
+        ChatEvent::AgentMessage { agent } => format!("AgentMessage {agent}"),
+        ChatEvent::OptedOut => "OptedOut".to_owned(),
+        ChatEvent::Ended { reason, by } => format!("Ended {} by {by}", reason.as_str()),
+    }
+}
+
+/// `chat-1 queued (billing, agent -)`; a finished chat adds why and by whom: `, opted_out by consumer`.
+fn render_status(chat: &Chat) -> String {
+    let queue = chat
+        .queue
+        .as_ref()
+        .map_or("-".to_owned(), ToString::to_string);
+    let agent = chat
+        .agent
+        .as_ref()
+        .map_or("-".to_owned(), ToString::to_string);
+    let ended = match (chat.end_reason, &chat.ended_by) {
+        (Some(reason), Some(by)) => format!(", {} by {by}", reason.as_str()),
+        _ => String::new(),
+    };
+    format!(
+        "{} {} ({queue}, agent {agent}{ended})",
+        chat.id,
+        chat.status.as_str()
+    )
+}

@@ -1,0 +1,247 @@
+//! Which agent a queued chat is offered to, and when.
+
+use expect_test::expect;
+
+use crate::check;
+
+#[test]
+fn a_queued_chat_is_offered_to_an_available_agent_of_its_queue() {
+    check(
+        r#"
+        phone +14155550100> billing
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn capacity_is_respected_until_the_agent_ends_a_chat() {
+    // Alice has capacity 1 and is the only billing agent.
+    check(
+        r#"
+        phone +14155550100> billing
+        phone +14155550101> billing
+        agent alice> accept
+        agent alice @chat-2> accept
+        clock +5m
+        agent alice> end
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550101> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-2 queued (billing, agent -)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+            agent alice @chat-2> accept
+              refused: AtCapacity (chat-2)
+            clock +5m
+            agent alice> end
+              event: Ended ended_by_agent by alice
+              system> This chat has ended. Text us any time to start a new one.
+              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              route chat-2:
+                event: Offered alice
+                status: chat-2 offered (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn an_away_agent_gets_nothing_until_available_then_the_oldest_chat_first() {
+    check(
+        r#"
+        agent alice> away
+        phone +14155550100> billing
+        clock +1m
+        phone +14155550101> billing
+        clock +1m
+        agent alice> available
+        "#,
+        expect![[r#"
+            agent alice> away
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (billing, agent -)
+            clock +1m
+            phone +14155550101> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-2 queued (billing, agent -)
+            clock +1m
+            agent alice> available
+              route chat-1:
+                event: Offered alice
+                status: chat-1 offered (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn an_away_agent_may_still_take_a_queued_chat_by_hand() {
+    check(
+        r#"
+        agent alice> away
+        phone +14155550100> billing
+        agent alice> accept
+        "#,
+        expect![[r#"
+            agent alice> away
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (billing, agent -)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn auto_answer_connects_directly() {
+    // Only the tech queue answers automatically; billing still waits for an accept.
+    check(
+        r#"
+        setup auto-answer
+        phone +14155550100> tech
+        agent bob> say Hi, Bob here. What is broken?
+        phone +14155550101> billing
+        "#,
+        expect![[r#"
+            setup auto-answer
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              event: Connected bob (auto-answered)
+              system> You are now chatting with Bob Jones.
+              consent: NoticeSent
+              status: chat-1 connected (tech, agent bob)
+            agent bob> say Hi, Bob here. What is broken?
+              bob> Hi, Bob here. What is broken?
+              event: AgentMessage bob
+              status: chat-1 connected (tech, agent bob)
+            phone +14155550101> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-2 offered (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn the_least_busy_agent_wins_then_the_one_idle_longest() {
+    // Bob and Carol both serve tech with capacity 2; ties between equals go to Bob by id.
+    check(
+        r#"
+        phone +14155550100> tech
+        clock +1m
+        phone +14155550101> tech
+        clock +1m
+        agent bob> accept
+        agent bob> end
+        clock +1m
+        phone +14155550102> tech
+        clock +1m
+        phone +14155550103> tech
+        "#,
+        expect![[r#"
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob)
+            clock +1m
+            phone +14155550101> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered carol
+              consent: NoticeSent
+              status: chat-2 offered (tech, agent carol)
+            clock +1m
+            agent bob> accept
+              event: Connected bob
+              system> You are now chatting with Bob Jones.
+              status: chat-1 connected (tech, agent bob)
+            agent bob> end
+              event: Ended ended_by_agent by bob
+              system> This chat has ended. Text us any time to start a new one.
+              status: chat-1 finished (tech, agent bob, ended_by_agent by bob)
+            clock +1m
+            phone +14155550102> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-3 offered (tech, agent bob)
+            clock +1m
+            phone +14155550103> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered carol
+              consent: NoticeSent
+              status: chat-4 offered (tech, agent carol)
+        "#]],
+    );
+}

@@ -1,0 +1,132 @@
+//! Server configuration: defaults in code < `parley.toml` < environment < command-line flags. The
+//! contact-center setup is data in the database, never configuration.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+/// The example configuration, every setting commented; `parley config example` prints it.
+pub const EXAMPLE: &str = include_str!("../../../parley.example.toml");
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://parley.db";
+
+/// A value that must never reach a log.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The contents of `parley.toml`. Unknown keys are refused, so a typo stops start-up.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    /// The URL carriers and browsers reach this server at.
+    pub public_url: Option<String>,
+    /// Run the built-in carrier simulator.
+    pub sim: Option<bool>,
+    #[serde(default)]
+    pub carriers: BTreeMap<String, CarrierConfig>,
+}
+
+/// One carrier account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum CarrierConfig {
+    Twilio { account_sid: String, auth_token: Secret, api_base: Option<String> },
+    Smpp { host: String, port: u16, system_id: String, password: Secret, system_type: Option<String> },
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub public_url: Option<String>,
+    pub sim: bool,
+    pub admin_token: Option<Secret>,
+    pub carriers: BTreeMap<String, CarrierConfig>,
+}
+
+impl FileConfig {
+    /// Reads `parley.toml` (or another file).
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        FileConfig::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<FileConfig> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+}
+
+impl Config {
+    /// A configuration for tests and the demo: the given database, the simulator on.
+    pub fn with_database(database_url: impl Into<String>) -> Config {
+        Config {
+            listen: DEFAULT_LISTEN.to_owned(),
+            database_url: database_url.into(),
+            public_url: None,
+            sim: true,
+            admin_token: None,
+            carriers: BTreeMap::new(),
+        }
+    }
+
+    /// The carrier accounts numbers may name.
+    pub fn carrier_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.carriers.keys().cloned().collect();
+        if self.sim {
+            names.push("sim".to_owned());
+        }
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses() {
+        let config = FileConfig::parse(EXAMPLE).unwrap();
+        assert_eq!(config.listen.as_deref(), Some(DEFAULT_LISTEN));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = FileConfig::parse("lisen = \"x\"").unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let config = FileConfig::parse("[carriers.t]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"hunter2\"\n").unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,731 @@
+//! The engine: the single writer that turns inputs (inbound SMS, agent actions, presence, setup) into
+//! committed state. It batches whatever inputs are waiting, runs each through the pure
+//! [`parley_core::chat::decide`], writes every resulting change in one transaction (group commit), and
+//! only then answers the callers, publishes the events and wakes the outbox sender.
+//!
+//! Inputs of one chat are handled strictly in order because one task handles them all.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, EndReason, Input, Outcome, Purpose, Refusal};
+use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::phone::E164;
+use parley_core::routing::{Roster, Seat};
+use parley_core::setup::{Number, Setup};
+use parley_core::time::Timestamp;
+use parley_store::Store;
+use parley_store::batch::Batch;
+use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
+use serde_json::json;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::bus::Bus;
+use crate::clock::Clock;
+
+/// Most inputs handled in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// An SMS a carrier delivered to one of our numbers.
+#[derive(Debug, Clone)]
+pub struct InboundSms {
+    /// The carrier account it came through.
+    pub carrier: String,
+    /// The carrier's id for it: a repeat with the same id is acknowledged, not stored twice.
+    pub provider_id: String,
+    pub from: E164,
+    pub to: E164,
+    pub body: String,
+    pub media: Vec<String>,
+}
+
+/// What the engine did with an inbound SMS.
+#[derive(Debug, Clone)]
+pub struct InboundAck {
+    pub message_id: String,
+    pub chat_id: Option<String>,
+    /// The same provider id was already stored; nothing new was written.
+    pub duplicate: bool,
+}
+
+/// The chat after a business-side action.
+#[derive(Debug, Clone)]
+pub struct ChatAck {
+    pub chat: ChatRow,
+    /// The message the action sent, for replies.
+    pub message_id: Option<String>,
+}
+
+/// Why the engine did not carry out an input.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0} is not a number of this deployment: add it to the setup first")]
+    NumberNotSetUp(String),
+    #[error("no chat with id {0}")]
+    ChatNotFound(String),
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+enum Command {
+    Inbound(InboundSms),
+    Chat { chat_id: String, input: Input },
+    Status { agent: AgentId, available: bool },
+    Setup { setup: Arc<Setup>, document: String },
+}
+
+enum Answer {
+    Inbound(InboundAck),
+    Chat(ChatAck),
+    Done,
+}
+
+struct Job {
+    command: Command,
+    reply: oneshot::Sender<Result<Answer, EngineError>>,
+}
+
+/// A handle to the engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    jobs: mpsc::Sender<Job>,
+    setup: Arc<RwLock<Arc<Setup>>>,
+}
+
+impl Engine {
+    /// Starts the writer task. `setup` is the setup at start (version `setup_version`).
+    pub fn start(store: Store, clock: Clock, bus: Bus, outbox: Arc<Notify>, setup: Arc<Setup>, setup_version: i64, carriers: Vec<String>) -> (Engine, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(8192);
+        let shared = Arc::new(RwLock::new(setup));
+        let writer = Writer { store, clock, bus, outbox, setup: shared.clone(), setup_version, carriers };
+        let task = tokio::spawn(writer.run(rx));
+        (Engine { jobs: tx, setup: shared }, task)
+    }
+
+    /// The setup in force.
+    pub fn setup(&self) -> Arc<Setup> {
+        match self.setup.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    async fn submit(&self, command: Command) -> Result<Answer, EngineError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { command, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
+        answer.await.map_err(|_| EngineError::ShuttingDown)?
+    }
+
+    /// Handles an inbound SMS; returns once it and everything it caused are committed.
+    pub async fn inbound(&self, sms: InboundSms) -> Result<InboundAck, EngineError> {
+        match self.submit(Command::Inbound(sms)).await? {
+            Answer::Inbound(ack) => Ok(ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to an inbound message"))),
+        }
+    }
+
+    /// Carries out an agent's or admin's action on a chat.
+    pub async fn chat_action(&self, chat_id: &str, input: Input) -> Result<ChatAck, EngineError> {
+        match self.submit(Command::Chat { chat_id: chat_id.to_owned(), input }).await? {
+            Answer::Chat(ack) => Ok(ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
+        }
+    }
+
+    /// Sets an agent available (takes new chats) or away.
+    pub async fn set_status(&self, agent: AgentId, available: bool) -> Result<(), EngineError> {
+        self.submit(Command::Status { agent, available }).await.map(|_| ())
+    }
+
+    /// Stores a validated setup and puts it in force, after every input submitted before it.
+    pub async fn apply_setup(&self, setup: Setup, document: String) -> Result<(), EngineError> {
+        self.submit(Command::Setup { setup: Arc::new(setup), document }).await.map(|_| ())
+    }
+}
+
+struct Writer {
+    store: Store,
+    clock: Clock,
+    bus: Bus,
+    outbox: Arc<Notify>,
+    setup: Arc<RwLock<Arc<Setup>>>,
+    setup_version: i64,
+    carriers: Vec<String>,
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        while let Some(first) = rx.recv().await {
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            // A setup change takes effect exactly between the inputs before and after it.
+            let mut pending = Vec::new();
+            for job in jobs {
+                if let Command::Setup { setup, document } = &job.command {
+                    let (setup, document) = (setup.clone(), document.clone());
+                    self.process(std::mem::take(&mut pending)).await;
+                    let result = self.save_setup(setup, &document).await.map(|()| Answer::Done);
+                    let _ = job.reply.send(result);
+                } else {
+                    pending.push(job);
+                }
+            }
+            self.process(pending).await;
+        }
+        tracing::info!("engine stopped");
+    }
+
+    async fn save_setup(&mut self, setup: Arc<Setup>, document: &str) -> Result<(), EngineError> {
+        let version = self.store.save_setup_document(document, self.clock.now().0).await.map_err(|e| EngineError::Internal(e.into()))?;
+        self.setup_version = version;
+        self.put_setup(setup);
+        tracing::info!(version, "setup applied");
+        Ok(())
+    }
+
+    fn put_setup(&self, setup: Arc<Setup>) {
+        match self.setup.write() {
+            Ok(mut guard) => *guard = setup,
+            Err(poisoned) => *poisoned.into_inner() = setup,
+        }
+    }
+
+    fn current_setup(&self) -> Arc<Setup> {
+        match self.setup.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Picks up a setup saved by another process or node.
+    async fn refresh_setup(&mut self) -> anyhow::Result<()> {
+        let version = self.store.setup_version().await?;
+        if version != self.setup_version {
+            let carriers: Vec<&str> = self.carriers.iter().map(String::as_str).collect();
+            let (version, setup) = crate::load_setup(&self.store, &carriers).await?;
+            self.setup_version = version;
+            self.put_setup(Arc::new(setup));
+            tracing::info!(version, "setup reloaded from the database");
+        }
+        Ok(())
+    }
+
+    async fn process(&mut self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
+        let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
+        let started = Instant::now();
+        match self.try_process(&commands).await {
+            Ok(answers) => {
+                metrics::histogram!("parley_engine_batch_size").record(jobs.len() as f64);
+                metrics::histogram!("parley_engine_batch_seconds").record(started.elapsed().as_secs_f64());
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+            }
+            Err(e) if jobs.len() > 1 => {
+                // One bad input must not fail the others: retry each alone. Nothing was committed.
+                tracing::warn!(error = format!("{e:#}"), size = jobs.len(), "batch failed; retrying its inputs one by one");
+                for job in jobs {
+                    Box::pin(self.process(vec![job])).await;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "input failed; nothing was committed");
+                for job in jobs {
+                    let _ = job.reply.send(Err(EngineError::Internal(anyhow::anyhow!("storing the input failed"))));
+                }
+            }
+        }
+    }
+
+    async fn try_process(&mut self, commands: &[&Command]) -> anyhow::Result<Vec<Result<Answer, EngineError>>> {
+        self.refresh_setup().await?;
+        let setup = self.current_setup();
+        let now = self.clock.now();
+        let mut w = Working::load(&self.store, &setup, commands).await?;
+        let mut answers = Vec::with_capacity(commands.len());
+        for command in commands {
+            let answer = match command {
+                Command::Inbound(sms) => w.inbound(&setup, sms, now),
+                Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
+                Command::Status { agent, available } => w.status(&setup, agent, *available, now),
+                Command::Setup { .. } => Ok(Answer::Done),
+            };
+            answers.push(answer);
+        }
+        w.dispatch(&self.store, &setup, now).await?;
+        let (batch, wakes_outbox) = w.into_batch(now);
+        let ids = self.store.commit_batch(&batch).await?;
+        for (event, id) in batch.events.into_iter().zip(ids) {
+            self.bus.publish(EventRow { id, ..event });
+        }
+        if wakes_outbox {
+            self.outbox.notify_one();
+        }
+        let inbound = commands.iter().filter(|c| matches!(c, Command::Inbound(_))).count();
+        metrics::counter!("parley_inbound_messages_total").increment(inbound as u64);
+        Ok(answers)
+    }
+}
+
+/// The state a batch works on: loaded once, changed in memory by each decision, written at the end.
+#[derive(Default)]
+struct Working {
+    chats: HashMap<ChatId, Chat>,
+    live: HashMap<(E164, E164), ChatId>,
+    consents: HashMap<E164, Consent>,
+    roster: Roster,
+    seen: HashMap<(String, String), InboundAck>,
+    changed_chats: BTreeSet<ChatId>,
+    changed_consents: BTreeSet<E164>,
+    /// Queues where capacity may have freed up.
+    dispatch_queues: BTreeSet<QueueId>,
+    batch: Batch,
+}
+
+impl Working {
+    async fn load(store: &Store, setup: &Setup, commands: &[&Command]) -> anyhow::Result<Working> {
+        let mut w = Working::default();
+        let mut consumers = BTreeSet::new();
+        let mut chat_ids = Vec::new();
+        let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
+        for command in commands {
+            match command {
+                Command::Inbound(sms) => {
+                    consumers.insert(sms.from.to_string());
+                    provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
+                }
+                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
+                Command::Status { .. } | Command::Setup { .. } => {}
+            }
+        }
+        for (carrier, ids) in provider_ids {
+            for (provider_id, message_id, chat_id) in store.inbound_seen(carrier, &ids).await? {
+                w.seen.insert((carrier.to_owned(), provider_id), InboundAck { message_id, chat_id, duplicate: true });
+            }
+        }
+        let consumers: Vec<String> = consumers.into_iter().collect();
+        let mut rows = store.live_chats_of(&consumers).await?;
+        rows.extend(store.chats_by_ids(&chat_ids).await?);
+        w.add_chats(rows);
+        let phones: Vec<String> = w.chats.values().map(|c| c.consumer.to_string()).chain(consumers).collect();
+        w.load_consents(store, &phones).await?;
+        w.roster = load_roster(store, setup).await?;
+        Ok(w)
+    }
+
+    fn add_chats(&mut self, rows: Vec<ChatRow>) {
+        for row in rows {
+            let Some(chat) = chat_from_row(&row) else {
+                tracing::error!(chat = row.id, "skipping a chat row that does not parse");
+                continue;
+            };
+            if self.chats.contains_key(&chat.id) {
+                continue;
+            }
+            if chat.is_live() {
+                self.live.insert((chat.consumer.clone(), chat.number.clone()), chat.id.clone());
+            }
+            self.chats.insert(chat.id.clone(), chat);
+        }
+    }
+
+    async fn load_consents(&mut self, store: &Store, phones: &[String]) -> anyhow::Result<()> {
+        let missing: Vec<String> = phones.iter().filter(|p| E164::parse(p).is_ok_and(|p| !self.consents.contains_key(&p))).cloned().collect();
+        for row in store.consents(&missing).await? {
+            if let Ok(phone) = E164::parse(&row.phone) {
+                self.consents.insert(phone, Consent { opted_out: row.opted_out, notice_sent: row.notice_sent });
+            }
+        }
+        for phone in missing {
+            if let Ok(phone) = E164::parse(&phone) {
+                self.consents.entry(phone).or_default();
+            }
+        }
+        Ok(())
+    }
+
+    fn inbound(&mut self, setup: &Setup, sms: &InboundSms, now: Timestamp) -> Result<Answer, EngineError> {
+        let Some(number) = setup.number(&sms.to) else {
+            return Err(EngineError::NumberNotSetUp(sms.to.to_string()));
+        };
+        let key = (sms.carrier.clone(), sms.provider_id.clone());
+        if let Some(ack) = self.seen.get(&key) {
+            return Ok(Answer::Inbound(InboundAck { duplicate: true, ..ack.clone() }));
+        }
+        let chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
+        let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
+        let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
+        let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
+        let input = Input::Inbound { text: sms.body.clone(), media: sms.media.len() };
+        let outcome = chat::decide(
+            chat.as_ref(),
+            &input,
+            Context { setup, number, consumer: &sms.from, consent, roster: &mut self.roster, now, new_chat_id: &new_chat_id },
+        );
+        let Outcome::Done(decision) = outcome else {
+            return Err(EngineError::Internal(anyhow::anyhow!("an inbound message was refused")));
+        };
+        let message_id = uuid::Uuid::now_v7().to_string();
+        let chat_id = decision.chat.as_ref().map(|c| c.id.to_string());
+        let row = MessageRow {
+            seq: 0,
+            id: message_id.clone(),
+            chat_id: chat_id.clone(),
+            number: sms.to.to_string(),
+            consumer: sms.from.to_string(),
+            direction: "in".to_owned(),
+            author: "consumer".to_owned(),
+            body: sms.body.clone(),
+            media: sms.media.join("\n"),
+            status: "received".to_owned(),
+            purpose: "conversation".to_owned(),
+            carrier: sms.carrier.clone(),
+            provider_id: Some(sms.provider_id.clone()),
+            attempts: 0,
+            error: None,
+            created_at: now.0,
+            updated_at: now.0,
+        };
+        if sms.carrier == "sim" {
+            self.batch.sim.push(SimRow {
+                seq: 0,
+                phone: sms.from.to_string(),
+                business: sms.to.to_string(),
+                direction: "mo".to_owned(),
+                body: sms.body.clone(),
+                media: sms.media.join("\n"),
+                message_id: None,
+                at: now.0,
+            });
+        }
+        self.push_message(row, decision.chat.as_ref(), now);
+        self.apply(decision, chat.as_ref(), number, &sms.from, "sms", now);
+        let ack = InboundAck { message_id, chat_id, duplicate: false };
+        self.seen.insert(key, ack.clone());
+        Ok(Answer::Inbound(ack))
+    }
+
+    fn chat_action(&mut self, setup: &Setup, chat_id: &str, input: &Input, now: Timestamp) -> Result<Answer, EngineError> {
+        let id = ChatId::new(chat_id);
+        let Some(chat) = self.chats.get(&id).cloned() else {
+            return Err(EngineError::ChatNotFound(chat_id.to_owned()));
+        };
+        let detached;
+        let number = match setup.number(&chat.number) {
+            Some(n) => n,
+            None => {
+                // The number left the setup while the chat lived: the chat can still be handled.
+                detached = Number { number: chat.number.clone(), label: String::new(), carrier: String::new(), queues: vec![] };
+                &detached
+            }
+        };
+        let consent = self.consents.get(&chat.consumer).copied().unwrap_or_default();
+        let consumer = chat.consumer.clone();
+        let outcome = chat::decide(
+            Some(&chat),
+            input,
+            Context { setup, number, consumer: &consumer, consent, roster: &mut self.roster, now, new_chat_id: &id },
+        );
+        match outcome {
+            Outcome::Refused(refusal) => Err(EngineError::Refused(refusal)),
+            Outcome::Done(decision) => {
+                let before = self.batch.messages.len();
+                self.apply(decision, Some(&chat), number, &consumer, "agent", now);
+                let message_id = match input {
+                    Input::Reply { .. } => self.batch.messages[before..].iter().find(|m| m.author.starts_with("agent:")).map(|m| m.id.clone()),
+                    _ => None,
+                };
+                let chat = self.chats.get(&id).map(|c| chat_to_row(c, now)).ok_or_else(|| EngineError::ChatNotFound(chat_id.to_owned()))?;
+                Ok(Answer::Chat(ChatAck { chat, message_id }))
+            }
+        }
+    }
+
+    fn status(&mut self, setup: &Setup, agent: &AgentId, available: bool, now: Timestamp) -> Result<Answer, EngineError> {
+        let Some(seat) = self.roster.seats.iter_mut().find(|s| &s.agent == agent) else {
+            return Err(EngineError::Internal(anyhow::anyhow!("agent {agent} is not in the setup")));
+        };
+        seat.available = available;
+        let last_assigned = seat.last_assigned.0;
+        let status = if available { "available" } else { "away" };
+        self.batch.agent_states.retain(|a| a.agent != agent.as_str());
+        self.batch.agent_states.push(AgentStateRow { agent: agent.to_string(), status: status.to_owned(), last_assigned, updated_at: now.0 });
+        self.batch.events.push(EventRow {
+            id: 0,
+            chat_id: None,
+            queue: None,
+            agent: Some(agent.to_string()),
+            kind: "agent.status".to_owned(),
+            data: json!({ "agent": agent.as_str(), "status": status }).to_string(),
+            at: now.0,
+        });
+        if available && let Some(a) = setup.agent(agent) {
+            self.dispatch_queues.extend(a.queues.iter().cloned());
+        }
+        Ok(Answer::Done)
+    }
+
+    /// Offers queued chats of queues where capacity may have freed up, oldest first.
+    async fn dispatch(&mut self, store: &Store, setup: &Setup, now: Timestamp) -> anyhow::Result<()> {
+        if self.dispatch_queues.is_empty() {
+            return Ok(());
+        }
+        let queues: Vec<String> = self.dispatch_queues.iter().map(ToString::to_string).collect();
+        let rows = store.queued_chats(&queues, 1000).await?;
+        self.add_chats(rows);
+        let phones: Vec<String> = self.chats.values().map(|c| c.consumer.to_string()).collect();
+        self.load_consents(store, &phones).await?;
+        let mut waiting: Vec<Chat> = self
+            .chats
+            .values()
+            .filter(|c| c.status == ChatStatus::Queued && c.queue.as_ref().is_some_and(|q| self.dispatch_queues.contains(q)))
+            .cloned()
+            .collect();
+        waiting.sort_by(|a, b| (a.queued_at, &a.id).cmp(&(b.queued_at, &b.id)));
+        for chat in waiting {
+            let Some(queue) = &chat.queue else { continue };
+            if self.roster.pick(queue).is_none() {
+                continue;
+            }
+            let Some(number) = setup.number(&chat.number) else { continue };
+            let consent = self.consents.get(&chat.consumer).copied().unwrap_or_default();
+            let outcome = chat::decide(
+                Some(&chat),
+                &Input::Route,
+                Context { setup, number, consumer: &chat.consumer, consent, roster: &mut self.roster, now, new_chat_id: &chat.id },
+            );
+            if let Outcome::Done(decision) = outcome {
+                self.apply(decision, Some(&chat), number, &chat.consumer, "routing", now);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a decision: the chat's new state, consent, messages to send and events.
+    fn apply(&mut self, decision: Decision, before: Option<&Chat>, number: &Number, consumer: &E164, source: &str, now: Timestamp) {
+        let Decision { chat, consent, effects } = decision;
+        if let Some(change) = consent {
+            self.record_consent(consumer, &number.number, change, source, now);
+        }
+        for effect in effects {
+            match effect {
+                Effect::Send { text, author, purpose } => {
+                    let author = match author {
+                        chat::Author::System => "system".to_owned(),
+                        chat::Author::Agent(agent) => format!("agent:{agent}"),
+                    };
+                    let row = MessageRow {
+                        seq: 0,
+                        id: uuid::Uuid::now_v7().to_string(),
+                        chat_id: chat.as_ref().map(|c| c.id.to_string()),
+                        number: number.number.to_string(),
+                        consumer: consumer.to_string(),
+                        direction: "out".to_owned(),
+                        author,
+                        body: text,
+                        media: String::new(),
+                        status: "queued".to_owned(),
+                        purpose: match purpose {
+                            Purpose::Conversation => "conversation",
+                            Purpose::OptOutConfirmation => "opt_out_confirmation",
+                        }
+                        .to_owned(),
+                        carrier: number.carrier.clone(),
+                        provider_id: None,
+                        attempts: 0,
+                        error: None,
+                        created_at: now.0,
+                        updated_at: now.0,
+                    };
+                    self.push_message(row, chat.as_ref(), now);
+                }
+                Effect::Event(event) => {
+                    // Messages get their own "message" events, with the text, from push_message.
+                    if matches!(event, ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. }) {
+                        continue;
+                    }
+                    self.freed_capacity(&event, before);
+                    let (kind, data) = event_json(&event);
+                    self.push_event(chat.as_ref(), kind, data, now);
+                }
+            }
+        }
+        if let Some(chat) = chat {
+            let key = (chat.consumer.clone(), chat.number.clone());
+            if chat.is_live() {
+                self.live.insert(key, chat.id.clone());
+            } else if self.live.get(&key) == Some(&chat.id) {
+                self.live.remove(&key);
+            }
+            self.changed_chats.insert(chat.id.clone());
+            self.chats.insert(chat.id.clone(), chat);
+        }
+    }
+
+    /// Ending a chat or sending it back to the menu frees its agent's capacity.
+    fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
+        if !matches!(event, ChatEvent::Ended { .. } | ChatEvent::BackToMenu) {
+            return;
+        }
+        let Some(agent) = before.and_then(|c| c.agent.as_ref()) else { return };
+        if let Some(seat) = self.roster.seats.iter().find(|s| &s.agent == agent) {
+            self.dispatch_queues.extend(seat.queues.iter().cloned());
+        }
+    }
+
+    fn record_consent(&mut self, phone: &E164, number: &E164, change: ConsentChange, source: &str, now: Timestamp) {
+        let consent = self.consents.entry(phone.clone()).or_default();
+        let (name, keyword) = match change {
+            ConsentChange::NoticeSent => {
+                consent.notice_sent = true;
+                ("notice_sent", None)
+            }
+            ConsentChange::OptedOut { keyword } => {
+                consent.opted_out = true;
+                ("opted_out", Some(keyword))
+            }
+            ConsentChange::OptedIn { keyword } => {
+                consent.opted_out = false;
+                ("opted_in", Some(keyword))
+            }
+        };
+        self.changed_consents.insert(phone.clone());
+        self.batch.ledger.push(ConsentEntry {
+            phone: phone.to_string(),
+            change: name.to_owned(),
+            keyword,
+            number: number.to_string(),
+            source: source.to_owned(),
+            at: now.0,
+        });
+    }
+
+    fn push_message(&mut self, row: MessageRow, chat: Option<&Chat>, now: Timestamp) {
+        let data = json!({
+            "message_id": row.id,
+            "direction": row.direction,
+            "author": row.author,
+            "body": row.body,
+            "media": if row.media.is_empty() { vec![] } else { row.media.split('\n').collect::<Vec<_>>() },
+            "status": row.status,
+        });
+        self.push_event(chat, "message", data, now);
+        self.batch.messages.push(row);
+    }
+
+    fn push_event(&mut self, chat: Option<&Chat>, kind: &str, mut data: serde_json::Value, now: Timestamp) {
+        if let (Some(chat), Some(obj)) = (chat, data.as_object_mut()) {
+            obj.insert("chat_id".to_owned(), json!(chat.id.as_str()));
+            obj.insert("chat_status".to_owned(), json!(chat.status.as_str()));
+        }
+        self.batch.events.push(EventRow {
+            id: 0,
+            chat_id: chat.map(|c| c.id.to_string()),
+            queue: chat.and_then(|c| c.queue.as_ref()).map(ToString::to_string),
+            agent: chat.and_then(|c| c.agent.as_ref()).map(ToString::to_string),
+            kind: kind.to_owned(),
+            data: data.to_string(),
+            at: now.0,
+        });
+    }
+
+    /// The batch to commit, and whether it holds messages for the outbox.
+    fn into_batch(mut self, now: Timestamp) -> (Batch, bool) {
+        for id in &self.changed_chats {
+            if let Some(chat) = self.chats.get(id) {
+                self.batch.chats.push(chat_to_row(chat, now));
+            }
+        }
+        for phone in &self.changed_consents {
+            if let Some(c) = self.consents.get(phone) {
+                let at = self.batch.ledger.iter().rev().find(|e| e.phone == phone.as_str()).map_or(0, |e| e.at);
+                self.batch.consents.push(ConsentRow { phone: phone.to_string(), opted_out: c.opted_out, notice_sent: c.notice_sent, updated_at: at });
+            }
+        }
+        let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
+        (self.batch, wakes)
+    }
+}
+
+async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
+    let states: HashMap<String, AgentStateRow> = store.agent_states().await?.into_iter().map(|s| (s.agent.clone(), s)).collect();
+    let counts: HashMap<String, i64> = store.active_chat_counts().await?.into_iter().collect();
+    let seats = setup
+        .agents
+        .iter()
+        .map(|a| {
+            let state = states.get(a.id.as_str());
+            Seat {
+                agent: a.id.clone(),
+                available: state.is_some_and(|s| s.status == "available"),
+                active: counts.get(a.id.as_str()).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX),
+                capacity: a.capacity,
+                queues: a.queues.clone(),
+                last_assigned: Timestamp(state.map_or(0, |s| s.last_assigned)),
+            }
+        })
+        .collect();
+    Ok(Roster { seats })
+}
+
+fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
+    match event {
+        ChatEvent::Opened => ("chat.opened", json!({})),
+        ChatEvent::MenuSent => ("chat.menu_sent", json!({})),
+        ChatEvent::Queued { queue } => ("chat.queued", json!({ "queue": queue.as_str() })),
+        ChatEvent::BackToMenu => ("chat.back_to_menu", json!({})),
+        ChatEvent::Offered { agent } => ("chat.offered", json!({ "agent": agent.as_str() })),
+        ChatEvent::Connected { agent, auto_answered } => ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered })),
+        ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => ("message", json!({})),
+        ChatEvent::OptedOut => ("consumer.opted_out", json!({})),
+        ChatEvent::Ended { reason, by } => ("chat.ended", json!({ "reason": reason.as_str(), "by": by })),
+    }
+}
+
+/// A chat as stored.
+pub fn chat_to_row(chat: &Chat, updated_at: Timestamp) -> ChatRow {
+    ChatRow {
+        id: chat.id.to_string(),
+        number: chat.number.to_string(),
+        consumer: chat.consumer.to_string(),
+        status: chat.status.as_str().to_owned(),
+        queue: chat.queue.as_ref().map(ToString::to_string),
+        agent: chat.agent.as_ref().map(ToString::to_string),
+        opened_at: chat.opened_at.0,
+        queued_at: chat.queued_at.map(|t| t.0),
+        ended_at: chat.ended_at.map(|t| t.0),
+        end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
+        ended_by: chat.ended_by.clone(),
+        updated_at: updated_at.0,
+    }
+}
+
+/// A stored chat, if the row is well-formed.
+pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
+    Some(Chat {
+        id: ChatId::new(row.id.clone()),
+        number: E164::parse(&row.number).ok()?,
+        consumer: E164::parse(&row.consumer).ok()?,
+        status: ChatStatus::parse(&row.status)?,
+        queue: row.queue.as_deref().map(QueueId::parse).transpose().ok()?,
+        agent: row.agent.as_deref().map(AgentId::parse).transpose().ok()?,
+        opened_at: Timestamp(row.opened_at),
+        queued_at: row.queued_at.map(Timestamp),
+        ended_at: row.ended_at.map(Timestamp),
+        end_reason: row.end_reason.as_deref().and_then(EndReason::parse),
+        ended_by: row.ended_by.clone(),
+    })
+}

@@ -1,0 +1,227 @@
+//! `/api/v1/chats`: list, read, accept, reply, end, transcript. Agents see and act on chats of their
+//! queues only; admins see all.
+
+use axum::Json;
+use axum::extract::State;
+use parley_core::chat::{Actor, Input};
+use parley_core::message::check_body;
+use parley_store::chats::ChatFilter;
+use parley_store::rows::{ChatRow, MessageRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+
+/// A chat.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatView {
+    pub id: String,
+    /// The business number the consumer texted.
+    pub number: String,
+    pub consumer: String,
+    /// selecting, queued, offered, connected or finished.
+    pub status: String,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub opened_at: String,
+    pub queued_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// ended_by_agent, consumer_command or opted_out.
+    pub end_reason: Option<String>,
+    /// An agent id, "admin" or "consumer".
+    pub ended_by: Option<String>,
+}
+
+impl From<ChatRow> for ChatView {
+    fn from(c: ChatRow) -> ChatView {
+        ChatView {
+            id: c.id,
+            number: c.number,
+            consumer: c.consumer,
+            status: c.status,
+            queue: c.queue,
+            agent: c.agent,
+            opened_at: rfc3339(c.opened_at),
+            queued_at: c.queued_at.map(rfc3339),
+            ended_at: c.ended_at.map(rfc3339),
+            end_reason: c.end_reason,
+            ended_by: c.ended_by,
+        }
+    }
+}
+
+/// A list of chats.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatList {
+    pub chats: Vec<ChatView>,
+}
+
+/// Which chats to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// ongoing (offered or connected), upcoming (waiting: queued, or in the menu for admins) or past.
+    pub status: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+/// Lists the chats the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/chats", tag = "chats", params(ListQuery),
+    responses((status = 200, body = ChatList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_chats(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<ChatList>, ApiError> {
+    let statuses: Vec<&str> = match q.status.as_deref() {
+        None => vec![],
+        Some("ongoing") => vec!["offered", "connected"],
+        Some("upcoming") => vec!["selecting", "queued"],
+        Some("past") => vec!["finished"],
+        Some(other) => return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past"))),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+    }
+    let filter = ChatFilter {
+        statuses: statuses.into_iter().map(str::to_owned).collect(),
+        queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
+        limit,
+    };
+    let chats = state.store.list_chats(&filter).await?;
+    Ok(Json(ChatList { chats: chats.into_iter().map(ChatView::from).collect() }))
+}
+
+/// Loads a chat the caller may see.
+async fn visible_chat(state: &AppState, who: &Principal, id: &str) -> Result<ChatRow, ApiError> {
+    let chat = state.store.chat(id).await.map_err(|e| match e {
+        parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
+        other => other.into(),
+    })?;
+    if !who.sees(state, chat.queue.as_deref()) {
+        return Err(ApiError::forbidden("this chat is in a queue you do not serve"));
+    }
+    Ok(chat)
+}
+
+/// One chat.
+#[utoipa::path(get, path = "/api/v1/chats/{id}", tag = "chats", params(("id" = String, Path)),
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_chat(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+    Ok(Json(visible_chat(&state, &who, &id).await?.into()))
+}
+
+/// Accepts a chat offered to the calling agent (or takes a queued one of their queues).
+#[utoipa::path(post, path = "/api/v1/chats/{id}/accept", tag = "chats", params(("id" = String, Path)),
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn accept(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+    let agent = who.require_agent()?.clone();
+    visible_chat(&state, &who, &id).await?;
+    let ack = state.engine.chat_action(&id, Input::Accept { agent }).await?;
+    Ok(Json(ack.chat.into()))
+}
+
+/// A reply to the consumer. SMS is plain text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    /// 1 to 1600 characters.
+    pub body: String,
+}
+
+/// The message as queued for sending.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageQueued {
+    pub message_id: String,
+    pub chat: ChatView,
+}
+
+/// Sends a message to the consumer of a chat connected with the calling agent.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage,
+    responses((status = 202, body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(msg): ApiJson<NewMessage>,
+) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
+    let agent = who.require_agent()?.clone();
+    check_body(&msg.body, 0).map_err(|e| ApiError::invalid(e.to_string()))?;
+    visible_chat(&state, &who, &id).await?;
+    let ack = state.engine.chat_action(&id, Input::Reply { agent, text: msg.body }).await?;
+    let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: ack.chat.into() })))
+}
+
+/// Ends a chat (the consumer gets the closing message). Ending an ended chat changes nothing.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/end", tag = "chats", params(("id" = String, Path)),
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn end(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+    let chat = visible_chat(&state, &who, &id).await?;
+    if chat.status == "finished" {
+        return Ok(Json(chat.into()));
+    }
+    let by = match &who {
+        Principal::Admin => Actor::Admin,
+        Principal::Agent(agent) => Actor::Agent(agent.clone()),
+    };
+    let ack = state.engine.chat_action(&id, Input::End { by }).await?;
+    Ok(Json(ack.chat.into()))
+}
+
+/// One message of a transcript.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TranscriptEntry {
+    pub id: String,
+    pub at: String,
+    /// "in" (from the consumer) or "out" (to the consumer).
+    pub direction: String,
+    /// "consumer", "system" or "agent:ID".
+    pub author: String,
+    pub body: String,
+    pub media: Vec<String>,
+    /// received (inbound); queued, sending, sent, delivered, failed or suppressed (outbound).
+    pub status: String,
+    pub error: Option<String>,
+}
+
+impl From<MessageRow> for TranscriptEntry {
+    fn from(m: MessageRow) -> TranscriptEntry {
+        TranscriptEntry {
+            id: m.id,
+            at: rfc3339(m.created_at),
+            direction: m.direction,
+            author: m.author,
+            body: m.body,
+            media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            status: m.status,
+            error: m.error,
+        }
+    }
+}
+
+/// A chat's transcript.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Transcript {
+    pub chat: ChatView,
+    pub messages: Vec<TranscriptEntry>,
+}
+
+/// Every consumer, agent and system message of a chat, in order, with its delivery status.
+#[utoipa::path(get, path = "/api/v1/chats/{id}/transcript", tag = "chats", params(("id" = String, Path)),
+    responses((status = 200, body = Transcript), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn transcript(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<Transcript>, ApiError> {
+    let chat = visible_chat(&state, &who, &id).await?;
+    let messages = state.store.transcript(&id).await?;
+    Ok(Json(Transcript { chat: chat.into(), messages: messages.into_iter().map(TranscriptEntry::from).collect() }))
+}

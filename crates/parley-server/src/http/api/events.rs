@@ -1,0 +1,126 @@
+//! `GET /api/v1/events`: Server-Sent Events for the caller's chats. Each event carries its id from the
+//! events table; a client that reconnects with `Last-Event-ID` (or `?after=`) first gets everything it
+//! missed from the table, then live events, so a dropped connection loses nothing.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::Stream;
+use parley_store::rows::EventRow;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiQuery;
+
+const PAGE: i64 = 500;
+
+/// Where to resume.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Send events after this id (the `Last-Event-ID` header wins). Without either, only new events.
+    pub after: Option<i64>,
+}
+
+/// The caller's live event stream.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
+    responses((status = 200, description = "text/event-stream; each event has id, event (its kind) and JSON data", content_type = "text/event-stream"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn events(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume = match headers.get("last-event-id") {
+        Some(v) => Some(v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()).ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event id"))?),
+        None => q.after,
+    };
+    // Subscribe before reading the table, so nothing committed in between is missed.
+    let live = state.bus.subscribe();
+    let last = match resume {
+        Some(id) => id,
+        None => state.store.last_event_id().await?,
+    };
+    let (tx, rx) = mpsc::channel(256);
+    tokio::spawn(pump(state, who, live, last, tx));
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Feeds one client: catch up from the table, then follow the bus; any gap or lag goes back to the table.
+async fn pump(state: AppState, who: Principal, mut live: broadcast::Receiver<Arc<EventRow>>, mut last: i64, tx: mpsc::Sender<Result<Event, Infallible>>) {
+    let mut shutdown = state.shutdown.clone();
+    if catch_up(&state, &who, &mut last, &tx).await.is_err() {
+        return;
+    }
+    loop {
+        let received = tokio::select! {
+            r = live.recv() => r,
+            _ = shutdown.changed() => return,
+            _ = tx.closed() => return,
+        };
+        let ok = match received {
+            Ok(event) if event.id <= last => Ok(()),
+            Ok(event) if event.id == last + 1 => {
+                last = event.id;
+                send(&state, &who, &event, &tx).await
+            }
+            // A gap (an id we have not seen yet) or a lagging subscription: the table has everything.
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => catch_up(&state, &who, &mut last, &tx).await,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if ok.is_err() {
+            return;
+        }
+    }
+}
+
+async fn catch_up(state: &AppState, who: &Principal, last: &mut i64, tx: &mpsc::Sender<Result<Event, Infallible>>) -> Result<(), ()> {
+    loop {
+        let page = match state.store.events_after(*last, PAGE).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::error!(error = %e, "reading events for a stream failed");
+                return Err(());
+            }
+        };
+        for event in &page {
+            *last = event.id;
+            send(state, who, event, tx).await?;
+        }
+        if (page.len() as i64) < PAGE {
+            return Ok(());
+        }
+    }
+}
+
+async fn send(state: &AppState, who: &Principal, event: &EventRow, tx: &mpsc::Sender<Result<Event, Infallible>>) -> Result<(), ()> {
+    let mine = match who {
+        Principal::Admin => true,
+        Principal::Agent(agent) => event.agent.as_deref() == Some(agent.as_str()) || (event.queue.is_some() && who.sees(state, event.queue.as_deref())),
+    };
+    if !mine {
+        return Ok(());
+    }
+    let mut data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(obj) = data.as_object_mut() {
+        obj.insert("id".to_owned(), event.id.into());
+        obj.insert("kind".to_owned(), event.kind.clone().into());
+        obj.insert("at".to_owned(), rfc3339(event.at).into());
+        obj.insert("chat_id".to_owned(), event.chat_id.clone().into());
+        obj.insert("queue".to_owned(), event.queue.clone().into());
+    }
+    let sse = Event::default().id(event.id.to_string()).event(event.kind.clone()).data(data.to_string());
+    tx.send(Ok(sse)).await.map_err(|_| ())
+}

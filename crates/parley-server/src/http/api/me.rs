@@ -1,0 +1,70 @@
+//! `GET /api/v1/me` and `PUT /api/v1/me/status`: the calling agent.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiJson;
+
+/// An agent's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    /// Takes new chats.
+    Available,
+    /// Takes no new chats; keeps the ones they have.
+    Away,
+}
+
+/// A status change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub status: AgentStatus,
+}
+
+/// Who the token belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// "admin" or "agent".
+    pub role: String,
+    pub agent: Option<String>,
+    pub name: Option<String>,
+    pub queues: Vec<String>,
+    pub status: Option<AgentStatus>,
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/me", tag = "agents",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Json<Me>, ApiError> {
+    match who {
+        Principal::Admin => Ok(Json(Me { role: "admin".to_owned(), agent: None, name: None, queues: vec![], status: None })),
+        Principal::Agent(id) => {
+            let setup = state.engine.setup();
+            let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;
+            let available = state.store.agent_states().await?.into_iter().any(|s| s.agent == id.as_str() && s.status == "available");
+            Ok(Json(Me {
+                role: "agent".to_owned(),
+                agent: Some(id.to_string()),
+                name: Some(agent.name.clone()),
+                queues: agent.queues.iter().map(ToString::to_string).collect(),
+                status: Some(if available { AgentStatus::Available } else { AgentStatus::Away }),
+            }))
+        }
+    }
+}
+
+/// Sets the calling agent available (new chats are offered to them) or away.
+#[utoipa::path(put, path = "/api/v1/me/status", tag = "agents", request_body = StatusChange,
+    responses((status = 200, body = StatusChange), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_status(State(state): State<AppState>, who: Principal, ApiJson(change): ApiJson<StatusChange>) -> Result<Json<StatusChange>, ApiError> {
+    let agent = who.require_agent()?;
+    state.engine.set_status(agent.clone(), change.status == AgentStatus::Available).await?;
+    Ok(Json(change))
+}

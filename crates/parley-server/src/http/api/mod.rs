@@ -1,0 +1,7 @@
+//! The `/api/v1` resources, one file each.
+
+pub mod chats;
+pub mod events;
+pub mod me;
+pub mod setup;
+pub mod tokens;

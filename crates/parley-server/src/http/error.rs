@@ -1,0 +1,164 @@
+//! The one mapping from failures to HTTP answers: `{"error": {"code": "...", "message": "..."}}`.
+//! Codes are part of the public contract; a 5xx never shows internals (they are logged with a
+//! request id instead).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use parley_core::chat::Refusal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::engine::EngineError;
+
+/// Machine-readable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is malformed (bad JSON, bad query, wrong content type).
+    BadRequest,
+    /// No or an unknown bearer token.
+    Unauthorized,
+    /// The token's role or queues do not allow this.
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    /// The request conflicts with the chat's state.
+    Conflict,
+    /// The consumer opted out; nothing may be sent to them.
+    OptedOut,
+    /// A field is well-formed JSON but not a valid value.
+    ValidationFailed,
+    /// The destination number is not set up in this deployment.
+    NumberNotSetUp,
+    PayloadTooLarge,
+    /// The server is shutting down or its database does not answer.
+    Unavailable,
+    Internal,
+}
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The error's code and a message a person can act on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a status, a code and a message.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed, message)
+    }
+
+    /// A failure inside the server: logged with its cause, answered with a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        tracing::error!(error_id = %id, error = %cause, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, format!("internal error (id {id}); the server log has the details"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<parley_store::StoreError> for ApiError {
+    fn from(e: parley_store::StoreError) -> ApiError {
+        match e {
+            parley_store::StoreError::NotFound => ApiError::not_found("not found"),
+            other => ApiError::internal(format!("{other:#}")),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::NumberNotSetUp(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NumberNotSetUp, e.to_string()),
+            EngineError::ChatNotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::Refused(refusal) => refused(refusal),
+            EngineError::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "the server is shutting down; try again"),
+            EngineError::Internal(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
+}
+
+fn refused(refusal: Refusal) -> ApiError {
+    let (status, code, message) = match refusal {
+        Refusal::NotYourQueue => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, "this chat is in a queue you do not serve"),
+        Refusal::TakenByAnother => (StatusCode::CONFLICT, ErrorCode::Conflict, "this chat is offered to or handled by another agent"),
+        Refusal::AtCapacity => (StatusCode::CONFLICT, ErrorCode::Conflict, "you are at your capacity: end a chat before taking another"),
+        Refusal::NotConnected => (StatusCode::CONFLICT, ErrorCode::Conflict, "the chat is not connected with you: accept it first"),
+        Refusal::Ended => (StatusCode::CONFLICT, ErrorCode::Conflict, "the chat has ended"),
+        Refusal::OptedOut => (
+            StatusCode::CONFLICT,
+            ErrorCode::OptedOut,
+            "the consumer opted out (texted STOP): no message may be sent to them until they text START",
+        ),
+        Refusal::NoQueue => (StatusCode::CONFLICT, ErrorCode::Conflict, "the consumer has not picked a queue yet"),
+    };
+    ApiError::new(status, code, message)
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        let status = r.status();
+        let message = r.body_text();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(status, ErrorCode::PayloadTooLarge, "the request body is too large");
+        }
+        // Unknown fields and wrong types are well-formed JSON with bad content: 422, like other invalid values.
+        let code = if status == StatusCode::UNPROCESSABLE_ENTITY { ErrorCode::ValidationFailed } else { ErrorCode::BadRequest };
+        ApiError::new(status, code, message)
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> ApiError {
+        ApiError::bad_request(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        ApiError::bad_request(r.body_text())
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTTP server: one router for the API, the simulator, health and metrics. Only this module knows
+//! HTTP and JSON.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod sim;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::http::error::{ApiError, ErrorCode};
+
+/// The whole router, with its OpenAPI document served at `/api/v1/openapi.json`.
+pub fn router(state: AppState) -> Router {
+    let mut api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(api::setup::get_setup, api::setup::put_setup))
+        .routes(routes!(api::tokens::create_token))
+        .routes(routes!(api::me::get_me))
+        .routes(routes!(api::me::put_status))
+        .routes(routes!(api::chats::list_chats))
+        .routes(routes!(api::chats::get_chat))
+        .routes(routes!(api::chats::accept))
+        .routes(routes!(api::chats::send_message))
+        .routes(routes!(api::chats::end))
+        .routes(routes!(api::chats::transcript))
+        .routes(routes!(api::events::events));
+    if state.config.sim {
+        api = api
+            .routes(routes!(sim::post_message))
+            .routes(routes!(sim::phone_messages))
+            .routes(routes!(sim::phone_thread))
+            .routes(routes!(sim::numbers))
+            .route("/sim/phone", get(sim::phone_page));
+    }
+    let (router, doc) = api.split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route("/", get(health::index))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint; the API is described at /api/v1/openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
+        })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

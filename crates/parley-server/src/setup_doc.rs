@@ -1,0 +1,203 @@
+//! The setup document as exchanged: JSON over `PUT/GET /api/v1/setup`, TOML with
+//! `parley setup apply/export`. Its own types, so renaming a core field never changes the format.
+
+use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft, TeamDraft};
+use parley_core::texts::Texts;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Numbers, queues (the menu), agents, teams and settings. Applying it replaces the whole setup.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupDocument {
+    #[serde(default)]
+    pub numbers: Vec<NumberDoc>,
+    #[serde(default)]
+    pub queues: Vec<QueueDoc>,
+    #[serde(default)]
+    pub agents: Vec<AgentDoc>,
+    #[serde(default)]
+    pub teams: Vec<TeamDoc>,
+    #[serde(default)]
+    pub settings: SettingsDoc,
+}
+
+/// A business number; its queues form its menu, in order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NumberDoc {
+    /// E.164, e.g. "+15550001000".
+    pub number: String,
+    #[serde(default)]
+    pub label: String,
+    /// The carrier account ("sim" for the simulator).
+    pub carrier: String,
+    #[serde(default)]
+    pub queues: Vec<String>,
+}
+
+/// A queue and the menu keywords that pick it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueDoc {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Connect chats to the picked agent without waiting for them to accept.
+    #[serde(default)]
+    pub auto_answer: bool,
+}
+
+/// An agent, the queues they serve and how many chats they take at once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentDoc {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub queues: Vec<String>,
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+}
+
+fn default_capacity() -> u32 {
+    3
+}
+
+/// A team of agents.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamDoc {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Deployment settings; every key is optional and falls back to the default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// Send the opt-in notice with every new chat (default) or only on a phone's first contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_notice_every_chat: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessagesDoc>,
+}
+
+/// System message texts; placeholders `{brand}`, `{queue}`, `{menu}`, `{answer}`, `{agent}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_notice: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub menu_retry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_in: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_ended: Option<String>,
+}
+
+impl SetupDocument {
+    /// The draft the core validates.
+    pub fn to_draft(&self) -> SetupDraft {
+        let defaults = Settings::default();
+        let m = self.settings.messages.clone().unwrap_or_default();
+        let t = defaults.texts;
+        SetupDraft {
+            numbers: self
+                .numbers
+                .iter()
+                .map(|n| NumberDraft { number: n.number.clone(), label: n.label.clone(), carrier: n.carrier.clone(), queues: n.queues.clone() })
+                .collect(),
+            queues: self
+                .queues
+                .iter()
+                .map(|q| QueueDraft { id: q.id.clone(), name: q.name.clone(), keywords: q.keywords.clone(), auto_answer: q.auto_answer })
+                .collect(),
+            agents: self
+                .agents
+                .iter()
+                .map(|a| AgentDraft { id: a.id.clone(), name: a.name.clone(), queues: a.queues.clone(), capacity: a.capacity })
+                .collect(),
+            teams: self.teams.iter().map(|t| TeamDraft { id: t.id.clone(), name: t.name.clone(), members: t.members.clone() }).collect(),
+            settings: Settings {
+                brand: self.settings.brand.clone().unwrap_or(defaults.brand),
+                opt_in_notice_every_chat: self.settings.opt_in_notice_every_chat.unwrap_or(defaults.opt_in_notice_every_chat),
+                texts: Texts {
+                    opt_in_notice: m.opt_in_notice.unwrap_or(t.opt_in_notice),
+                    menu: m.menu.unwrap_or(t.menu),
+                    menu_retry: m.menu_retry.unwrap_or(t.menu_retry),
+                    queued: m.queued.unwrap_or(t.queued),
+                    help: m.help.unwrap_or(t.help),
+                    opted_out: m.opted_out.unwrap_or(t.opted_out),
+                    opted_in: m.opted_in.unwrap_or(t.opted_in),
+                    connected: m.connected.unwrap_or(t.connected),
+                    chat_ended: m.chat_ended.unwrap_or(t.chat_ended),
+                },
+            },
+        }
+    }
+
+    /// The document of a validated setup, every setting spelled out.
+    pub fn from_setup(setup: &Setup) -> SetupDocument {
+        let d = setup.to_draft();
+        let t = &d.settings.texts;
+        SetupDocument {
+            numbers: d
+                .numbers
+                .into_iter()
+                .map(|n| NumberDoc { number: n.number, label: n.label, carrier: n.carrier, queues: n.queues })
+                .collect(),
+            queues: d
+                .queues
+                .into_iter()
+                .map(|q| QueueDoc { id: q.id, name: q.name, keywords: q.keywords, auto_answer: q.auto_answer })
+                .collect(),
+            agents: d.agents.into_iter().map(|a| AgentDoc { id: a.id, name: a.name, queues: a.queues, capacity: a.capacity }).collect(),
+            teams: d.teams.into_iter().map(|t| TeamDoc { id: t.id, name: t.name, members: t.members }).collect(),
+            settings: SettingsDoc {
+                brand: Some(d.settings.brand.clone()),
+                opt_in_notice_every_chat: Some(d.settings.opt_in_notice_every_chat),
+                messages: Some(MessagesDoc {
+                    opt_in_notice: Some(t.opt_in_notice.clone()),
+                    menu: Some(t.menu.clone()),
+                    menu_retry: Some(t.menu_retry.clone()),
+                    queued: Some(t.queued.clone()),
+                    help: Some(t.help.clone()),
+                    opted_out: Some(t.opted_out.clone()),
+                    opted_in: Some(t.opted_in.clone()),
+                    connected: Some(t.connected.clone()),
+                    chat_ended: Some(t.chat_ended.clone()),
+                }),
+            },
+        }
+    }
+
+    /// Parses the TOML form.
+    pub fn from_toml(text: &str) -> anyhow::Result<SetupDocument> {
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
+    }
+
+    /// The TOML form.
+    pub fn to_toml(&self) -> anyhow::Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}

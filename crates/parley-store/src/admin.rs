@@ -1,0 +1,113 @@
+//! The setup document, agent presence and API tokens.
+
+use sqlx::Row as _;
+
+use crate::rows::AgentStateRow;
+use crate::{Result, Store, dispatch};
+
+/// A stored API token (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub role: String,
+    pub agent: Option<String>,
+}
+
+impl Store {
+    /// The current setup document and its version, if one was ever saved.
+    pub async fn setup_document(&self) -> Result<Option<(i64, String)>> {
+        dispatch!(self, |pool, DB, begin| {
+            let row: Option<(i64, String)> =
+                sqlx::query_as("SELECT version, document FROM setup WHERE id = 1")
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row)
+        })
+    }
+
+    /// Saves a new setup document (already validated as a whole); returns its version.
+    pub async fn save_setup_document(&self, document: &str, now: i64) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let (version,): (i64,) = sqlx::query_as(
+                "INSERT INTO setup (id, version, document, updated_at) VALUES (1, 1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET version = setup.version + 1, document = excluded.document, updated_at = excluded.updated_at \
+                 RETURNING version",
+            )
+            .bind(document)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(version)
+        })
+    }
+
+    /// Every agent's presence.
+    pub async fn agent_states(&self) -> Result<Vec<AgentStateRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows =
+                sqlx::query("SELECT agent, status, last_assigned, updated_at FROM agent_states")
+                    .fetch_all(pool)
+                    .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(AgentStateRow {
+                    agent: row.try_get("agent")?,
+                    status: row.try_get("status")?,
+                    last_assigned: row.try_get("last_assigned")?,
+                    updated_at: row.try_get("updated_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Stores a new API token by its hash.
+    pub async fn insert_token(
+        &self,
+        hash: &str,
+        role: &str,
+        agent: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        dispatch!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query(
+                "INSERT INTO api_tokens (hash, role, agent, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(hash)
+            .bind(role)
+            .bind(agent)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The token with this hash, if any.
+    pub async fn token(&self, hash: &str) -> Result<Option<TokenRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let row: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT role, agent FROM api_tokens WHERE hash = $1")
+                    .bind(hash)
+                    .fetch_optional(pool)
+                    .await?;
+            Ok(row.map(|(role, agent)| TokenRow { role, agent }))
+        })
+    }
+}
+
+impl Store {
+    /// The version of the current setup document (0 when none was saved): cheap enough to check on
+    /// every batch, so a setup applied by another process or node is picked up.
+    pub async fn setup_version(&self) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT version FROM setup WHERE id = 1")
+                .fetch_optional(pool)
+                .await?;
+            Ok(row.map_or(0, |(v,)| v))
+        })
+    }
+}

@@ -1,0 +1,176 @@
+//! Group commit: everything a batch of inputs changed, written with a handful of multi-row statements
+//! in one transaction. The engine acknowledges the inputs only after [`Store::commit_batch`] returns.
+
+use sqlx::{QueryBuilder, Row as _};
+
+use crate::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
+use crate::sim::insert_sim_rows;
+use crate::{Result, Store, dispatch};
+
+/// The writes of one batch. Each chat, consent and agent state appears at most once (its final
+/// state); messages, events and ledger entries are appended in order.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub chats: Vec<ChatRow>,
+    pub messages: Vec<MessageRow>,
+    pub events: Vec<EventRow>,
+    pub consents: Vec<ConsentRow>,
+    pub ledger: Vec<ConsentEntry>,
+    pub agent_states: Vec<AgentStateRow>,
+    /// What simulated phones sent in this batch, kept for the phone page.
+    pub sim: Vec<SimRow>,
+}
+
+impl Batch {
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.chats.is_empty()
+            && self.messages.is_empty()
+            && self.events.is_empty()
+            && self.consents.is_empty()
+            && self.ledger.is_empty()
+            && self.agent_states.is_empty()
+            && self.sim.is_empty()
+    }
+}
+
+impl Store {
+    /// Writes a batch in one transaction; returns the ids given to its events, in order.
+    pub async fn commit_batch(&self, batch: &Batch) -> Result<Vec<i64>> {
+        if batch.is_empty() {
+            return Ok(vec![]);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            // Both engines check the one-live-chat-per-pair index row by row, so a chat that ends in
+            // this batch must be written before the pair's next live chat, whatever the batch's order.
+            let mut chats: Vec<&ChatRow> = batch.chats.iter().collect();
+            chats.sort_by_key(|c| c.status != "finished");
+            for chunk in chats.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO chats (id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.id.clone())
+                        .push_bind(c.number.clone())
+                        .push_bind(c.consumer.clone())
+                        .push_bind(c.status.clone())
+                        .push_bind(c.queue.clone())
+                        .push_bind(c.agent.clone())
+                        .push_bind(c.opened_at)
+                        .push_bind(c.queued_at)
+                        .push_bind(c.ended_at)
+                        .push_bind(c.end_reason.clone())
+                        .push_bind(c.ended_by.clone())
+                        .push_bind(c.updated_at);
+                });
+                q.push(
+                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \
+                     queued_at = excluded.queued_at, ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
+                     ended_by = excluded.ended_by, updated_at = excluded.updated_at",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.messages.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO messages (id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
+                     provider_id, attempts, error, created_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, m: &MessageRow| {
+                    b.push_bind(m.id.clone())
+                        .push_bind(m.chat_id.clone())
+                        .push_bind(m.number.clone())
+                        .push_bind(m.consumer.clone())
+                        .push_bind(m.direction.clone())
+                        .push_bind(m.author.clone())
+                        .push_bind(m.body.clone())
+                        .push_bind(m.media.clone())
+                        .push_bind(m.status.clone())
+                        .push_bind(m.purpose.clone())
+                        .push_bind(m.carrier.clone())
+                        .push_bind(m.provider_id.clone())
+                        .push_bind(m.attempts)
+                        .push_bind(m.error.clone())
+                        .push_bind(m.created_at)
+                        .push_bind(m.updated_at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let mut event_ids = Vec::with_capacity(batch.events.len());
+            for chunk in batch.events.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO events (chat_id, queue, agent, kind, data, at) ",
+                );
+                q.push_values(chunk, |mut b, e: &EventRow| {
+                    b.push_bind(e.chat_id.clone())
+                        .push_bind(e.queue.clone())
+                        .push_bind(e.agent.clone())
+                        .push_bind(e.kind.clone())
+                        .push_bind(e.data.clone())
+                        .push_bind(e.at);
+                });
+                q.push(" RETURNING id");
+                let rows = q.build().fetch_all(&mut *tx).await?;
+                let mut ids = Vec::with_capacity(rows.len());
+                for row in rows {
+                    ids.push(row.try_get::<i64, _>("id")?);
+                }
+                // Both engines hand out increasing ids in VALUES order; sorting guards against a
+                // RETURNING order that differs from it.
+                ids.sort_unstable();
+                event_ids.extend(ids);
+            }
+            for chunk in batch.consents.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO consents (phone, opted_out, notice_sent, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, c: &ConsentRow| {
+                    b.push_bind(c.phone.clone())
+                        .push_bind(i64::from(c.opted_out))
+                        .push_bind(i64::from(c.notice_sent))
+                        .push_bind(c.updated_at);
+                });
+                q.push(
+                    " ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, notice_sent = excluded.notice_sent, \
+                     updated_at = excluded.updated_at",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.ledger.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO consent_ledger (phone, change, keyword, number, source, at) ",
+                );
+                q.push_values(chunk, |mut b, e: &ConsentEntry| {
+                    b.push_bind(e.phone.clone())
+                        .push_bind(e.change.clone())
+                        .push_bind(e.keyword.clone())
+                        .push_bind(e.number.clone())
+                        .push_bind(e.source.clone())
+                        .push_bind(e.at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.agent_states.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO agent_states (agent, status, last_assigned, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, a: &AgentStateRow| {
+                    b.push_bind(a.agent.clone())
+                        .push_bind(a.status.clone())
+                        .push_bind(a.last_assigned)
+                        .push_bind(a.updated_at);
+                });
+                q.push(
+                    " ON CONFLICT (agent) DO UPDATE SET status = excluded.status, last_assigned = excluded.last_assigned, \
+                     updated_at = excluded.updated_at",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in batch.sim.chunks(crate::CHUNK) {
+                insert_sim_rows!(DB, &mut *tx, chunk);
+            }
+            tx.commit().await?;
+            Ok(event_ids)
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! Chat queries.
+
+use sqlx::{QueryBuilder, Row as _};
+
+use crate::rows::ChatRow;
+use crate::{Result, Store, StoreError, dispatch};
+
+const COLUMNS: &str = "id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
+
+macro_rules! chat_row {
+    ($row:expr) => {
+        ChatRow {
+            id: $row.try_get("id")?,
+            number: $row.try_get("number")?,
+            consumer: $row.try_get("consumer")?,
+            status: $row.try_get("status")?,
+            queue: $row.try_get("queue")?,
+            agent: $row.try_get("agent")?,
+            opened_at: $row.try_get("opened_at")?,
+            queued_at: $row.try_get("queued_at")?,
+            ended_at: $row.try_get("ended_at")?,
+            end_reason: $row.try_get("end_reason")?,
+            ended_by: $row.try_get("ended_by")?,
+            updated_at: $row.try_get("updated_at")?,
+        }
+    };
+}
+
+/// Which chats a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct ChatFilter {
+    /// Statuses to include; empty means all.
+    pub statuses: Vec<String>,
+    /// Queues to include; `None` means every queue (and chats without one).
+    pub queues: Option<Vec<String>>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// One chat.
+    pub async fn chat(&self, id: &str) -> Result<ChatRow> {
+        self.chats_by_ids(&[id.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The chats with these ids (missing ones are left out).
+    pub async fn chats_by_ids(&self, ids: &[String]) -> Result<Vec<ChatRow>> {
+        self.chats_where("id", ids, false).await
+    }
+
+    /// The live (not finished) chats of these consumer phones.
+    pub async fn live_chats_of(&self, consumers: &[String]) -> Result<Vec<ChatRow>> {
+        self.chats_where("consumer", consumers, true).await
+    }
+
+    async fn chats_where(
+        &self,
+        column: &'static str,
+        values: &[String],
+        live_only: bool,
+    ) -> Result<Vec<ChatRow>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(format!(
+                    "SELECT {COLUMNS} FROM chats WHERE {column} IN ("
+                ));
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(")");
+                if live_only {
+                    q.push(" AND status <> 'finished'");
+                }
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(chat_row!(row));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Chats for a listing, newest first.
+    pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<ChatRow>> {
+        if filter.queues.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(vec![]);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE 1 = 1"));
+            if !filter.statuses.is_empty() {
+                q.push(" AND status IN (");
+                let mut list = q.separated(", ");
+                for s in &filter.statuses {
+                    list.push_bind(s.clone());
+                }
+                q.push(")");
+            }
+            if let Some(queues) = &filter.queues {
+                q.push(" AND queue IN (");
+                let mut list = q.separated(", ");
+                for s in queues {
+                    list.push_bind(s.clone());
+                }
+                q.push(")");
+            }
+            q.push(" ORDER BY opened_at DESC, id DESC LIMIT ");
+            q.push_bind(filter.limit);
+            let mut out = Vec::new();
+            for row in q.build().fetch_all(pool).await? {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Queued chats of these queues, oldest first: the order they are offered in.
+    pub async fn queued_chats(&self, queues: &[String], limit: i64) -> Result<Vec<ChatRow>> {
+        if queues.is_empty() {
+            return Ok(vec![]);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = QueryBuilder::<DB>::new(format!(
+                "SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IN ("
+            ));
+            let mut list = q.separated(", ");
+            for s in queues {
+                list.push_bind(s.clone());
+            }
+            q.push(") ORDER BY queued_at, id LIMIT ");
+            q.push_bind(limit);
+            let mut out = Vec::new();
+            for row in q.build().fetch_all(pool).await? {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// How many chats each agent holds now (offered or connected).
+    pub async fn active_chat_counts(&self) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT agent, COUNT(*) FROM chats WHERE status IN ('offered', 'connected') AND agent IS NOT NULL GROUP BY agent",
+            )
+            .fetch_all(pool)
+            .await?;
+            Ok(rows)
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! Messages and the outbox. An outbound message is its own outbox entry: the sender claims rows in
+//! status "queued" (or "sending" rows whose claim expired after a crash), hands them to the carrier and
+//! marks the result. A carrier delivery keyed by the message id makes a repeated send harmless.
+
+use sqlx::{QueryBuilder, Row as _};
+
+use crate::rows::MessageRow;
+use crate::{Result, Store, dispatch};
+
+const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
+                       provider_id, attempts, error, created_at, updated_at";
+
+macro_rules! message_row {
+    ($row:expr) => {
+        MessageRow {
+            seq: $row.try_get("seq")?,
+            id: $row.try_get("id")?,
+            chat_id: $row.try_get("chat_id")?,
+            number: $row.try_get("number")?,
+            consumer: $row.try_get("consumer")?,
+            direction: $row.try_get("direction")?,
+            author: $row.try_get("author")?,
+            body: $row.try_get("body")?,
+            media: $row.try_get("media")?,
+            status: $row.try_get("status")?,
+            purpose: $row.try_get("purpose")?,
+            carrier: $row.try_get("carrier")?,
+            provider_id: $row.try_get("provider_id")?,
+            attempts: $row.try_get("attempts")?,
+            error: $row.try_get("error")?,
+            created_at: $row.try_get("created_at")?,
+            updated_at: $row.try_get("updated_at")?,
+        }
+    };
+}
+
+/// The result of handing one outbox message to its carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendResult {
+    /// Accepted by the carrier ("sent") or known to be on the phone ("delivered").
+    Accepted {
+        status: &'static str,
+        provider_id: Option<String>,
+    },
+    /// Try again at `retry_at` (epoch ms).
+    Retry { retry_at: i64, error: String },
+    /// Not sent and never will be: "failed" or "suppressed" (the consumer opted out).
+    Given { status: &'static str, error: String },
+}
+
+impl Store {
+    /// Inbound messages already stored for these provider ids of `carrier`:
+    /// `(provider_id, message id, chat id)`.
+    pub async fn inbound_seen(
+        &self,
+        carrier: &str,
+        provider_ids: &[String],
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut out = Vec::new();
+        for chunk in provider_ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(
+                    "SELECT provider_id, id, chat_id FROM messages WHERE direction = 'in' AND carrier = ",
+                );
+                q.push_bind(carrier.to_owned());
+                q.push(" AND provider_id IN (");
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push((
+                        row.try_get("provider_id")?,
+                        row.try_get("id")?,
+                        row.try_get("chat_id")?,
+                    ));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every message of a chat, in order.
+    pub async fn transcript(&self, chat_id: &str) -> Result<Vec<MessageRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM messages WHERE chat_id = $1 ORDER BY seq"
+            )))
+            .bind(chat_id)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(message_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Claims up to `limit` outbound messages that are due, for `lease_ms`. Rows left in "sending" by a
+    /// crashed sender become claimable again when their lease runs out.
+    pub async fn claim_outbox(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
+        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND \
+                    ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
+                    ORDER BY seq LIMIT $3";
+        let sql = match self {
+            Store::Sqlite(_) => format!(
+                "UPDATE messages SET status = 'sending', claimed_until = $1, attempts = attempts + 1, updated_at = $2 \
+                 WHERE seq IN ({pick}) RETURNING {COLUMNS}"
+            ),
+            // SKIP LOCKED lets any number of nodes run senders side by side.
+            Store::Postgres(_) => format!(
+                "UPDATE messages SET status = 'sending', claimed_until = $1, attempts = attempts + 1, updated_at = $2 \
+                 WHERE seq IN ({pick} FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
+            ),
+        };
+        dispatch!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(message_row!(row));
+            }
+            out.sort_by_key(|m| m.seq);
+            Ok(out)
+        })
+    }
+
+    /// Records what became of claimed messages, in one transaction.
+    pub async fn finish_outbox(&self, results: &[(i64, SendResult)], now: i64) -> Result<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            for (seq, result) in results {
+                match result {
+                    SendResult::Accepted {
+                        status,
+                        provider_id,
+                    } => {
+                        sqlx::query(
+                            "UPDATE messages SET status = $1, provider_id = COALESCE($2, provider_id), error = NULL, updated_at = $3 \
+                             WHERE seq = $4 AND status = 'sending'",
+                        )
+                        .bind(*status)
+                        .bind(provider_id.clone())
+                        .bind(now)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    SendResult::Retry { retry_at, error } => {
+                        sqlx::query(
+                            "UPDATE messages SET status = 'queued', next_attempt_at = $1, error = $2, updated_at = $3 \
+                             WHERE seq = $4 AND status = 'sending'",
+                        )
+                        .bind(retry_at)
+                        .bind(error.clone())
+                        .bind(now)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    SendResult::Given { status, error } => {
+                        sqlx::query("UPDATE messages SET status = $1, error = $2, updated_at = $3 WHERE seq = $4 AND status = 'sending'")
+                            .bind(*status)
+                            .bind(error.clone())
+                            .bind(now)
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// How many outbound messages wait to be sent (queued or being sent).
+    pub async fn outbox_depth(&self) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'sending')",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(n)
+        })
+    }
+}

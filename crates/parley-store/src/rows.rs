@@ -1,0 +1,111 @@
+//! The stored shapes. Plain values only: conversions from and to domain types live with the engine,
+//! so renaming a domain field never silently changes the schema.
+
+/// A chat row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRow {
+    pub id: String,
+    pub number: String,
+    pub consumer: String,
+    pub status: String,
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub opened_at: i64,
+    pub queued_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+    pub ended_by: Option<String>,
+    pub updated_at: i64,
+}
+
+/// A message, inbound or outbound. Outbound rows double as the outbox: `status` moves
+/// queued → sending → sent/delivered, or failed/suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// Store-assigned order; 0 before insertion.
+    pub seq: i64,
+    pub id: String,
+    pub chat_id: Option<String>,
+    /// The business number.
+    pub number: String,
+    pub consumer: String,
+    /// "in" (from the consumer) or "out" (to the consumer).
+    pub direction: String,
+    /// "consumer", "system" or "agent:ID".
+    pub author: String,
+    pub body: String,
+    /// Media URLs, newline-separated.
+    pub media: String,
+    pub status: String,
+    /// "conversation" or "opt_out_confirmation" (the one message an opted-out phone may get).
+    pub purpose: String,
+    /// The carrier account the message came in through or goes out by.
+    pub carrier: String,
+    pub provider_id: Option<String>,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One event of the append-only log: transcript markers, audit, SSE resume point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// Store-assigned, increasing; 0 before insertion.
+    pub id: i64,
+    pub chat_id: Option<String>,
+    /// The queue of the chat when the event happened: decides which agents see it.
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub kind: String,
+    /// JSON object with the event's details.
+    pub data: String,
+    pub at: i64,
+}
+
+/// A phone's consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub phone: String,
+    pub opted_out: bool,
+    pub notice_sent: bool,
+    pub updated_at: i64,
+}
+
+/// One change in the consent ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEntry {
+    pub phone: String,
+    /// "notice_sent", "opted_out" or "opted_in".
+    pub change: String,
+    pub keyword: Option<String>,
+    /// The business number the change came through.
+    pub number: String,
+    /// Where it came from: "sms", "api", ...
+    pub source: String,
+    pub at: i64,
+}
+
+/// An agent's presence and routing memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentStateRow {
+    pub agent: String,
+    pub status: String,
+    pub last_assigned: i64,
+    pub updated_at: i64,
+}
+
+/// A message on a simulated phone: sent by it ("mo") or delivered to it ("mt").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimRow {
+    /// Store-assigned; 0 before insertion.
+    pub seq: i64,
+    pub phone: String,
+    pub business: String,
+    pub direction: String,
+    pub body: String,
+    pub media: String,
+    /// For "mt": the outbound message id, which makes a repeated delivery a no-op.
+    pub message_id: Option<String>,
+    pub at: i64,
+}

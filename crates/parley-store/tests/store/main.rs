@@ -1,0 +1,16 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The storage conformance story: every test runs on a fresh database of whichever engine the
+//! environment picks (a SQLite temp file, or PostgreSQL when `PARLEY_TEST_DATABASE_URL` is set), so
+//! the same assertions hold for both implementations behind `Store`.
+
+mod support;
+
+mod admin;
+mod batch;
+mod chats;
+mod consent;
+mod events;
+mod messages;
+mod outbox;
+mod schema;
+mod sim;

@@ -1,0 +1,258 @@
+//! Command-line interface: flags, environment and `parley.toml`, resolved into one `Config`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use parley_server::config::{self, Config, FileConfig, Secret};
+use parley_server::setup_doc::SetupDocument;
+use parley_store::Store;
+
+/// Parley: a self-hosted SMS contact center.
+#[derive(Debug, Parser)]
+#[command(name = "parley", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Log format: "text" for people, "json" for log collectors.
+    #[arg(long, global = true, env = "PARLEY_LOG_FORMAT", default_value = "text")]
+    pub(crate) log_format: String,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the server (API, carriers, workers).
+    Serve {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Run the built-in carrier simulator (carrier "sim", /sim endpoints, phone page at /sim/phone).
+        #[arg(long)]
+        sim: bool,
+    },
+    /// Start a ready-to-try deployment: SQLite in ./parley-demo.db, the simulator, two numbers, a menu, agents.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "PARLEY_LISTEN", default_value = config::DEFAULT_LISTEN)]
+        listen: String,
+        /// Database for the demo.
+        #[arg(long, default_value = "sqlite://parley-demo.db")]
+        database_url: String,
+    },
+    /// Apply or export the contact-center setup (numbers, queues, agents, teams) as a TOML document.
+    Setup {
+        #[command(subcommand)]
+        action: SetupAction,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Measure Parley.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SetupAction {
+    /// Validate a setup document (TOML) as a whole and apply it atomically.
+    Apply {
+        /// The TOML file (see `parley setup export` for the format).
+        file: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Print the setup in force as TOML.
+    Export {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchWhat {
+    /// Drive inbound texts from many phones through POST /sim/messages and report msgs/s and ack latency.
+    Ingest(crate::bench::IngestArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigAction {
+    /// Print an example parley.toml with every setting explained.
+    Example,
+}
+
+/// Where the server listens and what it stores into.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServerArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PARLEY_LISTEN")]
+    pub(crate) listen: Option<String>,
+    /// sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://parley.db].
+    #[arg(long, env = "PARLEY_DATABASE_URL")]
+    pub(crate) database_url: Option<String>,
+    /// Configuration file [default: ./parley.toml when it exists].
+    #[arg(long, env = "PARLEY_CONFIG")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// Resolves defaults < file < environment/flags.
+    pub(crate) fn resolve(&self, sim_flag: bool) -> anyhow::Result<Config> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None if Path::new("parley.toml").exists() => FileConfig::load(Path::new("parley.toml"))?,
+            None => FileConfig::default(),
+        };
+        Ok(Config {
+            listen: self.listen.clone().or(file.listen).unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
+            database_url: self.database_url.clone().or(file.database_url).unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned()),
+            public_url: file.public_url,
+            sim: sim_flag || file.sim.unwrap_or(false),
+            admin_token: std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new),
+            carriers: file.carriers,
+        })
+    }
+}
+
+/// Sets up structured logging; `RUST_LOG` picks levels (default info).
+pub(crate) fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight work");
+}
+
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { server, sim } => {
+            let config = server.resolve(sim)?;
+            let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(listen = %addr, database = %redact_url(&config.database_url), sim = config.sim, "parley is serving");
+            if config.admin_token.is_none() {
+                tracing::warn!("PARLEY_ADMIN_TOKEN is not set: no admin can log in until it is (tokens minted earlier still work)");
+            }
+            parley_server::serve(config, listener, shutdown_signal()).await
+        }
+        Command::Demo { listen, database_url } => crate::demo::run(&listen, &database_url).await,
+        Command::Setup { action: SetupAction::Apply { file, server } } => {
+            let config = server.resolve(false)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let doc = SetupDocument::from_toml(&text).with_context(|| format!("in {}", file.display()))?;
+            let store = open_store(&config).await?;
+            // Validated against the carriers of this config plus "sim", which any server can run.
+            let mut carriers = config.carrier_names();
+            carriers.push("sim".to_owned());
+            let carriers: Vec<&str> = carriers.iter().map(String::as_str).collect();
+            let setup = parley_core::setup::Setup::validate(&doc.to_draft(), &carriers).map_err(|problems| {
+                let all: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+                anyhow::anyhow!("the setup was not applied:\n{}", all.join("\n"))
+            })?;
+            let stored = SetupDocument::from_setup(&setup);
+            let json = serde_json::to_string(&stored)?;
+            let version = store.save_setup_document(&json, chrono_now()).await?;
+            println!(
+                "applied setup version {version}: {} numbers, {} queues, {} agents, {} teams",
+                setup.numbers.len(),
+                setup.queues.len(),
+                setup.agents.len(),
+                setup.teams.len()
+            );
+            Ok(())
+        }
+        Command::Setup { action: SetupAction::Export { server } } => {
+            let config = server.resolve(false)?;
+            let store = open_store(&config).await?;
+            let mut names = config.carrier_names();
+            names.push("sim".to_owned());
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let (_, setup) = parley_server::load_setup(&store, &names).await?;
+            print!("{}", SetupDocument::from_setup(&setup).to_toml()?);
+            Ok(())
+        }
+        Command::Migrate { server } => {
+            let config = server.resolve(false)?;
+            let store = Store::connect(&config.database_url).await?;
+            let applied = store.migrate().await?;
+            println!("{} is up to date ({applied} migration(s) applied)", redact_url(&config.database_url));
+            Ok(())
+        }
+        Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
+        Command::Config { action: ConfigAction::Example } => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+fn chrono_now() -> i64 {
+    parley_server::clock::Clock::System.now().0
+}
+
+/// A database URL without its password, for logs.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://parley.db"), "sqlite://parley.db");
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,69 @@
+//! `parley demo`: a ready-to-try deployment with the simulator, two numbers, a menu and known logins.
+
+use anyhow::Context as _;
+use parley_server::config::{Config, Secret};
+use parley_server::http::auth::hash_token;
+use parley_server::setup_doc::SetupDocument;
+use parley_store::Store;
+use parley_store::batch::Batch;
+use parley_store::rows::AgentStateRow;
+
+/// The demo's setup document.
+pub(crate) const DEMO_SETUP: &str = include_str!("../demo-setup.toml");
+
+/// Demo logins: these tokens only ever exist in a demo database.
+const ADMIN_TOKEN: &str = "demo-admin";
+
+pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> {
+    let store = Store::connect(database_url).await?;
+    store.migrate().await?;
+    let doc = SetupDocument::from_toml(DEMO_SETUP).context("the built-in demo setup")?;
+    let setup = parley_core::setup::Setup::validate(&doc.to_draft(), &["sim"])
+        .map_err(|p| anyhow::anyhow!("the built-in demo setup is invalid: {}", p[0]))?;
+    let now = parley_server::clock::Clock::System.now().0;
+    if store.setup_document().await?.is_none() {
+        store.save_setup_document(&serde_json::to_string(&SetupDocument::from_setup(&setup))?, now).await?;
+        // Demo agents start available, so texts are offered to them right away.
+        let states = setup
+            .agents
+            .iter()
+            .map(|a| AgentStateRow { agent: a.id.to_string(), status: "available".to_owned(), last_assigned: 0, updated_at: now })
+            .collect();
+        store.commit_batch(&Batch { agent_states: states, ..Batch::default() }).await?;
+    }
+    let mut logins = Vec::new();
+    for agent in &setup.agents {
+        let token = format!("demo-{}", agent.id);
+        if store.token(&hash_token(&token)).await?.is_none() {
+            store.insert_token(&hash_token(&token), "agent", Some(agent.id.as_str()), now).await?;
+        }
+        logins.push((agent.id.to_string(), agent.name.clone(), token));
+    }
+    store.close().await;
+
+    let admin = std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(|| ADMIN_TOKEN.to_owned());
+    let config = Config { listen: listen.to_owned(), admin_token: Some(Secret::new(admin.clone())), ..Config::with_database(database_url) };
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    println!("Parley demo is running (data in {database_url}; Ctrl-C stops it).\n");
+    println!("  Console:          {base}/");
+    println!("  Phone simulator:  {base}/sim/phone");
+    println!("  API:              {base}/api/v1   (OpenAPI document: {base}/api/v1/openapi.json)\n");
+    println!("  Support numbers:");
+    for n in &setup.numbers {
+        let queues: Vec<String> = n.queues.iter().map(ToString::to_string).collect();
+        println!("    {}  {}  (menu: {})", n.number, n.label, queues.join(", "));
+    }
+    println!("\n  Logins (bearer tokens):");
+    println!("    admin                  {admin}");
+    for (id, name, token) in &logins {
+        println!("    {:<22} {token}", format!("{id} ({name})"));
+    }
+    println!("\n  Try it: open the phone page, text +15550001000, answer the menu with 1, then as alice:");
+    println!("    curl -H 'Authorization: Bearer demo-alice' {base}/api/v1/chats?status=ongoing");
+    println!("    curl -X POST -H 'Authorization: Bearer demo-alice' {base}/api/v1/chats/CHAT_ID/accept");
+    println!("    curl -X POST -H 'Authorization: Bearer demo-alice' -H 'Content-Type: application/json' \\");
+    println!("         -d '{{\"body\": \"Hi, how can I help?\"}}' {base}/api/v1/chats/CHAT_ID/messages\n");
+    parley_server::serve(config, listener, crate::cli::shutdown_signal()).await
+}
