@@ -26,7 +26,10 @@ impl<P: PhoneBook> Carrier for Sim<P> {
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>> {
         Box::pin(async move {
             match self.phones.deliver(messages).await {
-                Ok(()) => messages.iter().map(|m| Ok(Accepted { provider_id: format!("sim-{}", m.id), delivered: true })).collect(),
+                Ok(()) => messages
+                    .iter()
+                    .map(|m| Ok(Accepted { provider_id: format!("sim-{}", m.id), delivered: true }))
+                    .collect(),
                 Err(e) => messages.iter().map(|_| Err(SendError::Transient(e.clone()))).collect(),
             }
         })

@@ -44,15 +44,9 @@ impl ChatStatus {
 
     /// Parses a stored status.
     pub fn parse(text: &str) -> Option<ChatStatus> {
-        [
-            ChatStatus::Selecting,
-            ChatStatus::Queued,
-            ChatStatus::Offered,
-            ChatStatus::Connected,
-            ChatStatus::Finished,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        [ChatStatus::Selecting, ChatStatus::Queued, ChatStatus::Offered, ChatStatus::Connected, ChatStatus::Finished]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -79,13 +73,9 @@ impl EndReason {
 
     /// Parses a stored reason.
     pub fn parse(text: &str) -> Option<EndReason> {
-        [
-            EndReason::EndedByAgent,
-            EndReason::ConsumerCommand,
-            EndReason::OptedOut,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+        [EndReason::EndedByAgent, EndReason::ConsumerCommand, EndReason::OptedOut]
+            .into_iter()
+            .find(|r| r.as_str() == text)
     }
 }
 
@@ -189,11 +179,7 @@ pub enum ChatEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Send a message to the consumer (through the outbox).
-    Send {
-        text: String,
-        author: Author,
-        purpose: Purpose,
-    },
+    Send { text: String, author: Author, purpose: Purpose },
     /// Record an event of the chat.
     Event(ChatEvent),
 }
@@ -256,10 +242,7 @@ pub struct Context<'a> {
 /// if there is one.
 pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
     let chat = chat.filter(|c| c.is_live()).cloned();
-    let mut d = Decider {
-        ctx,
-        decision: Decision::default(),
-    };
+    let mut d = Decider { ctx, decision: Decision::default() };
     match input {
         Input::Inbound { text, .. } => {
             d.inbound(chat, text);
@@ -301,11 +284,7 @@ impl Decider<'_> {
         if self.ctx.consent.opted_out && purpose != Purpose::OptOutConfirmation {
             return;
         }
-        self.decision.effects.push(Effect::Send {
-            text,
-            author,
-            purpose,
-        });
+        self.decision.effects.push(Effect::Send { text, author, purpose });
     }
 
     fn event(&mut self, event: ChatEvent) {
@@ -362,9 +341,7 @@ impl Decider<'_> {
         } else {
             match chat.status {
                 ChatStatus::Selecting => self.select(&mut chat, text),
-                ChatStatus::Queued | ChatStatus::Offered
-                    if command == "BACK" && self.ctx.number.queues.len() > 1 =>
-                {
+                ChatStatus::Queued | ChatStatus::Offered if command == "BACK" && self.ctx.number.queues.len() > 1 => {
                     if let Some(agent) = chat.agent.take() {
                         self.ctx.roster.release(&agent);
                     }
@@ -417,18 +394,8 @@ impl Decider<'_> {
     fn menu(&mut self, unknown_answer: Option<&str>) {
         let choices = menu_text(self.ctx.setup, self.ctx.number);
         let texts = &self.ctx.setup.settings.texts;
-        let template = if unknown_answer.is_some() {
-            texts.menu_retry.clone()
-        } else {
-            texts.menu.clone()
-        };
-        self.system(
-            &template,
-            &[
-                ("menu", &choices),
-                ("answer", unknown_answer.unwrap_or_default().trim()),
-            ],
-        );
+        let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
+        self.system(&template, &[("menu", &choices), ("answer", unknown_answer.unwrap_or_default().trim())]);
         self.event(ChatEvent::MenuSent);
     }
 
@@ -442,12 +409,7 @@ impl Decider<'_> {
     }
 
     fn enqueue(&mut self, chat: &mut Chat, queue: QueueId) {
-        let name = self
-            .ctx
-            .setup
-            .queue(&queue)
-            .map(|q| q.name.clone())
-            .unwrap_or_else(|| queue.to_string());
+        let name = self.ctx.setup.queue(&queue).map(|q| q.name.clone()).unwrap_or_else(|| queue.to_string());
         chat.status = ChatStatus::Queued;
         chat.queue = Some(queue.clone());
         chat.queued_at = Some(self.ctx.now);
@@ -468,27 +430,17 @@ impl Decider<'_> {
         self.ctx.roster.assign(&agent, self.ctx.now);
         chat.status = ChatStatus::Offered;
         chat.agent = Some(agent.clone());
-        self.event(ChatEvent::Offered {
-            agent: agent.clone(),
-        });
+        self.event(ChatEvent::Offered { agent: agent.clone() });
         if self.ctx.setup.queue(&queue).is_some_and(|q| q.auto_answer) {
             self.connect(chat, agent, true);
         }
     }
 
     fn connect(&mut self, chat: &mut Chat, agent: AgentId, auto_answered: bool) {
-        let name = self
-            .ctx
-            .setup
-            .agent(&agent)
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| agent.to_string());
+        let name = self.ctx.setup.agent(&agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
         chat.status = ChatStatus::Connected;
         chat.agent = Some(agent.clone());
-        self.event(ChatEvent::Connected {
-            agent,
-            auto_answered,
-        });
+        self.event(ChatEvent::Connected { agent, auto_answered });
         let template = self.ctx.setup.settings.texts.connected.clone();
         self.system(&template, &[("agent", &name)]);
     }
@@ -529,14 +481,8 @@ impl Decider<'_> {
         if self.ctx.consent.opted_out {
             return Err(Refusal::OptedOut);
         }
-        self.send(
-            text.to_owned(),
-            Author::Agent(agent.clone()),
-            Purpose::Conversation,
-        );
-        self.event(ChatEvent::AgentMessage {
-            agent: agent.clone(),
-        });
+        self.send(text.to_owned(), Author::Agent(agent.clone()), Purpose::Conversation);
+        self.event(ChatEvent::AgentMessage { agent: agent.clone() });
         Ok(())
     }
 
@@ -584,9 +530,7 @@ impl Decider<'_> {
             self.end(chat, EndReason::OptedOut, "consumer".to_owned());
         }
         if !already {
-            self.decision.consent = Some(ConsentChange::OptedOut {
-                keyword: keyword::normalize(text),
-            });
+            self.decision.consent = Some(ConsentChange::OptedOut { keyword: keyword::normalize(text) });
             let template = self.ctx.setup.settings.texts.opted_out.clone();
             self.system_for(&template, &[], Purpose::OptOutConfirmation);
         }
@@ -594,9 +538,7 @@ impl Decider<'_> {
     }
 
     fn opt_in(&mut self, chat: Option<Chat>, text: &str) {
-        self.decision.consent = Some(ConsentChange::OptedIn {
-            keyword: keyword::normalize(text),
-        });
+        self.decision.consent = Some(ConsentChange::OptedIn { keyword: keyword::normalize(text) });
         self.ctx.consent.opted_out = false;
         let template = self.ctx.setup.settings.texts.opted_in.clone();
         self.system(&template, &[]);
@@ -611,11 +553,7 @@ pub fn menu_text(setup: &Setup, number: &Number) -> String {
         .iter()
         .filter_map(|id| setup.queue(id))
         .map(|q| {
-            let words = if q.keywords.is_empty() {
-                vec![q.name.to_uppercase()]
-            } else {
-                q.keywords.clone()
-            };
+            let words = if q.keywords.is_empty() { vec![q.name.to_uppercase()] } else { q.keywords.clone() };
             format!("{} for {}", words.join(" or "), q.name)
         })
         .collect();

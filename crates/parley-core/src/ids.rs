@@ -10,14 +10,8 @@ pub struct IdError(pub String);
 fn parse_slug(text: &str) -> Result<String, IdError> {
     let ok = !text.is_empty()
         && text.len() <= 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
-    if ok {
-        Ok(text.to_owned())
-    } else {
-        Err(IdError(text.to_owned()))
-    }
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b));
+    if ok { Ok(text.to_owned()) } else { Err(IdError(text.to_owned())) }
 }
 
 macro_rules! slug_id {

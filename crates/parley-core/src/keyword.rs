@@ -13,16 +13,7 @@ pub enum CarrierKeyword {
 }
 
 /// Opt-out words: the CTIA set plus REVOKE and OPTOUT per the FCC's 2024 rule.
-pub const OPT_OUT_WORDS: &[&str] = &[
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "REVOKE",
-    "OPTOUT",
-];
+pub const OPT_OUT_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
 /// Opt-in words.
 pub const OPT_IN_WORDS: &[&str] = &["START", "YES", "UNSTOP"];
 /// Help words.
@@ -34,10 +25,7 @@ pub const NAVIGATION_WORDS: &[&str] = &["BACK", "EXIT"];
 /// or digit removed, so " stop! ", "Stop." and "OPT-OUT" match STOP and OPTOUT, while "stop please"
 /// ("STOPPLEASE") matches nothing.
 pub fn normalize(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_uppercase).collect()
 }
 
 /// The carrier keyword a whole message is, if it is one.

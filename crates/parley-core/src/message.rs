@@ -34,9 +34,6 @@ mod tests {
         assert_eq!(check_body("  ", 0), Err(BodyError::Empty));
         assert_eq!(check_body("", 1), Ok(()));
         assert_eq!(check_body(&"a".repeat(1600), 0), Ok(()));
-        assert_eq!(
-            check_body(&"é".repeat(1601), 0),
-            Err(BodyError::TooLong(1601))
-        );
+        assert_eq!(check_body(&"é".repeat(1601), 0), Err(BodyError::TooLong(1601)));
     }
 }

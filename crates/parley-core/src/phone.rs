@@ -80,36 +80,18 @@ mod tests {
 
     #[test]
     fn accepts_canonical_numbers() {
-        assert_eq!(
-            E164::parse(" +14155550100 ").unwrap().as_str(),
-            "+14155550100"
-        );
+        assert_eq!(E164::parse(" +14155550100 ").unwrap().as_str(), "+14155550100");
         assert_eq!(E164::parse("+4930123456").unwrap().as_str(), "+4930123456");
     }
 
     #[test]
     fn rejects_with_a_reason() {
         assert_eq!(E164::parse(""), Err(PhoneError::Empty));
-        assert!(matches!(
-            E164::parse("12345"),
-            Err(PhoneError::MissingPlus(_))
-        ));
-        assert!(matches!(
-            E164::parse("+1 415 555 0100"),
-            Err(PhoneError::NotDigits(_))
-        ));
+        assert!(matches!(E164::parse("12345"), Err(PhoneError::MissingPlus(_))));
+        assert!(matches!(E164::parse("+1 415 555 0100"), Err(PhoneError::NotDigits(_))));
         assert!(matches!(E164::parse("+"), Err(PhoneError::NotDigits(_))));
-        assert!(matches!(
-            E164::parse("+0123456789"),
-            Err(PhoneError::CountryCodeZero(_))
-        ));
-        assert!(matches!(
-            E164::parse("+1234567"),
-            Err(PhoneError::TooShort(_))
-        ));
-        assert!(matches!(
-            E164::parse("+1234567890123456"),
-            Err(PhoneError::TooLong(_))
-        ));
+        assert!(matches!(E164::parse("+0123456789"), Err(PhoneError::CountryCodeZero(_))));
+        assert!(matches!(E164::parse("+1234567"), Err(PhoneError::TooShort(_))));
+        assert!(matches!(E164::parse("+1234567890123456"), Err(PhoneError::TooLong(_))));
     }
 }

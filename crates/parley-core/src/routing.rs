@@ -38,8 +38,7 @@ impl Roster {
     /// Whether `agent` serves `queue` and has room for one more chat (available or not: an agent who
     /// is away may still take a chat by hand).
     pub fn has_room(&self, agent: &AgentId, queue: &QueueId) -> bool {
-        self.seat(agent)
-            .is_some_and(|s| s.active < s.capacity && s.queues.contains(queue))
+        self.seat(agent).is_some_and(|s| s.active < s.capacity && s.queues.contains(queue))
     }
 
     /// Whether `agent` serves `queue`.
@@ -85,9 +84,7 @@ mod tests {
     #[test]
     fn least_busy_then_longest_idle() {
         let q = QueueId::parse("q").unwrap();
-        let mut roster = Roster {
-            seats: vec![seat("a", 1, 3, 0), seat("b", 0, 3, 50), seat("c", 0, 3, 10)],
-        };
+        let mut roster = Roster { seats: vec![seat("a", 1, 3, 0), seat("b", 0, 3, 50), seat("c", 0, 3, 10)] };
         assert_eq!(roster.pick(&q).unwrap().as_str(), "c");
         roster.assign(&AgentId::parse("c").unwrap(), Timestamp(100));
         assert_eq!(roster.pick(&q).unwrap().as_str(), "b");
@@ -98,9 +95,7 @@ mod tests {
         let q = QueueId::parse("q").unwrap();
         let mut away = seat("b", 0, 1, 0);
         away.available = false;
-        let roster = Roster {
-            seats: vec![seat("a", 2, 2, 0), away],
-        };
+        let roster = Roster { seats: vec![seat("a", 2, 2, 0), away] };
         assert_eq!(roster.pick(&q), None);
         assert_eq!(roster.pick(&QueueId::parse("other").unwrap()), None);
     }

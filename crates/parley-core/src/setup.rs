@@ -69,11 +69,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings {
-            brand: "Parley".to_owned(),
-            opt_in_notice_every_chat: true,
-            texts: Texts::default(),
-        }
+        Settings { brand: "Parley".to_owned(), opt_in_notice_every_chat: true, texts: Texts::default() }
     }
 }
 
@@ -132,14 +128,8 @@ pub enum SetupError {
     InvalidNumber { index: usize, reason: String },
     #[error("number {0} is listed twice")]
     DuplicateNumber(String),
-    #[error(
-        "number {number} names carrier \"{carrier}\", which is not configured (known: {known})"
-    )]
-    UnknownCarrier {
-        number: String,
-        carrier: String,
-        known: String,
-    },
+    #[error("number {number} names carrier \"{carrier}\", which is not configured (known: {known})")]
+    UnknownCarrier { number: String, carrier: String, known: String },
     #[error("number {0} has no queues: list at least one queue for its menu")]
     NumberWithoutQueues(String),
     #[error("{what}: {reason}")]
@@ -147,20 +137,9 @@ pub enum SetupError {
     #[error("{kind} \"{id}\" is defined twice")]
     DuplicateId { kind: &'static str, id: String },
     #[error("{owner} refers to unknown {kind} \"{id}\"")]
-    UnknownReference {
-        owner: String,
-        kind: &'static str,
-        id: String,
-    },
-    #[error(
-        "keyword \"{keyword}\" is used by queues \"{first}\" and \"{second}\" on number {number}"
-    )]
-    KeywordConflict {
-        number: String,
-        keyword: String,
-        first: String,
-        second: String,
-    },
+    UnknownReference { owner: String, kind: &'static str, id: String },
+    #[error("keyword \"{keyword}\" is used by queues \"{first}\" and \"{second}\" on number {number}")]
+    KeywordConflict { number: String, keyword: String, first: String, second: String },
     #[error(
         "{owner} uses the reserved word \"{word}\" (carrier keywords, BACK and EXIT cannot be queue names or keywords)"
     )]
@@ -179,13 +158,7 @@ pub const MAX_CAPACITY: u32 = 50;
 impl Setup {
     /// An empty setup with default settings: no numbers, so every inbound message is refused.
     pub fn empty() -> Setup {
-        Setup {
-            numbers: vec![],
-            queues: vec![],
-            agents: vec![],
-            teams: vec![],
-            settings: Settings::default(),
-        }
+        Setup { numbers: vec![], queues: vec![], agents: vec![], teams: vec![], settings: Settings::default() }
     }
 
     /// Validates a draft as a whole. `carriers` lists the carrier accounts this deployment has.
@@ -215,10 +188,7 @@ impl Setup {
             let number = match E164::parse(&n.number) {
                 Ok(number) => number,
                 Err(e) => {
-                    errors.push(SetupError::InvalidNumber {
-                        index: index + 1,
-                        reason: e.to_string(),
-                    });
+                    errors.push(SetupError::InvalidNumber { index: index + 1, reason: e.to_string() });
                     continue;
                 }
             };
@@ -238,53 +208,28 @@ impl Setup {
             }
             let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
             check_keyword_conflicts(&number, &number_queues, &queues, &mut errors);
-            numbers.push(Number {
-                number,
-                label: n.label.clone(),
-                carrier: n.carrier.clone(),
-                queues: number_queues,
-            });
+            numbers.push(Number { number, label: n.label.clone(), carrier: n.carrier.clone(), queues: number_queues });
         }
 
         let mut agents = Vec::new();
         let mut seen_agents = HashSet::new();
         for a in &draft.agents {
-            let Some(id) = parse_id(
-                AgentId::parse,
-                "agent",
-                &a.id,
-                &mut seen_agents,
-                &mut errors,
-            ) else {
+            let Some(id) = parse_id(AgentId::parse, "agent", &a.id, &mut seen_agents, &mut errors) else {
                 continue;
             };
             if a.capacity == 0 || a.capacity > MAX_CAPACITY {
-                errors.push(SetupError::BadCapacity {
-                    id: a.id.clone(),
-                    capacity: a.capacity,
-                    max: MAX_CAPACITY,
-                });
+                errors.push(SetupError::BadCapacity { id: a.id.clone(), capacity: a.capacity, max: MAX_CAPACITY });
             }
             let agent_queues = resolve_queues(format!("agent \"{id}\""), &a.queues, &mut errors);
-            let name = if a.name.trim().is_empty() {
-                id.to_string()
-            } else {
-                a.name.clone()
-            };
-            agents.push(Agent {
-                id,
-                name,
-                queues: agent_queues,
-                capacity: a.capacity,
-            });
+            let name = if a.name.trim().is_empty() { id.to_string() } else { a.name.clone() };
+            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity });
         }
 
         let agent_ids: HashSet<&AgentId> = agents.iter().map(|a| &a.id).collect();
         let mut teams = Vec::new();
         let mut seen_teams = HashSet::new();
         for t in &draft.teams {
-            let Some(id) = parse_id(TeamId::parse, "team", &t.id, &mut seen_teams, &mut errors)
-            else {
+            let Some(id) = parse_id(TeamId::parse, "team", &t.id, &mut seen_teams, &mut errors) else {
                 continue;
             };
             let mut members = Vec::new();
@@ -298,27 +243,15 @@ impl Setup {
                     }),
                 }
             }
-            teams.push(Team {
-                id,
-                name: t.name.clone(),
-                members,
-            });
+            teams.push(Team { id, name: t.name.clone(), members });
         }
 
         if draft.settings.brand.trim().is_empty() {
-            errors.push(SetupError::Empty {
-                what: "settings.brand".to_owned(),
-            });
+            errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
         }
 
         if errors.is_empty() {
-            Ok(Setup {
-                numbers,
-                queues,
-                agents,
-                teams,
-                settings: draft.settings.clone(),
-            })
+            Ok(Setup { numbers, queues, agents, teams, settings: draft.settings.clone() })
         } else {
             Err(errors)
         }
@@ -396,8 +329,7 @@ impl Setup {
             .iter()
             .filter_map(|id| self.queue(id))
             .find(|q| {
-                q.keywords.iter().any(|k| keyword::normalize(k) == answer)
-                    || keyword::normalize(&q.name) == answer
+                q.keywords.iter().any(|k| keyword::normalize(k) == answer) || keyword::normalize(&q.name) == answer
             })
             .map(|q| q.id.clone())
     }
@@ -413,17 +345,11 @@ fn parse_id<T: Clone + Eq + std::hash::Hash>(
     match parse(text) {
         Ok(id) if seen.insert(id.clone()) => Some(id),
         Ok(_) => {
-            errors.push(SetupError::DuplicateId {
-                kind,
-                id: text.to_owned(),
-            });
+            errors.push(SetupError::DuplicateId { kind, id: text.to_owned() });
             None
         }
         Err(e) => {
-            errors.push(SetupError::InvalidId {
-                what: kind.to_owned(),
-                reason: e.to_string(),
-            });
+            errors.push(SetupError::InvalidId { what: kind.to_owned(), reason: e.to_string() });
             None
         }
     }
@@ -437,51 +363,27 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             continue;
         };
         let owner = format!("queue \"{id}\"");
-        let name = if q.name.trim().is_empty() {
-            id.to_string()
-        } else {
-            q.name.clone()
-        };
+        let name = if q.name.trim().is_empty() { id.to_string() } else { q.name.clone() };
         if keyword::is_reserved(&name) {
-            errors.push(SetupError::ReservedWord {
-                owner: owner.clone(),
-                word: name.clone(),
-            });
+            errors.push(SetupError::ReservedWord { owner: owner.clone(), word: name.clone() });
         }
         for k in &q.keywords {
             if keyword::normalize(k).is_empty() {
                 errors.push(SetupError::EmptyKeyword(id.to_string()));
             } else if keyword::is_reserved(k) {
-                errors.push(SetupError::ReservedWord {
-                    owner: owner.clone(),
-                    word: k.clone(),
-                });
+                errors.push(SetupError::ReservedWord { owner: owner.clone(), word: k.clone() });
             }
         }
-        queues.push(Queue {
-            id,
-            name,
-            keywords: q.keywords.clone(),
-            auto_answer: q.auto_answer,
-        });
+        queues.push(Queue { id, name, keywords: q.keywords.clone(), auto_answer: q.auto_answer });
     }
     queues
 }
 
-fn check_keyword_conflicts(
-    number: &E164,
-    ids: &[QueueId],
-    queues: &[Queue],
-    errors: &mut Vec<SetupError>,
-) {
+fn check_keyword_conflicts(number: &E164, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
     let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
     for q in queues.iter().filter(|q| ids.contains(&q.id)) {
-        let words: HashSet<String> = q
-            .keywords
-            .iter()
-            .chain(std::iter::once(&q.name))
-            .map(|k| keyword::normalize(k))
-            .collect();
+        let words: HashSet<String> =
+            q.keywords.iter().chain(std::iter::once(&q.name)).map(|k| keyword::normalize(k)).collect();
         for word in words.into_iter().filter(|w| !w.is_empty()) {
             if let Some(first) = owner_of.get(&word) {
                 errors.push(SetupError::KeywordConflict {
@@ -516,12 +418,7 @@ mod tests {
                     keywords: vec!["1".into(), "BILLING".into()],
                     auto_answer: false,
                 },
-                QueueDraft {
-                    id: "tech".into(),
-                    name: "Tech".into(),
-                    keywords: vec!["2".into()],
-                    auto_answer: false,
-                },
+                QueueDraft { id: "tech".into(), name: "Tech".into(), keywords: vec!["2".into()], auto_answer: false },
             ],
             agents: vec![AgentDraft {
                 id: "alice".into(),
@@ -529,11 +426,7 @@ mod tests {
                 queues: vec!["billing".into()],
                 capacity: 3,
             }],
-            teams: vec![TeamDraft {
-                id: "blue".into(),
-                name: "Blue".into(),
-                members: vec!["alice".into()],
-            }],
+            teams: vec![TeamDraft { id: "blue".into(), name: "Blue".into(), members: vec!["alice".into()] }],
             settings: Settings::default(),
         }
     }
@@ -543,10 +436,7 @@ mod tests {
         let setup = Setup::validate(&draft(), &["sim"]).unwrap();
         assert_eq!(setup.to_draft(), draft());
         let number = &setup.numbers[0];
-        assert_eq!(
-            setup.menu_choice(number, " billing! ").unwrap().as_str(),
-            "billing"
-        );
+        assert_eq!(setup.menu_choice(number, " billing! ").unwrap().as_str(), "billing");
         assert_eq!(setup.menu_choice(number, "2").unwrap().as_str(), "tech");
         assert_eq!(setup.menu_choice(number, "tech.").unwrap().as_str(), "tech");
         assert_eq!(setup.menu_choice(number, "3"), None);
@@ -557,37 +447,20 @@ mod tests {
         let mut d = draft();
         d.numbers[0].queues.push("nope".into());
         d.numbers.push(d.numbers[0].clone());
-        d.numbers.push(NumberDraft {
-            number: "5550001".into(),
-            carrier: "sim".into(),
-            ..Default::default()
-        });
+        d.numbers.push(NumberDraft { number: "5550001".into(), carrier: "sim".into(), ..Default::default() });
         d.queues[1].keywords.push("Billing".into());
         d.queues[0].keywords.push("stop".into());
         d.agents[0].capacity = 0;
         d.teams[0].members.push("bob".into());
-        let errors: Vec<String> = Setup::validate(&d, &["sim"])
-            .unwrap_err()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         let all = errors.join("\n");
         assert!(all.contains("unknown queue \"nope\""), "{all}");
         assert!(all.contains("number +15550001000 is listed twice"), "{all}");
-        assert!(
-            all.contains("number 3: \"5550001\" does not start with +"),
-            "{all}"
-        );
-        assert!(
-            all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""),
-            "{all}"
-        );
+        assert!(all.contains("number 3: \"5550001\" does not start with +"), "{all}");
+        assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
         assert!(all.contains("reserved word \"stop\""), "{all}");
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
-        assert!(
-            all.contains("team \"blue\" refers to unknown agent \"bob\""),
-            "{all}"
-        );
+        assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
     }
 
     #[test]

@@ -56,9 +56,6 @@ mod tests {
 
     #[test]
     fn fills_known_placeholders_and_keeps_unknown_ones() {
-        assert_eq!(
-            render("{brand} says {hi}", &[("brand", "Acme")]),
-            "Acme says {hi}"
-        );
+        assert_eq!(render("{brand} says {hi}", &[("brand", "Acme")]), "Acme says {hi}");
     }
 }

@@ -126,7 +126,9 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        let config = FileConfig::parse("[carriers.t]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"hunter2\"\n").unwrap();
+        let config =
+            FileConfig::parse("[carriers.t]\nkind = \"twilio\"\naccount_sid = \"AC1\"\nauth_token = \"hunter2\"\n")
+                .unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
     }
 }

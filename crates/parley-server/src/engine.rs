@@ -9,7 +9,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, EndReason, Input, Outcome, Purpose, Refusal};
+use parley_core::chat::{
+    self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, EndReason, Input, Outcome,
+    Purpose, Refusal,
+};
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::E164;
 use parley_core::routing::{Roster, Seat};
@@ -99,7 +102,15 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the writer task. `setup` is the setup at start (version `setup_version`).
-    pub fn start(store: Store, clock: Clock, bus: Bus, outbox: Arc<Notify>, setup: Arc<Setup>, setup_version: i64, carriers: Vec<String>) -> (Engine, tokio::task::JoinHandle<()>) {
+    pub fn start(
+        store: Store,
+        clock: Clock,
+        bus: Bus,
+        outbox: Arc<Notify>,
+        setup: Arc<Setup>,
+        setup_version: i64,
+        carriers: Vec<String>,
+    ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(8192);
         let shared = Arc::new(RwLock::new(setup));
         let writer = Writer { store, clock, bus, outbox, setup: shared.clone(), setup_version, carriers };
@@ -186,7 +197,11 @@ impl Writer {
     }
 
     async fn save_setup(&mut self, setup: Arc<Setup>, document: &str) -> Result<(), EngineError> {
-        let version = self.store.save_setup_document(document, self.clock.now().0).await.map_err(|e| EngineError::Internal(e.into()))?;
+        let version = self
+            .store
+            .save_setup_document(document, self.clock.now().0)
+            .await
+            .map_err(|e| EngineError::Internal(e.into()))?;
         self.setup_version = version;
         self.put_setup(setup);
         tracing::info!(version, "setup applied");
@@ -236,7 +251,11 @@ impl Writer {
             }
             Err(e) if jobs.len() > 1 => {
                 // One bad input must not fail the others: retry each alone. Nothing was committed.
-                tracing::warn!(error = format!("{e:#}"), size = jobs.len(), "batch failed; retrying its inputs one by one");
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    size = jobs.len(),
+                    "batch failed; retrying its inputs one by one"
+                );
                 for job in jobs {
                     Box::pin(self.process(vec![job])).await;
                 }
@@ -343,7 +362,8 @@ impl Working {
     }
 
     async fn load_consents(&mut self, store: &Store, phones: &[String]) -> anyhow::Result<()> {
-        let missing: Vec<String> = phones.iter().filter(|p| E164::parse(p).is_ok_and(|p| !self.consents.contains_key(&p))).cloned().collect();
+        let missing: Vec<String> =
+            phones.iter().filter(|p| E164::parse(p).is_ok_and(|p| !self.consents.contains_key(&p))).cloned().collect();
         for row in store.consents(&missing).await? {
             if let Ok(phone) = E164::parse(&row.phone) {
                 self.consents.insert(phone, Consent { opted_out: row.opted_out, notice_sent: row.notice_sent });
@@ -373,7 +393,15 @@ impl Working {
         let outcome = chat::decide(
             chat.as_ref(),
             &input,
-            Context { setup, number, consumer: &sms.from, consent, roster: &mut self.roster, now, new_chat_id: &new_chat_id },
+            Context {
+                setup,
+                number,
+                consumer: &sms.from,
+                consent,
+                roster: &mut self.roster,
+                now,
+                new_chat_id: &new_chat_id,
+            },
         );
         let Outcome::Done(decision) = outcome else {
             return Err(EngineError::Internal(anyhow::anyhow!("an inbound message was refused")));
@@ -418,7 +446,13 @@ impl Working {
         Ok(Answer::Inbound(ack))
     }
 
-    fn chat_action(&mut self, setup: &Setup, chat_id: &str, input: &Input, now: Timestamp) -> Result<Answer, EngineError> {
+    fn chat_action(
+        &mut self,
+        setup: &Setup,
+        chat_id: &str,
+        input: &Input,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
         let id = ChatId::new(chat_id);
         let Some(chat) = self.chats.get(&id).cloned() else {
             return Err(EngineError::ChatNotFound(chat_id.to_owned()));
@@ -428,7 +462,12 @@ impl Working {
             Some(n) => n,
             None => {
                 // The number left the setup while the chat lived: the chat can still be handled.
-                detached = Number { number: chat.number.clone(), label: String::new(), carrier: String::new(), queues: vec![] };
+                detached = Number {
+                    number: chat.number.clone(),
+                    label: String::new(),
+                    carrier: String::new(),
+                    queues: vec![],
+                };
                 &detached
             }
         };
@@ -445,16 +484,29 @@ impl Working {
                 let before = self.batch.messages.len();
                 self.apply(decision, Some(&chat), number, &consumer, "agent", now);
                 let message_id = match input {
-                    Input::Reply { .. } => self.batch.messages[before..].iter().find(|m| m.author.starts_with("agent:")).map(|m| m.id.clone()),
+                    Input::Reply { .. } => self.batch.messages[before..]
+                        .iter()
+                        .find(|m| m.author.starts_with("agent:"))
+                        .map(|m| m.id.clone()),
                     _ => None,
                 };
-                let chat = self.chats.get(&id).map(|c| chat_to_row(c, now)).ok_or_else(|| EngineError::ChatNotFound(chat_id.to_owned()))?;
+                let chat = self
+                    .chats
+                    .get(&id)
+                    .map(|c| chat_to_row(c, now))
+                    .ok_or_else(|| EngineError::ChatNotFound(chat_id.to_owned()))?;
                 Ok(Answer::Chat(ChatAck { chat, message_id }))
             }
         }
     }
 
-    fn status(&mut self, setup: &Setup, agent: &AgentId, available: bool, now: Timestamp) -> Result<Answer, EngineError> {
+    fn status(
+        &mut self,
+        setup: &Setup,
+        agent: &AgentId,
+        available: bool,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
         let Some(seat) = self.roster.seats.iter_mut().find(|s| &s.agent == agent) else {
             return Err(EngineError::Internal(anyhow::anyhow!("agent {agent} is not in the setup")));
         };
@@ -462,7 +514,12 @@ impl Working {
         let last_assigned = seat.last_assigned.0;
         let status = if available { "available" } else { "away" };
         self.batch.agent_states.retain(|a| a.agent != agent.as_str());
-        self.batch.agent_states.push(AgentStateRow { agent: agent.to_string(), status: status.to_owned(), last_assigned, updated_at: now.0 });
+        self.batch.agent_states.push(AgentStateRow {
+            agent: agent.to_string(),
+            status: status.to_owned(),
+            last_assigned,
+            updated_at: now.0,
+        });
         self.batch.events.push(EventRow {
             id: 0,
             chat_id: None,
@@ -491,7 +548,9 @@ impl Working {
         let mut waiting: Vec<Chat> = self
             .chats
             .values()
-            .filter(|c| c.status == ChatStatus::Queued && c.queue.as_ref().is_some_and(|q| self.dispatch_queues.contains(q)))
+            .filter(|c| {
+                c.status == ChatStatus::Queued && c.queue.as_ref().is_some_and(|q| self.dispatch_queues.contains(q))
+            })
             .cloned()
             .collect();
         waiting.sort_by(|a, b| (a.queued_at, &a.id).cmp(&(b.queued_at, &b.id)));
@@ -505,7 +564,15 @@ impl Working {
             let outcome = chat::decide(
                 Some(&chat),
                 &Input::Route,
-                Context { setup, number, consumer: &chat.consumer, consent, roster: &mut self.roster, now, new_chat_id: &chat.id },
+                Context {
+                    setup,
+                    number,
+                    consumer: &chat.consumer,
+                    consent,
+                    roster: &mut self.roster,
+                    now,
+                    new_chat_id: &chat.id,
+                },
             );
             if let Outcome::Done(decision) = outcome {
                 self.apply(decision, Some(&chat), number, &chat.consumer, "routing", now);
@@ -515,7 +582,15 @@ impl Working {
     }
 
     /// Records a decision: the chat's new state, consent, messages to send and events.
-    fn apply(&mut self, decision: Decision, before: Option<&Chat>, number: &Number, consumer: &E164, source: &str, now: Timestamp) {
+    fn apply(
+        &mut self,
+        decision: Decision,
+        before: Option<&Chat>,
+        number: &Number,
+        consumer: &E164,
+        source: &str,
+        now: Timestamp,
+    ) {
         let Decision { chat, consent, effects } = decision;
         if let Some(change) = consent {
             self.record_consent(consumer, &number.number, change, source, now);
@@ -652,7 +727,12 @@ impl Working {
         for phone in &self.changed_consents {
             if let Some(c) = self.consents.get(phone) {
                 let at = self.batch.ledger.iter().rev().find(|e| e.phone == phone.as_str()).map_or(0, |e| e.at);
-                self.batch.consents.push(ConsentRow { phone: phone.to_string(), opted_out: c.opted_out, notice_sent: c.notice_sent, updated_at: at });
+                self.batch.consents.push(ConsentRow {
+                    phone: phone.to_string(),
+                    opted_out: c.opted_out,
+                    notice_sent: c.notice_sent,
+                    updated_at: at,
+                });
             }
         }
         let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
@@ -661,7 +741,8 @@ impl Working {
 }
 
 async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
-    let states: HashMap<String, AgentStateRow> = store.agent_states().await?.into_iter().map(|s| (s.agent.clone(), s)).collect();
+    let states: HashMap<String, AgentStateRow> =
+        store.agent_states().await?.into_iter().map(|s| (s.agent.clone(), s)).collect();
     let counts: HashMap<String, i64> = store.active_chat_counts().await?.into_iter().collect();
     let seats = setup
         .agents
@@ -688,7 +769,9 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         ChatEvent::Queued { queue } => ("chat.queued", json!({ "queue": queue.as_str() })),
         ChatEvent::BackToMenu => ("chat.back_to_menu", json!({})),
         ChatEvent::Offered { agent } => ("chat.offered", json!({ "agent": agent.as_str() })),
-        ChatEvent::Connected { agent, auto_answered } => ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered })),
+        ChatEvent::Connected { agent, auto_answered } => {
+            ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered }))
+        }
         ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => ("message", json!({})),
         ChatEvent::OptedOut => ("consumer.opted_out", json!({})),
         ChatEvent::Ended { reason, by } => ("chat.ended", json!({ "reason": reason.as_str(), "by": by })),

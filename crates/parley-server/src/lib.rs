@@ -66,7 +66,8 @@ pub async fn load_setup(store: &Store, carriers: &[&str]) -> anyhow::Result<(i64
             }
             let all: Vec<String> = draft.numbers.iter().map(|n| n.carrier.clone()).collect();
             let all: Vec<&str> = all.iter().map(String::as_str).collect();
-            let setup = Setup::validate(&draft, &all).map_err(|p| anyhow::anyhow!("the stored setup is invalid: {}", p[0]))?;
+            let setup =
+                Setup::validate(&draft, &all).map_err(|p| anyhow::anyhow!("the stored setup is invalid: {}", p[0]))?;
             Ok((version, setup))
         }
     }
@@ -78,7 +79,10 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 100.0, 250.0, 512.0])
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 100.0,
+                    250.0, 512.0,
+                ])
                 .unwrap_or_else(|_| PrometheusBuilder::new())
                 .build_recorder();
             let handle = recorder.handle();
@@ -121,7 +125,9 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
             CarrierConfig::Twilio { .. } => "twilio",
             CarrierConfig::Smpp { .. } => "smpp",
         };
-        anyhow::bail!("carrier account \"{name}\" has kind \"{kind}\", which this build cannot send through yet (only the simulator)");
+        anyhow::bail!(
+            "carrier account \"{name}\" has kind \"{kind}\", which this build cannot send through yet (only the simulator)"
+        );
     }
     if config.sim {
         map.insert("sim".to_owned(), Arc::new(Sim::new(StorePhones(store.clone()))));
@@ -131,12 +137,21 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
 
 /// Runs Parley on `listener` until `shutdown` resolves; then stops taking requests, lets the engine
 /// and the outbox finish what they hold, and returns.
-pub async fn serve(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     serve_with_clock(config, listener, Clock::System, shutdown).await
 }
 
 /// [`serve`] with a chosen clock (tests hold time still with [`Clock::Manual`]).
-pub async fn serve_with_clock(config: Config, listener: TcpListener, clock: Clock, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve_with_clock(
+    config: Config,
+    listener: TcpListener,
+    clock: Clock,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await.context("migrating the database")?;
     let carriers = carriers(&config, &store)?;
@@ -145,7 +160,8 @@ pub async fn serve_with_clock(config: Config, listener: TcpListener, clock: Cloc
     let (version, setup) = load_setup(&store, &name_refs).await?;
     let bus = Bus::new(4096);
     let wake = Arc::new(Notify::new());
-    let (engine, engine_task) = Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
+    let (engine, engine_task) =
+        Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
     let (stop_tx, stop_rx) = watch::channel(false);
     let sender = OutboxSender { store: store.clone(), clock: clock.clone(), carriers, wake };
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
@@ -162,7 +178,8 @@ pub async fn serve_with_clock(config: Config, listener: TcpListener, clock: Cloc
             }
         })
     };
-    let state = AppState { store: store.clone(), engine, bus, clock, config: Arc::new(config), metrics, shutdown: stop_rx };
+    let state =
+        AppState { store: store.clone(), engine, bus, clock, config: Arc::new(config), metrics, shutdown: stop_rx };
     let app = http::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -125,22 +125,44 @@ impl SetupDocument {
             numbers: self
                 .numbers
                 .iter()
-                .map(|n| NumberDraft { number: n.number.clone(), label: n.label.clone(), carrier: n.carrier.clone(), queues: n.queues.clone() })
+                .map(|n| NumberDraft {
+                    number: n.number.clone(),
+                    label: n.label.clone(),
+                    carrier: n.carrier.clone(),
+                    queues: n.queues.clone(),
+                })
                 .collect(),
             queues: self
                 .queues
                 .iter()
-                .map(|q| QueueDraft { id: q.id.clone(), name: q.name.clone(), keywords: q.keywords.clone(), auto_answer: q.auto_answer })
+                .map(|q| QueueDraft {
+                    id: q.id.clone(),
+                    name: q.name.clone(),
+                    keywords: q.keywords.clone(),
+                    auto_answer: q.auto_answer,
+                })
                 .collect(),
             agents: self
                 .agents
                 .iter()
-                .map(|a| AgentDraft { id: a.id.clone(), name: a.name.clone(), queues: a.queues.clone(), capacity: a.capacity })
+                .map(|a| AgentDraft {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    queues: a.queues.clone(),
+                    capacity: a.capacity,
+                })
                 .collect(),
-            teams: self.teams.iter().map(|t| TeamDraft { id: t.id.clone(), name: t.name.clone(), members: t.members.clone() }).collect(),
+            teams: self
+                .teams
+                .iter()
+                .map(|t| TeamDraft { id: t.id.clone(), name: t.name.clone(), members: t.members.clone() })
+                .collect(),
             settings: Settings {
                 brand: self.settings.brand.clone().unwrap_or(defaults.brand),
-                opt_in_notice_every_chat: self.settings.opt_in_notice_every_chat.unwrap_or(defaults.opt_in_notice_every_chat),
+                opt_in_notice_every_chat: self
+                    .settings
+                    .opt_in_notice_every_chat
+                    .unwrap_or(defaults.opt_in_notice_every_chat),
                 texts: Texts {
                     opt_in_notice: m.opt_in_notice.unwrap_or(t.opt_in_notice),
                     menu: m.menu.unwrap_or(t.menu),
@@ -171,7 +193,11 @@ impl SetupDocument {
                 .into_iter()
                 .map(|q| QueueDoc { id: q.id, name: q.name, keywords: q.keywords, auto_answer: q.auto_answer })
                 .collect(),
-            agents: d.agents.into_iter().map(|a| AgentDoc { id: a.id, name: a.name, queues: a.queues, capacity: a.capacity }).collect(),
+            agents: d
+                .agents
+                .into_iter()
+                .map(|a| AgentDoc { id: a.id, name: a.name, queues: a.queues, capacity: a.capacity })
+                .collect(),
             teams: d.teams.into_iter().map(|t| TeamDoc { id: t.id, name: t.name, members: t.members }).collect(),
             settings: SettingsDoc {
                 brand: Some(d.settings.brand.clone()),

@@ -17,9 +17,7 @@ impl Store {
     pub async fn setup_document(&self) -> Result<Option<(i64, String)>> {
         dispatch!(self, |pool, DB, begin| {
             let row: Option<(i64, String)> =
-                sqlx::query_as("SELECT version, document FROM setup WHERE id = 1")
-                    .fetch_optional(pool)
-                    .await?;
+                sqlx::query_as("SELECT version, document FROM setup WHERE id = 1").fetch_optional(pool).await?;
             Ok(row)
         })
     }
@@ -45,10 +43,9 @@ impl Store {
     /// Every agent's presence.
     pub async fn agent_states(&self) -> Result<Vec<AgentStateRow>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows =
-                sqlx::query("SELECT agent, status, last_assigned, updated_at FROM agent_states")
-                    .fetch_all(pool)
-                    .await?;
+            let rows = sqlx::query("SELECT agent, status, last_assigned, updated_at FROM agent_states")
+                .fetch_all(pool)
+                .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(AgentStateRow {
@@ -63,24 +60,16 @@ impl Store {
     }
 
     /// Stores a new API token by its hash.
-    pub async fn insert_token(
-        &self,
-        hash: &str,
-        role: &str,
-        agent: Option<&str>,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn insert_token(&self, hash: &str, role: &str, agent: Option<&str>, now: i64) -> Result<()> {
         dispatch!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            sqlx::query(
-                "INSERT INTO api_tokens (hash, role, agent, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(hash)
-            .bind(role)
-            .bind(agent)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO api_tokens (hash, role, agent, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(hash)
+                .bind(role)
+                .bind(agent)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -104,9 +93,8 @@ impl Store {
     /// every batch, so a setup applied by another process or node is picked up.
     pub async fn setup_version(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
-            let row: Option<(i64,)> = sqlx::query_as("SELECT version FROM setup WHERE id = 1")
-                .fetch_optional(pool)
-                .await?;
+            let row: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM setup WHERE id = 1").fetch_optional(pool).await?;
             Ok(row.map_or(0, |(v,)| v))
         })
     }

@@ -98,9 +98,7 @@ impl Store {
             }
             let mut event_ids = Vec::with_capacity(batch.events.len());
             for chunk in batch.events.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO events (chat_id, queue, agent, kind, data, at) ",
-                );
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO events (chat_id, queue, agent, kind, data, at) ");
                 q.push_values(chunk, |mut b, e: &EventRow| {
                     b.push_bind(e.chat_id.clone())
                         .push_bind(e.queue.clone())
@@ -121,9 +119,8 @@ impl Store {
                 event_ids.extend(ids);
             }
             for chunk in batch.consents.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO consents (phone, opted_out, notice_sent, updated_at) ",
-                );
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO consents (phone, opted_out, notice_sent, updated_at) ");
                 q.push_values(chunk, |mut b, c: &ConsentRow| {
                     b.push_bind(c.phone.clone())
                         .push_bind(i64::from(c.opted_out))
@@ -137,9 +134,8 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in batch.ledger.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO consent_ledger (phone, change, keyword, number, source, at) ",
-                );
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO consent_ledger (phone, change, keyword, number, source, at) ");
                 q.push_values(chunk, |mut b, e: &ConsentEntry| {
                     b.push_bind(e.phone.clone())
                         .push_bind(e.change.clone())
@@ -151,9 +147,8 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in batch.agent_states.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO agent_states (agent, status, last_assigned, updated_at) ",
-                );
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO agent_states (agent, status, last_assigned, updated_at) ");
                 q.push_values(chunk, |mut b, a: &AgentStateRow| {
                     b.push_bind(a.agent.clone())
                         .push_bind(a.status.clone())

@@ -5,7 +5,8 @@ use sqlx::{QueryBuilder, Row as _};
 use crate::rows::ChatRow;
 use crate::{Result, Store, StoreError, dispatch};
 
-const COLUMNS: &str = "id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
+const COLUMNS: &str =
+    "id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -39,11 +40,7 @@ pub struct ChatFilter {
 impl Store {
     /// One chat.
     pub async fn chat(&self, id: &str) -> Result<ChatRow> {
-        self.chats_by_ids(&[id.to_owned()])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(StoreError::NotFound)
+        self.chats_by_ids(&[id.to_owned()]).await?.into_iter().next().ok_or(StoreError::NotFound)
     }
 
     /// The chats with these ids (missing ones are left out).
@@ -56,18 +53,11 @@ impl Store {
         self.chats_where("consumer", consumers, true).await
     }
 
-    async fn chats_where(
-        &self,
-        column: &'static str,
-        values: &[String],
-        live_only: bool,
-    ) -> Result<Vec<ChatRow>> {
+    async fn chats_where(&self, column: &'static str, values: &[String], live_only: bool) -> Result<Vec<ChatRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(crate::CHUNK) {
             dispatch!(self, |pool, DB, begin| {
-                let mut q = QueryBuilder::<DB>::new(format!(
-                    "SELECT {COLUMNS} FROM chats WHERE {column} IN ("
-                ));
+                let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE {column} IN ("));
                 let mut list = q.separated(", ");
                 for v in chunk {
                     list.push_bind(v.clone());
@@ -123,9 +113,8 @@ impl Store {
             return Ok(vec![]);
         }
         dispatch!(self, |pool, DB, begin| {
-            let mut q = QueryBuilder::<DB>::new(format!(
-                "SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IN ("
-            ));
+            let mut q =
+                QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IN ("));
             let mut list = q.separated(", ");
             for s in queues {
                 list.push_bind(s.clone());

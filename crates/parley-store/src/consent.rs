@@ -35,10 +35,12 @@ impl Store {
     /// The ledger of one phone, oldest first.
     pub async fn consent_ledger(&self, phone: &str) -> Result<Vec<ConsentEntry>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows = sqlx::query("SELECT phone, change, keyword, number, source, at FROM consent_ledger WHERE phone = $1 ORDER BY seq")
-                .bind(phone)
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT phone, change, keyword, number, source, at FROM consent_ledger WHERE phone = $1 ORDER BY seq",
+            )
+            .bind(phone)
+            .fetch_all(pool)
+            .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(ConsentEntry {

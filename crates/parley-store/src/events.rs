@@ -9,11 +9,13 @@ impl Store {
     /// Events with an id above `after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows = sqlx::query("SELECT id, chat_id, queue, agent, kind, data, at FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT id, chat_id, queue, agent, kind, data, at FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(EventRow {
@@ -33,9 +35,7 @@ impl Store {
     /// The newest event id (0 when there is none).
     pub async fn last_event_id(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
-            let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM events")
-                .fetch_one(pool)
-                .await?;
+            let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM events").fetch_one(pool).await?;
             Ok(id.unwrap_or(0))
         })
     }

@@ -46,9 +46,7 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
         match &e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                StoreError::Conflict(db.message().to_owned())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
             _ => StoreError::Other(anyhow::Error::new(e)),
         }
     }
@@ -159,30 +157,17 @@ pub mod testing {
             Ok(base) if !base.is_empty() => {
                 // PostgreSQL folds unquoted names to lower case and cuts them at 63 bytes; the URL below
                 // must name the database that was actually created.
-                let name = format!(
-                    "parley_test_{}",
-                    unique.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-                )
-                .to_ascii_lowercase();
-                anyhow::ensure!(
-                    name.len() <= 63,
-                    "the test database name {name} is longer than PostgreSQL's 63 bytes"
-                );
-                let mut conn = sqlx::PgConnection::connect(&base)
-                    .await
-                    .context("connecting to PARLEY_TEST_DATABASE_URL")?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name}"
-                )))
-                .execute(&mut conn)
-                .await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                let name = format!("parley_test_{}", unique.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+                    .to_ascii_lowercase();
+                anyhow::ensure!(name.len() <= 63, "the test database name {name} is longer than PostgreSQL's 63 bytes");
+                let mut conn =
+                    sqlx::PgConnection::connect(&base).await.context("connecting to PARLEY_TEST_DATABASE_URL")?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
                     .execute(&mut conn)
                     .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
                 conn.close().await?;
-                let (prefix, _) = base
-                    .rsplit_once('/')
-                    .context("PARLEY_TEST_DATABASE_URL has no database name")?;
+                let (prefix, _) = base.rsplit_once('/').context("PARLEY_TEST_DATABASE_URL has no database name")?;
                 Ok(format!("{prefix}/{name}"))
             }
             _ => Ok(format!("sqlite://{}", dir.join("parley.db").display())),

@@ -38,10 +38,7 @@ macro_rules! message_row {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
     /// Accepted by the carrier ("sent") or known to be on the phone ("delivered").
-    Accepted {
-        status: &'static str,
-        provider_id: Option<String>,
-    },
+    Accepted { status: &'static str, provider_id: Option<String> },
     /// Try again at `retry_at` (epoch ms).
     Retry { retry_at: i64, error: String },
     /// Not sent and never will be: "failed" or "suppressed" (the consumer opted out).
@@ -70,11 +67,7 @@ impl Store {
                 }
                 q.push(")");
                 for row in q.build().fetch_all(pool).await? {
-                    out.push((
-                        row.try_get("provider_id")?,
-                        row.try_get("id")?,
-                        row.try_get("chat_id")?,
-                    ));
+                    out.push((row.try_get("provider_id")?, row.try_get("id")?, row.try_get("chat_id")?));
                 }
             });
         }
@@ -100,12 +93,7 @@ impl Store {
 
     /// Claims up to `limit` outbound messages that are due, for `lease_ms`. Rows left in "sending" by a
     /// crashed sender become claimable again when their lease runs out.
-    pub async fn claim_outbox(
-        &self,
-        now: i64,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<MessageRow>> {
+    pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>> {
         let pick = "SELECT seq FROM messages WHERE direction = 'out' AND \
                     ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
                     ORDER BY seq LIMIT $3";
@@ -147,10 +135,7 @@ impl Store {
             let mut tx = pool.begin_with(begin).await?;
             for (seq, result) in results {
                 match result {
-                    SendResult::Accepted {
-                        status,
-                        provider_id,
-                    } => {
+                    SendResult::Accepted { status, provider_id } => {
                         sqlx::query(
                             "UPDATE messages SET status = $1, provider_id = COALESCE($2, provider_id), error = NULL, updated_at = $3 \
                              WHERE seq = $4 AND status = 'sending'",
@@ -193,11 +178,9 @@ impl Store {
     /// How many outbound messages wait to be sent (queued or being sent).
     pub async fn outbox_depth(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'sending')",
-            )
-            .fetch_one(pool)
-            .await?;
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'sending')")
+                .fetch_one(pool)
+                .await?;
             Ok(n)
         })
     }

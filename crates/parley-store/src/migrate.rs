@@ -13,25 +13,23 @@ pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
         Store::Postgres(_) => POSTGRES,
     };
     dispatch!(store, |pool, DB, begin| {
-        sqlx::query("CREATE TABLE IF NOT EXISTS parley_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            .execute(pool)
-            .await
-            .context("creating the migrations table")?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS parley_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(pool)
+        .await
+        .context("creating the migrations table")?;
         let mut applied = 0;
         for (version, sql) in migrations {
             let mut tx = pool.begin_with(begin).await?;
-            let done: Option<(i64,)> =
-                sqlx::query_as("SELECT version FROM parley_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM parley_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
             if done.is_some() {
                 continue;
             }
-            sqlx::raw_sql(*sql)
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("applying migration {version}"))?;
+            sqlx::raw_sql(*sql).execute(&mut *tx).await.with_context(|| format!("applying migration {version}"))?;
             sqlx::query("INSERT INTO parley_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(version)
                 .bind(0_i64)

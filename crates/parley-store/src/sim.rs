@@ -10,7 +10,9 @@ use crate::{Result, Store, dispatch};
 macro_rules! insert_sim_rows {
     ($db:ty, $conn:expr, $rows:expr) => {
         if !$rows.is_empty() {
-            let mut q = QueryBuilder::<$db>::new("INSERT INTO sim_messages (phone, business, direction, body, media, message_id, at) ");
+            let mut q = QueryBuilder::<$db>::new(
+                "INSERT INTO sim_messages (phone, business, direction, body, media, message_id, at) ",
+            );
             q.push_values($rows.iter(), |mut b, r: &SimRow| {
                 b.push_bind(r.phone.clone())
                     .push_bind(r.business.clone())

@@ -36,13 +36,19 @@ pub(crate) struct IngestArgs {
 const NUMBER: &str = "+15550009000";
 
 pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.messages > 0 && args.phones > 0 && args.concurrency > 0, "messages, phones and concurrency must be above 0");
+    anyhow::ensure!(
+        args.messages > 0 && args.phones > 0 && args.concurrency > 0,
+        "messages, phones and concurrency must be above 0"
+    );
     let dir = tempfile::tempdir()?;
     let mut server = None;
     let base = match &args.url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
-            let db = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+            let db = args
+                .database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
             let admin = format!("bench-{}", uuid_like());
             let config = Config { admin_token: Some(Secret::new(admin.clone())), ..Config::with_database(db.clone()) };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -58,9 +64,13 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             base
         }
     };
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).timeout(Duration::from_secs(60)).build()?;
+    let client =
+        reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).timeout(Duration::from_secs(60)).build()?;
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(args.messages as u64) };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} msgs {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} msgs {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
 
     // Message i comes from phone i % phones, so each phone's texts are spread over the run.
     let started = Instant::now();
@@ -91,12 +101,28 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let mut latencies: Vec<Duration> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!("messages     {} from {} phones, {} in flight", args.messages, args.phones, args.concurrency);
-    println!("accepted     {} ({} failed{})", latencies.len(), failures.len(), failures.first().map(|f| format!(", first: {f}")).unwrap_or_default());
+    println!(
+        "accepted     {} ({} failed{})",
+        latencies.len(),
+        failures.len(),
+        failures.first().map(|f| format!(", first: {f}")).unwrap_or_default()
+    );
     println!("elapsed      {:.2} s", elapsed.as_secs_f64());
     println!("throughput   {:.0} msgs/s", latencies.len() as f64 / elapsed.as_secs_f64());
-    println!("ack latency  p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms", ms(pct(0.50)), ms(pct(0.90)), ms(pct(0.99)), ms(pct(1.0)));
+    println!(
+        "ack latency  p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(pct(0.50)),
+        ms(pct(0.90)),
+        ms(pct(0.99)),
+        ms(pct(1.0))
+    );
     if let Some((stop, task)) = server {
         let _ = stop.send(());
         task.await.context("the bench server panicked")??;
@@ -110,7 +136,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn uuid_like() -> String {
-    format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0))
+    format!(
+        "{:x}",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    )
 }
 
 async fn wait_ready(base: &str) -> anyhow::Result<()> {
@@ -131,6 +160,10 @@ async fn put_setup(base: &str, admin: &str) -> anyhow::Result<()> {
         "agents": [{"id": "alice", "name": "Alice", "queues": ["billing"], "capacity": 5}],
     });
     let resp = reqwest::Client::new().put(format!("{base}/api/v1/setup")).bearer_auth(admin).json(&doc).send().await?;
-    anyhow::ensure!(resp.status().is_success(), "applying the bench setup failed: {}", resp.text().await.unwrap_or_default());
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "applying the bench setup failed: {}",
+        resp.text().await.unwrap_or_default()
+    );
     Ok(())
 }

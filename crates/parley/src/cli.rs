@@ -112,7 +112,11 @@ impl ServerArgs {
         };
         Ok(Config {
             listen: self.listen.clone().or(file.listen).unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
-            database_url: self.database_url.clone().or(file.database_url).unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned()),
+            database_url: self
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned()),
             public_url: file.public_url,
             sim: sim_flag || file.sim.unwrap_or(false),
             admin_token: std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new),
@@ -157,11 +161,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { server, sim } => {
             let config = server.resolve(sim)?;
-            let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.listen))?;
             let addr = listener.local_addr()?;
             tracing::info!(listen = %addr, database = %redact_url(&config.database_url), sim = config.sim, "parley is serving");
             if config.admin_token.is_none() {
-                tracing::warn!("PARLEY_ADMIN_TOKEN is not set: no admin can log in until it is (tokens minted earlier still work)");
+                tracing::warn!(
+                    "PARLEY_ADMIN_TOKEN is not set: no admin can log in until it is (tokens minted earlier still work)"
+                );
             }
             parley_server::serve(config, listener, shutdown_signal()).await
         }

@@ -27,7 +27,12 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
         let states = setup
             .agents
             .iter()
-            .map(|a| AgentStateRow { agent: a.id.to_string(), status: "available".to_owned(), last_assigned: 0, updated_at: now })
+            .map(|a| AgentStateRow {
+                agent: a.id.to_string(),
+                status: "available".to_owned(),
+                last_assigned: 0,
+                updated_at: now,
+            })
             .collect();
         store.commit_batch(&Batch { agent_states: states, ..Batch::default() }).await?;
     }
@@ -41,8 +46,13 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     }
     store.close().await;
 
-    let admin = std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(|| ADMIN_TOKEN.to_owned());
-    let config = Config { listen: listen.to_owned(), admin_token: Some(Secret::new(admin.clone())), ..Config::with_database(database_url) };
+    let admin =
+        std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).unwrap_or_else(|| ADMIN_TOKEN.to_owned());
+    let config = Config {
+        listen: listen.to_owned(),
+        admin_token: Some(Secret::new(admin.clone())),
+        ..Config::with_database(database_url)
+    };
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let base = format!("http://{}", listener.local_addr()?);
 

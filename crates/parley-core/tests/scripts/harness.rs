@@ -33,8 +33,8 @@ use std::fmt::Write as _;
 
 use expect_test::Expect;
 use parley_core::chat::{
-    Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input,
-    Outcome, Purpose, decide,
+    Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input, Outcome, Purpose,
+    decide,
 };
 use parley_core::ids::{AgentId, ChatId};
 use parley_core::phone::E164;
@@ -57,10 +57,7 @@ pub(crate) fn check(script: &str, expect: Expect) {
             continue;
         }
         if let Some(variant) = line.strip_prefix("setup ") {
-            assert!(
-                world.is_none(),
-                "`{line}`: setup lines come before the first input"
-            );
+            assert!(world.is_none(), "`{line}`: setup lines come before the first input");
             variants.push(variant.trim());
             header.push_str(line.trim_end());
             header.push('\n');
@@ -166,18 +163,14 @@ impl World {
         if let Some(step) = line.strip_prefix("clock +") {
             self.now = Timestamp(self.now.0 + duration_ms(step.trim()));
         } else {
-            let (head, body) = line
-                .split_once('>')
-                .unwrap_or_else(|| panic!("`{line}`: expected `who> what`"));
+            let (head, body) = line.split_once('>').unwrap_or_else(|| panic!("`{line}`: expected `who> what`"));
             let body = body.strip_prefix(' ').unwrap_or(body);
             let words: Vec<&str> = head.split_whitespace().collect();
             match words.as_slice() {
                 ["phone", phone] => self.inbound(phone, SUPPORT, body),
                 ["phone", phone, "to", number] => self.inbound(phone, number, body),
                 ["agent", agent] => self.agent(agent, None, body),
-                ["agent", agent, target] if target.starts_with('@') => {
-                    self.agent(agent, Some(&target[1..]), body)
-                }
+                ["agent", agent, target] if target.starts_with('@') => self.agent(agent, Some(&target[1..]), body),
                 ["admin"] => self.admin(body),
                 _ => panic!("`{line}`: unknown speaker `{head}`"),
             }
@@ -187,31 +180,17 @@ impl World {
 
     fn inbound(&mut self, phone: &str, number: &str, text: &str) {
         let phone = E164::parse(phone).unwrap();
-        let number = self
-            .setup
-            .number(&E164::parse(number).unwrap())
-            .expect("a business number of the setup")
-            .clone();
+        let number = self.setup.number(&E164::parse(number).unwrap()).expect("a business number of the setup").clone();
         let (text, media) = match text.strip_suffix("[photo]") {
             Some(rest) => (rest.trim_end(), 1),
             None => (text, 0),
         };
-        let text = text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or(text);
-        let live = self
-            .chats
-            .iter()
-            .rev()
-            .find(|c| c.consumer == phone && c.number == number.number && c.is_live());
+        let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+        let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
         let outcome = decide(
             live,
-            &Input::Inbound {
-                text: text.to_owned(),
-                media,
-            },
+            &Input::Inbound { text: text.to_owned(), media },
             Context {
                 setup: &self.setup,
                 number: &number,
@@ -229,23 +208,11 @@ impl World {
         let agent = AgentId::parse(agent).unwrap();
         let (verb, rest) = command.split_once(' ').unwrap_or((command, ""));
         let input = match verb {
-            "accept" => Input::Accept {
-                agent: agent.clone(),
-            },
-            "say" => Input::Reply {
-                agent: agent.clone(),
-                text: rest.to_owned(),
-            },
-            "end" => Input::End {
-                by: Actor::Agent(agent.clone()),
-            },
+            "accept" => Input::Accept { agent: agent.clone() },
+            "say" => Input::Reply { agent: agent.clone(), text: rest.to_owned() },
+            "end" => Input::End { by: Actor::Agent(agent.clone()) },
             "available" | "away" => {
-                let seat = self
-                    .roster
-                    .seats
-                    .iter_mut()
-                    .find(|s| s.agent == agent)
-                    .expect("an agent of the setup");
+                let seat = self.roster.seats.iter_mut().find(|s| s.agent == agent).expect("an agent of the setup");
                 seat.available = verb == "available";
                 return;
             }
@@ -264,9 +231,7 @@ impl World {
                 match held.as_slice() {
                     [] => self.chats.len().checked_sub(1).expect("no chat to act on"),
                     [only] => *only,
-                    _ => panic!(
-                        "{agent} holds several chats: name one with `agent {agent} @chat-N>`"
-                    ),
+                    _ => panic!("{agent} holds several chats: name one with `agent {agent} @chat-N>`"),
                 }
             }
         };
@@ -274,29 +239,20 @@ impl World {
     }
 
     fn admin(&mut self, command: &str) {
-        let target = command
-            .strip_prefix("end ")
-            .unwrap_or_else(|| panic!("unknown admin command `{command}`"));
+        let target = command.strip_prefix("end ").unwrap_or_else(|| panic!("unknown admin command `{command}`"));
         let target = target.trim();
         let index = if target.starts_with("chat-") {
             self.chat_index(target)
         } else {
             let phone = E164::parse(target).unwrap();
-            let live = self
-                .chats
-                .iter()
-                .rposition(|c| c.consumer == phone && c.is_live());
-            live.or_else(|| self.chats.iter().rposition(|c| c.consumer == phone))
-                .expect("a chat of that phone")
+            let live = self.chats.iter().rposition(|c| c.consumer == phone && c.is_live());
+            live.or_else(|| self.chats.iter().rposition(|c| c.consumer == phone)).expect("a chat of that phone")
         };
         self.business(index, &Input::End { by: Actor::Admin });
     }
 
     fn chat_index(&self, id: &str) -> usize {
-        self.chats
-            .iter()
-            .position(|c| c.id.as_str() == id)
-            .unwrap_or_else(|| panic!("no chat `{id}`"))
+        self.chats.iter().position(|c| c.id.as_str() == id).unwrap_or_else(|| panic!("no chat `{id}`"))
     }
 
     /// Runs a business-side input on the chat at `index`.
@@ -309,11 +265,7 @@ impl World {
 
     fn decide_on(&mut self, index: usize, input: &Input) -> Outcome {
         let chat = &self.chats[index];
-        let number = self
-            .setup
-            .number(&chat.number)
-            .expect("the chat's number")
-            .clone();
+        let number = self.setup.number(&chat.number).expect("the chat's number").clone();
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
         decide(
             Some(chat),
@@ -322,11 +274,7 @@ impl World {
                 setup: &self.setup,
                 number: &number,
                 consumer: &chat.consumer,
-                consent: self
-                    .consent
-                    .get(&chat.consumer)
-                    .copied()
-                    .unwrap_or_default(),
+                consent: self.consent.get(&chat.consumer).copied().unwrap_or_default(),
                 roster: &mut self.roster,
                 now: self.now,
                 new_chat_id: &new_chat_id,
@@ -404,9 +352,7 @@ impl World {
 
 fn duration_ms(step: &str) -> i64 {
     let (amount, unit) = step.split_at(step.len() - 1);
-    let amount: i64 = amount
-        .parse()
-        .unwrap_or_else(|_| panic!("`clock +{step}`: expected e.g. `clock +10m`"));
+    let amount: i64 = amount.parse().unwrap_or_else(|_| panic!("`clock +{step}`: expected e.g. `clock +10m`"));
     amount
         * match unit {
             "s" => 1_000,
@@ -418,11 +364,7 @@ fn duration_ms(step: &str) -> i64 {
 
 fn render_effect(effect: &Effect) -> String {
     match effect {
-        Effect::Send {
-            text,
-            author,
-            purpose,
-        } => {
+        Effect::Send { text, author, purpose } => {
             let who = match author {
                 Author::System => "system".to_owned(),
                 Author::Agent(agent) => agent.to_string(),
@@ -443,14 +385,8 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::Queued { queue } => format!("Queued {queue}"),
         ChatEvent::BackToMenu => "BackToMenu".to_owned(),
         ChatEvent::Offered { agent } => format!("Offered {agent}"),
-        ChatEvent::Connected {
-            agent,
-            auto_answered: false,
-        } => format!("Connected {agent}"),
-        ChatEvent::Connected {
-            agent,
-            auto_answered: true,
-        } => format!("Connected {agent} (auto-answered)"),
+        ChatEvent::Connected { agent, auto_answered: false } => format!("Connected {agent}"),
+        ChatEvent::Connected { agent, auto_answered: true } => format!("Connected {agent} (auto-answered)"),
         ChatEvent::ConsumerMessage => "ConsumerMessage".to_owned(),
         ChatEvent::AgentMessage { agent } => format!("AgentMessage {agent}"),
         ChatEvent::OptedOut => "OptedOut".to_owned(),
@@ -460,21 +396,11 @@ fn render_event(event: &ChatEvent) -> String {
 
 /// `chat-1 queued (billing, agent -)`; a finished chat adds why and by whom: `, opted_out by consumer`.
 fn render_status(chat: &Chat) -> String {
-    let queue = chat
-        .queue
-        .as_ref()
-        .map_or("-".to_owned(), ToString::to_string);
-    let agent = chat
-        .agent
-        .as_ref()
-        .map_or("-".to_owned(), ToString::to_string);
+    let queue = chat.queue.as_ref().map_or("-".to_owned(), ToString::to_string);
+    let agent = chat.agent.as_ref().map_or("-".to_owned(), ToString::to_string);
     let ended = match (chat.end_reason, &chat.ended_by) {
         (Some(reason), Some(by)) => format!(", {} by {by}", reason.as_str()),
         _ => String::new(),
     };
-    format!(
-        "{} {} ({queue}, agent {agent}{ended})",
-        chat.id,
-        chat.status.as_str()
-    )
+    format!("{} {} ({queue}, agent {agent}{ended})", chat.id, chat.status.as_str())
 }

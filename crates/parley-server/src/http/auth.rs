@@ -29,7 +29,9 @@ impl Principal {
     pub fn require_agent(&self) -> Result<&AgentId, ApiError> {
         match self {
             Principal::Agent(agent) => Ok(agent),
-            Principal::Admin => Err(ApiError::forbidden("this needs an agent token (POST /api/v1/tokens {\"agent\": \"ID\"})")),
+            Principal::Admin => {
+                Err(ApiError::forbidden("this needs an agent token (POST /api/v1/tokens {\"agent\": \"ID\"})"))
+            }
         }
     }
 
@@ -37,7 +39,9 @@ impl Principal {
     pub fn visible_queues(&self, state: &AppState) -> Option<Vec<QueueId>> {
         match self {
             Principal::Admin => None,
-            Principal::Agent(agent) => Some(state.engine.setup().agent(agent).map(|a| a.queues.clone()).unwrap_or_default()),
+            Principal::Agent(agent) => {
+                Some(state.engine.setup().agent(agent).map(|a| a.queues.clone()).unwrap_or_default())
+            }
         }
     }
 
@@ -85,7 +89,8 @@ impl FromRequestParts<AppState> for Principal {
         match (row.role.as_str(), row.agent) {
             ("admin", _) => Ok(Principal::Admin),
             ("agent", Some(agent)) => {
-                let agent = AgentId::parse(&agent).map_err(|_| ApiError::unauthorized("the token's agent id is invalid"))?;
+                let agent =
+                    AgentId::parse(&agent).map_err(|_| ApiError::unauthorized("the token's agent id is invalid"))?;
                 if state.engine.setup().agent(&agent).is_none() {
                     return Err(ApiError::forbidden(format!("agent \"{agent}\" is no longer in the setup")));
                 }

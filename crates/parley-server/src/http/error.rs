@@ -89,7 +89,11 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         let id = uuid::Uuid::new_v4().simple().to_string();
         tracing::error!(error_id = %id, error = %cause, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, format!("internal error (id {id}); the server log has the details"))
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            format!("internal error (id {id}); the server log has the details"),
+        )
     }
 }
 
@@ -112,10 +116,16 @@ impl From<parley_store::StoreError> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         match e {
-            EngineError::NumberNotSetUp(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NumberNotSetUp, e.to_string()),
+            EngineError::NumberNotSetUp(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NumberNotSetUp, e.to_string())
+            }
             EngineError::ChatNotFound(_) => ApiError::not_found(e.to_string()),
             EngineError::Refused(refusal) => refused(refusal),
-            EngineError::ShuttingDown => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable, "the server is shutting down; try again"),
+            EngineError::ShuttingDown => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the server is shutting down; try again",
+            ),
             EngineError::Internal(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }
@@ -123,10 +133,18 @@ impl From<EngineError> for ApiError {
 
 fn refused(refusal: Refusal) -> ApiError {
     let (status, code, message) = match refusal {
-        Refusal::NotYourQueue => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, "this chat is in a queue you do not serve"),
-        Refusal::TakenByAnother => (StatusCode::CONFLICT, ErrorCode::Conflict, "this chat is offered to or handled by another agent"),
-        Refusal::AtCapacity => (StatusCode::CONFLICT, ErrorCode::Conflict, "you are at your capacity: end a chat before taking another"),
-        Refusal::NotConnected => (StatusCode::CONFLICT, ErrorCode::Conflict, "the chat is not connected with you: accept it first"),
+        Refusal::NotYourQueue => {
+            (StatusCode::FORBIDDEN, ErrorCode::Forbidden, "this chat is in a queue you do not serve")
+        }
+        Refusal::TakenByAnother => {
+            (StatusCode::CONFLICT, ErrorCode::Conflict, "this chat is offered to or handled by another agent")
+        }
+        Refusal::AtCapacity => {
+            (StatusCode::CONFLICT, ErrorCode::Conflict, "you are at your capacity: end a chat before taking another")
+        }
+        Refusal::NotConnected => {
+            (StatusCode::CONFLICT, ErrorCode::Conflict, "the chat is not connected with you: accept it first")
+        }
         Refusal::Ended => (StatusCode::CONFLICT, ErrorCode::Conflict, "the chat has ended"),
         Refusal::OptedOut => (
             StatusCode::CONFLICT,
@@ -146,7 +164,11 @@ impl From<JsonRejection> for ApiError {
             return ApiError::new(status, ErrorCode::PayloadTooLarge, "the request body is too large");
         }
         // Unknown fields and wrong types are well-formed JSON with bad content: 422, like other invalid values.
-        let code = if status == StatusCode::UNPROCESSABLE_ENTITY { ErrorCode::ValidationFailed } else { ErrorCode::BadRequest };
+        let code = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            ErrorCode::ValidationFailed
+        } else {
+            ErrorCode::BadRequest
+        };
         ApiError::new(status, code, message)
     }
 }

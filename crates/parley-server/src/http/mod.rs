@@ -55,7 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; the API is described at /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "this endpoint does not take that method")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not take that method",
+            )
         })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

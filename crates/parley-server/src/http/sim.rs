@@ -48,7 +48,10 @@ pub struct SimAccepted {
 #[utoipa::path(post, path = "/sim/messages", tag = "simulator", request_body = SimInbound,
     responses((status = 201, body = SimAccepted), (status = 200, description = "a repeated id", body = SimAccepted),
               (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn post_message(State(state): State<AppState>, ApiJson(msg): ApiJson<SimInbound>) -> Result<(StatusCode, Json<SimAccepted>), ApiError> {
+pub async fn post_message(
+    State(state): State<AppState>,
+    ApiJson(msg): ApiJson<SimInbound>,
+) -> Result<(StatusCode, Json<SimAccepted>), ApiError> {
     let from = E164::parse(&msg.from).map_err(|e| ApiError::invalid(format!("from: {e}")))?;
     let to = E164::parse(&msg.to).map_err(|e| ApiError::invalid(format!("to: {e}")))?;
     check_body(&msg.body, msg.media.len()).map_err(|e| ApiError::invalid(e.to_string()))?;
@@ -56,11 +59,16 @@ pub async fn post_message(State(state): State<AppState>, ApiJson(msg): ApiJson<S
         return Err(ApiError::invalid("at most 10 media items per message"));
     }
     let provider_id = match msg.id {
-        Some(id) if id.is_empty() || id.len() > 128 => return Err(ApiError::invalid("id must have 1 to 128 characters")),
+        Some(id) if id.is_empty() || id.len() > 128 => {
+            return Err(ApiError::invalid("id must have 1 to 128 characters"));
+        }
         Some(id) => id,
         None => uuid::Uuid::now_v7().to_string(),
     };
-    let ack = state.engine.inbound(InboundSms { carrier: "sim".to_owned(), provider_id, from, to, body: msg.body, media: msg.media }).await?;
+    let ack = state
+        .engine
+        .inbound(InboundSms { carrier: "sim".to_owned(), provider_id, from, to, body: msg.body, media: msg.media })
+        .await?;
     let status = if ack.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(SimAccepted { message_id: ack.message_id, chat_id: ack.chat_id, duplicate: ack.duplicate })))
 }
@@ -113,7 +121,11 @@ async fn thread(state: &AppState, phone: &str, after: Option<i64>) -> Result<Vec
 /// What Parley delivered to a phone, oldest first.
 #[utoipa::path(get, path = "/sim/phones/{e164}/messages", tag = "simulator", params(("e164" = String, Path), After),
     responses((status = 200, body = SimMessages), (status = 422, body = ErrorBody)))]
-pub async fn phone_messages(State(state): State<AppState>, ApiPath(phone): ApiPath<String>, ApiQuery(q): ApiQuery<After>) -> Result<Json<SimMessages>, ApiError> {
+pub async fn phone_messages(
+    State(state): State<AppState>,
+    ApiPath(phone): ApiPath<String>,
+    ApiQuery(q): ApiQuery<After>,
+) -> Result<Json<SimMessages>, ApiError> {
     let messages = thread(&state, &phone, q.after).await?.into_iter().filter(|m| m.direction == "received").collect();
     Ok(Json(SimMessages { messages }))
 }
@@ -121,7 +133,11 @@ pub async fn phone_messages(State(state): State<AppState>, ApiPath(phone): ApiPa
 /// Both directions of a phone's messages, for the phone page.
 #[utoipa::path(get, path = "/sim/phones/{e164}/thread", tag = "simulator", params(("e164" = String, Path), After),
     responses((status = 200, body = SimMessages), (status = 422, body = ErrorBody)))]
-pub async fn phone_thread(State(state): State<AppState>, ApiPath(phone): ApiPath<String>, ApiQuery(q): ApiQuery<After>) -> Result<Json<SimMessages>, ApiError> {
+pub async fn phone_thread(
+    State(state): State<AppState>,
+    ApiPath(phone): ApiPath<String>,
+    ApiQuery(q): ApiQuery<After>,
+) -> Result<Json<SimMessages>, ApiError> {
     Ok(Json(SimMessages { messages: thread(&state, &phone, q.after).await? }))
 }
 
@@ -136,7 +152,14 @@ pub struct SimNumber {
 #[utoipa::path(get, path = "/sim/numbers", tag = "simulator", responses((status = 200, body = Vec<SimNumber>)))]
 pub async fn numbers(State(state): State<AppState>) -> Json<Vec<SimNumber>> {
     let setup = state.engine.setup();
-    Json(setup.numbers.iter().filter(|n| n.carrier == "sim").map(|n| SimNumber { number: n.number.to_string(), label: n.label.clone() }).collect())
+    Json(
+        setup
+            .numbers
+            .iter()
+            .filter(|n| n.carrier == "sim")
+            .map(|n| SimNumber { number: n.number.to_string(), label: n.label.clone() })
+            .collect(),
+    )
 }
 
 /// The phone page.

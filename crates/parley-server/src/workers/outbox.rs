@@ -64,13 +64,17 @@ impl OutboxSender {
             return Ok(0);
         }
         let phones: Vec<String> = claimed.iter().map(|m| m.consumer.clone()).collect();
-        let opted_out: HashMap<String, bool> = self.store.consents(&phones).await?.into_iter().map(|c| (c.phone, c.opted_out)).collect();
+        let opted_out: HashMap<String, bool> =
+            self.store.consents(&phones).await?.into_iter().map(|c| (c.phone, c.opted_out)).collect();
         let mut results = Vec::with_capacity(claimed.len());
         let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
         for m in &claimed {
             // A STOP may have arrived after the message was queued: it wins.
             if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
-                results.push((m.seq, SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() }));
+                results.push((
+                    m.seq,
+                    SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() },
+                ));
             } else {
                 by_carrier.entry(m.carrier.as_str()).or_default().push(m);
             }
@@ -78,7 +82,8 @@ impl OutboxSender {
         for (name, messages) in by_carrier {
             let Some(carrier) = self.carriers.get(name) else {
                 for m in messages {
-                    results.push((m.seq, retry_or_give(m, now, format!("carrier account \"{name}\" is not configured"))));
+                    results
+                        .push((m.seq, retry_or_give(m, now, format!("carrier account \"{name}\" is not configured"))));
                 }
                 continue;
             };
@@ -86,7 +91,10 @@ impl OutboxSender {
             for m in messages {
                 match to_sms(m) {
                     Some(sms) => sendable.push((m, sms)),
-                    None => results.push((m.seq, SendResult::Given { status: "failed", error: "stored phone number is not E.164".to_owned() })),
+                    None => results.push((
+                        m.seq,
+                        SendResult::Given { status: "failed", error: "stored phone number is not E.164".to_owned() },
+                    )),
                 }
             }
             let sms: Vec<OutboundSms> = sendable.iter().map(|(_, s)| s.clone()).collect();
@@ -97,11 +105,14 @@ impl OutboxSender {
                         status: if accepted.delivered { "delivered" } else { "sent" },
                         provider_id: Some(accepted.provider_id),
                     },
-                    Err(SendError::Throttled { retry_after_ms }) => {
-                        SendResult::Retry { retry_at: now + retry_after_ms, error: "throttled by the carrier".to_owned() }
-                    }
+                    Err(SendError::Throttled { retry_after_ms }) => SendResult::Retry {
+                        retry_at: now + retry_after_ms,
+                        error: "throttled by the carrier".to_owned(),
+                    },
                     Err(SendError::Transient(e)) => retry_or_give(m, now, e),
-                    Err(e @ SendError::Permanent { .. }) => SendResult::Given { status: "failed", error: e.to_string() },
+                    Err(e @ SendError::Permanent { .. }) => {
+                        SendResult::Given { status: "failed", error: e.to_string() }
+                    }
                 };
                 results.push((m.seq, result));
             }

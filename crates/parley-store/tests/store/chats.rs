@@ -6,8 +6,8 @@ use parley_store::chats::ChatFilter;
 use parley_store::rows::ChatRow;
 
 use crate::support::{
-    ANN, BOB, BUSINESS, CAT, OTHER_BUSINESS, T0, agent_state, chat, consent, event, finished,
-    fresh, ids, inbound, ledger, sim_mo, sorted_by,
+    ANN, BOB, BUSINESS, CAT, OTHER_BUSINESS, T0, agent_state, chat, consent, event, finished, fresh, ids, inbound,
+    ledger, sim_mo, sorted_by,
 };
 
 /// Five chats in every status, over two queues and two business numbers:
@@ -28,21 +28,9 @@ fn cast() -> Vec<ChatRow> {
         ..chat(id, consumer)
     };
     vec![
-        finished(
-            ChatRow {
-                agent: Some("alice".into()),
-                ..at("c1", ANN, 0)
-            },
-            T0 + 5,
-        ),
-        ChatRow {
-            queued_at: Some(T0 + 30),
-            ..at("c2", ANN, 10)
-        },
-        ChatRow {
-            queued_at: Some(T0 + 25),
-            ..at("c3", BOB, 20)
-        },
+        finished(ChatRow { agent: Some("alice".into()), ..at("c1", ANN, 0) }, T0 + 5),
+        ChatRow { queued_at: Some(T0 + 30), ..at("c2", ANN, 10) },
+        ChatRow { queued_at: Some(T0 + 25), ..at("c3", BOB, 20) },
         ChatRow {
             number: OTHER_BUSINESS.into(),
             status: "connected".into(),
@@ -50,16 +38,8 @@ fn cast() -> Vec<ChatRow> {
             agent: Some("alice".into()),
             ..at("c4", BOB, 30)
         },
-        ChatRow {
-            status: "offered".into(),
-            agent: Some("bob".into()),
-            ..at("c5", CAT, 40)
-        },
-        ChatRow {
-            number: OTHER_BUSINESS.into(),
-            queue: Some("support".into()),
-            ..at("c6", CAT, 50)
-        },
+        ChatRow { status: "offered".into(), agent: Some("bob".into()), ..at("c5", CAT, 40) },
+        ChatRow { number: OTHER_BUSINESS.into(), queue: Some("support".into()), ..at("c6", CAT, 50) },
         ChatRow {
             number: OTHER_BUSINESS.into(),
             status: "menu".into(),
@@ -88,24 +68,12 @@ fn strings(items: &[&str]) -> Vec<String> {
 async fn chats_read_back_by_id_and_consumer() {
     let store = fresh("chats_read_back").await;
     let cast = cast();
-    store
-        .commit_batch(&Batch {
-            chats: cast.clone(),
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { chats: cast.clone(), ..Batch::default() }).await.unwrap();
 
     assert_eq!(store.chat("c4").await.unwrap(), cast[3]);
-    assert!(matches!(
-        store.chat("nope").await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.chat("nope").await, Err(StoreError::NotFound)));
 
-    let by_ids = store
-        .chats_by_ids(&strings(&["c6", "missing", "c1"]))
-        .await
-        .unwrap();
+    let by_ids = store.chats_by_ids(&strings(&["c6", "missing", "c1"])).await.unwrap();
     assert_eq!(
         sorted_by(&by_ids, |c| c.id.clone()),
         vec![cast[0].clone(), cast[5].clone()],
@@ -119,26 +87,14 @@ async fn chats_read_back_by_id_and_consumer() {
         ["c2", "c5", "c6", "c7"],
         "finished c1 and Bob's chats are left out"
     );
-    assert!(
-        store
-            .live_chats_of(&strings(&["+15559999"]))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.live_chats_of(&strings(&["+15559999"])).await.unwrap().is_empty());
     assert!(store.live_chats_of(&[]).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn list_chats_filters_by_status_and_queue_newest_first() {
     let store = fresh("chats_list").await;
-    store
-        .commit_batch(&Batch {
-            chats: cast(),
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { chats: cast(), ..Batch::default() }).await.unwrap();
 
     let all = store.list_chats(&filter(&[], None, 100)).await.unwrap();
     assert_eq!(
@@ -152,144 +108,63 @@ async fn list_chats_filters_by_status_and_queue_newest_first() {
         "the limit keeps the newest"
     );
 
-    let queued = store
-        .list_chats(&filter(&["queued"], None, 100))
-        .await
-        .unwrap();
+    let queued = store.list_chats(&filter(&["queued"], None, 100)).await.unwrap();
     assert_eq!(ids(&queued), ["c6", "c3", "c2"]);
-    let held = store
-        .list_chats(&filter(&["offered", "connected"], None, 100))
-        .await
-        .unwrap();
+    let held = store.list_chats(&filter(&["offered", "connected"], None, 100)).await.unwrap();
     assert_eq!(ids(&held), ["c5", "c4"]);
 
-    let support = store
-        .list_chats(&filter(&[], Some(&["support"]), 100))
-        .await
-        .unwrap();
-    assert_eq!(
-        ids(&support),
-        ["c6", "c4"],
-        "a queue filter leaves out other queues and chats without one"
-    );
-    let both = store
-        .list_chats(&filter(&[], Some(&["support", "sales"]), 100))
-        .await
-        .unwrap();
+    let support = store.list_chats(&filter(&[], Some(&["support"]), 100)).await.unwrap();
+    assert_eq!(ids(&support), ["c6", "c4"], "a queue filter leaves out other queues and chats without one");
+    let both = store.list_chats(&filter(&[], Some(&["support", "sales"]), 100)).await.unwrap();
     assert_eq!(ids(&both), ["c6", "c5", "c4", "c3", "c2", "c1"]);
-    let queued_sales = store
-        .list_chats(&filter(&["queued"], Some(&["sales"]), 100))
-        .await
-        .unwrap();
-    assert_eq!(
-        ids(&queued_sales),
-        ["c3", "c2"],
-        "status and queue filters combine"
-    );
+    let queued_sales = store.list_chats(&filter(&["queued"], Some(&["sales"]), 100)).await.unwrap();
+    assert_eq!(ids(&queued_sales), ["c3", "c2"], "status and queue filters combine");
 
     assert!(
-        store
-            .list_chats(&filter(&[], Some(&[]), 100))
-            .await
-            .unwrap()
-            .is_empty(),
+        store.list_chats(&filter(&[], Some(&[]), 100)).await.unwrap().is_empty(),
         "an agent in no queue sees nothing"
     );
-    assert!(
-        store
-            .list_chats(&filter(&["queued"], Some(&["nobody"]), 100))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        store
-            .list_chats(&filter(&["archived"], None, 100))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_chats(&filter(&["queued"], Some(&["nobody"]), 100)).await.unwrap().is_empty());
+    assert!(store.list_chats(&filter(&["archived"], None, 100)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn queued_chats_come_oldest_first() {
     let store = fresh("chats_queued").await;
-    store
-        .commit_batch(&Batch {
-            chats: cast(),
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { chats: cast(), ..Batch::default() }).await.unwrap();
 
     // c3 was queued at T0+25, before c2 (T0+30), although c2 was opened first.
     let sales = store.queued_chats(&strings(&["sales"]), 10).await.unwrap();
     assert_eq!(ids(&sales), ["c3", "c2"]);
-    let both = store
-        .queued_chats(&strings(&["sales", "support"]), 10)
-        .await
-        .unwrap();
+    let both = store.queued_chats(&strings(&["sales", "support"]), 10).await.unwrap();
     assert_eq!(ids(&both), ["c3", "c2", "c6"]);
-    assert_eq!(
-        ids(&store
-            .queued_chats(&strings(&["sales", "support"]), 1)
-            .await
-            .unwrap()),
-        ["c3"]
-    );
+    assert_eq!(ids(&store.queued_chats(&strings(&["sales", "support"]), 1).await.unwrap()), ["c3"]);
     assert!(store.queued_chats(&[], 10).await.unwrap().is_empty());
-    assert!(
-        store
-            .queued_chats(&strings(&["nobody"]), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.queued_chats(&strings(&["nobody"]), 10).await.unwrap().is_empty());
 
     // Chats queued at the same instant are offered in id order, so every node agrees.
     let tie = Batch {
         chats: vec![
-            ChatRow {
-                number: "+15550111".into(),
-                queued_at: Some(T0 + 25),
-                ..chat("c0", CAT)
-            },
-            ChatRow {
-                number: "+15550112".into(),
-                queued_at: Some(T0 + 25),
-                ..chat("c9", CAT)
-            },
+            ChatRow { number: "+15550111".into(), queued_at: Some(T0 + 25), ..chat("c0", CAT) },
+            ChatRow { number: "+15550112".into(), queued_at: Some(T0 + 25), ..chat("c9", CAT) },
         ],
         ..Batch::default()
     };
     store.commit_batch(&tie).await.unwrap();
-    assert_eq!(
-        ids(&store.queued_chats(&strings(&["sales"]), 10).await.unwrap()),
-        ["c0", "c3", "c9", "c2"]
-    );
+    assert_eq!(ids(&store.queued_chats(&strings(&["sales"]), 10).await.unwrap()), ["c0", "c3", "c9", "c2"]);
 }
 
 #[tokio::test]
 async fn active_chat_counts_count_offered_and_connected() {
     let store = fresh("chats_active_counts").await;
     assert!(store.active_chat_counts().await.unwrap().is_empty());
-    store
-        .commit_batch(&Batch {
-            chats: cast(),
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { chats: cast(), ..Batch::default() }).await.unwrap();
     let counts = sorted_by(&store.active_chat_counts().await.unwrap(), |c| c.0.clone());
     // Alice's finished c1 does not count; Bob's offered c5 does.
     assert_eq!(counts, [("alice".to_owned(), 1), ("bob".to_owned(), 1)]);
 
     let more = Batch {
-        chats: vec![ChatRow {
-            status: "connected".into(),
-            agent: Some("alice".into()),
-            ..cast()[1].clone()
-        }],
+        chats: vec![ChatRow { status: "connected".into(), agent: Some("alice".into()), ..cast()[1].clone() }],
         ..Batch::default()
     };
     store.commit_batch(&more).await.unwrap();
@@ -321,29 +196,11 @@ async fn a_second_live_chat_for_a_pair_conflicts_and_rolls_back_its_batch() {
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 
     // Nothing of the failed batch is visible, not even the rows written before the conflict.
-    assert!(matches!(
-        store.chat("chat-2").await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.chat("chat-ok").await,
-        Err(StoreError::NotFound)
-    ));
-    assert_eq!(
-        ids(&store
-            .live_chats_of(&[ANN.into(), BOB.into()])
-            .await
-            .unwrap()),
-        ["chat-1"]
-    );
+    assert!(matches!(store.chat("chat-2").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.chat("chat-ok").await, Err(StoreError::NotFound)));
+    assert_eq!(ids(&store.live_chats_of(&[ANN.into(), BOB.into()]).await.unwrap()), ["chat-1"]);
     assert!(store.transcript("chat-2").await.unwrap().is_empty());
-    assert!(
-        store
-            .inbound_seen("sim", &["p-1".into()])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.inbound_seen("sim", &["p-1".into()]).await.unwrap().is_empty());
     assert_eq!(store.last_event_id().await.unwrap(), first_ids[0]);
     assert!(store.consents(&[ANN.into()]).await.unwrap().is_empty());
     assert!(store.consent_ledger(ANN).await.unwrap().is_empty());
@@ -351,18 +208,12 @@ async fn a_second_live_chat_for_a_pair_conflicts_and_rolls_back_its_batch() {
     assert!(store.sim_thread(ANN, 0).await.unwrap().is_empty());
 
     // The store stays usable: the same rows without the offending chat commit.
-    let retried = Batch {
-        chats: vec![chat("chat-ok", BOB)],
-        ..doomed
-    };
+    let retried = Batch { chats: vec![chat("chat-ok", BOB)], ..doomed };
     let ids_after = store.commit_batch(&retried).await.unwrap();
     assert_eq!(ids_after.len(), 1);
     assert!(ids_after[0] > first_ids[0]);
     assert_eq!(store.chat("chat-ok").await.unwrap(), chat("chat-ok", BOB));
-    assert_eq!(
-        store.consents(&[ANN.into()]).await.unwrap(),
-        retried.consents
-    );
+    assert_eq!(store.consents(&[ANN.into()]).await.unwrap(), retried.consents);
 }
 
 #[tokio::test]
@@ -371,118 +222,50 @@ async fn the_live_pair_rule_is_per_consumer_and_number() {
     let batch = Batch {
         chats: vec![
             chat("c1", ANN),
-            ChatRow {
-                number: OTHER_BUSINESS.into(),
-                ..chat("c2", ANN)
-            },
+            ChatRow { number: OTHER_BUSINESS.into(), ..chat("c2", ANN) },
             chat("c3", BOB),
-            ChatRow {
-                status: "connected".into(),
-                agent: Some("alice".into()),
-                ..chat("c4", CAT)
-            },
+            ChatRow { status: "connected".into(), agent: Some("alice".into()), ..chat("c4", CAT) },
         ],
         ..Batch::default()
     };
     store.commit_batch(&batch).await.unwrap();
-    assert_eq!(
-        store
-            .live_chats_of(&[ANN.into(), BOB.into(), CAT.into()])
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(store.live_chats_of(&[ANN.into(), BOB.into(), CAT.into()]).await.unwrap().len(), 4);
 
     // Any live status blocks, not just "queued": Cat's chat is connected.
-    let dup = Batch {
-        chats: vec![chat("c5", CAT)],
-        ..Batch::default()
-    };
-    assert!(matches!(
-        store.commit_batch(&dup).await,
-        Err(StoreError::Conflict(_))
-    ));
+    let dup = Batch { chats: vec![chat("c5", CAT)], ..Batch::default() };
+    assert!(matches!(store.commit_batch(&dup).await, Err(StoreError::Conflict(_))));
     // Two live chats for one pair inside the same batch conflict as well.
     let twins = Batch {
         chats: vec![
-            ChatRow {
-                number: "+15550123".into(),
-                ..chat("c6", BOB)
-            },
-            ChatRow {
-                number: "+15550123".into(),
-                ..chat("c7", BOB)
-            },
+            ChatRow { number: "+15550123".into(), ..chat("c6", BOB) },
+            ChatRow { number: "+15550123".into(), ..chat("c7", BOB) },
         ],
         ..Batch::default()
     };
-    assert!(matches!(
-        store.commit_batch(&twins).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert!(
-        store
-            .chats_by_ids(&strings(&["c5", "c6", "c7"]))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(matches!(store.commit_batch(&twins).await, Err(StoreError::Conflict(_))));
+    assert!(store.chats_by_ids(&strings(&["c5", "c6", "c7"])).await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn a_finished_chat_does_not_block_a_new_live_one() {
     let store = fresh("chats_finished_then_new").await;
+    store.commit_batch(&Batch { chats: vec![chat("chat-1", ANN)], ..Batch::default() }).await.unwrap();
     store
-        .commit_batch(&Batch {
-            chats: vec![chat("chat-1", ANN)],
-            ..Batch::default()
-        })
+        .commit_batch(&Batch { chats: vec![finished(chat("chat-1", ANN), T0 + 10)], ..Batch::default() })
         .await
         .unwrap();
-    store
-        .commit_batch(&Batch {
-            chats: vec![finished(chat("chat-1", ANN), T0 + 10)],
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
-    let reopened = ChatRow {
-        opened_at: T0 + 20,
-        queued_at: Some(T0 + 20),
-        updated_at: T0 + 20,
-        ..chat("chat-2", ANN)
-    };
-    store
-        .commit_batch(&Batch {
-            chats: vec![reopened.clone()],
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    let reopened = ChatRow { opened_at: T0 + 20, queued_at: Some(T0 + 20), updated_at: T0 + 20, ..chat("chat-2", ANN) };
+    store.commit_batch(&Batch { chats: vec![reopened.clone()], ..Batch::default() }).await.unwrap();
 
-    assert_eq!(
-        store.live_chats_of(&[ANN.into()]).await.unwrap(),
-        [reopened]
-    );
+    assert_eq!(store.live_chats_of(&[ANN.into()]).await.unwrap(), [reopened]);
     assert_eq!(store.chat("chat-1").await.unwrap().status, "finished");
     // Several finished chats of one pair coexist.
     store
-        .commit_batch(&Batch {
-            chats: vec![finished(chat("chat-2", ANN), T0 + 30)],
-            ..Batch::default()
-        })
+        .commit_batch(&Batch { chats: vec![finished(chat("chat-2", ANN), T0 + 30)], ..Batch::default() })
         .await
         .unwrap();
     assert!(store.live_chats_of(&[ANN.into()]).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .list_chats(&filter(&["finished"], None, 10))
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(store.list_chats(&filter(&["finished"], None, 10)).await.unwrap().len(), 2);
 }
 
 /// The engine may end a chat and open the pair's next one in the same batch (the agent closes it as
@@ -490,29 +273,14 @@ async fn a_finished_chat_does_not_block_a_new_live_one() {
 #[tokio::test]
 async fn one_batch_can_finish_a_chat_and_open_the_next_for_the_pair() {
     let store = fresh("chats_finish_and_reopen").await;
-    store
-        .commit_batch(&Batch {
-            chats: vec![chat("a1", ANN), chat("b1", BOB)],
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { chats: vec![chat("a1", ANN), chat("b1", BOB)], ..Batch::default() }).await.unwrap();
 
-    let finish_first = Batch {
-        chats: vec![finished(chat("a1", ANN), T0 + 10), chat("a2", ANN)],
-        ..Batch::default()
-    };
+    let finish_first = Batch { chats: vec![finished(chat("a1", ANN), T0 + 10), chat("a2", ANN)], ..Batch::default() };
     store.commit_batch(&finish_first).await.unwrap();
-    let open_first = Batch {
-        chats: vec![chat("b2", BOB), finished(chat("b1", BOB), T0 + 10)],
-        ..Batch::default()
-    };
+    let open_first = Batch { chats: vec![chat("b2", BOB), finished(chat("b1", BOB), T0 + 10)], ..Batch::default() };
     store.commit_batch(&open_first).await.unwrap();
 
-    let live = store
-        .live_chats_of(&[ANN.into(), BOB.into()])
-        .await
-        .unwrap();
+    let live = store.live_chats_of(&[ANN.into(), BOB.into()]).await.unwrap();
     assert_eq!(ids(&sorted_by(&live, |c| c.id.clone())), ["a2", "b2"]);
     assert_eq!(store.chat("b1").await.unwrap().status, "finished");
     assert_eq!(store.chat("a1").await.unwrap().number, BUSINESS);

@@ -8,10 +8,7 @@ use crate::support::{ANN, BOB, CAT, OTHER_BUSINESS, T0, consent, fresh, ledger, 
 #[tokio::test]
 async fn consents_and_the_ledger_round_trip() {
     let store = fresh("consent_round_trip").await;
-    assert!(
-        store.consents(&[ANN.into()]).await.unwrap().is_empty(),
-        "a phone never seen has no row"
-    );
+    assert!(store.consents(&[ANN.into()]).await.unwrap().is_empty(), "a phone never seen has no row");
     assert!(store.consent_ledger(ANN).await.unwrap().is_empty());
 
     let first = Batch {
@@ -25,25 +22,13 @@ async fn consents_and_the_ledger_round_trip() {
     };
     store.commit_batch(&first).await.unwrap();
     let phones = [ANN.to_owned(), BOB.to_owned(), CAT.to_owned()];
-    assert_eq!(
-        sorted_by(&store.consents(&phones).await.unwrap(), |c| c.phone.clone()),
-        first.consents
-    );
+    assert_eq!(sorted_by(&store.consents(&phones).await.unwrap(), |c| c.phone.clone()), first.consents);
 
-    let api_change = ConsentEntry {
-        source: "api".into(),
-        number: OTHER_BUSINESS.into(),
-        ..ledger(ANN, "opted_out", None, T0 + 5)
-    };
+    let api_change =
+        ConsentEntry { source: "api".into(), number: OTHER_BUSINESS.into(), ..ledger(ANN, "opted_out", None, T0 + 5) };
     let second = Batch {
-        consents: vec![
-            consent(ANN, true, true, T0 + 5),
-            consent(BOB, false, true, T0 + 6),
-        ],
-        ledger: vec![
-            api_change.clone(),
-            ledger(BOB, "opted_in", Some("START"), T0 + 6),
-        ],
+        consents: vec![consent(ANN, true, true, T0 + 5), consent(BOB, false, true, T0 + 6)],
+        ledger: vec![api_change.clone(), ledger(BOB, "opted_in", Some("START"), T0 + 6)],
         ..Batch::default()
     };
     store.commit_batch(&second).await.unwrap();
@@ -53,14 +38,8 @@ async fn consents_and_the_ledger_round_trip() {
         second.consents,
         "the latest state wins"
     );
-    assert_eq!(
-        store.consents(&[BOB.into()]).await.unwrap(),
-        [consent(BOB, false, true, T0 + 6)]
-    );
-    assert_eq!(
-        store.consent_ledger(ANN).await.unwrap(),
-        [ledger(ANN, "notice_sent", None, T0), api_change]
-    );
+    assert_eq!(store.consents(&[BOB.into()]).await.unwrap(), [consent(BOB, false, true, T0 + 6)]);
+    assert_eq!(store.consent_ledger(ANN).await.unwrap(), [ledger(ANN, "notice_sent", None, T0), api_change]);
     assert_eq!(
         store.consent_ledger(BOB).await.unwrap(),
         [

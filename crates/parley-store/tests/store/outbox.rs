@@ -22,13 +22,7 @@ fn msg_ids(rows: &[MessageRow]) -> Vec<&str> {
 
 /// The stored row of message `id` (all test messages belong to chat-1).
 async fn stored(store: &Store, id: &str) -> MessageRow {
-    store
-        .transcript("chat-1")
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|m| m.id == id)
-        .unwrap()
+    store.transcript("chat-1").await.unwrap().into_iter().find(|m| m.id == id).unwrap()
 }
 
 /// Three queued outbound messages, between rows the sender must never touch.
@@ -36,28 +30,13 @@ async fn seed(store: &Store) {
     let messages = vec![
         inbound("in-1", "chat-1", "p-1"),
         outbound("o-1", "chat-1", "one"),
-        MessageRow {
-            status: "sent".into(),
-            ..outbound("done", "chat-1", "already sent")
-        },
+        MessageRow { status: "sent".into(), ..outbound("done", "chat-1", "already sent") },
         outbound("o-2", "chat-1", "two"),
-        MessageRow {
-            status: "failed".into(),
-            ..outbound("dead", "chat-1", "gave up")
-        },
-        MessageRow {
-            status: "suppressed".into(),
-            ..outbound("muted", "chat-1", "opted out")
-        },
+        MessageRow { status: "failed".into(), ..outbound("dead", "chat-1", "gave up") },
+        MessageRow { status: "suppressed".into(), ..outbound("muted", "chat-1", "opted out") },
         outbound("o-3", "chat-1", "three"),
     ];
-    store
-        .commit_batch(&Batch {
-            messages,
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
 }
 
 #[tokio::test]
@@ -68,48 +47,21 @@ async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
 
     let now = T0 + 1_000;
     let first = store.claim_outbox(now, LEASE, 2).await.unwrap();
-    assert_eq!(
-        msg_ids(&first),
-        ["o-1", "o-2"],
-        "the oldest first, up to the limit"
-    );
+    assert_eq!(msg_ids(&first), ["o-1", "o-2"], "the oldest first, up to the limit");
     assert!(first[0].seq < first[1].seq);
     for m in &first {
-        assert_eq!(
-            (m.status.as_str(), m.attempts, m.updated_at),
-            ("sending", 1, now),
-            "{m:?}"
-        );
+        assert_eq!((m.status.as_str(), m.attempts, m.updated_at), ("sending", 1, now), "{m:?}");
     }
-    assert_eq!(
-        stored(&store, "o-1").await.status,
-        "sending",
-        "the claim is stored, not just returned"
-    );
+    assert_eq!(stored(&store, "o-1").await.status, "sending", "the claim is stored, not just returned");
 
     let rest = store.claim_outbox(now, LEASE, 10).await.unwrap();
-    assert_eq!(
-        msg_ids(&rest),
-        ["o-3"],
-        "claimed rows are not handed out twice"
-    );
+    assert_eq!(msg_ids(&rest), ["o-3"], "claimed rows are not handed out twice");
+    assert!(store.claim_outbox(now, LEASE, 10).await.unwrap().is_empty(), "nothing is left while the leases hold");
     assert!(
-        store.claim_outbox(now, LEASE, 10).await.unwrap().is_empty(),
-        "nothing is left while the leases hold"
-    );
-    assert!(
-        store
-            .claim_outbox(now + LEASE - 1, LEASE, 10)
-            .await
-            .unwrap()
-            .is_empty(),
+        store.claim_outbox(now + LEASE - 1, LEASE, 10).await.unwrap().is_empty(),
         "the lease holds to its last millisecond"
     );
-    assert_eq!(
-        store.outbox_depth().await.unwrap(),
-        3,
-        "sending messages still count as waiting"
-    );
+    assert_eq!(store.outbox_depth().await.unwrap(), 3, "sending messages still count as waiting");
     assert!(store.claim_outbox(now, LEASE, 0).await.unwrap().is_empty());
 
     // The sender crashed: once the lease runs out the same rows are claimable again, attempts counting up.
@@ -117,27 +69,13 @@ async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
     let recovered = store.claim_outbox(later, LEASE, 10).await.unwrap();
     assert_eq!(seqs(&recovered), [seqs(&first), seqs(&rest)].concat());
     assert!(
-        recovered
-            .iter()
-            .all(|m| m.status == "sending" && m.attempts == 2 && m.updated_at == later),
+        recovered.iter().all(|m| m.status == "sending" && m.attempts == 2 && m.updated_at == later),
         "{recovered:?}"
     );
-    assert!(
-        store
-            .claim_outbox(later, LEASE, 10)
-            .await
-            .unwrap()
-            .is_empty(),
-        "the new lease holds"
-    );
+    assert!(store.claim_outbox(later, LEASE, 10).await.unwrap().is_empty(), "the new lease holds");
 
     // Untouched: the inbound row and the outbound rows that are no longer waiting.
-    for (id, status) in [
-        ("in-1", "received"),
-        ("done", "sent"),
-        ("dead", "failed"),
-        ("muted", "suppressed"),
-    ] {
+    for (id, status) in [("in-1", "received"), ("done", "sent"), ("dead", "failed"), ("muted", "suppressed")] {
         let m = stored(&store, id).await;
         assert_eq!((m.status.as_str(), m.attempts), (status, 0), "{id}");
     }
@@ -157,27 +95,9 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
     store
         .finish_outbox(
             &[
-                (
-                    o1,
-                    SendResult::Accepted {
-                        status: "sent",
-                        provider_id: Some("SM1".into()),
-                    },
-                ),
-                (
-                    o2,
-                    SendResult::Retry {
-                        retry_at,
-                        error: "throttled".into(),
-                    },
-                ),
-                (
-                    o3,
-                    SendResult::Given {
-                        status: "failed",
-                        error: "invalid destination".into(),
-                    },
-                ),
+                (o1, SendResult::Accepted { status: "sent", provider_id: Some("SM1".into()) }),
+                (o2, SendResult::Retry { retry_at, error: "throttled".into() }),
+                (o3, SendResult::Given { status: "failed", error: "invalid destination".into() }),
             ],
             done,
         )
@@ -186,91 +106,43 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
 
     let m1 = stored(&store, "o-1").await;
     assert_eq!(
-        (
-            m1.status.as_str(),
-            m1.provider_id.as_deref(),
-            m1.error.as_deref(),
-            m1.updated_at
-        ),
+        (m1.status.as_str(), m1.provider_id.as_deref(), m1.error.as_deref(), m1.updated_at),
         ("sent", Some("SM1"), None, done)
     );
     let m2 = stored(&store, "o-2").await;
     assert_eq!(
-        (
-            m2.status.as_str(),
-            m2.error.as_deref(),
-            m2.attempts,
-            m2.updated_at
-        ),
+        (m2.status.as_str(), m2.error.as_deref(), m2.attempts, m2.updated_at),
         ("queued", Some("throttled"), 1, done)
     );
     let m3 = stored(&store, "o-3").await;
-    assert_eq!(
-        (m3.status.as_str(), m3.error.as_deref(), m3.updated_at),
-        ("failed", Some("invalid destination"), done)
-    );
-    assert_eq!(
-        store.outbox_depth().await.unwrap(),
-        1,
-        "only the retry still waits"
-    );
+    assert_eq!((m3.status.as_str(), m3.error.as_deref(), m3.updated_at), ("failed", Some("invalid destination"), done));
+    assert_eq!(store.outbox_depth().await.unwrap(), 1, "only the retry still waits");
 
     // The retry is not due before retry_at, even after every lease has run out.
-    assert!(
-        store
-            .claim_outbox(retry_at - 1, LEASE, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.claim_outbox(retry_at - 1, LEASE, 10).await.unwrap().is_empty());
     let again = store.claim_outbox(retry_at, LEASE, 10).await.unwrap();
     assert_eq!(msg_ids(&again), ["o-2"]);
     assert_eq!(again[0].attempts, 2);
 
     // Accepted without a provider id keeps none; "delivered" is accepted as well; the error is cleared.
     store
-        .finish_outbox(
-            &[(
-                o2,
-                SendResult::Accepted {
-                    status: "delivered",
-                    provider_id: None,
-                },
-            )],
-            retry_at + 1,
-        )
+        .finish_outbox(&[(o2, SendResult::Accepted { status: "delivered", provider_id: None })], retry_at + 1)
         .await
         .unwrap();
     let m2 = stored(&store, "o-2").await;
-    assert_eq!(
-        (m2.status.as_str(), m2.provider_id, m2.error),
-        ("delivered", None, None)
-    );
+    assert_eq!((m2.status.as_str(), m2.provider_id, m2.error), ("delivered", None, None));
     assert_eq!(store.outbox_depth().await.unwrap(), 0);
 
     // A late result for a message that is no longer being sent changes nothing.
     store
-        .finish_outbox(
-            &[(
-                o1,
-                SendResult::Given {
-                    status: "failed",
-                    error: "late".into(),
-                },
-            )],
-            retry_at + 2,
-        )
+        .finish_outbox(&[(o1, SendResult::Given { status: "failed", error: "late".into() })], retry_at + 2)
         .await
         .unwrap();
     assert_eq!(stored(&store, "o-1").await, m1);
     store.finish_outbox(&[], retry_at + 3).await.unwrap();
 
     assert!(
-        store
-            .claim_outbox(retry_at + 10 * LEASE, LEASE, 10)
-            .await
-            .unwrap()
-            .is_empty(),
+        store.claim_outbox(retry_at + 10 * LEASE, LEASE, 10).await.unwrap().is_empty(),
         "finished messages stay finished"
     );
 }
@@ -278,32 +150,17 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
 #[tokio::test]
 async fn given_up_messages_can_be_suppressed() {
     let store = fresh("outbox_suppressed").await;
-    store
-        .commit_batch(&Batch {
-            messages: vec![outbound("o-1", "chat-1", "hi")],
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    store.commit_batch(&Batch { messages: vec![outbound("o-1", "chat-1", "hi")], ..Batch::default() }).await.unwrap();
     let claimed = store.claim_outbox(T0, LEASE, 1).await.unwrap();
     store
         .finish_outbox(
-            &[(
-                claimed[0].seq,
-                SendResult::Given {
-                    status: "suppressed",
-                    error: "opted out".into(),
-                },
-            )],
+            &[(claimed[0].seq, SendResult::Given { status: "suppressed", error: "opted out".into() })],
             T0 + 1,
         )
         .await
         .unwrap();
     let m = stored(&store, "o-1").await;
-    assert_eq!(
-        (m.status.as_str(), m.error.as_deref()),
-        ("suppressed", Some("opted out"))
-    );
+    assert_eq!((m.status.as_str(), m.error.as_deref()), ("suppressed", Some("opted out")));
     assert_eq!(store.outbox_depth().await.unwrap(), 0);
 }
 
@@ -311,23 +168,13 @@ async fn given_up_messages_can_be_suppressed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_never_hand_out_a_row_twice() {
     let store = fresh("outbox_concurrent").await;
-    let messages: Vec<MessageRow> = (0..40)
-        .map(|i| outbound(&format!("o-{i:02}"), "chat-1", "x"))
-        .collect();
-    store
-        .commit_batch(&Batch {
-            messages,
-            ..Batch::default()
-        })
-        .await
-        .unwrap();
+    let messages: Vec<MessageRow> = (0..40).map(|i| outbound(&format!("o-{i:02}"), "chat-1", "x")).collect();
+    store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
 
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let store = store.store.clone();
-        tasks.push(tokio::spawn(async move {
-            store.claim_outbox(T0, LEASE, 5).await.unwrap()
-        }));
+        tasks.push(tokio::spawn(async move { store.claim_outbox(T0, LEASE, 5).await.unwrap() }));
     }
     let mut claimed = Vec::new();
     for task in tasks {
@@ -341,10 +188,6 @@ async fn concurrent_claims_never_hand_out_a_row_twice() {
         claimed.extend(seqs(&more));
     }
     let unique: BTreeSet<i64> = claimed.iter().copied().collect();
-    assert_eq!(
-        unique.len(),
-        claimed.len(),
-        "a row was claimed twice: {claimed:?}"
-    );
+    assert_eq!(unique.len(), claimed.len(), "a row was claimed twice: {claimed:?}");
     assert_eq!(unique.len(), 40, "every row was claimed");
 }

@@ -6,11 +6,7 @@ use crate::support::{connect, fresh, postgres_requested};
 #[tokio::test]
 async fn engine_matches_environment() {
     let store = fresh("engine_matches_environment").await;
-    let expected = if postgres_requested() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let expected = if postgres_requested() { "postgres" } else { "sqlite" };
     assert_eq!(store.engine(), expected);
 }
 
@@ -18,15 +14,8 @@ async fn engine_matches_environment() {
 async fn migrate_is_idempotent() {
     let (_dir, store) = connect("migrate_is_idempotent").await;
     let first = store.migrate().await.unwrap();
-    assert!(
-        first >= 1,
-        "a fresh database applies every migration, got {first}"
-    );
-    assert_eq!(
-        store.migrate().await.unwrap(),
-        0,
-        "a second run applies nothing"
-    );
+    assert!(first >= 1, "a fresh database applies every migration, got {first}");
+    assert_eq!(store.migrate().await.unwrap(), 0, "a second run applies nothing");
     assert_eq!(store.migrate().await.unwrap(), 0, "nor does a third");
     // The schema is usable after the repeated runs.
     assert_eq!(store.last_event_id().await.unwrap(), 0);
@@ -35,13 +24,8 @@ async fn migrate_is_idempotent() {
 
 #[tokio::test]
 async fn unsupported_urls_are_refused() {
-    let err = parley_store::Store::connect("mysql://localhost/parley")
-        .await
-        .unwrap_err();
-    assert!(
-        err.to_string().contains("unsupported database URL"),
-        "{err:#}"
-    );
+    let err = parley_store::Store::connect("mysql://localhost/parley").await.unwrap_err();
+    assert!(err.to_string().contains("unsupported database URL"), "{err:#}");
 }
 
 /// Test names become PostgreSQL database names, which are folded to lower case: a mixed-case name

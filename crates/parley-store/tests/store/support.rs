@@ -2,9 +2,7 @@
 //! spells out only the fields it is about.
 
 use parley_store::Store;
-use parley_store::rows::{
-    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow,
-};
+use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
 use parley_store::testing::fresh_database_url;
 use tempfile::TempDir;
 
@@ -39,10 +37,7 @@ impl std::ops::Deref for TestStore {
 pub(crate) async fn fresh(unique: &str) -> TestStore {
     let (dir, store) = connect(unique).await;
     let applied = store.migrate().await.unwrap();
-    assert!(
-        applied >= 1,
-        "a fresh database needs the migrations, {applied} ran"
-    );
+    assert!(applied >= 1, "a fresh database needs the migrations, {applied} ran");
     store.ping().await.unwrap();
     TestStore { store, _dir: dir }
 }
@@ -140,12 +135,7 @@ pub(crate) fn event(chat_id: &str, kind: &str, at: i64) -> EventRow {
 
 /// A phone's consent state at `at`.
 pub(crate) fn consent(phone: &str, opted_out: bool, notice_sent: bool, at: i64) -> ConsentRow {
-    ConsentRow {
-        phone: phone.to_owned(),
-        opted_out,
-        notice_sent,
-        updated_at: at,
-    }
+    ConsentRow { phone: phone.to_owned(), opted_out, notice_sent, updated_at: at }
 }
 
 /// A ledger entry that came by SMS through [`BUSINESS`].
@@ -162,12 +152,7 @@ pub(crate) fn ledger(phone: &str, change: &str, keyword: Option<&str>, at: i64) 
 
 /// An agent's presence.
 pub(crate) fn agent_state(agent: &str, status: &str, last_assigned: i64, at: i64) -> AgentStateRow {
-    AgentStateRow {
-        agent: agent.to_owned(),
-        status: status.to_owned(),
-        last_assigned,
-        updated_at: at,
-    }
+    AgentStateRow { agent: agent.to_owned(), status: status.to_owned(), last_assigned, updated_at: at }
 }
 
 /// What a simulated phone sent ("mo"); such rows carry no message id.
@@ -186,11 +171,7 @@ pub(crate) fn sim_mo(phone: &str, body: &str, at: i64) -> SimRow {
 
 /// A delivery of outbound message `message_id` to a simulated phone ("mt").
 pub(crate) fn sim_mt(phone: &str, message_id: &str, body: &str, at: i64) -> SimRow {
-    SimRow {
-        direction: "mt".to_owned(),
-        message_id: Some(message_id.to_owned()),
-        ..sim_mo(phone, body, at)
-    }
+    SimRow { direction: "mt".to_owned(), message_id: Some(message_id.to_owned()), ..sim_mo(phone, body, at) }
 }
 
 /// Sorts a copy by `key`, for comparing rows read back in no promised order.

@@ -74,13 +74,19 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chats", params(ListQuery),
     responses((status = 200, body = ChatList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list_chats(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<ChatList>, ApiError> {
+pub async fn list_chats(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ChatList>, ApiError> {
     let statuses: Vec<&str> = match q.status.as_deref() {
         None => vec![],
         Some("ongoing") => vec!["offered", "connected"],
         Some("upcoming") => vec!["selecting", "queued"],
         Some("past") => vec!["finished"],
-        Some(other) => return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past"))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past")));
+        }
     };
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
@@ -111,7 +117,11 @@ async fn visible_chat(state: &AppState, who: &Principal, id: &str) -> Result<Cha
 #[utoipa::path(get, path = "/api/v1/chats/{id}", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_chat(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+pub async fn get_chat(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChatView>, ApiError> {
     Ok(Json(visible_chat(&state, &who, &id).await?.into()))
 }
 
@@ -119,7 +129,11 @@ pub async fn get_chat(State(state): State<AppState>, who: Principal, ApiPath(id)
 #[utoipa::path(post, path = "/api/v1/chats/{id}/accept", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn accept(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+pub async fn accept(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChatView>, ApiError> {
     let agent = who.require_agent()?.clone();
     visible_chat(&state, &who, &id).await?;
     let ack = state.engine.chat_action(&id, Input::Accept { agent }).await?;
@@ -165,7 +179,11 @@ pub async fn send_message(
 #[utoipa::path(post, path = "/api/v1/chats/{id}/end", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn end(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<ChatView>, ApiError> {
+pub async fn end(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
     if chat.status == "finished" {
         return Ok(Json(chat.into()));
@@ -220,7 +238,11 @@ pub struct Transcript {
 #[utoipa::path(get, path = "/api/v1/chats/{id}/transcript", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = Transcript), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn transcript(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<String>) -> Result<Json<Transcript>, ApiError> {
+pub async fn transcript(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Transcript>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
     let messages = state.store.transcript(&id).await?;
     Ok(Json(Transcript { chat: chat.into(), messages: messages.into_iter().map(TranscriptEntry::from).collect() }))

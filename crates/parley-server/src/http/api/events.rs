@@ -44,7 +44,12 @@ pub async fn events(
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let resume = match headers.get("last-event-id") {
-        Some(v) => Some(v.to_str().ok().and_then(|s| s.trim().parse::<i64>().ok()).ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event id"))?),
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be an event id"))?,
+        ),
         None => q.after,
     };
     // Subscribe before reading the table, so nothing committed in between is missed.
@@ -59,7 +64,13 @@ pub async fn events(
 }
 
 /// Feeds one client: catch up from the table, then follow the bus; any gap or lag goes back to the table.
-async fn pump(state: AppState, who: Principal, mut live: broadcast::Receiver<Arc<EventRow>>, mut last: i64, tx: mpsc::Sender<Result<Event, Infallible>>) {
+async fn pump(
+    state: AppState,
+    who: Principal,
+    mut live: broadcast::Receiver<Arc<EventRow>>,
+    mut last: i64,
+    tx: mpsc::Sender<Result<Event, Infallible>>,
+) {
     let mut shutdown = state.shutdown.clone();
     if catch_up(&state, &who, &mut last, &tx).await.is_err() {
         return;
@@ -86,7 +97,12 @@ async fn pump(state: AppState, who: Principal, mut live: broadcast::Receiver<Arc
     }
 }
 
-async fn catch_up(state: &AppState, who: &Principal, last: &mut i64, tx: &mpsc::Sender<Result<Event, Infallible>>) -> Result<(), ()> {
+async fn catch_up(
+    state: &AppState,
+    who: &Principal,
+    last: &mut i64,
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+) -> Result<(), ()> {
     loop {
         let page = match state.store.events_after(*last, PAGE).await {
             Ok(page) => page,
@@ -105,10 +121,18 @@ async fn catch_up(state: &AppState, who: &Principal, last: &mut i64, tx: &mpsc::
     }
 }
 
-async fn send(state: &AppState, who: &Principal, event: &EventRow, tx: &mpsc::Sender<Result<Event, Infallible>>) -> Result<(), ()> {
+async fn send(
+    state: &AppState,
+    who: &Principal,
+    event: &EventRow,
+    tx: &mpsc::Sender<Result<Event, Infallible>>,
+) -> Result<(), ()> {
     let mine = match who {
         Principal::Admin => true,
-        Principal::Agent(agent) => event.agent.as_deref() == Some(agent.as_str()) || (event.queue.is_some() && who.sees(state, event.queue.as_deref())),
+        Principal::Agent(agent) => {
+            event.agent.as_deref() == Some(agent.as_str())
+                || (event.queue.is_some() && who.sees(state, event.queue.as_deref()))
+        }
     };
     if !mine {
         return Ok(());

@@ -43,11 +43,18 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Json<Me>, ApiError> {
     match who {
-        Principal::Admin => Ok(Json(Me { role: "admin".to_owned(), agent: None, name: None, queues: vec![], status: None })),
+        Principal::Admin => {
+            Ok(Json(Me { role: "admin".to_owned(), agent: None, name: None, queues: vec![], status: None }))
+        }
         Principal::Agent(id) => {
             let setup = state.engine.setup();
             let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;
-            let available = state.store.agent_states().await?.into_iter().any(|s| s.agent == id.as_str() && s.status == "available");
+            let available = state
+                .store
+                .agent_states()
+                .await?
+                .into_iter()
+                .any(|s| s.agent == id.as_str() && s.status == "available");
             Ok(Json(Me {
                 role: "agent".to_owned(),
                 agent: Some(id.to_string()),
@@ -63,7 +70,11 @@ pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Jso
 #[utoipa::path(put, path = "/api/v1/me/status", tag = "agents", request_body = StatusChange,
     responses((status = 200, body = StatusChange), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn put_status(State(state): State<AppState>, who: Principal, ApiJson(change): ApiJson<StatusChange>) -> Result<Json<StatusChange>, ApiError> {
+pub async fn put_status(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(change): ApiJson<StatusChange>,
+) -> Result<Json<StatusChange>, ApiError> {
     let agent = who.require_agent()?;
     state.engine.set_status(agent.clone(), change.status == AgentStatus::Available).await?;
     Ok(Json(change))

@@ -24,7 +24,11 @@ pub async fn get_setup(State(state): State<AppState>, who: Principal) -> Result<
     responses((status = 200, body = SetupDocument), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "the document names every problem", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn put_setup(State(state): State<AppState>, who: Principal, ApiJson(doc): ApiJson<SetupDocument>) -> Result<Json<SetupDocument>, ApiError> {
+pub async fn put_setup(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(doc): ApiJson<SetupDocument>,
+) -> Result<Json<SetupDocument>, ApiError> {
     who.require_admin()?;
     let setup = validate(&state, &doc)?;
     let stored = SetupDocument::from_setup(&setup);

@@ -33,7 +33,11 @@ pub struct TokenCreated {
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = TokenCreated), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn create_token(State(state): State<AppState>, who: Principal, ApiJson(req): ApiJson<NewToken>) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(req): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     who.require_admin()?;
     let (role, agent) = match (req.role.as_deref(), req.agent) {
         (Some("admin"), None) => ("admin", None),
@@ -45,7 +49,9 @@ pub async fn create_token(State(state): State<AppState>, who: Principal, ApiJson
             ("agent", Some(id.to_string()))
         }
         (Some("admin"), Some(_)) => return Err(ApiError::invalid("an admin token names no agent")),
-        (Some(other), _) if other != "agent" => return Err(ApiError::invalid(format!("unknown role \"{other}\": use \"agent\" or \"admin\""))),
+        (Some(other), _) if other != "agent" => {
+            return Err(ApiError::invalid(format!("unknown role \"{other}\": use \"agent\" or \"admin\"")));
+        }
         _ => return Err(ApiError::invalid("name the agent: {\"agent\": \"ID\"}, or ask for {\"role\": \"admin\"}")),
     };
     let token = new_token();
