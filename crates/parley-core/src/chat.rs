@@ -144,6 +144,9 @@ pub enum Input {
     End { by: Actor },
     /// Capacity may have freed up: offer a queued chat if an agent has room.
     Route,
+    /// The consumer opted out through another chat (another business number): this chat ends too,
+    /// so no agent keeps waiting on a phone that may not be texted.
+    OptedOutElsewhere,
 }
 
 /// Who wrote a message the chat sends.
@@ -251,6 +254,10 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
         Input::Accept { agent } => d.business(chat, |d, chat| d.accept(chat, agent)),
         Input::Reply { agent, text } => d.business(chat, |d, chat| d.reply(chat, agent, text)),
         Input::End { by } => d.business(chat, |d, chat| d.end_by(chat, by)),
+        Input::OptedOutElsewhere => d.business(chat, |d, chat| {
+            d.end(chat, EndReason::OptedOut, "consumer".to_owned());
+            Ok(())
+        }),
         Input::Route => d.business(chat, |d, chat| {
             if chat.status == ChatStatus::Queued {
                 d.route(chat);
@@ -395,7 +402,8 @@ impl Decider<'_> {
         let choices = menu_text(self.ctx.setup, self.ctx.number);
         let texts = &self.ctx.setup.settings.texts;
         let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
-        self.system(&template, &[("menu", &choices), ("answer", unknown_answer.unwrap_or_default().trim())]);
+        let answer = quote(unknown_answer.unwrap_or_default());
+        self.system(&template, &[("menu", &choices), ("answer", &answer)]);
         self.event(ChatEvent::MenuSent);
     }
 
@@ -543,6 +551,18 @@ impl Decider<'_> {
         let template = self.ctx.setup.settings.texts.opted_in.clone();
         self.system(&template, &[]);
         self.decision.chat = chat;
+    }
+}
+
+/// The consumer's answer as the menu quotes it back: trimmed, and cut short so a long text does not
+/// turn the reply into several segments.
+fn quote(answer: &str) -> String {
+    const MAX: usize = 24;
+    let answer = answer.trim();
+    if answer.chars().count() <= MAX {
+        answer.to_owned()
+    } else {
+        format!("{}...", answer.chars().take(MAX).collect::<String>().trim_end())
     }
 }
 

@@ -132,6 +132,8 @@ pub enum SetupError {
     UnknownCarrier { number: String, carrier: String, known: String },
     #[error("number {0} has no queues: list at least one queue for its menu")]
     NumberWithoutQueues(String),
+    #[error("number {number} lists queue \"{queue}\" twice")]
+    DuplicateMenuQueue { number: String, queue: String },
     #[error("{what}: {reason}")]
     InvalidId { what: String, reason: String },
     #[error("{kind} \"{id}\" is defined twice")]
@@ -207,6 +209,12 @@ impl Setup {
                 errors.push(SetupError::NumberWithoutQueues(number.to_string()));
             }
             let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
+            let mut listed = HashSet::new();
+            for q in &number_queues {
+                if !listed.insert(q) {
+                    errors.push(SetupError::DuplicateMenuQueue { number: number.to_string(), queue: q.to_string() });
+                }
+            }
             check_keyword_conflicts(&number, &number_queues, &queues, &mut errors);
             numbers.push(Number { number, label: n.label.clone(), carrier: n.carrier.clone(), queues: number_queues });
         }
@@ -447,6 +455,12 @@ mod tests {
         let mut d = draft();
         d.numbers[0].queues.push("nope".into());
         d.numbers.push(d.numbers[0].clone());
+        d.numbers.push(NumberDraft {
+            number: "+15550003000".into(),
+            carrier: "sim".into(),
+            queues: vec!["tech".into(), "tech".into()],
+            ..Default::default()
+        });
         d.numbers.push(NumberDraft { number: "5550001".into(), carrier: "sim".into(), ..Default::default() });
         d.queues[1].keywords.push("Billing".into());
         d.queues[0].keywords.push("stop".into());
@@ -456,7 +470,8 @@ mod tests {
         let all = errors.join("\n");
         assert!(all.contains("unknown queue \"nope\""), "{all}");
         assert!(all.contains("number +15550001000 is listed twice"), "{all}");
-        assert!(all.contains("number 3: \"5550001\" does not start with +"), "{all}");
+        assert!(all.contains("number +15550003000 lists queue \"tech\" twice"), "{all}");
+        assert!(all.contains("number 4: \"5550001\" does not start with +"), "{all}");
         assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
         assert!(all.contains("reserved word \"stop\""), "{all}");
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");

@@ -439,8 +439,19 @@ impl Working {
                 at: now.0,
             });
         }
+        let opted_out = matches!(decision.consent, Some(ConsentChange::OptedOut { .. }));
         self.push_message(row, decision.chat.as_ref(), now);
         self.apply(decision, chat.as_ref(), number, &sms.from, "sms", now);
+        if opted_out {
+            // The do-not-contact list holds for every number: the phone's chats elsewhere end too.
+            let elsewhere: Vec<ChatId> =
+                self.live.iter().filter(|((consumer, _), _)| consumer == &sms.from).map(|(_, id)| id.clone()).collect();
+            for id in elsewhere {
+                if let Err(e) = self.chat_action(setup, id.as_str(), &Input::OptedOutElsewhere, now) {
+                    tracing::warn!(chat = %id, error = %e, "could not end a chat of an opted-out phone");
+                }
+            }
+        }
         let ack = InboundAck { message_id, chat_id, duplicate: false };
         self.seen.insert(key, ack.clone());
         Ok(Answer::Inbound(ack))

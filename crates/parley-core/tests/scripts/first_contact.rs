@@ -56,6 +56,7 @@ fn an_unknown_answer_repeats_the_menu_quoting_the_answer() {
         phone +14155550100> hi
         phone +14155550100> " my bill is wrong "
         phone +14155550100> 3
+        phone +14155550100> my bill is wrong and I have been waiting for a week
         "#,
         expect![[r#"
             phone +14155550100> hi
@@ -74,6 +75,11 @@ fn an_unknown_answer_repeats_the_menu_quoting_the_answer() {
             phone +14155550100> 3
               event: ConsumerMessage
               system> Sorry, we did not understand "3". Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              status: chat-1 selecting (-, agent -)
+            phone +14155550100> my bill is wrong and I have been waiting for a week
+              event: ConsumerMessage
+              system> Sorry, we did not understand "my bill is wrong and I h...". Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               status: chat-1 selecting (-, agent -)
         "#]],
