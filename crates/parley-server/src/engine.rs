@@ -84,7 +84,7 @@ enum Command {
 
 enum Answer {
     Inbound(InboundAck),
-    Chat(ChatAck),
+    Chat(Box<ChatAck>),
     Done,
 }
 
@@ -143,7 +143,7 @@ impl Engine {
     /// Carries out an agent's or admin's action on a chat.
     pub async fn chat_action(&self, chat_id: &str, input: Input) -> Result<ChatAck, EngineError> {
         match self.submit(Command::Chat { chat_id: chat_id.to_owned(), input }).await? {
-            Answer::Chat(ack) => Ok(ack),
+            Answer::Chat(ack) => Ok(*ack),
             _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
         }
     }
@@ -311,6 +311,8 @@ struct Working {
     changed_consents: BTreeSet<E164>,
     /// Queues where capacity may have freed up.
     dispatch_queues: BTreeSet<QueueId>,
+    /// Agents whose presence changed.
+    touched_agents: BTreeSet<AgentId>,
     batch: Batch,
 }
 
@@ -506,7 +508,7 @@ impl Working {
                     .get(&id)
                     .map(|c| chat_to_row(c, now))
                     .ok_or_else(|| EngineError::ChatNotFound(chat_id.to_owned()))?;
-                Ok(Answer::Chat(ChatAck { chat, message_id }))
+                Ok(Answer::Chat(Box::new(ChatAck { chat, message_id })))
             }
         }
     }
@@ -522,15 +524,8 @@ impl Working {
             return Err(EngineError::Internal(anyhow::anyhow!("agent {agent} is not in the setup")));
         };
         seat.available = available;
-        let last_assigned = seat.last_assigned.0;
         let status = if available { "available" } else { "away" };
-        self.batch.agent_states.retain(|a| a.agent != agent.as_str());
-        self.batch.agent_states.push(AgentStateRow {
-            agent: agent.to_string(),
-            status: status.to_owned(),
-            last_assigned,
-            updated_at: now.0,
-        });
+        self.touched_agents.insert(agent.clone());
         self.batch.events.push(EventRow {
             id: 0,
             chat_id: None,
@@ -745,6 +740,17 @@ impl Working {
                     updated_at: at,
                 });
             }
+        }
+        // Presence changes, and who got a chat when (so "longest idle" survives restarts).
+        for seat in
+            self.roster.seats.iter().filter(|s| s.last_assigned == now || self.touched_agents.contains(&s.agent))
+        {
+            self.batch.agent_states.push(AgentStateRow {
+                agent: seat.agent.to_string(),
+                status: if seat.available { "available" } else { "away" }.to_owned(),
+                last_assigned: seat.last_assigned.0,
+                updated_at: now.0,
+            });
         }
         let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
         (self.batch, wakes)

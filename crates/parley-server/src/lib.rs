@@ -120,7 +120,7 @@ impl PhoneBook for StorePhones {
 
 fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
     let mut map: BTreeMap<String, Arc<dyn Carrier>> = BTreeMap::new();
-    for (name, carrier) in &config.carriers {
+    if let Some((name, carrier)) = config.carriers.iter().next() {
         let kind = match carrier {
             CarrierConfig::Twilio { .. } => "twilio",
             CarrierConfig::Smpp { .. } => "smpp",

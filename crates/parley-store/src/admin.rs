@@ -3,7 +3,7 @@
 use sqlx::Row as _;
 
 use crate::rows::AgentStateRow;
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch, dispatch_write};
 
 /// A stored API token (only its hash is kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +24,7 @@ impl Store {
 
     /// Saves a new setup document (already validated as a whole); returns its version.
     pub async fn save_setup_document(&self, document: &str, now: i64) -> Result<i64> {
-        dispatch!(self, |pool, DB, begin| {
+        dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             let (version,): (i64,) = sqlx::query_as(
                 "INSERT INTO setup (id, version, document, updated_at) VALUES (1, 1, $1, $2) \
@@ -61,7 +61,7 @@ impl Store {
 
     /// Stores a new API token by its hash.
     pub async fn insert_token(&self, hash: &str, role: &str, agent: Option<&str>, now: i64) -> Result<()> {
-        dispatch!(self, |pool, DB, begin| {
+        dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             sqlx::query("INSERT INTO api_tokens (hash, role, agent, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(hash)

@@ -5,7 +5,7 @@ use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
 use crate::sim::insert_sim_rows;
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch_write};
 
 /// The writes of one batch. Each chat, consent and agent state appears at most once (its final
 /// state); messages, events and ledger entries are appended in order.
@@ -40,7 +40,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(vec![]);
         }
-        dispatch!(self, |pool, DB, begin| {
+        dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             // Both engines check the one-live-chat-per-pair index row by row, so a chat that ends in
             // this batch must be written before the pair's next live chat, whatever the batch's order.

@@ -25,11 +25,20 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-/// The database, SQLite or PostgreSQL. Cheap to clone (a pool handle).
+/// The database, SQLite or PostgreSQL. Cheap to clone (pool handles).
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. Writes go through a pool of one connection, so waiting writers
+/// queue in the pool (woken at once) instead of in SQLite's busy handler (which sleeps in steps of
+/// milliseconds); reads use the other pool and, thanks to WAL, never wait for the writer.
+#[derive(Clone, Debug)]
+pub struct SqlitePools {
+    read: SqlitePool,
+    write: SqlitePool,
 }
 
 /// What callers branch on; everything else is `Other`.
@@ -58,10 +67,12 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Runs `$body` once per engine with `$pool` bound to the pool, `$db` to the sqlx database type and
 /// `$begin` to the statement that opens a write transaction. SQLite must take its write lock up front
 /// (`BEGIN IMMEDIATE`): a deferred transaction that later writes fails at once with SQLITE_BUSY.
-macro_rules! dispatch {
-    ($store:expr, |$pool:ident, $db:ident, $begin:ident| $body:block) => {
+/// `dispatch!` binds SQLite's read pool, `dispatch_write!` its single writer connection.
+macro_rules! dispatch_on {
+    ($store:expr, $field:ident, |$pool:ident, $db:ident, $begin:ident| $body:block) => {
         match $store {
-            $crate::Store::Sqlite($pool) => {
+            $crate::Store::Sqlite(pools) => {
+                let $pool = &pools.$field;
                 #[allow(dead_code)]
                 type $db = sqlx::Sqlite;
                 #[allow(unused_variables)]
@@ -78,7 +89,19 @@ macro_rules! dispatch {
         }
     };
 }
+macro_rules! dispatch {
+    ($store:expr, |$pool:ident, $db:ident, $begin:ident| $body:block) => {
+        $crate::dispatch_on!($store, read, |$pool, $db, $begin| $body)
+    };
+}
+macro_rules! dispatch_write {
+    ($store:expr, |$pool:ident, $db:ident, $begin:ident| $body:block) => {
+        $crate::dispatch_on!($store, write, |$pool, $db, $begin| $body)
+    };
+}
 pub(crate) use dispatch;
+pub(crate) use dispatch_on;
+pub(crate) use dispatch_write;
 
 /// Rows per multi-row INSERT: keeps every statement well under both engines' bind-parameter limits.
 pub(crate) const CHUNK: usize = 400;
@@ -93,13 +116,24 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
+                .foreign_keys(true)
+                // Pages come from the OS page cache without a read() call each, and hot pages stay in
+                // SQLite's own cache (64 MiB per connection).
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-65536");
+            // The writer connects first, so the file and its WAL mode exist before the readers open it.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await
+                .with_context(|| format!("opening the SQLite database {url}"))?;
+            let read = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("opening the SQLite database {url}"))?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::Sqlite(SqlitePools { read, write }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
             let pool = PgPoolOptions::new()
@@ -137,7 +171,13 @@ impl Store {
 
     /// Closes every connection (after in-flight work).
     pub async fn close(&self) {
-        dispatch!(self, |pool, DB, begin| { pool.close().await })
+        match self {
+            Store::Sqlite(pools) => {
+                pools.read.close().await;
+                pools.write.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

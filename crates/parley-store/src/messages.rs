@@ -5,7 +5,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::MessageRow;
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch, dispatch_write};
 
 const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
                        provider_id, attempts, error, created_at, updated_at";
@@ -108,7 +108,7 @@ impl Store {
                  WHERE seq IN ({pick} FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}"
             ),
         };
-        dispatch!(self, |pool, DB, begin| {
+        dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(now + lease_ms)
@@ -131,44 +131,44 @@ impl Store {
         if results.is_empty() {
             return Ok(());
         }
-        dispatch!(self, |pool, DB, begin| {
+        // One UPDATE per chunk joined to a VALUES list: per-row statements would hold the write lock
+        // for thousands of round trips at full outbound speed.
+        dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            for (seq, result) in results {
-                match result {
-                    SendResult::Accepted { status, provider_id } => {
-                        sqlx::query(
-                            "UPDATE messages SET status = $1, provider_id = COALESCE($2, provider_id), error = NULL, updated_at = $3 \
-                             WHERE seq = $4 AND status = 'sending'",
-                        )
-                        .bind(*status)
-                        .bind(provider_id.clone())
-                        .bind(now)
-                        .bind(seq)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    SendResult::Retry { retry_at, error } => {
-                        sqlx::query(
-                            "UPDATE messages SET status = 'queued', next_attempt_at = $1, error = $2, updated_at = $3 \
-                             WHERE seq = $4 AND status = 'sending'",
-                        )
-                        .bind(retry_at)
-                        .bind(error.clone())
-                        .bind(now)
-                        .bind(seq)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    SendResult::Given { status, error } => {
-                        sqlx::query("UPDATE messages SET status = $1, error = $2, updated_at = $3 WHERE seq = $4 AND status = 'sending'")
-                            .bind(*status)
-                            .bind(error.clone())
-                            .bind(now)
-                            .bind(seq)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+            for chunk in results.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("WITH v (seq, status, provider_id, error, next_attempt_at) AS (");
+                let mut first = true;
+                for (seq, result) in chunk {
+                    let (status, provider_id, error, next_attempt_at): (
+                        &str,
+                        Option<String>,
+                        Option<String>,
+                        Option<i64>,
+                    ) = match result {
+                        SendResult::Accepted { status, provider_id } => (status, provider_id.clone(), None, None),
+                        SendResult::Retry { retry_at, error } => ("queued", None, Some(error.clone()), Some(*retry_at)),
+                        SendResult::Given { status, error } => (status, None, Some(error.clone()), None),
+                    };
+                    q.push(if first { "VALUES (" } else { ", (" });
+                    first = false;
+                    q.push_bind(*seq);
+                    q.push(", ");
+                    q.push_bind(status.to_owned());
+                    q.push(", ");
+                    q.push_bind(provider_id);
+                    q.push(", ");
+                    q.push_bind(error);
+                    q.push(", ");
+                    q.push_bind(next_attempt_at);
+                    q.push(")");
                 }
+                q.push(
+                    ") UPDATE messages SET status = v.status, provider_id = COALESCE(v.provider_id, messages.provider_id), \
+                     error = v.error, next_attempt_at = COALESCE(v.next_attempt_at, messages.next_attempt_at), updated_at = ",
+                );
+                q.push_bind(now);
+                q.push(" FROM v WHERE messages.seq = v.seq AND messages.status = 'sending'");
+                q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(())

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 
-use crate::{Store, dispatch};
+use crate::{Store, dispatch_write};
 
 const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
 const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
@@ -12,7 +12,7 @@ pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
         Store::Sqlite(_) => SQLITE,
         Store::Postgres(_) => POSTGRES,
     };
-    dispatch!(store, |pool, DB, begin| {
+    dispatch_write!(store, |pool, DB, begin| {
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS parley_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         )

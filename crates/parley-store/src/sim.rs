@@ -4,7 +4,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::SimRow;
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch, dispatch_write};
 
 /// Inserts simulator rows with one statement; shared by delivery and the engine's batch.
 macro_rules! insert_sim_rows {
@@ -34,7 +34,7 @@ impl Store {
     /// repeated after a crash shows up once.
     pub async fn sim_deliver(&self, rows: &[SimRow]) -> Result<()> {
         for chunk in rows.chunks(crate::CHUNK) {
-            dispatch!(self, |pool, DB, begin| {
+            dispatch_write!(self, |pool, DB, begin| {
                 let mut tx = pool.begin_with(begin).await?;
                 insert_sim_rows!(DB, &mut *tx, chunk);
                 tx.commit().await?;

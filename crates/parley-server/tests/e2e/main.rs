@@ -1,0 +1,18 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! End-to-end tests of the Parley server: a real server in process on a fresh database per test
+//! (SQLite, or PostgreSQL when `PARLEY_TEST_DATABASE_URL` is set), driven only through its HTTP API and
+//! the simulator carrier, as phones, agents and admins would drive it.
+//!
+//! `harness` holds `TestApp` and the helpers; every other module is one capability.
+
+mod harness;
+
+mod authorization;
+mod bad_input;
+mod concurrency;
+mod consent;
+mod events;
+mod idempotency;
+mod lifecycle;
+mod openapi;
+mod routing;
