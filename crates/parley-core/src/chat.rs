@@ -53,8 +53,10 @@ impl ChatStatus {
 /// Why a chat ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
-    /// An agent (or an admin) ended it.
+    /// The agent ended it.
     EndedByAgent,
+    /// An admin ended it.
+    EndedByAdmin,
     /// The consumer sent the end-chat command.
     ConsumerCommand,
     /// The consumer opted out.
@@ -66,6 +68,7 @@ impl EndReason {
     pub fn as_str(self) -> &'static str {
         match self {
             EndReason::EndedByAgent => "ended_by_agent",
+            EndReason::EndedByAdmin => "ended_by_admin",
             EndReason::ConsumerCommand => "consumer_command",
             EndReason::OptedOut => "opted_out",
         }
@@ -73,7 +76,7 @@ impl EndReason {
 
     /// Parses a stored reason.
     pub fn parse(text: &str) -> Option<EndReason> {
-        [EndReason::EndedByAgent, EndReason::ConsumerCommand, EndReason::OptedOut]
+        [EndReason::EndedByAgent, EndReason::EndedByAdmin, EndReason::ConsumerCommand, EndReason::OptedOut]
             .into_iter()
             .find(|r| r.as_str() == text)
     }
@@ -144,6 +147,9 @@ pub enum Input {
     End { by: Actor },
     /// Capacity may have freed up: offer a queued chat if an agent has room.
     Route,
+    /// The agent a chat is offered to went away: the offer is withdrawn and the chat waits in its queue
+    /// again (keeping its place).
+    Withdraw,
     /// The consumer opted out through another chat (another business number): this chat ends too,
     /// so no agent keeps waiting on a phone that may not be texted.
     OptedOutElsewhere,
@@ -171,6 +177,7 @@ pub enum ChatEvent {
     Queued { queue: QueueId },
     BackToMenu,
     Offered { agent: AgentId },
+    OfferWithdrawn { agent: AgentId },
     Connected { agent: AgentId, auto_answered: bool },
     ConsumerMessage,
     AgentMessage { agent: AgentId },
@@ -252,8 +259,20 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             Outcome::Done(d.decision)
         }
         Input::Accept { agent } => d.business(chat, |d, chat| d.accept(chat, agent)),
+        // An opted-out consumer is the reason that matters to the agent, even when STOP also ended the chat.
+        Input::Reply { .. } if d.ctx.consent.opted_out => Outcome::Refused(Refusal::OptedOut),
         Input::Reply { agent, text } => d.business(chat, |d, chat| d.reply(chat, agent, text)),
         Input::End { by } => d.business(chat, |d, chat| d.end_by(chat, by)),
+        Input::Withdraw => d.business(chat, |d, chat| {
+            if chat.status == ChatStatus::Offered
+                && let Some(agent) = chat.agent.take()
+            {
+                d.ctx.roster.release(&agent);
+                chat.status = ChatStatus::Queued;
+                d.event(ChatEvent::OfferWithdrawn { agent });
+            }
+            Ok(())
+        }),
         Input::OptedOutElsewhere => d.business(chat, |d, chat| {
             d.end(chat, EndReason::OptedOut, "consumer".to_owned());
             Ok(())
@@ -340,6 +359,8 @@ impl Decider<'_> {
                 self.event(ChatEvent::ConsumerMessage);
                 chat
             }
+            // EXIT with no chat open has nothing to end; it must not start a chat either.
+            None if keyword::normalize(text) == "EXIT" => return,
             None => return self.open(text),
         };
         let command = keyword::normalize(text);
@@ -495,8 +516,8 @@ impl Decider<'_> {
     }
 
     fn end_by(&mut self, chat: &mut Chat, by: &Actor) -> Result<(), Refusal> {
-        let who = match by {
-            Actor::Admin => "admin".to_owned(),
+        let (reason, who) = match by {
+            Actor::Admin => (EndReason::EndedByAdmin, "admin".to_owned()),
             Actor::Agent(agent) => {
                 let queue = chat.queue.as_ref().ok_or(Refusal::NoQueue)?;
                 if !self.ctx.roster.serves(agent, queue) {
@@ -505,10 +526,10 @@ impl Decider<'_> {
                 if chat.agent.as_ref().is_some_and(|a| a != agent) {
                     return Err(Refusal::TakenByAnother);
                 }
-                agent.to_string()
+                (EndReason::EndedByAgent, agent.to_string())
             }
         };
-        self.end(chat, EndReason::EndedByAgent, who);
+        self.end(chat, reason, who);
         Ok(())
     }
 

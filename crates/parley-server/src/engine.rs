@@ -20,6 +20,7 @@ use parley_core::setup::{Number, Setup};
 use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
+use parley_store::chats::ChatFilter;
 use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -322,6 +323,7 @@ impl Working {
         let mut consumers = BTreeSet::new();
         let mut chat_ids = Vec::new();
         let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut away = Vec::new();
         for command in commands {
             match command {
                 Command::Inbound(sms) => {
@@ -329,6 +331,7 @@ impl Working {
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
                 Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
+                Command::Status { agent, available: false } => away.push(agent.to_string()),
                 Command::Status { .. } | Command::Setup { .. } => {}
             }
         }
@@ -340,6 +343,11 @@ impl Working {
         let consumers: Vec<String> = consumers.into_iter().collect();
         let mut rows = store.live_chats_of(&consumers).await?;
         rows.extend(store.chats_by_ids(&chat_ids).await?);
+        for agent in away {
+            let filter =
+                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000 };
+            rows.extend(store.list_chats(&filter).await?);
+        }
         w.add_chats(rows);
         let phones: Vec<String> = w.chats.values().map(|c| c.consumer.to_string()).chain(consumers).collect();
         w.load_consents(store, &phones).await?;
@@ -442,8 +450,7 @@ impl Working {
             });
         }
         let opted_out = matches!(decision.consent, Some(ConsentChange::OptedOut { .. }));
-        self.push_message(row, decision.chat.as_ref(), now);
-        self.apply(decision, chat.as_ref(), number, &sms.from, "sms", now);
+        self.apply(decision, chat.as_ref(), Some(row), number, &sms.from, "sms", now);
         if opted_out {
             // The do-not-contact list holds for every number: the phone's chats elsewhere end too.
             let elsewhere: Vec<ChatId> =
@@ -495,7 +502,7 @@ impl Working {
             Outcome::Refused(refusal) => Err(EngineError::Refused(refusal)),
             Outcome::Done(decision) => {
                 let before = self.batch.messages.len();
-                self.apply(decision, Some(&chat), number, &consumer, "agent", now);
+                self.apply(decision, Some(&chat), None, number, &consumer, "agent", now);
                 let message_id = match input {
                     Input::Reply { .. } => self.batch.messages[before..]
                         .iter()
@@ -537,6 +544,18 @@ impl Working {
         });
         if available && let Some(a) = setup.agent(agent) {
             self.dispatch_queues.extend(a.queues.iter().cloned());
+        }
+        if !available {
+            // Offers the agent has not accepted go to a colleague instead of waiting for them.
+            let offered: Vec<ChatId> = self
+                .chats
+                .values()
+                .filter(|c| c.status == ChatStatus::Offered && c.agent.as_ref() == Some(agent))
+                .map(|c| c.id.clone())
+                .collect();
+            for id in offered {
+                self.chat_action(setup, id.as_str(), &Input::Withdraw, now)?;
+            }
         }
         Ok(Answer::Done)
     }
@@ -581,23 +600,33 @@ impl Working {
                 },
             );
             if let Outcome::Done(decision) = outcome {
-                self.apply(decision, Some(&chat), number, &chat.consumer, "routing", now);
+                self.apply(decision, Some(&chat), None, number, &chat.consumer, "routing", now);
             }
         }
         Ok(())
     }
 
-    /// Records a decision: the chat's new state, consent, messages to send and events.
+    /// Records a decision: the chat's new state, consent, messages to send and events. The consumer's
+    /// `inbound` text is recorded where the decision saw it (its `ConsumerMessage` event), so that
+    /// messages and events keep the order in which things happened.
+    #[expect(clippy::too_many_arguments, reason = "one call site per input kind; a struct would only rename them")]
     fn apply(
         &mut self,
         decision: Decision,
         before: Option<&Chat>,
+        mut inbound: Option<MessageRow>,
         number: &Number,
         consumer: &E164,
         source: &str,
         now: Timestamp,
     ) {
         let Decision { chat, consent, effects } = decision;
+        if !effects.iter().any(|e| matches!(e, Effect::Event(ChatEvent::ConsumerMessage))) {
+            // Keywords (STOP, HELP, ...) and texts from opted-out phones: the text comes first.
+            if let Some(row) = inbound.take() {
+                self.push_message(row, chat.as_ref(), now);
+            }
+        }
         if let Some(change) = consent {
             self.record_consent(consumer, &number.number, change, source, now);
         }
@@ -635,7 +664,13 @@ impl Working {
                 }
                 Effect::Event(event) => {
                     // Messages get their own "message" events, with the text, from push_message.
-                    if matches!(event, ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. }) {
+                    if matches!(event, ChatEvent::ConsumerMessage) {
+                        if let Some(row) = inbound.take() {
+                            self.push_message(row, chat.as_ref(), now);
+                        }
+                        continue;
+                    }
+                    if matches!(event, ChatEvent::AgentMessage { .. }) {
                         continue;
                     }
                     self.freed_capacity(&event, before);
@@ -658,7 +693,7 @@ impl Working {
 
     /// Ending a chat or sending it back to the menu frees its agent's capacity.
     fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
-        if !matches!(event, ChatEvent::Ended { .. } | ChatEvent::BackToMenu) {
+        if !matches!(event, ChatEvent::Ended { .. } | ChatEvent::BackToMenu | ChatEvent::OfferWithdrawn { .. }) {
             return;
         }
         let Some(agent) = before.and_then(|c| c.agent.as_ref()) else { return };
@@ -786,6 +821,7 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         ChatEvent::Queued { queue } => ("chat.queued", json!({ "queue": queue.as_str() })),
         ChatEvent::BackToMenu => ("chat.back_to_menu", json!({})),
         ChatEvent::Offered { agent } => ("chat.offered", json!({ "agent": agent.as_str() })),
+        ChatEvent::OfferWithdrawn { agent } => ("chat.offer_withdrawn", json!({ "agent": agent.as_str() })),
         ChatEvent::Connected { agent, auto_answered } => {
             ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered }))
         }

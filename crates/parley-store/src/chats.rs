@@ -34,6 +34,8 @@ pub struct ChatFilter {
     pub statuses: Vec<String>,
     /// Queues to include; `None` means every queue (and chats without one).
     pub queues: Option<Vec<String>>,
+    /// Only chats offered to or handled by this agent.
+    pub agent: Option<String>,
     pub limit: i64,
 }
 
@@ -96,6 +98,10 @@ impl Store {
                     list.push_bind(s.clone());
                 }
                 q.push(")");
+            }
+            if let Some(agent) = &filter.agent {
+                q.push(" AND agent = ");
+                q.push_bind(agent.clone());
             }
             q.push(" ORDER BY opened_at DESC, id DESC LIMIT ");
             q.push_bind(filter.limit);

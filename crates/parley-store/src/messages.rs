@@ -94,7 +94,7 @@ impl Store {
     /// Claims up to `limit` outbound messages that are due, for `lease_ms`. Rows left in "sending" by a
     /// crashed sender become claimable again when their lease runs out.
     pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>> {
-        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND \
+        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending') AND \
                     ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
                     ORDER BY seq LIMIT $3";
         let sql = match self {

@@ -211,7 +211,7 @@ fn stop_while_connected_ends_the_chat_and_nothing_more_reaches_the_phone() {
               consent: OptedOut OPTOUT
               status: chat-1 finished (billing, agent alice, opted_out by consumer)
             agent alice> say Are you sure?
-              refused: Ended (chat-1)
+              refused: OptedOut (chat-1)
             admin> end +14155550100
               refused: Ended (chat-1)
             phone +14155550100> REVOKE

@@ -101,9 +101,9 @@ fn only_the_chats_agent_or_an_admin_ends_a_connected_chat() {
             agent carol @chat-1> end
               refused: TakenByAnother (chat-1)
             admin> end +14155550100
-              event: Ended ended_by_agent by admin
+              event: Ended ended_by_admin by admin
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, ended_by_agent by admin)
+              status: chat-1 finished (tech, agent bob, ended_by_admin by admin)
         "#]],
     );
 }
@@ -254,6 +254,53 @@ fn a_text_after_the_chat_finished_opens_a_new_chat() {
               event: MenuSent
               consent: NoticeSent
               status: chat-2 selecting (-, agent -)
+        "#]],
+    );
+}
+
+#[test]
+fn exit_without_a_chat_opens_none() {
+    check(
+        r#"
+        phone +14155550100> exit
+        phone +14155550100> hi
+        "#,
+        expect![[r#"
+            phone +14155550100> exit
+              status: no chat
+            phone +14155550100> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-1 selecting (-, agent -)
+        "#]],
+    );
+}
+
+#[test]
+fn an_admin_end_is_recorded_as_such() {
+    check(
+        r#"
+        phone +14155550100> billing
+        admin> end +14155550100
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            admin> end +14155550100
+              event: Ended ended_by_admin by admin
+              system> This chat has ended. Text us any time to start a new one.
+              status: chat-1 finished (billing, agent alice, ended_by_admin by admin)
         "#]],
     );
 }

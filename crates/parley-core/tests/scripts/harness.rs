@@ -214,6 +214,17 @@ impl World {
             "available" | "away" => {
                 let seat = self.roster.seats.iter_mut().find(|s| s.agent == agent).expect("an agent of the setup");
                 seat.available = verb == "available";
+                // As the engine does: an agent who goes away loses the offers they have not accepted.
+                if verb == "away" {
+                    let offered: Vec<usize> = (0..self.chats.len())
+                        .filter(|&i| {
+                            self.chats[i].status == ChatStatus::Offered && self.chats[i].agent.as_ref() == Some(&agent)
+                        })
+                        .collect();
+                    for index in offered {
+                        self.business(index, &Input::Withdraw);
+                    }
+                }
                 return;
             }
             _ => panic!("unknown agent command `{command}` (accept, say, end, available, away)"),
@@ -385,6 +396,7 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::Queued { queue } => format!("Queued {queue}"),
         ChatEvent::BackToMenu => "BackToMenu".to_owned(),
         ChatEvent::Offered { agent } => format!("Offered {agent}"),
+        ChatEvent::OfferWithdrawn { agent } => format!("OfferWithdrawn {agent}"),
         ChatEvent::Connected { agent, auto_answered: false } => format!("Connected {agent}"),
         ChatEvent::Connected { agent, auto_answered: true } => format!("Connected {agent} (auto-answered)"),
         ChatEvent::ConsumerMessage => "ConsumerMessage".to_owned(),

@@ -245,3 +245,35 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
         "#]],
     );
 }
+
+#[test]
+fn an_agent_going_away_loses_unaccepted_offers_to_a_colleague() {
+    check(
+        r#"
+        phone +14155550100> tech
+        agent bob> away
+        agent carol> accept
+        "#,
+        expect![[r#"
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob)
+            agent bob> away
+              event: OfferWithdrawn bob
+              status: chat-1 queued (tech, agent -)
+              route chat-1:
+                event: Offered carol
+                status: chat-1 offered (tech, agent carol)
+            agent carol> accept
+              event: Connected carol
+              system> You are now chatting with Carol White.
+              status: chat-1 connected (tech, agent carol)
+        "#]],
+    );
+}

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     /// The destination number is not set up in this deployment.
     NumberNotSetUp,
     PayloadTooLarge,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
     /// The server is shutting down or its database does not answer.
     Unavailable,
     Internal,
@@ -162,6 +164,13 @@ impl From<JsonRejection> for ApiError {
         let message = r.body_text();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::new(status, ErrorCode::PayloadTooLarge, "the request body is too large");
+        }
+        if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            return ApiError::new(
+                status,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with Content-Type: application/json",
+            );
         }
         // Unknown fields and wrong types are well-formed JSON with bad content: 422, like other invalid values.
         let code = if status == StatusCode::UNPROCESSABLE_ENTITY {

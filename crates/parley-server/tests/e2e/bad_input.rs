@@ -36,7 +36,7 @@ async fn malformed_or_unknown_json_is_refused_and_nothing_is_stored() {
     // Not JSON at all.
     let plain = app.request_raw(Method::POST, "/sim/messages", None, Some("text/plain"), "hi").await;
     assert_eq!(plain.status.as_u16(), 415, "{plain:?}");
-    plain.expect_error_shape("bad_request");
+    plain.expect_error_shape("unsupported_media_type");
     let none = app.request_raw(Method::POST, "/sim/messages", None, None, &broken).await;
     assert_eq!(none.status.as_u16(), 415, "{none:?}");
 

@@ -59,9 +59,15 @@ async fn capacity_and_presence_decide_who_gets_offered() {
     let next = admin.chat(&chats[3]).await;
     assert_eq!((next.status.as_str(), next.agent.as_deref()), ("offered", Some("alice")), "freed capacity is used");
 
-    // Away: no new offers, but what she holds stays hers.
+    // Away: no new offers; connected chats stay hers, offers she has not accepted go back to the queue.
+    alice.accept(&chats[0]).await;
     alice.set_status("away").await;
     let later = app.phone("+14155550319").texts("billing").await.chat_id.expect("a chat");
     assert_eq!(admin.chat(&later).await.status, "queued");
-    assert_eq!(admin.chat(&chats[0]).await.agent.as_deref(), Some("alice"));
+    let kept = admin.chat(&chats[0]).await;
+    assert_eq!((kept.status.as_str(), kept.agent.as_deref()), ("connected", Some("alice")));
+    for id in [&chats[2], &chats[3]] {
+        let back = admin.chat(id).await;
+        assert_eq!((back.status.as_str(), back.agent.as_deref()), ("queued", None), "an unaccepted offer is withdrawn");
+    }
 }

@@ -55,6 +55,7 @@ fn filter(statuses: &[&str], queues: Option<&[&str]>, limit: i64) -> ChatFilter 
     ChatFilter {
         statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),
         queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
+        agent: None,
         limit,
     }
 }
@@ -170,6 +171,18 @@ async fn active_chat_counts_count_offered_and_connected() {
     store.commit_batch(&more).await.unwrap();
     let counts = sorted_by(&store.active_chat_counts().await.unwrap(), |c| c.0.clone());
     assert_eq!(counts, [("alice".to_owned(), 2), ("bob".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn list_chats_filters_by_agent() {
+    let store = fresh("chats_agent_filter").await;
+    store.commit_batch(&Batch { chats: cast(), ..Batch::default() }).await.unwrap();
+    let bobs =
+        store.list_chats(&ChatFilter { agent: Some("bob".into()), ..filter(&["offered"], None, 100) }).await.unwrap();
+    assert!(!bobs.is_empty());
+    assert!(bobs.iter().all(|c| c.agent.as_deref() == Some("bob") && c.status == "offered"), "{bobs:?}");
+    let nobody = store.list_chats(&ChatFilter { agent: Some("zed".into()), ..filter(&[], None, 100) }).await.unwrap();
+    assert!(nobody.is_empty());
 }
 
 #[tokio::test]

@@ -95,6 +95,7 @@ pub async fn list_chats(
     let filter = ChatFilter {
         statuses: statuses.into_iter().map(str::to_owned).collect(),
         queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
+        agent: None,
         limit,
     };
     let chats = state.store.list_chats(&filter).await?;
