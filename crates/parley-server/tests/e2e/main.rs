@@ -15,4 +15,5 @@ mod events;
 mod idempotency;
 mod lifecycle;
 mod openapi;
+mod operations;
 mod routing;

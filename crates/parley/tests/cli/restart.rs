@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Crash safety of the real `parley` binary: `parley serve --sim` is killed with SIGKILL in the middle
 //! of a burst of inbound texts and started again on the same database (SQLite, or PostgreSQL when
 //! `PARLEY_TEST_DATABASE_URL` is set).
