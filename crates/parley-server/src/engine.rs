@@ -388,13 +388,14 @@ impl Working {
     }
 
     fn inbound(&mut self, setup: &Setup, sms: &InboundSms, now: Timestamp) -> Result<Answer, EngineError> {
-        let Some(number) = setup.number(&sms.to) else {
-            return Err(EngineError::NumberNotSetUp(sms.to.to_string()));
-        };
+        // A carrier's retry of a stored message is acknowledged even if the number left the setup since.
         let key = (sms.carrier.clone(), sms.provider_id.clone());
         if let Some(ack) = self.seen.get(&key) {
             return Ok(Answer::Inbound(InboundAck { duplicate: true, ..ack.clone() }));
         }
+        let Some(number) = setup.number(&sms.to) else {
+            return Err(EngineError::NumberNotSetUp(sms.to.to_string()));
+        };
         let chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
         let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
