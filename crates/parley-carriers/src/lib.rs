@@ -1,14 +1,17 @@
-//! Carrier adapters: how Parley hands an outbound SMS to a carrier. The outbox sender decides from a
-//! [`SendError`] whether to retry.
+//! Carrier adapters: how Parley talks to carriers. Every adapter implements [`Carrier`]; messages and
+//! receipts coming in are handed to a [`Sink`] (the engine), which answers only once they are committed.
 //!
 //! - [`sim`]: the built-in simulator, whose virtual phones live in Parley's own database.
+//! - `twilio`: Twilio-compatible HTTP (signed webhooks in, REST out, status callbacks).
+//! - `smpp`: SMPP 3.4 to an SMSC or aggregator.
 //!
-//! Twilio-compatible HTTP and SMPP 3.4 adapters implement the same [`Carrier`] trait.
+//! The outbox sender decides from a [`SendError`] whether to retry.
 
 pub mod sim;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use parley_core::phone::E164;
 
@@ -24,13 +27,14 @@ pub struct OutboundSms {
     pub from: E164,
     pub to: E164,
     pub body: String,
+    /// Media URLs (MMS), where the carrier supports them.
     pub media: Vec<String>,
 }
 
 /// The carrier took the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
-    /// The carrier's id for the message (for receipts).
+    /// The carrier's id for the message; receipts name it.
     pub provider_id: String,
     /// The carrier already knows the message reached the phone (the simulator does).
     pub delivered: bool,
@@ -39,16 +43,107 @@ pub struct Accepted {
 /// Why a send did not go through; the variant decides whether the outbox retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
+    /// The carrier asks us to slow down; retry after the pause, without counting an attempt against
+    /// the message.
     #[error("throttled by the carrier; retry in {retry_after_ms} ms")]
     Throttled { retry_after_ms: i64 },
+    /// Worth retrying with backoff (timeouts, 5xx, a dropped connection).
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// Will never go through (invalid number, blocked by the consumer, ...). `code` is the carrier's.
     #[error("rejected by the carrier ({code}): {message}")]
     Permanent { code: String, message: String },
 }
 
+/// A piece of media that came with an inbound message, as the carrier announced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMedia {
+    /// Where to fetch it (with the carrier account's credentials).
+    pub url: String,
+    /// The content type the carrier announced (checked again when fetched).
+    pub content_type: String,
+}
+
+/// A message a consumer sent to one of our numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    /// The carrier account it came through.
+    pub carrier: String,
+    /// The carrier's id for it: a repeat with the same id is acknowledged, not stored twice.
+    pub provider_id: String,
+    pub from: E164,
+    pub to: E164,
+    pub body: String,
+    pub media: Vec<InboundMedia>,
+}
+
+/// Where a sent message stands, as the carrier reports it. Ordered: a message never goes back to an
+/// earlier state, whatever order receipts arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeliveryStatus {
+    /// Accepted by the carrier, not yet on its way.
+    Queued,
+    /// Handed to the network.
+    Sent,
+    /// On the phone.
+    Delivered,
+    /// The network gave up (unreachable, expired, ...).
+    Undelivered,
+    /// Refused.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The status as stored and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Queued => "queued",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Undelivered => "undelivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A carrier's report on a message we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub carrier: String,
+    /// The carrier's id for the message (as returned when it was accepted).
+    pub provider_id: String,
+    pub status: DeliveryStatus,
+    /// The carrier's error code, for undelivered and failed messages.
+    pub error_code: Option<String>,
+}
+
+/// Why a sink could not take a message or receipt; the carrier must not acknowledge it then, so the
+/// carrier delivers it again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SinkError(pub String);
+
+/// Where carriers hand what comes in. Each call returns only once the input is committed.
+pub trait Sink: Send + Sync {
+    /// A consumer's message.
+    fn inbound(&self, sms: InboundSms) -> BoxFuture<'_, Result<(), SinkError>>;
+    /// A delivery receipt.
+    fn receipt(&self, receipt: Receipt) -> BoxFuture<'_, Result<(), SinkError>>;
+}
+
 /// A carrier account Parley sends through.
 pub trait Carrier: Send + Sync {
-    /// Sends messages in order; returns one result per message, in the same order.
+    /// Sends messages; returns one result per message, in the same order.
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>>;
+
+    /// Runs the carrier's own connections (SMPP binds, ...) until `shutdown` turns true, handing what
+    /// comes in to `sink`. Carriers that receive through webhooks have nothing to run.
+    fn run(
+        self: Arc<Self>,
+        sink: Arc<dyn Sink>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> BoxFuture<'static, ()> {
+        let _ = (sink, shutdown);
+        Box::pin(async {})
+    }
 }

@@ -31,18 +31,7 @@ use crate::clock::Clock;
 /// Most inputs handled in one transaction.
 const MAX_BATCH: usize = 512;
 
-/// An SMS a carrier delivered to one of our numbers.
-#[derive(Debug, Clone)]
-pub struct InboundSms {
-    /// The carrier account it came through.
-    pub carrier: String,
-    /// The carrier's id for it: a repeat with the same id is acknowledged, not stored twice.
-    pub provider_id: String,
-    pub from: E164,
-    pub to: E164,
-    pub body: String,
-    pub media: Vec<String>,
-}
+pub use parley_carriers::InboundSms;
 
 /// What the engine did with an inbound SMS.
 #[derive(Debug, Clone)]
@@ -401,6 +390,7 @@ impl Working {
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
         let input = Input::Inbound { text: sms.body.clone(), media: sms.media.len() };
+        let media: Vec<&str> = sms.media.iter().map(|m| m.url.as_str()).collect();
         let outcome = chat::decide(
             chat.as_ref(),
             &input,
@@ -428,7 +418,7 @@ impl Working {
             direction: "in".to_owned(),
             author: "consumer".to_owned(),
             body: sms.body.clone(),
-            media: sms.media.join("\n"),
+            media: media.join("\n"),
             status: "received".to_owned(),
             purpose: "conversation".to_owned(),
             carrier: sms.carrier.clone(),
@@ -445,7 +435,7 @@ impl Working {
                 business: sms.to.to_string(),
                 direction: "mo".to_owned(),
                 body: sms.body.clone(),
-                media: sms.media.join("\n"),
+                media: media.join("\n"),
                 message_id: None,
                 at: now.0,
             });

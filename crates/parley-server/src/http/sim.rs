@@ -17,6 +17,7 @@ use crate::clock::rfc3339;
 use crate::engine::InboundSms;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use parley_carriers::InboundMedia;
 
 /// A text from a simulated phone.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,9 +66,10 @@ pub async fn post_message(
         Some(id) => id,
         None => uuid::Uuid::now_v7().to_string(),
     };
+    let media = msg.media.into_iter().map(|url| InboundMedia { url, content_type: String::new() }).collect();
     let ack = state
         .engine
-        .inbound(InboundSms { carrier: "sim".to_owned(), provider_id, from, to, body: msg.body, media: msg.media })
+        .inbound(InboundSms { carrier: "sim".to_owned(), provider_id, from, to, body: msg.body, media })
         .await?;
     let status = if ack.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(SimAccepted { message_id: ack.message_id, chat_id: ack.chat_id, duplicate: ack.duplicate })))
