@@ -8,6 +8,7 @@
 //! - [`routing`]: which agent gets a waiting chat.
 //! - [`chat`]: the chat state machine, [`chat::decide`].
 //! - [`message`]: message bodies and their limits.
+//! - [`text`]: SMS text: GSM-7 and UCS-2, segment counting and splitting, reassembly of inbound parts.
 
 pub mod chat;
 pub mod ids;
@@ -16,5 +17,6 @@ pub mod message;
 pub mod phone;
 pub mod routing;
 pub mod setup;
+pub mod text;
 pub mod texts;
 pub mod time;
