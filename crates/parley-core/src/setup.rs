@@ -27,6 +27,8 @@ pub struct NumberDraft {
     pub label: String,
     pub carrier: String,
     pub queues: Vec<String>,
+    /// The most segments per second this number may send (`None`: only the carrier's limit applies).
+    pub segments_per_second: Option<f64>,
 }
 
 /// A queue as written.
@@ -90,6 +92,8 @@ pub struct Number {
     pub label: String,
     pub carrier: String,
     pub queues: Vec<QueueId>,
+    /// The most segments per second this number may send.
+    pub segments_per_second: Option<f64>,
 }
 
 /// A queue: one choice of a number's menu.
@@ -122,7 +126,7 @@ pub struct Team {
 }
 
 /// One problem in a setup document. Each message names the item at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SetupError {
     #[error("number {index}: {reason}")]
     InvalidNumber { index: usize, reason: String },
@@ -150,6 +154,8 @@ pub enum SetupError {
     EmptyKeyword(String),
     #[error("agent \"{id}\" has capacity {capacity}: use 1 to {max}")]
     BadCapacity { id: String, capacity: u32, max: u32 },
+    #[error("number {number}: segments_per_second must be above 0 and at most 1000, not {value}")]
+    BadRate { number: String, value: f64 },
     #[error("{what} must not be empty")]
     Empty { what: String },
 }
@@ -216,7 +222,18 @@ impl Setup {
                 }
             }
             check_keyword_conflicts(&number, &number_queues, &queues, &mut errors);
-            numbers.push(Number { number, label: n.label.clone(), carrier: n.carrier.clone(), queues: number_queues });
+            if let Some(rate) = n.segments_per_second
+                && !(rate > 0.0 && rate <= 1000.0)
+            {
+                errors.push(SetupError::BadRate { number: number.to_string(), value: rate });
+            }
+            numbers.push(Number {
+                number,
+                label: n.label.clone(),
+                carrier: n.carrier.clone(),
+                queues: number_queues,
+                segments_per_second: n.segments_per_second,
+            });
         }
 
         let mut agents = Vec::new();
@@ -276,6 +293,7 @@ impl Setup {
                     label: n.label.clone(),
                     carrier: n.carrier.clone(),
                     queues: n.queues.iter().map(ToString::to_string).collect(),
+                    segments_per_second: n.segments_per_second,
                 })
                 .collect(),
             queues: self
@@ -418,6 +436,7 @@ mod tests {
                 label: "Support".into(),
                 carrier: "sim".into(),
                 queues: vec!["billing".into(), "tech".into()],
+                segments_per_second: Some(10.0),
             }],
             queues: vec![
                 QueueDraft {
@@ -465,6 +484,7 @@ mod tests {
         d.queues[1].keywords.push("Billing".into());
         d.queues[0].keywords.push("stop".into());
         d.agents[0].capacity = 0;
+        d.numbers[0].segments_per_second = Some(0.0);
         d.teams[0].members.push("bob".into());
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         let all = errors.join("\n");
@@ -475,6 +495,7 @@ mod tests {
         assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
         assert!(all.contains("reserved word \"stop\""), "{all}");
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
+        assert!(all.contains("number +15550001000: segments_per_second must be above 0"), "{all}");
         assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
     }
 

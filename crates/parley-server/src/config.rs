@@ -57,8 +57,22 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CarrierConfig {
-    Twilio { account_sid: String, auth_token: Secret, api_base: Option<String> },
-    Smpp { host: String, port: u16, system_id: String, password: Secret, system_type: Option<String> },
+    Twilio {
+        account_sid: String,
+        auth_token: Secret,
+        api_base: Option<String>,
+        /// The most segments per second to send through this account.
+        segments_per_second: Option<f64>,
+    },
+    Smpp {
+        host: String,
+        port: u16,
+        system_id: String,
+        password: Secret,
+        system_type: Option<String>,
+        /// The most segments per second to send through this bind.
+        segments_per_second: Option<f64>,
+    },
 }
 
 /// The resolved configuration the server runs with.

@@ -21,7 +21,10 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
-use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
+use parley_store::messages::status_rank;
+use parley_store::rows::{
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
+};
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -31,7 +34,7 @@ use crate::clock::Clock;
 /// Most inputs handled in one transaction.
 const MAX_BATCH: usize = 512;
 
-pub use parley_carriers::InboundSms;
+pub use parley_carriers::{InboundSms, Receipt};
 
 /// What the engine did with an inbound SMS.
 #[derive(Debug, Clone)]
@@ -70,6 +73,22 @@ enum Command {
     Chat { chat_id: String, input: Input },
     Status { agent: AgentId, available: bool },
     Setup { setup: Arc<Setup>, document: String },
+    Receipt(Receipt),
+    Sent(Vec<SendOutcome>),
+}
+
+/// What the outbox sender did with one message, for the agents watching and for receipts that came
+/// before the carrier named the message.
+#[derive(Debug, Clone)]
+pub struct SendOutcome {
+    pub seq: i64,
+    pub message_id: String,
+    pub chat_id: Option<String>,
+    pub carrier: String,
+    /// sent, delivered, queued (a retry), failed or suppressed.
+    pub status: String,
+    pub provider_id: Option<String>,
+    pub error: Option<String>,
 }
 
 enum Answer {
@@ -141,6 +160,19 @@ impl Engine {
     /// Sets an agent available (takes new chats) or away.
     pub async fn set_status(&self, agent: AgentId, available: bool) -> Result<(), EngineError> {
         self.submit(Command::Status { agent, available }).await.map(|_| ())
+    }
+
+    /// Records a carrier's delivery receipt; returns once it is committed.
+    pub async fn receipt(&self, receipt: Receipt) -> Result<(), EngineError> {
+        self.submit(Command::Receipt(receipt)).await.map(|_| ())
+    }
+
+    /// Tells the agents what became of sent messages, and applies receipts that were waiting for them.
+    pub async fn sent(&self, outcomes: Vec<SendOutcome>) -> Result<(), EngineError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        self.submit(Command::Sent(outcomes)).await.map(|_| ())
     }
 
     /// Stores a validated setup and puts it in force, after every input submitted before it.
@@ -271,6 +303,14 @@ impl Writer {
                 Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
                 Command::Status { agent, available } => w.status(&setup, agent, *available, now),
                 Command::Setup { .. } => Ok(Answer::Done),
+                Command::Receipt(receipt) => {
+                    w.receipt(receipt, now);
+                    Ok(Answer::Done)
+                }
+                Command::Sent(outcomes) => {
+                    w.sent(outcomes, now);
+                    Ok(Answer::Done)
+                }
             };
             answers.push(answer);
         }
@@ -303,6 +343,10 @@ struct Working {
     dispatch_queues: BTreeSet<QueueId>,
     /// Agents whose presence changed.
     touched_agents: BTreeSet<AgentId>,
+    /// Outbound messages receipts name, by (carrier, provider id).
+    sent_messages: HashMap<(String, String), MessageRow>,
+    /// Receipts that came before their message was known, by (carrier, provider id).
+    pending: HashMap<(String, String), Vec<PendingReceiptRow>>,
     batch: Batch,
 }
 
@@ -313,6 +357,8 @@ impl Working {
         let mut chat_ids = Vec::new();
         let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
         let mut away = Vec::new();
+        let mut receipts: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut accepted: HashMap<&str, Vec<String>> = HashMap::new();
         for command in commands {
             match command {
                 Command::Inbound(sms) => {
@@ -322,11 +368,33 @@ impl Working {
                 Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
                 Command::Status { agent, available: false } => away.push(agent.to_string()),
                 Command::Status { .. } | Command::Setup { .. } => {}
+                Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
+                Command::Sent(outcomes) => {
+                    for o in outcomes {
+                        chat_ids.extend(o.chat_id.clone());
+                        if let Some(provider_id) = &o.provider_id {
+                            accepted.entry(o.carrier.as_str()).or_default().push(provider_id.clone());
+                        }
+                    }
+                }
             }
         }
         for (carrier, ids) in provider_ids {
             for (provider_id, message_id, chat_id) in store.inbound_seen(carrier, &ids).await? {
                 w.seen.insert((carrier.to_owned(), provider_id), InboundAck { message_id, chat_id, duplicate: true });
+            }
+        }
+        for (carrier, ids) in receipts {
+            for m in store.outbound_by_provider(carrier, &ids).await? {
+                chat_ids.extend(m.chat_id.clone());
+                if let Some(provider_id) = m.provider_id.clone() {
+                    w.sent_messages.insert((m.carrier.clone(), provider_id), m);
+                }
+            }
+        }
+        for (carrier, ids) in accepted {
+            for r in store.pending_receipts(carrier, &ids).await? {
+                w.pending.entry((r.carrier.clone(), r.provider_id.clone())).or_default().push(r);
             }
         }
         let consumers: Vec<String> = consumers.into_iter().collect();
@@ -478,6 +546,7 @@ impl Working {
                     label: String::new(),
                     carrier: String::new(),
                     queues: vec![],
+                    segments_per_second: None,
                 };
                 &detached
             }
@@ -549,6 +618,89 @@ impl Working {
             }
         }
         Ok(Answer::Done)
+    }
+
+    /// A delivery receipt: moves its message forward (never back), or waits for the message to be known.
+    fn receipt(&mut self, r: &Receipt, now: Timestamp) {
+        let key = (r.carrier.clone(), r.provider_id.clone());
+        let Some(message) = self.sent_messages.get(&key).cloned() else {
+            self.batch.pending_receipts.push(PendingReceiptRow {
+                carrier: r.carrier.clone(),
+                provider_id: r.provider_id.clone(),
+                status: r.status.as_str().to_owned(),
+                error: r.error_code.clone(),
+                at: now.0,
+            });
+            return;
+        };
+        self.move_status(message, r.status.as_str(), r.error_code.clone(), now);
+    }
+
+    fn move_status(&mut self, mut message: MessageRow, status: &str, error: Option<String>, now: Timestamp) {
+        if status_rank(status) <= status_rank(&message.status) {
+            return;
+        }
+        message.status = status.to_owned();
+        self.batch.status_updates.push(StatusUpdate {
+            seq: message.seq,
+            status: status.to_owned(),
+            error: error.clone(),
+            at: now.0,
+        });
+        self.status_event(&message.id, message.chat_id.as_deref(), status, error, now);
+        if let Some(provider_id) = message.provider_id.clone() {
+            self.sent_messages.insert((message.carrier.clone(), provider_id), message);
+        }
+    }
+
+    fn status_event(
+        &mut self,
+        message_id: &str,
+        chat_id: Option<&str>,
+        status: &str,
+        error: Option<String>,
+        now: Timestamp,
+    ) {
+        let chat = chat_id.and_then(|id| self.chats.get(&ChatId::new(id))).cloned();
+        let data = json!({ "message_id": message_id, "status": status, "error": error });
+        self.push_event(chat.as_ref(), "message.status", data, now);
+    }
+
+    /// What the outbox did: an event for each message, and the receipts that were waiting for it.
+    fn sent(&mut self, outcomes: &[SendOutcome], now: Timestamp) {
+        for o in outcomes {
+            if o.status != "queued" {
+                self.status_event(&o.message_id, o.chat_id.as_deref(), &o.status, o.error.clone(), now);
+            }
+            let Some(provider_id) = &o.provider_id else { continue };
+            let key = (o.carrier.clone(), provider_id.clone());
+            let Some(waiting) = self.pending.remove(&key) else { continue };
+            self.batch.applied_receipts.push(key.clone());
+            let message = MessageRow {
+                seq: o.seq,
+                id: o.message_id.clone(),
+                chat_id: o.chat_id.clone(),
+                number: String::new(),
+                consumer: String::new(),
+                direction: "out".to_owned(),
+                author: String::new(),
+                body: String::new(),
+                media: String::new(),
+                status: o.status.clone(),
+                purpose: String::new(),
+                carrier: o.carrier.clone(),
+                provider_id: Some(provider_id.clone()),
+                attempts: 0,
+                error: None,
+                created_at: 0,
+                updated_at: 0,
+            };
+            self.sent_messages.insert(key.clone(), message);
+            for r in waiting {
+                let Some(message) = self.sent_messages.get(&key).cloned() else { continue };
+                self.move_status(message, &r.status, r.error, now);
+            }
+        }
     }
 
     /// Offers queued chats of queues where capacity may have freed up, oldest first.

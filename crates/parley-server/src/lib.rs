@@ -22,7 +22,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use parley_carriers::sim::{PhoneBook, Sim};
-use parley_carriers::{BoxFuture, Carrier, OutboundSms};
+use parley_carriers::{BoxFuture, Carrier, InboundSms, OutboundSms, Receipt, Sink, SinkError};
 use parley_core::setup::Setup;
 use parley_store::Store;
 use parley_store::rows::SimRow;
@@ -35,6 +35,7 @@ use crate::config::{CarrierConfig, Config};
 use crate::engine::Engine;
 use crate::setup_doc::SetupDocument;
 use crate::workers::outbox::{Carriers, OutboxSender};
+use crate::workers::throttle::Throttle;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -94,6 +95,19 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// The engine as carriers see it: what comes in is committed before the carrier acknowledges it.
+struct EngineSink(Engine);
+
+impl Sink for EngineSink {
+    fn inbound(&self, sms: InboundSms) -> BoxFuture<'_, Result<(), SinkError>> {
+        Box::pin(async move { self.0.inbound(sms).await.map(|_| ()).map_err(|e| SinkError(e.to_string())) })
+    }
+
+    fn receipt(&self, receipt: Receipt) -> BoxFuture<'_, Result<(), SinkError>> {
+        Box::pin(async move { self.0.receipt(receipt).await.map_err(|e| SinkError(e.to_string())) })
+    }
+}
+
 struct StorePhones(Store);
 
 impl PhoneBook for StorePhones {
@@ -135,6 +149,22 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
     Ok(Arc::new(map))
 }
 
+/// Segments per second of each carrier account that has a limit.
+fn carrier_rates(config: &Config) -> BTreeMap<String, f64> {
+    config
+        .carriers
+        .iter()
+        .filter_map(|(name, c)| {
+            let rate = match c {
+                CarrierConfig::Twilio { segments_per_second, .. } | CarrierConfig::Smpp { segments_per_second, .. } => {
+                    *segments_per_second
+                }
+            };
+            rate.map(|r| (name.clone(), r))
+        })
+        .collect()
+}
+
 /// Runs Parley on `listener` until `shutdown` resolves; then stops taking requests, lets the engine
 /// and the outbox finish what they hold, and returns.
 pub async fn serve(
@@ -163,7 +193,19 @@ pub async fn serve_with_clock(
     let (engine, engine_task) =
         Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let sender = OutboxSender { store: store.clone(), clock: clock.clone(), carriers, wake };
+    let sender = OutboxSender {
+        store: store.clone(),
+        clock: clock.clone(),
+        carriers: carriers.clone(),
+        carrier_rates: carrier_rates(&config),
+        engine: engine.clone(),
+        wake,
+        throttle: Throttle::default(),
+    };
+    let sink: Arc<dyn Sink> = Arc::new(EngineSink(engine.clone()));
+    let carrier_tasks: Vec<_> =
+        carriers.values().map(|c| tokio::spawn(c.clone().run(sink.clone(), stop_rx.clone()))).collect();
+    drop(sink);
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let metrics = metrics_handle();
     let upkeep = {
@@ -188,9 +230,13 @@ pub async fn serve_with_clock(
         })
         .await
         .context("serving HTTP")?;
-    // The router (and with it every engine handle) is gone: the engine drains its queue and stops.
-    let _ = engine_task.await;
+    // Workers and carrier connections stop on the shutdown signal; the engine then drains its queue
+    // and stops once the last handle to it is gone.
     let _ = sender_task.await;
+    for task in carrier_tasks {
+        let _ = task.await;
+    }
+    let _ = engine_task.await;
     let _ = upkeep.await;
     store.close().await;
     Ok(())

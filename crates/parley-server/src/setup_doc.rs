@@ -34,6 +34,9 @@ pub struct NumberDoc {
     pub carrier: String,
     #[serde(default)]
     pub queues: Vec<String>,
+    /// The most segments per second this number may send; the carrier account's own limit applies too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_second: Option<f64>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -130,6 +133,7 @@ impl SetupDocument {
                     label: n.label.clone(),
                     carrier: n.carrier.clone(),
                     queues: n.queues.clone(),
+                    segments_per_second: n.segments_per_second,
                 })
                 .collect(),
             queues: self
@@ -186,7 +190,13 @@ impl SetupDocument {
             numbers: d
                 .numbers
                 .into_iter()
-                .map(|n| NumberDoc { number: n.number, label: n.label, carrier: n.carrier, queues: n.queues })
+                .map(|n| NumberDoc {
+                    number: n.number,
+                    label: n.label,
+                    carrier: n.carrier,
+                    queues: n.queues,
+                    segments_per_second: n.segments_per_second,
+                })
                 .collect(),
             queues: d
                 .queues

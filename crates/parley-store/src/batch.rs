@@ -3,7 +3,9 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
+use crate::rows::{
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
+};
 use crate::sim::insert_sim_rows;
 use crate::{Result, Store, dispatch_write};
 
@@ -19,6 +21,12 @@ pub struct Batch {
     pub agent_states: Vec<AgentStateRow>,
     /// What simulated phones sent in this batch, kept for the phone page.
     pub sim: Vec<SimRow>,
+    /// Delivery statuses of outbound messages (from receipts).
+    pub status_updates: Vec<StatusUpdate>,
+    /// Receipts whose message is not known yet.
+    pub pending_receipts: Vec<PendingReceiptRow>,
+    /// Pending receipts applied in this batch, by (carrier, provider id), to remove.
+    pub applied_receipts: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -31,6 +39,9 @@ impl Batch {
             && self.ledger.is_empty()
             && self.agent_states.is_empty()
             && self.sim.is_empty()
+            && self.status_updates.is_empty()
+            && self.pending_receipts.is_empty()
+            && self.applied_receipts.is_empty()
     }
 }
 
@@ -163,6 +174,39 @@ impl Store {
             }
             for chunk in batch.sim.chunks(crate::CHUNK) {
                 insert_sim_rows!(DB, &mut *tx, chunk);
+            }
+            for u in &batch.status_updates {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE messages SET status = $1, error = COALESCE($2, error), updated_at = $3 \
+                     WHERE seq = $4 AND {} < {}",
+                    crate::messages::STATUS_RANK_SQL,
+                    crate::messages::status_rank(&u.status)
+                )))
+                .bind(u.status.clone())
+                .bind(u.error.clone())
+                .bind(u.at)
+                .bind(u.seq)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for chunk in batch.pending_receipts.chunks(crate::CHUNK) {
+                let mut q =
+                    QueryBuilder::<DB>::new("INSERT INTO receipts_pending (carrier, provider_id, status, error, at) ");
+                q.push_values(chunk, |mut b, r: &PendingReceiptRow| {
+                    b.push_bind(r.carrier.clone())
+                        .push_bind(r.provider_id.clone())
+                        .push_bind(r.status.clone())
+                        .push_bind(r.error.clone())
+                        .push_bind(r.at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            for (carrier, provider_id) in &batch.applied_receipts {
+                sqlx::query("DELETE FROM receipts_pending WHERE carrier = $1 AND provider_id = $2")
+                    .bind(carrier.clone())
+                    .bind(provider_id.clone())
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(event_ids)

@@ -4,7 +4,7 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::rows::MessageRow;
+use crate::rows::{MessageRow, PendingReceiptRow};
 use crate::{Result, Store, dispatch, dispatch_write};
 
 const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
@@ -34,6 +34,20 @@ macro_rules! message_row {
     };
 }
 
+/// How far along a message's status is, as SQL over the `status` column: a receipt may only raise it.
+pub(crate) const STATUS_RANK_SQL: &str = "(CASE status WHEN 'queued' THEN 1 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
+     WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'suppressed' THEN 3 ELSE 0 END)";
+
+/// The rank of a status, as [`STATUS_RANK_SQL`] computes it: queued/sending 1, sent 2, final states 3.
+pub fn status_rank(status: &str) -> i64 {
+    match status {
+        "queued" | "sending" => 1,
+        "sent" => 2,
+        "delivered" | "undelivered" | "failed" | "suppressed" => 3,
+        _ => 0,
+    }
+}
+
 /// The result of handing one outbox message to its carrier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
@@ -41,6 +55,9 @@ pub enum SendResult {
     Accepted { status: &'static str, provider_id: Option<String> },
     /// Try again at `retry_at` (epoch ms).
     Retry { retry_at: i64, error: String },
+    /// Not sent yet for a reason that is not the message's fault (a rate limit, the carrier asking to
+    /// slow down): due again at `retry_at`, and the attempt does not count.
+    Deferred { retry_at: i64, reason: String },
     /// Not sent and never will be: "failed" or "suppressed" (the consumer opted out).
     Given { status: &'static str, error: String },
 }
@@ -136,18 +153,25 @@ impl Store {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             for chunk in results.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new("WITH v (seq, status, provider_id, error, next_attempt_at) AS (");
+                let mut q =
+                    QueryBuilder::<DB>::new("WITH v (seq, status, provider_id, error, next_attempt_at, uncount) AS (");
                 let mut first = true;
                 for (seq, result) in chunk {
-                    let (status, provider_id, error, next_attempt_at): (
+                    let (status, provider_id, error, next_attempt_at, uncount): (
                         &str,
                         Option<String>,
                         Option<String>,
                         Option<i64>,
+                        i64,
                     ) = match result {
-                        SendResult::Accepted { status, provider_id } => (status, provider_id.clone(), None, None),
-                        SendResult::Retry { retry_at, error } => ("queued", None, Some(error.clone()), Some(*retry_at)),
-                        SendResult::Given { status, error } => (status, None, Some(error.clone()), None),
+                        SendResult::Accepted { status, provider_id } => (status, provider_id.clone(), None, None, 0),
+                        SendResult::Retry { retry_at, error } => {
+                            ("queued", None, Some(error.clone()), Some(*retry_at), 0)
+                        }
+                        SendResult::Deferred { retry_at, reason } => {
+                            ("queued", None, Some(reason.clone()), Some(*retry_at), 1)
+                        }
+                        SendResult::Given { status, error } => (status, None, Some(error.clone()), None, 0),
                     };
                     q.push(if first { "VALUES (" } else { ", (" });
                     first = false;
@@ -160,11 +184,14 @@ impl Store {
                     q.push_bind(error);
                     q.push(", ");
                     q.push_bind(next_attempt_at);
+                    q.push(", ");
+                    q.push_bind(uncount);
                     q.push(")");
                 }
                 q.push(
                     ") UPDATE messages SET status = v.status, provider_id = COALESCE(v.provider_id, messages.provider_id), \
-                     error = v.error, next_attempt_at = COALESCE(v.next_attempt_at, messages.next_attempt_at), updated_at = ",
+                     error = v.error, next_attempt_at = COALESCE(v.next_attempt_at, messages.next_attempt_at), \
+                     attempts = messages.attempts - v.uncount, updated_at = ",
                 );
                 q.push_bind(now);
                 q.push(" FROM v WHERE messages.seq = v.seq AND messages.status = 'sending'");
@@ -175,12 +202,85 @@ impl Store {
         })
     }
 
+    /// Outbound messages of `carrier` with these provider ids.
+    pub async fn outbound_by_provider(&self, carrier: &str, provider_ids: &[String]) -> Result<Vec<MessageRow>> {
+        let mut out = Vec::new();
+        for chunk in provider_ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(format!(
+                    "SELECT {COLUMNS} FROM messages WHERE direction = 'out' AND carrier = "
+                ));
+                q.push_bind(carrier.to_owned());
+                q.push(" AND provider_id IN (");
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(message_row!(row));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Messages by their ids (missing ones are left out).
+    pub async fn messages_by_ids(&self, ids: &[String]) -> Result<Vec<MessageRow>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM messages WHERE id IN ("));
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(")");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(message_row!(row));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Receipts kept for these provider ids of `carrier`, oldest first.
+    pub async fn pending_receipts(&self, carrier: &str, provider_ids: &[String]) -> Result<Vec<PendingReceiptRow>> {
+        let mut out = Vec::new();
+        for chunk in provider_ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(
+                    "SELECT carrier, provider_id, status, error, at FROM receipts_pending WHERE carrier = ",
+                );
+                q.push_bind(carrier.to_owned());
+                q.push(" AND provider_id IN (");
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(") ORDER BY seq");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(PendingReceiptRow {
+                        carrier: row.try_get("carrier")?,
+                        provider_id: row.try_get("provider_id")?,
+                        status: row.try_get("status")?,
+                        error: row.try_get("error")?,
+                        at: row.try_get("at")?,
+                    });
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// How many outbound messages wait to be sent (queued or being sent).
     pub async fn outbox_depth(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE status IN ('queued', 'sending')")
-                .fetch_one(pool)
-                .await?;
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending')",
+            )
+            .fetch_one(pool)
+            .await?;
             Ok(n)
         })
     }

@@ -4,8 +4,14 @@ use anyhow::Context as _;
 
 use crate::{Store, dispatch_write};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_receipts.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_receipts.sql")),
+];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
     let migrations = match store {

@@ -109,3 +109,24 @@ pub struct SimRow {
     pub message_id: Option<String>,
     pub at: i64,
 }
+
+/// A delivery receipt kept until its message is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReceiptRow {
+    pub carrier: String,
+    pub provider_id: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub at: i64,
+}
+
+/// A new delivery status for an outbound message. Applied only if it moves the message forward
+/// (queued/sending → sent → delivered, undelivered or failed), so late or repeated receipts never undo
+/// a later state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub seq: i64,
+    pub status: String,
+    pub error: Option<String>,
+    pub at: i64,
+}

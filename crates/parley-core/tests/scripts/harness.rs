@@ -91,12 +91,14 @@ fn setup(variants: &[&str]) -> Setup {
                 label: "Support".into(),
                 carrier: "sim".into(),
                 queues: vec!["billing".into(), "tech".into()],
+                segments_per_second: None,
             },
             NumberDraft {
                 number: BILLING_LINE.into(),
                 label: "Billing line".into(),
                 carrier: "sim".into(),
                 queues: vec!["billing".into()],
+                segments_per_second: None,
             },
         ],
         queues: vec![

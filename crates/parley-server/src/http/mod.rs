@@ -36,7 +36,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::chats::send_message))
         .routes(routes!(api::chats::end))
         .routes(routes!(api::chats::transcript))
-        .routes(routes!(api::events::events));
+        .routes(routes!(api::events::events))
+        .routes(routes!(api::sms::segments));
     if state.config.sim {
         api = api
             .routes(routes!(sim::post_message))

@@ -8,12 +8,16 @@ use std::time::Duration;
 
 use parley_carriers::{Carrier, OutboundSms, SendError};
 use parley_core::phone::E164;
+use parley_core::setup::Setup;
+use parley_core::text::segment;
 use parley_store::Store;
 use parley_store::messages::SendResult;
 use parley_store::rows::MessageRow;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
+use crate::engine::{Engine, SendOutcome};
+use crate::workers::throttle::{Limit, Throttle};
 
 /// How long a claim lasts before another sender may take the message over.
 const LEASE_MS: i64 = 60_000;
@@ -32,12 +36,16 @@ pub struct OutboxSender {
     pub store: Store,
     pub clock: Clock,
     pub carriers: Carriers,
+    /// Segments per second each carrier account accepts, by account name (none: unlimited).
+    pub carrier_rates: BTreeMap<String, f64>,
+    pub engine: Engine,
     pub wake: Arc<Notify>,
+    pub throttle: Throttle,
 }
 
 impl OutboxSender {
     /// Sends until `shutdown` turns true, then finishes the round in hand.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         loop {
             match self.round().await {
                 Ok(n) if n > 0 => continue,
@@ -47,6 +55,7 @@ impl OutboxSender {
             if *shutdown.borrow() {
                 break;
             }
+            self.throttle.forget_idle(self.clock.now().0);
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -56,34 +65,62 @@ impl OutboxSender {
         tracing::info!("outbox sender stopped");
     }
 
-    /// One round: claims due messages and sends them. Returns how many it handled.
-    pub async fn round(&self) -> anyhow::Result<usize> {
+    /// The limits a message must pass: its sender number's and its carrier account's.
+    fn limits(&self, setup: &Setup, m: &MessageRow) -> Vec<Limit> {
+        let mut limits = Vec::new();
+        let number = E164::parse(&m.number).ok().and_then(|n| setup.number(&n).and_then(|n| n.segments_per_second));
+        if let Some(per_second) = number {
+            limits.push(Limit { key: format!("number:{}", m.number), per_second });
+        }
+        if let Some(per_second) = self.carrier_rates.get(&m.carrier) {
+            limits.push(Limit { key: format!("carrier:{}", m.carrier), per_second: *per_second });
+        }
+        limits
+    }
+
+    /// One round: claims due messages and sends them. Returns how many it claimed.
+    pub async fn round(&mut self) -> anyhow::Result<usize> {
         let now = self.clock.now().0;
         let claimed = self.store.claim_outbox(now, LEASE_MS, CLAIM).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
+        let setup = self.engine.setup();
         let phones: Vec<String> = claimed.iter().map(|m| m.consumer.clone()).collect();
         let opted_out: HashMap<String, bool> =
             self.store.consents(&phones).await?.into_iter().map(|c| (c.phone, c.opted_out)).collect();
-        let mut results = Vec::with_capacity(claimed.len());
+        let mut results: Vec<(&MessageRow, SendResult)> = Vec::with_capacity(claimed.len());
         let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
+        // Once a message of a conversation waits, the later ones of that conversation wait too: a
+        // phone gets its messages in the order they were written.
+        let mut held: HashMap<(&str, &str), i64> = HashMap::new();
         for m in &claimed {
+            let pair = (m.number.as_str(), m.consumer.as_str());
             // A STOP may have arrived after the message was queued: it wins.
             if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
-                results.push((
-                    m.seq,
-                    SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() },
-                ));
-            } else {
-                by_carrier.entry(m.carrier.as_str()).or_default().push(m);
+                results
+                    .push((m, SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() }));
+                continue;
+            }
+            if let Some(retry_at) = held.get(&pair) {
+                let reason = "waiting for an earlier message".to_owned();
+                results.push((m, SendResult::Deferred { retry_at: *retry_at, reason }));
+                continue;
+            }
+            let cost = segment::count(&m.body).segments.max(1) as f64;
+            match self.throttle.take(&self.limits(&setup, m), cost, now) {
+                Ok(()) => by_carrier.entry(m.carrier.as_str()).or_default().push(m),
+                Err(wait_ms) => {
+                    held.insert(pair, now + wait_ms);
+                    results
+                        .push((m, SendResult::Deferred { retry_at: now + wait_ms, reason: "rate limit".to_owned() }));
+                }
             }
         }
         for (name, messages) in by_carrier {
             let Some(carrier) = self.carriers.get(name) else {
                 for m in messages {
-                    results
-                        .push((m.seq, retry_or_give(m, now, format!("carrier account \"{name}\" is not configured"))));
+                    results.push((m, retry_or_give(m, now, format!("carrier account \"{name}\" is not configured"))));
                 }
                 continue;
             };
@@ -92,7 +129,7 @@ impl OutboxSender {
                 match to_sms(m) {
                     Some(sms) => sendable.push((m, sms)),
                     None => results.push((
-                        m.seq,
+                        m,
                         SendResult::Given { status: "failed", error: "stored phone number is not E.164".to_owned() },
                     )),
                 }
@@ -105,32 +142,58 @@ impl OutboxSender {
                         status: if accepted.delivered { "delivered" } else { "sent" },
                         provider_id: Some(accepted.provider_id),
                     },
-                    Err(SendError::Throttled { retry_after_ms }) => SendResult::Retry {
-                        retry_at: now + retry_after_ms,
-                        error: "throttled by the carrier".to_owned(),
+                    Err(SendError::Throttled { retry_after_ms }) => SendResult::Deferred {
+                        retry_at: now + retry_after_ms.max(100),
+                        reason: "throttled by the carrier".to_owned(),
                     },
                     Err(SendError::Transient(e)) => retry_or_give(m, now, e),
                     Err(e @ SendError::Permanent { .. }) => {
                         SendResult::Given { status: "failed", error: e.to_string() }
                     }
                 };
-                results.push((m.seq, result));
+                results.push((m, result));
             }
         }
         let sent = results.iter().filter(|(_, r)| matches!(r, SendResult::Accepted { .. })).count();
         metrics::counter!("parley_outbound_messages_total").increment(sent as u64);
-        self.store.finish_outbox(&results, self.clock.now().0).await?;
+        let rows: Vec<(i64, SendResult)> = results.iter().map(|(m, r)| (m.seq, r.clone())).collect();
+        self.store.finish_outbox(&rows, self.clock.now().0).await?;
+        let outcomes: Vec<SendOutcome> = results.iter().filter_map(|(m, r)| outcome(m, r)).collect();
+        self.engine.sent(outcomes).await?;
         Ok(claimed.len())
     }
 }
 
-/// Exponential backoff (1 s, 2 s, 4 s, ...) until the attempts run out.
+/// What the agents should hear about a message after a round (nothing for a message merely waiting).
+fn outcome(m: &MessageRow, r: &SendResult) -> Option<SendOutcome> {
+    let (status, provider_id, error) = match r {
+        SendResult::Accepted { status, provider_id } => (status.to_string(), provider_id.clone(), None),
+        SendResult::Given { status, error } => (status.to_string(), None, Some(error.clone())),
+        SendResult::Retry { error, .. } => ("queued".to_owned(), None, Some(error.clone())),
+        SendResult::Deferred { .. } => return None,
+    };
+    Some(SendOutcome {
+        seq: m.seq,
+        message_id: m.id.clone(),
+        chat_id: m.chat_id.clone(),
+        carrier: m.carrier.clone(),
+        status,
+        provider_id,
+        error,
+    })
+}
+
+/// Exponential backoff (1 s, 2 s, 4 s, ... up to about 17 min) with ±20 % jitter, so messages that
+/// failed together do not all come back at the same instant; after the last attempt, given up.
 fn retry_or_give(m: &MessageRow, now: i64, error: String) -> SendResult {
     if m.attempts >= MAX_ATTEMPTS {
-        SendResult::Given { status: "failed", error }
-    } else {
-        SendResult::Retry { retry_at: now + 1000 * (1 << m.attempts.clamp(0, 10)), error }
+        return SendResult::Given { status: "failed", error };
     }
+    let base = 1000_i64 << m.attempts.clamp(0, 10);
+    // The jitter is derived from the message id: spread across messages, stable for one message.
+    let spread = m.id.bytes().fold(0_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 41;
+    let jittered = base * (80 + i64::from(spread)) / 100;
+    SendResult::Retry { retry_at: now + jittered, error }
 }
 
 fn to_sms(m: &MessageRow) -> Option<OutboundSms> {

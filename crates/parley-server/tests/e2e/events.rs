@@ -1,7 +1,22 @@
 //! `GET /api/v1/events`: an agent follows the chats of their queues live, and a client that reconnects
 //! with `Last-Event-ID` gets exactly what it missed from the events table, then live events again.
 
-use crate::harness::{SseEvent, TestApp};
+use crate::harness::{EventStream, SseEvent, TestApp};
+
+/// Delivery statuses arrive whenever the outbox gets to a message; the conversation's own events are
+/// what this test follows.
+fn conversation(events: Vec<SseEvent>) -> Vec<SseEvent> {
+    events.into_iter().filter(|e| e.kind != "message.status").collect()
+}
+
+async fn next_of_conversation(stream: &mut EventStream) -> SseEvent {
+    loop {
+        let e = stream.next().await;
+        if e.kind != "message.status" {
+            return e;
+        }
+    }
+}
 
 fn summary(events: &[SseEvent]) -> Vec<(i64, String, String)> {
     events
@@ -31,7 +46,7 @@ async fn an_agent_sees_their_queues_live_and_resumes_without_loss_or_leaks() {
     bob.say(&tech, "Bob here, how can I help?").await;
     tech_phone.texts("my modem is down").await;
 
-    let events = live.until(|e| e.data["body"] == "my modem is down").await;
+    let events = conversation(live.until(|e| e.data["body"] == "my modem is down").await);
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
     // Before the consumer picked tech the chat had no queue, so bob saw nothing of it.
     assert_eq!(
@@ -58,18 +73,18 @@ async fn an_agent_sees_their_queues_live_and_resumes_without_loss_or_leaks() {
     let mut resumed = app.events(&bob.token, Some(after)).await;
     let mut replayed = Vec::new();
     for _ in 1..events.len() {
-        replayed.push(resumed.next().await);
+        replayed.push(next_of_conversation(&mut resumed).await);
     }
     assert_eq!(replayed, events[1..].to_vec(), "replayed: {:#?}", summary(&replayed));
     // `?after=` resumes the same way.
     let mut by_query = app.events_at(&format!("/api/v1/events?after={after}"), &bob.token, None).await;
-    assert_eq!(by_query.next().await, events[1]);
+    assert_eq!(next_of_conversation(&mut by_query).await, events[1]);
 
     // Then the resumed stream goes on live: the next event is the next one of bob's queue, with no
     // repeat from the catch-up and nothing of billing in between.
     billing_phone.texts("still waiting").await;
     tech_phone.texts("are you there?").await;
-    let next = resumed.next().await;
+    let next = next_of_conversation(&mut resumed).await;
     assert_eq!((next.kind.as_str(), next.data["body"].as_str()), ("message", Some("are you there?")), "{next:?}");
     assert!(next.id > events.last().expect("events").id);
 
@@ -82,7 +97,8 @@ async fn an_agent_sees_their_queues_live_and_resumes_without_loss_or_leaks() {
         "billing events happened meanwhile: {:#?}",
         summary(&everything)
     );
-    let techs: Vec<i64> = everything.iter().filter(|e| e.data["queue"] == "tech").map(|e| e.id).collect();
+    let techs: Vec<i64> =
+        conversation(everything.clone()).iter().filter(|e| e.data["queue"] == "tech").map(|e| e.id).collect();
     let bobs: Vec<i64> = replayed.iter().map(|e| e.id).chain([next.id]).collect();
     assert_eq!(techs, bobs);
     assert!(everything.windows(2).all(|w| w[0].id < w[1].id), "ids increase");
@@ -94,4 +110,21 @@ async fn a_resume_point_must_be_an_event_id() {
     let bob = app.agent_token("bob").await;
     app.refused_events(&bob, "yesterday").await.expect_error(400, "bad_request");
     app.refused_events(&bob, "").await.expect_error(400, "bad_request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_see_their_messages_delivered() {
+    let app = TestApp::with_standard_setup().await;
+    let bob = app.agent(&app.agent_token("bob").await);
+    bob.set_status("available").await;
+    let mut live = app.events(&bob.token, None).await;
+    let phone = app.phone("+14155550170");
+    let chat = phone.texts("tech").await.chat_id.expect("a chat");
+    bob.accept(&chat).await;
+    let message_id = bob.say(&chat, "On it.").await;
+    let events = live.until(|e| e.kind == "message.status" && e.data["message_id"] == message_id.as_str()).await;
+    let status = events.last().expect("the status event");
+    assert_eq!(status.data["status"], "delivered", "{status:?}");
+    assert_eq!(status.data["chat_id"], chat.as_str());
+    assert_eq!(status.data["queue"], "tech");
 }

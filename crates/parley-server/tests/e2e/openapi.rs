@@ -11,6 +11,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/setup", "get"),
     ("/api/v1/setup", "put"),
     ("/api/v1/tokens", "post"),
+    ("/api/v1/sms/segments", "post"),
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
     ("/api/v1/chats", "get"),

@@ -29,6 +29,8 @@ async fn commit_batch_writes_every_kind_of_row() {
         ledger: vec![ledger(ANN, "notice_sent", None, T0)],
         agent_states: vec![agent_state("alice", "available", T0, T0), agent_state("bob", "away", 0, T0)],
         sim: vec![sim_mo(ANN, "hi", T0)],
+
+        ..Batch::default()
     };
     assert!(!batch.is_empty());
 

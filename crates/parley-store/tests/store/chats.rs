@@ -204,6 +204,8 @@ async fn a_second_live_chat_for_a_pair_conflicts_and_rolls_back_its_batch() {
         ledger: vec![ledger(ANN, "opted_out", Some("STOP"), T0 + 1)],
         agent_states: vec![agent_state("alice", "away", 0, T0 + 1)],
         sim: vec![sim_mo(ANN, "hello again", T0 + 1)],
+
+        ..Batch::default()
     };
     let err = store.commit_batch(&doomed).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");

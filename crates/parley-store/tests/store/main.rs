@@ -12,5 +12,6 @@ mod consent;
 mod events;
 mod messages;
 mod outbox;
+mod receipts;
 mod schema;
 mod sim;

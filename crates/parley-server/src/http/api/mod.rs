@@ -4,4 +4,5 @@ pub mod chats;
 pub mod events;
 pub mod me;
 pub mod setup;
+pub mod sms;
 pub mod tokens;
