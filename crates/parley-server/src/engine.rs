@@ -23,7 +23,8 @@ use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
 use parley_store::messages::status_rank;
 use parley_store::rows::{
-    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MediaRow, MessageRow, PendingReceiptRow, SimRow,
+    StatusUpdate,
 };
 use serde_json::json;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -102,6 +103,13 @@ struct Job {
     reply: oneshot::Sender<Result<Answer, EngineError>>,
 }
 
+/// How the engine wakes the workers after a commit that gave them work.
+#[derive(Clone, Default)]
+pub struct Workers {
+    pub outbox: Arc<Notify>,
+    pub media: Arc<Notify>,
+}
+
 /// A handle to the engine; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
@@ -115,14 +123,23 @@ impl Engine {
         store: Store,
         clock: Clock,
         bus: Bus,
-        outbox: Arc<Notify>,
+        wake: Workers,
         setup: Arc<Setup>,
         setup_version: i64,
         carriers: Vec<String>,
     ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(8192);
         let shared = Arc::new(RwLock::new(setup));
-        let writer = Writer { store, clock, bus, outbox, setup: shared.clone(), setup_version, carriers };
+        let writer = Writer {
+            store,
+            clock,
+            bus,
+            outbox: wake.outbox,
+            media: wake.media,
+            setup: shared.clone(),
+            setup_version,
+            carriers,
+        };
         let task = tokio::spawn(writer.run(rx));
         (Engine { jobs: tx, setup: shared }, task)
     }
@@ -186,6 +203,7 @@ struct Writer {
     clock: Clock,
     bus: Bus,
     outbox: Arc<Notify>,
+    media: Arc<Notify>,
     setup: Arc<RwLock<Arc<Setup>>>,
     setup_version: i64,
     carriers: Vec<String>,
@@ -316,12 +334,16 @@ impl Writer {
         }
         w.dispatch(&self.store, &setup, now).await?;
         let (batch, wakes_outbox) = w.into_batch(now);
+        let has_media = !batch.media.is_empty();
         let ids = self.store.commit_batch(&batch).await?;
         for (event, id) in batch.events.into_iter().zip(ids) {
             self.bus.publish(EventRow { id, ..event });
         }
         if wakes_outbox {
             self.outbox.notify_one();
+        }
+        if has_media {
+            self.media.notify_one();
         }
         let inbound = commands.iter().filter(|c| matches!(c, Command::Inbound(_))).count();
         metrics::counter!("parley_inbound_messages_total").increment(inbound as u64);
@@ -506,6 +528,21 @@ impl Working {
                 media: media.join("\n"),
                 message_id: None,
                 at: now.0,
+            });
+        }
+        for m in &sms.media {
+            self.batch.media.push(MediaRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                message_id: message_id.clone(),
+                chat_id: chat_id.clone(),
+                carrier: sms.carrier.clone(),
+                source_url: m.url.clone(),
+                content_type: m.content_type.clone(),
+                size: 0,
+                status: "pending".to_owned(),
+                attempts: 0,
+                error: None,
+                created_at: now.0,
             });
         }
         let opted_out = matches!(decision.consent, Some(ConsentChange::OptedOut { .. }));

@@ -27,13 +27,15 @@ use parley_core::setup::Setup;
 use parley_store::Store;
 use parley_store::rows::SimRow;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::{CarrierConfig, Config};
 use crate::engine::Engine;
+use crate::engine::Workers;
 use crate::setup_doc::SetupDocument;
+use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
 use crate::workers::throttle::Throttle;
 
@@ -189,7 +191,7 @@ pub async fn serve_with_clock(
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (version, setup) = load_setup(&store, &name_refs).await?;
     let bus = Bus::new(4096);
-    let wake = Arc::new(Notify::new());
+    let wake = Workers::default();
     let (engine, engine_task) =
         Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -199,13 +201,20 @@ pub async fn serve_with_clock(
         carriers: carriers.clone(),
         carrier_rates: carrier_rates(&config),
         engine: engine.clone(),
-        wake,
+        wake: wake.outbox.clone(),
         throttle: Throttle::default(),
     };
     let sink: Arc<dyn Sink> = Arc::new(EngineSink(engine.clone()));
     let carrier_tasks: Vec<_> =
         carriers.values().map(|c| tokio::spawn(c.clone().run(sink.clone(), stop_rx.clone()))).collect();
     drop(sink);
+    let fetcher = MediaFetcher {
+        store: store.clone(),
+        clock: clock.clone(),
+        carriers: carriers.clone(),
+        wake: wake.media.clone(),
+    };
+    let fetcher_task = tokio::spawn(fetcher.run(stop_rx.clone()));
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let metrics = metrics_handle();
     let upkeep = {
@@ -233,6 +242,7 @@ pub async fn serve_with_clock(
     // Workers and carrier connections stop on the shutdown signal; the engine then drains its queue
     // and stops once the last handle to it is gone.
     let _ = sender_task.await;
+    let _ = fetcher_task.await;
     for task in carrier_tasks {
         let _ = task.await;
     }

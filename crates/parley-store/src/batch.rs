@@ -3,8 +3,10 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
+use crate::media::insert_media_rows;
 use crate::rows::{
-    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MediaRow, MessageRow, PendingReceiptRow, SimRow,
+    StatusUpdate,
 };
 use crate::sim::insert_sim_rows;
 use crate::{Result, Store, dispatch_write};
@@ -27,6 +29,8 @@ pub struct Batch {
     pub pending_receipts: Vec<PendingReceiptRow>,
     /// Pending receipts applied in this batch, by (carrier, provider id), to remove.
     pub applied_receipts: Vec<(String, String)>,
+    /// Media announced by inbound messages, to fetch.
+    pub media: Vec<MediaRow>,
 }
 
 impl Batch {
@@ -42,6 +46,7 @@ impl Batch {
             && self.status_updates.is_empty()
             && self.pending_receipts.is_empty()
             && self.applied_receipts.is_empty()
+            && self.media.is_empty()
     }
 }
 
@@ -174,6 +179,9 @@ impl Store {
             }
             for chunk in batch.sim.chunks(crate::CHUNK) {
                 insert_sim_rows!(DB, &mut *tx, chunk);
+            }
+            for chunk in batch.media.chunks(crate::CHUNK) {
+                insert_media_rows!(DB, &mut *tx, chunk);
             }
             for u in &batch.status_updates {
                 sqlx::query(sqlx::AssertSqlSafe(format!(

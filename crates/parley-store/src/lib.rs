@@ -3,7 +3,7 @@
 //! engine, so callers never see which one runs.
 //!
 //! - [`batch`]: the engine's group commit, everything one batch of inputs changed, in one transaction.
-//! - [`chats`], [`messages`] (and the outbox), [`events`], [`consent`], [`admin`] (setup document,
+//! - [`chats`], [`messages`] (and the outbox), [`media`] (MMS), [`events`], [`consent`], [`admin`] (setup document,
 //!   agent states, API tokens), [`sim`] (the simulator's phones).
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
@@ -12,6 +12,7 @@ pub mod batch;
 pub mod chats;
 pub mod consent;
 pub mod events;
+pub mod media;
 pub mod messages;
 mod migrate;
 pub mod rows;

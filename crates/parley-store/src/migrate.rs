@@ -7,10 +7,12 @@ use crate::{Store, dispatch_write};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_receipts.sql")),
+    (3, include_str!("../migrations/sqlite/0003_media.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_receipts.sql")),
+    (3, include_str!("../migrations/postgres/0003_media.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

@@ -130,3 +130,20 @@ pub struct StatusUpdate {
     pub error: Option<String>,
     pub at: i64,
 }
+
+/// A piece of inbound media (its bytes are read separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRow {
+    pub id: String,
+    pub message_id: String,
+    pub chat_id: Option<String>,
+    pub carrier: String,
+    pub source_url: String,
+    pub content_type: String,
+    pub size: i64,
+    /// pending, fetching, stored, linked or failed.
+    pub status: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub created_at: i64,
+}

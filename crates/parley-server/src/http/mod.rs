@@ -37,7 +37,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::chats::end))
         .routes(routes!(api::chats::transcript))
         .routes(routes!(api::events::events))
-        .routes(routes!(api::sms::segments));
+        .routes(routes!(api::sms::segments))
+        .routes(routes!(api::media::get_media));
     if state.config.sim {
         api = api
             .routes(routes!(sim::post_message))

@@ -14,6 +14,7 @@ mod consent;
 mod events;
 mod idempotency;
 mod lifecycle;
+mod media;
 mod openapi;
 mod operations;
 mod routing;

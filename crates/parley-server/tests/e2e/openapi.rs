@@ -12,6 +12,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/setup", "put"),
     ("/api/v1/tokens", "post"),
     ("/api/v1/sms/segments", "post"),
+    ("/api/v1/media/{id}", "get"),
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
     ("/api/v1/chats", "get"),

@@ -10,6 +10,7 @@ mod batch;
 mod chats;
 mod consent;
 mod events;
+mod media;
 mod messages;
 mod outbox;
 mod receipts;

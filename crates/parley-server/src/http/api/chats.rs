@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::clock::rfc3339;
+use crate::http::api::media::Attachment;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -207,8 +208,11 @@ pub struct TranscriptEntry {
     /// "consumer", "system" or "agent:ID".
     pub author: String,
     pub body: String,
+    /// The media URLs as the carrier announced them.
     pub media: Vec<String>,
-    /// received (inbound); queued, sending, sent, delivered, failed or suppressed (outbound).
+    /// The media as Parley keeps it, each with a URL agents can open.
+    pub attachments: Vec<Attachment>,
+    /// received (inbound); queued, sending, sent, delivered, undelivered, failed or suppressed (outbound).
     pub status: String,
     pub error: Option<String>,
 }
@@ -222,6 +226,7 @@ impl From<MessageRow> for TranscriptEntry {
             author: m.author,
             body: m.body,
             media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            attachments: vec![],
             status: m.status,
             error: m.error,
         }
@@ -246,5 +251,16 @@ pub async fn transcript(
 ) -> Result<Json<Transcript>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
     let messages = state.store.transcript(&id).await?;
-    Ok(Json(Transcript { chat: chat.into(), messages: messages.into_iter().map(TranscriptEntry::from).collect() }))
+    let with_media: Vec<String> = messages.iter().filter(|m| !m.media.is_empty()).map(|m| m.id.clone()).collect();
+    let mut media = state.store.media_of_messages(&with_media).await?;
+    let messages = messages
+        .into_iter()
+        .map(|m| {
+            let id = m.id.clone();
+            let mut entry = TranscriptEntry::from(m);
+            entry.attachments = media.extract_if(.., |a| a.message_id == id).map(Attachment::from).collect();
+            entry
+        })
+        .collect();
+    Ok(Json(Transcript { chat: chat.into(), messages }))
 }

@@ -3,6 +3,7 @@
 pub mod chats;
 pub mod events;
 pub mod me;
+pub mod media;
 pub mod setup;
 pub mod sms;
 pub mod tokens;
