@@ -131,10 +131,34 @@ pub trait Sink: Send + Sync {
     fn receipt(&self, receipt: Receipt) -> BoxFuture<'_, Result<(), SinkError>>;
 }
 
+/// Media downloaded from a carrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// Why media could not be downloaded; the media worker retries only `Transient`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    #[error("this carrier offers no media download")]
+    Unsupported,
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
 /// A carrier account Parley sends through.
 pub trait Carrier: Send + Sync {
     /// Sends messages; returns one result per message, in the same order.
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>>;
+
+    /// Downloads media a consumer sent (MMS), with the account's credentials.
+    fn fetch_media<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<FetchedMedia, MediaError>> {
+        let _ = url;
+        Box::pin(async { Err(MediaError::Unsupported) })
+    }
 
     /// Runs the carrier's own connections (SMPP binds, ...) until `shutdown` turns true, handing what
     /// comes in to `sink`. Carriers that receive through webhooks have nothing to run.
