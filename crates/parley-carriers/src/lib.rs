@@ -8,6 +8,8 @@
 //! The outbox sender decides from a [`SendError`] whether to retry.
 
 pub mod sim;
+pub mod smpp;
+pub mod twilio;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -153,6 +155,11 @@ pub enum MediaError {
 pub trait Carrier: Send + Sync {
     /// Sends messages; returns one result per message, in the same order.
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>>;
+
+    /// Whether the carrier can send right now (an SMPP bind is up); shown by `/readyz`.
+    fn ready(&self) -> bool {
+        true
+    }
 
     /// Downloads media a consumer sent (MMS), with the account's credentials.
     fn fetch_media<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<FetchedMedia, MediaError>> {

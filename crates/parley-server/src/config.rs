@@ -57,13 +57,18 @@ pub struct FileConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum CarrierConfig {
+    /// A Twilio-compatible HTTP provider.
     Twilio {
         account_sid: String,
         auth_token: Secret,
+        /// Default `https://api.twilio.com`; another provider with the same API, or a test server.
         api_base: Option<String>,
         /// The most segments per second to send through this account.
         segments_per_second: Option<f64>,
+        /// Requests in flight at once (default 8).
+        concurrency: Option<usize>,
     },
+    /// An SMSC or aggregator over SMPP 3.4.
     Smpp {
         host: String,
         port: u16,
@@ -72,6 +77,17 @@ pub enum CarrierConfig {
         system_type: Option<String>,
         /// The most segments per second to send through this bind.
         segments_per_second: Option<f64>,
+        /// `submit_sm` awaiting their response at once (default 10).
+        window: Option<usize>,
+        /// Seconds between enquire_link keep-alives (default 30).
+        enquire_link_seconds: Option<u64>,
+        /// Seconds to wait for a response (default 10).
+        response_timeout_seconds: Option<u64>,
+        /// TON/NPI of our numbers and of consumers' numbers (default 1/1: international E.164).
+        source_ton: Option<u8>,
+        source_npi: Option<u8>,
+        dest_ton: Option<u8>,
+        dest_npi: Option<u8>,
     },
 }
 

@@ -967,6 +967,16 @@ impl Working {
                 updated_at: now.0,
             });
         }
+        // A message moved twice in one batch (sent, then delivered) is written once, in its last state.
+        let mut last_of: HashMap<i64, usize> = HashMap::new();
+        for (i, u) in self.batch.status_updates.iter().enumerate() {
+            last_of.insert(u.seq, i);
+        }
+        let mut i = 0;
+        self.batch.status_updates.retain(|u| {
+            i += 1;
+            last_of.get(&u.seq) == Some(&(i - 1))
+        });
         let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
         (self.batch, wakes)
     }

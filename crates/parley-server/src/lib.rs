@@ -22,6 +22,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use parley_carriers::sim::{PhoneBook, Sim};
+use parley_carriers::smpp::{Smpp, SmppConfig};
+use parley_carriers::twilio::rest::{Twilio, TwilioSettings};
 use parley_carriers::{BoxFuture, Carrier, InboundSms, OutboundSms, Receipt, Sink, SinkError};
 use parley_core::setup::Setup;
 use parley_store::Store;
@@ -34,6 +36,7 @@ use crate::clock::Clock;
 use crate::config::{CarrierConfig, Config};
 use crate::engine::Engine;
 use crate::engine::Workers;
+use crate::http::webhooks::twilio::{TwilioWebhookAccount, status_callback_url};
 use crate::setup_doc::SetupDocument;
 use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
@@ -50,6 +53,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Turns true when the server shuts down; long-lived streams end on it.
     pub shutdown: watch::Receiver<bool>,
+    /// The carrier accounts, by name.
+    pub carriers: Carriers,
+    /// Twilio-compatible accounts whose webhooks this server verifies, by carrier name.
+    pub twilio: Arc<BTreeMap<String, TwilioWebhookAccount>>,
 }
 
 /// Loads the stored setup (or an empty one). A stored setup that no longer validates against the
@@ -136,19 +143,82 @@ impl PhoneBook for StorePhones {
 
 fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
     let mut map: BTreeMap<String, Arc<dyn Carrier>> = BTreeMap::new();
-    if let Some((name, carrier)) = config.carriers.iter().next() {
-        let kind = match carrier {
-            CarrierConfig::Twilio { .. } => "twilio",
-            CarrierConfig::Smpp { .. } => "smpp",
+    for (name, carrier) in &config.carriers {
+        let built: Arc<dyn Carrier> = match carrier {
+            CarrierConfig::Twilio { account_sid, auth_token, api_base, concurrency, .. } => {
+                let mut settings = TwilioSettings::new(name, account_sid, auth_token.expose());
+                if let Some(base) = api_base {
+                    settings.api_base = base.clone();
+                }
+                if let Some(n) = concurrency {
+                    settings.concurrency = (*n).max(1);
+                }
+                settings.status_callback = config.public_url.as_deref().map(|url| status_callback_url(url, name));
+                if settings.status_callback.is_none() {
+                    tracing::warn!(
+                        carrier = name,
+                        "public_url is not set: Twilio cannot send status callbacks or webhooks"
+                    );
+                }
+                Arc::new(Twilio::new(settings).with_context(|| format!("setting up carrier account \"{name}\""))?)
+            }
+            CarrierConfig::Smpp {
+                host,
+                port,
+                system_id,
+                password,
+                system_type,
+                window,
+                enquire_link_seconds,
+                response_timeout_seconds,
+                source_ton,
+                source_npi,
+                dest_ton,
+                dest_npi,
+                ..
+            } => {
+                let mut c = SmppConfig::new(name, host, *port, system_id, password.expose());
+                if let Some(v) = system_type {
+                    c.system_type = v.clone();
+                }
+                if let Some(v) = window {
+                    c.window = (*v).max(1);
+                }
+                if let Some(v) = enquire_link_seconds {
+                    c.enquire_link_interval = Duration::from_secs((*v).max(1));
+                }
+                if let Some(v) = response_timeout_seconds {
+                    c.response_timeout = Duration::from_secs((*v).max(1));
+                }
+                c.source_ton = source_ton.unwrap_or(c.source_ton);
+                c.source_npi = source_npi.unwrap_or(c.source_npi);
+                c.dest_ton = dest_ton.unwrap_or(c.dest_ton);
+                c.dest_npi = dest_npi.unwrap_or(c.dest_npi);
+                Arc::new(Smpp::new(c))
+            }
         };
-        anyhow::bail!(
-            "carrier account \"{name}\" has kind \"{kind}\", which this build cannot send through yet (only the simulator)"
-        );
+        map.insert(name.clone(), built);
     }
     if config.sim {
         map.insert("sim".to_owned(), Arc::new(Sim::new(StorePhones(store.clone()))));
     }
     Ok(Arc::new(map))
+}
+
+/// The Twilio-compatible accounts, for webhook signatures.
+fn twilio_accounts(config: &Config) -> Arc<BTreeMap<String, TwilioWebhookAccount>> {
+    Arc::new(
+        config
+            .carriers
+            .iter()
+            .filter_map(|(name, c)| match c {
+                CarrierConfig::Twilio { auth_token, .. } => {
+                    Some((name.clone(), TwilioWebhookAccount { auth_token: auth_token.expose().to_owned() }))
+                }
+                CarrierConfig::Smpp { .. } => None,
+            })
+            .collect(),
+    )
 }
 
 /// Segments per second of each carrier account that has a limit.
@@ -229,8 +299,17 @@ pub async fn serve_with_clock(
             }
         })
     };
-    let state =
-        AppState { store: store.clone(), engine, bus, clock, config: Arc::new(config), metrics, shutdown: stop_rx };
+    let state = AppState {
+        store: store.clone(),
+        engine,
+        bus,
+        clock,
+        twilio: twilio_accounts(&config),
+        config: Arc::new(config),
+        metrics,
+        shutdown: stop_rx,
+        carriers,
+    };
     let app = http::router(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -23,7 +23,7 @@ pub struct Batch {
     pub agent_states: Vec<AgentStateRow>,
     /// What simulated phones sent in this batch, kept for the phone page.
     pub sim: Vec<SimRow>,
-    /// Delivery statuses of outbound messages (from receipts).
+    /// Delivery statuses of outbound messages (from receipts), each message at most once.
     pub status_updates: Vec<StatusUpdate>,
     /// Receipts whose message is not known yet.
     pub pending_receipts: Vec<PendingReceiptRow>,
@@ -183,19 +183,28 @@ impl Store {
             for chunk in batch.media.chunks(crate::CHUNK) {
                 insert_media_rows!(DB, &mut *tx, chunk);
             }
-            for u in &batch.status_updates {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE messages SET status = $1, error = COALESCE($2, error), updated_at = $3 \
-                     WHERE seq = $4 AND {} < {}",
-                    crate::messages::STATUS_RANK_SQL,
-                    crate::messages::status_rank(&u.status)
-                )))
-                .bind(u.status.clone())
-                .bind(u.error.clone())
-                .bind(u.at)
-                .bind(u.seq)
-                .execute(&mut *tx)
-                .await?;
+            // One statement per chunk; the rank guard keeps a late receipt from undoing a later state.
+            for chunk in batch.status_updates.chunks(crate::CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("WITH v (seq, status, new_rank, error, at) AS (");
+                for (i, u) in chunk.iter().enumerate() {
+                    q.push(if i == 0 { "VALUES (" } else { ", (" });
+                    q.push_bind(u.seq);
+                    q.push(", ");
+                    q.push_bind(u.status.clone());
+                    q.push(", ");
+                    q.push_bind(crate::messages::status_rank(&u.status));
+                    q.push(", ");
+                    q.push_bind(u.error.clone());
+                    q.push(", ");
+                    q.push_bind(u.at);
+                    q.push(")");
+                }
+                q.push(format!(
+                    ") UPDATE messages SET status = v.status, error = COALESCE(v.error, messages.error), updated_at = v.at \
+                     FROM v WHERE messages.seq = v.seq AND {} < v.new_rank",
+                    crate::messages::STATUS_RANK_SQL.replace("CASE status", "CASE messages.status")
+                ));
+                q.build().execute(&mut *tx).await?;
             }
             for chunk in batch.pending_receipts.chunks(crate::CHUNK) {
                 let mut q =

@@ -273,6 +273,17 @@ impl Store {
         Ok(out)
     }
 
+    /// Outbound messages by status.
+    pub async fn outbound_counts(&self) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as("SELECT status, COUNT(*) FROM messages WHERE direction = 'out' GROUP BY status")
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows)
+        })
+    }
+
     /// How many outbound messages wait to be sent (queued or being sent).
     pub async fn outbox_depth(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {

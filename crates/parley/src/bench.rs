@@ -167,3 +167,167 @@ async fn put_setup(base: &str, admin: &str) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What to drive through SMPP.
+#[derive(Debug, Args)]
+pub(crate) struct OutboundArgs {
+    /// The SMSC, HOST:PORT (for example the simulator in crates/parley-carriers/tests/peers/smsc).
+    #[arg(long)]
+    pub(crate) smsc: String,
+    #[arg(long, default_value = "parley")]
+    pub(crate) system_id: String,
+    #[arg(long, default_value = "secret")]
+    pub(crate) password: String,
+    /// Outbound messages to send.
+    #[arg(long, short = 'n', default_value_t = 20_000)]
+    pub(crate) messages: usize,
+    /// Distinct consumer phones they go to.
+    #[arg(long, default_value_t = 2_000)]
+    pub(crate) phones: usize,
+    /// submit_sm in flight on the bind.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) window: usize,
+    /// Database of the server the bench starts [default: a fresh SQLite file in a temp dir].
+    #[arg(long)]
+    pub(crate) database_url: Option<String>,
+}
+
+const SMPP_NUMBER: &str = "+15550008000";
+
+/// `parley bench outbound`: N messages committed to the outbox at once; the sender submits them over
+/// SMPP and the SMSC's receipts come back. Reports how fast messages were durably marked sent (the
+/// SMSC acknowledged them) and delivered (their receipt was recorded).
+pub(crate) async fn outbound(args: OutboundArgs) -> anyhow::Result<()> {
+    use parley_server::config::CarrierConfig;
+    use parley_store::Store;
+    use parley_store::batch::Batch;
+    use parley_store::rows::MessageRow;
+
+    anyhow::ensure!(
+        args.messages > 0 && args.phones > 0 && args.window > 0,
+        "messages, phones and window must be above 0"
+    );
+    let (host, port) = args.smsc.rsplit_once(':').context("--smsc must be HOST:PORT")?;
+    let port: u16 = port.parse().context("--smsc must be HOST:PORT")?;
+    let dir = tempfile::tempdir()?;
+    let db = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let admin = format!("bench-{}", uuid_like());
+    let mut config =
+        Config { admin_token: Some(Secret::new(admin.clone())), sim: false, ..Config::with_database(db.clone()) };
+    config.carriers.insert(
+        "smsc".to_owned(),
+        CarrierConfig::Smpp {
+            host: host.to_owned(),
+            port,
+            system_id: args.system_id.clone(),
+            password: Secret::new(args.password.clone()),
+            system_type: None,
+            segments_per_second: None,
+            window: Some(args.window),
+            enquire_link_seconds: None,
+            response_timeout_seconds: None,
+            source_ton: None,
+            source_npi: None,
+            dest_ton: None,
+            dest_npi: None,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(parley_server::serve(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    wait_ready(&base).await?;
+    let doc = serde_json::json!({
+        "numbers": [{"number": SMPP_NUMBER, "label": "Bench", "carrier": "smsc", "queues": ["q"]}],
+        "queues": [{"id": "q", "name": "Queue"}],
+    });
+    let client = reqwest::Client::new();
+    let resp = client.put(format!("{base}/api/v1/setup")).bearer_auth(&admin).json(&doc).send().await?;
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "applying the bench setup failed: {}",
+        resp.text().await.unwrap_or_default()
+    );
+    // The bind is up when /readyz says so.
+    let mut bound = false;
+    for _ in 0..400 {
+        let ready: serde_json::Value = client.get(format!("{base}/readyz")).send().await?.json().await?;
+        if ready["carriers"]["smsc"] == true {
+            bound = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    anyhow::ensure!(bound, "the SMPP bind to {} did not come up", args.smsc);
+
+    let store = Store::connect(&db).await?;
+    let now = parley_server::clock::Clock::System.now().0;
+    let rows: Vec<MessageRow> = (0..args.messages)
+        .map(|i| MessageRow {
+            seq: 0,
+            id: format!("bench-{i:08}"),
+            chat_id: None,
+            number: SMPP_NUMBER.to_owned(),
+            consumer: format!("+1415{:07}", i % args.phones),
+            direction: "out".to_owned(),
+            author: "system".to_owned(),
+            body: format!("Your order {i} has shipped."),
+            media: String::new(),
+            status: "queued".to_owned(),
+            purpose: "conversation".to_owned(),
+            carrier: "smsc".to_owned(),
+            provider_id: None,
+            attempts: 0,
+            error: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    store.commit_batch(&Batch { messages: rows, ..Batch::default() }).await?;
+    let started = Instant::now();
+    let bar = ProgressBar::new(args.messages as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} delivered {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut all_sent = None;
+    let deadline = started + Duration::from_secs(600);
+    let delivered_at = loop {
+        let counts: std::collections::HashMap<String, i64> = store.outbound_counts().await?.into_iter().collect();
+        let delivered = counts.get("delivered").copied().unwrap_or(0);
+        let sent = counts.get("sent").copied().unwrap_or(0) + delivered;
+        bar.set_position(delivered as u64);
+        if all_sent.is_none() && sent as usize >= args.messages {
+            all_sent = Some(started.elapsed());
+        }
+        if delivered as usize >= args.messages {
+            break started.elapsed();
+        }
+        let failed = counts.get("failed").copied().unwrap_or(0) + counts.get("undelivered").copied().unwrap_or(0);
+        anyhow::ensure!(failed == 0, "{failed} messages failed: {counts:?}");
+        anyhow::ensure!(Instant::now() < deadline, "not all delivered within 10 minutes: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    bar.finish_and_clear();
+    let sent_at = all_sent.unwrap_or(delivered_at);
+    println!(
+        "messages     {} to {} phones over SMPP ({}), window {}",
+        args.messages, args.phones, args.smsc, args.window
+    );
+    println!(
+        "submitted    all acknowledged by the SMSC and marked sent after {:.2} s: {:.0} msgs/s",
+        sent_at.as_secs_f64(),
+        args.messages as f64 / sent_at.as_secs_f64()
+    );
+    println!(
+        "delivered    every receipt recorded after {:.2} s: {:.0} msgs/s",
+        delivered_at.as_secs_f64(),
+        args.messages as f64 / delivered_at.as_secs_f64()
+    );
+    store.close().await;
+    let _ = stop.send(());
+    task.await.context("the bench server panicked")??;
+    Ok(())
+}

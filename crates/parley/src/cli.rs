@@ -80,6 +80,9 @@ pub(crate) enum SetupAction {
 pub(crate) enum BenchWhat {
     /// Drive inbound texts from many phones through POST /sim/messages and report msgs/s and ack latency.
     Ingest(crate::bench::IngestArgs),
+    /// Send outbound messages through the durable outbox over SMPP to an SMSC and report msgs/s to the
+    /// SMSC's acknowledgment and to the recorded delivery receipt.
+    Outbound(crate::bench::OutboundArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +220,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
+        Command::Bench { what: BenchWhat::Outbound(args) } => crate::bench::outbound(args).await,
         Command::Config { action: ConfigAction::Example } => {
             print!("{}", config::EXAMPLE);
             Ok(())

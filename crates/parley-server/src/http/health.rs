@@ -1,8 +1,10 @@
 //! Health, readiness, metrics and the landing page.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
+use serde_json::json;
 
 use crate::AppState;
 
@@ -11,13 +13,16 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers: this node can take traffic.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// Whether this node can take traffic: the database answers. The body also tells which carrier
+/// accounts can send now (an SMPP bind that is down does not stop the API or webhooks).
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    let carriers: serde_json::Map<String, serde_json::Value> =
+        state.carriers.iter().map(|(name, c)| (name.clone(), serde_json::Value::Bool(c.ready()))).collect();
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
+        Ok(()) => (StatusCode::OK, Json(json!({ "database": "ok", "carriers": carriers }))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "database": "unavailable", "carriers": carriers })))
         }
     }
 }

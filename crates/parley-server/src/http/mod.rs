@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod openapi;
 pub mod sim;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(webhooks::routes())
         .fallback(|| async { ApiError::not_found("no such endpoint; the API is described at /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

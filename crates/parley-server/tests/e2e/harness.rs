@@ -83,13 +83,18 @@ impl TestApp {
     /// Starts a server on a fresh database, with the simulator on and the admin token [`ADMIN`]. The
     /// listener is bound before the server starts, so requests made before it is ready simply wait.
     pub(crate) async fn spawn() -> TestApp {
+        TestApp::spawn_with(|c| c).await
+    }
+
+    /// [`TestApp::spawn`] with a changed configuration.
+    pub(crate) async fn spawn_with(change: impl FnOnce(Config) -> Config) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = parley_store::testing::fresh_database_url(dir.path(), &unique_name())
             .await
             .expect("a fresh test database (is PARLEY_TEST_DATABASE_URL reachable?)");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding 127.0.0.1:0");
         let base = format!("http://{}", listener.local_addr().expect("the listener's address"));
-        let config = Config { admin_token: Some(Secret::new(ADMIN)), ..Config::with_database(url) };
+        let config = change(Config { admin_token: Some(Secret::new(ADMIN)), ..Config::with_database(url) });
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(parley_server::serve(config, listener, async move {
             let _ = rx.await;

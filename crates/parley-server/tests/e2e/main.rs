@@ -18,3 +18,4 @@ mod media;
 mod openapi;
 mod operations;
 mod routing;
+mod twilio_webhooks;

@@ -115,7 +115,9 @@ fn authenticate(state: &AppState, carrier: &str, uri: &Uri, headers: &HeaderMap,
     };
     let Some(given) = headers.get(signature::HEADER) else {
         rejected("no_signature");
-        return Err(ApiError::forbidden("the request has no X-Twilio-Signature header; only Twilio's signed requests are accepted"));
+        return Err(ApiError::forbidden(
+            "the request has no X-Twilio-Signature header; only Twilio's signed requests are accepted",
+        ));
     };
     let path_and_query = uri.path_and_query().map_or_else(|| uri.path(), |pq| pq.as_str());
     let url = format!("{}{path_and_query}", public_url.trim_end_matches('/'));
