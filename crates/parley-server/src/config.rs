@@ -149,6 +149,20 @@ mod tests {
     }
 
     #[test]
+    fn the_example_carrier_accounts_parse_when_uncommented() {
+        let start = EXAMPLE.find("# [carriers.tw]").unwrap();
+        let text: String = EXAMPLE[start..]
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{}\n", l.split("  #").next().unwrap_or(l).trim_end()))
+            .collect();
+        let config = FileConfig::parse(&text).unwrap();
+        assert!(matches!(config.carriers["tw"], CarrierConfig::Twilio { segments_per_second: Some(10.0), .. }));
+        assert!(matches!(config.carriers["smsc"], CarrierConfig::Smpp { port: 2775, window: Some(10), .. }));
+    }
+
+    #[test]
     fn unknown_keys_are_refused_by_name() {
         let err = FileConfig::parse("lisen = \"x\"").unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");

@@ -273,6 +273,36 @@ impl Store {
         Ok(out)
     }
 
+    /// For each conversation (business number, consumer) among `consumers`, its oldest outbound message
+    /// not sent yet: `(number, consumer, seq, next_attempt_at)`. A later message of the conversation
+    /// must not overtake it.
+    pub async fn outbox_heads(&self, consumers: &[String]) -> Result<Vec<(String, String, i64, i64)>> {
+        let mut out = Vec::new();
+        for chunk in consumers.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(
+                    "SELECT m.number, m.consumer, m.seq, m.next_attempt_at FROM messages m JOIN \
+                     (SELECT MIN(seq) AS head FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending') \
+                     AND consumer IN (",
+                );
+                let mut list = q.separated(", ");
+                for v in chunk {
+                    list.push_bind(v.clone());
+                }
+                q.push(") GROUP BY number, consumer) h ON m.seq = h.head");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push((
+                        row.try_get("number")?,
+                        row.try_get("consumer")?,
+                        row.try_get("seq")?,
+                        row.try_get("next_attempt_at")?,
+                    ));
+                }
+            });
+        }
+        Ok(out)
+    }
+
     /// Outbound messages by status.
     pub async fn outbound_counts(&self) -> Result<Vec<(String, i64)>> {
         dispatch!(self, |pool, DB, begin| {

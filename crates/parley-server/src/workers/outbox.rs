@@ -89,6 +89,16 @@ impl OutboxSender {
         let phones: Vec<String> = claimed.iter().map(|m| m.consumer.clone()).collect();
         let opted_out: HashMap<String, bool> =
             self.store.consents(&phones).await?.into_iter().map(|c| (c.phone, c.opted_out)).collect();
+        // The oldest unsent message of each conversation: one waiting outside this claim (a retry or
+        // a rate limit) holds back the later ones.
+        let heads: HashMap<(String, String), (i64, i64)> = self
+            .store
+            .outbox_heads(&phones)
+            .await?
+            .into_iter()
+            .map(|(number, consumer, seq, due)| ((number, consumer), (seq, due)))
+            .collect();
+        let claimed_seqs: std::collections::HashSet<i64> = claimed.iter().map(|m| m.seq).collect();
         let mut results: Vec<(&MessageRow, SendResult)> = Vec::with_capacity(claimed.len());
         let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
         // Once a message of a conversation waits, the later ones of that conversation wait too: a
@@ -100,6 +110,16 @@ impl OutboxSender {
             if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
                 results
                     .push((m, SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() }));
+                continue;
+            }
+            if let Some((head, due)) = heads.get(&(m.number.clone(), m.consumer.clone()))
+                && *head < m.seq
+                && !claimed_seqs.contains(head)
+            {
+                let retry_at = (*due).max(now + 100);
+                held.insert(pair, retry_at);
+                let reason = "waiting for an earlier message".to_owned();
+                results.push((m, SendResult::Deferred { retry_at, reason }));
                 continue;
             }
             if let Some(retry_at) = held.get(&pair) {
@@ -134,24 +154,50 @@ impl OutboxSender {
                     )),
                 }
             }
-            let sms: Vec<OutboundSms> = sendable.iter().map(|(_, s)| s.clone()).collect();
-            let outcomes = carrier.send(&sms).await;
-            for ((m, _), outcome) in sendable.into_iter().zip(outcomes) {
-                let result = match outcome {
-                    Ok(accepted) => SendResult::Accepted {
-                        status: if accepted.delivered { "delivered" } else { "sent" },
-                        provider_id: Some(accepted.provider_id),
-                    },
-                    Err(SendError::Throttled { retry_after_ms }) => SendResult::Deferred {
-                        retry_at: now + retry_after_ms.max(100),
-                        reason: "throttled by the carrier".to_owned(),
-                    },
-                    Err(SendError::Transient(e)) => retry_or_give(m, now, e),
-                    Err(e @ SendError::Permanent { .. }) => {
-                        SendResult::Given { status: "failed", error: e.to_string() }
+            // Waves: the first message of every conversation, then the second, ... A conversation whose
+            // message did not go stops there, so no later message overtakes it.
+            let mut waves: Vec<Vec<(&MessageRow, OutboundSms)>> = Vec::new();
+            let mut depth: HashMap<(&str, &str), usize> = HashMap::new();
+            for (m, sms) in sendable {
+                let k = depth.entry((m.number.as_str(), m.consumer.as_str())).or_insert(0);
+                if waves.len() <= *k {
+                    waves.push(Vec::new());
+                }
+                waves[*k].push((m, sms));
+                *k += 1;
+            }
+            let mut stopped: HashMap<(&str, &str), i64> = HashMap::new();
+            for wave in waves {
+                let (go, wait): (Vec<_>, Vec<_>) = wave
+                    .into_iter()
+                    .partition(|(m, _)| !stopped.contains_key(&(m.number.as_str(), m.consumer.as_str())));
+                for (m, _) in wait {
+                    let retry_at = stopped.get(&(m.number.as_str(), m.consumer.as_str())).copied().unwrap_or(now + 100);
+                    let reason = "waiting for an earlier message".to_owned();
+                    results.push((m, SendResult::Deferred { retry_at, reason }));
+                }
+                let sms: Vec<OutboundSms> = go.iter().map(|(_, s)| s.clone()).collect();
+                let outcomes = carrier.send(&sms).await;
+                for ((m, _), outcome) in go.into_iter().zip(outcomes) {
+                    let result = match outcome {
+                        Ok(accepted) => SendResult::Accepted {
+                            status: if accepted.delivered { "delivered" } else { "sent" },
+                            provider_id: Some(accepted.provider_id),
+                        },
+                        Err(SendError::Throttled { retry_after_ms }) => SendResult::Deferred {
+                            retry_at: now + retry_after_ms.max(100),
+                            reason: "throttled by the carrier".to_owned(),
+                        },
+                        Err(SendError::Transient(e)) => retry_or_give(m, now, e),
+                        Err(e @ SendError::Permanent { .. }) => {
+                            SendResult::Given { status: "failed", error: e.to_string() }
+                        }
+                    };
+                    if let SendResult::Deferred { retry_at, .. } | SendResult::Retry { retry_at, .. } = &result {
+                        stopped.insert((m.number.as_str(), m.consumer.as_str()), *retry_at);
                     }
-                };
-                results.push((m, result));
+                    results.push((m, result));
+                }
             }
         }
         let sent = results.iter().filter(|(_, r)| matches!(r, SendResult::Accepted { .. })).count();

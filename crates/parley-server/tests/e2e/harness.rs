@@ -12,6 +12,7 @@ use std::future::Future;
 use std::hash::{Hash as _, Hasher as _};
 use std::time::Duration;
 
+use parley_server::clock::Clock;
 use parley_server::config::{Config, Secret};
 use reqwest::{Client, Method, StatusCode};
 use serde::Deserialize;
@@ -88,6 +89,11 @@ impl TestApp {
 
     /// [`TestApp::spawn`] with a changed configuration.
     pub(crate) async fn spawn_with(change: impl FnOnce(Config) -> Config) -> TestApp {
+        TestApp::spawn_with_clock(change, Clock::System).await
+    }
+
+    /// [`TestApp::spawn_with`] on a clock the test moves (`Clock::Manual`).
+    pub(crate) async fn spawn_with_clock(change: impl FnOnce(Config) -> Config, clock: Clock) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = parley_store::testing::fresh_database_url(dir.path(), &unique_name())
             .await
@@ -96,7 +102,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("the listener's address"));
         let config = change(Config { admin_token: Some(Secret::new(ADMIN)), ..Config::with_database(url) });
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(parley_server::serve(config, listener, async move {
+        let server = tokio::spawn(parley_server::serve_with_clock(config, listener, clock, async move {
             let _ = rx.await;
         }));
         let client = Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("an HTTP client");

@@ -18,4 +18,6 @@ mod media;
 mod openapi;
 mod operations;
 mod routing;
+mod smpp_chat;
+mod throttle;
 mod twilio_webhooks;
