@@ -394,7 +394,8 @@ impl Working {
                 Command::Sent(outcomes) => {
                     for o in outcomes {
                         chat_ids.extend(o.chat_id.clone());
-                        if let Some(provider_id) = &o.provider_id {
+                        // Only a message the carrier has not reported delivered can have a receipt waiting.
+                        if let Some(provider_id) = o.provider_id.as_ref().filter(|_| o.status == "sent") {
                             accepted.entry(o.carrier.as_str()).or_default().push(provider_id.clone());
                         }
                     }

@@ -208,8 +208,11 @@ pub mod testing {
                     .await?;
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
                 conn.close().await?;
-                let (prefix, _) = base.rsplit_once('/').context("PARLEY_TEST_DATABASE_URL has no database name")?;
-                Ok(format!("{prefix}/{name}"))
+                // Keep the options (`?sslmode=disable`, ...) of the base URL.
+                let (path, query) = base.split_once('?').map_or((base.as_str(), ""), |(p, q)| (p, q));
+                let (prefix, _) = path.rsplit_once('/').context("PARLEY_TEST_DATABASE_URL has no database name")?;
+                let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+                Ok(format!("{prefix}/{name}{query}"))
             }
             _ => Ok(format!("sqlite://{}", dir.join("parley.db").display())),
         }
