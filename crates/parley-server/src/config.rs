@@ -88,7 +88,19 @@ pub enum CarrierConfig {
         source_npi: Option<u8>,
         dest_ton: Option<u8>,
         dest_npi: Option<u8>,
+        /// How long texts go: "udh" (parts with a header, the default), "sar" (parts with sar_* TLVs) or
+        /// "payload" (the whole text in message_payload).
+        long_messages: Option<LongMessages>,
     },
+}
+
+/// How an SMPP account sends texts longer than one SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LongMessages {
+    Udh,
+    Sar,
+    Payload,
 }
 
 /// The resolved configuration the server runs with.
@@ -159,7 +171,10 @@ mod tests {
             .collect();
         let config = FileConfig::parse(&text).unwrap();
         assert!(matches!(config.carriers["tw"], CarrierConfig::Twilio { segments_per_second: Some(10.0), .. }));
-        assert!(matches!(config.carriers["smsc"], CarrierConfig::Smpp { port: 2775, window: Some(10), .. }));
+        assert!(matches!(
+            config.carriers["smsc"],
+            CarrierConfig::Smpp { port: 2775, window: Some(10), long_messages: Some(LongMessages::Udh), .. }
+        ));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use tokio::sync::watch;
 
 use crate::bus::Bus;
 use crate::clock::Clock;
-use crate::config::{CarrierConfig, Config};
+use crate::config::{CarrierConfig, Config, LongMessages};
 use crate::engine::Engine;
 use crate::engine::Workers;
 use crate::http::webhooks::twilio::{TwilioWebhookAccount, status_callback_url};
@@ -175,6 +175,7 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
                 source_npi,
                 dest_ton,
                 dest_npi,
+                long_messages,
                 ..
             } => {
                 let mut c = SmppConfig::new(name, host, *port, system_id, password.expose());
@@ -194,6 +195,11 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
                 c.source_npi = source_npi.unwrap_or(c.source_npi);
                 c.dest_ton = dest_ton.unwrap_or(c.dest_ton);
                 c.dest_npi = dest_npi.unwrap_or(c.dest_npi);
+                c.long_messages = match long_messages {
+                    None | Some(LongMessages::Udh) => parley_carriers::smpp::LongMessages::Udh,
+                    Some(LongMessages::Sar) => parley_carriers::smpp::LongMessages::Sar,
+                    Some(LongMessages::Payload) => parley_carriers::smpp::LongMessages::Payload,
+                };
                 Arc::new(Smpp::new(c))
             }
         };

@@ -230,6 +230,7 @@ pub(crate) async fn outbound(args: OutboundArgs) -> anyhow::Result<()> {
             source_npi: None,
             dest_ton: None,
             dest_npi: None,
+            long_messages: None,
         },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -69,6 +69,20 @@ pub struct SmppConfig {
     pub dest_npi: u8,
     /// How long the parts of an inbound concatenated text wait for the rest before they are dropped.
     pub reassembly_timeout: Duration,
+    /// How a text longer than one SMS goes to the SMSC.
+    pub long_messages: LongMessages,
+}
+
+/// How long texts are sent: SMSCs differ in what they accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LongMessages {
+    /// Parts with a concatenation header in the user data (esm_class 0x40): what every handset joins.
+    #[default]
+    Udh,
+    /// Parts with the `sar_*` TLVs; the SMSC adds the headers.
+    Sar,
+    /// The whole text in one `submit_sm`, in the `message_payload` TLV; the SMSC splits it.
+    Payload,
 }
 
 impl SmppConfig {
@@ -99,6 +113,7 @@ impl SmppConfig {
             dest_ton: 1,
             dest_npi: 1,
             reassembly_timeout: Duration::from_secs(600),
+            long_messages: LongMessages::Udh,
         }
     }
 }
@@ -122,6 +137,7 @@ impl fmt::Debug for SmppConfig {
             .field("dest_ton", &self.dest_ton)
             .field("dest_npi", &self.dest_npi)
             .field("reassembly_timeout", &self.reassembly_timeout)
+            .field("long_messages", &self.long_messages)
             .finish()
     }
 }

@@ -8,16 +8,20 @@
 //! message again after a failure half-way through its parts, the handset gets the repeated parts with
 //! the same reference and keeps one copy of each, instead of a broken text and a whole one.
 //!
+//! Where the SMSC wants it (`long_messages`), the parts carry `sar_*` TLVs instead of the header, or
+//! the whole text goes in one `submit_sm` as `message_payload` and the SMSC cuts it.
+//!
 //! Only the last part asks for a delivery receipt (registered_delivery 1), and the message's provider id
 //! is the message id the SMSC gave that part. Receipts for earlier parts would carry ids no message in
 //! Parley has: they could only be parked and expire.
 
 use parley_core::text::segment::{self, Encoding};
+use parley_core::text::{gsm7, ucs2};
 
 use crate::{OutboundSms, SendError};
 
-use super::SmppConfig;
-use super::pdu::{Address, Message, status};
+use super::pdu::{Address, Message, Tlv, status, tag};
+use super::{LongMessages, SmppConfig};
 
 /// esm_class for a part with a user data header.
 const UDHI: u8 = 0x40;
@@ -34,6 +38,30 @@ pub(crate) fn parts(config: &SmppConfig, sms: &OutboundSms) -> Result<Vec<Messag
             message: "SMPP carries text only; this message has media".into(),
         });
     }
+    let source = address(config.source_ton, config.source_npi, sms.from.as_str());
+    let dest = address(config.dest_ton, config.dest_npi, sms.to.as_str());
+    if config.long_messages == LongMessages::Payload && segment::count(&sms.body).segments > 1 {
+        // One submit_sm with the whole text; the SMSC cuts it into parts.
+        let encoding = segment::encoding_for(&sms.body);
+        let bytes = match encoding {
+            Encoding::Gsm7 => gsm7::encode_unpacked(&sms.body).unwrap_or_default(),
+            Encoding::Ucs2 => ucs2::encode(&sms.body),
+        };
+        if bytes.len() > usize::from(u16::MAX) {
+            return Err(SendError::Permanent {
+                code: "smpp_too_long".into(),
+                message: "the text exceeds message_payload".into(),
+            });
+        }
+        return Ok(vec![Message {
+            source,
+            dest,
+            registered_delivery: RECEIPT,
+            data_coding: data_coding(encoding),
+            tlvs: vec![Tlv { tag: tag::MESSAGE_PAYLOAD, value: bytes }],
+            ..Message::default()
+        }]);
+    }
     let parts = segment::split(&sms.body)
         .map_err(|e| SendError::Permanent { code: "smpp_too_long".into(), message: e.to_string() })?;
     let reference = reference(&sms.id);
@@ -42,25 +70,48 @@ pub(crate) fn parts(config: &SmppConfig, sms: &OutboundSms) -> Result<Vec<Messag
         .into_iter()
         .enumerate()
         .map(|(i, part)| {
+            let registered_delivery = if i + 1 == last { RECEIPT } else { 0 };
+            let data_coding = data_coding(part.encoding);
+            if config.long_messages == LongMessages::Sar && last > 1 {
+                // The same parts, numbered in TLVs instead of a user data header.
+                let tlvs = vec![
+                    Tlv { tag: tag::SAR_MSG_REF_NUM, value: u16::from(reference).to_be_bytes().to_vec() },
+                    Tlv { tag: tag::SAR_TOTAL_SEGMENTS, value: vec![part.total] },
+                    Tlv { tag: tag::SAR_SEGMENT_SEQNUM, value: vec![part.seq] },
+                ];
+                return Message {
+                    source: source.clone(),
+                    dest: dest.clone(),
+                    registered_delivery,
+                    data_coding,
+                    short_message: part.payload,
+                    tlvs,
+                    ..Message::default()
+                };
+            }
             let udh = part.udh(reference);
             let mut short_message = Vec::with_capacity(part.payload.len() + 6);
             short_message.extend(udh.iter().flatten());
             short_message.extend(&part.payload);
             Message {
-                source: address(config.source_ton, config.source_npi, sms.from.as_str()),
-                dest: address(config.dest_ton, config.dest_npi, sms.to.as_str()),
+                source: source.clone(),
+                dest: dest.clone(),
                 esm_class: if udh.is_some() { UDHI } else { 0 },
-                registered_delivery: if i + 1 == last { RECEIPT } else { 0 },
-                data_coding: match part.encoding {
-                    Encoding::Gsm7 => 0x00,
-                    Encoding::Ucs2 => 0x08,
-                },
+                registered_delivery,
+                data_coding,
                 short_message,
                 ..Message::default()
             }
         })
         .collect();
     Ok(submits)
+}
+
+fn data_coding(encoding: Encoding) -> u8 {
+    match encoding {
+        Encoding::Gsm7 => 0x00,
+        Encoding::Ucs2 => 0x08,
+    }
 }
 
 fn address(ton: u8, npi: u8, e164: &str) -> Address {

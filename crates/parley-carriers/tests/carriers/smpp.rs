@@ -414,6 +414,48 @@ async fn a_long_gsm7_text_goes_as_three_udh_parts() {
 }
 
 #[tokio::test]
+async fn where_configured_long_texts_go_with_sar_tlvs_or_as_one_message_payload() {
+    if !simulator_available() {
+        return;
+    }
+    let smsc = Smsc::start();
+    let text = format!("{} [price: 5€] {}", "Thank you for calling. ".repeat(9), "Bye! ".repeat(20));
+
+    let mut sar = test_config(smsc.smpp_port);
+    sar.long_messages = parley_carriers::smpp::LongMessages::Sar;
+    let parley = Parley::bind(sar).await;
+    let accepted = parley.send_one(CONSUMER, &text).await.unwrap();
+    let submits = smsc.submits().await;
+    assert_eq!(submits.len(), 3, "{submits:#?}");
+    let reference = submits[0]["sar"]["ref"].clone();
+    let mut joined = String::new();
+    for (i, submit) in submits.iter().enumerate() {
+        assert_eq!(submit["esm_class"], json!(0), "no header in the user data");
+        assert_eq!(submit["udh"], Value::Null);
+        assert_eq!(submit["sar"], json!({ "ref": reference, "total": 3, "seq": i + 1 }));
+        joined.push_str(submit["text"].as_str().unwrap());
+    }
+    assert_eq!(joined, text);
+    assert_eq!(submits[2]["message_id"].as_str(), Some(accepted.provider_id.as_str()));
+    parley.shut_down().await;
+
+    let smsc = Smsc::start();
+    let mut payload = test_config(smsc.smpp_port);
+    payload.long_messages = parley_carriers::smpp::LongMessages::Payload;
+    let parley = Parley::bind(payload).await;
+    let unicode = format!("{} 😀", "Olá, ça va? ".repeat(10));
+    for body in [&text, &unicode] {
+        parley.send_one(CONSUMER, body).await.unwrap();
+    }
+    let submits = smsc.submits().await;
+    assert_eq!(submits.len(), 2, "one submit_sm each: {submits:#?}");
+    assert_eq!((submits[0]["data_coding"].clone(), submits[0]["text"].as_str()), (json!(0), Some(text.as_str())));
+    assert_eq!((submits[1]["data_coding"].clone(), submits[1]["text"].as_str()), (json!(8), Some(unicode.as_str())));
+    assert!(submits.iter().all(|s| s["short_message"] == "" && s["registered_delivery"] == 1), "{submits:#?}");
+    parley.shut_down().await;
+}
+
+#[tokio::test]
 async fn unicode_goes_as_ucs2_with_emoji_intact() {
     if !simulator_available() {
         return;

@@ -121,6 +121,7 @@ async fn a_chat_over_smpp_with_long_unicode_replies_receipts_and_a_throttle() {
                 source_npi: None,
                 dest_ton: None,
                 dest_npi: None,
+                long_messages: None,
             },
         );
         c

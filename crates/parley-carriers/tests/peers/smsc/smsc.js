@@ -19,7 +19,8 @@
 //
 // The control port speaks JSON over HTTP:
 //   GET  /submits        every submit_sm received: addresses, TON/NPI, esm_class, data_coding, the UDH and
-//                        short_message in hex, the text decoded by node-smpp, the SAR TLVs, and the answer
+//                        short_message in hex, the text decoded by node-smpp (from message_payload when
+//                        that carries it), the SAR TLVs, and the answer
 //   GET  /events         binds, unbinds, enquire_links and closed connections, in order
 //   GET  /deliveries     every deliver_sm sent (MO and receipts) with the ESME's answer
 //   POST /config         merges settings: receipt_delay_ms, receipt_before_resp (send the receipt, and
@@ -187,6 +188,12 @@ function onSubmit(session, pdu) {
 	const udhLength = udhi && raw.length > 0 ? raw[0] + 1 : 0;
 	const udh = udhi ? raw.slice(0, udhLength) : null;
 	const payload = raw.slice(udhLength);
+	// message_payload (the whole text in a TLV) comes decoded by node-smpp's message filter.
+	const mp = pdu.message_payload;
+	const messagePayload = mp === undefined || mp === null ? null
+		: typeof mp === 'string' ? mp
+		: Buffer.isBuffer(mp) ? decodeText(pdu.data_coding, mp)
+		: (mp.message !== undefined ? (Buffer.isBuffer(mp.message) ? decodeText(pdu.data_coding, mp.message) : String(mp.message)) : null);
 	const submit = {
 		system_id: session.system_id,
 		source_addr: pdu.source_addr,
@@ -200,7 +207,8 @@ function onSubmit(session, pdu) {
 		registered_delivery: pdu.registered_delivery,
 		udh: hex(udh),
 		short_message: hex(raw),
-		text: decodeText(pdu.data_coding, payload),
+		text: messagePayload !== null && payload.length === 0 ? messagePayload : decodeText(pdu.data_coding, payload),
+		message_payload: messagePayload,
 		sar: pdu.sar_msg_ref_num === undefined ? null : {
 			ref: pdu.sar_msg_ref_num,
 			total: pdu.sar_total_segments,
