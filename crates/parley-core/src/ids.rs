@@ -58,6 +58,10 @@ slug_id!(
     /// A team of agents, as named in the setup document.
     TeamId
 );
+slug_id!(
+    /// A messaging campaign (a 10DLC registration, say) several numbers send under.
+    CampaignId
+);
 
 /// A chat. Chat ids are minted outside the core (the engine passes a fresh one in), so the core
 /// stays free of randomness.

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ids::{AgentId, QueueId, TeamId};
+use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword;
 use crate::phone::E164;
 use crate::texts::Texts;
@@ -17,7 +17,17 @@ pub struct SetupDraft {
     pub queues: Vec<QueueDraft>,
     pub agents: Vec<AgentDraft>,
     pub teams: Vec<TeamDraft>,
+    pub campaigns: Vec<CampaignDraft>,
     pub settings: Settings,
+}
+
+/// A campaign as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CampaignDraft {
+    pub id: String,
+    pub name: String,
+    /// The most segments per second all numbers of the campaign may send together.
+    pub segments_per_second: Option<f64>,
 }
 
 /// A business number as written.
@@ -29,6 +39,8 @@ pub struct NumberDraft {
     pub queues: Vec<String>,
     /// The most segments per second this number may send (`None`: only the carrier's limit applies).
     pub segments_per_second: Option<f64>,
+    /// The campaign the number sends under, whose limit it shares.
+    pub campaign: Option<String>,
 }
 
 /// A queue as written.
@@ -82,7 +94,16 @@ pub struct Setup {
     pub queues: Vec<Queue>,
     pub agents: Vec<Agent>,
     pub teams: Vec<Team>,
+    pub campaigns: Vec<Campaign>,
     pub settings: Settings,
+}
+
+/// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub segments_per_second: Option<f64>,
 }
 
 /// A business number and the queues its menu offers, in menu order.
@@ -94,6 +115,8 @@ pub struct Number {
     pub queues: Vec<QueueId>,
     /// The most segments per second this number may send.
     pub segments_per_second: Option<f64>,
+    /// The campaign the number sends under.
+    pub campaign: Option<CampaignId>,
 }
 
 /// A queue: one choice of a number's menu.
@@ -154,8 +177,8 @@ pub enum SetupError {
     EmptyKeyword(String),
     #[error("agent \"{id}\" has capacity {capacity}: use 1 to {max}")]
     BadCapacity { id: String, capacity: u32, max: u32 },
-    #[error("number {number}: segments_per_second must be above 0 and at most 1000, not {value}")]
-    BadRate { number: String, value: f64 },
+    #[error("{owner}: segments_per_second must be above 0 and at most 1000, not {value}")]
+    BadRate { owner: String, value: f64 },
     #[error("{what} must not be empty")]
     Empty { what: String },
 }
@@ -166,7 +189,14 @@ pub const MAX_CAPACITY: u32 = 50;
 impl Setup {
     /// An empty setup with default settings: no numbers, so every inbound message is refused.
     pub fn empty() -> Setup {
-        Setup { numbers: vec![], queues: vec![], agents: vec![], teams: vec![], settings: Settings::default() }
+        Setup {
+            numbers: vec![],
+            queues: vec![],
+            agents: vec![],
+            teams: vec![],
+            campaigns: vec![],
+            settings: Settings::default(),
+        }
     }
 
     /// Validates a draft as a whole. `carriers` lists the carrier accounts this deployment has.
@@ -174,6 +204,20 @@ impl Setup {
         let mut errors = Vec::new();
 
         let queues = validate_queues(&draft.queues, &mut errors);
+        let mut campaigns = Vec::new();
+        let mut seen_campaigns = HashSet::new();
+        for c in &draft.campaigns {
+            let Some(id) = parse_id(CampaignId::parse, "campaign", &c.id, &mut seen_campaigns, &mut errors) else {
+                continue;
+            };
+            if let Some(rate) = c.segments_per_second
+                && !(rate > 0.0 && rate <= 1000.0)
+            {
+                errors.push(SetupError::BadRate { owner: format!("campaign \"{id}\""), value: rate });
+            }
+            let name = if c.name.trim().is_empty() { id.to_string() } else { c.name.clone() };
+            campaigns.push(Campaign { id, name, segments_per_second: c.segments_per_second });
+        }
         let queue_ids: HashSet<&QueueId> = queues.iter().map(|q| &q.id).collect();
         let resolve_queues = |owner: String, names: &[String], errors: &mut Vec<SetupError>| {
             let mut out = Vec::new();
@@ -225,14 +269,29 @@ impl Setup {
             if let Some(rate) = n.segments_per_second
                 && !(rate > 0.0 && rate <= 1000.0)
             {
-                errors.push(SetupError::BadRate { number: number.to_string(), value: rate });
+                errors.push(SetupError::BadRate { owner: format!("number {number}"), value: rate });
             }
+            let campaign = match &n.campaign {
+                None => None,
+                Some(name) => match CampaignId::parse(name) {
+                    Ok(id) if campaigns.iter().any(|c| c.id == id) => Some(id),
+                    _ => {
+                        errors.push(SetupError::UnknownReference {
+                            owner: format!("number {number}"),
+                            kind: "campaign",
+                            id: name.clone(),
+                        });
+                        None
+                    }
+                },
+            };
             numbers.push(Number {
                 number,
                 label: n.label.clone(),
                 carrier: n.carrier.clone(),
                 queues: number_queues,
                 segments_per_second: n.segments_per_second,
+                campaign,
             });
         }
 
@@ -276,7 +335,7 @@ impl Setup {
         }
 
         if errors.is_empty() {
-            Ok(Setup { numbers, queues, agents, teams, settings: draft.settings.clone() })
+            Ok(Setup { numbers, queues, agents, teams, campaigns, settings: draft.settings.clone() })
         } else {
             Err(errors)
         }
@@ -294,6 +353,7 @@ impl Setup {
                     carrier: n.carrier.clone(),
                     queues: n.queues.iter().map(ToString::to_string).collect(),
                     segments_per_second: n.segments_per_second,
+                    campaign: n.campaign.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             queues: self
@@ -325,8 +385,22 @@ impl Setup {
                     members: t.members.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
+            campaigns: self
+                .campaigns
+                .iter()
+                .map(|c| CampaignDraft {
+                    id: c.id.to_string(),
+                    name: c.name.clone(),
+                    segments_per_second: c.segments_per_second,
+                })
+                .collect(),
             settings: self.settings.clone(),
         }
+    }
+
+    /// The campaign with this id.
+    pub fn campaign(&self, id: &CampaignId) -> Option<&Campaign> {
+        self.campaigns.iter().find(|c| &c.id == id)
     }
 
     /// The business number, if it is set up.
@@ -437,6 +511,7 @@ mod tests {
                 carrier: "sim".into(),
                 queues: vec!["billing".into(), "tech".into()],
                 segments_per_second: Some(10.0),
+                campaign: Some("care".into()),
             }],
             queues: vec![
                 QueueDraft {
@@ -454,6 +529,11 @@ mod tests {
                 capacity: 3,
             }],
             teams: vec![TeamDraft { id: "blue".into(), name: "Blue".into(), members: vec!["alice".into()] }],
+            campaigns: vec![CampaignDraft {
+                id: "care".into(),
+                name: "Customer care".into(),
+                segments_per_second: Some(4.0),
+            }],
             settings: Settings::default(),
         }
     }
@@ -485,6 +565,8 @@ mod tests {
         d.queues[0].keywords.push("stop".into());
         d.agents[0].capacity = 0;
         d.numbers[0].segments_per_second = Some(0.0);
+        d.numbers[2].campaign = Some("marketing".into());
+        d.campaigns[0].segments_per_second = Some(5000.0);
         d.teams[0].members.push("bob".into());
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         let all = errors.join("\n");
@@ -496,6 +578,11 @@ mod tests {
         assert!(all.contains("reserved word \"stop\""), "{all}");
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
         assert!(all.contains("number +15550001000: segments_per_second must be above 0"), "{all}");
+        assert!(all.contains("number +15550003000 refers to unknown campaign \"marketing\""), "{all}");
+        assert!(
+            all.contains("campaign \"care\": segments_per_second must be above 0 and at most 1000, not 5000"),
+            "{all}"
+        );
         assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
     }
 

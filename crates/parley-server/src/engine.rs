@@ -585,6 +585,7 @@ impl Working {
                     carrier: String::new(),
                     queues: vec![],
                     segments_per_second: None,
+                    campaign: None,
                 };
                 &detached
             }

@@ -1,7 +1,7 @@
 //! The setup document as exchanged: JSON over `PUT/GET /api/v1/setup`, TOML with
 //! `parley setup apply/export`. Its own types, so renaming a core field never changes the format.
 
-use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft, TeamDraft};
+use parley_core::setup::{AgentDraft, CampaignDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft, TeamDraft};
 use parley_core::texts::Texts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,8 +18,23 @@ pub struct SetupDocument {
     pub agents: Vec<AgentDoc>,
     #[serde(default)]
     pub teams: Vec<TeamDoc>,
+    /// Campaigns numbers send under, each with a throughput limit all its numbers share.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns: Vec<CampaignDoc>,
     #[serde(default)]
     pub settings: SettingsDoc,
+}
+
+/// A campaign (a 10DLC registration, say): its numbers share one throughput limit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignDoc {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// The most segments per second all its numbers may send together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_second: Option<f64>,
 }
 
 /// A business number; its queues form its menu, in order.
@@ -37,6 +52,9 @@ pub struct NumberDoc {
     /// The most segments per second this number may send; the carrier account's own limit applies too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments_per_second: Option<f64>,
+    /// The campaign the number sends under (its limit applies too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -134,6 +152,16 @@ impl SetupDocument {
                     carrier: n.carrier.clone(),
                     queues: n.queues.clone(),
                     segments_per_second: n.segments_per_second,
+                    campaign: n.campaign.clone(),
+                })
+                .collect(),
+            campaigns: self
+                .campaigns
+                .iter()
+                .map(|c| CampaignDraft {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    segments_per_second: c.segments_per_second,
                 })
                 .collect(),
             queues: self
@@ -196,7 +224,13 @@ impl SetupDocument {
                     carrier: n.carrier,
                     queues: n.queues,
                     segments_per_second: n.segments_per_second,
+                    campaign: n.campaign,
                 })
+                .collect(),
+            campaigns: d
+                .campaigns
+                .into_iter()
+                .map(|c| CampaignDoc { id: c.id, name: c.name, segments_per_second: c.segments_per_second })
                 .collect(),
             queues: d
                 .queues

@@ -92,6 +92,7 @@ fn setup(variants: &[&str]) -> Setup {
                 carrier: "sim".into(),
                 queues: vec!["billing".into(), "tech".into()],
                 segments_per_second: None,
+                campaign: None,
             },
             NumberDraft {
                 number: BILLING_LINE.into(),
@@ -99,6 +100,7 @@ fn setup(variants: &[&str]) -> Setup {
                 carrier: "sim".into(),
                 queues: vec!["billing".into()],
                 segments_per_second: None,
+                campaign: None,
             },
         ],
         queues: vec![
@@ -111,6 +113,7 @@ fn setup(variants: &[&str]) -> Setup {
             agent("carol", "Carol White", "tech", 2),
         ],
         teams: vec![],
+        campaigns: vec![],
         settings: Settings::default(),
     };
     for variant in variants {

@@ -65,12 +65,16 @@ impl OutboxSender {
         tracing::info!("outbox sender stopped");
     }
 
-    /// The limits a message must pass: its sender number's and its carrier account's.
+    /// The limits a message must pass: its sender number's, its campaign's and its carrier account's.
     fn limits(&self, setup: &Setup, m: &MessageRow) -> Vec<Limit> {
         let mut limits = Vec::new();
-        let number = E164::parse(&m.number).ok().and_then(|n| setup.number(&n).and_then(|n| n.segments_per_second));
-        if let Some(per_second) = number {
+        let number = E164::parse(&m.number).ok().and_then(|n| setup.number(&n));
+        if let Some(per_second) = number.and_then(|n| n.segments_per_second) {
             limits.push(Limit { key: format!("number:{}", m.number), per_second });
+        }
+        let campaign = number.and_then(|n| n.campaign.as_ref()).and_then(|c| setup.campaign(c));
+        if let Some((id, per_second)) = campaign.and_then(|c| c.segments_per_second.map(|r| (&c.id, r))) {
+            limits.push(Limit { key: format!("campaign:{id}"), per_second });
         }
         if let Some(per_second) = self.carrier_rates.get(&m.carrier) {
             limits.push(Limit { key: format!("carrier:{}", m.carrier), per_second: *per_second });

@@ -54,3 +54,45 @@ async fn a_limited_number_waits_for_its_rate_and_keeps_the_order() {
     let t = app.admin().transcript(&chat).await;
     assert!(t.messages.iter().filter(|m| m.direction == "out").all(|m| m.status == "delivered"), "{t:#?}");
 }
+
+#[tokio::test]
+async fn numbers_of_one_campaign_share_its_limit() {
+    let now = Arc::new(AtomicI64::new(1_800_000_000_000));
+    let app = TestApp::spawn_with_clock(|c| c, Clock::Manual(now.clone())).await;
+    app.apply_setup(&json!({
+        "numbers": [
+            {"number": "+15550006000", "carrier": "sim", "queues": ["billing"], "campaign": "care"},
+            {"number": "+15550007000", "carrier": "sim", "queues": ["billing"], "campaign": "care"}
+        ],
+        "queues": [{"id": "billing", "name": "Billing"}],
+        "campaigns": [{"id": "care", "name": "Customer care", "segments_per_second": 1}],
+    }))
+    .await;
+    let exported = app.setup().await;
+    assert_eq!(exported["numbers"][1]["campaign"], "care");
+    assert_eq!(exported["campaigns"][0]["segments_per_second"], 1.0);
+    let first = app.phone("+14155550191").to("+15550006000");
+    let second = app.phone("+14155550192").to("+15550007000");
+    first.texts("hi").await;
+    second.texts("hi").await;
+
+    // Each text is answered with the opt-in notice and a queue message: four messages, one token a
+    // second for the whole campaign, whichever number sends.
+    let delivered = || async {
+        let mut inboxes = first.inbox().await;
+        inboxes.extend(second.inbox().await);
+        inboxes.len()
+    };
+    for expected in 1..=4 {
+        eventually("the next message the campaign's rate allows", || async {
+            let n = delivered().await;
+            if n == expected { Ok(()) } else { Err(format!("{n} delivered, want {expected}")) }
+        })
+        .await;
+        let t = app.admin().all_chats().await;
+        assert_eq!(t.len(), 2);
+        now.fetch_add(1000, Ordering::SeqCst);
+    }
+    assert_eq!(first.inbox().await.len(), 2);
+    assert_eq!(second.inbox().await.len(), 2);
+}
