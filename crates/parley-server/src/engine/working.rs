@@ -1,17 +1,10 @@
-//! The engine: the single writer that turns inputs (inbound SMS, agent actions, presence, setup) into
-//! committed state. It batches whatever inputs are waiting, runs each through the pure
-//! [`parley_core::chat::decide`], writes every resulting change in one transaction (group commit), and
-//! only then answers the callers, publishes the events and wakes the outbox sender.
-//!
-//! Inputs of one chat are handled strictly in order because one task handles them all.
+//! The state one batch works on: loaded with a few queries, changed in memory by each decision, and
+//! turned into one [`Batch`] for the group commit.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use parley_core::chat::{
-    self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, EndReason, Input, Outcome,
-    Purpose, Refusal,
+    self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, Input, Outcome, Purpose,
 };
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::E164;
@@ -27,333 +20,13 @@ use parley_store::rows::{
     StatusUpdate,
 };
 use serde_json::json;
-use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::bus::Bus;
-use crate::clock::Clock;
-
-/// Most inputs handled in one transaction.
-const MAX_BATCH: usize = 512;
-
-pub use parley_carriers::{InboundSms, Receipt};
-
-/// What the engine did with an inbound SMS.
-#[derive(Debug, Clone)]
-pub struct InboundAck {
-    pub message_id: String,
-    pub chat_id: Option<String>,
-    /// The same provider id was already stored; nothing new was written.
-    pub duplicate: bool,
-}
-
-/// The chat after a business-side action.
-#[derive(Debug, Clone)]
-pub struct ChatAck {
-    pub chat: ChatRow,
-    /// The message the action sent, for replies.
-    pub message_id: Option<String>,
-}
-
-/// Why the engine did not carry out an input.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("{0} is not a number of this deployment: add it to the setup first")]
-    NumberNotSetUp(String),
-    #[error("no chat with id {0}")]
-    ChatNotFound(String),
-    #[error("refused: {0:?}")]
-    Refused(Refusal),
-    #[error("the engine is shutting down")]
-    ShuttingDown,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-enum Command {
-    Inbound(InboundSms),
-    Chat { chat_id: String, input: Input },
-    Status { agent: AgentId, available: bool },
-    Setup { setup: Arc<Setup>, document: String },
-    Receipt(Receipt),
-    Sent(Vec<SendOutcome>),
-}
-
-/// What the outbox sender did with one message, for the agents watching and for receipts that came
-/// before the carrier named the message.
-#[derive(Debug, Clone)]
-pub struct SendOutcome {
-    pub seq: i64,
-    pub message_id: String,
-    pub chat_id: Option<String>,
-    pub carrier: String,
-    /// sent, delivered, queued (a retry), failed or suppressed.
-    pub status: String,
-    pub provider_id: Option<String>,
-    pub error: Option<String>,
-}
-
-enum Answer {
-    Inbound(InboundAck),
-    Chat(Box<ChatAck>),
-    Done,
-}
-
-struct Job {
-    command: Command,
-    reply: oneshot::Sender<Result<Answer, EngineError>>,
-}
-
-/// How the engine wakes the workers after a commit that gave them work.
-#[derive(Clone, Default)]
-pub struct Workers {
-    pub outbox: Arc<Notify>,
-    pub media: Arc<Notify>,
-}
-
-/// A handle to the engine; cheap to clone.
-#[derive(Clone)]
-pub struct Engine {
-    jobs: mpsc::Sender<Job>,
-    setup: Arc<RwLock<Arc<Setup>>>,
-}
-
-impl Engine {
-    /// Starts the writer task. `setup` is the setup at start (version `setup_version`).
-    pub fn start(
-        store: Store,
-        clock: Clock,
-        bus: Bus,
-        wake: Workers,
-        setup: Arc<Setup>,
-        setup_version: i64,
-        carriers: Vec<String>,
-    ) -> (Engine, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(8192);
-        let shared = Arc::new(RwLock::new(setup));
-        let writer = Writer {
-            store,
-            clock,
-            bus,
-            outbox: wake.outbox,
-            media: wake.media,
-            setup: shared.clone(),
-            setup_version,
-            carriers,
-        };
-        let task = tokio::spawn(writer.run(rx));
-        (Engine { jobs: tx, setup: shared }, task)
-    }
-
-    /// The setup in force.
-    pub fn setup(&self) -> Arc<Setup> {
-        match self.setup.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    async fn submit(&self, command: Command) -> Result<Answer, EngineError> {
-        let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { command, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
-        answer.await.map_err(|_| EngineError::ShuttingDown)?
-    }
-
-    /// Handles an inbound SMS; returns once it and everything it caused are committed.
-    pub async fn inbound(&self, sms: InboundSms) -> Result<InboundAck, EngineError> {
-        match self.submit(Command::Inbound(sms)).await? {
-            Answer::Inbound(ack) => Ok(ack),
-            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to an inbound message"))),
-        }
-    }
-
-    /// Carries out an agent's or admin's action on a chat.
-    pub async fn chat_action(&self, chat_id: &str, input: Input) -> Result<ChatAck, EngineError> {
-        match self.submit(Command::Chat { chat_id: chat_id.to_owned(), input }).await? {
-            Answer::Chat(ack) => Ok(*ack),
-            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
-        }
-    }
-
-    /// Sets an agent available (takes new chats) or away.
-    pub async fn set_status(&self, agent: AgentId, available: bool) -> Result<(), EngineError> {
-        self.submit(Command::Status { agent, available }).await.map(|_| ())
-    }
-
-    /// Records a carrier's delivery receipt; returns once it is committed.
-    pub async fn receipt(&self, receipt: Receipt) -> Result<(), EngineError> {
-        self.submit(Command::Receipt(receipt)).await.map(|_| ())
-    }
-
-    /// Tells the agents what became of sent messages, and applies receipts that were waiting for them.
-    pub async fn sent(&self, outcomes: Vec<SendOutcome>) -> Result<(), EngineError> {
-        if outcomes.is_empty() {
-            return Ok(());
-        }
-        self.submit(Command::Sent(outcomes)).await.map(|_| ())
-    }
-
-    /// Stores a validated setup and puts it in force, after every input submitted before it.
-    pub async fn apply_setup(&self, setup: Setup, document: String) -> Result<(), EngineError> {
-        self.submit(Command::Setup { setup: Arc::new(setup), document }).await.map(|_| ())
-    }
-}
-
-struct Writer {
-    store: Store,
-    clock: Clock,
-    bus: Bus,
-    outbox: Arc<Notify>,
-    media: Arc<Notify>,
-    setup: Arc<RwLock<Arc<Setup>>>,
-    setup_version: i64,
-    carriers: Vec<String>,
-}
-
-impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = rx.recv().await {
-            let mut jobs = vec![first];
-            while jobs.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
-            }
-            // A setup change takes effect exactly between the inputs before and after it.
-            let mut pending = Vec::new();
-            for job in jobs {
-                if let Command::Setup { setup, document } = &job.command {
-                    let (setup, document) = (setup.clone(), document.clone());
-                    self.process(std::mem::take(&mut pending)).await;
-                    let result = self.save_setup(setup, &document).await.map(|()| Answer::Done);
-                    let _ = job.reply.send(result);
-                } else {
-                    pending.push(job);
-                }
-            }
-            self.process(pending).await;
-        }
-        tracing::info!("engine stopped");
-    }
-
-    async fn save_setup(&mut self, setup: Arc<Setup>, document: &str) -> Result<(), EngineError> {
-        let version = self
-            .store
-            .save_setup_document(document, self.clock.now().0)
-            .await
-            .map_err(|e| EngineError::Internal(e.into()))?;
-        self.setup_version = version;
-        self.put_setup(setup);
-        tracing::info!(version, "setup applied");
-        Ok(())
-    }
-
-    fn put_setup(&self, setup: Arc<Setup>) {
-        match self.setup.write() {
-            Ok(mut guard) => *guard = setup,
-            Err(poisoned) => *poisoned.into_inner() = setup,
-        }
-    }
-
-    fn current_setup(&self) -> Arc<Setup> {
-        match self.setup.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Picks up a setup saved by another process or node.
-    async fn refresh_setup(&mut self) -> anyhow::Result<()> {
-        let version = self.store.setup_version().await?;
-        if version != self.setup_version {
-            let carriers: Vec<&str> = self.carriers.iter().map(String::as_str).collect();
-            let (version, setup) = crate::load_setup(&self.store, &carriers).await?;
-            self.setup_version = version;
-            self.put_setup(Arc::new(setup));
-            tracing::info!(version, "setup reloaded from the database");
-        }
-        Ok(())
-    }
-
-    async fn process(&mut self, jobs: Vec<Job>) {
-        if jobs.is_empty() {
-            return;
-        }
-        let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
-        let started = Instant::now();
-        match self.try_process(&commands).await {
-            Ok(answers) => {
-                metrics::histogram!("parley_engine_batch_size").record(jobs.len() as f64);
-                metrics::histogram!("parley_engine_batch_seconds").record(started.elapsed().as_secs_f64());
-                for (job, answer) in jobs.into_iter().zip(answers) {
-                    let _ = job.reply.send(answer);
-                }
-            }
-            Err(e) if jobs.len() > 1 => {
-                // One bad input must not fail the others: retry each alone. Nothing was committed.
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    size = jobs.len(),
-                    "batch failed; retrying its inputs one by one"
-                );
-                for job in jobs {
-                    Box::pin(self.process(vec![job])).await;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "input failed; nothing was committed");
-                for job in jobs {
-                    let _ = job.reply.send(Err(EngineError::Internal(anyhow::anyhow!("storing the input failed"))));
-                }
-            }
-        }
-    }
-
-    async fn try_process(&mut self, commands: &[&Command]) -> anyhow::Result<Vec<Result<Answer, EngineError>>> {
-        self.refresh_setup().await?;
-        let setup = self.current_setup();
-        let now = self.clock.now();
-        let mut w = Working::load(&self.store, &setup, commands).await?;
-        let mut answers = Vec::with_capacity(commands.len());
-        for command in commands {
-            let answer = match command {
-                Command::Inbound(sms) => w.inbound(&setup, sms, now),
-                Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
-                Command::Status { agent, available } => w.status(&setup, agent, *available, now),
-                Command::Setup { .. } => Ok(Answer::Done),
-                Command::Receipt(receipt) => {
-                    w.receipt(receipt, now);
-                    Ok(Answer::Done)
-                }
-                Command::Sent(outcomes) => {
-                    w.sent(outcomes, now);
-                    Ok(Answer::Done)
-                }
-            };
-            answers.push(answer);
-        }
-        w.dispatch(&self.store, &setup, now).await?;
-        let (batch, wakes_outbox) = w.into_batch(now);
-        let has_media = !batch.media.is_empty();
-        let ids = self.store.commit_batch(&batch).await?;
-        for (event, id) in batch.events.into_iter().zip(ids) {
-            self.bus.publish(EventRow { id, ..event });
-        }
-        if wakes_outbox {
-            self.outbox.notify_one();
-        }
-        if has_media {
-            self.media.notify_one();
-        }
-        let inbound = commands.iter().filter(|c| matches!(c, Command::Inbound(_))).count();
-        metrics::counter!("parley_inbound_messages_total").increment(inbound as u64);
-        Ok(answers)
-    }
-}
+use super::rows::{chat_from_row, chat_to_row};
+use super::{Answer, ChatAck, Command, EngineError, InboundAck, InboundSms, Receipt, SendOutcome};
 
 /// The state a batch works on: loaded once, changed in memory by each decision, written at the end.
 #[derive(Default)]
-struct Working {
+pub(super) struct Working {
     chats: HashMap<ChatId, Chat>,
     live: HashMap<(E164, E164), ChatId>,
     consents: HashMap<E164, Consent>,
@@ -373,7 +46,7 @@ struct Working {
 }
 
 impl Working {
-    async fn load(store: &Store, setup: &Setup, commands: &[&Command]) -> anyhow::Result<Working> {
+    pub(super) async fn load(store: &Store, setup: &Setup, commands: &[&Command]) -> anyhow::Result<Working> {
         let mut w = Working::default();
         let mut consumers = BTreeSet::new();
         let mut chat_ids = Vec::new();
@@ -467,7 +140,7 @@ impl Working {
         Ok(())
     }
 
-    fn inbound(&mut self, setup: &Setup, sms: &InboundSms, now: Timestamp) -> Result<Answer, EngineError> {
+    pub(super) fn inbound(&mut self, setup: &Setup, sms: &InboundSms, now: Timestamp) -> Result<Answer, EngineError> {
         // A carrier's retry of a stored message is acknowledged even if the number left the setup since.
         let key = (sms.carrier.clone(), sms.provider_id.clone());
         if let Some(ack) = self.seen.get(&key) {
@@ -563,7 +236,7 @@ impl Working {
         Ok(Answer::Inbound(ack))
     }
 
-    fn chat_action(
+    pub(super) fn chat_action(
         &mut self,
         setup: &Setup,
         chat_id: &str,
@@ -619,7 +292,7 @@ impl Working {
         }
     }
 
-    fn status(
+    pub(super) fn status(
         &mut self,
         setup: &Setup,
         agent: &AgentId,
@@ -660,7 +333,7 @@ impl Working {
     }
 
     /// A delivery receipt: moves its message forward (never back), or waits for the message to be known.
-    fn receipt(&mut self, r: &Receipt, now: Timestamp) {
+    pub(super) fn receipt(&mut self, r: &Receipt, now: Timestamp) {
         let key = (r.carrier.clone(), r.provider_id.clone());
         let Some(message) = self.sent_messages.get(&key).cloned() else {
             self.batch.pending_receipts.push(PendingReceiptRow {
@@ -706,7 +379,7 @@ impl Working {
     }
 
     /// What the outbox did: an event for each message, and the receipts that were waiting for it.
-    fn sent(&mut self, outcomes: &[SendOutcome], now: Timestamp) {
+    pub(super) fn sent(&mut self, outcomes: &[SendOutcome], now: Timestamp) {
         for o in outcomes {
             if o.status != "queued" {
                 self.status_event(&o.message_id, o.chat_id.as_deref(), &o.status, o.error.clone(), now);
@@ -743,7 +416,7 @@ impl Working {
     }
 
     /// Offers queued chats of queues where capacity may have freed up, oldest first.
-    async fn dispatch(&mut self, store: &Store, setup: &Setup, now: Timestamp) -> anyhow::Result<()> {
+    pub(super) async fn dispatch(&mut self, store: &Store, setup: &Setup, now: Timestamp) -> anyhow::Result<()> {
         if self.dispatch_queues.is_empty() {
             return Ok(());
         }
@@ -941,7 +614,7 @@ impl Working {
     }
 
     /// The batch to commit, and whether it holds messages for the outbox.
-    fn into_batch(mut self, now: Timestamp) -> (Batch, bool) {
+    pub(super) fn into_batch(mut self, now: Timestamp) -> (Batch, bool) {
         for id in &self.changed_chats {
             if let Some(chat) = self.chats.get(id) {
                 self.batch.chats.push(chat_to_row(chat, now));
@@ -1021,39 +694,4 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         ChatEvent::OptedOut => ("consumer.opted_out", json!({})),
         ChatEvent::Ended { reason, by } => ("chat.ended", json!({ "reason": reason.as_str(), "by": by })),
     }
-}
-
-/// A chat as stored.
-pub fn chat_to_row(chat: &Chat, updated_at: Timestamp) -> ChatRow {
-    ChatRow {
-        id: chat.id.to_string(),
-        number: chat.number.to_string(),
-        consumer: chat.consumer.to_string(),
-        status: chat.status.as_str().to_owned(),
-        queue: chat.queue.as_ref().map(ToString::to_string),
-        agent: chat.agent.as_ref().map(ToString::to_string),
-        opened_at: chat.opened_at.0,
-        queued_at: chat.queued_at.map(|t| t.0),
-        ended_at: chat.ended_at.map(|t| t.0),
-        end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
-        ended_by: chat.ended_by.clone(),
-        updated_at: updated_at.0,
-    }
-}
-
-/// A stored chat, if the row is well-formed.
-pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
-    Some(Chat {
-        id: ChatId::new(row.id.clone()),
-        number: E164::parse(&row.number).ok()?,
-        consumer: E164::parse(&row.consumer).ok()?,
-        status: ChatStatus::parse(&row.status)?,
-        queue: row.queue.as_deref().map(QueueId::parse).transpose().ok()?,
-        agent: row.agent.as_deref().map(AgentId::parse).transpose().ok()?,
-        opened_at: Timestamp(row.opened_at),
-        queued_at: row.queued_at.map(Timestamp),
-        ended_at: row.ended_at.map(Timestamp),
-        end_reason: row.end_reason.as_deref().and_then(EndReason::parse),
-        ended_by: row.ended_by.clone(),
-    })
 }
