@@ -3,6 +3,7 @@
 //! - [`phone`]: E.164 phone numbers, parsed at the edge.
 //! - [`ids`]: queue, agent, team and chat ids.
 //! - [`keyword`]: carrier keywords (STOP, START, HELP) and the normalization all keywords share.
+//! - [`number`]: number kinds (10DLC, toll-free, ...) and registration states.
 //! - [`setup`]: numbers, queues, agents, teams and settings, validated as a whole.
 //! - [`texts`]: system messages and their placeholders.
 //! - [`routing`]: which agent gets a waiting chat.
@@ -14,6 +15,7 @@ pub mod chat;
 pub mod ids;
 pub mod keyword;
 pub mod message;
+pub mod number;
 pub mod phone;
 pub mod routing;
 pub mod setup;

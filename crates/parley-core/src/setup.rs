@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword;
+use crate::number::NumberKind;
 use crate::phone::E164;
 use crate::texts::Texts;
 
@@ -41,6 +42,8 @@ pub struct NumberDraft {
     pub segments_per_second: Option<f64>,
     /// The campaign the number sends under, whose limit it shares.
     pub campaign: Option<String>,
+    /// "long_code" (default), "us_10dlc", "toll_free" or "short_code".
+    pub kind: String,
 }
 
 /// A queue as written.
@@ -117,6 +120,7 @@ pub struct Number {
     pub segments_per_second: Option<f64>,
     /// The campaign the number sends under.
     pub campaign: Option<CampaignId>,
+    pub kind: NumberKind,
 }
 
 /// A queue: one choice of a number's menu.
@@ -177,6 +181,8 @@ pub enum SetupError {
     EmptyKeyword(String),
     #[error("agent \"{id}\" has capacity {capacity}: use 1 to {max}")]
     BadCapacity { id: String, capacity: u32, max: u32 },
+    #[error("number {number} has kind \"{kind}\": use long_code, us_10dlc, toll_free or short_code")]
+    InvalidKind { number: String, kind: String },
     #[error("{owner}: segments_per_second must be above 0 and at most 1000, not {value}")]
     BadRate { owner: String, value: f64 },
     #[error("{what} must not be empty")]
@@ -285,7 +291,12 @@ impl Setup {
                     }
                 },
             };
+            let kind = NumberKind::parse(&n.kind).unwrap_or_else(|| {
+                errors.push(SetupError::InvalidKind { number: number.to_string(), kind: n.kind.clone() });
+                NumberKind::default()
+            });
             numbers.push(Number {
+                kind,
                 number,
                 label: n.label.clone(),
                 carrier: n.carrier.clone(),
@@ -354,6 +365,7 @@ impl Setup {
                     queues: n.queues.iter().map(ToString::to_string).collect(),
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign.as_ref().map(ToString::to_string),
+                    kind: n.kind.as_str().to_owned(),
                 })
                 .collect(),
             queues: self
@@ -512,6 +524,7 @@ mod tests {
                 queues: vec!["billing".into(), "tech".into()],
                 segments_per_second: Some(10.0),
                 campaign: Some("care".into()),
+                kind: "us_10dlc".into(),
             }],
             queues: vec![
                 QueueDraft {
@@ -566,6 +579,7 @@ mod tests {
         d.agents[0].capacity = 0;
         d.numbers[0].segments_per_second = Some(0.0);
         d.numbers[2].campaign = Some("marketing".into());
+        d.numbers[2].kind = "landline".into();
         d.campaigns[0].segments_per_second = Some(5000.0);
         d.teams[0].members.push("bob".into());
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
@@ -579,6 +593,7 @@ mod tests {
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
         assert!(all.contains("number +15550001000: segments_per_second must be above 0"), "{all}");
         assert!(all.contains("number +15550003000 refers to unknown campaign \"marketing\""), "{all}");
+        assert!(all.contains("number +15550003000 has kind \"landline\": use long_code"), "{all}");
         assert!(
             all.contains("campaign \"care\": segments_per_second must be above 0 and at most 1000, not 5000"),
             "{all}"

@@ -49,6 +49,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// Run the built-in carrier simulator.
     pub sim: Option<bool>,
+    /// Salts the hash that keys an erased phone's tombstone (see [`crate::privacy`]).
+    pub privacy_secret: Option<Secret>,
     #[serde(default)]
     pub carriers: BTreeMap<String, CarrierConfig>,
 }
@@ -111,6 +113,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub sim: bool,
     pub admin_token: Option<Secret>,
+    /// `None`: the documented [`crate::privacy::DEFAULT_SECRET`], with a warning at start-up.
+    pub privacy_secret: Option<Secret>,
     pub carriers: BTreeMap<String, CarrierConfig>,
 }
 
@@ -136,8 +140,14 @@ impl Config {
             public_url: None,
             sim: true,
             admin_token: None,
+            privacy_secret: None,
             carriers: BTreeMap::new(),
         }
+    }
+
+    /// The secret that salts erased phones' hashes: the configured one, or the documented default.
+    pub fn privacy_secret_or_default(&self) -> Secret {
+        self.privacy_secret.clone().unwrap_or_else(|| Secret::new(crate::privacy::DEFAULT_SECRET))
     }
 
     /// The carrier accounts numbers may name.

@@ -4,6 +4,7 @@
 //! - [`serve`] runs everything on a bound listener until the shutdown future resolves.
 //! - [`config`]: the typed server configuration; [`setup_doc`]: the setup document format.
 //! - [`engine`]: inputs → `parley_core::chat::decide` → one transaction → answers and events.
+//! - [`privacy`]: the salted phone hash that keys an erased phone's tombstone.
 //! - [`workers`]: the outbox sender. [`bus`]: live event fan-out. [`http`]: the router.
 
 pub mod bus;
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod privacy;
 pub mod setup_doc;
 pub mod workers;
 
@@ -268,8 +270,17 @@ pub async fn serve_with_clock(
     let (version, setup) = load_setup(&store, &name_refs).await?;
     let bus = Bus::new(4096);
     let wake = Workers::default();
-    let (engine, engine_task) =
-        Engine::start(store.clone(), clock.clone(), bus.clone(), wake.clone(), Arc::new(setup), version, names);
+    let privacy_secret = config.privacy_secret_or_default();
+    let (engine, engine_task) = Engine::start(
+        store.clone(),
+        clock.clone(),
+        bus.clone(),
+        wake.clone(),
+        Arc::new(setup),
+        version,
+        names,
+        privacy_secret,
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let sender = OutboxSender {
         store: store.clone(),

@@ -55,6 +55,10 @@ pub struct NumberDoc {
     /// The campaign the number sends under (its limit applies too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<String>,
+    /// "long_code" (the default; enabled at once), "us_10dlc", "toll_free" or "short_code" (these start
+    /// "requested" and send nothing until an admin enables them: PUT /api/v1/numbers/{e164}/state).
+    #[serde(default, rename = "type")]
+    pub kind: String,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -153,6 +157,7 @@ impl SetupDocument {
                     queues: n.queues.clone(),
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign.clone(),
+                    kind: n.kind.clone(),
                 })
                 .collect(),
             campaigns: self
@@ -225,6 +230,7 @@ impl SetupDocument {
                     queues: n.queues,
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign,
+                    kind: n.kind,
                 })
                 .collect(),
             campaigns: d

@@ -5,16 +5,19 @@
 //! - [`batch`]: the engine's group commit, everything one batch of inputs changed, in one transaction.
 //! - [`chats`], [`messages`] (and the outbox), [`media`] (MMS), [`events`], [`consent`], [`admin`] (setup document,
 //!   agent states, API tokens), [`sim`] (the simulator's phones).
+//! - [`erasure`]: everything of one phone deleted on request, a hashed tombstone kept for its opt-out.
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
 pub mod admin;
 pub mod batch;
 pub mod chats;
 pub mod consent;
+pub mod erasure;
 pub mod events;
 pub mod media;
 pub mod messages;
 mod migrate;
+pub mod numbers;
 pub mod rows;
 pub mod sim;
 

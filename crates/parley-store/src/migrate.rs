@@ -8,11 +8,15 @@ const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_receipts.sql")),
     (3, include_str!("../migrations/sqlite/0003_media.sql")),
+    (4, include_str!("../migrations/sqlite/0004_erasure.sql")),
+    (5, include_str!("../migrations/sqlite/0005_number_states.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_receipts.sql")),
     (3, include_str!("../migrations/postgres/0003_media.sql")),
+    (4, include_str!("../migrations/postgres/0004_erasure.sql")),
+    (5, include_str!("../migrations/postgres/0005_number_states.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

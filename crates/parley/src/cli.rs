@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use parley_core::phone::E164;
 use parley_server::config::{self, Config, FileConfig, Secret};
+use parley_server::privacy::phone_hash;
 use parley_server::setup_doc::SetupDocument;
-use parley_store::Store;
+use parley_store::{Store, StoreError};
 
 /// Parley: a self-hosted SMS contact center.
 #[derive(Debug, Parser)]
@@ -57,6 +59,24 @@ pub(crate) enum Command {
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+    /// Privacy requests of consumers.
+    Privacy {
+        #[command(subcommand)]
+        action: PrivacyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PrivacyAction {
+    /// Erase everything stored about one phone (messages, media, chats, consent, simulator thread),
+    /// keeping only a hashed tombstone so that its opt-out is still honored. A phone with a live chat
+    /// is refused: end the chat first.
+    Erase {
+        /// The phone, E.164 (+14155550100).
+        phone: String,
+        #[command(flatten)]
+        server: ServerArgs,
     },
 }
 
@@ -123,6 +143,11 @@ impl ServerArgs {
             public_url: file.public_url,
             sim: sim_flag || file.sim.unwrap_or(false),
             admin_token: std::env::var("PARLEY_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new),
+            privacy_secret: std::env::var("PARLEY_PRIVACY_SECRET")
+                .ok()
+                .map(Secret::new)
+                .or(file.privacy_secret)
+                .filter(|s| !s.expose().is_empty()),
             carriers: file.carriers,
         })
     }
@@ -174,6 +199,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
                     "PARLEY_ADMIN_TOKEN is not set: no admin can log in until it is (tokens minted earlier still work)"
                 );
             }
+            warn_default_privacy_secret(&config);
             parley_server::serve(config, listener, shutdown_signal()).await
         }
         Command::Demo { listen, database_url } => crate::demo::run(&listen, &database_url).await,
@@ -225,6 +251,52 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::EXAMPLE);
             Ok(())
         }
+        Command::Privacy { action: PrivacyAction::Erase { phone, server } } => {
+            let phone = E164::parse(&phone).with_context(|| format!("erasing {phone:?}"))?;
+            let config = server.resolve(false)?;
+            warn_default_privacy_secret(&config);
+            let store = open_store(&config).await?;
+            let hash = phone_hash(config.privacy_secret_or_default().expose(), &phone);
+            let by =
+                std::env::var("USER").ok().filter(|u| !u.is_empty()).map_or("cli".to_owned(), |u| format!("cli:{u}"));
+            let report = store.erase_phone(phone.as_str(), &hash, &by, chrono_now()).await.map_err(|e| match e {
+                StoreError::Conflict(message) => anyhow::anyhow!("nothing was erased: {message}"),
+                other => anyhow::Error::new(other).context(format!("erasing {phone}")),
+            })?;
+            if report.is_empty() {
+                println!("nothing is stored about {phone}: nothing to erase");
+                return Ok(());
+            }
+            println!(
+                "erased {phone}: {} messages, {} media, {} events, {} chats, {} simulator messages, {} consent, \
+                 {} consent ledger entries, {} pending receipts",
+                report.messages,
+                report.media,
+                report.events,
+                report.chats,
+                report.sim_messages,
+                report.consents,
+                report.consent_ledger,
+                report.pending_receipts
+            );
+            if report.opted_out {
+                println!("the phone stays opted out: its texts get no answer until it texts START");
+            } else {
+                println!("the phone was not opted out: if it texts again it is a new contact");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Tombstones hashed with the built-in secret can be recomputed by anyone who knows the number.
+fn warn_default_privacy_secret(config: &Config) {
+    if config.privacy_secret.is_none() {
+        tracing::warn!(
+            "privacy_secret is not set: erased phones are remembered under a hash salted with the built-in \
+             default; set a deployment-specific secret (privacy_secret in parley.toml or PARLEY_PRIVACY_SECRET) \
+             before the first erasure, and never change it"
+        );
     }
 }
 

@@ -93,6 +93,7 @@ fn setup(variants: &[&str]) -> Setup {
                 queues: vec!["billing".into(), "tech".into()],
                 segments_per_second: None,
                 campaign: None,
+                kind: String::new(),
             },
             NumberDraft {
                 number: BILLING_LINE.into(),
@@ -101,6 +102,7 @@ fn setup(variants: &[&str]) -> Setup {
                 queues: vec!["billing".into()],
                 segments_per_second: None,
                 campaign: None,
+                kind: String::new(),
             },
         ],
         queues: vec![

@@ -10,13 +10,16 @@ use std::time::Instant;
 
 use parley_core::chat::{Input, Refusal};
 use parley_core::ids::AgentId;
+use parley_core::phone::E164;
 use parley_core::setup::Setup;
-use parley_store::Store;
+use parley_store::erasure::ErasureReport;
 use parley_store::rows::{ChatRow, EventRow};
+use parley_store::{Store, StoreError};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::bus::Bus;
 use crate::clock::Clock;
+use crate::config::Secret;
 
 mod rows;
 mod working;
@@ -55,6 +58,9 @@ pub enum EngineError {
     ChatNotFound(String),
     #[error("refused: {0:?}")]
     Refused(Refusal),
+    /// The request conflicts with stored state (erasing a phone that has a live chat).
+    #[error("{0}")]
+    Conflict(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error(transparent)]
@@ -66,6 +72,7 @@ enum Command {
     Chat { chat_id: String, input: Input },
     Status { agent: AgentId, available: bool },
     Setup { setup: Arc<Setup>, document: String },
+    Erase { phone: E164, by: String },
     Receipt(Receipt),
     Sent(Vec<SendOutcome>),
 }
@@ -87,6 +94,7 @@ pub struct SendOutcome {
 enum Answer {
     Inbound(InboundAck),
     Chat(Box<ChatAck>),
+    Erased(ErasureReport),
     Done,
 }
 
@@ -110,7 +118,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the writer task. `setup` is the setup at start (version `setup_version`).
+    /// Starts the writer task. `setup` is the setup at start (version `setup_version`);
+    /// `privacy_secret` salts the hashes of erased phones' tombstones.
+    #[expect(clippy::too_many_arguments, reason = "called once, from serve; a struct would only rename them")]
     pub fn start(
         store: Store,
         clock: Clock,
@@ -119,6 +129,7 @@ impl Engine {
         setup: Arc<Setup>,
         setup_version: i64,
         carriers: Vec<String>,
+        privacy_secret: Secret,
     ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(8192);
         let shared = Arc::new(RwLock::new(setup));
@@ -131,6 +142,7 @@ impl Engine {
             setup: shared.clone(),
             setup_version,
             carriers,
+            privacy_secret,
         };
         let task = tokio::spawn(writer.run(rx));
         (Engine { jobs: tx, setup: shared }, task)
@@ -184,6 +196,16 @@ impl Engine {
         self.submit(Command::Sent(outcomes)).await.map(|_| ())
     }
 
+    /// Erases everything stored about `phone` (see [`Store::erase_phone`]) after every input submitted
+    /// before it, so no batch in flight writes the phone back. A phone with a live chat is refused with
+    /// [`EngineError::Conflict`]: the chat must be ended first.
+    pub async fn erase_phone(&self, phone: E164, by: &str) -> Result<ErasureReport, EngineError> {
+        match self.submit(Command::Erase { phone, by: by.to_owned() }).await? {
+            Answer::Erased(report) => Ok(report),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to an erasure"))),
+        }
+    }
+
     /// Stores a validated setup and puts it in force, after every input submitted before it.
     pub async fn apply_setup(&self, setup: Setup, document: String) -> Result<(), EngineError> {
         self.submit(Command::Setup { setup: Arc::new(setup), document }).await.map(|_| ())
@@ -199,6 +221,7 @@ struct Writer {
     setup: Arc<RwLock<Arc<Setup>>>,
     setup_version: i64,
     carriers: Vec<String>,
+    privacy_secret: Secret,
 }
 
 impl Writer {
@@ -211,13 +234,17 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            // A setup change takes effect exactly between the inputs before and after it.
+            // A setup change or an erasure takes effect exactly between the inputs before and after it.
             let mut pending = Vec::new();
             for job in jobs {
                 if let Command::Setup { setup, document } = &job.command {
                     let (setup, document) = (setup.clone(), document.clone());
                     self.process(std::mem::take(&mut pending)).await;
                     let result = self.save_setup(setup, &document).await.map(|()| Answer::Done);
+                    let _ = job.reply.send(result);
+                } else if let Command::Erase { phone, by } = &job.command {
+                    self.process(std::mem::take(&mut pending)).await;
+                    let result = self.erase(phone, by).await.map(Answer::Erased);
                     let _ = job.reply.send(result);
                 } else {
                     pending.push(job);
@@ -238,6 +265,26 @@ impl Writer {
         self.put_setup(setup);
         tracing::info!(version, "setup applied");
         Ok(())
+    }
+
+    async fn erase(&self, phone: &E164, by: &str) -> Result<ErasureReport, EngineError> {
+        let hash = crate::privacy::phone_hash(self.privacy_secret.expose(), phone);
+        match self.store.erase_phone(phone.as_str(), &hash, by, self.clock.now().0).await {
+            Ok(report) => {
+                if !report.is_empty() {
+                    // The number itself is not logged: the point of the erasure is that it is gone.
+                    tracing::info!(
+                        erased_by = by,
+                        messages = report.messages,
+                        chats = report.chats,
+                        "a phone was erased"
+                    );
+                }
+                Ok(report)
+            }
+            Err(StoreError::Conflict(message)) => Err(EngineError::Conflict(message)),
+            Err(e) => Err(EngineError::Internal(e.into())),
+        }
     }
 
     fn put_setup(&self, setup: Arc<Setup>) {
@@ -305,14 +352,14 @@ impl Writer {
         self.refresh_setup().await?;
         let setup = self.current_setup();
         let now = self.clock.now();
-        let mut w = Working::load(&self.store, &setup, commands).await?;
+        let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let answer = match command {
                 Command::Inbound(sms) => w.inbound(&setup, sms, now),
                 Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
                 Command::Status { agent, available } => w.status(&setup, agent, *available, now),
-                Command::Setup { .. } => Ok(Answer::Done),
+                Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
                 Command::Receipt(receipt) => {
                     w.receipt(receipt, now);
                     Ok(Answer::Done)

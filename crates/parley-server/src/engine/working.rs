@@ -7,6 +7,7 @@ use parley_core::chat::{
     self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, Input, Outcome, Purpose,
 };
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::number::NumberState;
 use parley_core::phone::E164;
 use parley_core::routing::{Roster, Seat};
 use parley_core::setup::{Number, Setup};
@@ -42,12 +43,21 @@ pub(super) struct Working {
     sent_messages: HashMap<(String, String), MessageRow>,
     /// Receipts that came before their message was known, by (carrier, provider id).
     pending: HashMap<(String, String), Vec<PendingReceiptRow>>,
+    /// Registration states stored for the numbers texted in this batch.
+    number_states: HashMap<String, NumberState>,
+    /// Salts the hashes of erased phones' tombstones.
+    privacy_secret: String,
     batch: Batch,
 }
 
 impl Working {
-    pub(super) async fn load(store: &Store, setup: &Setup, commands: &[&Command]) -> anyhow::Result<Working> {
-        let mut w = Working::default();
+    pub(super) async fn load(
+        store: &Store,
+        setup: &Setup,
+        privacy_secret: &str,
+        commands: &[&Command],
+    ) -> anyhow::Result<Working> {
+        let mut w = Working { privacy_secret: privacy_secret.to_owned(), ..Working::default() };
         let mut consumers = BTreeSet::new();
         let mut chat_ids = Vec::new();
         let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
@@ -62,7 +72,7 @@ impl Working {
                 }
                 Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
                 Command::Status { agent, available: false } => away.push(agent.to_string()),
-                Command::Status { .. } | Command::Setup { .. } => {}
+                Command::Status { .. } | Command::Setup { .. } | Command::Erase { .. } => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
                 Command::Sent(outcomes) => {
                     for o in outcomes {
@@ -91,6 +101,17 @@ impl Working {
         for (carrier, ids) in accepted {
             for r in store.pending_receipts(carrier, &ids).await? {
                 w.pending.entry((r.carrier.clone(), r.provider_id.clone())).or_default().push(r);
+            }
+        }
+        let texted: Vec<String> = commands
+            .iter()
+            .filter_map(|c| if let Command::Inbound(sms) = c { Some(sms.to.to_string()) } else { None })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for row in store.number_states(&texted).await? {
+            if let Some(state) = NumberState::parse(&row.state) {
+                w.number_states.insert(row.number, state);
             }
         }
         let consumers: Vec<String> = consumers.into_iter().collect();
@@ -132,6 +153,20 @@ impl Working {
                 self.consents.insert(phone, Consent { opted_out: row.opted_out, notice_sent: row.notice_sent });
             }
         }
+        // A phone without a consent row may have been erased: its tombstone keeps its opt-out. It is a
+        // new contact otherwise, so the opt-in notice goes out again after START.
+        let unknown: HashMap<String, E164> = missing
+            .iter()
+            .filter_map(|p| E164::parse(p).ok())
+            .filter(|p| !self.consents.contains_key(p))
+            .map(|p| (crate::privacy::phone_hash(&self.privacy_secret, &p), p))
+            .collect();
+        let hashes: Vec<String> = unknown.keys().cloned().collect();
+        for hash in store.erased_opt_outs(&hashes).await? {
+            if let Some(phone) = unknown.get(&hash) {
+                self.consents.insert(phone.clone(), Consent { opted_out: true, notice_sent: false });
+            }
+        }
         for phone in missing {
             if let Ok(phone) = E164::parse(&phone) {
                 self.consents.entry(phone).or_default();
@@ -149,6 +184,10 @@ impl Working {
         let Some(number) = setup.number(&sms.to) else {
             return Err(EngineError::NumberNotSetUp(sms.to.to_string()));
         };
+        let state = self.number_states.get(sms.to.as_str()).copied().unwrap_or_else(|| number.kind.initial_state());
+        if !state.is_enabled() {
+            return Ok(self.inbound_to_disabled(sms, number, state, now));
+        }
         let chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
         let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
@@ -236,6 +275,48 @@ impl Working {
         Ok(Answer::Inbound(ack))
     }
 
+    /// A text to a number that is not enabled: kept and shown to admins, but it opens no chat and gets
+    /// no answer. Opt-outs and opt-ins still count: consent is the consumer's, whatever the number's state.
+    fn inbound_to_disabled(&mut self, sms: &InboundSms, number: &Number, state: NumberState, now: Timestamp) -> Answer {
+        let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
+        let keyword = parley_core::keyword::normalize(&sms.body);
+        match parley_core::keyword::classify(&sms.body) {
+            Some(parley_core::keyword::CarrierKeyword::OptOut) if !consent.opted_out => {
+                self.record_consent(&sms.from, &number.number, ConsentChange::OptedOut { keyword }, "sms", now);
+            }
+            Some(parley_core::keyword::CarrierKeyword::OptIn) if consent.opted_out => {
+                self.record_consent(&sms.from, &number.number, ConsentChange::OptedIn { keyword }, "sms", now);
+            }
+            _ => {}
+        }
+        let message_id = uuid::Uuid::now_v7().to_string();
+        self.batch.messages.push(MessageRow {
+            seq: 0,
+            id: message_id.clone(),
+            chat_id: None,
+            number: sms.to.to_string(),
+            consumer: sms.from.to_string(),
+            direction: "in".to_owned(),
+            author: "consumer".to_owned(),
+            body: sms.body.clone(),
+            media: sms.media.iter().map(|m| m.url.as_str()).collect::<Vec<_>>().join("\n"),
+            status: "received".to_owned(),
+            purpose: "conversation".to_owned(),
+            carrier: sms.carrier.clone(),
+            provider_id: Some(sms.provider_id.clone()),
+            attempts: 0,
+            error: Some(format!("number {} is {}: no chat was opened", sms.to, state.as_str())),
+            created_at: now.0,
+            updated_at: now.0,
+        });
+        let data = json!({ "message_id": message_id, "number": sms.to.as_str(), "state": state.as_str() });
+        self.push_event(None, "number.inbound_refused", data, now);
+        tracing::warn!(number = %sms.to, state = state.as_str(), "a text reached a number that is not enabled");
+        let ack = InboundAck { message_id, chat_id: None, duplicate: false };
+        self.seen.insert((sms.carrier.clone(), sms.provider_id.clone()), ack.clone());
+        Answer::Inbound(ack)
+    }
+
     pub(super) fn chat_action(
         &mut self,
         setup: &Setup,
@@ -259,6 +340,7 @@ impl Working {
                     queues: vec![],
                     segments_per_second: None,
                     campaign: None,
+                    kind: parley_core::number::NumberKind::default(),
                 };
                 &detached
             }

@@ -24,7 +24,7 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     MethodNotAllowed,
-    /// The request conflicts with the chat's state.
+    /// The request conflicts with the chat's state (or, erasing a phone, with its live chat).
     Conflict,
     /// The consumer opted out; nothing may be sent to them.
     OptedOut,
@@ -123,6 +123,7 @@ impl From<EngineError> for ApiError {
             }
             EngineError::ChatNotFound(_) => ApiError::not_found(e.to_string()),
             EngineError::Refused(refusal) => refused(refusal),
+            EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
             EngineError::ShuttingDown => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,

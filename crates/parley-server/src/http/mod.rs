@@ -39,7 +39,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::chats::transcript))
         .routes(routes!(api::events::events))
         .routes(routes!(api::sms::segments))
-        .routes(routes!(api::media::get_media));
+        .routes(routes!(api::media::get_media))
+        .routes(routes!(api::phones::erase_phone))
+        .routes(routes!(api::numbers::list_numbers))
+        .routes(routes!(api::numbers::get_number))
+        .routes(routes!(api::numbers::set_state));
     if state.config.sim {
         api = api
             .routes(routes!(sim::post_message))

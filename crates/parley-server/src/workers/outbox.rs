@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_carriers::{Carrier, OutboundSms, SendError};
+use parley_core::number::NumberState;
 use parley_core::phone::E164;
 use parley_core::setup::Setup;
 use parley_core::text::segment;
@@ -103,6 +104,21 @@ impl OutboxSender {
             .map(|(number, consumer, seq, due)| ((number, consumer), (seq, due)))
             .collect();
         let claimed_seqs: std::collections::HashSet<i64> = claimed.iter().map(|m| m.seq).collect();
+        let senders: Vec<String> =
+            claimed.iter().map(|m| m.number.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let stored_states: HashMap<String, NumberState> = self
+            .store
+            .number_states(&senders)
+            .await?
+            .into_iter()
+            .filter_map(|r| NumberState::parse(&r.state).map(|s| (r.number, s)))
+            .collect();
+        let state_of = |number: &str| {
+            stored_states
+                .get(number)
+                .copied()
+                .or_else(|| E164::parse(number).ok().and_then(|n| setup.number(&n).map(|n| n.kind.initial_state())))
+        };
         let mut results: Vec<(&MessageRow, SendResult)> = Vec::with_capacity(claimed.len());
         let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
         // Once a message of a conversation waits, the later ones of that conversation wait too: a
@@ -114,6 +130,12 @@ impl OutboxSender {
             if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
                 results
                     .push((m, SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() }));
+                continue;
+            }
+            // A number that is not enabled sends nothing; the agent sees why on the message.
+            if let Some(state) = state_of(&m.number).filter(|s| !s.is_enabled()) {
+                let error = format!("number {} is {}: it may not send", m.number, state.as_str());
+                results.push((m, SendResult::Given { status: "failed", error }));
                 continue;
             }
             if let Some((head, due)) = heads.get(&(m.number.clone(), m.consumer.clone()))

@@ -13,6 +13,9 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/tokens", "post"),
     ("/api/v1/sms/segments", "post"),
     ("/api/v1/media/{id}", "get"),
+    ("/api/v1/numbers", "get"),
+    ("/api/v1/numbers/{e164}", "get"),
+    ("/api/v1/numbers/{e164}/state", "put"),
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
     ("/api/v1/chats", "get"),
@@ -22,6 +25,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/chats/{id}/end", "post"),
     ("/api/v1/chats/{id}/transcript", "get"),
     ("/api/v1/events", "get"),
+    ("/api/v1/phones/{e164}", "delete"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

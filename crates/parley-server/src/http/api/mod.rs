@@ -4,6 +4,8 @@ pub mod chats;
 pub mod events;
 pub mod me;
 pub mod media;
+pub mod numbers;
+pub mod phones;
 pub mod setup;
 pub mod sms;
 pub mod tokens;

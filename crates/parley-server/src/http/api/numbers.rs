@@ -1,0 +1,167 @@
+//! `/api/v1/numbers`: business numbers with their registration state and its history. A number that is
+//! not enabled neither sends nor opens chats.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use parley_core::number::NumberState;
+use parley_core::phone::E164;
+use parley_core::setup::Number;
+use parley_store::numbers::NumberStateRow;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::extract::{ApiJson, ApiPath};
+
+/// A business number.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberView {
+    pub number: String,
+    pub label: String,
+    /// long_code, us_10dlc, toll_free or short_code.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub carrier: String,
+    pub queues: Vec<String>,
+    pub campaign: Option<String>,
+    /// requested, in_review, enabled, rejected or suspended.
+    pub state: String,
+}
+
+/// A number and every state it went through.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberDetail {
+    #[serde(flatten)]
+    pub number: NumberView,
+    pub history: Vec<StateChange>,
+}
+
+/// One state change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StateChange {
+    pub state: String,
+    pub reason: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+/// A new state for a number.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewState {
+    /// requested, in_review, enabled, rejected or suspended.
+    pub state: String,
+    /// Why (shown in the history): a carrier's rejection reason, a suspension ticket, ...
+    pub reason: Option<String>,
+}
+
+async fn view(state: &AppState, numbers: &[Number]) -> Result<Vec<NumberView>, ApiError> {
+    let ids: Vec<String> = numbers.iter().map(|n| n.number.to_string()).collect();
+    let stored = state.store.number_states(&ids).await?;
+    Ok(numbers
+        .iter()
+        .map(|n| {
+            let current = stored
+                .iter()
+                .find(|s| s.number == n.number.as_str())
+                .and_then(|s| NumberState::parse(&s.state))
+                .unwrap_or_else(|| n.kind.initial_state());
+            NumberView {
+                number: n.number.to_string(),
+                label: n.label.clone(),
+                kind: n.kind.as_str().to_owned(),
+                carrier: n.carrier.clone(),
+                queues: n.queues.iter().map(ToString::to_string).collect(),
+                campaign: n.campaign.as_ref().map(ToString::to_string),
+                state: current.as_str().to_owned(),
+            }
+        })
+        .collect())
+}
+
+fn find(state: &AppState, e164: &str) -> Result<Number, ApiError> {
+    let number = E164::parse(e164).map_err(|e| ApiError::invalid(e.to_string()))?;
+    state
+        .engine
+        .setup()
+        .number(&number)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("{number} is not a number of the setup")))
+}
+
+/// Every number of the setup with its state.
+#[utoipa::path(get, path = "/api/v1/numbers", tag = "numbers",
+    responses((status = 200, body = Vec<NumberView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_numbers(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<NumberView>>, ApiError> {
+    who.require_admin()?;
+    let setup = state.engine.setup();
+    Ok(Json(view(&state, &setup.numbers).await?))
+}
+
+/// One number with the history of its state.
+#[utoipa::path(get, path = "/api/v1/numbers/{e164}", tag = "numbers", params(("e164" = String, Path)),
+    responses((status = 200, body = NumberDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_number(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(e164): ApiPath<String>,
+) -> Result<Json<NumberDetail>, ApiError> {
+    who.require_admin()?;
+    let number = find(&state, &e164)?;
+    let history = state.store.number_state_history(number.number.as_str()).await?;
+    let view = view(&state, std::slice::from_ref(&number)).await?.remove(0);
+    Ok(Json(NumberDetail {
+        number: view,
+        history: history
+            .into_iter()
+            .map(|r| StateChange { state: r.state, reason: r.reason, by: r.actor, at: rfc3339(r.at) })
+            .collect(),
+    }))
+}
+
+/// Moves a number along its registration: requested → in_review → enabled or rejected; enabled ⇄
+/// suspended; rejected → requested.
+#[utoipa::path(put, path = "/api/v1/numbers/{e164}/state", tag = "numbers", params(("e164" = String, Path)), request_body = NewState,
+    responses((status = 200, body = NumberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "the state cannot follow the current one", body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_state(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(e164): ApiPath<String>,
+    ApiJson(change): ApiJson<NewState>,
+) -> Result<Json<NumberView>, ApiError> {
+    who.require_admin()?;
+    let number = find(&state, &e164)?;
+    let next = NumberState::parse(&change.state).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "unknown state \"{}\": use requested, in_review, enabled, rejected or suspended",
+            change.state
+        ))
+    })?;
+    let current = view(&state, std::slice::from_ref(&number)).await?.remove(0);
+    let from = NumberState::parse(&current.state).unwrap_or_else(|| number.kind.initial_state());
+    if from != next && !from.may_become(next) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            format!("{} is {}; it cannot become {} from there", number.number, from.as_str(), next.as_str()),
+        ));
+    }
+    let row = NumberStateRow {
+        number: number.number.to_string(),
+        state: next.as_str().to_owned(),
+        reason: change.reason,
+        actor: "admin".to_owned(),
+        at: state.clock.now().0,
+    };
+    state.store.set_number_state(&row).await?;
+    tracing::info!(number = %number.number, from = from.as_str(), to = next.as_str(), "number state changed");
+    Ok(Json(view(&state, std::slice::from_ref(&number)).await?.remove(0)))
+}

@@ -1,0 +1,102 @@
+//! Number registration: a number that is not enabled opens no chats and sends nothing (but STOP still
+//! counts); admins move numbers along their registration, and the history is kept.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::harness::{TestApp, eventually};
+
+const REGISTERED: &str = "+15550008800";
+const PLAIN: &str = "+15550008900";
+
+async fn app() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.apply_setup(&json!({
+        "numbers": [
+            {"number": REGISTERED, "label": "US support", "carrier": "sim", "queues": ["billing"], "type": "us_10dlc"},
+            {"number": PLAIN, "label": "EU support", "carrier": "sim", "queues": ["billing"]}
+        ],
+        "queues": [{"id": "billing", "name": "Billing"}],
+        "agents": [{"id": "alice", "name": "Alice", "queues": ["billing"], "capacity": 5}],
+    }))
+    .await;
+    app
+}
+
+async fn set_state(app: &TestApp, number: &str, state: &str) -> crate::harness::Reply {
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/numbers/{number}/state"),
+        Some(&app.admin().token),
+        Some(&json!({ "state": state, "reason": "test" })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_number_waiting_for_registration_opens_no_chat_and_sends_nothing() {
+    let app = app().await;
+    let numbers =
+        app.request(Method::GET, "/api/v1/numbers", Some(&app.admin().token), None).await.expect_status(200).body;
+    let state_of = |n: &str| numbers.as_array().unwrap().iter().find(|x| x["number"] == n).map(|x| x["state"].clone());
+    assert_eq!(state_of(REGISTERED), Some(json!("requested")), "{numbers}");
+    assert_eq!(state_of(PLAIN), Some(json!("enabled")));
+
+    let early = app.phone("+14155550300").to(REGISTERED);
+    let ack = early.sends(json!({ "body": "hello?" })).await.expect_status(201).body;
+    assert_eq!(ack["chat_id"], serde_json::Value::Null, "no chat on a number that is not enabled");
+    // The same phone's STOP still counts, although nothing may answer it.
+    early.texts("STOP").await;
+
+    // A later conversation on the plain number is answered; the outbox works in order, so by then the
+    // registered number's texts would have been answered too, had anything been queued for them.
+    let other = app.phone("+14155550301").to(PLAIN);
+    other.texts("hi").await;
+    other.receives(2).await;
+    assert!(early.inbox().await.is_empty());
+    assert!(app.admin().all_chats().await.iter().all(|c| c.number == PLAIN));
+
+    // Registration goes through; the opt-out from before still holds, START lifts it.
+    set_state(&app, REGISTERED, "in_review").await.expect_status(200);
+    let enabled = set_state(&app, REGISTERED, "enabled").await.expect_status(200).body;
+    assert_eq!(enabled["state"], "enabled");
+    early.texts("hi again").await;
+    early.texts("START").await;
+    let inbox = early.receives(1).await;
+    assert!(inbox[0].body.contains("subscribed again"), "only the opt-in confirmation: {inbox:?}");
+    let detail =
+        app.request(Method::GET, &format!("/api/v1/numbers/{REGISTERED}"), Some(&app.admin().token), None).await.body;
+    let history: Vec<&str> =
+        detail["history"].as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
+    assert_eq!(history, ["in_review", "enabled"]);
+}
+
+#[tokio::test]
+async fn a_suspended_number_fails_its_messages_and_transitions_are_checked() {
+    let app = app().await;
+    let alice = app.agent(&app.agent_token("alice").await);
+    let phone = app.phone("+14155550302").to(PLAIN);
+    let chat = phone.texts("billing").await.chat_id.expect("a chat");
+    alice.accept(&chat).await;
+    phone.receives(3).await;
+
+    set_state(&app, PLAIN, "suspended").await.expect_status(200);
+    let id = alice.say(&chat, "Are you there?").await;
+    eventually("the reply to fail", || async {
+        let t = app.admin().transcript(&chat).await;
+        let m = t.messages.iter().find(|m| m.id == id).cloned().expect("the reply");
+        if m.status == "failed" && m.error.as_deref() == Some("number +15550008900 is suspended: it may not send") {
+            Ok(())
+        } else {
+            Err(format!("{m:?}"))
+        }
+    })
+    .await;
+
+    set_state(&app, PLAIN, "in_review").await.expect_error(409, "conflict");
+    set_state(&app, PLAIN, "asleep").await.expect_error(422, "validation_failed");
+    set_state(&app, "+15550000000", "enabled").await.expect_error(404, "not_found");
+    let alice_token = alice.token.clone();
+    app.request(Method::GET, "/api/v1/numbers", Some(&alice_token), None).await.expect_error(403, "forbidden");
+    set_state(&app, PLAIN, "enabled").await.expect_status(200);
+}
