@@ -53,6 +53,8 @@ pub struct QueueDraft {
     pub name: String,
     pub keywords: Vec<String>,
     pub auto_answer: bool,
+    /// How agents see the consumer's number: "full" (also when empty), "last_four" or "hidden".
+    pub consumer_number: String,
 }
 
 /// An agent as written.
@@ -132,6 +134,63 @@ pub struct Queue {
     pub keywords: Vec<String>,
     /// Connect an offered chat without waiting for the agent to accept it.
     pub auto_answer: bool,
+    /// How much of the consumer's number agents of this queue see (admins always see all of it).
+    pub consumer_number: ConsumerNumber,
+}
+
+/// How much of a consumer's phone number an agent sees, per queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConsumerNumber {
+    /// The whole number, e.g. `+15550000100`.
+    #[default]
+    Full,
+    /// Only the last four digits, the rest as `*`: `+*******0100`.
+    LastFour,
+    /// Nothing but the word `hidden`.
+    Hidden,
+}
+
+impl ConsumerNumber {
+    /// The values a setup document may name, as an error message lists them.
+    pub const ALLOWED: &'static str = "full, last_four or hidden";
+
+    /// Parses the setup document's value; an empty value is the default, `full`.
+    pub fn parse(text: &str) -> Option<ConsumerNumber> {
+        match text {
+            "" | "full" => Some(ConsumerNumber::Full),
+            "last_four" => Some(ConsumerNumber::LastFour),
+            "hidden" => Some(ConsumerNumber::Hidden),
+            _ => None,
+        }
+    }
+
+    /// The setup document's name of this value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerNumber::Full => "full",
+            ConsumerNumber::LastFour => "last_four",
+            ConsumerNumber::Hidden => "hidden",
+        }
+    }
+}
+
+/// What an agent sees of `number` under `masking`.
+///
+/// - `Full`: the number as it is, `+15550000100`.
+/// - `LastFour`: the `+`, one `*` per hidden digit, then the last four digits: `+*******0100`. The
+///   output is plain ASCII (GSM-7 safe), so it can be shown, logged or texted anywhere. An E.164 number
+///   has at least eight digits, so at least four are always hidden.
+/// - `Hidden`: the word `hidden`, which no phone number can be mistaken for.
+pub fn mask(number: &E164, masking: ConsumerNumber) -> String {
+    match masking {
+        ConsumerNumber::Full => number.as_str().to_owned(),
+        ConsumerNumber::LastFour => {
+            let digits = number.as_str().trim_start_matches('+');
+            let hidden = digits.len().saturating_sub(4);
+            format!("+{}{}", "*".repeat(hidden), &digits[hidden..])
+        }
+        ConsumerNumber::Hidden => "hidden".to_owned(),
+    }
 }
 
 /// An agent and the queues they serve.
@@ -187,6 +246,8 @@ pub enum SetupError {
     BadRate { owner: String, value: f64 },
     #[error("{what} must not be empty")]
     Empty { what: String },
+    #[error("queue \"{queue}\" has consumer_number \"{value}\": use {allowed}", allowed = ConsumerNumber::ALLOWED)]
+    InvalidConsumerNumber { queue: String, value: String },
 }
 
 /// The most chats one agent may hold at once.
@@ -376,6 +437,7 @@ impl Setup {
                     name: q.name.clone(),
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
+                    consumer_number: q.consumer_number.as_str().to_owned(),
                 })
                 .collect(),
             agents: self
@@ -486,7 +548,11 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
                 errors.push(SetupError::ReservedWord { owner: owner.clone(), word: k.clone() });
             }
         }
-        queues.push(Queue { id, name, keywords: q.keywords.clone(), auto_answer: q.auto_answer });
+        let consumer_number = ConsumerNumber::parse(&q.consumer_number).unwrap_or_else(|| {
+            errors.push(SetupError::InvalidConsumerNumber { queue: id.to_string(), value: q.consumer_number.clone() });
+            ConsumerNumber::default()
+        });
+        queues.push(Queue { id, name, keywords: q.keywords.clone(), auto_answer: q.auto_answer, consumer_number });
     }
     queues
 }
@@ -532,8 +598,15 @@ mod tests {
                     name: "Billing".into(),
                     keywords: vec!["1".into(), "BILLING".into()],
                     auto_answer: false,
+                    consumer_number: "last_four".into(),
                 },
-                QueueDraft { id: "tech".into(), name: "Tech".into(), keywords: vec!["2".into()], auto_answer: false },
+                QueueDraft {
+                    id: "tech".into(),
+                    name: "Tech".into(),
+                    keywords: vec!["2".into()],
+                    auto_answer: false,
+                    consumer_number: "full".into(),
+                },
             ],
             agents: vec![AgentDraft {
                 id: "alice".into(),
@@ -582,6 +655,7 @@ mod tests {
         d.numbers[2].kind = "landline".into();
         d.campaigns[0].segments_per_second = Some(5000.0);
         d.teams[0].members.push("bob".into());
+        d.queues[1].consumer_number = "partial".into();
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         let all = errors.join("\n");
         assert!(all.contains("unknown queue \"nope\""), "{all}");
@@ -599,6 +673,39 @@ mod tests {
             "{all}"
         );
         assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
+        assert!(all.contains("queue \"tech\" has consumer_number \"partial\": use full, last_four or hidden"), "{all}");
+    }
+
+    #[test]
+    fn consumer_number_defaults_to_full_and_parses_every_value() {
+        let mut d = draft();
+        d.queues[1].consumer_number = String::new();
+        d.queues[0].consumer_number = "hidden".into();
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        assert_eq!(setup.queues[0].consumer_number, ConsumerNumber::Hidden);
+        assert_eq!(setup.queues[1].consumer_number, ConsumerNumber::Full);
+        // Exported, the default is spelled out.
+        assert_eq!(setup.to_draft().queues[1].consumer_number, "full");
+        for value in ["full", "last_four", "hidden"] {
+            assert_eq!(ConsumerNumber::parse(value).map(ConsumerNumber::as_str), Some(value));
+        }
+        assert_eq!(ConsumerNumber::parse("Last_Four"), None);
+    }
+
+    #[test]
+    fn masking_shows_all_the_last_four_or_nothing() {
+        let number = E164::parse("+15550000100").unwrap();
+        assert_eq!(mask(&number, ConsumerNumber::Full), "+15550000100");
+        assert_eq!(mask(&number, ConsumerNumber::LastFour), "+*******0100");
+        assert_eq!(mask(&number, ConsumerNumber::Hidden), "hidden");
+        // The shortest E.164 number still hides half its digits; the output is ASCII.
+        let short = E164::parse("+15550100").unwrap();
+        assert_eq!(mask(&short, ConsumerNumber::LastFour), "+****0100");
+        let longest = E164::parse("+123456789012345").unwrap();
+        let masked = mask(&longest, ConsumerNumber::LastFour);
+        assert_eq!(masked, "+***********2345");
+        assert!(masked.is_ascii());
+        assert!(!masked.contains("1234567"));
     }
 
     #[test]

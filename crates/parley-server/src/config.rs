@@ -49,6 +49,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     /// Run the built-in carrier simulator.
     pub sim: Option<bool>,
+    /// Delete transcripts, media and events of chats that ended more than this many days ago.
+    pub retention_days: Option<u32>,
     /// Salts the hash that keys an erased phone's tombstone (see [`crate::privacy`]).
     pub privacy_secret: Option<Secret>,
     #[serde(default)]
@@ -115,6 +117,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `None`: the documented [`crate::privacy::DEFAULT_SECRET`], with a warning at start-up.
     pub privacy_secret: Option<Secret>,
+    /// Days a finished chat's transcript, media and events are kept; `None`: kept forever.
+    pub retention_days: Option<u32>,
     pub carriers: BTreeMap<String, CarrierConfig>,
 }
 
@@ -141,6 +145,7 @@ impl Config {
             sim: true,
             admin_token: None,
             privacy_secret: None,
+            retention_days: None,
             carriers: BTreeMap::new(),
         }
     }

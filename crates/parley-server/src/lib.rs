@@ -42,6 +42,7 @@ use crate::http::webhooks::twilio::{TwilioWebhookAccount, status_callback_url};
 use crate::setup_doc::SetupDocument;
 use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
+use crate::workers::retention::RetentionWorker;
 use crate::workers::throttle::Throttle;
 
 /// Everything a request handler may use.
@@ -290,6 +291,7 @@ pub async fn serve_with_clock(
         engine: engine.clone(),
         wake: wake.outbox.clone(),
         throttle: Throttle::default(),
+        privacy_secret: config.privacy_secret_or_default(),
     };
     let sink: Arc<dyn Sink> = Arc::new(EngineSink(engine.clone()));
     let carrier_tasks: Vec<_> =
@@ -302,6 +304,11 @@ pub async fn serve_with_clock(
         wake: wake.media.clone(),
     };
     let fetcher_task = tokio::spawn(fetcher.run(stop_rx.clone()));
+    // Retention runs only where a period is configured; without one nothing is ever purged.
+    let retention_task = config.retention_days.map(|days| {
+        let worker = RetentionWorker { store: store.clone(), clock: clock.clone(), retention_days: days };
+        tokio::spawn(worker.run(stop_rx.clone()))
+    });
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let metrics = metrics_handle();
     let upkeep = {
@@ -339,6 +346,9 @@ pub async fn serve_with_clock(
     // and stops once the last handle to it is gone.
     let _ = sender_task.await;
     let _ = fetcher_task.await;
+    if let Some(task) = retention_task {
+        let _ = task.await;
+    }
     for task in carrier_tasks {
         let _ = task.await;
     }

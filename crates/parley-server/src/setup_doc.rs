@@ -73,6 +73,10 @@ pub struct QueueDoc {
     /// Connect chats to the picked agent without waiting for them to accept.
     #[serde(default)]
     pub auto_answer: bool,
+    /// What agents of this queue see of the consumer's number: "full" (the default), "last_four"
+    /// ("+*******0100") or "hidden". Admins always see the whole number.
+    #[serde(default)]
+    pub consumer_number: String,
 }
 
 /// An agent, the queues they serve and how many chats they take at once.
@@ -177,6 +181,7 @@ impl SetupDocument {
                     name: q.name.clone(),
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
+                    consumer_number: q.consumer_number.clone(),
                 })
                 .collect(),
             agents: self
@@ -241,7 +246,13 @@ impl SetupDocument {
             queues: d
                 .queues
                 .into_iter()
-                .map(|q| QueueDoc { id: q.id, name: q.name, keywords: q.keywords, auto_answer: q.auto_answer })
+                .map(|q| QueueDoc {
+                    id: q.id,
+                    name: q.name,
+                    keywords: q.keywords,
+                    auto_answer: q.auto_answer,
+                    consumer_number: q.consumer_number,
+                })
                 .collect(),
             agents: d
                 .agents

@@ -9,6 +9,7 @@
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
 pub mod admin;
+pub mod audit;
 pub mod batch;
 pub mod chats;
 pub mod consent;
@@ -18,6 +19,7 @@ pub mod media;
 pub mod messages;
 mod migrate;
 pub mod numbers;
+pub mod retention;
 pub mod rows;
 pub mod sim;
 

@@ -10,6 +10,7 @@ const SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_media.sql")),
     (4, include_str!("../migrations/sqlite/0004_erasure.sql")),
     (5, include_str!("../migrations/sqlite/0005_number_states.sql")),
+    (6, include_str!("../migrations/sqlite/0006_audit.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -17,6 +18,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_media.sql")),
     (4, include_str!("../migrations/postgres/0004_erasure.sql")),
     (5, include_str!("../migrations/postgres/0005_number_states.sql")),
+    (6, include_str!("../migrations/postgres/0006_audit.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

@@ -148,6 +148,7 @@ impl ServerArgs {
                 .map(Secret::new)
                 .or(file.privacy_secret)
                 .filter(|s| !s.expose().is_empty()),
+            retention_days: file.retention_days,
             carriers: file.carriers,
         })
     }

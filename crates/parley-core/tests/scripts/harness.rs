@@ -77,6 +77,7 @@ fn setup(variants: &[&str]) -> Setup {
         name: name.into(),
         keywords: keywords.iter().map(|k| (*k).into()).collect(),
         auto_answer: false,
+        consumer_number: String::new(),
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),

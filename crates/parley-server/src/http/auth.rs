@@ -35,6 +35,14 @@ impl Principal {
         }
     }
 
+    /// How the audit log names this caller: "admin" or "agent:ID".
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::Admin => "admin".to_owned(),
+            Principal::Agent(agent) => format!("agent:{agent}"),
+        }
+    }
+
     /// The queues whose chats this caller sees; `None` means all.
     pub fn visible_queues(&self, state: &AppState) -> Option<Vec<QueueId>> {
         match self {

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::sms::segments))
         .routes(routes!(api::media::get_media))
         .routes(routes!(api::phones::erase_phone))
+        .routes(routes!(api::audit::list_reads))
         .routes(routes!(api::numbers::list_numbers))
         .routes(routes!(api::numbers::get_number))
         .routes(routes!(api::numbers::set_state));

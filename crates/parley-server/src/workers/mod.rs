@@ -2,4 +2,5 @@
 
 pub mod media;
 pub mod outbox;
+pub mod retention;
 pub mod throttle;

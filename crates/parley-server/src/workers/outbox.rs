@@ -17,7 +17,9 @@ use parley_store::rows::MessageRow;
 use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
+use crate::config::Secret;
 use crate::engine::{Engine, SendOutcome};
+use crate::privacy::phone_hash;
 use crate::workers::throttle::{Limit, Throttle};
 
 /// How long a claim lasts before another sender may take the message over.
@@ -42,6 +44,8 @@ pub struct OutboxSender {
     pub engine: Engine,
     pub wake: Arc<Notify>,
     pub throttle: Throttle,
+    /// Salts the hashes of erased phones' tombstones.
+    pub privacy_secret: Secret,
 }
 
 impl OutboxSender {
@@ -92,8 +96,23 @@ impl OutboxSender {
         }
         let setup = self.engine.setup();
         let phones: Vec<String> = claimed.iter().map(|m| m.consumer.clone()).collect();
-        let opted_out: HashMap<String, bool> =
+        let mut opted_out: HashMap<String, bool> =
             self.store.consents(&phones).await?.into_iter().map(|c| (c.phone, c.opted_out)).collect();
+        // A phone without a consent row may have been erased after opting out: its tombstone counts.
+        let unknown: Vec<(String, String)> = phones
+            .iter()
+            .filter(|p| !opted_out.contains_key(*p))
+            .filter_map(|p| E164::parse(p).ok().map(|e| (phone_hash(self.privacy_secret.expose(), &e), p.clone())))
+            .collect();
+        if !unknown.is_empty() {
+            let hashes: Vec<String> = unknown.iter().map(|(h, _)| h.clone()).collect();
+            let erased = self.store.erased_opt_outs(&hashes).await?;
+            for (hash, phone) in unknown {
+                if erased.contains(&hash) {
+                    opted_out.insert(phone, true);
+                }
+            }
+        }
         // The oldest unsent message of each conversation: one waiting outside this claim (a retry or
         // a rate limit) holds back the later ones.
         let heads: HashMap<(String, String), (i64, i64)> = self

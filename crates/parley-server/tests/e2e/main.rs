@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod audit;
 mod authorization;
 mod bad_input;
 mod concurrency;
@@ -14,6 +15,7 @@ mod consent;
 mod events;
 mod idempotency;
 mod lifecycle;
+mod masking;
 mod media;
 mod numbers;
 mod openapi;

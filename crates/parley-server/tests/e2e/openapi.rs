@@ -26,6 +26,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/chats/{id}/transcript", "get"),
     ("/api/v1/events", "get"),
     ("/api/v1/phones/{e164}", "delete"),
+    ("/api/v1/audit", "get"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

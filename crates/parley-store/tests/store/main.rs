@@ -6,6 +6,7 @@
 mod support;
 
 mod admin;
+mod audit;
 mod batch;
 mod chats;
 mod consent;
@@ -16,5 +17,6 @@ mod messages;
 mod numbers;
 mod outbox;
 mod receipts;
+mod retention;
 mod schema;
 mod sim;

@@ -1,10 +1,16 @@
 //! `/api/v1/chats`: list, read, accept, reply, end, transcript. Agents see and act on chats of their
 //! queues only; admins see all.
+//!
+//! Every chat view an agent gets passes through [`view_for`], which masks the consumer's number as the
+//! chat's queue says (`consumer_number` in the setup); admins always get the whole number. Reading a
+//! chat or its transcript is recorded in the audit log first (see `api::audit`).
 
 use axum::Json;
 use axum::extract::State;
 use parley_core::chat::{Actor, Input};
 use parley_core::message::check_body;
+use parley_core::phone::E164;
+use parley_core::setup::{ConsumerNumber, mask};
 use parley_store::chats::ChatFilter;
 use parley_store::rows::{ChatRow, MessageRow};
 use serde::{Deserialize, Serialize};
@@ -12,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::clock::rfc3339;
+use crate::http::api::audit::record_read;
 use crate::http::api::media::Attachment;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
@@ -23,6 +30,8 @@ pub struct ChatView {
     pub id: String,
     /// The business number the consumer texted.
     pub number: String,
+    /// The consumer's number. Agents see it as their queue's `consumer_number` setting says: whole,
+    /// masked to its last four digits ("+*******0100") or "hidden". Admins always see it whole.
     pub consumer: String,
     /// selecting, queued, offered, connected or finished.
     pub status: String,
@@ -53,6 +62,29 @@ impl From<ChatRow> for ChatView {
             ended_by: c.ended_by,
         }
     }
+}
+
+/// The view of `chat` for `who`: agents get the consumer's number masked as the chat's queue says.
+/// A chat whose queue is not (or no longer) in the setup shows agents nothing of the number.
+pub fn view_for(state: &AppState, who: &Principal, chat: ChatRow) -> ChatView {
+    let masking = match who {
+        Principal::Admin => ConsumerNumber::Full,
+        Principal::Agent(_) => {
+            let setup = state.engine.setup();
+            setup
+                .queues
+                .iter()
+                .find(|q| chat.queue.as_deref() == Some(q.id.as_str()))
+                .map_or(ConsumerNumber::Hidden, |q| q.consumer_number)
+        }
+    };
+    let consumer = match (masking, E164::parse(&chat.consumer)) {
+        (ConsumerNumber::Full, _) => chat.consumer.clone(),
+        (masking, Ok(number)) => mask(&number, masking),
+        // Not a number (it never should be): show nothing rather than risk showing it.
+        (_, Err(_)) => "hidden".to_owned(),
+    };
+    ChatView { consumer, ..ChatView::from(chat) }
 }
 
 /// A list of chats.
@@ -100,7 +132,7 @@ pub async fn list_chats(
         limit,
     };
     let chats = state.store.list_chats(&filter).await?;
-    Ok(Json(ChatList { chats: chats.into_iter().map(ChatView::from).collect() }))
+    Ok(Json(ChatList { chats: chats.into_iter().map(|c| view_for(&state, &who, c)).collect() }))
 }
 
 /// Loads a chat the caller may see.
@@ -124,7 +156,9 @@ pub async fn get_chat(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
-    Ok(Json(visible_chat(&state, &who, &id).await?.into()))
+    let chat = visible_chat(&state, &who, &id).await?;
+    record_read(&state, &who, Some(&chat.id), "chat").await?;
+    Ok(Json(view_for(&state, &who, chat)))
 }
 
 /// Accepts a chat offered to the calling agent (or takes a queued one of their queues).
@@ -139,7 +173,7 @@ pub async fn accept(
     let agent = who.require_agent()?.clone();
     visible_chat(&state, &who, &id).await?;
     let ack = state.engine.chat_action(&id, Input::Accept { agent }).await?;
-    Ok(Json(ack.chat.into()))
+    Ok(Json(view_for(&state, &who, ack.chat)))
 }
 
 /// A reply to the consumer. SMS is plain text.
@@ -174,7 +208,7 @@ pub async fn send_message(
     visible_chat(&state, &who, &id).await?;
     let ack = state.engine.chat_action(&id, Input::Reply { agent, text: msg.body }).await?;
     let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
-    Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: ack.chat.into() })))
+    Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: view_for(&state, &who, ack.chat) })))
 }
 
 /// Ends a chat (the consumer gets the closing message). Ending an ended chat changes nothing.
@@ -188,14 +222,14 @@ pub async fn end(
 ) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
     if chat.status == "finished" {
-        return Ok(Json(chat.into()));
+        return Ok(Json(view_for(&state, &who, chat)));
     }
     let by = match &who {
         Principal::Admin => Actor::Admin,
         Principal::Agent(agent) => Actor::Agent(agent.clone()),
     };
     let ack = state.engine.chat_action(&id, Input::End { by }).await?;
-    Ok(Json(ack.chat.into()))
+    Ok(Json(view_for(&state, &who, ack.chat)))
 }
 
 /// One message of a transcript.
@@ -250,6 +284,7 @@ pub async fn transcript(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Transcript>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
+    record_read(&state, &who, Some(&chat.id), "transcript").await?;
     let messages = state.store.transcript(&id).await?;
     let with_media: Vec<String> = messages.iter().filter(|m| !m.media.is_empty()).map(|m| m.id.clone()).collect();
     let mut media = state.store.media_of_messages(&with_media).await?;
@@ -262,5 +297,5 @@ pub async fn transcript(
             entry
         })
         .collect();
-    Ok(Json(Transcript { chat: chat.into(), messages }))
+    Ok(Json(Transcript { chat: view_for(&state, &who, chat), messages }))
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::http::api::audit::record_read;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::ApiPath;
@@ -57,6 +58,10 @@ pub async fn get_media(
     };
     if !who.sees(&state, queue.as_deref()) {
         return Err(ApiError::forbidden("this media belongs to a chat in a queue you do not serve"));
+    }
+    // Only media actually served is a read; one that cannot be recorded is not served.
+    if matches!(media.status.as_str(), "stored" | "linked") {
+        record_read(&state, &who, media.chat_id.as_deref(), &format!("media:{}", media.id)).await?;
     }
     match media.status.as_str() {
         "stored" => Ok((

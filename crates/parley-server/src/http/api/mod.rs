@@ -1,5 +1,6 @@
 //! The `/api/v1` resources, one file each.
 
+pub mod audit;
 pub mod chats;
 pub mod events;
 pub mod me;

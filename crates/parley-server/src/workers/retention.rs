@@ -1,0 +1,105 @@
+//! The retention worker: once an hour, deletes the transcripts, media and events of chats that ended
+//! more than `retention_days` ago (see [`parley_store::Store::purge_before`]). Without a retention
+//! setting nothing is ever purged.
+
+use std::time::Duration;
+
+use parley_store::Store;
+use parley_store::retention::PurgeReport;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+
+const CHECK_EVERY: Duration = Duration::from_secs(3600);
+/// Chats per transaction, so a large first purge never holds the write lock for long.
+const BATCH: i64 = 200;
+
+/// The worker.
+pub struct RetentionWorker {
+    pub store: Store,
+    pub clock: Clock,
+    pub retention_days: u32,
+}
+
+impl RetentionWorker {
+    /// Purges at start and then every hour, until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.purge().await {
+                Ok(report) if !report.is_empty() => tracing::info!(?report, "retention purge"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = format!("{e:#}"), "retention purge failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(CHECK_EVERY) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+
+    /// Deletes everything that is past retention now.
+    pub async fn purge(&self) -> anyhow::Result<PurgeReport> {
+        let cutoff = self.clock.now().0 - i64::from(self.retention_days) * 86_400_000;
+        let mut total = PurgeReport::default();
+        loop {
+            let r = self.store.purge_before(cutoff, BATCH).await?;
+            total.chats += r.chats;
+            total.messages += r.messages;
+            total.media += r.media;
+            total.events += r.events;
+            total.sim_messages += r.sim_messages;
+            if r.chats < BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicI64;
+
+    use parley_store::batch::Batch;
+    use parley_store::rows::ChatRow;
+
+    use super::*;
+
+    fn ended_chat(id: &str, consumer: &str, ended_at: i64) -> ChatRow {
+        ChatRow {
+            id: id.to_owned(),
+            number: "+15550001000".to_owned(),
+            consumer: consumer.to_owned(),
+            status: "finished".to_owned(),
+            queue: None,
+            agent: None,
+            opened_at: ended_at,
+            queued_at: None,
+            ended_at: Some(ended_at),
+            end_reason: Some("ended_by_agent".to_owned()),
+            ended_by: Some("alice".to_owned()),
+            updated_at: ended_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn purges_what_ended_more_than_the_retention_ago_by_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let day = 86_400_000;
+        let now = 1_800_000_000_000;
+        let chats =
+            vec![ended_chat("a", "+14155550001", now - 31 * day), ended_chat("b", "+14155550002", now - 29 * day)];
+        store.commit_batch(&Batch { chats, ..Batch::default() }).await.unwrap();
+        let worker = RetentionWorker {
+            store: store.clone(),
+            clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
+            retention_days: 30,
+        };
+        let report = worker.purge().await.unwrap();
+        assert_eq!(report.chats, 1);
+        assert!(store.chat("a").await.is_err());
+        assert!(store.chat("b").await.is_ok(), "29 days is within retention");
+    }
+}
