@@ -3,7 +3,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::ChatRow;
-use crate::{Result, Store, StoreError, dispatch};
+use crate::{Result, Store, StoreError, dispatch, push_list};
 
 const COLUMNS: &str =
     "id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
@@ -60,11 +60,7 @@ impl Store {
         for chunk in values.chunks(crate::CHUNK) {
             dispatch!(self, |pool, DB, begin| {
                 let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE {column} IN ("));
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 if live_only {
                     q.push(" AND status <> 'finished'");
                 }
@@ -85,19 +81,11 @@ impl Store {
             let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE 1 = 1"));
             if !filter.statuses.is_empty() {
                 q.push(" AND status IN (");
-                let mut list = q.separated(", ");
-                for s in &filter.statuses {
-                    list.push_bind(s.clone());
-                }
-                q.push(")");
+                push_list!(q, &filter.statuses);
             }
             if let Some(queues) = &filter.queues {
                 q.push(" AND queue IN (");
-                let mut list = q.separated(", ");
-                for s in queues {
-                    list.push_bind(s.clone());
-                }
-                q.push(")");
+                push_list!(q, queues);
             }
             if let Some(agent) = &filter.agent {
                 q.push(" AND agent = ");
@@ -121,11 +109,8 @@ impl Store {
         dispatch!(self, |pool, DB, begin| {
             let mut q =
                 QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IN ("));
-            let mut list = q.separated(", ");
-            for s in queues {
-                list.push_bind(s.clone());
-            }
-            q.push(") ORDER BY queued_at, id LIMIT ");
+            push_list!(q, queues);
+            q.push(" ORDER BY queued_at, id LIMIT ");
             q.push_bind(limit);
             let mut out = Vec::new();
             for row in q.build().fetch_all(pool).await? {

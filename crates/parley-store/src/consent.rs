@@ -3,7 +3,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::{ConsentEntry, ConsentRow};
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch, push_list};
 
 impl Store {
     /// The consent rows of these phones (phones never seen are left out).
@@ -14,11 +14,7 @@ impl Store {
                 let mut q = QueryBuilder::<DB>::new(
                     "SELECT phone, opted_out, notice_sent, updated_at FROM consents WHERE phone IN (",
                 );
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 for row in q.build().fetch_all(pool).await? {
                     out.push(ConsentRow {
                         phone: row.try_get("phone")?,

@@ -5,7 +5,7 @@
 
 use sqlx::Row as _;
 
-use crate::{Result, Store, StoreError, dispatch, dispatch_write};
+use crate::{Result, Store, StoreError, dispatch, dispatch_write, push_list};
 
 /// What one erasure deleted, row counts by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -175,11 +175,7 @@ impl Store {
             dispatch!(self, |pool, DB, begin| {
                 let mut q =
                     sqlx::QueryBuilder::<DB>::new("SELECT hash FROM erased_phones WHERE opted_out <> 0 AND hash IN (");
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 for row in q.build().fetch_all(pool).await? {
                     out.push(row.try_get("hash")?);
                 }

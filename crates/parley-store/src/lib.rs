@@ -109,6 +109,19 @@ pub(crate) use dispatch;
 pub(crate) use dispatch_on;
 pub(crate) use dispatch_write;
 
+/// Binds `values` as a parenthesized list, closing the parenthesis the query text opened:
+/// `q.push("... IN ("); push_list!(q, values);`.
+macro_rules! push_list {
+    ($q:expr, $values:expr) => {{
+        let mut list = $q.separated(", ");
+        for value in $values {
+            list.push_bind(value.clone());
+        }
+        $q.push(")");
+    }};
+}
+pub(crate) use push_list;
+
 /// Rows per multi-row INSERT: keeps every statement well under both engines' bind-parameter limits.
 pub(crate) const CHUNK: usize = 400;
 

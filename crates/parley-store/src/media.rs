@@ -3,7 +3,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::MediaRow;
-use crate::{Result, Store, dispatch, dispatch_write};
+use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 const COLUMNS: &str =
     "id, message_id, chat_id, carrier, source_url, content_type, size, status, attempts, error, created_at";
@@ -159,11 +159,8 @@ impl Store {
         for chunk in message_ids.chunks(crate::CHUNK) {
             dispatch!(self, |pool, DB, begin| {
                 let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM media WHERE message_id IN ("));
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(") ORDER BY created_at, id");
+                push_list!(q, chunk);
+                q.push(" ORDER BY created_at, id");
                 for row in q.build().fetch_all(pool).await? {
                     out.push(media_row!(row));
                 }

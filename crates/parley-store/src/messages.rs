@@ -5,7 +5,7 @@
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::{MessageRow, PendingReceiptRow};
-use crate::{Result, Store, dispatch, dispatch_write};
+use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
                        provider_id, attempts, error, created_at, updated_at";
@@ -78,11 +78,7 @@ impl Store {
                 );
                 q.push_bind(carrier.to_owned());
                 q.push(" AND provider_id IN (");
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 for row in q.build().fetch_all(pool).await? {
                     out.push((row.try_get("provider_id")?, row.try_get("id")?, row.try_get("chat_id")?));
                 }
@@ -212,11 +208,7 @@ impl Store {
                 ));
                 q.push_bind(carrier.to_owned());
                 q.push(" AND provider_id IN (");
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 for row in q.build().fetch_all(pool).await? {
                     out.push(message_row!(row));
                 }
@@ -231,11 +223,7 @@ impl Store {
         for chunk in ids.chunks(crate::CHUNK) {
             dispatch!(self, |pool, DB, begin| {
                 let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM messages WHERE id IN ("));
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(")");
+                push_list!(q, chunk);
                 for row in q.build().fetch_all(pool).await? {
                     out.push(message_row!(row));
                 }
@@ -254,11 +242,8 @@ impl Store {
                 );
                 q.push_bind(carrier.to_owned());
                 q.push(" AND provider_id IN (");
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(") ORDER BY seq");
+                push_list!(q, chunk);
+                q.push(" ORDER BY seq");
                 for row in q.build().fetch_all(pool).await? {
                     out.push(PendingReceiptRow {
                         carrier: row.try_get("carrier")?,
@@ -285,11 +270,8 @@ impl Store {
                      (SELECT MIN(seq) AS head FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending') \
                      AND consumer IN (",
                 );
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(") GROUP BY number, consumer) h ON m.seq = h.head");
+                push_list!(q, chunk);
+                q.push(" GROUP BY number, consumer) h ON m.seq = h.head");
                 for row in q.build().fetch_all(pool).await? {
                     out.push((
                         row.try_get("number")?,

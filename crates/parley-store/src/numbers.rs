@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::{Result, Store, dispatch, dispatch_write};
+use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 /// One state a number was put in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,11 +25,8 @@ impl Store {
                     "SELECT s.number, s.state, s.reason, s.actor, s.at FROM number_states s JOIN \
                      (SELECT MAX(seq) AS last FROM number_states WHERE number IN (",
                 );
-                let mut list = q.separated(", ");
-                for v in chunk {
-                    list.push_bind(v.clone());
-                }
-                q.push(") GROUP BY number) l ON s.seq = l.last");
+                push_list!(q, chunk);
+                q.push(" GROUP BY number) l ON s.seq = l.last");
                 for row in q.build().fetch_all(pool).await? {
                     out.push(NumberStateRow {
                         number: row.try_get("number")?,
