@@ -99,9 +99,7 @@ fn texts(submits: &[Value]) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_chat_over_smpp_with_long_unicode_replies_receipts_and_a_throttle() {
-    let Some(smsc) = Smsc::start() else { return };
+async fn parley_on(smsc: &Smsc) -> TestApp {
     let port = smsc.port;
     let app = TestApp::spawn_with(move |mut c| {
         c.sim = false;
@@ -139,6 +137,13 @@ async fn a_chat_over_smpp_with_long_unicode_replies_receipts_and_a_throttle() {
         if ready["carriers"]["smsc"] == true { Ok(()) } else { Err(ready.to_string()) }
     })
     .await;
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_over_smpp_with_long_unicode_replies_receipts_and_a_throttle() {
+    let Some(smsc) = Smsc::start() else { return };
+    let app = parley_on(&smsc).await;
     let alice = app.agent(&app.agent_token("alice").await);
     alice.set_status("available").await;
 
@@ -203,4 +208,24 @@ async fn a_chat_over_smpp_with_long_unicode_replies_receipts_and_a_throttle() {
     .await;
     let t = app.admin().transcript(&chat).await;
     assert_eq!(t.received(), ["hi", "1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_that_overtake_the_answer_to_the_send_still_count() {
+    let Some(smsc) = Smsc::start() else { return };
+    // The SMSC sends each receipt before it answers the submit_sm: Parley learns of the delivery before
+    // it knows the message id the receipt names.
+    smsc.call(Method::POST, "/config", Some(json!({ "receipt_before_resp": true }))).await;
+    let app = parley_on(&smsc).await;
+    smsc.consumer_texts("hi").await;
+    let chat = eventually("the chat", || async {
+        app.admin().all_chats().await.first().map(|c| c.id.clone()).ok_or_else(|| "no chat yet".to_owned())
+    })
+    .await;
+    eventually("both answers delivered", || async {
+        let t = app.admin().transcript(&chat).await;
+        let out: Vec<String> = t.messages.iter().filter(|m| m.direction == "out").map(|m| m.status.clone()).collect();
+        if out == ["delivered", "delivered"] { Ok(()) } else { Err(format!("{out:?}")) }
+    })
+    .await;
 }
