@@ -335,7 +335,7 @@ impl Decider<'_> {
     }
 
     fn inbound(&mut self, chat: Option<Chat>, text: &str) {
-        match keyword::classify(text) {
+        match self.ctx.number.keywords.classify(text) {
             Some(CarrierKeyword::OptOut) => return self.opt_out(chat, text),
             Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => {
                 return self.opt_in(chat, text);

@@ -42,6 +42,39 @@ pub fn classify(text: &str) -> Option<CarrierKeyword> {
     }
 }
 
+/// Keywords a number adds to the standard ones (for example ALTO and PARAR for Spanish speakers). The
+/// standard words always work too: carriers and regulators expect them on every number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraKeywords {
+    /// Normalized (see [`normalize`]).
+    pub opt_out: Vec<String>,
+    pub opt_in: Vec<String>,
+    pub help: Vec<String>,
+}
+
+impl ExtraKeywords {
+    /// The carrier keyword a whole message is, counting the standard words and these.
+    pub fn classify(&self, text: &str) -> Option<CarrierKeyword> {
+        classify(text).or_else(|| {
+            let word = normalize(text);
+            if self.opt_out.contains(&word) {
+                Some(CarrierKeyword::OptOut)
+            } else if self.opt_in.contains(&word) {
+                Some(CarrierKeyword::OptIn)
+            } else if self.help.contains(&word) {
+                Some(CarrierKeyword::Help)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Whether `text` is reserved on this number: a standard or extra keyword, BACK or EXIT.
+    pub fn reserves(&self, text: &str) -> bool {
+        is_reserved(text) || self.classify(text).is_some()
+    }
+}
+
 /// Whether a queue name, menu keyword or SMS command collides with a reserved word.
 pub fn is_reserved(text: &str) -> bool {
     let word = normalize(text);
@@ -63,6 +96,18 @@ mod tests {
         assert_eq!(classify("info?"), Some(CarrierKeyword::Help));
         assert_eq!(classify("stop please"), None);
         assert_eq!(classify("helpful"), None);
+    }
+
+    #[test]
+    fn a_number_adds_words_and_keeps_the_standard_ones() {
+        let extra =
+            ExtraKeywords { opt_out: vec!["ALTO".into()], opt_in: vec!["ARRIBA".into()], help: vec!["AYUDA".into()] };
+        assert_eq!(extra.classify(" alto! "), Some(CarrierKeyword::OptOut));
+        assert_eq!(extra.classify("Arriba"), Some(CarrierKeyword::OptIn));
+        assert_eq!(extra.classify("ayuda"), Some(CarrierKeyword::Help));
+        assert_eq!(extra.classify("STOP"), Some(CarrierKeyword::OptOut), "the standard words still work");
+        assert_eq!(classify("alto"), None, "only on the number that adds it");
+        assert!(extra.reserves("Alto") && extra.reserves("back") && !extra.reserves("billing"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
-use crate::keyword;
+use crate::keyword::{self, ExtraKeywords};
 use crate::number::NumberKind;
 use crate::phone::E164;
 use crate::texts::Texts;
@@ -44,6 +44,10 @@ pub struct NumberDraft {
     pub campaign: Option<String>,
     /// "long_code" (default), "us_10dlc", "toll_free" or "short_code".
     pub kind: String,
+    /// Words this number adds to the standard opt-out, opt-in and help keywords.
+    pub opt_out_keywords: Vec<String>,
+    pub opt_in_keywords: Vec<String>,
+    pub help_keywords: Vec<String>,
 }
 
 /// A queue as written.
@@ -123,6 +127,8 @@ pub struct Number {
     /// The campaign the number sends under.
     pub campaign: Option<CampaignId>,
     pub kind: NumberKind,
+    /// Keywords this number adds to the standard ones.
+    pub keywords: ExtraKeywords,
 }
 
 /// A queue: one choice of a number's menu.
@@ -240,6 +246,8 @@ pub enum SetupError {
     EmptyKeyword(String),
     #[error("agent \"{id}\" has capacity {capacity}: use 1 to {max}")]
     BadCapacity { id: String, capacity: u32, max: u32 },
+    #[error("number {number}: keyword \"{keyword}\" {problem}")]
+    BadNumberKeyword { number: String, keyword: String, problem: String },
     #[error("number {number} has kind \"{kind}\": use long_code, us_10dlc, toll_free or short_code")]
     InvalidKind { number: String, kind: String },
     #[error("{owner}: segments_per_second must be above 0 and at most 1000, not {value}")]
@@ -356,7 +364,9 @@ impl Setup {
                 errors.push(SetupError::InvalidKind { number: number.to_string(), kind: n.kind.clone() });
                 NumberKind::default()
             });
+            let keywords = number_keywords(&number, n, &number_queues, &queues, &mut errors);
             numbers.push(Number {
+                keywords,
                 kind,
                 number,
                 label: n.label.clone(),
@@ -427,6 +437,9 @@ impl Setup {
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign.as_ref().map(ToString::to_string),
                     kind: n.kind.as_str().to_owned(),
+                    opt_out_keywords: n.keywords.opt_out.clone(),
+                    opt_in_keywords: n.keywords.opt_in.clone(),
+                    help_keywords: n.keywords.help.clone(),
                 })
                 .collect(),
             queues: self
@@ -557,6 +570,54 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
     queues
 }
 
+/// The extra keywords of a number, normalized: each must be a word, used once, not a standard keyword
+/// of another kind, BACK or EXIT, and not a menu choice of the number.
+fn number_keywords(
+    number: &E164,
+    draft: &NumberDraft,
+    menu: &[QueueId],
+    queues: &[Queue],
+    errors: &mut Vec<SetupError>,
+) -> ExtraKeywords {
+    let mut seen: HashSet<String> = HashSet::new();
+    let menu_words: HashSet<String> = queues
+        .iter()
+        .filter(|q| menu.contains(&q.id))
+        .flat_map(|q| q.keywords.iter().chain(std::iter::once(&q.name)))
+        .map(|k| keyword::normalize(k))
+        .collect();
+    let mut bad = |word: &str, problem: &str| {
+        errors.push(SetupError::BadNumberKeyword {
+            number: number.to_string(),
+            keyword: word.to_owned(),
+            problem: problem.to_owned(),
+        });
+    };
+    let mut take = |words: &[String], bad: &mut dyn FnMut(&str, &str)| -> Vec<String> {
+        let mut out = Vec::new();
+        for w in words {
+            let word = keyword::normalize(w);
+            if word.is_empty() {
+                bad(w, "has no letters or digits");
+            } else if keyword::is_reserved(w) {
+                bad(w, "is already a standard keyword, BACK or EXIT");
+            } else if menu_words.contains(&word) {
+                bad(w, "is also a menu choice of this number");
+            } else if !seen.insert(word.clone()) {
+                bad(w, "is listed twice");
+            } else {
+                out.push(word);
+            }
+        }
+        out
+    };
+    ExtraKeywords {
+        opt_out: take(&draft.opt_out_keywords, &mut bad),
+        opt_in: take(&draft.opt_in_keywords, &mut bad),
+        help: take(&draft.help_keywords, &mut bad),
+    }
+}
+
 fn check_keyword_conflicts(number: &E164, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
     let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
     for q in queues.iter().filter(|q| ids.contains(&q.id)) {
@@ -591,6 +652,9 @@ mod tests {
                 segments_per_second: Some(10.0),
                 campaign: Some("care".into()),
                 kind: "us_10dlc".into(),
+                opt_out_keywords: vec!["ALTO".into()],
+                opt_in_keywords: vec![],
+                help_keywords: vec!["AYUDA".into()],
             }],
             queues: vec![
                 QueueDraft {
@@ -653,6 +717,7 @@ mod tests {
         d.numbers[0].segments_per_second = Some(0.0);
         d.numbers[2].campaign = Some("marketing".into());
         d.numbers[2].kind = "landline".into();
+        d.numbers[2].opt_out_keywords = vec!["stop".into(), "ALTO".into(), "alto!".into(), "2".into()];
         d.campaigns[0].segments_per_second = Some(5000.0);
         d.teams[0].members.push("bob".into());
         d.queues[1].consumer_number = "partial".into();
@@ -668,6 +733,9 @@ mod tests {
         assert!(all.contains("number +15550001000: segments_per_second must be above 0"), "{all}");
         assert!(all.contains("number +15550003000 refers to unknown campaign \"marketing\""), "{all}");
         assert!(all.contains("number +15550003000 has kind \"landline\": use long_code"), "{all}");
+        assert!(all.contains("number +15550003000: keyword \"stop\" is already a standard keyword"), "{all}");
+        assert!(all.contains("number +15550003000: keyword \"alto!\" is listed twice"), "{all}");
+        assert!(all.contains("number +15550003000: keyword \"2\" is also a menu choice of this number"), "{all}");
         assert!(
             all.contains("campaign \"care\": segments_per_second must be above 0 and at most 1000, not 5000"),
             "{all}"

@@ -59,6 +59,15 @@ pub struct NumberDoc {
     /// "requested" and send nothing until an admin enables them: PUT /api/v1/numbers/{e164}/state).
     #[serde(default, rename = "type")]
     pub kind: String,
+    /// Words this number adds to the standard opt-out keywords (STOP, ... always work), e.g. ["ALTO"].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_out_keywords: Vec<String>,
+    /// Words this number adds to the standard opt-in keywords (START, YES, UNSTOP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_in_keywords: Vec<String>,
+    /// Words this number adds to the standard help keywords (HELP, INFO).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub help_keywords: Vec<String>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -162,6 +171,9 @@ impl SetupDocument {
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign.clone(),
                     kind: n.kind.clone(),
+                    opt_out_keywords: n.opt_out_keywords.clone(),
+                    opt_in_keywords: n.opt_in_keywords.clone(),
+                    help_keywords: n.help_keywords.clone(),
                 })
                 .collect(),
             campaigns: self
@@ -236,6 +248,9 @@ impl SetupDocument {
                     segments_per_second: n.segments_per_second,
                     campaign: n.campaign,
                     kind: n.kind,
+                    opt_out_keywords: n.opt_out_keywords,
+                    opt_in_keywords: n.opt_in_keywords,
+                    help_keywords: n.help_keywords,
                 })
                 .collect(),
             campaigns: d

@@ -95,6 +95,7 @@ fn setup(variants: &[&str]) -> Setup {
                 segments_per_second: None,
                 campaign: None,
                 kind: String::new(),
+                ..NumberDraft::default()
             },
             NumberDraft {
                 number: BILLING_LINE.into(),
@@ -104,6 +105,7 @@ fn setup(variants: &[&str]) -> Setup {
                 segments_per_second: None,
                 campaign: None,
                 kind: String::new(),
+                ..NumberDraft::default()
             },
         ],
         queues: vec![

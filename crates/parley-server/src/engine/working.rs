@@ -280,7 +280,7 @@ impl Working {
     fn inbound_to_disabled(&mut self, sms: &InboundSms, number: &Number, state: NumberState, now: Timestamp) -> Answer {
         let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
         let keyword = parley_core::keyword::normalize(&sms.body);
-        match parley_core::keyword::classify(&sms.body) {
+        match number.keywords.classify(&sms.body) {
             Some(parley_core::keyword::CarrierKeyword::OptOut) if !consent.opted_out => {
                 self.record_consent(&sms.from, &number.number, ConsentChange::OptedOut { keyword }, "sms", now);
             }
@@ -341,6 +341,7 @@ impl Working {
                     segments_per_second: None,
                     campaign: None,
                     kind: parley_core::number::NumberKind::default(),
+                    keywords: parley_core::keyword::ExtraKeywords::default(),
                 };
                 &detached
             }

@@ -100,3 +100,36 @@ async fn a_suspended_number_fails_its_messages_and_transitions_are_checked() {
     app.request(Method::GET, "/api/v1/numbers", Some(&alice_token), None).await.expect_error(403, "forbidden");
     set_state(&app, PLAIN, "enabled").await.expect_status(200);
 }
+
+#[tokio::test]
+async fn a_number_adds_its_own_keywords_to_the_standard_ones() {
+    let app = TestApp::spawn().await;
+    app.apply_setup(&json!({
+        "numbers": [{"number": "+15550008700", "carrier": "sim", "queues": ["billing"],
+                     "opt_out_keywords": ["alto", "parar"], "help_keywords": ["ayuda"]}],
+        "queues": [{"id": "billing", "name": "Billing"}],
+    }))
+    .await;
+    let exported = app.setup().await;
+    assert_eq!(exported["numbers"][0]["opt_out_keywords"], json!(["ALTO", "PARAR"]));
+    let phone = app.phone("+14155550310").to("+15550008700");
+    let chat = phone.texts("hola").await.chat_id.expect("a chat");
+    phone.receives(2).await;
+    phone.texts("Ayuda!").await;
+    let inbox = phone.receives(3).await;
+    assert!(inbox[2].body.contains("support by text"), "the help text: {inbox:?}");
+    phone.texts(" alto ").await;
+    let inbox = phone.receives(4).await;
+    assert!(inbox[3].body.contains("unsubscribed"), "the opt-out confirmation: {inbox:?}");
+    assert_eq!(app.admin().chat(&chat).await.end_reason.as_deref(), Some("opted_out"));
+
+    // A keyword that collides with a standard one or a menu choice is refused, naming it.
+    let refused = app
+        .try_apply_setup(&json!({
+            "numbers": [{"number": "+15550008700", "carrier": "sim", "queues": ["billing"], "opt_out_keywords": ["Billing"]}],
+            "queues": [{"id": "billing", "name": "Billing"}],
+        }))
+        .await;
+    let message = refused.expect_error(422, "validation_failed");
+    assert!(message.contains("keyword \"Billing\" is also a menu choice of this number"), "{message}");
+}
