@@ -98,6 +98,33 @@ pub enum CarrierConfig {
     },
 }
 
+impl CarrierConfig {
+    /// An SMPP account with every optional setting at its default.
+    pub fn smpp(
+        host: impl Into<String>,
+        port: u16,
+        system_id: impl Into<String>,
+        password: impl Into<String>,
+    ) -> CarrierConfig {
+        CarrierConfig::Smpp {
+            host: host.into(),
+            port,
+            system_id: system_id.into(),
+            password: Secret::new(password),
+            system_type: None,
+            segments_per_second: None,
+            window: None,
+            enquire_link_seconds: None,
+            response_timeout_seconds: None,
+            source_ton: None,
+            source_npi: None,
+            dest_ton: None,
+            dest_npi: None,
+            long_messages: None,
+        }
+    }
+}
+
 /// How an SMPP account sends texts longer than one SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -15,6 +15,18 @@ pub struct NumberStateRow {
     pub at: i64,
 }
 
+macro_rules! state_row {
+    ($row:expr) => {
+        NumberStateRow {
+            number: $row.try_get("number")?,
+            state: $row.try_get("state")?,
+            reason: $row.try_get("reason")?,
+            actor: $row.try_get("actor")?,
+            at: $row.try_get("at")?,
+        }
+    };
+}
+
 impl Store {
     /// The current state of each of these numbers that has one (numbers never set are left out).
     pub async fn number_states(&self, numbers: &[String]) -> Result<Vec<NumberStateRow>> {
@@ -28,13 +40,7 @@ impl Store {
                 push_list!(q, chunk);
                 q.push(" GROUP BY number) l ON s.seq = l.last");
                 for row in q.build().fetch_all(pool).await? {
-                    out.push(NumberStateRow {
-                        number: row.try_get("number")?,
-                        state: row.try_get("state")?,
-                        reason: row.try_get("reason")?,
-                        actor: row.try_get("actor")?,
-                        at: row.try_get("at")?,
-                    });
+                    out.push(state_row!(row));
                 }
             });
         }
@@ -52,13 +58,7 @@ impl Store {
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(NumberStateRow {
-                    number: row.try_get("number")?,
-                    state: row.try_get("state")?,
-                    reason: row.try_get("reason")?,
-                    actor: row.try_get("actor")?,
-                    at: row.try_get("at")?,
-                });
+                out.push(state_row!(row));
             }
             Ok(out)
         })

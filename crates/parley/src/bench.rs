@@ -214,25 +214,13 @@ pub(crate) async fn outbound(args: OutboundArgs) -> anyhow::Result<()> {
     let admin = format!("bench-{}", uuid_like());
     let mut config =
         Config { admin_token: Some(Secret::new(admin.clone())), sim: false, ..Config::with_database(db.clone()) };
-    config.carriers.insert(
-        "smsc".to_owned(),
-        CarrierConfig::Smpp {
-            host: host.to_owned(),
-            port,
-            system_id: args.system_id.clone(),
-            password: Secret::new(args.password.clone()),
-            system_type: None,
-            segments_per_second: None,
-            window: Some(args.window),
-            enquire_link_seconds: None,
-            response_timeout_seconds: None,
-            source_ton: None,
-            source_npi: None,
-            dest_ton: None,
-            dest_npi: None,
-            long_messages: None,
-        },
-    );
+    config.carriers.insert("smsc".to_owned(), {
+        let mut smpp = CarrierConfig::smpp(host, port, args.system_id.clone(), args.password.clone());
+        if let CarrierConfig::Smpp { window, .. } = &mut smpp {
+            *window = Some(args.window);
+        }
+        smpp
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

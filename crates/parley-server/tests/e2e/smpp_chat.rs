@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use parley_server::config::{CarrierConfig, Secret};
+use parley_server::config::CarrierConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -103,25 +103,13 @@ async fn parley_on(smsc: &Smsc) -> TestApp {
     let port = smsc.port;
     let app = TestApp::spawn_with(move |mut c| {
         c.sim = false;
-        c.carriers.insert(
-            "smsc".into(),
-            CarrierConfig::Smpp {
-                host: "127.0.0.1".into(),
-                port,
-                system_id: "parley".into(),
-                password: Secret::new("secret"),
-                system_type: None,
-                segments_per_second: None,
-                window: Some(4),
-                enquire_link_seconds: None,
-                response_timeout_seconds: None,
-                source_ton: None,
-                source_npi: None,
-                dest_ton: None,
-                dest_npi: None,
-                long_messages: None,
-            },
-        );
+        c.carriers.insert("smsc".into(), {
+            let mut smpp = CarrierConfig::smpp("127.0.0.1", port, "parley", "secret");
+            if let CarrierConfig::Smpp { window, .. } = &mut smpp {
+                *window = Some(4);
+            }
+            smpp
+        });
         c
     })
     .await;
