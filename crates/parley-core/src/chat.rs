@@ -50,6 +50,30 @@ impl ChatStatus {
     }
 }
 
+/// Who wrote first: the consumer, or the business (an agent or the outbound API). Quiet hours bind
+/// only the business's first contact; replies inside a chat the consumer started are exempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+impl Origin {
+    /// The origin as stored and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Inbound => "inbound",
+            Origin::Outbound => "outbound",
+        }
+    }
+
+    /// Parses a stored origin.
+    pub fn parse(text: &str) -> Option<Origin> {
+        [Origin::Inbound, Origin::Outbound].into_iter().find(|o| o.as_str() == text)
+    }
+}
+
 /// Why a chat ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -89,6 +113,7 @@ pub struct Chat {
     /// The business number the consumer texted.
     pub number: E164,
     pub consumer: E164,
+    pub origin: Origin,
     pub status: ChatStatus,
     /// Set once the consumer has picked a queue (or the number has only one).
     pub queue: Option<QueueId>,
@@ -153,6 +178,13 @@ pub enum Input {
     /// The consumer opted out through another chat (another business number): this chat ends too,
     /// so no agent keeps waiting on a phone that may not be texted.
     OptedOutElsewhere,
+    /// The business writes first: an agent starts a chat (`agent`, in `queue` or the first queue of the
+    /// number they serve), or the outbound API sends (no agent). A live chat with the phone is joined
+    /// instead of opening a second one. `no_delay`: refuse rather than wait out quiet hours.
+    Outbound { text: String, agent: Option<AgentId>, queue: Option<QueueId>, no_delay: bool },
+    /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
+    /// first text.
+    Sessionless { text: String, no_delay: bool },
 }
 
 /// Who wrote a message the chat sends.
@@ -160,6 +192,8 @@ pub enum Input {
 pub enum Author {
     System,
     Agent(AgentId),
+    /// An integration, through the outbound or sessionless API.
+    Api,
 }
 
 /// Why a message is sent; the outbox lets only opt-out confirmations through to an opted-out phone.
@@ -174,22 +208,41 @@ pub enum Purpose {
 pub enum ChatEvent {
     Opened,
     MenuSent,
-    Queued { queue: QueueId },
+    Queued {
+        queue: QueueId,
+    },
     BackToMenu,
-    Offered { agent: AgentId },
-    OfferWithdrawn { agent: AgentId },
-    Connected { agent: AgentId, auto_answered: bool },
+    Offered {
+        agent: AgentId,
+    },
+    /// The business opened the chat (an agent or the outbound API).
+    StartedOutbound {
+        agent: Option<AgentId>,
+    },
+    OfferWithdrawn {
+        agent: AgentId,
+    },
+    Connected {
+        agent: AgentId,
+        auto_answered: bool,
+    },
     ConsumerMessage,
-    AgentMessage { agent: AgentId },
+    AgentMessage {
+        agent: AgentId,
+    },
     OptedOut,
-    Ended { reason: EndReason, by: String },
+    Ended {
+        reason: EndReason,
+        by: String,
+    },
 }
 
 /// What to carry out, in order, in the same transaction as the chat's new state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Send a message to the consumer (through the outbox).
-    Send { text: String, author: Author, purpose: Purpose },
+    /// Send a message to the consumer (through the outbox), not before `not_before` when quiet hours
+    /// hold a proactive message back.
+    Send { text: String, author: Author, purpose: Purpose, not_before: Option<Timestamp> },
     /// Record an event of the chat.
     Event(ChatEvent),
 }
@@ -211,6 +264,11 @@ pub enum Refusal {
     OptedOut,
     /// The chat has no queue yet (the consumer is still in the menu).
     NoQueue,
+    /// A proactive message inside the consumer's quiet hours, and the caller asked not to wait:
+    /// the first moment it may be sent, and the consumer's time zone(s) that decided it.
+    QuietHours { until: Timestamp, zones: String },
+    /// The consumer already has a live chat that is not with this agent.
+    ChatInProgress,
 }
 
 /// The result of one input.
@@ -252,7 +310,7 @@ pub struct Context<'a> {
 /// if there is one.
 pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
     let chat = chat.filter(|c| c.is_live()).cloned();
-    let mut d = Decider { ctx, decision: Decision::default() };
+    let mut d = Decider { ctx, decision: Decision::default(), not_before: None };
     match input {
         Input::Inbound { text, .. } => {
             d.inbound(chat, text);
@@ -283,12 +341,22 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             }
             Ok(())
         }),
+        // Checked before anything else: the do-not-contact list outranks every other answer.
+        Input::Outbound { .. } | Input::Sessionless { .. } if d.ctx.consent.opted_out => {
+            Outcome::Refused(Refusal::OptedOut)
+        }
+        Input::Outbound { text, agent, queue, no_delay } => {
+            d.outbound(chat, text, agent.as_ref(), queue.as_ref(), *no_delay)
+        }
+        Input::Sessionless { text, no_delay } => d.sessionless(text, *no_delay),
     }
 }
 
 struct Decider<'a> {
     ctx: Context<'a>,
     decision: Decision,
+    /// Set when quiet hours hold this decision's messages back.
+    not_before: Option<Timestamp>,
 }
 
 impl Decider<'_> {
@@ -310,7 +378,7 @@ impl Decider<'_> {
         if self.ctx.consent.opted_out && purpose != Purpose::OptOutConfirmation {
             return;
         }
-        self.decision.effects.push(Effect::Send { text, author, purpose });
+        self.decision.effects.push(Effect::Send { text, author, purpose, not_before: self.not_before });
     }
 
     fn event(&mut self, event: ChatEvent) {
@@ -391,6 +459,7 @@ impl Decider<'_> {
             id: ctx.new_chat_id.clone(),
             number: ctx.number.number.clone(),
             consumer: ctx.consumer.clone(),
+            origin: Origin::Inbound,
             status: ChatStatus::Selecting,
             queue: None,
             agent: None,
@@ -402,11 +471,7 @@ impl Decider<'_> {
         };
         self.event(ChatEvent::Opened);
         self.event(ChatEvent::ConsumerMessage);
-        if self.ctx.setup.settings.opt_in_notice_every_chat || !self.ctx.consent.notice_sent {
-            let template = self.ctx.setup.settings.texts.opt_in_notice.clone();
-            self.system(&template, &[]);
-            self.decision.consent = Some(ConsentChange::NoticeSent);
-        }
+        self.opt_in_notice(self.ctx.setup.settings.opt_in_notice_every_chat);
         // A first text that already names a queue skips the menu.
         let choice = match self.ctx.number.queues.as_slice() {
             [only] => Some(only.clone()),
@@ -417,6 +482,115 @@ impl Decider<'_> {
             None => self.menu(None),
         }
         self.decision.chat = Some(chat);
+    }
+
+    /// The opt-in notice, on the phone's first contact (or on every new chat when `every_chat`).
+    fn opt_in_notice(&mut self, every_chat: bool) {
+        if every_chat || !self.ctx.consent.notice_sent {
+            let template = self.ctx.setup.settings.texts.opt_in_notice.clone();
+            self.system(&template, &[]);
+            self.decision.consent = Some(ConsentChange::NoticeSent);
+        }
+    }
+
+    /// Holds a proactive message back until the consumer's quiet hours are over, or refuses it when the
+    /// caller asked not to wait.
+    fn quiet_hours(&mut self, no_delay: bool) -> Result<(), Refusal> {
+        let Some(rule) = &self.ctx.setup.settings.quiet_hours else {
+            return Ok(());
+        };
+        match rule.check(self.ctx.consumer, self.ctx.now) {
+            None => Ok(()),
+            Some((until, zones)) if no_delay => Err(Refusal::QuietHours { until, zones }),
+            Some((until, _)) => {
+                self.not_before = Some(until);
+                Ok(())
+            }
+        }
+    }
+
+    fn outbound(
+        mut self,
+        chat: Option<Chat>,
+        text: &str,
+        agent: Option<&AgentId>,
+        queue: Option<&QueueId>,
+        no_delay: bool,
+    ) -> Outcome {
+        let author = agent.map_or(Author::Api, |a| Author::Agent(a.clone()));
+        if let Some(chat) = chat {
+            // An agent may only write into a live chat that is theirs; the API joins any live chat.
+            if let Some(agent) = agent
+                && (chat.status != ChatStatus::Connected || chat.agent.as_ref() != Some(agent))
+            {
+                return Outcome::Refused(Refusal::ChatInProgress);
+            }
+            if chat.origin == Origin::Outbound
+                && let Err(refusal) = self.quiet_hours(no_delay)
+            {
+                return Outcome::Refused(refusal);
+            }
+            self.send(text.to_owned(), author, Purpose::Conversation);
+            if let Some(agent) = agent {
+                self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+            }
+            self.decision.chat = Some(chat);
+            return Outcome::Done(self.decision);
+        }
+        if let Err(refusal) = self.quiet_hours(no_delay) {
+            return Outcome::Refused(refusal);
+        }
+        let mut chat = Chat {
+            id: self.ctx.new_chat_id.clone(),
+            number: self.ctx.number.number.clone(),
+            consumer: self.ctx.consumer.clone(),
+            origin: Origin::Outbound,
+            status: ChatStatus::Selecting,
+            queue: None,
+            agent: None,
+            opened_at: self.ctx.now,
+            queued_at: None,
+            ended_at: None,
+            end_reason: None,
+            ended_by: None,
+        };
+        if let Some(agent) = agent {
+            let serves = |q: &QueueId| self.ctx.roster.serves(agent, q);
+            let queue = match queue {
+                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => q.clone(),
+                Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
+                None => match self.ctx.number.queues.iter().find(|q| serves(q)) {
+                    Some(q) => q.clone(),
+                    None => return Outcome::Refused(Refusal::NotYourQueue),
+                },
+            };
+            // The agent chose to start this chat: it counts against their capacity but is not refused by it.
+            self.ctx.roster.assign(agent, self.ctx.now);
+            chat.queue = Some(queue);
+            chat.status = ChatStatus::Connected;
+            chat.agent = Some(agent.clone());
+        }
+        self.event(ChatEvent::Opened);
+        self.event(ChatEvent::StartedOutbound { agent: agent.cloned() });
+        if let Some(agent) = agent {
+            self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered: false });
+        }
+        self.opt_in_notice(false);
+        self.send(text.to_owned(), author, Purpose::Conversation);
+        if let Some(agent) = agent {
+            self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        }
+        self.decision.chat = Some(chat);
+        Outcome::Done(self.decision)
+    }
+
+    fn sessionless(mut self, text: &str, no_delay: bool) -> Outcome {
+        if let Err(refusal) = self.quiet_hours(no_delay) {
+            return Outcome::Refused(refusal);
+        }
+        self.opt_in_notice(false);
+        self.send(text.to_owned(), Author::Api, Purpose::Conversation);
+        Outcome::Done(self.decision)
     }
 
     fn menu(&mut self, unknown_answer: Option<&str>) {
@@ -431,6 +605,12 @@ impl Decider<'_> {
     fn select(&mut self, chat: &mut Chat, text: &str) {
         match self.ctx.setup.menu_choice(self.ctx.number, text) {
             Some(queue) => self.enqueue(chat, queue),
+            // The answer to a message the business sent first: a number with one queue takes it there;
+            // otherwise the consumer has not seen the menu yet, so it is sent as it is.
+            None if chat.origin == Origin::Outbound => match self.ctx.number.queues.as_slice() {
+                [only] => self.enqueue(chat, only.clone()),
+                _ => self.menu(None),
+            },
             // A blank answer (a photo without text) has nothing to quote: send the menu as it is.
             None if text.trim().is_empty() || keyword::normalize(text) == "BACK" => self.menu(None),
             None => self.menu(Some(text)),

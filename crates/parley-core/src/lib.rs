@@ -4,6 +4,7 @@
 //! - [`ids`]: queue, agent, team and chat ids.
 //! - [`keyword`]: carrier keywords (STOP, START, HELP) and the normalization all keywords share.
 //! - [`number`]: number kinds (10DLC, toll-free, ...) and registration states.
+//! - [`registration`]: 10DLC brands and campaigns, toll-free verification, checked field by field.
 //! - [`setup`]: numbers, queues, agents, teams and settings, validated as a whole.
 //! - [`texts`]: system messages and their placeholders.
 //! - [`routing`]: which agent gets a waiting chat.
@@ -17,6 +18,8 @@ pub mod keyword;
 pub mod message;
 pub mod number;
 pub mod phone;
+pub mod quiet_hours;
+pub mod registration;
 pub mod routing;
 pub mod setup;
 pub mod text;

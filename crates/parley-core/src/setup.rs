@@ -9,6 +9,8 @@ use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
 use crate::number::NumberKind;
 use crate::phone::E164;
+use crate::quiet_hours::{QuietHours, QuietHoursRule};
+use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
 use crate::texts::Texts;
 
 /// The setup document as written, before validation.
@@ -19,7 +21,54 @@ pub struct SetupDraft {
     pub agents: Vec<AgentDraft>,
     pub teams: Vec<TeamDraft>,
     pub campaigns: Vec<CampaignDraft>,
+    /// Everything of the settings but quiet hours, which are checked from `quiet_hours`.
     pub settings: Settings,
+    pub quiet_hours: QuietHoursDraft,
+}
+
+/// Quiet hours as written: `HH:MM` times in the consumer's local time and an IANA zone for numbers
+/// whose prefix maps to none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuietHoursDraft {
+    pub enabled: bool,
+    pub start: String,
+    pub end: String,
+    pub time_zone: String,
+}
+
+impl Default for QuietHoursDraft {
+    fn default() -> QuietHoursDraft {
+        QuietHoursDraft::from_rule(Some(&QuietHoursRule::default()))
+    }
+}
+
+impl QuietHoursDraft {
+    /// The draft of a rule; `None` (turned off) keeps the default times, so turning them on again
+    /// needs one switch.
+    pub fn from_rule(rule: Option<&QuietHoursRule>) -> QuietHoursDraft {
+        let shown = rule.copied().unwrap_or_default();
+        let (start, end) = shown.window.as_strings();
+        QuietHoursDraft { enabled: rule.is_some(), start, end, time_zone: shown.time_zone.name().to_owned() }
+    }
+
+    fn validate(&self, errors: &mut Vec<SetupError>) -> Option<QuietHoursRule> {
+        let invalid = |field: &str, reason: String| SetupError::InvalidField {
+            owner: "settings.quiet_hours".to_owned(),
+            field: field.to_owned(),
+            reason,
+        };
+        let window =
+            QuietHours::parse(&self.start, &self.end).map_err(|e| errors.push(invalid("start/end", e.to_string())));
+        let time_zone = self.time_zone.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+            let reason =
+                format!("\"{}\" is not an IANA time zone (e.g. UTC, America/New_York, Europe/Berlin)", self.time_zone);
+            errors.push(invalid("time_zone", reason));
+        });
+        match (window, time_zone) {
+            (Ok(window), Ok(time_zone)) if self.enabled => Some(QuietHoursRule { window, time_zone }),
+            _ => None,
+        }
+    }
 }
 
 /// A campaign as written.
@@ -29,6 +78,14 @@ pub struct CampaignDraft {
     pub name: String,
     /// The most segments per second all numbers of the campaign may send together.
     pub segments_per_second: Option<f64>,
+    /// The most segments all its numbers may send together in one minute (a fixed window).
+    pub segments_per_minute: Option<i64>,
+    /// The most segments all its numbers may send together in one day (a fixed window, UTC).
+    pub segments_per_day: Option<i64>,
+    /// The brand (of `settings.brands`) the campaign is registered for.
+    pub brand: Option<String>,
+    /// The 10DLC registration fields; all empty for a campaign that only shares a limit.
+    pub registration: CampaignRegistration,
 }
 
 /// A business number as written.
@@ -48,6 +105,11 @@ pub struct NumberDraft {
     pub opt_out_keywords: Vec<String>,
     pub opt_in_keywords: Vec<String>,
     pub help_keywords: Vec<String>,
+    /// The most segments this number may send in one minute / one day (fixed windows).
+    pub segments_per_minute: Option<i64>,
+    pub segments_per_day: Option<i64>,
+    /// What toll-free verification asks; only for toll-free numbers.
+    pub toll_free_verification: Option<TollFreeVerification>,
 }
 
 /// A queue as written.
@@ -88,11 +150,23 @@ pub struct Settings {
     pub opt_in_notice_every_chat: bool,
     /// The system messages, with `{brand}`, `{queue}` and `{menu}` placeholders.
     pub texts: Texts,
+    /// The businesses registered with TCR that campaigns name (`[[brands]]` in the document). They
+    /// are data as written, checked field by field; they live with the deployment-wide settings
+    /// because every campaign of the setup may refer to any of them.
+    pub brands: Vec<Brand>,
+    /// When proactive messages wait for the consumer's morning; `None`: never (turned off).
+    pub quiet_hours: Option<QuietHoursRule>,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { brand: "Parley".to_owned(), opt_in_notice_every_chat: true, texts: Texts::default() }
+        Settings {
+            brand: "Parley".to_owned(),
+            opt_in_notice_every_chat: true,
+            texts: Texts::default(),
+            brands: vec![],
+            quiet_hours: Some(QuietHoursRule::default()),
+        }
     }
 }
 
@@ -105,14 +179,33 @@ pub struct Setup {
     pub teams: Vec<Team>,
     pub campaigns: Vec<Campaign>,
     pub settings: Settings,
+    /// Per-number registration data and limits beyond [`Number`]'s, one entry per number that has any.
+    /// Kept beside the numbers so that a `Number` can be built without them (the engine does so for a
+    /// chat whose number left the setup).
+    pub registrations: Vec<NumberRegistration>,
 }
 
-/// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign).
+/// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
+/// and, for 10DLC, the campaign as registered with TCR.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Campaign {
     pub id: CampaignId,
     pub name: String,
     pub segments_per_second: Option<f64>,
+    pub segments_per_minute: Option<u32>,
+    pub segments_per_day: Option<u32>,
+    /// The id of its brand in `settings.brands`.
+    pub brand: Option<String>,
+    pub registration: CampaignRegistration,
+}
+
+/// What a number has beyond [`Number`]: its per-minute and per-day limits and its toll-free verification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberRegistration {
+    pub number: E164,
+    pub segments_per_minute: Option<u32>,
+    pub segments_per_day: Option<u32>,
+    pub toll_free_verification: Option<TollFreeVerification>,
 }
 
 /// A business number and the queues its menu offers, in menu order.
@@ -256,6 +349,72 @@ pub enum SetupError {
     Empty { what: String },
     #[error("queue \"{queue}\" has consumer_number \"{value}\": use {allowed}", allowed = ConsumerNumber::ALLOWED)]
     InvalidConsumerNumber { queue: String, value: String },
+    /// One bad field of a registration or a limit: `owner` is e.g. `brand "acme"`, `field` the field
+    /// (with its value or index where that helps).
+    #[error("{owner}: {field}: {reason}")]
+    InvalidField { owner: String, field: String, reason: String },
+}
+
+/// The most segments per minute a number or campaign may be given: a minute at the largest per-second
+/// limit (1,000).
+pub const MAX_PER_MINUTE: i64 = 60_000;
+/// The most segments per day: a day at the largest per-second limit.
+pub const MAX_PER_DAY: i64 = 86_400_000;
+
+/// Checks the three limits of a number or campaign: each in range, and a longer window never allows
+/// less than a shorter one (a per-day limit below the per-minute one would make the latter a lie).
+fn check_limits(
+    owner: &str,
+    per_second: Option<f64>,
+    per_minute: Option<i64>,
+    per_day: Option<i64>,
+    errors: &mut Vec<SetupError>,
+) -> (Option<u32>, Option<u32>) {
+    if let Some(rate) = per_second
+        && !(rate > 0.0 && rate <= 1000.0)
+    {
+        errors.push(SetupError::BadRate { owner: owner.to_owned(), value: rate });
+    }
+    let mut bounded = |field: &str, value: Option<i64>, max: i64| match value {
+        Some(v) if v < 1 || v > max => {
+            errors.push(SetupError::InvalidField {
+                owner: owner.to_owned(),
+                field: field.to_owned(),
+                reason: format!("must be above 0 and at most {max}, not {v}"),
+            });
+            None
+        }
+        v => v.and_then(|v| u32::try_from(v).ok()),
+    };
+    let minute = bounded("segments_per_minute", per_minute, MAX_PER_MINUTE);
+    let day = bounded("segments_per_day", per_day, MAX_PER_DAY);
+    let order = [
+        ("segments_per_second", per_second.filter(|r| *r > 0.0)),
+        ("segments_per_minute", minute.map(f64::from)),
+        ("segments_per_day", day.map(f64::from)),
+    ];
+    for (i, (longer, long)) in order.iter().enumerate() {
+        for (shorter, short) in &order[..i] {
+            if let (Some(long), Some(short)) = (long, short)
+                && long < short
+            {
+                errors.push(SetupError::InvalidField {
+                    owner: owner.to_owned(),
+                    field: format!("{longer} {long}"),
+                    reason: format!("must be at least {shorter} ({short})"),
+                });
+            }
+        }
+    }
+    (minute, day)
+}
+
+fn field_errors(owner: &str, problems: Vec<registration::FieldProblem>, errors: &mut Vec<SetupError>) {
+    errors.extend(problems.into_iter().map(|p| SetupError::InvalidField {
+        owner: owner.to_owned(),
+        field: p.field,
+        reason: p.reason,
+    }));
 }
 
 /// The most chats one agent may hold at once.
@@ -271,6 +430,7 @@ impl Setup {
             teams: vec![],
             campaigns: vec![],
             settings: Settings::default(),
+            registrations: vec![],
         }
     }
 
@@ -279,20 +439,47 @@ impl Setup {
         let mut errors = Vec::new();
 
         let queues = validate_queues(&draft.queues, &mut errors);
+        let mut brand_ids = HashSet::new();
+        for b in &draft.settings.brands {
+            // Brand ids follow the rule of every other id of the setup.
+            let slug = |t: &str| CampaignId::parse(t).map(|id| id.to_string());
+            if parse_id(slug, "brand", &b.id, &mut brand_ids, &mut errors).is_some() {
+                field_errors(&format!("brand \"{}\"", b.id), registration::check_brand(b), &mut errors);
+            }
+        }
         let mut campaigns = Vec::new();
         let mut seen_campaigns = HashSet::new();
         for c in &draft.campaigns {
             let Some(id) = parse_id(CampaignId::parse, "campaign", &c.id, &mut seen_campaigns, &mut errors) else {
                 continue;
             };
-            if let Some(rate) = c.segments_per_second
-                && !(rate > 0.0 && rate <= 1000.0)
-            {
-                errors.push(SetupError::BadRate { owner: format!("campaign \"{id}\""), value: rate });
+            let owner = format!("campaign \"{id}\"");
+            let (segments_per_minute, segments_per_day) =
+                check_limits(&owner, c.segments_per_second, c.segments_per_minute, c.segments_per_day, &mut errors);
+            match &c.brand {
+                Some(brand) if !brand_ids.contains(brand) => {
+                    errors.push(SetupError::UnknownReference { owner: owner.clone(), kind: "brand", id: brand.clone() })
+                }
+                None if !c.registration.is_empty() => errors.push(SetupError::InvalidField {
+                    owner: owner.clone(),
+                    field: "brand".to_owned(),
+                    reason: "is missing: a campaign with registration fields names its brand".to_owned(),
+                }),
+                _ => {}
             }
+            field_errors(&owner, registration::check_campaign(&c.registration), &mut errors);
             let name = if c.name.trim().is_empty() { id.to_string() } else { c.name.clone() };
-            campaigns.push(Campaign { id, name, segments_per_second: c.segments_per_second });
+            campaigns.push(Campaign {
+                id,
+                name,
+                segments_per_second: c.segments_per_second,
+                segments_per_minute,
+                segments_per_day,
+                brand: c.brand.clone(),
+                registration: c.registration.clone(),
+            });
         }
+        let mut registrations = Vec::new();
         let queue_ids: HashSet<&QueueId> = queues.iter().map(|q| &q.id).collect();
         let resolve_queues = |owner: String, names: &[String], errors: &mut Vec<SetupError>| {
             let mut out = Vec::new();
@@ -341,11 +528,9 @@ impl Setup {
                 }
             }
             check_keyword_conflicts(&number, &number_queues, &queues, &mut errors);
-            if let Some(rate) = n.segments_per_second
-                && !(rate > 0.0 && rate <= 1000.0)
-            {
-                errors.push(SetupError::BadRate { owner: format!("number {number}"), value: rate });
-            }
+            let owner = format!("number {number}");
+            let (segments_per_minute, segments_per_day) =
+                check_limits(&owner, n.segments_per_second, n.segments_per_minute, n.segments_per_day, &mut errors);
             let campaign = match &n.campaign {
                 None => None,
                 Some(name) => match CampaignId::parse(name) {
@@ -364,6 +549,25 @@ impl Setup {
                 errors.push(SetupError::InvalidKind { number: number.to_string(), kind: n.kind.clone() });
                 NumberKind::default()
             });
+            if let Some(verification) = &n.toll_free_verification {
+                if kind != NumberKind::TollFree {
+                    errors.push(SetupError::InvalidField {
+                        owner: owner.clone(),
+                        field: "toll_free_verification".to_owned(),
+                        reason: format!("is for toll_free numbers, and this one is {}", kind.as_str()),
+                    });
+                }
+                let owner = format!("{owner}: toll_free_verification");
+                field_errors(&owner, registration::check_toll_free(verification), &mut errors);
+            }
+            if segments_per_minute.is_some() || segments_per_day.is_some() || n.toll_free_verification.is_some() {
+                registrations.push(NumberRegistration {
+                    number: number.clone(),
+                    segments_per_minute,
+                    segments_per_day,
+                    toll_free_verification: n.toll_free_verification.clone(),
+                });
+            }
             let keywords = number_keywords(&number, n, &number_queues, &queues, &mut errors);
             numbers.push(Number {
                 keywords,
@@ -415,9 +619,11 @@ impl Setup {
         if draft.settings.brand.trim().is_empty() {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
         }
+        let quiet_hours = draft.quiet_hours.validate(&mut errors);
 
         if errors.is_empty() {
-            Ok(Setup { numbers, queues, agents, teams, campaigns, settings: draft.settings.clone() })
+            let settings = Settings { quiet_hours, ..draft.settings.clone() };
+            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations })
         } else {
             Err(errors)
         }
@@ -429,17 +635,23 @@ impl Setup {
             numbers: self
                 .numbers
                 .iter()
-                .map(|n| NumberDraft {
-                    number: n.number.to_string(),
-                    label: n.label.clone(),
-                    carrier: n.carrier.clone(),
-                    queues: n.queues.iter().map(ToString::to_string).collect(),
-                    segments_per_second: n.segments_per_second,
-                    campaign: n.campaign.as_ref().map(ToString::to_string),
-                    kind: n.kind.as_str().to_owned(),
-                    opt_out_keywords: n.keywords.opt_out.clone(),
-                    opt_in_keywords: n.keywords.opt_in.clone(),
-                    help_keywords: n.keywords.help.clone(),
+                .map(|n| {
+                    let extra = self.registration(&n.number);
+                    NumberDraft {
+                        number: n.number.to_string(),
+                        label: n.label.clone(),
+                        carrier: n.carrier.clone(),
+                        queues: n.queues.iter().map(ToString::to_string).collect(),
+                        segments_per_second: n.segments_per_second,
+                        campaign: n.campaign.as_ref().map(ToString::to_string),
+                        kind: n.kind.as_str().to_owned(),
+                        opt_out_keywords: n.keywords.opt_out.clone(),
+                        opt_in_keywords: n.keywords.opt_in.clone(),
+                        help_keywords: n.keywords.help.clone(),
+                        segments_per_minute: extra.and_then(|r| r.segments_per_minute).map(i64::from),
+                        segments_per_day: extra.and_then(|r| r.segments_per_day).map(i64::from),
+                        toll_free_verification: extra.and_then(|r| r.toll_free_verification.clone()),
+                    }
                 })
                 .collect(),
             queues: self
@@ -479,10 +691,65 @@ impl Setup {
                     id: c.id.to_string(),
                     name: c.name.clone(),
                     segments_per_second: c.segments_per_second,
+                    segments_per_minute: c.segments_per_minute.map(i64::from),
+                    segments_per_day: c.segments_per_day.map(i64::from),
+                    brand: c.brand.clone(),
+                    registration: c.registration.clone(),
                 })
                 .collect(),
             settings: self.settings.clone(),
+            quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
         }
+    }
+
+    /// The per-minute and per-day limits and the toll-free verification of a number, if it has any.
+    pub fn registration(&self, number: &E164) -> Option<&NumberRegistration> {
+        self.registrations.iter().find(|r| &r.number == number)
+    }
+
+    /// The brand with this id.
+    pub fn brand(&self, id: &str) -> Option<&Brand> {
+        self.settings.brands.iter().find(|b| b.id == id)
+    }
+
+    /// What a registration of this number still lacks before it may be reviewed or enabled, one line
+    /// per field, e.g. `brand "acme": legal_name is missing`. Empty when it is complete, and always
+    /// for kinds Parley keeps no registration data for (long codes, short codes).
+    pub fn missing_registration(&self, number: &Number) -> Vec<String> {
+        let mut out = Vec::new();
+        match number.kind {
+            NumberKind::Us10dlc => {
+                let Some(campaign) = number.campaign.as_ref().and_then(|c| self.campaign(c)) else {
+                    out.push(format!("number {}: campaign is missing", number.number));
+                    return out;
+                };
+                let owner = format!("campaign \"{}\"", campaign.id);
+                out.extend(
+                    registration::missing_campaign(&campaign.registration)
+                        .into_iter()
+                        .map(|f| format!("{owner}: {f} is missing")),
+                );
+                match campaign.brand.as_deref().and_then(|b| self.brand(b)) {
+                    Some(brand) => out.extend(
+                        registration::missing_brand(brand)
+                            .into_iter()
+                            .map(|f| format!("brand \"{}\": {f} is missing", brand.id)),
+                    ),
+                    None => out.push(format!("{owner}: brand is missing")),
+                }
+            }
+            NumberKind::TollFree => {
+                let owner = format!("number {}: toll_free_verification", number.number);
+                match self.registration(&number.number).and_then(|r| r.toll_free_verification.as_ref()) {
+                    Some(v) => out.extend(
+                        registration::missing_toll_free(v).into_iter().map(|f| format!("{owner}.{f} is missing")),
+                    ),
+                    None => out.push(format!("{owner} is missing")),
+                }
+            }
+            NumberKind::LongCode | NumberKind::ShortCode => {}
+        }
+        out
     }
 
     /// The campaign with this id.
@@ -655,6 +922,7 @@ mod tests {
                 opt_out_keywords: vec!["ALTO".into()],
                 opt_in_keywords: vec![],
                 help_keywords: vec!["AYUDA".into()],
+                ..Default::default()
             }],
             queues: vec![
                 QueueDraft {
@@ -683,9 +951,45 @@ mod tests {
                 id: "care".into(),
                 name: "Customer care".into(),
                 segments_per_second: Some(4.0),
+                ..Default::default()
             }],
             settings: Settings::default(),
+            quiet_hours: QuietHoursDraft::default(),
         }
+    }
+
+    #[test]
+    fn quiet_hours_are_checked_and_round_trip() {
+        let mut d = draft();
+        d.quiet_hours = QuietHoursDraft {
+            enabled: true,
+            start: "20:30".into(),
+            end: "09:00".into(),
+            time_zone: "Europe/Berlin".into(),
+        };
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        let rule = setup.settings.quiet_hours.unwrap();
+        assert_eq!(
+            (rule.window.as_strings(), rule.time_zone.name()),
+            (("20:30".into(), "09:00".into()), "Europe/Berlin")
+        );
+        assert_eq!(setup.to_draft().quiet_hours, d.quiet_hours);
+
+        d.quiet_hours.enabled = false;
+        let off = Setup::validate(&d, &["sim"]).unwrap();
+        assert_eq!(off.settings.quiet_hours, None);
+        assert_eq!(off.to_draft().quiet_hours, QuietHoursDraft { enabled: false, ..QuietHoursDraft::default() });
+
+        d.quiet_hours = QuietHoursDraft {
+            enabled: false,
+            start: "9pm".into(),
+            end: "08:00".into(),
+            time_zone: "Mars/Olympus".into(),
+        };
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("settings.quiet_hours: start/end: quiet hours start \"9pm\""), "{errors:?}");
+        assert!(errors[1].contains("\"Mars/Olympus\" is not an IANA time zone"), "{errors:?}");
     }
 
     #[test]
@@ -774,6 +1078,128 @@ mod tests {
         assert_eq!(masked, "+***********2345");
         assert!(masked.is_ascii());
         assert!(!masked.contains("1234567"));
+    }
+
+    fn registered_draft() -> SetupDraft {
+        let mut d = draft();
+        d.settings.brands = vec![Brand {
+            id: "acme".into(),
+            legal_name: "Acme Corporation".into(),
+            tax_id: "12-3456789".into(),
+            tax_id_country: "US".into(),
+            ..Default::default()
+        }];
+        d.campaigns[0].brand = Some("acme".into());
+        d.campaigns[0].registration.use_case = "customer_care".into();
+        d.campaigns[0].segments_per_minute = Some(200);
+        d.campaigns[0].segments_per_day = Some(10_000);
+        d.numbers[0].segments_per_day = Some(5000);
+        d.numbers.push(NumberDraft {
+            number: "+18005550100".into(),
+            carrier: "sim".into(),
+            queues: vec!["tech".into()],
+            kind: "toll_free".into(),
+            toll_free_verification: Some(TollFreeVerification {
+                business_name: "Acme Corporation".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        d
+    }
+
+    #[test]
+    fn registrations_and_limits_round_trip() {
+        let setup = Setup::validate(&registered_draft(), &["sim"]).unwrap();
+        assert_eq!(setup.to_draft(), registered_draft());
+        let number = E164::parse("+15550001000").unwrap();
+        assert_eq!(setup.registration(&number).unwrap().segments_per_day, Some(5000));
+        assert_eq!(setup.campaigns[0].segments_per_minute, Some(200));
+        assert_eq!(setup.brand("acme").unwrap().legal_name, "Acme Corporation");
+    }
+
+    #[test]
+    fn bad_fields_and_limits_are_reported_one_by_one() {
+        let mut d = registered_draft();
+        d.settings.brands[0].tax_id = "12-34".into();
+        d.settings.brands[0].website = "http://acme.example".into();
+        d.settings.brands.push(Brand { id: "Bad Id".into(), ..Default::default() });
+        d.campaigns[0].registration.sample_messages = vec!["long enough to be a sample".into(), "short".into()];
+        d.campaigns.push(CampaignDraft {
+            id: "promo".into(),
+            brand: Some("nope".into()),
+            segments_per_minute: Some(0),
+            ..Default::default()
+        });
+        d.campaigns.push(CampaignDraft {
+            id: "orphan".into(),
+            registration: CampaignRegistration { description: "x".repeat(50), ..Default::default() },
+            ..Default::default()
+        });
+        d.numbers[0].segments_per_second = Some(10.0);
+        d.numbers[0].segments_per_minute = Some(5);
+        d.numbers[0].segments_per_day = Some(MAX_PER_DAY + 1);
+        d.numbers[1].toll_free_verification.as_mut().unwrap().opt_in_type = "email".into();
+        d.numbers[0].toll_free_verification = Some(TollFreeVerification::default());
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        let expected = [
+            "brand \"acme\": tax_id \"12-34\": a US EIN has 9 digits (NN-NNNNNNN)",
+            "brand \"acme\": website \"http://acme.example\": use an https URL such as https://www.example.com",
+            "brand: \"Bad Id\" is not a valid id: use 1 to 64 characters of a-z, 0-9, '-', '_' or '.'",
+            "campaign \"care\": sample_messages[2]: has 5 characters: write at least 20",
+            "campaign \"promo\": segments_per_minute: must be above 0 and at most 60000, not 0",
+            "campaign \"promo\" refers to unknown brand \"nope\"",
+            "campaign \"orphan\": brand: is missing: a campaign with registration fields names its brand",
+            "number +15550001000: segments_per_day: must be above 0 and at most 86400000, not 86400001",
+            "number +15550001000: segments_per_minute 5: must be at least segments_per_second (10)",
+            "number +15550001000: toll_free_verification: is for toll_free numbers, and this one is us_10dlc",
+            "number +18005550100: toll_free_verification: opt_in_type \"email\": use one of verbal, web_form, \
+             paper_form, via_text, mobile_qr_code",
+        ];
+        for e in expected {
+            assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
+        }
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    }
+
+    #[test]
+    fn the_day_limit_must_allow_the_minute_limit() {
+        let mut d = draft();
+        d.campaigns[0].segments_per_minute = Some(600);
+        d.campaigns[0].segments_per_day = Some(500);
+        let errors = Setup::validate(&d, &["sim"]).unwrap_err();
+        assert_eq!(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["campaign \"care\": segments_per_day 500: must be at least segments_per_minute (600)"]
+        );
+    }
+
+    #[test]
+    fn missing_registration_fields_are_listed_per_owner() {
+        let setup = Setup::validate(&registered_draft(), &["sim"]).unwrap();
+        let tendlc = setup.numbers[0].clone();
+        let missing = setup.missing_registration(&tendlc);
+        assert!(missing.contains(&"campaign \"care\": description is missing".to_owned()), "{missing:#?}");
+        assert!(missing.contains(&"brand \"acme\": vertical is missing".to_owned()), "{missing:#?}");
+        assert!(!missing.iter().any(|m| m.contains("use_case") || m.contains("legal_name")), "{missing:#?}");
+        let toll_free = setup.numbers[1].clone();
+        let missing = setup.missing_registration(&toll_free);
+        assert!(missing.contains(&"number +18005550100: toll_free_verification.website is missing".to_owned()));
+        assert!(!missing.iter().any(|m| m.contains("business_name")), "{missing:#?}");
+
+        let mut d = registered_draft();
+        d.numbers[0].campaign = None;
+        d.numbers[1].toll_free_verification = None;
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        assert_eq!(setup.missing_registration(&setup.numbers[0]), ["number +15550001000: campaign is missing"]);
+        assert_eq!(
+            setup.missing_registration(&setup.numbers[1]),
+            ["number +18005550100: toll_free_verification is missing"]
+        );
+        // A plain long code needs nothing.
+        let mut plain = setup.numbers[0].clone();
+        plain.kind = NumberKind::LongCode;
+        assert!(setup.missing_registration(&plain).is_empty());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The setup document as exchanged: JSON over `PUT/GET /api/v1/setup`, TOML with
 //! `parley setup apply/export`. Its own types, so renaming a core field never changes the format.
 
-use parley_core::setup::{AgentDraft, CampaignDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft, TeamDraft};
+use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
+use parley_core::setup::{
+    AgentDraft, CampaignDraft, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+};
 use parley_core::texts::Texts;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,12 +24,17 @@ pub struct SetupDocument {
     /// Campaigns numbers send under, each with a throughput limit all its numbers share.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub campaigns: Vec<CampaignDoc>,
+    /// Businesses registered with The Campaign Registry (10DLC), named by campaigns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub brands: Vec<BrandDoc>,
     #[serde(default)]
     pub settings: SettingsDoc,
 }
 
-/// A campaign (a 10DLC registration, say): its numbers share one throughput limit.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A campaign (a 10DLC registration, say): its numbers share its throughput limits. Every registration
+/// field is optional while the registration is drafted; a us_10dlc number goes into review only when
+/// its campaign and brand are complete.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignDoc {
     pub id: String,
@@ -35,6 +43,286 @@ pub struct CampaignDoc {
     /// The most segments per second all its numbers may send together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segments_per_second: Option<f64>,
+    /// The most segments all its numbers may send in one clock minute (a fixed window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_minute: Option<i64>,
+    /// The most segments all its numbers may send in one UTC day (a fixed window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_day: Option<i64>,
+    /// The id of its brand (`brands`); required once any registration field is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// TCR use case: 2fa, account_notification, customer_care, delivery_notification, fraud_alert,
+    /// higher_education, low_volume, marketing, mixed, polling_voting, public_service_announcement,
+    /// security_alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_case: Option<String>,
+    /// What the campaign sends and why (40 to 4,096 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// 1 to 5 messages as consumers will see them, 20 to 1,024 characters each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_messages: Vec<String>,
+    /// How consumers consent (40 to 2,048 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_flow: Option<String>,
+    /// Keywords declared to the registry (one word each); not the words Parley answers to, which are
+    /// the standard ones plus the number's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_in_keywords: Vec<String>,
+    /// 20 to 255 characters, like the other two messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_out_keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub help_keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_message: Option<String>,
+    /// Messages a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_volume: Option<i64>,
+}
+
+/// A business as registered with The Campaign Registry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandDoc {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_name: Option<String>,
+    /// For a US company its EIN, NN-NNNNNNN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<String>,
+    /// ISO 3166-1 alpha-2 country that issued the tax id, e.g. "US".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id_country: Option<String>,
+    /// agriculture, communication, construction, education, energy, entertainment, financial,
+    /// gambling, government, healthcare, hospitality, insurance, manufacturing, ngo, real_estate,
+    /// retail or technology.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vertical: Option<String>,
+    /// https://...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<AddressDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactDoc>,
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State or province; for the US the two-letter code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// A person the registry or carriers can reach.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// What toll-free verification asks about a toll-free number.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TollFreeVerificationDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactDoc>,
+    /// One of the campaign use cases (customer_care, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_case_summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_message: Option<String>,
+    /// verbal, web_form, paper_form, via_text or mobile_qr_code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_type: Option<String>,
+    /// A public https page or image showing how consumers opt in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_in_evidence_url: Option<String>,
+    /// Messages a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_volume: Option<i64>,
+}
+
+fn text(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+fn given(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+impl ContactDoc {
+    fn to_core(doc: &Option<ContactDoc>) -> Contact {
+        let d = doc.clone().unwrap_or_default();
+        Contact { name: text(&d.name), email: text(&d.email), phone: text(&d.phone) }
+    }
+
+    fn from_core(c: Contact) -> Option<ContactDoc> {
+        let doc = ContactDoc { name: given(c.name), email: given(c.email), phone: given(c.phone) };
+        (doc.name.is_some() || doc.email.is_some() || doc.phone.is_some()).then_some(doc)
+    }
+}
+
+impl BrandDoc {
+    /// The core's brand.
+    pub fn to_core(&self) -> Brand {
+        let a = self.address.clone().unwrap_or_default();
+        Brand {
+            id: self.id.clone(),
+            legal_name: text(&self.legal_name),
+            tax_id: text(&self.tax_id),
+            tax_id_country: text(&self.tax_id_country),
+            vertical: text(&self.vertical),
+            website: text(&self.website),
+            address: Address {
+                street: text(&a.street),
+                city: text(&a.city),
+                region: text(&a.region),
+                postal_code: text(&a.postal_code),
+                country: text(&a.country),
+            },
+            contact: ContactDoc::to_core(&self.contact),
+        }
+    }
+
+    /// The document's brand, fields not given left out.
+    pub fn from_core(b: &Brand) -> BrandDoc {
+        let a = b.address.clone();
+        let address = AddressDoc {
+            street: given(a.street),
+            city: given(a.city),
+            region: given(a.region),
+            postal_code: given(a.postal_code),
+            country: given(a.country),
+        };
+        let any_address = address.street.is_some()
+            || address.city.is_some()
+            || address.region.is_some()
+            || address.postal_code.is_some()
+            || address.country.is_some();
+        BrandDoc {
+            id: b.id.clone(),
+            legal_name: given(b.legal_name.clone()),
+            tax_id: given(b.tax_id.clone()),
+            tax_id_country: given(b.tax_id_country.clone()),
+            vertical: given(b.vertical.clone()),
+            website: given(b.website.clone()),
+            address: any_address.then_some(address),
+            contact: ContactDoc::from_core(b.contact.clone()),
+        }
+    }
+}
+
+impl TollFreeVerificationDoc {
+    /// The core's verification.
+    pub fn to_core(&self) -> TollFreeVerification {
+        TollFreeVerification {
+            business_name: text(&self.business_name),
+            website: text(&self.website),
+            contact: ContactDoc::to_core(&self.contact),
+            use_case: text(&self.use_case),
+            use_case_summary: text(&self.use_case_summary),
+            sample_message: text(&self.sample_message),
+            opt_in_type: text(&self.opt_in_type),
+            opt_in_evidence_url: text(&self.opt_in_evidence_url),
+            monthly_volume: self.monthly_volume,
+        }
+    }
+
+    /// The document's verification, fields not given left out.
+    pub fn from_core(v: &TollFreeVerification) -> TollFreeVerificationDoc {
+        let v = v.clone();
+        TollFreeVerificationDoc {
+            business_name: given(v.business_name),
+            website: given(v.website),
+            contact: ContactDoc::from_core(v.contact),
+            use_case: given(v.use_case),
+            use_case_summary: given(v.use_case_summary),
+            sample_message: given(v.sample_message),
+            opt_in_type: given(v.opt_in_type),
+            opt_in_evidence_url: given(v.opt_in_evidence_url),
+            monthly_volume: v.monthly_volume,
+        }
+    }
+}
+
+impl CampaignDoc {
+    fn to_core(&self) -> CampaignDraft {
+        CampaignDraft {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            segments_per_second: self.segments_per_second,
+            segments_per_minute: self.segments_per_minute,
+            segments_per_day: self.segments_per_day,
+            brand: self.brand.clone(),
+            registration: CampaignRegistration {
+                use_case: text(&self.use_case),
+                description: text(&self.description),
+                sample_messages: self.sample_messages.clone(),
+                opt_in_flow: text(&self.opt_in_flow),
+                opt_in_keywords: self.opt_in_keywords.clone(),
+                opt_in_message: text(&self.opt_in_message),
+                opt_out_keywords: self.opt_out_keywords.clone(),
+                opt_out_message: text(&self.opt_out_message),
+                help_keywords: self.help_keywords.clone(),
+                help_message: text(&self.help_message),
+                expected_volume: self.expected_volume,
+            },
+        }
+    }
+
+    /// The document's campaign, fields not given left out.
+    pub fn from_core(c: CampaignDraft) -> CampaignDoc {
+        let r = c.registration;
+        CampaignDoc {
+            id: c.id,
+            name: c.name,
+            segments_per_second: c.segments_per_second,
+            segments_per_minute: c.segments_per_minute,
+            segments_per_day: c.segments_per_day,
+            brand: c.brand,
+            use_case: given(r.use_case),
+            description: given(r.description),
+            sample_messages: r.sample_messages,
+            opt_in_flow: given(r.opt_in_flow),
+            opt_in_keywords: r.opt_in_keywords,
+            opt_in_message: given(r.opt_in_message),
+            opt_out_keywords: r.opt_out_keywords,
+            opt_out_message: given(r.opt_out_message),
+            help_keywords: r.help_keywords,
+            help_message: given(r.help_message),
+            expected_volume: r.expected_volume,
+        }
+    }
 }
 
 /// A business number; its queues form its menu, in order.
@@ -68,6 +356,15 @@ pub struct NumberDoc {
     /// Words this number adds to the standard help keywords (HELP, INFO).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub help_keywords: Vec<String>,
+    /// The most segments this number may send in one clock minute (a fixed window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_minute: Option<i64>,
+    /// The most segments this number may send in one UTC day (a fixed window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments_per_day: Option<i64>,
+    /// Toll-free numbers only: what toll-free verification asks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toll_free_verification: Option<TollFreeVerificationDoc>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -127,6 +424,27 @@ pub struct SettingsDoc {
     pub opt_in_notice_every_chat: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<MessagesDoc>,
+    /// When proactive messages wait for the consumer's morning (default: 21:00 to 08:00, on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHoursDoc>,
+}
+
+/// Quiet hours for proactive messages, in the consumer's local time; every key is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHoursDoc {
+    /// false: proactive messages go out at any hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// HH:MM, when quiet hours begin (default 21:00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// HH:MM, when they end (default 08:00); the window may wrap midnight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// IANA zone for numbers whose prefix maps to no time zone (default UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// System message texts; placeholders `{brand}`, `{queue}`, `{menu}`, `{answer}`, `{agent}`.
@@ -174,17 +492,12 @@ impl SetupDocument {
                     opt_out_keywords: n.opt_out_keywords.clone(),
                     opt_in_keywords: n.opt_in_keywords.clone(),
                     help_keywords: n.help_keywords.clone(),
+                    segments_per_minute: n.segments_per_minute,
+                    segments_per_day: n.segments_per_day,
+                    toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::to_core),
                 })
                 .collect(),
-            campaigns: self
-                .campaigns
-                .iter()
-                .map(|c| CampaignDraft {
-                    id: c.id.clone(),
-                    name: c.name.clone(),
-                    segments_per_second: c.segments_per_second,
-                })
-                .collect(),
+            campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
             queues: self
                 .queues
                 .iter()
@@ -228,6 +541,18 @@ impl SetupDocument {
                     connected: m.connected.unwrap_or(t.connected),
                     chat_ended: m.chat_ended.unwrap_or(t.chat_ended),
                 },
+                brands: self.brands.iter().map(BrandDoc::to_core).collect(),
+                quiet_hours: defaults.quiet_hours,
+            },
+            quiet_hours: {
+                let q = self.settings.quiet_hours.clone().unwrap_or_default();
+                let d = QuietHoursDraft::default();
+                QuietHoursDraft {
+                    enabled: q.enabled.unwrap_or(d.enabled),
+                    start: q.start.unwrap_or(d.start),
+                    end: q.end.unwrap_or(d.end),
+                    time_zone: q.time_zone.unwrap_or(d.time_zone),
+                }
             },
         }
     }
@@ -251,13 +576,13 @@ impl SetupDocument {
                     opt_out_keywords: n.opt_out_keywords,
                     opt_in_keywords: n.opt_in_keywords,
                     help_keywords: n.help_keywords,
+                    segments_per_minute: n.segments_per_minute,
+                    segments_per_day: n.segments_per_day,
+                    toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::from_core),
                 })
                 .collect(),
-            campaigns: d
-                .campaigns
-                .into_iter()
-                .map(|c| CampaignDoc { id: c.id, name: c.name, segments_per_second: c.segments_per_second })
-                .collect(),
+            campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
+            brands: d.settings.brands.iter().map(BrandDoc::from_core).collect(),
             queues: d
                 .queues
                 .into_iter()
@@ -288,6 +613,12 @@ impl SetupDocument {
                     opted_in: Some(t.opted_in.clone()),
                     connected: Some(t.connected.clone()),
                     chat_ended: Some(t.chat_ended.clone()),
+                }),
+                quiet_hours: Some(QuietHoursDoc {
+                    enabled: Some(d.quiet_hours.enabled),
+                    start: Some(d.quiet_hours.start.clone()),
+                    end: Some(d.quiet_hours.end.clone()),
+                    time_zone: Some(d.quiet_hours.time_zone.clone()),
                 }),
             },
         }

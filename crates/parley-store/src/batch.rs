@@ -64,12 +64,14 @@ impl Store {
             chats.sort_by_key(|c| c.status != "finished");
             for chunk in chats.chunks(crate::CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO chats (id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at) ",
+                    "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, \
+                     updated_at) ",
                 );
                 q.push_values(chunk, |mut b, c| {
                     b.push_bind(c.id.clone())
                         .push_bind(c.number.clone())
                         .push_bind(c.consumer.clone())
+                        .push_bind(c.origin.clone())
                         .push_bind(c.status.clone())
                         .push_bind(c.queue.clone())
                         .push_bind(c.agent.clone())
@@ -90,7 +92,7 @@ impl Store {
             for chunk in batch.messages.chunks(crate::CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
                     "INSERT INTO messages (id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
-                     provider_id, attempts, error, created_at, updated_at) ",
+                     provider_id, attempts, next_attempt_at, error, created_at, updated_at) ",
                 );
                 q.push_values(chunk, |mut b, m: &MessageRow| {
                     b.push_bind(m.id.clone())
@@ -106,6 +108,7 @@ impl Store {
                         .push_bind(m.carrier.clone())
                         .push_bind(m.provider_id.clone())
                         .push_bind(m.attempts)
+                        .push_bind(m.next_attempt_at)
                         .push_bind(m.error.clone())
                         .push_bind(m.created_at)
                         .push_bind(m.updated_at);

@@ -5,8 +5,7 @@ use sqlx::{QueryBuilder, Row as _};
 use crate::rows::ChatRow;
 use crate::{Result, Store, StoreError, dispatch, push_list};
 
-const COLUMNS: &str =
-    "id, number, consumer, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
+const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -14,6 +13,7 @@ macro_rules! chat_row {
             id: $row.try_get("id")?,
             number: $row.try_get("number")?,
             consumer: $row.try_get("consumer")?,
+            origin: $row.try_get("origin")?,
             status: $row.try_get("status")?,
             queue: $row.try_get("queue")?,
             agent: $row.try_get("agent")?,

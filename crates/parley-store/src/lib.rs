@@ -6,6 +6,7 @@
 //! - [`chats`], [`messages`] (and the outbox), [`media`] (MMS), [`events`], [`consent`], [`admin`] (setup document,
 //!   agent states, API tokens), [`sim`] (the simulator's phones).
 //! - [`erasure`]: everything of one phone deleted on request, a hashed tombstone kept for its opt-out.
+//! - [`throughput`]: what sender numbers already sent, for the outbox's per-minute and per-day limits.
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod numbers;
 pub mod retention;
 pub mod rows;
 pub mod sim;
+pub mod throughput;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -8,7 +8,7 @@ use crate::rows::{MessageRow, PendingReceiptRow};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
-                       provider_id, attempts, error, created_at, updated_at";
+                       provider_id, attempts, next_attempt_at, error, created_at, updated_at";
 
 macro_rules! message_row {
     ($row:expr) => {
@@ -27,6 +27,7 @@ macro_rules! message_row {
             carrier: $row.try_get("carrier")?,
             provider_id: $row.try_get("provider_id")?,
             attempts: $row.try_get("attempts")?,
+            next_attempt_at: $row.try_get("next_attempt_at")?,
             error: $row.try_get("error")?,
             created_at: $row.try_get("created_at")?,
             updated_at: $row.try_get("updated_at")?,
@@ -35,13 +36,13 @@ macro_rules! message_row {
 }
 
 /// How far along a message's status is, as SQL over the `status` column: a receipt may only raise it.
-pub(crate) const STATUS_RANK_SQL: &str = "(CASE status WHEN 'queued' THEN 1 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 \
-     WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'suppressed' THEN 3 ELSE 0 END)";
+pub(crate) const STATUS_RANK_SQL: &str = "(CASE status WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1 \
+     WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'suppressed' THEN 3 ELSE 0 END)";
 
-/// The rank of a status, as [`STATUS_RANK_SQL`] computes it: queued/sending 1, sent 2, final states 3.
+/// The rank of a status, as [`STATUS_RANK_SQL`] computes it: scheduled/queued/sending 1, sent 2, final states 3.
 pub fn status_rank(status: &str) -> i64 {
     match status {
-        "queued" | "sending" => 1,
+        "scheduled" | "queued" | "sending" => 1,
         "sent" => 2,
         "delivered" | "undelivered" | "failed" | "suppressed" => 3,
         _ => 0,
@@ -107,8 +108,8 @@ impl Store {
     /// Claims up to `limit` outbound messages that are due, for `lease_ms`. Rows left in "sending" by a
     /// crashed sender become claimable again when their lease runs out.
     pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>> {
-        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending') AND \
-                    ((status = 'queued' AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
+        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND \
+                    ((status IN ('scheduled', 'queued') AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
                     ORDER BY seq LIMIT $3";
         let sql = match self {
             Store::Sqlite(_) => format!(
@@ -296,12 +297,15 @@ impl Store {
         })
     }
 
-    /// How many outbound messages wait to be sent (queued or being sent).
-    pub async fn outbox_depth(&self) -> Result<i64> {
+    /// How many outbound messages wait to be sent at `now`: queued, being sent, or scheduled and due
+    /// (those scheduled for later are not waiting yet).
+    pub async fn outbox_depth(&self, now: i64) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
             let (n,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status IN ('queued', 'sending')",
+                "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND (status IN ('queued', 'sending') \
+                 OR (status = 'scheduled' AND next_attempt_at <= $1))",
             )
+            .bind(now)
             .fetch_one(pool)
             .await?;
             Ok(n)

@@ -11,6 +11,8 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_erasure.sql")),
     (5, include_str!("../migrations/sqlite/0005_number_states.sql")),
     (6, include_str!("../migrations/sqlite/0006_audit.sql")),
+    (7, include_str!("../migrations/sqlite/0007_outbound.sql")),
+    (8, include_str!("../migrations/sqlite/0008_sent_by_number.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -19,6 +21,8 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_erasure.sql")),
     (5, include_str!("../migrations/postgres/0005_number_states.sql")),
     (6, include_str!("../migrations/postgres/0006_audit.sql")),
+    (7, include_str!("../migrations/postgres/0007_outbound.sql")),
+    (8, include_str!("../migrations/postgres/0008_sent_by_number.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

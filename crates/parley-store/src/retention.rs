@@ -62,7 +62,7 @@ impl Store {
                 .rows_affected();
             // Outbound messages still waiting to be sent are not history yet.
             report.messages += sqlx::query(
-                "DELETE FROM messages WHERE chat_id IS NULL AND created_at < $1 AND status NOT IN ('queued', 'sending')",
+                "DELETE FROM messages WHERE chat_id IS NULL AND created_at < $1 AND status NOT IN ('scheduled', 'queued', 'sending')",
             )
             .bind(cutoff)
             .execute(&mut *tx)

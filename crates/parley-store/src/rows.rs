@@ -7,6 +7,8 @@ pub struct ChatRow {
     pub id: String,
     pub number: String,
     pub consumer: String,
+    /// "inbound" (the consumer wrote first) or "outbound" (an agent or the API did).
+    pub origin: String,
     pub status: String,
     pub queue: Option<String>,
     pub agent: Option<String>,
@@ -43,6 +45,9 @@ pub struct MessageRow {
     pub carrier: String,
     pub provider_id: Option<String>,
     pub attempts: i64,
+    /// When the outbox may next try it (epoch ms): a retry's time, or the end of the consumer's quiet
+    /// hours for a "scheduled" message.
+    pub next_attempt_at: i64,
     pub error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -269,6 +269,7 @@ pub(crate) async fn outbound(args: OutboundArgs) -> anyhow::Result<()> {
             carrier: "smsc".to_owned(),
             provider_id: None,
             attempts: 0,
+            next_attempt_at: 0,
             error: None,
             created_at: now,
             updated_at: now,

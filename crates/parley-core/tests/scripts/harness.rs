@@ -5,7 +5,9 @@
 //!
 //! ```text
 //! setup auto-answer                 variant of the fixed setup; only before the first input
-//! setup notice-once                 (auto-answer: the tech queue; notice-once: opt-in notice on first contact only)
+//! setup notice-once                 (auto-answer: the tech queue; notice-once: opt-in notice on first contact only;
+//! setup no-quiet-hours               no-quiet-hours: proactive messages go out at any hour; by default they
+//!                                    wait out 21:00-08:00 in the consumer's time zone)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -16,6 +18,9 @@
 //! agent alice> away                 marks the agent away (available: the reverse)
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
+//! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
+//! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
+//! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
 //! clock +10m                        advances the clock (s, m or h)
 //! ```
 //!
@@ -34,12 +39,12 @@ use std::fmt::Write as _;
 use expect_test::Expect;
 use parley_core::chat::{
     Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input, Outcome, Purpose,
-    decide,
+    Refusal, decide,
 };
 use parley_core::ids::{AgentId, ChatId};
 use parley_core::phone::E164;
 use parley_core::routing::{Roster, Seat};
-use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, Settings, Setup, SetupDraft};
+use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
 use parley_core::time::Timestamp;
 
 /// The support number: a menu of two queues.
@@ -120,12 +125,14 @@ fn setup(variants: &[&str]) -> Setup {
         teams: vec![],
         campaigns: vec![],
         settings: Settings::default(),
+        quiet_hours: QuietHoursDraft::default(),
     };
     for variant in variants {
         match *variant {
             "auto-answer" => draft.queues[1].auto_answer = true,
             "notice-once" => draft.settings.opt_in_notice_every_chat = false,
-            other => panic!("unknown setup variant `{other}` (known: auto-answer, notice-once)"),
+            "no-quiet-hours" => draft.quiet_hours.enabled = false,
+            other => panic!("unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours)"),
         }
     }
     Setup::validate(&draft, &["sim"]).expect("the fixed setup is valid")
@@ -182,6 +189,7 @@ impl World {
                 ["agent", agent] => self.agent(agent, None, body),
                 ["agent", agent, target] if target.starts_with('@') => self.agent(agent, Some(&target[1..]), body),
                 ["admin"] => self.admin(body),
+                ["api"] => self.api(body),
                 _ => panic!("`{line}`: unknown speaker `{head}`"),
             }
         }
@@ -221,6 +229,12 @@ impl World {
             "accept" => Input::Accept { agent: agent.clone() },
             "say" => Input::Reply { agent: agent.clone(), text: rest.to_owned() },
             "end" => Input::End { by: Actor::Agent(agent.clone()) },
+            "start" => {
+                let (phone, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                let input =
+                    Input::Outbound { text: text.to_owned(), agent: Some(agent.clone()), queue: None, no_delay: false };
+                return self.outbound(phone, &input);
+            }
             "available" | "away" => {
                 let seat = self.roster.seats.iter_mut().find(|s| s.agent == agent).expect("an agent of the setup");
                 seat.available = verb == "available";
@@ -257,6 +271,47 @@ impl World {
             }
         };
         self.business(index, &input);
+    }
+
+    fn api(&mut self, command: &str) {
+        let mut words = command.splitn(3, ' ');
+        let (verb, phone, text) = (words.next().unwrap(), words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let text = text.to_owned();
+        let input = match verb {
+            "send" => Input::Outbound { text, agent: None, queue: None, no_delay: false },
+            "send-now" => Input::Outbound { text, agent: None, queue: None, no_delay: true },
+            "notify" => Input::Sessionless { text, no_delay: false },
+            "notify-now" => Input::Sessionless { text, no_delay: true },
+            _ => panic!("unknown api command `{command}` (send, send-now, notify, notify-now)"),
+        };
+        self.outbound(phone, &input);
+    }
+
+    /// Runs a business-first input to `phone` on the support number.
+    fn outbound(&mut self, phone: &str, input: &Input) {
+        let phone = E164::parse(phone).unwrap();
+        let number = self.setup.number(&E164::parse(SUPPORT).unwrap()).unwrap().clone();
+        let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
+        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
+        let outcome = decide(
+            live,
+            input,
+            Context {
+                setup: &self.setup,
+                number: &number,
+                consumer: &phone,
+                consent: self.consent.get(&phone).copied().unwrap_or_default(),
+                roster: &mut self.roster,
+                now: self.now,
+                new_chat_id: &new_chat_id,
+            },
+        );
+        // A sessionless message belongs to no chat, whatever the phone has open.
+        let sessionless = matches!(input, Input::Sessionless { .. });
+        self.apply(&phone, None, outcome, "  ");
+        if sessionless {
+            assert!(self.chats.iter().all(|c| c.id != new_chat_id), "a sessionless message opens no chat");
+        }
     }
 
     fn admin(&mut self, command: &str) {
@@ -326,7 +381,11 @@ impl World {
         let decision = match outcome {
             Outcome::Refused(refusal) => {
                 let on = target.map(|id| format!(" ({id})")).unwrap_or_default();
-                writeln!(self.out, "{indent}refused: {refusal:?}{on}").unwrap();
+                let refusal = match refusal {
+                    Refusal::QuietHours { until, zones } => format!("QuietHours until {} ({zones})", utc(until)),
+                    other => format!("{other:?}"),
+                };
+                writeln!(self.out, "{indent}refused: {refusal}{on}").unwrap();
                 return;
             }
             Outcome::Done(decision) => decision,
@@ -371,6 +430,11 @@ impl World {
     }
 }
 
+/// A timestamp as the transcript shows it: `2026-01-01 08:00 UTC`.
+fn utc(t: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(t.0).unwrap().format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 fn duration_ms(step: &str) -> i64 {
     let (amount, unit) = step.split_at(step.len() - 1);
     let amount: i64 = amount.parse().unwrap_or_else(|_| panic!("`clock +{step}`: expected e.g. `clock +10m`"));
@@ -385,14 +449,16 @@ fn duration_ms(step: &str) -> i64 {
 
 fn render_effect(effect: &Effect) -> String {
     match effect {
-        Effect::Send { text, author, purpose } => {
+        Effect::Send { text, author, purpose, not_before } => {
             let who = match author {
                 Author::System => "system".to_owned(),
                 Author::Agent(agent) => agent.to_string(),
+                Author::Api => "api".to_owned(),
             };
+            let held = not_before.map(|t| format!(" (not before {})", utc(t))).unwrap_or_default();
             match purpose {
-                Purpose::Conversation => format!("{who}> {text}"),
-                Purpose::OptOutConfirmation => format!("{who} (opt-out confirmation)> {text}"),
+                Purpose::Conversation => format!("{who}{held}> {text}"),
+                Purpose::OptOutConfirmation => format!("{who} (opt-out confirmation){held}> {text}"),
             }
         }
         Effect::Event(event) => format!("event: {}", render_event(event)),
@@ -406,6 +472,8 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::Queued { queue } => format!("Queued {queue}"),
         ChatEvent::BackToMenu => "BackToMenu".to_owned(),
         ChatEvent::Offered { agent } => format!("Offered {agent}"),
+        ChatEvent::StartedOutbound { agent: Some(agent) } => format!("StartedOutbound by {agent}"),
+        ChatEvent::StartedOutbound { agent: None } => "StartedOutbound by api".to_owned(),
         ChatEvent::OfferWithdrawn { agent } => format!("OfferWithdrawn {agent}"),
         ChatEvent::Connected { agent, auto_answered: false } => format!("Connected {agent}"),
         ChatEvent::Connected { agent, auto_answered: true } => format!("Connected {agent} (auto-answered)"),

@@ -49,11 +49,49 @@ pub struct ChatAck {
     pub message_id: Option<String>,
 }
 
+/// A message the business sends first: an agent starting a chat, the outbound API, or a sessionless
+/// notification ([`Input::Outbound`] or [`Input::Sessionless`]).
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub number: E164,
+    pub consumer: E164,
+    pub input: Input,
+    /// Who asked, for the consent ledger and logs: "agent:ID" or "api".
+    pub source: String,
+}
+
+/// What became of an outbound request.
+#[derive(Debug, Clone)]
+pub struct OutboundAck {
+    /// The chat the message opened or joined; none for a sessionless message.
+    pub chat: Option<ChatRow>,
+    pub message_id: String,
+    /// "queued", or "scheduled" when quiet hours hold it until `send_at` (epoch ms).
+    pub status: String,
+    pub send_at: Option<i64>,
+}
+
+/// A consent change recorded for a phone through the API, with where the consent was given.
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    pub phone: E164,
+    /// The sender number the consent was given for (the ledger records it; the do-not-contact list
+    /// holds for every number).
+    pub number: E164,
+    pub opted_in: bool,
+    /// Where it was given: "web form https://…", "paper form 2026-11-02", "call recording 123"…
+    pub source: String,
+}
+
 /// Why the engine did not carry out an input.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("{0} is not a number of this deployment: add it to the setup first")]
     NumberNotSetUp(String),
+    #[error(
+        "number {number} is {state}: it sends nothing until an admin enables it (PUT /api/v1/numbers/{number}/state)"
+    )]
+    NumberNotEnabled { number: String, state: &'static str },
     #[error("no chat with id {0}")]
     ChatNotFound(String),
     #[error("refused: {0:?}")]
@@ -70,6 +108,8 @@ pub enum EngineError {
 enum Command {
     Inbound(InboundSms),
     Chat { chat_id: String, input: Input },
+    Outbound(OutboundRequest),
+    Consent(ConsentRequest),
     Status { agent: AgentId, available: bool },
     Setup { setup: Arc<Setup>, document: String },
     Erase { phone: E164, by: String },
@@ -94,6 +134,7 @@ pub struct SendOutcome {
 enum Answer {
     Inbound(InboundAck),
     Chat(Box<ChatAck>),
+    Outbound(Box<OutboundAck>),
     Erased(ErasureReport),
     Done,
 }
@@ -176,6 +217,19 @@ impl Engine {
             Answer::Chat(ack) => Ok(*ack),
             _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
         }
+    }
+
+    /// Sends a message the business writes first; returns once it is committed to the outbox.
+    pub async fn outbound(&self, request: OutboundRequest) -> Result<OutboundAck, EngineError> {
+        match self.submit(Command::Outbound(request)).await? {
+            Answer::Outbound(ack) => Ok(*ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to an outbound message"))),
+        }
+    }
+
+    /// Records an opt-in or opt-out the consumer gave outside SMS.
+    pub async fn record_consent(&self, request: ConsentRequest) -> Result<(), EngineError> {
+        self.submit(Command::Consent(request)).await.map(|_| ())
     }
 
     /// Sets an agent available (takes new chats) or away.
@@ -358,6 +412,8 @@ impl Writer {
             let answer = match command {
                 Command::Inbound(sms) => w.inbound(&setup, sms, now),
                 Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
+                Command::Outbound(request) => w.outbound(&setup, request, now),
+                Command::Consent(request) => w.consent(&setup, request, now),
                 Command::Status { agent, available } => w.status(&setup, agent, *available, now),
                 Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
                 Command::Receipt(receipt) => {

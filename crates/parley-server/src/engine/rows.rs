@@ -1,6 +1,6 @@
 //! Chats as the store keeps them, and back.
 
-use parley_core::chat::{Chat, ChatStatus, EndReason};
+use parley_core::chat::{Chat, ChatStatus, EndReason, Origin};
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::E164;
 use parley_core::time::Timestamp;
@@ -12,6 +12,7 @@ pub fn chat_to_row(chat: &Chat, updated_at: Timestamp) -> ChatRow {
         id: chat.id.to_string(),
         number: chat.number.to_string(),
         consumer: chat.consumer.to_string(),
+        origin: chat.origin.as_str().to_owned(),
         status: chat.status.as_str().to_owned(),
         queue: chat.queue.as_ref().map(ToString::to_string),
         agent: chat.agent.as_ref().map(ToString::to_string),
@@ -30,6 +31,7 @@ pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
         id: ChatId::new(row.id.clone()),
         number: E164::parse(&row.number).ok()?,
         consumer: E164::parse(&row.consumer).ok()?,
+        origin: Origin::parse(&row.origin)?,
         status: ChatStatus::parse(&row.status)?,
         queue: row.queue.as_deref().map(QueueId::parse).transpose().ok()?,
         agent: row.agent.as_deref().map(AgentId::parse).transpose().ok()?,

@@ -23,7 +23,10 @@ use parley_store::rows::{
 use serde_json::json;
 
 use super::rows::{chat_from_row, chat_to_row};
-use super::{Answer, ChatAck, Command, EngineError, InboundAck, InboundSms, Receipt, SendOutcome};
+use super::{
+    Answer, ChatAck, Command, ConsentRequest, EngineError, InboundAck, InboundSms, OutboundAck, OutboundRequest,
+    Receipt, SendOutcome,
+};
 
 /// The state a batch works on: loaded once, changed in memory by each decision, written at the end.
 #[derive(Default)]
@@ -59,6 +62,8 @@ impl Working {
     ) -> anyhow::Result<Working> {
         let mut w = Working { privacy_secret: privacy_secret.to_owned(), ..Working::default() };
         let mut consumers = BTreeSet::new();
+        // Business numbers whose registration state the batch needs.
+        let mut numbers = BTreeSet::new();
         let mut chat_ids = Vec::new();
         let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
         let mut away = Vec::new();
@@ -68,9 +73,17 @@ impl Working {
             match command {
                 Command::Inbound(sms) => {
                     consumers.insert(sms.from.to_string());
+                    numbers.insert(sms.to.to_string());
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
                 Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
+                Command::Outbound(r) => {
+                    consumers.insert(r.consumer.to_string());
+                    numbers.insert(r.number.to_string());
+                }
+                Command::Consent(r) => {
+                    consumers.insert(r.phone.to_string());
+                }
                 Command::Status { agent, available: false } => away.push(agent.to_string()),
                 Command::Status { .. } | Command::Setup { .. } | Command::Erase { .. } => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
@@ -103,13 +116,8 @@ impl Working {
                 w.pending.entry((r.carrier.clone(), r.provider_id.clone())).or_default().push(r);
             }
         }
-        let texted: Vec<String> = commands
-            .iter()
-            .filter_map(|c| if let Command::Inbound(sms) = c { Some(sms.to.to_string()) } else { None })
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        for row in store.number_states(&texted).await? {
+        let numbers: Vec<String> = numbers.into_iter().collect();
+        for row in store.number_states(&numbers).await? {
             if let Some(state) = NumberState::parse(&row.state) {
                 w.number_states.insert(row.number, state);
             }
@@ -184,7 +192,7 @@ impl Working {
         let Some(number) = setup.number(&sms.to) else {
             return Err(EngineError::NumberNotSetUp(sms.to.to_string()));
         };
-        let state = self.number_states.get(sms.to.as_str()).copied().unwrap_or_else(|| number.kind.initial_state());
+        let state = self.number_state(number);
         if !state.is_enabled() {
             return Ok(self.inbound_to_disabled(sms, number, state, now));
         }
@@ -227,6 +235,7 @@ impl Working {
             carrier: sms.carrier.clone(),
             provider_id: Some(sms.provider_id.clone()),
             attempts: 0,
+            next_attempt_at: 0,
             error: None,
             created_at: now.0,
             updated_at: now.0,
@@ -305,6 +314,7 @@ impl Working {
             carrier: sms.carrier.clone(),
             provider_id: Some(sms.provider_id.clone()),
             attempts: 0,
+            next_attempt_at: 0,
             error: Some(format!("number {} is {}: no chat was opened", sms.to, state.as_str())),
             created_at: now.0,
             updated_at: now.0,
@@ -373,6 +383,89 @@ impl Working {
                 Ok(Answer::Chat(Box::new(ChatAck { chat, message_id })))
             }
         }
+    }
+
+    /// A message the business writes first (see [`OutboundRequest`]).
+    pub(super) fn outbound(
+        &mut self,
+        setup: &Setup,
+        request: &OutboundRequest,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
+        let Some(number) = setup.number(&request.number) else {
+            return Err(EngineError::NumberNotSetUp(request.number.to_string()));
+        };
+        let state = self.number_state(number);
+        if !state.is_enabled() {
+            return Err(EngineError::NumberNotEnabled { number: number.number.to_string(), state: state.as_str() });
+        }
+        let consumer = &request.consumer;
+        let chat_id = self.live.get(&(consumer.clone(), number.number.clone())).cloned();
+        let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
+        let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
+        let consent = self.consents.get(consumer).copied().unwrap_or_default();
+        let outcome = chat::decide(
+            chat.as_ref(),
+            &request.input,
+            Context { setup, number, consumer, consent, roster: &mut self.roster, now, new_chat_id: &new_chat_id },
+        );
+        let decision = match outcome {
+            Outcome::Refused(refusal) => return Err(EngineError::Refused(refusal)),
+            Outcome::Done(decision) => decision,
+        };
+        let sessionless = matches!(request.input, Input::Sessionless { .. });
+        let opened = if sessionless { None } else { decision.chat.as_ref().map(|c| c.id.clone()) };
+        let before = self.batch.messages.len();
+        self.apply(decision, chat.as_ref(), None, number, consumer, &request.source, now);
+        // The request's own message is the last one sent; an opt-in notice may precede it.
+        let Some(message) = self.batch.messages[before..].iter().rfind(|m| m.direction == "out") else {
+            return Err(EngineError::Internal(anyhow::anyhow!("an outbound request sent nothing")));
+        };
+        let send_at = (message.status == "scheduled").then_some(message.next_attempt_at);
+        let ack = OutboundAck {
+            chat: opened.and_then(|id| self.chats.get(&id)).map(|c| chat_to_row(c, now)),
+            message_id: message.id.clone(),
+            status: message.status.clone(),
+            send_at,
+        };
+        Ok(Answer::Outbound(Box::new(ack)))
+    }
+
+    /// An opt-in or opt-out given outside SMS. An opt-out ends the phone's live chats, as STOP does.
+    pub(super) fn consent(
+        &mut self,
+        setup: &Setup,
+        request: &ConsentRequest,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
+        let consent = self.consents.get(&request.phone).copied().unwrap_or_default();
+        let source = format!("api: {}", request.source);
+        match (request.opted_in, consent.opted_out) {
+            (true, true) => {
+                let change = ConsentChange::OptedIn { keyword: String::new() };
+                self.record_consent(&request.phone, &request.number, change, &source, now);
+            }
+            (false, false) => {
+                let change = ConsentChange::OptedOut { keyword: String::new() };
+                self.record_consent(&request.phone, &request.number, change, &source, now);
+                let live: Vec<ChatId> = self
+                    .live
+                    .iter()
+                    .filter(|((consumer, _), _)| consumer == &request.phone)
+                    .map(|(_, id)| id.clone())
+                    .collect();
+                for id in live {
+                    self.chat_action(setup, id.as_str(), &Input::OptedOutElsewhere, now)?;
+                }
+            }
+            // Already in that state: nothing changes, and the ledger is not padded with repeats.
+            _ => {}
+        }
+        Ok(Answer::Done)
+    }
+
+    fn number_state(&self, number: &Number) -> NumberState {
+        self.number_states.get(number.number.as_str()).copied().unwrap_or_else(|| number.kind.initial_state())
     }
 
     pub(super) fn status(
@@ -486,6 +579,7 @@ impl Working {
                 carrier: o.carrier.clone(),
                 provider_id: Some(provider_id.clone()),
                 attempts: 0,
+                next_attempt_at: 0,
                 error: None,
                 created_at: 0,
                 updated_at: 0,
@@ -570,10 +664,11 @@ impl Working {
         }
         for effect in effects {
             match effect {
-                Effect::Send { text, author, purpose } => {
+                Effect::Send { text, author, purpose, not_before } => {
                     let author = match author {
                         chat::Author::System => "system".to_owned(),
                         chat::Author::Agent(agent) => format!("agent:{agent}"),
+                        chat::Author::Api => "api".to_owned(),
                     };
                     let row = MessageRow {
                         seq: 0,
@@ -585,7 +680,7 @@ impl Working {
                         author,
                         body: text,
                         media: String::new(),
-                        status: "queued".to_owned(),
+                        status: if not_before.is_some() { "scheduled" } else { "queued" }.to_owned(),
                         purpose: match purpose {
                             Purpose::Conversation => "conversation",
                             Purpose::OptOutConfirmation => "opt_out_confirmation",
@@ -594,6 +689,7 @@ impl Working {
                         carrier: number.carrier.clone(),
                         provider_id: None,
                         attempts: 0,
+                        next_attempt_at: not_before.map_or(0, |t| t.0),
                         error: None,
                         created_at: now.0,
                         updated_at: now.0,
@@ -660,7 +756,8 @@ impl Working {
         self.batch.ledger.push(ConsentEntry {
             phone: phone.to_string(),
             change: name.to_owned(),
-            keyword,
+            // Consent given outside SMS has no keyword: its source says where it came from.
+            keyword: keyword.filter(|k| !k.is_empty()),
             number: number.to_string(),
             source: source.to_owned(),
             at: now.0,
@@ -769,6 +866,9 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         ChatEvent::Queued { queue } => ("chat.queued", json!({ "queue": queue.as_str() })),
         ChatEvent::BackToMenu => ("chat.back_to_menu", json!({})),
         ChatEvent::Offered { agent } => ("chat.offered", json!({ "agent": agent.as_str() })),
+        ChatEvent::StartedOutbound { agent } => {
+            ("chat.started_outbound", json!({ "agent": agent.as_ref().map(AgentId::as_str) }))
+        }
         ChatEvent::OfferWithdrawn { agent } => ("chat.offer_withdrawn", json!({ "agent": agent.as_str() })),
         ChatEvent::Connected { agent, auto_answered } => {
             ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered }))

@@ -28,6 +28,10 @@ pub enum ErrorCode {
     Conflict,
     /// The consumer opted out; nothing may be sent to them.
     OptedOut,
+    /// A proactive message inside the consumer's quiet hours, sent with `no_delay`.
+    QuietHours,
+    /// The business number is not enabled (its registration is not through, or it is suspended).
+    NumberNotEnabled,
     /// A field is well-formed JSON but not a valid value.
     ValidationFailed,
     /// The destination number is not set up in this deployment.
@@ -122,6 +126,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NumberNotSetUp, e.to_string())
             }
             EngineError::ChatNotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::NumberNotEnabled { .. } => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::NumberNotEnabled, e.to_string())
+            }
             EngineError::Refused(refusal) => refused(refusal),
             EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
             EngineError::ShuttingDown => ApiError::new(
@@ -155,6 +162,19 @@ fn refused(refusal: Refusal) -> ApiError {
             "the consumer opted out (texted STOP): no message may be sent to them until they text START",
         ),
         Refusal::NoQueue => (StatusCode::CONFLICT, ErrorCode::Conflict, "the consumer has not picked a queue yet"),
+        Refusal::ChatInProgress => (
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "the consumer already has a live chat on this number that is not yours: accept or take it over instead",
+        ),
+        Refusal::QuietHours { until, zones } => {
+            let message = format!(
+                "it is quiet hours for the consumer ({zones}): the message may go out from {}; send it without \
+                 no_delay to have it scheduled",
+                crate::clock::rfc3339(until.0)
+            );
+            return ApiError::new(StatusCode::CONFLICT, ErrorCode::QuietHours, message);
+        }
     };
     ApiError::new(status, code, message)
 }

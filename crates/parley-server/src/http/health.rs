@@ -29,7 +29,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_js
 
 /// Prometheus metrics.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    if let Ok(depth) = state.store.outbox_depth().await {
+    if let Ok(depth) = state.store.outbox_depth(state.clock.now().0).await {
         metrics::gauge!("parley_outbox_depth").set(depth as f64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())

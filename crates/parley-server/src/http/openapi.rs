@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN`. Errors are `{\"error\": {\"code\", \"message\"}}`."),
     modifiers(&Bearer),
     components(schemas(crate::http::error::ErrorCode)),
-    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "privacy"), (name = "simulator"))
+    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"))
 )]
 pub struct ApiDoc;
 

@@ -74,17 +74,57 @@ impl OutboxSender {
     fn limits(&self, setup: &Setup, m: &MessageRow) -> Vec<Limit> {
         let mut limits = Vec::new();
         let number = E164::parse(&m.number).ok().and_then(|n| setup.number(&n));
-        if let Some(per_second) = number.and_then(|n| n.segments_per_second) {
-            limits.push(Limit { key: format!("number:{}", m.number), per_second });
+        if let Some(n) = number {
+            let extra = setup.registration(&n.number);
+            let limit = Limit {
+                key: format!("number:{}", m.number),
+                per_second: n.segments_per_second,
+                per_minute: extra.and_then(|r| r.segments_per_minute),
+                per_day: extra.and_then(|r| r.segments_per_day),
+                numbers: vec![m.number.clone()],
+            };
+            if limit.per_second.is_some() || limit.per_minute.is_some() || limit.per_day.is_some() {
+                limits.push(limit);
+            }
         }
-        let campaign = number.and_then(|n| n.campaign.as_ref()).and_then(|c| setup.campaign(c));
-        if let Some((id, per_second)) = campaign.and_then(|c| c.segments_per_second.map(|r| (&c.id, r))) {
-            limits.push(Limit { key: format!("campaign:{id}"), per_second });
+        if let Some(c) = number.and_then(|n| n.campaign.as_ref()).and_then(|c| setup.campaign(c))
+            && (c.segments_per_second.is_some() || c.segments_per_minute.is_some() || c.segments_per_day.is_some())
+        {
+            limits.push(Limit {
+                key: format!("campaign:{}", c.id),
+                per_second: c.segments_per_second,
+                per_minute: c.segments_per_minute,
+                per_day: c.segments_per_day,
+                numbers: setup
+                    .numbers
+                    .iter()
+                    .filter(|n| n.campaign.as_ref() == Some(&c.id))
+                    .map(|n| n.number.to_string())
+                    .collect(),
+            });
         }
         if let Some(per_second) = self.carrier_rates.get(&m.carrier) {
-            limits.push(Limit { key: format!("carrier:{}", m.carrier), per_second: *per_second });
+            limits.push(Limit {
+                key: format!("carrier:{}", m.carrier),
+                per_second: Some(*per_second),
+                ..Limit::default()
+            });
         }
         limits
+    }
+
+    /// Seeds the per-minute and per-day windows this sender has not seen yet with what their numbers
+    /// sent in them already (before a restart, or by a sender that stopped), so a restart does not
+    /// hand out a day's allowance twice.
+    async fn seed_windows(&mut self, limits: &[Limit], now: i64) -> anyhow::Result<()> {
+        for seed in self.throttle.unseeded(limits, now) {
+            let used = self
+                .store
+                .sent_segments_since(&seed.numbers, seed.since, |body| segment::count(body).segments.max(1) as i64)
+                .await?;
+            self.throttle.seed(&seed, used as f64);
+        }
+        Ok(())
     }
 
     /// One round: claims due messages and sends them. Returns how many it claimed.
@@ -173,7 +213,15 @@ impl OutboxSender {
                 continue;
             }
             let cost = segment::count(&m.body).segments.max(1) as f64;
-            match self.throttle.take(&self.limits(&setup, m), cost, now) {
+            let limits = self.limits(&setup, m);
+            if let Err(e) = self.seed_windows(&limits, now).await {
+                // Sending without knowing today's count could overrun a carrier's daily cap: wait.
+                tracing::warn!(error = format!("{e:#}"), "counting the segments already sent failed");
+                held.insert(pair, now + 1000);
+                results.push((m, SendResult::Deferred { retry_at: now + 1000, reason: "rate limit".to_owned() }));
+                continue;
+            }
+            match self.throttle.take(&limits, cost, now) {
                 Ok(()) => by_carrier.entry(m.carrier.as_str()).or_default().push(m),
                 Err(wait_ms) => {
                     held.insert(pair, now + wait_ms);

@@ -70,6 +70,7 @@ mod tests {
             id: id.to_owned(),
             number: "+15550001000".to_owned(),
             consumer: consumer.to_owned(),
+            origin: "inbound".to_owned(),
             status: "finished".to_owned(),
             queue: None,
             agent: None,

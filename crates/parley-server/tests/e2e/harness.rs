@@ -69,6 +69,9 @@ pub(crate) struct TestApp {
     client: Client,
     server: JoinHandle<anyhow::Result<()>>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// What the server was started with, to start it again on the same database.
+    config: Config,
+    clock: Clock,
     _dir: tempfile::TempDir,
 }
 
@@ -98,17 +101,49 @@ impl TestApp {
         let url = parley_store::testing::fresh_database_url(dir.path(), &unique_name())
             .await
             .expect("a fresh test database (is PARLEY_TEST_DATABASE_URL reachable?)");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding 127.0.0.1:0");
-        let base = format!("http://{}", listener.local_addr().expect("the listener's address"));
         let config = change(Config { admin_token: Some(Secret::new(ADMIN)), ..Config::with_database(url) });
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(parley_server::serve_with_clock(config, listener, clock, async move {
-            let _ = rx.await;
-        }));
+        let (base, server, shutdown) = TestApp::start(&config, &clock).await;
         let client = Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
-        let mut app = TestApp { base, client, server, shutdown: Some(tx), _dir: dir };
+        let mut app = TestApp { base, client, server, shutdown: Some(shutdown), config, clock, _dir: dir };
         app.wait_until_ready().await;
         app
+    }
+
+    async fn start(config: &Config, clock: &Clock) -> (String, JoinHandle<anyhow::Result<()>>, oneshot::Sender<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding 127.0.0.1:0");
+        let base = format!("http://{}", listener.local_addr().expect("the listener's address"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let server =
+            tokio::spawn(parley_server::serve_with_clock(config.clone(), listener, clock.clone(), async move {
+                let _ = rx.await;
+            }));
+        (base, server, tx)
+    }
+
+    /// Stops the server (gracefully: what it acknowledged is committed) and starts a new one on the
+    /// same database and clock, at a new address.
+    pub(crate) async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.server).await {
+            Ok(Ok(())) => {}
+            other => panic!("the server did not stop cleanly: {other:?}"),
+        }
+        let (base, server, shutdown) = TestApp::start(&self.config, &self.clock).await;
+        (self.base, self.server, self.shutdown) = (base, server, Some(shutdown));
+        self.wait_until_ready().await;
+    }
+
+    /// Waits until the outbox has nothing due left to hand to a carrier (`parley_outbox_depth` is 0).
+    pub(crate) async fn outbox_drained(&self) {
+        eventually("the outbox to drain", || async {
+            let metrics = self.request(Method::GET, "/metrics", None, None).await.expect_status(200).body;
+            let text = metrics.as_str().unwrap_or_default().to_owned();
+            let depth = text.lines().find_map(|l| l.strip_prefix("parley_outbox_depth ")).map(str::trim);
+            if depth == Some("0") { Ok(()) } else { Err(format!("parley_outbox_depth {depth:?}")) }
+        })
+        .await
     }
 
     /// [`TestApp::spawn`] with [`standard_setup`] applied.

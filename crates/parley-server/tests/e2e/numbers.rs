@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::{TestApp, eventually};
+use crate::registration;
 
 const REGISTERED: &str = "+15550008800";
 const PLAIN: &str = "+15550008900";
@@ -13,11 +14,14 @@ async fn app() -> TestApp {
     let app = TestApp::spawn().await;
     app.apply_setup(&json!({
         "numbers": [
-            {"number": REGISTERED, "label": "US support", "carrier": "sim", "queues": ["billing"], "type": "us_10dlc"},
+            {"number": REGISTERED, "label": "US support", "carrier": "sim", "queues": ["billing"], "type": "us_10dlc",
+             "campaign": "care"},
             {"number": PLAIN, "label": "EU support", "carrier": "sim", "queues": ["billing"]}
         ],
         "queues": [{"id": "billing", "name": "Billing"}],
         "agents": [{"id": "alice", "name": "Alice", "queues": ["billing"], "capacity": 5}],
+        "brands": [registration::brand()],
+        "campaigns": [registration::campaign()],
     }))
     .await;
     app

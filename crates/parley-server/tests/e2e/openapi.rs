@@ -26,6 +26,11 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/chats/{id}/transcript", "get"),
     ("/api/v1/events", "get"),
     ("/api/v1/phones/{e164}", "delete"),
+    ("/api/v1/phones/{e164}/consent", "get"),
+    ("/api/v1/phones/{e164}/consent", "post"),
+    ("/api/v1/outbound/chats", "post"),
+    ("/api/v1/outbound/messages", "post"),
+    ("/api/v1/outbound/messages/{id}", "get"),
     ("/api/v1/audit", "get"),
 ];
 

@@ -61,7 +61,7 @@ async fn commit_batch_writes_every_kind_of_row() {
         (thread[0].direction.as_str(), thread[0].body.as_str(), thread[0].business.as_str()),
         ("mo", "hi", BUSINESS)
     );
-    assert_eq!(store.outbox_depth().await.unwrap(), 1, "the outbound message waits in the outbox");
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 1, "the outbound message waits in the outbox");
 }
 
 #[tokio::test]

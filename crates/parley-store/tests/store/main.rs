@@ -20,3 +20,4 @@ mod receipts;
 mod retention;
 mod schema;
 mod sim;
+mod throughput;

@@ -43,7 +43,7 @@ async fn seed(store: &Store) {
 async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
     let store = fresh("outbox_claims").await;
     seed(&store).await;
-    assert_eq!(store.outbox_depth().await.unwrap(), 3);
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 3);
 
     let now = T0 + 1_000;
     let first = store.claim_outbox(now, LEASE, 2).await.unwrap();
@@ -61,7 +61,7 @@ async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
         store.claim_outbox(now + LEASE - 1, LEASE, 10).await.unwrap().is_empty(),
         "the lease holds to its last millisecond"
     );
-    assert_eq!(store.outbox_depth().await.unwrap(), 3, "sending messages still count as waiting");
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 3, "sending messages still count as waiting");
     assert!(store.claim_outbox(now, LEASE, 0).await.unwrap().is_empty());
 
     // The sender crashed: once the lease runs out the same rows are claimable again, attempts counting up.
@@ -116,7 +116,7 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
     );
     let m3 = stored(&store, "o-3").await;
     assert_eq!((m3.status.as_str(), m3.error.as_deref(), m3.updated_at), ("failed", Some("invalid destination"), done));
-    assert_eq!(store.outbox_depth().await.unwrap(), 1, "only the retry still waits");
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 1, "only the retry still waits");
 
     // The retry is not due before retry_at, even after every lease has run out.
     assert!(store.claim_outbox(retry_at - 1, LEASE, 10).await.unwrap().is_empty());
@@ -131,7 +131,7 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
         .unwrap();
     let m2 = stored(&store, "o-2").await;
     assert_eq!((m2.status.as_str(), m2.provider_id, m2.error), ("delivered", None, None));
-    assert_eq!(store.outbox_depth().await.unwrap(), 0);
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 0);
 
     // A late result for a message that is no longer being sent changes nothing.
     store
@@ -161,7 +161,7 @@ async fn given_up_messages_can_be_suppressed() {
         .unwrap();
     let m = stored(&store, "o-1").await;
     assert_eq!((m.status.as_str(), m.error.as_deref()), ("suppressed", Some("opted out")));
-    assert_eq!(store.outbox_depth().await.unwrap(), 0);
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 0);
 }
 
 /// Senders running side by side (several nodes on PostgreSQL, tasks on SQLite) never share a row.
@@ -190,4 +190,30 @@ async fn concurrent_claims_never_hand_out_a_row_twice() {
     let unique: BTreeSet<i64> = claimed.iter().copied().collect();
     assert_eq!(unique.len(), claimed.len(), "a row was claimed twice: {claimed:?}");
     assert_eq!(unique.len(), 40, "every row was claimed");
+}
+
+#[tokio::test]
+async fn a_scheduled_message_waits_for_its_time_then_goes_like_any_other() {
+    let store = fresh("outbox_scheduled").await;
+    let later = T0 + 3_600_000;
+    let batch = Batch {
+        messages: vec![MessageRow {
+            status: "scheduled".into(),
+            next_attempt_at: later,
+            ..outbound("held", "chat-1", "good morning")
+        }],
+        ..Batch::default()
+    };
+    store.commit_batch(&batch).await.unwrap();
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 0, "a message scheduled for later is not waiting yet");
+    assert!(store.claim_outbox(later - 1, 60_000, 10).await.unwrap().is_empty(), "not claimed before its time");
+    assert_eq!(store.outbox_depth(later).await.unwrap(), 1, "due: it waits like a queued one");
+    let claimed = store.claim_outbox(later, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["held"]);
+    assert_eq!(claimed[0].status, "sending");
+    store
+        .finish_outbox(&[(claimed[0].seq, SendResult::Accepted { status: "sent", provider_id: None })], later)
+        .await
+        .unwrap();
+    assert_eq!(store.outbox_depth(later).await.unwrap(), 0);
 }

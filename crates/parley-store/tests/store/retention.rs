@@ -45,7 +45,7 @@ async fn old_finished_chats_go_and_everything_else_stays() {
     assert!(store.transcript("old").await.unwrap().is_empty());
     assert_eq!(store.transcript("recent").await.unwrap().len(), 1);
     assert_eq!(store.transcript("live").await.unwrap().len(), 1, "a live chat is never purged");
-    assert_eq!(store.outbox_depth().await.unwrap(), 1, "an unsent message is not history");
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 1, "an unsent message is not history");
     assert_eq!(store.consent_ledger(ANN).await.unwrap().len(), 1, "the consent ledger is kept");
     assert!(store.purge_before(T0 + 30 * DAY, 100).await.unwrap().is_empty(), "nothing left to purge");
 }

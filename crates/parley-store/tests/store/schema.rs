@@ -1,6 +1,6 @@
 //! Connecting, the engine in use, and migrations.
 
-use crate::support::{connect, fresh, postgres_requested};
+use crate::support::{T0, connect, fresh, postgres_requested};
 
 /// A CI run meant for PostgreSQL that silently fell back to SQLite must fail, not pass.
 #[tokio::test]
@@ -19,7 +19,7 @@ async fn migrate_is_idempotent() {
     assert_eq!(store.migrate().await.unwrap(), 0, "nor does a third");
     // The schema is usable after the repeated runs.
     assert_eq!(store.last_event_id().await.unwrap(), 0);
-    assert_eq!(store.outbox_depth().await.unwrap(), 0);
+    assert_eq!(store.outbox_depth(T0).await.unwrap(), 0);
 }
 
 #[tokio::test]

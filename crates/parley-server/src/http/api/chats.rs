@@ -33,6 +33,8 @@ pub struct ChatView {
     /// The consumer's number. Agents see it as their queue's `consumer_number` setting says: whole,
     /// masked to its last four digits ("+*******0100") or "hidden". Admins always see it whole.
     pub consumer: String,
+    /// "inbound" (the consumer wrote first) or "outbound" (an agent or the outbound API did).
+    pub origin: String,
     /// selecting, queued, offered, connected or finished.
     pub status: String,
     pub queue: Option<String>,
@@ -52,6 +54,7 @@ impl From<ChatRow> for ChatView {
             id: c.id,
             number: c.number,
             consumer: c.consumer,
+            origin: c.origin,
             status: c.status,
             queue: c.queue,
             agent: c.agent,

@@ -1,12 +1,15 @@
-//! `/api/v1/numbers`: business numbers with their registration state and its history. A number that is
-//! not enabled neither sends nor opens chats.
+//! `/api/v1/numbers`: business numbers with their registration state and its history, and the
+//! registration data carriers review (10DLC brand and campaign, toll-free verification). A number that
+//! is not enabled neither sends nor opens chats; a us_10dlc or toll_free number goes into review or is
+//! enabled only once its registration data is complete.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use parley_core::number::NumberKind;
 use parley_core::number::NumberState;
 use parley_core::phone::E164;
-use parley_core::setup::Number;
+use parley_core::setup::{Number, Setup, SetupDraft};
 use parley_store::numbers::NumberStateRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +19,7 @@ use crate::clock::rfc3339;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::setup_doc::{BrandDoc, CampaignDoc, TollFreeVerificationDoc};
 
 /// A business number.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,6 +34,56 @@ pub struct NumberView {
     pub campaign: Option<String>,
     /// requested, in_review, enabled, rejected or suspended.
     pub state: String,
+    /// For us_10dlc and toll_free numbers: the data carriers review, and what it still lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<RegistrationView>,
+}
+
+/// A number's registration data as the setup holds it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    /// Whether every field a submission needs is given: only then may the number go into review or
+    /// be enabled.
+    pub complete: bool,
+    /// The fields still missing, e.g. `brand "acme": legal_name is missing`.
+    pub missing: Vec<String>,
+    /// us_10dlc: the number's campaign with its registration fields and limits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignDoc>,
+    /// us_10dlc: the campaign's brand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brand: Option<BrandDoc>,
+    /// toll_free: the verification data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toll_free_verification: Option<TollFreeVerificationDoc>,
+}
+
+/// The registration of a number that needs one (us_10dlc, toll_free).
+fn registration(setup: &Setup, draft: &SetupDraft, n: &Number) -> Option<RegistrationView> {
+    if !matches!(n.kind, NumberKind::Us10dlc | NumberKind::TollFree) {
+        return None;
+    }
+    let missing = setup.missing_registration(n);
+    let campaign = n.campaign.as_ref().and_then(|c| setup.campaign(c));
+    let tendlc = n.kind == NumberKind::Us10dlc;
+    Some(RegistrationView {
+        complete: missing.is_empty(),
+        missing,
+        campaign: campaign
+            .filter(|_| tendlc)
+            .and_then(|c| draft.campaigns.iter().find(|d| d.id == c.id.as_str()))
+            .map(|d| CampaignDoc::from_core(d.clone())),
+        brand: campaign
+            .filter(|_| tendlc)
+            .and_then(|c| c.brand.as_deref())
+            .and_then(|b| setup.brand(b))
+            .map(BrandDoc::from_core),
+        toll_free_verification: setup
+            .registration(&n.number)
+            .and_then(|r| r.toll_free_verification.as_ref())
+            .filter(|_| !tendlc)
+            .map(TollFreeVerificationDoc::from_core),
+    })
 }
 
 /// A number and every state it went through.
@@ -62,6 +116,9 @@ pub struct NewState {
 async fn view(state: &AppState, numbers: &[Number]) -> Result<Vec<NumberView>, ApiError> {
     let ids: Vec<String> = numbers.iter().map(|n| n.number.to_string()).collect();
     let stored = state.store.number_states(&ids).await?;
+    let setup = state.engine.setup();
+    // The campaigns as written, for the view (converted once, not per number).
+    let draft = setup.to_draft();
     Ok(numbers
         .iter()
         .map(|n| {
@@ -78,6 +135,7 @@ async fn view(state: &AppState, numbers: &[Number]) -> Result<Vec<NumberView>, A
                 queues: n.queues.iter().map(ToString::to_string).collect(),
                 campaign: n.campaign.as_ref().map(ToString::to_string),
                 state: current.as_str().to_owned(),
+                registration: registration(&setup, &draft, n),
             }
         })
         .collect())
@@ -126,10 +184,12 @@ pub async fn get_number(
 }
 
 /// Moves a number along its registration: requested → in_review → enabled or rejected; enabled ⇄
-/// suspended; rejected → requested.
+/// suspended; rejected → requested. A us_10dlc or toll_free number goes into review or is enabled only
+/// when its registration data is complete.
 #[utoipa::path(put, path = "/api/v1/numbers/{e164}/state", tag = "numbers", params(("e164" = String, Path)), request_body = NewState,
     responses((status = 200, body = NumberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "the state cannot follow the current one", body = ErrorBody), (status = 422, body = ErrorBody)),
+              (status = 409, description = "the state cannot follow the current one", body = ErrorBody),
+              (status = 422, description = "an unknown state, or a registration that lacks fields (every missing field is named)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_state(
     State(state): State<AppState>,
@@ -153,6 +213,17 @@ pub async fn set_state(
             ErrorCode::Conflict,
             format!("{} is {}; it cannot become {} from there", number.number, from.as_str(), next.as_str()),
         ));
+    }
+    if from != next && matches!(next, NumberState::InReview | NumberState::Enabled) {
+        let missing = state.engine.setup().missing_registration(&number);
+        if !missing.is_empty() {
+            return Err(ApiError::invalid(format!(
+                "{} cannot become {}: its registration is incomplete: {}",
+                number.number,
+                next.as_str(),
+                missing.join("; ")
+            )));
+        }
     }
     let row = NumberStateRow {
         number: number.number.to_string(),

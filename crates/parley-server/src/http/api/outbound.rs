@@ -1,0 +1,202 @@
+//! `/api/v1/outbound`: messages the business sends first. `POST /api/v1/outbound/chats` starts a chat
+//! (or joins the live one with that phone), `POST /api/v1/outbound/messages` sends a sessionless
+//! notification that belongs to no chat. The field names are the seed platform's (`end_user_number`,
+//! `outbound_number`, `message`, `agent_id`).
+//!
+//! Both refuse a phone that opted out (409 `opted_out`) and a number that is not enabled (409
+//! `number_not_enabled`). Inside the consumer's quiet hours the message is scheduled for the first
+//! allowed moment (`status: "scheduled"`, `send_at`), or refused (409 `quiet_hours`) when the caller
+//! set `no_delay`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use parley_core::chat::Input;
+use parley_core::ids::{AgentId, QueueId};
+use parley_core::message::MAX_BODY_CHARS;
+use parley_core::phone::E164;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::clock::rfc3339;
+use crate::engine::{OutboundAck, OutboundRequest};
+use crate::http::api::chats::{ChatView, view_for};
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
+
+/// A chat the business starts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundChat {
+    /// The consumer's phone, E.164.
+    pub end_user_number: String,
+    /// The business number to send from, E.164; it must be in the setup and enabled.
+    pub outbound_number: String,
+    pub message: String,
+    /// The agent who holds the chat; agent tokens may only name themselves (and default to
+    /// themselves). Without an agent the consumer's answer enters the number's menu.
+    pub agent_id: Option<String>,
+    /// The queue the agent's chat belongs to (default: the number's first queue the agent serves).
+    pub queue: Option<String>,
+    /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
+    #[serde(default)]
+    pub no_delay: bool,
+}
+
+/// A sessionless notification.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundMessage {
+    /// The consumer's phone, E.164.
+    pub end_user_number: String,
+    /// The business number to send from, E.164.
+    pub outbound_number: String,
+    pub message: String,
+    /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
+    #[serde(default)]
+    pub no_delay: bool,
+}
+
+/// What became of an outbound message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboundSent {
+    pub message_id: String,
+    /// "queued" (goes out now), or "scheduled" (held by the consumer's quiet hours until `send_at`).
+    pub status: String,
+    pub send_at: Option<String>,
+    /// The chat the message opened or joined (none for a sessionless message).
+    pub chat: Option<ChatView>,
+}
+
+fn phone(field: &str, value: &str) -> Result<E164, ApiError> {
+    E164::parse(value).map_err(|e| ApiError::invalid(format!("{field}: {e}")))
+}
+
+fn message(text: &str) -> Result<String, ApiError> {
+    let characters = text.chars().count();
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid("message must not be empty"));
+    }
+    if characters > MAX_BODY_CHARS {
+        return Err(ApiError::invalid(format!("message has {characters} characters; the limit is {MAX_BODY_CHARS}")));
+    }
+    Ok(text.to_owned())
+}
+
+fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Json<OutboundSent>) {
+    let body = OutboundSent {
+        message_id: ack.message_id,
+        status: ack.status,
+        send_at: ack.send_at.map(rfc3339),
+        chat: ack.chat.map(|c| view_for(state, who, c)),
+    };
+    (StatusCode::CREATED, Json(body))
+}
+
+/// Starts a chat with a consumer, or writes into the live chat between the two numbers.
+#[utoipa::path(post, path = "/api/v1/outbound/chats", tag = "outbound", request_body = OutboundChat,
+    responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, description = "opted_out, quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn start_chat(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(req): ApiJson<OutboundChat>,
+) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
+    let consumer = phone("end_user_number", &req.end_user_number)?;
+    let number = phone("outbound_number", &req.outbound_number)?;
+    let text = message(&req.message)?;
+    let agent = match (&who, req.agent_id.as_deref()) {
+        (Principal::Agent(me), None) => Some(me.clone()),
+        (Principal::Agent(me), Some(named)) if named == me.as_str() => Some(me.clone()),
+        (Principal::Agent(_), Some(_)) => {
+            return Err(ApiError::forbidden("agent tokens start chats for themselves only: leave agent_id out"));
+        }
+        (Principal::Admin, None) => None,
+        (Principal::Admin, Some(named)) => {
+            let id = AgentId::parse(named).map_err(|e| ApiError::invalid(format!("agent_id: {e}")))?;
+            if state.engine.setup().agent(&id).is_none() {
+                return Err(ApiError::invalid(format!("agent_id: no agent \"{named}\" in the setup")));
+            }
+            Some(id)
+        }
+    };
+    let queue = match req.queue.as_deref() {
+        None => None,
+        Some(_) if agent.is_none() => {
+            return Err(ApiError::invalid("queue: only a chat started for an agent takes a queue"));
+        }
+        Some(q) => Some(QueueId::parse(q).map_err(|e| ApiError::invalid(format!("queue: {e}")))?),
+    };
+    let source = agent.as_ref().map_or("api".to_owned(), |a| format!("agent:{a}"));
+    let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source }).await?;
+    Ok(sent(&state, &who, ack))
+}
+
+/// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
+#[utoipa::path(post, path = "/api/v1/outbound/messages", tag = "outbound", request_body = OutboundMessage,
+    responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, description = "opted_out, quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
+              (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(req): ApiJson<OutboundMessage>,
+) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
+    who.require_admin()?;
+    let consumer = phone("end_user_number", &req.end_user_number)?;
+    let number = phone("outbound_number", &req.outbound_number)?;
+    let text = message(&req.message)?;
+    let input = Input::Sessionless { text, no_delay: req.no_delay };
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source: "api".to_owned() }).await?;
+    Ok(sent(&state, &who, ack))
+}
+
+/// An outbound message as its sender tracks it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboundStatus {
+    pub message_id: String,
+    pub end_user_number: String,
+    pub outbound_number: String,
+    /// The chat it belongs to; none for a sessionless message.
+    pub chat_id: Option<String>,
+    /// scheduled, queued, sending, sent, delivered, undelivered, failed, or suppressed (the phone opted
+    /// out before it went out).
+    pub status: String,
+    /// When a scheduled message goes out.
+    pub send_at: Option<String>,
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+/// The delivery status of a message sent through the outbound API (or any outbound message).
+#[utoipa::path(get, path = "/api/v1/outbound/messages/{id}", tag = "outbound", params(("id" = String, Path)),
+    responses((status = 200, body = OutboundStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<OutboundStatus>, ApiError> {
+    who.require_admin()?;
+    let found = state.store.messages_by_ids(std::slice::from_ref(&id)).await?.into_iter().next();
+    let Some(m) = found.filter(|m| m.direction == "out") else {
+        return Err(ApiError::not_found(format!("no outbound message with id {id}")));
+    };
+    Ok(Json(OutboundStatus {
+        send_at: (m.status == "scheduled").then(|| rfc3339(m.next_attempt_at)),
+        message_id: m.id,
+        end_user_number: m.consumer,
+        outbound_number: m.number,
+        chat_id: m.chat_id,
+        status: m.status,
+        error: m.error,
+        created_at: rfc3339(m.created_at),
+    }))
+}
