@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 
 /// A boxed future, so carriers can sit behind `dyn Carrier`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -26,7 +26,7 @@ pub struct OutboundSms {
     /// Parley's message id; carriers that support it use it as the idempotency key.
     pub id: String,
     /// The business number sending.
-    pub from: E164,
+    pub from: BusinessNumber,
     pub to: E164,
     pub body: String,
     /// Media URLs (MMS), where the carrier supports them.
@@ -74,7 +74,7 @@ pub struct InboundSms {
     /// The carrier's id for it: a repeat with the same id is acknowledged, not stored twice.
     pub provider_id: String,
     pub from: E164,
-    pub to: E164,
+    pub to: BusinessNumber,
     pub body: String,
     pub media: Vec<InboundMedia>,
 }

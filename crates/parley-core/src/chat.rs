@@ -9,7 +9,7 @@
 
 use crate::ids::{AgentId, ChatId, QueueId};
 use crate::keyword::{self, CarrierKeyword};
-use crate::phone::E164;
+use crate::phone::{BusinessNumber, E164};
 use crate::routing::Roster;
 use crate::setup::{Number, Setup};
 use crate::texts::render;
@@ -111,7 +111,7 @@ impl EndReason {
 pub struct Chat {
     pub id: ChatId,
     /// The business number the consumer texted.
-    pub number: E164,
+    pub number: BusinessNumber,
     pub consumer: E164,
     pub origin: Origin,
     pub status: ChatStatus,

@@ -1,4 +1,5 @@
-//! E.164 phone numbers: the only form in which a phone number enters the core.
+//! Phone numbers: consumers' phones are E.164 numbers, the only form in which they enter the core;
+//! business numbers may also be short codes.
 
 use std::fmt;
 
@@ -74,9 +75,86 @@ impl fmt::Debug for E164 {
     }
 }
 
+/// A business number as carriers address it: an E.164 number (long code or toll-free), or a short code
+/// (3 to 8 digits, reachable only inside its country's networks).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BusinessNumber {
+    Number(E164),
+    ShortCode(String),
+}
+
+/// Why a text is not a business number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BusinessNumberError {
+    #[error("{0}")]
+    Number(PhoneError),
+    #[error("\"{0}\" is neither an E.164 number (+14155550100) nor a short code (3 to 8 digits, e.g. 24273)")]
+    Neither(String),
+}
+
+impl BusinessNumber {
+    const SHORT_CODE_DIGITS: std::ops::RangeInclusive<usize> = 3..=8;
+
+    /// Parses `+` and digits as E.164, and 3 to 8 digits alone as a short code.
+    pub fn parse(text: &str) -> Result<BusinessNumber, BusinessNumberError> {
+        let text = text.trim();
+        if text.starts_with('+') {
+            return E164::parse(text).map(BusinessNumber::Number).map_err(BusinessNumberError::Number);
+        }
+        if Self::SHORT_CODE_DIGITS.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(BusinessNumber::ShortCode(text.to_owned()));
+        }
+        Err(BusinessNumberError::Neither(text.to_owned()))
+    }
+
+    /// The number as carriers and the API write it: `+14155550100` or `24273`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BusinessNumber::Number(n) => n.as_str(),
+            BusinessNumber::ShortCode(code) => code,
+        }
+    }
+
+    pub fn is_short_code(&self) -> bool {
+        matches!(self, BusinessNumber::ShortCode(_))
+    }
+}
+
+impl From<E164> for BusinessNumber {
+    fn from(number: E164) -> BusinessNumber {
+        BusinessNumber::Number(number)
+    }
+}
+
+impl fmt::Display for BusinessNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for BusinessNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn business_numbers_are_e164_numbers_or_short_codes() {
+        assert_eq!(
+            BusinessNumber::parse("+15550001000").unwrap(),
+            BusinessNumber::Number(E164::parse("+15550001000").unwrap())
+        );
+        assert_eq!(BusinessNumber::parse(" 24273 ").unwrap(), BusinessNumber::ShortCode("24273".into()));
+        assert!(BusinessNumber::parse("242").unwrap().is_short_code());
+        assert!(matches!(BusinessNumber::parse("24"), Err(BusinessNumberError::Neither(_))));
+        assert!(matches!(BusinessNumber::parse("123456789"), Err(BusinessNumberError::Neither(_))));
+        assert!(matches!(BusinessNumber::parse("2427a"), Err(BusinessNumberError::Neither(_))));
+        assert!(matches!(BusinessNumber::parse("+1234"), Err(BusinessNumberError::Number(PhoneError::TooShort(_)))));
+    }
 
     #[test]
     fn accepts_canonical_numbers() {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
 use crate::number::NumberKind;
-use crate::phone::E164;
+use crate::phone::{BusinessNumber, E164};
 use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
 use crate::texts::Texts;
@@ -202,7 +202,7 @@ pub struct Campaign {
 /// What a number has beyond [`Number`]: its per-minute and per-day limits and its toll-free verification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberRegistration {
-    pub number: E164,
+    pub number: BusinessNumber,
     pub segments_per_minute: Option<u32>,
     pub segments_per_day: Option<u32>,
     pub toll_free_verification: Option<TollFreeVerification>,
@@ -211,7 +211,7 @@ pub struct NumberRegistration {
 /// A business number and the queues its menu offers, in menu order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
-    pub number: E164,
+    pub number: BusinessNumber,
     pub label: String,
     pub carrier: String,
     pub queues: Vec<QueueId>,
@@ -499,7 +499,7 @@ impl Setup {
         let mut numbers = Vec::new();
         let mut seen_numbers = HashSet::new();
         for (index, n) in draft.numbers.iter().enumerate() {
-            let number = match E164::parse(&n.number) {
+            let number = match BusinessNumber::parse(&n.number) {
                 Ok(number) => number,
                 Err(e) => {
                     errors.push(SetupError::InvalidNumber { index: index + 1, reason: e.to_string() });
@@ -549,6 +549,19 @@ impl Setup {
                 errors.push(SetupError::InvalidKind { number: number.to_string(), kind: n.kind.clone() });
                 NumberKind::default()
             });
+            // A short code is digits only and an E.164 number never is one: the type must say which.
+            if NumberKind::parse(&n.kind).is_some() && number.is_short_code() != (kind == NumberKind::ShortCode) {
+                let reason = if number.is_short_code() {
+                    "a number written without + and a country code is a short code: say type = \"short_code\""
+                } else {
+                    "a short code is written as its digits alone (e.g. 24273), not as an E.164 number"
+                };
+                errors.push(SetupError::InvalidField {
+                    owner: format!("number {number}"),
+                    field: format!("type \"{}\"", kind.as_str()),
+                    reason: reason.to_owned(),
+                });
+            }
             if let Some(verification) = &n.toll_free_verification {
                 if kind != NumberKind::TollFree {
                     errors.push(SetupError::InvalidField {
@@ -703,7 +716,7 @@ impl Setup {
     }
 
     /// The per-minute and per-day limits and the toll-free verification of a number, if it has any.
-    pub fn registration(&self, number: &E164) -> Option<&NumberRegistration> {
+    pub fn registration(&self, number: &BusinessNumber) -> Option<&NumberRegistration> {
         self.registrations.iter().find(|r| &r.number == number)
     }
 
@@ -758,7 +771,7 @@ impl Setup {
     }
 
     /// The business number, if it is set up.
-    pub fn number(&self, number: &E164) -> Option<&Number> {
+    pub fn number(&self, number: &BusinessNumber) -> Option<&Number> {
         self.numbers.iter().find(|n| &n.number == number)
     }
 
@@ -840,7 +853,7 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
 /// The extra keywords of a number, normalized: each must be a word, used once, not a standard keyword
 /// of another kind, BACK or EXIT, and not a menu choice of the number.
 fn number_keywords(
-    number: &E164,
+    number: &BusinessNumber,
     draft: &NumberDraft,
     menu: &[QueueId],
     queues: &[Queue],
@@ -885,7 +898,7 @@ fn number_keywords(
     }
 }
 
-fn check_keyword_conflicts(number: &E164, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
+fn check_keyword_conflicts(number: &BusinessNumber, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
     let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
     for q in queues.iter().filter(|q| ids.contains(&q.id)) {
         let words: HashSet<String> =
@@ -959,6 +972,32 @@ mod tests {
     }
 
     #[test]
+    fn a_short_code_is_a_number_of_type_short_code_and_only_that() {
+        let mut d = draft();
+        d.numbers[0].number = "24273".into();
+        d.numbers[0].kind = "short_code".into();
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        assert!(setup.numbers[0].number.is_short_code());
+        assert_eq!(setup.to_draft().numbers[0].number, "24273");
+
+        d.numbers[0].kind = "long_code".into();
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            errors,
+            vec![
+                "number 24273: type \"long_code\": a number written without + and a country code is a short code: say type = \"short_code\""
+            ]
+        );
+        d.numbers[0].number = "+15550001000".into();
+        d.numbers[0].kind = "short_code".into();
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        assert!(errors[0].contains("a short code is written as its digits alone"), "{errors:?}");
+        d.numbers[0].number = "12".into();
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        assert!(errors[0].contains("nor a short code (3 to 8 digits"), "{errors:?}");
+    }
+
+    #[test]
     fn quiet_hours_are_checked_and_round_trip() {
         let mut d = draft();
         d.quiet_hours = QuietHoursDraft {
@@ -1014,7 +1053,7 @@ mod tests {
             queues: vec!["tech".into(), "tech".into()],
             ..Default::default()
         });
-        d.numbers.push(NumberDraft { number: "5550001".into(), carrier: "sim".into(), ..Default::default() });
+        d.numbers.push(NumberDraft { number: "555-0001".into(), carrier: "sim".into(), ..Default::default() });
         d.queues[1].keywords.push("Billing".into());
         d.queues[0].keywords.push("stop".into());
         d.agents[0].capacity = 0;
@@ -1030,7 +1069,7 @@ mod tests {
         assert!(all.contains("unknown queue \"nope\""), "{all}");
         assert!(all.contains("number +15550001000 is listed twice"), "{all}");
         assert!(all.contains("number +15550003000 lists queue \"tech\" twice"), "{all}");
-        assert!(all.contains("number 4: \"5550001\" does not start with +"), "{all}");
+        assert!(all.contains("number 4: \"555-0001\" is neither an E.164 number"), "{all}");
         assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
         assert!(all.contains("reserved word \"stop\""), "{all}");
         assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
@@ -1112,7 +1151,7 @@ mod tests {
     fn registrations_and_limits_round_trip() {
         let setup = Setup::validate(&registered_draft(), &["sim"]).unwrap();
         assert_eq!(setup.to_draft(), registered_draft());
-        let number = E164::parse("+15550001000").unwrap();
+        let number = BusinessNumber::parse("+15550001000").unwrap();
         assert_eq!(setup.registration(&number).unwrap().segments_per_day, Some(5000));
         assert_eq!(setup.campaigns[0].segments_per_minute, Some(200));
         assert_eq!(setup.brand("acme").unwrap().legal_name, "Acme Corporation");

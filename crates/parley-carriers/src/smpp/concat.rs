@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::text::segment::Concat;
 use sha1::{Digest, Sha1};
 use tokio::time::Instant;
@@ -27,7 +27,7 @@ use super::inbound::{Mo, decode_text};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     pub(crate) from: E164,
-    pub(crate) to: E164,
+    pub(crate) to: BusinessNumber,
     pub(crate) reference: u16,
     pub(crate) total: u8,
 }
@@ -146,7 +146,7 @@ mod tests {
         let concat = Concat { reference, total, seq };
         let mo = Mo {
             from: E164::parse("+15550100").unwrap(),
-            to: E164::parse("+15550199").unwrap(),
+            to: parley_core::phone::BusinessNumber::parse("+15550199").unwrap(),
             data_coding,
             payload: payload.to_vec(),
             concat: Some(concat),

@@ -5,7 +5,7 @@
 //! `+15550100`. An address that is not then an E.164 number (an alphanumeric sender, a short code) cannot
 //! reach a chat, and the message is refused for good ([`InboundError`]).
 
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::text::segment::{self, Concat};
 use parley_core::text::{gsm7, ucs2};
 
@@ -26,7 +26,7 @@ pub(crate) fn is_message(esm_class: u8) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Mo {
     pub(crate) from: E164,
-    pub(crate) to: E164,
+    pub(crate) to: BusinessNumber,
     pub(crate) data_coding: u8,
     /// The user data after any header: the text, still encoded.
     pub(crate) payload: Vec<u8>,
@@ -37,7 +37,7 @@ pub(crate) struct Mo {
 /// Why a `deliver_sm` cannot become an inbound message. Delivering it again would not help.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum InboundError {
-    #[error("the {field} \"{addr}\" is not an E.164 number")]
+    #[error("the {field} \"{addr}\" is not an E.164 number (nor, as a destination, a short code)")]
     NotE164 { field: &'static str, addr: String },
     #[error("the user data header is malformed: {0}")]
     Udh(#[from] segment::UdhError),
@@ -46,7 +46,7 @@ pub(crate) enum InboundError {
 /// Reads a consumer's `deliver_sm`.
 pub(crate) fn read(message: &Message) -> Result<Mo, InboundError> {
     let from = e164(&message.source).ok_or_else(|| not_e164("source_addr", &message.source))?;
-    let to = e164(&message.dest).ok_or_else(|| not_e164("destination_addr", &message.dest))?;
+    let to = business(&message.dest).ok_or_else(|| not_e164("destination_addr", &message.dest))?;
     // An SMSC puts long user data in message_payload, and then leaves short_message empty.
     let user_data = match message.tlv(tag::MESSAGE_PAYLOAD) {
         Some(payload) if message.short_message.is_empty() => payload,
@@ -83,6 +83,19 @@ pub(crate) fn e164(address: &Address) -> Option<E164> {
     let digits = address.addr.trim();
     let digits = digits.strip_prefix('+').unwrap_or(digits);
     E164::parse(&format!("+{digits}")).ok()
+}
+
+/// A destination as one of our numbers: a short code when it is 3 to 8 digits and not marked
+/// international (TON 1), else E.164.
+pub(crate) fn business(address: &Address) -> Option<BusinessNumber> {
+    let digits = address.addr.trim();
+    if address.ton != 1
+        && !digits.starts_with('+')
+        && let Ok(code @ BusinessNumber::ShortCode(_)) = BusinessNumber::parse(digits)
+    {
+        return Some(code);
+    }
+    e164(address).map(BusinessNumber::Number)
 }
 
 /// The alphabet a data_coding value stands for.
@@ -198,6 +211,22 @@ mod tests {
         let mut message = mo(0, 0, b"");
         message.tlvs = vec![Tlv { tag: tag::MESSAGE_PAYLOAD, value: b"a long text".to_vec() }];
         assert_eq!(read(&message).unwrap().payload, b"a long text");
+    }
+
+    #[test]
+    fn a_short_code_destination_is_read_as_one_unless_marked_international() {
+        let mut message = mo(0, 0, b"hi");
+        message.dest = Address { ton: 3, npi: 0, addr: "24273".into() };
+        assert_eq!(read(&message).unwrap().to, BusinessNumber::ShortCode("24273".into()));
+        message.dest = Address { ton: 0, npi: 1, addr: "24273".into() };
+        assert!(read(&message).unwrap().to.is_short_code());
+        message.dest = Address { ton: 1, npi: 1, addr: "24273".into() };
+        assert!(matches!(read(&message), Err(InboundError::NotE164 { field: "destination_addr", .. })));
+        message.dest = Address { ton: 0, npi: 1, addr: "15550001000".into() };
+        assert_eq!(read(&message).unwrap().to.as_str(), "+15550001000", "long digits stay E.164");
+        // A sender is a consumer's phone: never a short code.
+        message.source = Address { ton: 3, npi: 0, addr: "24273".into() };
+        assert!(matches!(read(&message), Err(InboundError::NotE164 { field: "source_addr", .. })));
     }
 
     #[test]

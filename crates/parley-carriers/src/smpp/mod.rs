@@ -326,7 +326,7 @@ mod tests {
         let smpp = Smpp::new(SmppConfig::new("smsc", "127.0.0.1", 9, "parley", "secret"));
         let sms = OutboundSms {
             id: "m1".into(),
-            from: parley_core::phone::E164::parse("+15550100").unwrap(),
+            from: parley_core::phone::BusinessNumber::parse("+15550100").unwrap(),
             to: parley_core::phone::E164::parse("+15550199").unwrap(),
             body: "hi".into(),
             media: vec![],

@@ -217,7 +217,7 @@ async fn a_submit_without_answer_times_out_as_transient_and_a_late_answer_is_ign
 
     let sms = crate::OutboundSms {
         id: "m1".into(),
-        from: parley_core::phone::E164::parse("+15550100").unwrap(),
+        from: parley_core::phone::BusinessNumber::parse("+15550100").unwrap(),
         to: parley_core::phone::E164::parse("+15550177").unwrap(),
         body: "hello".into(),
         media: vec![],

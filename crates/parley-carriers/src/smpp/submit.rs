@@ -15,6 +15,7 @@
 //! is the message id the SMSC gave that part. Receipts for earlier parts would carry ids no message in
 //! Parley has: they could only be parked and expire.
 
+use parley_core::phone::BusinessNumber;
 use parley_core::text::segment::{self, Encoding};
 use parley_core::text::{gsm7, ucs2};
 
@@ -38,7 +39,11 @@ pub(crate) fn parts(config: &SmppConfig, sms: &OutboundSms) -> Result<Vec<Messag
             message: "SMPP carries text only; this message has media".into(),
         });
     }
-    let source = address(config.source_ton, config.source_npi, sms.from.as_str());
+    let source = match &sms.from {
+        // Short codes are national: TON 3 (network specific), NPI 0 (unknown), as SMSCs expect them.
+        BusinessNumber::ShortCode(code) => address(3, 0, code),
+        BusinessNumber::Number(number) => address(config.source_ton, config.source_npi, number.as_str()),
+    };
     let dest = address(config.dest_ton, config.dest_npi, sms.to.as_str());
     if config.long_messages == LongMessages::Payload && segment::count(&sms.body).segments > 1 {
         // One submit_sm with the whole text; the SMSC cuts it into parts.
@@ -185,7 +190,7 @@ mod tests {
     fn sms(body: &str) -> OutboundSms {
         OutboundSms {
             id: "msg-1".into(),
-            from: E164::parse("+15550100").unwrap(),
+            from: parley_core::phone::BusinessNumber::parse("+15550100").unwrap(),
             to: E164::parse("+447700900123").unwrap(),
             body: body.into(),
             media: vec![],
@@ -194,6 +199,14 @@ mod tests {
 
     fn config() -> SmppConfig {
         SmppConfig::new("smsc", "127.0.0.1", 2775, "parley", "secret")
+    }
+
+    #[test]
+    fn a_short_code_sends_as_a_national_address() {
+        let from_code = OutboundSms { from: parley_core::phone::BusinessNumber::parse("24273").unwrap(), ..sms("Hi") };
+        let parts = parts(&config(), &from_code).unwrap();
+        assert_eq!((parts[0].source.ton, parts[0].source.npi, parts[0].source.addr.as_str()), (3, 0, "24273"));
+        assert_eq!((parts[0].dest.ton, parts[0].dest.npi), (1, 1), "the consumer stays international");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use parley_core::phone::{E164, PhoneError};
+use parley_core::phone::{BusinessNumber, BusinessNumberError, E164, PhoneError};
 
 use crate::{DeliveryStatus, InboundMedia, InboundSms, Receipt};
 
@@ -29,9 +29,12 @@ pub enum WebhookError {
     /// The message id is longer than any carrier's.
     #[error("{field} is {len} characters long; a message id has at most {MAX_SID_LEN}")]
     SidTooLong { field: String, len: usize },
-    /// `From` or `To` is not an E.164 number.
+    /// `From` is not an E.164 number.
     #[error("{field}: {reason}")]
     BadNumber { field: String, reason: PhoneError },
+    /// `To` is neither an E.164 number nor a short code.
+    #[error("{field}: {reason}")]
+    BadBusinessNumber { field: String, reason: BusinessNumberError },
     /// `NumMedia` is not a count.
     #[error("NumMedia \"{0}\" is not a count of media items")]
     BadNumMedia(String),
@@ -54,7 +57,7 @@ pub fn parse_inbound(carrier: &str, body: &[u8]) -> Result<InboundSms, WebhookEr
     let form = Form::parse(body);
     let provider_id = form.sid()?;
     let from = form.number("From")?;
-    let to = form.number("To")?;
+    let to = form.business_number("To")?;
     let text = form.get("Body")?.unwrap_or_default().to_owned();
     let count = match form.get("NumMedia")? {
         None | Some("") => 0,
@@ -163,6 +166,12 @@ impl<'a> Form<'a> {
             return Err(WebhookError::SidTooLong { field: field.to_owned(), len });
         }
         Ok(sid.to_owned())
+    }
+
+    fn business_number(&self, field: &str) -> Result<BusinessNumber, WebhookError> {
+        let text = self.required(field)?;
+        BusinessNumber::parse(text)
+            .map_err(|reason| WebhookError::BadBusinessNumber { field: field.to_owned(), reason })
     }
 
     fn number(&self, field: &str) -> Result<E164, WebhookError> {

@@ -237,7 +237,7 @@ fn sms(to: &str, body: &str) -> OutboundSms {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     OutboundSms {
         id: format!("msg-{}", NEXT.fetch_add(1, Ordering::Relaxed)),
-        from: e164(OUR_NUMBER),
+        from: e164(OUR_NUMBER).into(),
         to: e164(to),
         body: body.into(),
         media: vec![],
@@ -514,7 +514,7 @@ async fn receives_consumers_messages_in_gsm7_and_ucs2() {
     for (sms, text) in received.iter().zip(["HELP me {now} with 5€", "Grüße aus Köln 😀"]) {
         assert_eq!(
             (sms.carrier.as_str(), &sms.from, &sms.to, sms.body.as_str()),
-            ("smsc", &e164(CONSUMER), &e164(OUR_NUMBER), text)
+            ("smsc", &e164(CONSUMER), &e164(OUR_NUMBER).into(), text)
         );
         assert!(sms.media.is_empty());
     }

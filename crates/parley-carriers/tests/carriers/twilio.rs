@@ -365,7 +365,17 @@ fn a_bad_inbound_form_says_what_is_wrong() {
     let err = webhook::parse_inbound("tw", b"MessageSid=SM1&From=+15551230000&To=%2B15559870000").unwrap_err();
     assert!(err.to_string().starts_with("From: \"15551230000\" does not start with +"), "{err}");
     let err = with("To", "+1 555 987");
-    assert!(matches!(&err, WebhookError::BadNumber { field, .. } if field == "To"), "{err:?}");
+    assert!(matches!(&err, WebhookError::BadBusinessNumber { field, .. } if field == "To"), "{err:?}");
+    assert!(err.to_string().starts_with("To: \"+1 555 987\" contains something other than digits"), "{err}");
+    let err = with("To", "ACME");
+    assert!(err.to_string().contains("nor a short code (3 to 8 digits"), "{err}");
+    // Our number may be a short code; the consumer's never is.
+    let mut pairs: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != "To").collect();
+    pairs.push(("To", "24273"));
+    let sms = webhook::parse_inbound("tw", &form(&pairs)).unwrap();
+    assert_eq!(sms.to, parley_core::phone::BusinessNumber::ShortCode("24273".into()));
+    let err = with("From", "24273");
+    assert!(matches!(&err, WebhookError::BadNumber { field, .. } if field == "From"), "{err:?}");
 
     let err = without("MessageSid");
     assert_eq!(err, WebhookError::Missing("MessageSid (or SmsSid)".into()));
@@ -475,7 +485,7 @@ fn twilio(server: &MockServer) -> Twilio {
 fn sms(id: &str, to: &str, body: &str) -> OutboundSms {
     OutboundSms {
         id: id.to_owned(),
-        from: E164::parse("+15559870000").unwrap(),
+        from: E164::parse("+15559870000").unwrap().into(),
         to: E164::parse(to).unwrap(),
         body: body.to_owned(),
         media: vec![],

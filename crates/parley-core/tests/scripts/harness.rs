@@ -42,7 +42,7 @@ use parley_core::chat::{
     Refusal, decide,
 };
 use parley_core::ids::{AgentId, ChatId};
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
 use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
 use parley_core::time::Timestamp;
@@ -198,7 +198,8 @@ impl World {
 
     fn inbound(&mut self, phone: &str, number: &str, text: &str) {
         let phone = E164::parse(phone).unwrap();
-        let number = self.setup.number(&E164::parse(number).unwrap()).expect("a business number of the setup").clone();
+        let number =
+            self.setup.number(&BusinessNumber::parse(number).unwrap()).expect("a business number of the setup").clone();
         let (text, media) = match text.strip_suffix("[photo]") {
             Some(rest) => (rest.trim_end(), 1),
             None => (text, 0),
@@ -290,7 +291,7 @@ impl World {
     /// Runs a business-first input to `phone` on the support number.
     fn outbound(&mut self, phone: &str, input: &Input) {
         let phone = E164::parse(phone).unwrap();
-        let number = self.setup.number(&E164::parse(SUPPORT).unwrap()).unwrap().clone();
+        let number = self.setup.number(&BusinessNumber::parse(SUPPORT).unwrap()).unwrap().clone();
         let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
         let outcome = decide(

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use parley_core::chat::{Input, Refusal};
 use parley_core::ids::AgentId;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
 use parley_store::erasure::ErasureReport;
 use parley_store::rows::{ChatRow, EventRow};
@@ -53,7 +53,7 @@ pub struct ChatAck {
 /// notification ([`Input::Outbound`] or [`Input::Sessionless`]).
 #[derive(Debug, Clone)]
 pub struct OutboundRequest {
-    pub number: E164,
+    pub number: BusinessNumber,
     pub consumer: E164,
     pub input: Input,
     /// Who asked, for the consent ledger and logs: "agent:ID" or "api".
@@ -77,7 +77,7 @@ pub struct ConsentRequest {
     pub phone: E164,
     /// The sender number the consent was given for (the ledger records it; the do-not-contact list
     /// holds for every number).
-    pub number: E164,
+    pub number: BusinessNumber,
     pub opted_in: bool,
     /// Where it was given: "web form https://…", "paper form 2026-11-02", "call recording 123"…
     pub source: String,

@@ -2,7 +2,7 @@
 
 use parley_core::chat::{Chat, ChatStatus, EndReason, Origin};
 use parley_core::ids::{AgentId, ChatId, QueueId};
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::time::Timestamp;
 use parley_store::rows::ChatRow;
 
@@ -29,7 +29,7 @@ pub fn chat_to_row(chat: &Chat, updated_at: Timestamp) -> ChatRow {
 pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
     Some(Chat {
         id: ChatId::new(row.id.clone()),
-        number: E164::parse(&row.number).ok()?,
+        number: BusinessNumber::parse(&row.number).ok()?,
         consumer: E164::parse(&row.consumer).ok()?,
         origin: Origin::parse(&row.origin)?,
         status: ChatStatus::parse(&row.status)?,

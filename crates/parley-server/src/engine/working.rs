@@ -8,7 +8,7 @@ use parley_core::chat::{
 };
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::number::NumberState;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
 use parley_core::setup::{Number, Setup};
 use parley_core::time::Timestamp;
@@ -32,7 +32,7 @@ use super::{
 #[derive(Default)]
 pub(super) struct Working {
     chats: HashMap<ChatId, Chat>,
-    live: HashMap<(E164, E164), ChatId>,
+    live: HashMap<(E164, BusinessNumber), ChatId>,
     consents: HashMap<E164, Consent>,
     roster: Roster,
     seen: HashMap<(String, String), InboundAck>,
@@ -736,7 +736,14 @@ impl Working {
         }
     }
 
-    fn record_consent(&mut self, phone: &E164, number: &E164, change: ConsentChange, source: &str, now: Timestamp) {
+    fn record_consent(
+        &mut self,
+        phone: &E164,
+        number: &BusinessNumber,
+        change: ConsentChange,
+        source: &str,
+        now: Timestamp,
+    ) {
         let consent = self.consents.entry(phone.clone()).or_default();
         let (name, keyword) = match change {
             ConsentChange::NoticeSent => {

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use parley_core::message::check_body;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_store::rows::SimRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -54,7 +54,7 @@ pub async fn post_message(
     ApiJson(msg): ApiJson<SimInbound>,
 ) -> Result<(StatusCode, Json<SimAccepted>), ApiError> {
     let from = E164::parse(&msg.from).map_err(|e| ApiError::invalid(format!("from: {e}")))?;
-    let to = E164::parse(&msg.to).map_err(|e| ApiError::invalid(format!("to: {e}")))?;
+    let to = BusinessNumber::parse(&msg.to).map_err(|e| ApiError::invalid(format!("to: {e}")))?;
     check_body(&msg.body, msg.media.len()).map_err(|e| ApiError::invalid(e.to_string()))?;
     if msg.media.len() > 10 {
         return Err(ApiError::invalid("at most 10 media items per message"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use parley_carriers::{Carrier, OutboundSms, SendError};
 use parley_core::number::NumberState;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
 use parley_core::text::segment;
 use parley_store::Store;
@@ -73,7 +73,7 @@ impl OutboxSender {
     /// The limits a message must pass: its sender number's, its campaign's and its carrier account's.
     fn limits(&self, setup: &Setup, m: &MessageRow) -> Vec<Limit> {
         let mut limits = Vec::new();
-        let number = E164::parse(&m.number).ok().and_then(|n| setup.number(&n));
+        let number = BusinessNumber::parse(&m.number).ok().and_then(|n| setup.number(&n));
         if let Some(n) = number {
             let extra = setup.registration(&n.number);
             let limit = Limit {
@@ -173,10 +173,9 @@ impl OutboxSender {
             .filter_map(|r| NumberState::parse(&r.state).map(|s| (r.number, s)))
             .collect();
         let state_of = |number: &str| {
-            stored_states
-                .get(number)
-                .copied()
-                .or_else(|| E164::parse(number).ok().and_then(|n| setup.number(&n).map(|n| n.kind.initial_state())))
+            stored_states.get(number).copied().or_else(|| {
+                BusinessNumber::parse(number).ok().and_then(|n| setup.number(&n).map(|n| n.kind.initial_state()))
+            })
         };
         let mut results: Vec<(&MessageRow, SendResult)> = Vec::with_capacity(claimed.len());
         let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
@@ -338,7 +337,7 @@ fn retry_or_give(m: &MessageRow, now: i64, error: String) -> SendResult {
 fn to_sms(m: &MessageRow) -> Option<OutboundSms> {
     Some(OutboundSms {
         id: m.id.clone(),
-        from: E164::parse(&m.number).ok()?,
+        from: BusinessNumber::parse(&m.number).ok()?,
         to: E164::parse(&m.consumer).ok()?,
         body: m.body.clone(),
         media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),

@@ -137,3 +137,44 @@ async fn a_number_adds_its_own_keywords_to_the_standard_ones() {
     let message = refused.expect_error(422, "validation_failed");
     assert!(message.contains("keyword \"Billing\" is also a menu choice of this number"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_code_opens_chats_and_sends_once_enabled() {
+    const SHORT_CODE: &str = "24273";
+    let app = TestApp::spawn().await;
+    app.apply_setup(&json!({
+        "numbers": [{"number": SHORT_CODE, "label": "Alerts", "carrier": "sim", "queues": ["billing"], "type": "short_code"}],
+        "queues": [{"id": "billing", "name": "Billing"}],
+        "agents": [{"id": "alice", "name": "Alice", "queues": ["billing"], "capacity": 5}],
+        "settings": {"quiet_hours": {"enabled": false}},
+    }))
+    .await;
+    let refused = app
+        .try_apply_setup(&json!({
+            "numbers": [{"number": SHORT_CODE, "carrier": "sim", "queues": ["billing"]}],
+            "queues": [{"id": "billing", "name": "Billing"}],
+        }))
+        .await;
+    let message = refused.expect_error(422, "validation_failed");
+    assert!(message.contains("say type = \"short_code\""), "{message}");
+
+    let phone = app.phone("+14155550180").to(SHORT_CODE);
+    let before = phone.texts("hello").await;
+    assert_eq!(before.chat_id, None, "a short code that is not enabled opens no chat");
+    set_state(&app, SHORT_CODE, "enabled").await.expect_status(200);
+    let chat = phone.texts("hello again").await.chat_id.expect("an enabled short code opens a chat");
+    let alice = app.agent(&app.agent_token("alice").await);
+    alice.accept(&chat).await;
+    alice.say(&chat, "Hi from our short code").await;
+    // The notice, the queue message, the connection message and alice's reply.
+    let inbox = phone.receives(4).await;
+    assert!(inbox.iter().all(|m| m.from == SHORT_CODE), "every answer comes from the short code: {inbox:?}");
+    assert_eq!(inbox.last().map(|m| m.body.as_str()), Some("Hi from our short code"));
+
+    let body = json!({"end_user_number": "+14155550181", "outbound_number": SHORT_CODE, "message": "Code 1234"});
+    app.request(Method::POST, "/api/v1/outbound/messages", Some(&app.admin().token), Some(&body))
+        .await
+        .expect_status(201);
+    let other = app.phone("+14155550181").receives(2).await;
+    assert_eq!((other[1].from.as_str(), other[1].body.as_str()), (SHORT_CODE, "Code 1234"));
+}

@@ -82,7 +82,7 @@ fn a_bad_setup_file_names_every_problem_and_changes_nothing() {
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("the setup was not applied"), "{err}");
-    assert!(err.contains("\"5550001000\" does not start with +"), "{err}");
+    assert!(err.contains("\"5550001000\" is neither an E.164 number"), "{err}");
     assert!(err.contains("agent \"alice\" refers to unknown queue \"nope\""), "{err}");
 
     std::fs::write(dir.path().join("typo.toml"), GOOD.replace("capacity = 3", "capacity = 3\ncolour = \"blue\""))

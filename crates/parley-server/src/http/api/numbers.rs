@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use parley_core::number::NumberKind;
 use parley_core::number::NumberState;
-use parley_core::phone::E164;
+use parley_core::phone::BusinessNumber;
 use parley_core::setup::{Number, Setup, SetupDraft};
 use parley_store::numbers::NumberStateRow;
 use serde::{Deserialize, Serialize};
@@ -142,7 +142,7 @@ async fn view(state: &AppState, numbers: &[Number]) -> Result<Vec<NumberView>, A
 }
 
 fn find(state: &AppState, e164: &str) -> Result<Number, ApiError> {
-    let number = E164::parse(e164).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let number = BusinessNumber::parse(e164).map_err(|e| ApiError::invalid(e.to_string()))?;
     state
         .engine
         .setup()

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use parley_core::chat::Input;
 use parley_core::ids::{AgentId, QueueId};
 use parley_core::message::MAX_BODY_CHARS;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -74,6 +74,10 @@ fn phone(field: &str, value: &str) -> Result<E164, ApiError> {
     E164::parse(value).map_err(|e| ApiError::invalid(format!("{field}: {e}")))
 }
 
+fn business_number(value: &str) -> Result<BusinessNumber, ApiError> {
+    BusinessNumber::parse(value).map_err(|e| ApiError::invalid(format!("outbound_number: {e}")))
+}
+
 fn message(text: &str) -> Result<String, ApiError> {
     let characters = text.chars().count();
     if text.trim().is_empty() {
@@ -107,7 +111,7 @@ pub async fn start_chat(
     ApiJson(req): ApiJson<OutboundChat>,
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
     let consumer = phone("end_user_number", &req.end_user_number)?;
-    let number = phone("outbound_number", &req.outbound_number)?;
+    let number = business_number(&req.outbound_number)?;
     let text = message(&req.message)?;
     let agent = match (&who, req.agent_id.as_deref()) {
         (Principal::Agent(me), None) => Some(me.clone()),
@@ -150,7 +154,7 @@ pub async fn send_message(
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
     who.require_admin()?;
     let consumer = phone("end_user_number", &req.end_user_number)?;
-    let number = phone("outbound_number", &req.outbound_number)?;
+    let number = business_number(&req.outbound_number)?;
     let text = message(&req.message)?;
     let input = Input::Sessionless { text, no_delay: req.no_delay };
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source: "api".to_owned() }).await?;

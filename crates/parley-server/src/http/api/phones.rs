@@ -13,7 +13,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
 use parley_store::erasure::ErasureReport;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -140,7 +140,7 @@ pub async fn post_consent(
         "opt_out" => false,
         other => return Err(ApiError::invalid(format!("action \"{other}\": use opt_in or opt_out"))),
     };
-    let number = E164::parse(&body.number).map_err(|e| ApiError::invalid(format!("number: {e}")))?;
+    let number = BusinessNumber::parse(&body.number).map_err(|e| ApiError::invalid(format!("number: {e}")))?;
     if state.engine.setup().number(&number).is_none() {
         return Err(ApiError::invalid(format!("number: {number} is not a number of the setup")));
     }
