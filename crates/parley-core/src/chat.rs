@@ -12,7 +12,7 @@ use crate::keyword::{self, CarrierKeyword};
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::Roster;
 use crate::setup::{Number, Setup};
-use crate::texts::render;
+use crate::texts::{Texts, render};
 use crate::time::Timestamp;
 
 /// Where a chat stands.
@@ -310,7 +310,8 @@ pub struct Context<'a> {
 /// if there is one.
 pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
     let chat = chat.filter(|c| c.is_live()).cloned();
-    let mut d = Decider { ctx, decision: Decision::default(), not_before: None };
+    let texts = ctx.setup.texts_for(ctx.number);
+    let mut d = Decider { ctx, texts, decision: Decision::default(), not_before: None };
     match input {
         Input::Inbound { text, .. } => {
             d.inbound(chat, text);
@@ -354,6 +355,8 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
 
 struct Decider<'a> {
     ctx: Context<'a>,
+    /// The number's system messages, in its language.
+    texts: Texts,
     decision: Decision,
     /// Set when quiet hours hold this decision's messages back.
     not_before: Option<Timestamp>,
@@ -403,13 +406,13 @@ impl Decider<'_> {
     }
 
     fn inbound(&mut self, chat: Option<Chat>, text: &str) {
-        match self.ctx.number.keywords.classify(text) {
+        match self.ctx.setup.carrier_keyword(self.ctx.number, text) {
             Some(CarrierKeyword::OptOut) => return self.opt_out(chat, text),
             Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => {
                 return self.opt_in(chat, text);
             }
             Some(CarrierKeyword::Help) => {
-                let template = self.ctx.setup.settings.texts.help.clone();
+                let template = self.texts.help.clone();
                 self.system(&template, &[]);
                 self.decision.chat = chat;
                 return;
@@ -487,7 +490,7 @@ impl Decider<'_> {
     /// The opt-in notice, on the phone's first contact (or on every new chat when `every_chat`).
     fn opt_in_notice(&mut self, every_chat: bool) {
         if every_chat || !self.ctx.consent.notice_sent {
-            let template = self.ctx.setup.settings.texts.opt_in_notice.clone();
+            let template = self.texts.opt_in_notice.clone();
             self.system(&template, &[]);
             self.decision.consent = Some(ConsentChange::NoticeSent);
         }
@@ -595,7 +598,7 @@ impl Decider<'_> {
 
     fn menu(&mut self, unknown_answer: Option<&str>) {
         let choices = menu_text(self.ctx.setup, self.ctx.number);
-        let texts = &self.ctx.setup.settings.texts;
+        let texts = &self.texts;
         let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
         let answer = quote(unknown_answer.unwrap_or_default());
         self.system(&template, &[("menu", &choices), ("answer", &answer)]);
@@ -623,7 +626,7 @@ impl Decider<'_> {
         chat.queue = Some(queue.clone());
         chat.queued_at = Some(self.ctx.now);
         self.event(ChatEvent::Queued { queue });
-        let template = self.ctx.setup.settings.texts.queued.clone();
+        let template = self.texts.queued.clone();
         self.system(&template, &[("queue", &name)]);
         self.route(chat);
     }
@@ -650,7 +653,7 @@ impl Decider<'_> {
         chat.status = ChatStatus::Connected;
         chat.agent = Some(agent.clone());
         self.event(ChatEvent::Connected { agent, auto_answered });
-        let template = self.ctx.setup.settings.texts.connected.clone();
+        let template = self.texts.connected.clone();
         self.system(&template, &[("agent", &name)]);
     }
 
@@ -725,7 +728,7 @@ impl Decider<'_> {
         chat.ended_by = Some(by.clone());
         self.event(ChatEvent::Ended { reason, by });
         if reason != EndReason::OptedOut {
-            let template = self.ctx.setup.settings.texts.chat_ended.clone();
+            let template = self.texts.chat_ended.clone();
             self.system(&template, &[]);
         }
     }
@@ -740,7 +743,7 @@ impl Decider<'_> {
         }
         if !already {
             self.decision.consent = Some(ConsentChange::OptedOut { keyword: keyword::normalize(text) });
-            let template = self.ctx.setup.settings.texts.opted_out.clone();
+            let template = self.texts.opted_out.clone();
             self.system_for(&template, &[], Purpose::OptOutConfirmation);
         }
         self.decision.chat = chat;
@@ -749,7 +752,7 @@ impl Decider<'_> {
     fn opt_in(&mut self, chat: Option<Chat>, text: &str) {
         self.decision.consent = Some(ConsentChange::OptedIn { keyword: keyword::normalize(text) });
         self.ctx.consent.opted_out = false;
-        let template = self.ctx.setup.settings.texts.opted_in.clone();
+        let template = self.texts.opted_in.clone();
         self.system(&template, &[]);
         self.decision.chat = chat;
     }

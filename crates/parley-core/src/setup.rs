@@ -3,7 +3,7 @@
 //! A [`SetupDraft`] holds what an admin wrote (plain strings); [`Setup::validate`] checks it as a whole
 //! and returns either a typed [`Setup`] or every problem found, each naming what is wrong.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
@@ -11,7 +11,7 @@ use crate::number::NumberKind;
 use crate::phone::{BusinessNumber, E164};
 use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
-use crate::texts::Texts;
+use crate::texts::{TextOverrides, Texts, unknown_placeholders};
 
 /// The setup document as written, before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -110,6 +110,11 @@ pub struct NumberDraft {
     pub segments_per_day: Option<i64>,
     /// What toll-free verification asks; only for toll-free numbers.
     pub toll_free_verification: Option<TollFreeVerification>,
+    /// The language of the number's system messages (a key of `settings.languages`); `None`: the
+    /// deployment's language.
+    pub language: Option<String>,
+    /// System messages of this number only, over its language's.
+    pub messages: TextOverrides,
 }
 
 /// A queue as written.
@@ -156,6 +161,21 @@ pub struct Settings {
     pub brands: Vec<Brand>,
     /// When proactive messages wait for the consumer's morning; `None`: never (turned off).
     pub quiet_hours: Option<QuietHoursRule>,
+    /// The language of `texts` (a BCP 47 tag such as "en").
+    pub language: String,
+    /// Other languages: their keywords and their texts, by tag.
+    pub languages: BTreeMap<String, Language>,
+}
+
+/// What a language adds. Its keywords are honored on every number, whatever the number's language,
+/// because a consumer may opt out in their own words anywhere; its texts are sent by the numbers of
+/// that language.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Language {
+    pub opt_out_keywords: Vec<String>,
+    pub opt_in_keywords: Vec<String>,
+    pub help_keywords: Vec<String>,
+    pub texts: TextOverrides,
 }
 
 impl Default for Settings {
@@ -166,6 +186,8 @@ impl Default for Settings {
             texts: Texts::default(),
             brands: vec![],
             quiet_hours: Some(QuietHoursRule::default()),
+            language: "en".to_owned(),
+            languages: BTreeMap::new(),
         }
     }
 }
@@ -183,6 +205,8 @@ pub struct Setup {
     /// Kept beside the numbers so that a `Number` can be built without them (the engine does so for a
     /// chat whose number left the setup).
     pub registrations: Vec<NumberRegistration>,
+    /// The keywords of every language (normalized), honored on every number.
+    pub language_keywords: ExtraKeywords,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -222,6 +246,10 @@ pub struct Number {
     pub kind: NumberKind,
     /// Keywords this number adds to the standard ones.
     pub keywords: ExtraKeywords,
+    /// The language of its system messages; `None`: the deployment's.
+    pub language: Option<String>,
+    /// Its own system messages, over its language's.
+    pub messages: TextOverrides,
 }
 
 /// A queue: one choice of a number's menu.
@@ -431,6 +459,7 @@ impl Setup {
             campaigns: vec![],
             settings: Settings::default(),
             registrations: vec![],
+            language_keywords: ExtraKeywords::default(),
         }
     }
 
@@ -439,6 +468,7 @@ impl Setup {
         let mut errors = Vec::new();
 
         let queues = validate_queues(&draft.queues, &mut errors);
+        let language_keywords = validate_languages(&draft.settings, &mut errors);
         let mut brand_ids = HashSet::new();
         for b in &draft.settings.brands {
             // Brand ids follow the rule of every other id of the setup.
@@ -581,9 +611,29 @@ impl Setup {
                     toll_free_verification: n.toll_free_verification.clone(),
                 });
             }
-            let keywords = number_keywords(&number, n, &number_queues, &queues, &mut errors);
+            let keywords = number_keywords(&number, n, &number_queues, &queues, &language_keywords, &mut errors);
+            let owner = format!("number {number}");
+            if let Some(language) = &n.language
+                && language != &draft.settings.language
+                && !draft.settings.languages.contains_key(language)
+            {
+                let known: Vec<&str> = std::iter::once(draft.settings.language.as_str())
+                    .chain(draft.settings.languages.keys().map(String::as_str))
+                    .collect();
+                errors.push(SetupError::InvalidField {
+                    owner: owner.clone(),
+                    field: format!("language \"{language}\""),
+                    reason: format!(
+                        "not a language of the setup (known: {}); add it under settings.languages",
+                        known.join(", ")
+                    ),
+                });
+            }
+            check_placeholders(&owner, &n.messages, &mut errors);
             numbers.push(Number {
                 keywords,
+                language: n.language.clone().filter(|l| l != &draft.settings.language),
+                messages: n.messages.clone(),
                 kind,
                 number,
                 label: n.label.clone(),
@@ -636,7 +686,7 @@ impl Setup {
 
         if errors.is_empty() {
             let settings = Settings { quiet_hours, ..draft.settings.clone() };
-            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations })
+            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations, language_keywords })
         } else {
             Err(errors)
         }
@@ -664,6 +714,8 @@ impl Setup {
                         segments_per_minute: extra.and_then(|r| r.segments_per_minute).map(i64::from),
                         segments_per_day: extra.and_then(|r| r.segments_per_day).map(i64::from),
                         toll_free_verification: extra.and_then(|r| r.toll_free_verification.clone()),
+                        language: n.language.clone(),
+                        messages: n.messages.clone(),
                     }
                 })
                 .collect(),
@@ -770,6 +822,21 @@ impl Setup {
         self.campaigns.iter().find(|c| &c.id == id)
     }
 
+    /// The system messages of `number`: the deployment's, under its language's, under its own.
+    pub fn texts_for(&self, number: &Number) -> Texts {
+        let texts = match number.language.as_ref().and_then(|l| self.settings.languages.get(l)) {
+            Some(language) => self.settings.texts.overridden(&language.texts),
+            None => self.settings.texts.clone(),
+        };
+        texts.overridden(&number.messages)
+    }
+
+    /// The carrier keyword a whole message is on `number`: the standard words, the number's own and
+    /// every language's.
+    pub fn carrier_keyword(&self, number: &Number, text: &str) -> Option<keyword::CarrierKeyword> {
+        number.keywords.classify(text).or_else(|| self.language_keywords.classify(text))
+    }
+
     /// The business number, if it is set up.
     pub fn number(&self, number: &BusinessNumber) -> Option<&Number> {
         self.numbers.iter().find(|n| &n.number == number)
@@ -857,6 +924,7 @@ fn number_keywords(
     draft: &NumberDraft,
     menu: &[QueueId],
     queues: &[Queue],
+    language_words: &ExtraKeywords,
     errors: &mut Vec<SetupError>,
 ) -> ExtraKeywords {
     let mut seen: HashSet<String> = HashSet::new();
@@ -891,10 +959,100 @@ fn number_keywords(
         }
         out
     };
-    ExtraKeywords {
+    let own = ExtraKeywords {
         opt_out: take(&draft.opt_out_keywords, &mut bad),
         opt_in: take(&draft.opt_in_keywords, &mut bad),
         help: take(&draft.help_keywords, &mut bad),
+    };
+    // The languages' words count on this number too, so they may not be menu choices here either.
+    for word in language_words.opt_out.iter().chain(&language_words.opt_in).chain(&language_words.help) {
+        if menu_words.contains(word) {
+            bad(word, "is a keyword of one of the setup's languages and also a menu choice of this number");
+        }
+    }
+    own
+}
+
+/// The settings' languages: tags, keywords (each a word, not a standard keyword, one kind only) and
+/// texts (known placeholders only). Returns every language's keywords, normalized.
+fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> ExtraKeywords {
+    if !is_language_tag(&settings.language) {
+        errors.push(SetupError::InvalidField {
+            owner: "settings".to_owned(),
+            field: format!("language \"{}\"", settings.language),
+            reason: "not a language tag: use e.g. en, es, pt-BR".to_owned(),
+        });
+    }
+    check_placeholders("settings.messages", &settings.texts.as_overrides(), errors);
+    let mut all = ExtraKeywords::default();
+    let mut kind_of: HashMap<String, &'static str> = HashMap::new();
+    for (tag, language) in &settings.languages {
+        let owner = format!("language \"{tag}\"");
+        if !is_language_tag(tag) || tag == &settings.language {
+            errors.push(SetupError::InvalidField {
+                owner: owner.clone(),
+                field: "tag".to_owned(),
+                reason: format!(
+                    "use a language tag (e.g. es, pt-BR) other than the deployment's own ({}), whose texts are settings.messages",
+                    settings.language
+                ),
+            });
+        }
+        check_placeholders(&owner, &language.texts, errors);
+        for (kind, words, into) in [
+            ("opt_out", &language.opt_out_keywords, &mut all.opt_out),
+            ("opt_in", &language.opt_in_keywords, &mut all.opt_in),
+            ("help", &language.help_keywords, &mut all.help),
+        ] {
+            for w in words {
+                let word = keyword::normalize(w);
+                let problem = if word.is_empty() {
+                    Some("has no letters or digits".to_owned())
+                } else if keyword::is_reserved(w) {
+                    Some("is already a standard keyword, BACK or EXIT".to_owned())
+                } else {
+                    match kind_of.insert(word.clone(), kind) {
+                        Some(other) if other != kind => Some(format!("is both an {other} and an {kind} keyword")),
+                        _ => None,
+                    }
+                };
+                match problem {
+                    Some(reason) => errors.push(SetupError::InvalidField {
+                        owner: owner.clone(),
+                        field: format!("{kind}_keywords \"{w}\""),
+                        reason,
+                    }),
+                    // The same word in two languages is one keyword.
+                    None if !into.contains(&word) => into.push(word),
+                    None => {}
+                }
+            }
+        }
+    }
+    all
+}
+
+/// Whether `tag` looks like a BCP 47 language tag: a 2 or 3 letter language, then subtags.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language_ok =
+        parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
+    language_ok && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Refuses texts with placeholders they do not have.
+fn check_placeholders(owner: &str, texts: &TextOverrides, errors: &mut Vec<SetupError>) {
+    for (name, text) in texts.named() {
+        let unknown = unknown_placeholders(name, text);
+        if !unknown.is_empty() {
+            let unknown: Vec<String> = unknown.iter().map(|u| format!("{{{u}}}")).collect();
+            let known: Vec<String> = crate::texts::placeholders(name).iter().map(|k| format!("{{{k}}}")).collect();
+            errors.push(SetupError::InvalidField {
+                owner: owner.to_owned(),
+                field: format!("messages.{name}"),
+                reason: format!("unknown placeholder {}: this text may use {}", unknown.join(", "), known.join(", ")),
+            });
+        }
     }
 }
 
@@ -995,6 +1153,67 @@ mod tests {
         d.numbers[0].number = "12".into();
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         assert!(errors[0].contains("nor a short code (3 to 8 digits"), "{errors:?}");
+    }
+
+    #[test]
+    fn languages_numbers_and_texts_are_checked_field_by_field() {
+        let mut d = draft();
+        d.settings.texts.queued = "You are in {qeue}".into();
+        let mut spanish = Language {
+            opt_out_keywords: vec!["ALTO".into(), "stop".into(), "".into()],
+            opt_in_keywords: vec!["alto".into()],
+            texts: TextOverrides { connected: Some("Le atiende {agente}".into()), ..TextOverrides::default() },
+            ..Language::default()
+        };
+        spanish.help_keywords = vec!["Billing".into()];
+        d.settings.languages.insert("es".into(), spanish);
+        d.settings.languages.insert("EN_us".into(), Language::default());
+        d.numbers[0].language = Some("fr".into());
+        d.numbers[0].messages.help = Some("{menu}".into());
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        let expected = [
+            "settings.messages: messages.queued: unknown placeholder {qeue}: this text may use {brand}, {queue}",
+            "language \"EN_us\": tag: use a language tag (e.g. es, pt-BR) other than the deployment's own (en), whose texts are settings.messages",
+            "language \"es\": messages.connected: unknown placeholder {agente}: this text may use {brand}, {agent}",
+            "language \"es\": opt_out_keywords \"stop\": is already a standard keyword, BACK or EXIT",
+            "language \"es\": opt_out_keywords \"\": has no letters or digits",
+            "language \"es\": opt_in_keywords \"alto\": is both an opt_out and an opt_in keyword",
+            "number +15550001000: keyword \"BILLING\" is a keyword of one of the setup's languages and also a menu choice of this number",
+            "number +15550001000: language \"fr\": not a language of the setup (known: en, EN_us, es); add it under settings.languages",
+            "number +15550001000: messages.help: unknown placeholder {menu}: this text may use {brand}",
+        ];
+        for e in expected {
+            assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
+        }
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    }
+
+    #[test]
+    fn a_numbers_texts_are_its_own_over_its_languages_over_the_deployments() {
+        let mut d = draft();
+        let spanish = Language {
+            texts: TextOverrides {
+                help: Some("Ayuda".into()),
+                menu: Some("Menú: {menu}".into()),
+                ..TextOverrides::default()
+            },
+            opt_out_keywords: vec!["ALTO".into()],
+            ..Language::default()
+        };
+        d.settings.languages.insert("es".into(), spanish);
+        d.numbers[0].language = Some("es".into());
+        d.numbers[0].messages.help = Some("Ayuda del número".into());
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        let texts = setup.texts_for(&setup.numbers[0]);
+        assert_eq!((texts.help.as_str(), texts.menu.as_str()), ("Ayuda del número", "Menú: {menu}"));
+        assert_eq!(texts.queued, Texts::default().queued);
+        assert_eq!(setup.carrier_keyword(&setup.numbers[0], "alto!"), Some(keyword::CarrierKeyword::OptOut));
+        assert_eq!(setup.to_draft().settings.languages, d.settings.languages);
+        assert_eq!(setup.to_draft().numbers[0].messages, d.numbers[0].messages);
+        // The deployment's own language named on a number is the same as naming none.
+        d.numbers[0].language = Some("en".into());
+        let setup = Setup::validate(&d, &["sim"]).unwrap();
+        assert_eq!(setup.texts_for(&setup.numbers[0]).menu, Texts::default().menu);
     }
 
     #[test]

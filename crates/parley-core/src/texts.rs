@@ -1,5 +1,6 @@
-//! System messages sent to consumers, with their defaults. Placeholders: `{brand}`, `{queue}`, `{menu}`,
-//! `{answer}`.
+//! System messages sent to consumers, with their defaults, and the overrides languages and numbers
+//! put over them. Placeholders: `{brand}` everywhere, `{menu}` (menu, menu_retry), `{answer}`
+//! (menu_retry), `{queue}` (queued), `{agent}` (connected).
 
 /// The texts of every system message. Defaults are plain GSM-7 so each stays a cheap single encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +41,110 @@ impl Default for Texts {
     }
 }
 
+/// Texts a language or a number replaces; `None` keeps the text underneath.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextOverrides {
+    pub opt_in_notice: Option<String>,
+    pub menu: Option<String>,
+    pub menu_retry: Option<String>,
+    pub queued: Option<String>,
+    pub help: Option<String>,
+    pub opted_out: Option<String>,
+    pub opted_in: Option<String>,
+    pub connected: Option<String>,
+    pub chat_ended: Option<String>,
+}
+
+impl TextOverrides {
+    /// Each text that is given, with its name.
+    pub fn named(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("opt_in_notice", &self.opt_in_notice),
+            ("menu", &self.menu),
+            ("menu_retry", &self.menu_retry),
+            ("queued", &self.queued),
+            ("help", &self.help),
+            ("opted_out", &self.opted_out),
+            ("opted_in", &self.opted_in),
+            ("connected", &self.connected),
+            ("chat_ended", &self.chat_ended),
+        ]
+        .into_iter()
+        .filter_map(|(name, text)| text.as_deref().map(|t| (name, t)))
+        .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.named().is_empty()
+    }
+}
+
+impl Texts {
+    /// These texts with `overrides` put over them.
+    pub fn overridden(&self, overrides: &TextOverrides) -> Texts {
+        let pick = |over: &Option<String>, base: &String| over.clone().unwrap_or_else(|| base.clone());
+        Texts {
+            opt_in_notice: pick(&overrides.opt_in_notice, &self.opt_in_notice),
+            menu: pick(&overrides.menu, &self.menu),
+            menu_retry: pick(&overrides.menu_retry, &self.menu_retry),
+            queued: pick(&overrides.queued, &self.queued),
+            help: pick(&overrides.help, &self.help),
+            opted_out: pick(&overrides.opted_out, &self.opted_out),
+            opted_in: pick(&overrides.opted_in, &self.opted_in),
+            connected: pick(&overrides.connected, &self.connected),
+            chat_ended: pick(&overrides.chat_ended, &self.chat_ended),
+        }
+    }
+
+    /// Every text as an override, for checking them all alike.
+    pub fn as_overrides(&self) -> TextOverrides {
+        TextOverrides {
+            opt_in_notice: Some(self.opt_in_notice.clone()),
+            menu: Some(self.menu.clone()),
+            menu_retry: Some(self.menu_retry.clone()),
+            queued: Some(self.queued.clone()),
+            help: Some(self.help.clone()),
+            opted_out: Some(self.opted_out.clone()),
+            opted_in: Some(self.opted_in.clone()),
+            connected: Some(self.connected.clone()),
+            chat_ended: Some(self.chat_ended.clone()),
+        }
+    }
+}
+
+/// The placeholders the text called `name` may use.
+pub fn placeholders(name: &str) -> &'static [&'static str] {
+    match name {
+        "menu" => &["brand", "menu"],
+        "menu_retry" => &["brand", "menu", "answer"],
+        "queued" => &["brand", "queue"],
+        "connected" => &["brand", "agent"],
+        _ => &["brand"],
+    }
+}
+
+/// The placeholders of `template` that the text called `name` does not have, each once: an operator's
+/// typo is refused when the setup is saved instead of reaching consumers as `{qeue}`.
+pub fn unknown_placeholders(name: &str, template: &str) -> Vec<String> {
+    let known = placeholders(name);
+    let mut unknown: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let word = &after[..close];
+        if !word.is_empty()
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !known.contains(&word)
+            && !unknown.iter().any(|u| u == word)
+        {
+            unknown.push(word.to_owned());
+        }
+        rest = &after[close + 1..];
+    }
+    unknown
+}
+
 /// Fills the placeholders of a template. Unknown placeholders stay as written, so a typo in an
 /// operator's text is visible rather than silently dropped.
 pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
@@ -53,6 +158,23 @@ pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_placeholders_are_named_per_text() {
+        assert_eq!(unknown_placeholders("queued", "In {queue} for {brand}"), Vec::<String>::new());
+        assert_eq!(unknown_placeholders("queued", "In {qeue}, {qeue} and {agent}"), vec!["qeue", "agent"]);
+        assert_eq!(unknown_placeholders("help", "Use {} or { menu } literally"), Vec::<String>::new());
+        assert!(Texts::default().as_overrides().named().iter().all(|(n, t)| unknown_placeholders(n, t).is_empty()));
+    }
+
+    #[test]
+    fn overrides_replace_only_what_they_give() {
+        let over = TextOverrides { help: Some("Ayuda".into()), ..TextOverrides::default() };
+        let texts = Texts::default().overridden(&over);
+        assert_eq!(texts.help, "Ayuda");
+        assert_eq!(texts.menu, Texts::default().menu);
+        assert_eq!(over.named(), vec![("help", "Ayuda")]);
+    }
 
     #[test]
     fn fills_known_placeholders_and_keeps_unknown_ones() {

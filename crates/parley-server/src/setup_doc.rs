@@ -1,11 +1,14 @@
 //! The setup document as exchanged: JSON over `PUT/GET /api/v1/setup`, TOML with
 //! `parley setup apply/export`. Its own types, so renaming a core field never changes the format.
 
+use std::collections::BTreeMap;
+
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::setup::{
-    AgentDraft, CampaignDraft, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, CampaignDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft,
+    TeamDraft,
 };
-use parley_core::texts::Texts;
+use parley_core::texts::{TextOverrides, Texts};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -365,6 +368,12 @@ pub struct NumberDoc {
     /// Toll-free numbers only: what toll-free verification asks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toll_free_verification: Option<TollFreeVerificationDoc>,
+    /// The language of the number's system messages (default: `settings.language`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// System messages of this number only (any subset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessagesDoc>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -427,6 +436,59 @@ pub struct SettingsDoc {
     /// When proactive messages wait for the consumer's morning (default: 21:00 to 08:00, on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<QuietHoursDoc>,
+    /// The language of `messages` (a BCP 47 tag; default "en").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Other languages, by tag: keywords honored on every number, and texts for the numbers that
+    /// name the language.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, LanguageDoc>,
+}
+
+/// One more language.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageDoc {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_out_keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opt_in_keywords: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub help_keywords: Vec<String>,
+    /// The language's system messages (any subset; the rest stay the deployment's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessagesDoc>,
+}
+
+impl MessagesDoc {
+    fn into_core(self) -> TextOverrides {
+        TextOverrides {
+            opt_in_notice: self.opt_in_notice,
+            menu: self.menu,
+            menu_retry: self.menu_retry,
+            queued: self.queued,
+            help: self.help,
+            opted_out: self.opted_out,
+            opted_in: self.opted_in,
+            connected: self.connected,
+            chat_ended: self.chat_ended,
+        }
+    }
+
+    fn from_core(t: &TextOverrides) -> Option<MessagesDoc> {
+        let doc = MessagesDoc {
+            opt_in_notice: t.opt_in_notice.clone(),
+            menu: t.menu.clone(),
+            menu_retry: t.menu_retry.clone(),
+            queued: t.queued.clone(),
+            help: t.help.clone(),
+            opted_out: t.opted_out.clone(),
+            opted_in: t.opted_in.clone(),
+            connected: t.connected.clone(),
+            chat_ended: t.chat_ended.clone(),
+        };
+        (!t.is_empty()).then_some(doc)
+    }
 }
 
 /// Quiet hours for proactive messages, in the consumer's local time; every key is optional.
@@ -495,6 +557,8 @@ impl SetupDocument {
                     segments_per_minute: n.segments_per_minute,
                     segments_per_day: n.segments_per_day,
                     toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::to_core),
+                    language: n.language.clone(),
+                    messages: n.messages.clone().map(MessagesDoc::into_core).unwrap_or_default(),
                 })
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
@@ -543,6 +607,21 @@ impl SetupDocument {
                 },
                 brands: self.brands.iter().map(BrandDoc::to_core).collect(),
                 quiet_hours: defaults.quiet_hours,
+                language: self.settings.language.clone().unwrap_or(defaults.language),
+                languages: self
+                    .settings
+                    .languages
+                    .iter()
+                    .map(|(tag, l)| {
+                        let language = Language {
+                            opt_out_keywords: l.opt_out_keywords.clone(),
+                            opt_in_keywords: l.opt_in_keywords.clone(),
+                            help_keywords: l.help_keywords.clone(),
+                            texts: l.messages.clone().map(MessagesDoc::into_core).unwrap_or_default(),
+                        };
+                        (tag.clone(), language)
+                    })
+                    .collect(),
             },
             quiet_hours: {
                 let q = self.settings.quiet_hours.clone().unwrap_or_default();
@@ -579,6 +658,8 @@ impl SetupDocument {
                     segments_per_minute: n.segments_per_minute,
                     segments_per_day: n.segments_per_day,
                     toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::from_core),
+                    language: n.language,
+                    messages: MessagesDoc::from_core(&n.messages),
                 })
                 .collect(),
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
@@ -614,6 +695,21 @@ impl SetupDocument {
                     connected: Some(t.connected.clone()),
                     chat_ended: Some(t.chat_ended.clone()),
                 }),
+                language: Some(d.settings.language.clone()),
+                languages: d
+                    .settings
+                    .languages
+                    .iter()
+                    .map(|(tag, l)| {
+                        let doc = LanguageDoc {
+                            opt_out_keywords: l.opt_out_keywords.clone(),
+                            opt_in_keywords: l.opt_in_keywords.clone(),
+                            help_keywords: l.help_keywords.clone(),
+                            messages: MessagesDoc::from_core(&l.texts),
+                        };
+                        (tag.clone(), doc)
+                    })
+                    .collect(),
                 quiet_hours: Some(QuietHoursDoc {
                     enabled: Some(d.quiet_hours.enabled),
                     start: Some(d.quiet_hours.start.clone()),

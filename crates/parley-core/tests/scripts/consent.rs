@@ -381,3 +381,60 @@ fn the_opt_in_notice_can_be_sent_on_first_contact_only() {
         "#]],
     );
 }
+
+#[test]
+fn a_number_speaks_its_language_and_every_languages_keywords_count_everywhere() {
+    check(
+        r#"
+        setup spanish
+        phone +14155550100 to +15550002000> hola
+        phone +14155550100 to +15550002000> AYUDA
+        phone +14155550101> hi
+        # ALTO is a Spanish opt-out word: it counts on the English support number too, answered in English.
+        phone +14155550101> alto
+        phone +14155550100 to +15550002000> Parar.
+        phone +14155550100 to +15550002000> comenzar
+        "#,
+        expect![[r#"
+            setup spanish
+            phone +14155550100 to +15550002000> hola
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Gracias por escribirnos. Responda AYUDA para ayuda, ALTO para no recibir más.
+              event: Queued billing
+              system> Está en la cola de Billing.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550100 to +15550002000> AYUDA
+              system> Parley: ayuda por SMS. Responda ALTO para no recibir más.
+              status: chat-1 offered (billing, agent alice)
+            phone +14155550101> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-2 selecting (-, agent -)
+            phone +14155550101> alto
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut ALTO
+              status: chat-2 finished (-, agent -, opted_out by consumer)
+            phone +14155550100 to +15550002000> Parar.
+              event: ConsumerMessage
+              event: OptedOut
+              event: Ended opted_out by consumer
+              system (opt-out confirmation)> Parley: No recibirá más mensajes. Responda COMENZAR para volver.
+              consent: OptedOut PARAR
+              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+            phone +14155550100 to +15550002000> comenzar
+              system> Parley: You are subscribed again. Reply HELP for help, STOP to opt out.
+              consent: OptedIn COMENZAR
+              status: no chat
+        "#]],
+    );
+}

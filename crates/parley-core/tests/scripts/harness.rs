@@ -7,7 +7,9 @@
 //! setup auto-answer                 variant of the fixed setup; only before the first input
 //! setup notice-once                 (auto-answer: the tech queue; notice-once: opt-in notice on first contact only;
 //! setup no-quiet-hours               no-quiet-hours: proactive messages go out at any hour; by default they
-//!                                    wait out 21:00-08:00 in the consumer's time zone)
+//!                                    wait out 21:00-08:00 in the consumer's time zone;
+//! setup spanish                      spanish: a language "es" with keywords ALTO, PARAR, COMENZAR, AYUDA and
+//!                                    texts; the billing line speaks it and has its own queue message)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -44,7 +46,8 @@ use parley_core::chat::{
 use parley_core::ids::{AgentId, ChatId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
-use parley_core::setup::{AgentDraft, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
+use parley_core::setup::{AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
+use parley_core::texts::TextOverrides;
 use parley_core::time::Timestamp;
 
 /// The support number: a menu of two queues.
@@ -132,7 +135,28 @@ fn setup(variants: &[&str]) -> Setup {
             "auto-answer" => draft.queues[1].auto_answer = true,
             "notice-once" => draft.settings.opt_in_notice_every_chat = false,
             "no-quiet-hours" => draft.quiet_hours.enabled = false,
-            other => panic!("unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours)"),
+            "spanish" => {
+                let texts = TextOverrides {
+                    opt_in_notice: Some(
+                        "{brand}: Gracias por escribirnos. Responda AYUDA para ayuda, ALTO para no recibir más.".into(),
+                    ),
+                    opted_out: Some("{brand}: No recibirá más mensajes. Responda COMENZAR para volver.".into()),
+                    help: Some("{brand}: ayuda por SMS. Responda ALTO para no recibir más.".into()),
+                    ..TextOverrides::default()
+                };
+                let spanish = Language {
+                    opt_out_keywords: vec!["ALTO".into(), "PARAR".into()],
+                    opt_in_keywords: vec!["COMENZAR".into()],
+                    help_keywords: vec!["AYUDA".into()],
+                    texts,
+                };
+                draft.settings.languages.insert("es".into(), spanish);
+                draft.numbers[1].language = Some("es".into());
+                draft.numbers[1].messages.queued = Some("Está en la cola de {queue}.".into());
+            }
+            other => {
+                panic!("unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish)")
+            }
         }
     }
     Setup::validate(&draft, &["sim"]).expect("the fixed setup is valid")

@@ -194,7 +194,7 @@ impl Working {
         };
         let state = self.number_state(number);
         if !state.is_enabled() {
-            return Ok(self.inbound_to_disabled(sms, number, state, now));
+            return Ok(self.inbound_to_disabled(setup, sms, number, state, now));
         }
         let chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
         let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
@@ -286,10 +286,17 @@ impl Working {
 
     /// A text to a number that is not enabled: kept and shown to admins, but it opens no chat and gets
     /// no answer. Opt-outs and opt-ins still count: consent is the consumer's, whatever the number's state.
-    fn inbound_to_disabled(&mut self, sms: &InboundSms, number: &Number, state: NumberState, now: Timestamp) -> Answer {
+    fn inbound_to_disabled(
+        &mut self,
+        setup: &Setup,
+        sms: &InboundSms,
+        number: &Number,
+        state: NumberState,
+        now: Timestamp,
+    ) -> Answer {
         let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
         let keyword = parley_core::keyword::normalize(&sms.body);
-        match number.keywords.classify(&sms.body) {
+        match setup.carrier_keyword(number, &sms.body) {
             Some(parley_core::keyword::CarrierKeyword::OptOut) if !consent.opted_out => {
                 self.record_consent(&sms.from, &number.number, ConsentChange::OptedOut { keyword }, "sms", now);
             }
@@ -352,6 +359,8 @@ impl Working {
                     campaign: None,
                     kind: parley_core::number::NumberKind::default(),
                     keywords: parley_core::keyword::ExtraKeywords::default(),
+                    language: None,
+                    messages: parley_core::texts::TextOverrides::default(),
                 };
                 &detached
             }

@@ -123,3 +123,46 @@ async fn help_answers_with_the_help_text_and_keeps_the_chat() {
     assert_eq!(transcript.chat.status, "selecting", "HELP does not change the chat");
     assert_eq!(bodies(&phone.inbox().await), transcript.sent());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn languages_give_numbers_their_texts_and_their_keywords_count_on_every_number() {
+    let app = TestApp::spawn().await;
+    let mut setup = crate::harness::standard_setup();
+    setup["settings"]["languages"] = serde_json::json!({
+        "es": {
+            "opt_out_keywords": ["ALTO", "PARAR"],
+            "opt_in_keywords": ["COMENZAR"],
+            "help_keywords": ["AYUDA"],
+            "messages": {
+                "opt_in_notice": "{brand}: Gracias por escribirnos. Responda AYUDA para ayuda, ALTO para no recibir más.",
+                "opted_out": "{brand}: No recibirá más mensajes. Responda COMENZAR para volver."
+            }
+        }
+    });
+    setup["numbers"][1]["language"] = "es".into();
+    setup["numbers"][1]["messages"] = serde_json::json!({"help": "{brand}: ayuda de ventas."});
+    let stored = app.apply_setup(&setup).await;
+    assert_eq!(stored["settings"]["languages"]["es"]["opt_out_keywords"], serde_json::json!(["ALTO", "PARAR"]));
+    assert_eq!(stored["numbers"][1]["language"], "es", "{stored}");
+
+    let spanish = app.phone(PHONE).to(SALES);
+    spanish.texts("hola").await;
+    spanish.texts("ayuda").await;
+    // The notice, the queue message and the help text.
+    let inbox = spanish.receives(3).await;
+    assert!(inbox[0].body.starts_with("Acme: Gracias por escribirnos"), "{:?}", bodies(&inbox));
+    assert_eq!(inbox.last().map(|m| m.body.as_str()), Some("Acme: ayuda de ventas."), "the number's own help text");
+    // A Spanish opt-out word counts on the English number too, and the confirmation is in its language.
+    let english = app.phone("+14155550124");
+    english.texts("hi").await;
+    let stop = english.texts("alto").await;
+    let inbox = english.receives(3).await;
+    assert_eq!(inbox.last().map(|m| m.body.as_str()), Some(OPTED_OUT), "{stop:?}");
+
+    let mut bad = setup.clone();
+    bad["settings"]["languages"]["es"]["messages"]["opted_out"] = "Adiós {nombre}".into();
+    bad["numbers"][1]["language"] = "fr".into();
+    let message = app.try_apply_setup(&bad).await.expect_error(422, "validation_failed");
+    assert!(message.contains("unknown placeholder {nombre}"), "{message}");
+    assert!(message.contains("language \"fr\": not a language of the setup"), "{message}");
+}
