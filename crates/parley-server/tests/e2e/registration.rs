@@ -188,3 +188,45 @@ async fn a_per_minute_limit_holds_messages_until_the_next_minute() {
     let inbox = phone.receives(2).await;
     assert!(inbox[1].body.starts_with("How can we help?"), "in order: {inbox:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_day_limit_counts_what_was_sent_before_a_restart() {
+    // 2027-01-15 14:00 UTC (09:00 in New York: outside quiet hours).
+    let day = 1_800_000_000_000_i64 / 86_400_000 * 86_400_000;
+    let now = Arc::new(AtomicI64::new(day + 14 * 3_600_000));
+    let mut app = TestApp::spawn_with_clock(|c| c, Clock::Manual(now.clone())).await;
+    app.apply_setup(&json!({
+        "numbers": [{"number": "+15550008300", "carrier": "sim", "queues": ["billing"], "segments_per_day": 3}],
+        "queues": [{"id": "billing", "name": "Billing"}],
+        "settings": {"opt_in_notice_every_chat": false},
+    }))
+    .await;
+    let send = |to: &'static str, text: &'static str| json!({"end_user_number": to, "outbound_number": "+15550008300", "message": text});
+    // Two notifications to one phone: its opt-in notice and both texts are three segments.
+    for text in ["first", "second"] {
+        let body = send("+12125550194", text);
+        app.request(Method::POST, "/api/v1/outbound/messages", Some(ADMIN), Some(&body)).await.expect_status(201);
+    }
+    app.phone("+12125550194").receives(2).await;
+    app.outbox_drained().await;
+
+    // After a restart the day's count comes back from the store: the next message waits for tomorrow.
+    app.restart().await;
+    let body = send("+12125550194", "third");
+    let id =
+        app.request(Method::POST, "/api/v1/outbound/messages", Some(ADMIN), Some(&body)).await.expect_status(201).body
+            ["message_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+    let path = format!("/api/v1/outbound/messages/{id}");
+    eventually("the third message to wait for the day's limit", || async {
+        let m = app.request(Method::GET, &path, Some(ADMIN), None).await.expect_status(200).body;
+        if m["status"] == "queued" && m["error"] == "rate limit" { Ok(()) } else { Err(m.to_string()) }
+    })
+    .await;
+    assert_eq!(app.phone("+12125550194").inbox().await.len(), 3, "the notice and two texts, no more today");
+    now.store(day + 86_400_000 + 14 * 3_600_000, Ordering::SeqCst);
+    let inbox = app.phone("+12125550194").receives(4).await;
+    assert_eq!(inbox[3].body, "third");
+}
