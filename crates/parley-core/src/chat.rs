@@ -14,6 +14,7 @@ use crate::routing::Roster;
 use crate::setup::{Number, Setup};
 use crate::texts::{Texts, render};
 use crate::time::Timestamp;
+use crate::timers::{self, Due};
 
 /// Where a chat stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,12 @@ pub enum EndReason {
     ConsumerCommand,
     /// The consumer opted out.
     OptedOut,
+    /// The session lasted longer than the session expiration.
+    Expired,
+    /// The consumer did not answer the inactivity warning.
+    ConsumerSilent,
+    /// No agent took the chat within the queue's wait limit.
+    QueueTimeout,
 }
 
 impl EndReason {
@@ -95,14 +102,25 @@ impl EndReason {
             EndReason::EndedByAdmin => "ended_by_admin",
             EndReason::ConsumerCommand => "consumer_command",
             EndReason::OptedOut => "opted_out",
+            EndReason::Expired => "expired",
+            EndReason::ConsumerSilent => "consumer_silent",
+            EndReason::QueueTimeout => "queue_timeout",
         }
     }
 
     /// Parses a stored reason.
     pub fn parse(text: &str) -> Option<EndReason> {
-        [EndReason::EndedByAgent, EndReason::EndedByAdmin, EndReason::ConsumerCommand, EndReason::OptedOut]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        [
+            EndReason::EndedByAgent,
+            EndReason::EndedByAdmin,
+            EndReason::ConsumerCommand,
+            EndReason::OptedOut,
+            EndReason::Expired,
+            EndReason::ConsumerSilent,
+            EndReason::QueueTimeout,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
     }
 }
 
@@ -122,6 +140,12 @@ pub struct Chat {
     pub opened_at: Timestamp,
     /// When the chat last entered the queue; the queue is served oldest first.
     pub queued_at: Option<Timestamp>,
+    /// When the current offer was made (its timeout counts from here).
+    pub offered_at: Option<Timestamp>,
+    /// The last message either way; inactivity counts from here.
+    pub last_message_at: Timestamp,
+    /// When the consumer was asked whether they are still there (cleared by the next message).
+    pub warned_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
     pub end_reason: Option<EndReason>,
     /// Who ended the chat: an agent id, "admin" or "consumer".
@@ -185,6 +209,8 @@ pub enum Input {
     /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
     /// first text.
     Sessionless { text: String, no_delay: bool },
+    /// Time passed: whatever timer of the chat is due fires (see [`crate::timers`]).
+    Tick,
 }
 
 /// Who wrote a message the chat sends.
@@ -219,6 +245,12 @@ pub enum ChatEvent {
     StartedOutbound {
         agent: Option<AgentId>,
     },
+    /// The agent let the offer time out; it moves on.
+    OfferTimedOut {
+        agent: AgentId,
+    },
+    /// The consumer was asked whether they are still there.
+    InactivityWarning,
     OfferWithdrawn {
         agent: AgentId,
     },
@@ -350,6 +382,10 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             d.outbound(chat, text, agent.as_ref(), queue.as_ref(), *no_delay)
         }
         Input::Sessionless { text, no_delay } => d.sessionless(text, *no_delay),
+        Input::Tick => d.business(chat, |d, chat| {
+            d.tick(chat);
+            Ok(())
+        }),
     }
 }
 
@@ -426,8 +462,10 @@ impl Decider<'_> {
             return;
         }
         let mut chat = match chat {
-            Some(chat) => {
+            Some(mut chat) => {
                 self.event(ChatEvent::ConsumerMessage);
+                chat.last_message_at = self.ctx.now;
+                chat.warned_at = None;
                 chat
             }
             // EXIT with no chat open has nothing to end; it must not start a chat either.
@@ -468,6 +506,9 @@ impl Decider<'_> {
             agent: None,
             opened_at: ctx.now,
             queued_at: None,
+            offered_at: None,
+            last_message_at: ctx.now,
+            warned_at: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
@@ -553,6 +594,9 @@ impl Decider<'_> {
             agent: None,
             opened_at: self.ctx.now,
             queued_at: None,
+            offered_at: None,
+            last_message_at: self.ctx.now,
+            warned_at: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
@@ -633,14 +677,21 @@ impl Decider<'_> {
 
     /// Offers a queued chat to the best agent with room, connecting it at once on auto-answer queues.
     fn route(&mut self, chat: &mut Chat) {
+        self.route_except(chat, None);
+    }
+
+    /// [`Decider::route`], passing over `except` (the agent who just let the offer time out) when
+    /// anyone else can take the chat.
+    fn route_except(&mut self, chat: &mut Chat, except: Option<&AgentId>) {
         let Some(queue) = chat.queue.clone() else {
             return;
         };
-        let Some(agent) = self.ctx.roster.pick(&queue) else {
+        let Some(agent) = self.ctx.roster.pick_except(&queue, except) else {
             return;
         };
         self.ctx.roster.assign(&agent, self.ctx.now);
         chat.status = ChatStatus::Offered;
+        chat.offered_at = Some(self.ctx.now);
         chat.agent = Some(agent.clone());
         self.event(ChatEvent::Offered { agent: agent.clone() });
         if self.ctx.setup.queue(&queue).is_some_and(|q| q.auto_answer) {
@@ -695,7 +746,37 @@ impl Decider<'_> {
         }
         self.send(text.to_owned(), Author::Agent(agent.clone()), Purpose::Conversation);
         self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        chat.last_message_at = self.ctx.now;
+        chat.warned_at = None;
         Ok(())
+    }
+
+    /// Fires the chat's timer that is due, if any.
+    fn tick(&mut self, chat: &mut Chat) {
+        let timers = self.ctx.setup.timers_for(chat.queue.as_ref());
+        let Some(due) = timers::due_at(chat, &timers, self.ctx.now) else {
+            return;
+        };
+        match due {
+            Due::Expired => self.end(chat, EndReason::Expired, "system".to_owned()),
+            Due::QueueTimeout => self.end(chat, EndReason::QueueTimeout, "system".to_owned()),
+            Due::InactivityClose => self.end(chat, EndReason::ConsumerSilent, "system".to_owned()),
+            Due::InactivityWarning => {
+                let minutes = timers.inactivity_close_minutes.unwrap_or(0).to_string();
+                let template = self.texts.inactivity_warning.clone();
+                self.system(&template, &[("minutes", &minutes)]);
+                chat.warned_at = Some(self.ctx.now);
+                self.event(ChatEvent::InactivityWarning);
+            }
+            Due::OfferTimeout => {
+                let Some(agent) = chat.agent.take() else { return };
+                self.ctx.roster.release(&agent);
+                chat.status = ChatStatus::Queued;
+                chat.offered_at = None;
+                self.event(ChatEvent::OfferTimedOut { agent: agent.clone() });
+                self.route_except(chat, Some(&agent));
+            }
+        }
     }
 
     fn end_by(&mut self, chat: &mut Chat, by: &Actor) -> Result<(), Refusal> {
@@ -727,10 +808,17 @@ impl Decider<'_> {
         chat.end_reason = Some(reason);
         chat.ended_by = Some(by.clone());
         self.event(ChatEvent::Ended { reason, by });
-        if reason != EndReason::OptedOut {
-            let template = self.texts.chat_ended.clone();
-            self.system(&template, &[]);
-        }
+        let template = match reason {
+            // The opt-out confirmation is the last message.
+            EndReason::OptedOut => return,
+            EndReason::Expired => self.texts.expired.clone(),
+            EndReason::ConsumerSilent => self.texts.inactivity_closed.clone(),
+            EndReason::QueueTimeout => self.texts.queue_timeout.clone(),
+            EndReason::EndedByAgent | EndReason::EndedByAdmin | EndReason::ConsumerCommand => {
+                self.texts.chat_ended.clone()
+            }
+        };
+        self.system(&template, &[]);
     }
 
     fn opt_out(&mut self, chat: Option<Chat>, text: &str) {

@@ -25,3 +25,4 @@ pub mod setup;
 pub mod text;
 pub mod texts;
 pub mod time;
+pub mod timers;

@@ -28,10 +28,16 @@ pub struct Roster {
 impl Roster {
     /// The agent who should get the next chat of `queue`, if any has room.
     pub fn pick(&self, queue: &QueueId) -> Option<AgentId> {
+        self.pick_except(queue, None)
+    }
+
+    /// [`Roster::pick`], preferring anyone over `except`; `except` still gets the chat when nobody
+    /// else can take it.
+    pub fn pick_except(&self, queue: &QueueId, except: Option<&AgentId>) -> Option<AgentId> {
         self.seats
             .iter()
             .filter(|s| s.available && s.active < s.capacity && s.queues.contains(queue))
-            .min_by_key(|s| (s.active, s.last_assigned, s.agent.clone()))
+            .min_by_key(|s| (Some(&s.agent) == except, s.active, s.last_assigned, s.agent.clone()))
             .map(|s| s.agent.clone())
     }
 

@@ -12,6 +12,7 @@ use crate::phone::{BusinessNumber, E164};
 use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
 use crate::texts::{TextOverrides, Texts, unknown_placeholders};
+use crate::timers::TimerSettings;
 
 /// The setup document as written, before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -126,6 +127,8 @@ pub struct QueueDraft {
     pub auto_answer: bool,
     /// How agents see the consumer's number: "full" (also when empty), "last_four" or "hidden".
     pub consumer_number: String,
+    /// Timers of this queue's chats over the deployment's (`None` inherits, `Some(0)` is off).
+    pub timers: TimerSettings,
 }
 
 /// An agent as written.
@@ -165,6 +168,8 @@ pub struct Settings {
     pub language: String,
     /// Other languages: their keywords and their texts, by tag.
     pub languages: BTreeMap<String, Language>,
+    /// The chat timers (offer, inactivity, session, queue wait); queues may override each.
+    pub timers: TimerSettings,
 }
 
 /// What a language adds. Its keywords are honored on every number, whatever the number's language,
@@ -188,6 +193,7 @@ impl Default for Settings {
             quiet_hours: Some(QuietHoursRule::default()),
             language: "en".to_owned(),
             languages: BTreeMap::new(),
+            timers: TimerSettings::deployment_defaults(),
         }
     }
 }
@@ -263,6 +269,8 @@ pub struct Queue {
     pub auto_answer: bool,
     /// How much of the consumer's number agents of this queue see (admins always see all of it).
     pub consumer_number: ConsumerNumber,
+    /// Timers of this queue's chats over the deployment's.
+    pub timers: TimerSettings,
 }
 
 /// How much of a consumer's phone number an agent sees, per queue.
@@ -728,6 +736,7 @@ impl Setup {
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number.as_str().to_owned(),
+                    timers: q.timers,
                 })
                 .collect(),
             agents: self
@@ -822,6 +831,14 @@ impl Setup {
         self.campaigns.iter().find(|c| &c.id == id)
     }
 
+    /// The timers of a chat in `queue` (or in none yet): the queue's over the deployment's.
+    pub fn timers_for(&self, queue: Option<&QueueId>) -> TimerSettings {
+        match queue.and_then(|q| self.queue(q)) {
+            Some(q) => self.settings.timers.with(&q.timers),
+            None => self.settings.timers,
+        }
+    }
+
     /// The system messages of `number`: the deployment's, under its language's, under its own.
     pub fn texts_for(&self, number: &Number) -> Texts {
         let texts = match number.language.as_ref().and_then(|l| self.settings.languages.get(l)) {
@@ -912,7 +929,15 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             errors.push(SetupError::InvalidConsumerNumber { queue: id.to_string(), value: q.consumer_number.clone() });
             ConsumerNumber::default()
         });
-        queues.push(Queue { id, name, keywords: q.keywords.clone(), auto_answer: q.auto_answer, consumer_number });
+        check_timers(&format!("queue \"{id}\""), &q.timers, errors);
+        queues.push(Queue {
+            id,
+            name,
+            keywords: q.keywords.clone(),
+            auto_answer: q.auto_answer,
+            consumer_number,
+            timers: q.timers,
+        });
     }
     queues
 }
@@ -984,6 +1009,7 @@ fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> Extr
         });
     }
     check_placeholders("settings.messages", &settings.texts.as_overrides(), errors);
+    check_timers("settings", &settings.timers, errors);
     let mut all = ExtraKeywords::default();
     let mut kind_of: HashMap<String, &'static str> = HashMap::new();
     for (tag, language) in &settings.languages {
@@ -1038,6 +1064,24 @@ fn is_language_tag(tag: &str) -> bool {
     let language_ok =
         parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
     language_ok && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Refuses timer values beyond a week.
+fn check_timers(owner: &str, timers: &TimerSettings, errors: &mut Vec<SetupError>) {
+    for (name, value) in timers.named() {
+        if let Some(value) = value
+            && value > TimerSettings::max(name)
+        {
+            errors.push(SetupError::InvalidField {
+                owner: owner.to_owned(),
+                field: format!("timers.{name}"),
+                reason: format!(
+                    "{value} is more than a week ({}); use 0 to turn the timer off",
+                    TimerSettings::max(name)
+                ),
+            });
+        }
+    }
 }
 
 /// Refuses texts with placeholders they do not have.
@@ -1102,6 +1146,7 @@ mod tests {
                     keywords: vec!["1".into(), "BILLING".into()],
                     auto_answer: false,
                     consumer_number: "last_four".into(),
+                    timers: TimerSettings::default(),
                 },
                 QueueDraft {
                     id: "tech".into(),
@@ -1109,6 +1154,7 @@ mod tests {
                     keywords: vec!["2".into()],
                     auto_answer: false,
                     consumer_number: "full".into(),
+                    timers: TimerSettings { offer_timeout_seconds: Some(30), ..TimerSettings::default() },
                 },
             ],
             agents: vec![AgentDraft {

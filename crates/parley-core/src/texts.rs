@@ -23,6 +23,14 @@ pub struct Texts {
     pub connected: String,
     /// The chat has ended.
     pub chat_ended: String,
+    /// The consumer has been silent: `{minutes}` until the chat closes.
+    pub inactivity_warning: String,
+    /// The chat closed because the consumer stayed silent.
+    pub inactivity_closed: String,
+    /// The session reached its maximum age.
+    pub expired: String,
+    /// No agent took the chat within the queue's wait limit.
+    pub queue_timeout: String,
 }
 
 impl Default for Texts {
@@ -37,6 +45,10 @@ impl Default for Texts {
             opted_in: "{brand}: You are subscribed again. Reply HELP for help, STOP to opt out.".to_owned(),
             connected: "You are now chatting with {agent}.".to_owned(),
             chat_ended: "This chat has ended. Text us any time to start a new one.".to_owned(),
+            inactivity_warning: "Are you still there? This chat closes in {minutes} minutes unless you reply.".to_owned(),
+            inactivity_closed: "We closed this chat because we did not hear back. Text us any time to start a new one.".to_owned(),
+            expired: "This chat has expired. Text us any time to start a new one.".to_owned(),
+            queue_timeout: "Sorry, no agent could take your chat. Please text us again later.".to_owned(),
         }
     }
 }
@@ -53,6 +65,10 @@ pub struct TextOverrides {
     pub opted_in: Option<String>,
     pub connected: Option<String>,
     pub chat_ended: Option<String>,
+    pub inactivity_warning: Option<String>,
+    pub inactivity_closed: Option<String>,
+    pub expired: Option<String>,
+    pub queue_timeout: Option<String>,
 }
 
 impl TextOverrides {
@@ -68,6 +84,10 @@ impl TextOverrides {
             ("opted_in", &self.opted_in),
             ("connected", &self.connected),
             ("chat_ended", &self.chat_ended),
+            ("inactivity_warning", &self.inactivity_warning),
+            ("inactivity_closed", &self.inactivity_closed),
+            ("expired", &self.expired),
+            ("queue_timeout", &self.queue_timeout),
         ]
         .into_iter()
         .filter_map(|(name, text)| text.as_deref().map(|t| (name, t)))
@@ -93,6 +113,10 @@ impl Texts {
             opted_in: pick(&overrides.opted_in, &self.opted_in),
             connected: pick(&overrides.connected, &self.connected),
             chat_ended: pick(&overrides.chat_ended, &self.chat_ended),
+            inactivity_warning: pick(&overrides.inactivity_warning, &self.inactivity_warning),
+            inactivity_closed: pick(&overrides.inactivity_closed, &self.inactivity_closed),
+            expired: pick(&overrides.expired, &self.expired),
+            queue_timeout: pick(&overrides.queue_timeout, &self.queue_timeout),
         }
     }
 
@@ -108,6 +132,10 @@ impl Texts {
             opted_in: Some(self.opted_in.clone()),
             connected: Some(self.connected.clone()),
             chat_ended: Some(self.chat_ended.clone()),
+            inactivity_warning: Some(self.inactivity_warning.clone()),
+            inactivity_closed: Some(self.inactivity_closed.clone()),
+            expired: Some(self.expired.clone()),
+            queue_timeout: Some(self.queue_timeout.clone()),
         }
     }
 }
@@ -119,6 +147,7 @@ pub fn placeholders(name: &str) -> &'static [&'static str] {
         "menu_retry" => &["brand", "menu", "answer"],
         "queued" => &["brand", "queue"],
         "connected" => &["brand", "agent"],
+        "inactivity_warning" => &["brand", "minutes"],
         _ => &["brand"],
     }
 }

@@ -44,6 +44,7 @@ use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
 use crate::workers::retention::RetentionWorker;
 use crate::workers::throttle::Throttle;
+use crate::workers::timers::TimerWorker;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -310,6 +311,8 @@ pub async fn serve_with_clock(
         tokio::spawn(worker.run(stop_rx.clone()))
     });
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
+    let timers = TimerWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
+    let timer_task = tokio::spawn(timers.run(stop_rx.clone()));
     let metrics = metrics_handle();
     let upkeep = {
         let metrics = metrics.clone();
@@ -345,6 +348,7 @@ pub async fn serve_with_clock(
     // Workers and carrier connections stop on the shutdown signal; the engine then drains its queue
     // and stops once the last handle to it is gone.
     let _ = sender_task.await;
+    let _ = timer_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {
         let _ = task.await;

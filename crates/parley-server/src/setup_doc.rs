@@ -8,7 +8,8 @@ use parley_core::setup::{
     AgentDraft, CampaignDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft,
     TeamDraft,
 };
-use parley_core::texts::{TextOverrides, Texts};
+use parley_core::texts::TextOverrides;
+use parley_core::timers::TimerSettings;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -392,6 +393,55 @@ pub struct QueueDoc {
     /// ("+*******0100") or "hidden". Admins always see the whole number.
     #[serde(default)]
     pub consumer_number: String,
+    /// This queue's chat timers over the deployment's (0 turns one off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timers: Option<TimersDoc>,
+}
+
+/// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
+/// and 0 turns a timer off.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimersDoc {
+    /// An offer not accepted within this many seconds moves on to the next agent (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_timeout_seconds: Option<u32>,
+    /// Minutes without a message either way before the consumer is asked whether they are still there
+    /// (default 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_warning_minutes: Option<u32>,
+    /// Minutes after that warning before the chat closes (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_close_minutes: Option<u32>,
+    /// The longest an SMS session lasts; a text after it starts a new chat (default 1440, a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expiration_minutes: Option<u32>,
+    /// The longest a chat waits in its queue before it closes with a message (default 0: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_wait_minutes: Option<u32>,
+}
+
+impl TimersDoc {
+    fn into_core(self) -> TimerSettings {
+        TimerSettings {
+            offer_timeout_seconds: self.offer_timeout_seconds,
+            inactivity_warning_minutes: self.inactivity_warning_minutes,
+            inactivity_close_minutes: self.inactivity_close_minutes,
+            session_expiration_minutes: self.session_expiration_minutes,
+            queue_wait_minutes: self.queue_wait_minutes,
+        }
+    }
+
+    fn from_core(t: &TimerSettings) -> Option<TimersDoc> {
+        let doc = TimersDoc {
+            offer_timeout_seconds: t.offer_timeout_seconds,
+            inactivity_warning_minutes: t.inactivity_warning_minutes,
+            inactivity_close_minutes: t.inactivity_close_minutes,
+            session_expiration_minutes: t.session_expiration_minutes,
+            queue_wait_minutes: t.queue_wait_minutes,
+        };
+        (t != &TimerSettings::default()).then_some(doc)
+    }
 }
 
 /// An agent, the queues they serve and how many chats they take at once.
@@ -436,6 +486,9 @@ pub struct SettingsDoc {
     /// When proactive messages wait for the consumer's morning (default: 21:00 to 08:00, on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<QuietHoursDoc>,
+    /// Chat timers for every queue that does not set its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timers: Option<TimersDoc>,
     /// The language of `messages` (a BCP 47 tag; default "en").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -472,6 +525,10 @@ impl MessagesDoc {
             opted_in: self.opted_in,
             connected: self.connected,
             chat_ended: self.chat_ended,
+            inactivity_warning: self.inactivity_warning,
+            inactivity_closed: self.inactivity_closed,
+            expired: self.expired,
+            queue_timeout: self.queue_timeout,
         }
     }
 
@@ -486,6 +543,10 @@ impl MessagesDoc {
             opted_in: t.opted_in.clone(),
             connected: t.connected.clone(),
             chat_ended: t.chat_ended.clone(),
+            inactivity_warning: t.inactivity_warning.clone(),
+            inactivity_closed: t.inactivity_closed.clone(),
+            expired: t.expired.clone(),
+            queue_timeout: t.queue_timeout.clone(),
         };
         (!t.is_empty()).then_some(doc)
     }
@@ -531,6 +592,15 @@ pub struct MessagesDoc {
     pub connected: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_ended: Option<String>,
+    /// `{minutes}` until the chat closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_warning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inactivity_closed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_timeout: Option<String>,
 }
 
 impl SetupDocument {
@@ -571,6 +641,7 @@ impl SetupDocument {
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number.clone(),
+                    timers: q.timers.map(TimersDoc::into_core).unwrap_or_default(),
                 })
                 .collect(),
             agents: self
@@ -594,19 +665,10 @@ impl SetupDocument {
                     .settings
                     .opt_in_notice_every_chat
                     .unwrap_or(defaults.opt_in_notice_every_chat),
-                texts: Texts {
-                    opt_in_notice: m.opt_in_notice.unwrap_or(t.opt_in_notice),
-                    menu: m.menu.unwrap_or(t.menu),
-                    menu_retry: m.menu_retry.unwrap_or(t.menu_retry),
-                    queued: m.queued.unwrap_or(t.queued),
-                    help: m.help.unwrap_or(t.help),
-                    opted_out: m.opted_out.unwrap_or(t.opted_out),
-                    opted_in: m.opted_in.unwrap_or(t.opted_in),
-                    connected: m.connected.unwrap_or(t.connected),
-                    chat_ended: m.chat_ended.unwrap_or(t.chat_ended),
-                },
+                texts: t.overridden(&m.into_core()),
                 brands: self.brands.iter().map(BrandDoc::to_core).collect(),
                 quiet_hours: defaults.quiet_hours,
+                timers: defaults.timers.with(&self.settings.timers.map(TimersDoc::into_core).unwrap_or_default()),
                 language: self.settings.language.clone().unwrap_or(defaults.language),
                 languages: self
                     .settings
@@ -673,6 +735,7 @@ impl SetupDocument {
                     keywords: q.keywords,
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number,
+                    timers: TimersDoc::from_core(&q.timers),
                 })
                 .collect(),
             agents: d
@@ -684,17 +747,8 @@ impl SetupDocument {
             settings: SettingsDoc {
                 brand: Some(d.settings.brand.clone()),
                 opt_in_notice_every_chat: Some(d.settings.opt_in_notice_every_chat),
-                messages: Some(MessagesDoc {
-                    opt_in_notice: Some(t.opt_in_notice.clone()),
-                    menu: Some(t.menu.clone()),
-                    menu_retry: Some(t.menu_retry.clone()),
-                    queued: Some(t.queued.clone()),
-                    help: Some(t.help.clone()),
-                    opted_out: Some(t.opted_out.clone()),
-                    opted_in: Some(t.opted_in.clone()),
-                    connected: Some(t.connected.clone()),
-                    chat_ended: Some(t.chat_ended.clone()),
-                }),
+                messages: MessagesDoc::from_core(&t.as_overrides()),
+                timers: TimersDoc::from_core(&d.settings.timers),
                 language: Some(d.settings.language.clone()),
                 languages: d
                     .settings

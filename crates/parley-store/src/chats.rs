@@ -5,7 +5,8 @@ use sqlx::{QueryBuilder, Row as _};
 use crate::rows::ChatRow;
 use crate::{Result, Store, StoreError, dispatch, push_list};
 
-const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, ended_at, end_reason, ended_by, updated_at";
+const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
+                       last_message_at, warned_at, due_at, ended_at, end_reason, ended_by, updated_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -19,6 +20,10 @@ macro_rules! chat_row {
             agent: $row.try_get("agent")?,
             opened_at: $row.try_get("opened_at")?,
             queued_at: $row.try_get("queued_at")?,
+            offered_at: $row.try_get("offered_at")?,
+            last_message_at: $row.try_get("last_message_at")?,
+            warned_at: $row.try_get("warned_at")?,
+            due_at: $row.try_get("due_at")?,
             ended_at: $row.try_get("ended_at")?,
             end_reason: $row.try_get("end_reason")?,
             ended_by: $row.try_get("ended_by")?,
@@ -48,6 +53,34 @@ impl Store {
     /// The chats with these ids (missing ones are left out).
     pub async fn chats_by_ids(&self, ids: &[String]) -> Result<Vec<ChatRow>> {
         self.chats_where("id", ids, false).await
+    }
+
+    /// Ids of live chats with a timer due at `now`, most overdue first.
+    pub async fn due_chats(&self, now: i64, limit: i64) -> Result<Vec<String>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT id FROM chats WHERE status <> 'finished' AND due_at IS NOT NULL AND due_at <= $1 \
+                 ORDER BY due_at LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
+    }
+
+    /// How many live chats have a timer due at `now`.
+    pub async fn due_chat_count(&self, now: i64) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM chats WHERE status <> 'finished' AND due_at IS NOT NULL AND due_at <= $1",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?;
+            Ok(n)
+        })
     }
 
     /// The live (not finished) chats of these consumer phones.

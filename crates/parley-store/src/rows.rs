@@ -14,6 +14,11 @@ pub struct ChatRow {
     pub agent: Option<String>,
     pub opened_at: i64,
     pub queued_at: Option<i64>,
+    pub offered_at: Option<i64>,
+    pub last_message_at: i64,
+    pub warned_at: Option<i64>,
+    /// The next moment one of the chat's timers is due (epoch ms); `None` when none runs.
+    pub due_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,

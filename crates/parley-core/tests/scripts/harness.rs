@@ -9,7 +9,10 @@
 //! setup no-quiet-hours               no-quiet-hours: proactive messages go out at any hour; by default they
 //!                                    wait out 21:00-08:00 in the consumer's time zone;
 //! setup spanish                      spanish: a language "es" with keywords ALTO, PARAR, COMENZAR, AYUDA and
-//!                                    texts; the billing line speaks it and has its own queue message)
+//!                                    texts; the billing line speaks it and has its own queue message;
+//! setup tech-waits-10m               tech-waits-10m: a chat waits at most 10 minutes in the tech queue.
+//!                                    Default timers: offers 60 s, inactivity warning 15 min + close 5 min,
+//!                                    sessions 24 h)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -23,7 +26,8 @@
 //! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
-//! clock +10m                        advances the clock (s, m or h)
+//! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
+//!                                    (`tick chat-N:` blocks), as the engine's timer worker does
 //! ```
 //!
 //! Without `@chat-N`, an agent acts on the live chat offered to or connected with them, or, if they
@@ -86,6 +90,7 @@ fn setup(variants: &[&str]) -> Setup {
         keywords: keywords.iter().map(|k| (*k).into()).collect(),
         auto_answer: false,
         consumer_number: String::new(),
+        timers: Default::default(),
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),
@@ -135,6 +140,7 @@ fn setup(variants: &[&str]) -> Setup {
             "auto-answer" => draft.queues[1].auto_answer = true,
             "notice-once" => draft.settings.opt_in_notice_every_chat = false,
             "no-quiet-hours" => draft.quiet_hours.enabled = false,
+            "tech-waits-10m" => draft.queues[1].timers.queue_wait_minutes = Some(10),
             "spanish" => {
                 let texts = TextOverrides {
                     opt_in_notice: Some(
@@ -155,7 +161,9 @@ fn setup(variants: &[&str]) -> Setup {
                 draft.numbers[1].messages.queued = Some("Está en la cola de {queue}.".into());
             }
             other => {
-                panic!("unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish)")
+                panic!(
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m)"
+                )
             }
         }
     }
@@ -203,6 +211,7 @@ impl World {
         writeln!(self.out, "{}", line.trim_end()).unwrap();
         if let Some(step) = line.strip_prefix("clock +") {
             self.now = Timestamp(self.now.0 + duration_ms(step.trim()));
+            self.tick_due();
         } else {
             let (head, body) = line.split_once('>').unwrap_or_else(|| panic!("`{line}`: expected `who> what`"));
             let body = body.strip_prefix(' ').unwrap_or(body);
@@ -383,6 +392,31 @@ impl World {
         )
     }
 
+    /// As the timer worker does: every live chat whose next deadline has come gets `Input::Tick`,
+    /// until none is due (a warning and the close after it may both be due after a long jump).
+    fn tick_due(&mut self) {
+        loop {
+            let due: Vec<usize> = (0..self.chats.len())
+                .filter(|&i| {
+                    let chat = &self.chats[i];
+                    let timers = self.setup.timers_for(chat.queue.as_ref());
+                    parley_core::timers::next_due(chat, &timers).is_some_and(|t| t <= self.now)
+                })
+                .collect();
+            if due.is_empty() {
+                return;
+            }
+            for index in due {
+                let id = self.chats[index].id.clone();
+                writeln!(self.out, "  tick {id}:").unwrap();
+                let outcome = self.decide_on(index, &Input::Tick);
+                let consumer = self.chats[index].consumer.clone();
+                self.apply(&consumer, Some(&id), outcome, "    ");
+            }
+            self.route_queued();
+        }
+    }
+
     /// Offers the queued chats, oldest first, to agents who have room now.
     fn route_queued(&mut self) {
         let mut queued: Vec<usize> = (0..self.chats.len())
@@ -499,6 +533,8 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::Offered { agent } => format!("Offered {agent}"),
         ChatEvent::StartedOutbound { agent: Some(agent) } => format!("StartedOutbound by {agent}"),
         ChatEvent::StartedOutbound { agent: None } => "StartedOutbound by api".to_owned(),
+        ChatEvent::OfferTimedOut { agent } => format!("OfferTimedOut {agent}"),
+        ChatEvent::InactivityWarning => "InactivityWarning".to_owned(),
         ChatEvent::OfferWithdrawn { agent } => format!("OfferWithdrawn {agent}"),
         ChatEvent::Connected { agent, auto_answered: false } => format!("Connected {agent}"),
         ChatEvent::Connected { agent, auto_answered: true } => format!("Connected {agent} (auto-answered)"),

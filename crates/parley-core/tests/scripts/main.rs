@@ -16,5 +16,6 @@ mod help;
 mod outbound;
 mod routing;
 mod taking_chats;
+mod timers;
 
 use harness::check;

@@ -183,14 +183,14 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
     check(
         r#"
         phone +14155550100> tech
-        clock +1m
+        clock +10s
         phone +14155550101> tech
-        clock +1m
+        clock +10s
         agent bob> accept
         agent bob> end
-        clock +1m
+        clock +10s
         phone +14155550102> tech
-        clock +1m
+        clock +10s
         phone +14155550103> tech
         "#,
         expect![[r#"
@@ -203,7 +203,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               event: Offered bob
               consent: NoticeSent
               status: chat-1 offered (tech, agent bob)
-            clock +1m
+            clock +10s
             phone +14155550101> tech
               event: Opened
               event: ConsumerMessage
@@ -213,7 +213,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               event: Offered carol
               consent: NoticeSent
               status: chat-2 offered (tech, agent carol)
-            clock +1m
+            clock +10s
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
@@ -222,7 +222,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               event: Ended ended_by_agent by bob
               system> This chat has ended. Text us any time to start a new one.
               status: chat-1 finished (tech, agent bob, ended_by_agent by bob)
-            clock +1m
+            clock +10s
             phone +14155550102> tech
               event: Opened
               event: ConsumerMessage
@@ -232,7 +232,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               event: Offered bob
               consent: NoticeSent
               status: chat-3 offered (tech, agent bob)
-            clock +1m
+            clock +10s
             phone +14155550103> tech
               event: Opened
               event: ConsumerMessage

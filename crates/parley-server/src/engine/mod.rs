@@ -428,7 +428,7 @@ impl Writer {
             answers.push(answer);
         }
         w.dispatch(&self.store, &setup, now).await?;
-        let (batch, wakes_outbox) = w.into_batch(now);
+        let (batch, wakes_outbox) = w.into_batch(&setup, now);
         let has_media = !batch.media.is_empty();
         let ids = self.store.commit_batch(&batch).await?;
         for (event, id) in batch.events.into_iter().zip(ids) {

@@ -12,6 +12,7 @@ use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
 use parley_core::setup::{Number, Setup};
 use parley_core::time::Timestamp;
+use parley_core::timers;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
@@ -196,7 +197,18 @@ impl Working {
         if !state.is_enabled() {
             return Ok(self.inbound_to_disabled(setup, sms, number, state, now));
         }
-        let chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
+        let mut chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
+        // A timer that came due before the worker got to it (the server was down, say) fires first:
+        // a text to an expired session starts a new chat rather than joining the old one.
+        if let Some(id) = chat_id.clone()
+            && self
+                .chats
+                .get(&id)
+                .is_some_and(|c| timers::next_due(c, &setup.timers_for(c.queue.as_ref())).is_some_and(|t| t <= now))
+        {
+            self.chat_action(setup, id.as_str(), &Input::Tick, now)?;
+            chat_id = self.live.get(&(sms.from.clone(), sms.to.clone())).cloned();
+        }
         let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
@@ -387,7 +399,7 @@ impl Working {
                 let chat = self
                     .chats
                     .get(&id)
-                    .map(|c| chat_to_row(c, now))
+                    .map(|c| chat_to_row(c, setup, now))
                     .ok_or_else(|| EngineError::ChatNotFound(chat_id.to_owned()))?;
                 Ok(Answer::Chat(Box::new(ChatAck { chat, message_id })))
             }
@@ -432,7 +444,7 @@ impl Working {
         };
         let send_at = (message.status == "scheduled").then_some(message.next_attempt_at);
         let ack = OutboundAck {
-            chat: opened.and_then(|id| self.chats.get(&id)).map(|c| chat_to_row(c, now)),
+            chat: opened.and_then(|id| self.chats.get(&id)).map(|c| chat_to_row(c, setup, now)),
             message_id: message.id.clone(),
             status: message.status.clone(),
             send_at,
@@ -736,7 +748,13 @@ impl Working {
 
     /// Ending a chat or sending it back to the menu frees its agent's capacity.
     fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
-        if !matches!(event, ChatEvent::Ended { .. } | ChatEvent::BackToMenu | ChatEvent::OfferWithdrawn { .. }) {
+        if !matches!(
+            event,
+            ChatEvent::Ended { .. }
+                | ChatEvent::BackToMenu
+                | ChatEvent::OfferWithdrawn { .. }
+                | ChatEvent::OfferTimedOut { .. }
+        ) {
             return;
         }
         let Some(agent) = before.and_then(|c| c.agent.as_ref()) else { return };
@@ -810,10 +828,10 @@ impl Working {
     }
 
     /// The batch to commit, and whether it holds messages for the outbox.
-    pub(super) fn into_batch(mut self, now: Timestamp) -> (Batch, bool) {
+    pub(super) fn into_batch(mut self, setup: &Setup, now: Timestamp) -> (Batch, bool) {
         for id in &self.changed_chats {
             if let Some(chat) = self.chats.get(id) {
-                self.batch.chats.push(chat_to_row(chat, now));
+                self.batch.chats.push(chat_to_row(chat, setup, now));
             }
         }
         for phone in &self.changed_consents {
@@ -889,6 +907,8 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         ChatEvent::Connected { agent, auto_answered } => {
             ("chat.connected", json!({ "agent": agent.as_str(), "auto_answered": auto_answered }))
         }
+        ChatEvent::OfferTimedOut { agent } => ("chat.offer_timed_out", json!({ "agent": agent.as_str() })),
+        ChatEvent::InactivityWarning => ("chat.inactivity_warning", json!({})),
         ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => ("message", json!({})),
         ChatEvent::OptedOut => ("consumer.opted_out", json!({})),
         ChatEvent::Ended { reason, by } => ("chat.ended", json!({ "reason": reason.as_str(), "by": by })),

@@ -29,8 +29,13 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_js
 
 /// Prometheus metrics.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    if let Ok(depth) = state.store.outbox_depth(state.clock.now().0).await {
+    let now = state.clock.now().0;
+    if let Ok(depth) = state.store.outbox_depth(now).await {
         metrics::gauge!("parley_outbox_depth").set(depth as f64);
+    }
+    // Timers that came due and have not fired yet: above zero for long, the timer worker is behind.
+    if let Ok(due) = state.store.due_chat_count(now).await {
+        metrics::gauge!("parley_chat_timers_due").set(due as f64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

@@ -4,3 +4,4 @@ pub mod media;
 pub mod outbox;
 pub mod retention;
 pub mod throttle;
+pub mod timers;

@@ -135,15 +135,19 @@ impl TestApp {
         self.wait_until_ready().await;
     }
 
-    /// Waits until the outbox has nothing due left to hand to a carrier (`parley_outbox_depth` is 0).
+    /// Waits until no chat timer is due and the outbox has nothing due left to hand to a carrier
+    /// (`parley_chat_timers_due` and `parley_outbox_depth` are 0), in that order: a timer that fires
+    /// may send a message.
     pub(crate) async fn outbox_drained(&self) {
-        eventually("the outbox to drain", || async {
-            let metrics = self.request(Method::GET, "/metrics", None, None).await.expect_status(200).body;
-            let text = metrics.as_str().unwrap_or_default().to_owned();
-            let depth = text.lines().find_map(|l| l.strip_prefix("parley_outbox_depth ")).map(str::trim);
-            if depth == Some("0") { Ok(()) } else { Err(format!("parley_outbox_depth {depth:?}")) }
-        })
-        .await
+        for gauge in ["parley_chat_timers_due", "parley_outbox_depth"] {
+            eventually(&format!("{gauge} to reach 0"), || async {
+                let metrics = self.request(Method::GET, "/metrics", None, None).await.expect_status(200).body;
+                let text = metrics.as_str().unwrap_or_default().to_owned();
+                let value = text.lines().find_map(|l| l.strip_prefix(&format!("{gauge} "))).map(str::trim);
+                if value == Some("0") { Ok(()) } else { Err(format!("{gauge} {value:?}")) }
+            })
+            .await;
+        }
     }
 
     /// [`TestApp::spawn`] with [`standard_setup`] applied.

@@ -27,4 +27,5 @@ mod registration;
 mod routing;
 mod smpp_chat;
 mod throttle;
+mod timers;
 mod twilio_webhooks;

@@ -1,0 +1,256 @@
+//! Chat timers, driven by the clock: offers that time out move on, silent consumers are warned and
+//! then closed, sessions expire, and a queue may limit how long a chat waits. Each fires once.
+
+use expect_test::expect;
+
+use crate::check;
+
+#[test]
+fn an_offer_nobody_accepts_moves_to_the_next_agent_and_back() {
+    check(
+        r#"
+        phone +14155550100> tech
+        clock +59s
+        clock +1s
+        clock +60s
+        agent bob> accept
+        "#,
+        expect![[r#"
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob)
+            clock +59s
+            clock +1s
+              tick chat-1:
+                event: OfferTimedOut bob
+                event: Offered carol
+                status: chat-1 offered (tech, agent carol)
+            clock +60s
+              tick chat-1:
+                event: OfferTimedOut carol
+                event: Offered bob
+                status: chat-1 offered (tech, agent bob)
+            agent bob> accept
+              event: Connected bob
+              system> You are now chatting with Bob Jones.
+              status: chat-1 connected (tech, agent bob)
+        "#]],
+    );
+}
+
+#[test]
+fn the_only_agent_of_a_queue_gets_the_offer_again() {
+    check(
+        r#"
+        phone +14155550100> billing
+        clock +61s
+        agent alice> accept
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            clock +61s
+              tick chat-1:
+                event: OfferTimedOut alice
+                event: Offered alice
+                status: chat-1 offered (billing, agent alice)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+        "#]],
+    );
+}
+
+#[test]
+fn a_silent_consumer_is_warned_then_the_chat_closes_and_a_message_resets_the_warning() {
+    check(
+        r#"
+        phone +14155550100> tech
+        agent bob> accept
+        clock +15m
+        phone +14155550100> sorry, here
+        clock +14m
+        agent bob> say Anything else?
+        clock +15m
+        clock +4m
+        clock +1m
+        phone +14155550100> hello?
+        "#,
+        expect![[r#"
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob)
+            agent bob> accept
+              event: Connected bob
+              system> You are now chatting with Bob Jones.
+              status: chat-1 connected (tech, agent bob)
+            clock +15m
+              tick chat-1:
+                system> Are you still there? This chat closes in 5 minutes unless you reply.
+                event: InactivityWarning
+                status: chat-1 connected (tech, agent bob)
+            phone +14155550100> sorry, here
+              event: ConsumerMessage
+              status: chat-1 connected (tech, agent bob)
+            clock +14m
+            agent bob> say Anything else?
+              bob> Anything else?
+              event: AgentMessage bob
+              status: chat-1 connected (tech, agent bob)
+            clock +15m
+              tick chat-1:
+                system> Are you still there? This chat closes in 5 minutes unless you reply.
+                event: InactivityWarning
+                status: chat-1 connected (tech, agent bob)
+            clock +4m
+            clock +1m
+              tick chat-1:
+                event: Ended consumer_silent by system
+                system> We closed this chat because we did not hear back. Text us any time to start a new one.
+                status: chat-1 finished (tech, agent bob, consumer_silent by system)
+            phone +14155550100> hello?
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-2 selecting (-, agent -)
+        "#]],
+    );
+}
+
+#[test]
+fn a_session_expires_after_a_day_and_the_next_text_starts_a_new_chat() {
+    check(
+        r#"
+        phone +14155550100> billing
+        agent alice> accept
+        clock +10m
+        agent alice> say Still checking
+        clock +10m
+        agent alice> say Found it
+        clock +14m
+        phone +14155550100> thanks
+        clock +23h
+        clock +26m
+        phone +14155550100> one more question
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice)
+            clock +10m
+            agent alice> say Still checking
+              alice> Still checking
+              event: AgentMessage alice
+              status: chat-1 connected (billing, agent alice)
+            clock +10m
+            agent alice> say Found it
+              alice> Found it
+              event: AgentMessage alice
+              status: chat-1 connected (billing, agent alice)
+            clock +14m
+            phone +14155550100> thanks
+              event: ConsumerMessage
+              status: chat-1 connected (billing, agent alice)
+            clock +23h
+              tick chat-1:
+                system> Are you still there? This chat closes in 5 minutes unless you reply.
+                event: InactivityWarning
+                status: chat-1 connected (billing, agent alice)
+            clock +26m
+              tick chat-1:
+                event: Ended expired by system
+                system> This chat has expired. Text us any time to start a new one.
+                status: chat-1 finished (billing, agent alice, expired by system)
+            phone +14155550100> one more question
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-2 selecting (-, agent -)
+        "#]],
+    );
+}
+
+#[test]
+fn a_queue_with_a_wait_limit_closes_chats_nobody_took() {
+    check(
+        r#"
+        setup tech-waits-10m
+        agent bob> away
+        agent carol> away
+        phone +14155550100> tech
+        clock +9m
+        clock +1m
+        phone +14155550101> billing
+        clock +10m
+        "#,
+        expect![[r#"
+            setup tech-waits-10m
+            agent bob> away
+            agent carol> away
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (tech, agent -)
+            clock +9m
+            clock +1m
+              tick chat-1:
+                event: Ended queue_timeout by system
+                system> Sorry, no agent could take your chat. Please text us again later.
+                status: chat-1 finished (tech, agent -, queue_timeout by system)
+            phone +14155550101> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-2 offered (billing, agent alice)
+            clock +10m
+              tick chat-2:
+                event: OfferTimedOut alice
+                event: Offered alice
+                status: chat-2 offered (billing, agent alice)
+        "#]],
+    );
+}
