@@ -146,6 +146,8 @@ pub struct Chat {
     pub last_message_at: Timestamp,
     /// When the consumer was asked whether they are still there (cleared by the next message).
     pub warned_at: Option<Timestamp>,
+    /// A transfer offered to another agent and not answered yet; the chat stays with its agent.
+    pub transfer: Option<Transfer>,
     pub ended_at: Option<Timestamp>,
     pub end_reason: Option<EndReason>,
     /// Who ended the chat: an agent id, "admin" or "consumer".
@@ -156,6 +158,45 @@ impl Chat {
     /// Whether the chat still takes messages.
     pub fn is_live(&self) -> bool {
         self.status != ChatStatus::Finished
+    }
+}
+
+/// Where an agent sends a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// A colleague serving the chat's queue.
+    Agent(AgentId),
+    /// Another queue: its best available agent (never the one transferring) is asked.
+    Queue(QueueId),
+}
+
+/// A transfer waiting for the receiving agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub from: AgentId,
+    pub target: TransferTarget,
+    /// The agent asked to take the chat.
+    pub offered_to: AgentId,
+    /// For the receiving agent; never sent to the consumer.
+    pub note: String,
+    pub started_at: Timestamp,
+}
+
+/// Why a transfer did not happen; the chat stays with the agent who started it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferFailure {
+    Declined,
+    TimedOut,
+    NobodyAvailable,
+}
+
+impl TransferFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferFailure::Declined => "declined",
+            TransferFailure::TimedOut => "timed_out",
+            TransferFailure::NobodyAvailable => "nobody_available",
+        }
     }
 }
 
@@ -211,6 +252,10 @@ pub enum Input {
     Sessionless { text: String, no_delay: bool },
     /// Time passed: whatever timer of the chat is due fires (see [`crate::timers`]).
     Tick,
+    /// The connected agent hands the chat to a colleague or another queue, with a note for them.
+    Transfer { from: AgentId, target: TransferTarget, note: String },
+    /// The agent a transfer is offered to takes the chat or declines it.
+    AnswerTransfer { agent: AgentId, accept: bool },
 }
 
 /// Who wrote a message the chat sends.
@@ -251,6 +296,24 @@ pub enum ChatEvent {
     },
     /// The consumer was asked whether they are still there.
     InactivityWarning,
+    /// A transfer was offered to `to` (in `queue` for a transfer to a queue).
+    TransferStarted {
+        from: AgentId,
+        to: AgentId,
+        queue: Option<QueueId>,
+        note: String,
+    },
+    /// The transfer did not happen; `from` keeps the chat.
+    TransferFailed {
+        from: AgentId,
+        to: Option<AgentId>,
+        reason: TransferFailure,
+    },
+    /// `to` took the chat over from `from`.
+    TransferEnded {
+        from: AgentId,
+        to: AgentId,
+    },
     OfferWithdrawn {
         agent: AgentId,
     },
@@ -301,6 +364,12 @@ pub enum Refusal {
     QuietHours { until: Timestamp, zones: String },
     /// The consumer already has a live chat that is not with this agent.
     ChatInProgress,
+    /// A transfer of this chat is already waiting for an answer.
+    TransferPending,
+    /// No transfer of this chat waits for this agent.
+    NoTransfer,
+    /// The agent to transfer to is the one transferring, or does not serve the chat's queue.
+    BadTransferTarget,
 }
 
 /// The result of one input.
@@ -386,6 +455,8 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             d.tick(chat);
             Ok(())
         }),
+        Input::Transfer { from, target, note } => d.business(chat, |d, chat| d.transfer(chat, from, target, note)),
+        Input::AnswerTransfer { agent, accept } => d.business(chat, |d, chat| d.answer_transfer(chat, agent, *accept)),
     }
 }
 
@@ -509,6 +580,7 @@ impl Decider<'_> {
             offered_at: None,
             last_message_at: ctx.now,
             warned_at: None,
+            transfer: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
@@ -597,6 +669,7 @@ impl Decider<'_> {
             offered_at: None,
             last_message_at: self.ctx.now,
             warned_at: None,
+            transfer: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
@@ -751,6 +824,84 @@ impl Decider<'_> {
         Ok(())
     }
 
+    fn transfer(
+        &mut self,
+        chat: &mut Chat,
+        from: &AgentId,
+        target: &TransferTarget,
+        note: &str,
+    ) -> Result<(), Refusal> {
+        if chat.status != ChatStatus::Connected {
+            return Err(Refusal::NotConnected);
+        }
+        if chat.agent.as_ref() != Some(from) {
+            return Err(Refusal::TakenByAnother);
+        }
+        if chat.transfer.is_some() {
+            return Err(Refusal::TransferPending);
+        }
+        let queue = chat.queue.clone().ok_or(Refusal::NoQueue)?;
+        let (offered_to, to_queue) = match target {
+            TransferTarget::Agent(to) => {
+                if to == from || !self.ctx.roster.serves(to, &queue) {
+                    return Err(Refusal::BadTransferTarget);
+                }
+                let free = self.ctx.roster.seats.iter().any(|s| &s.agent == to && s.available && s.active < s.capacity);
+                (free.then(|| to.clone()), None)
+            }
+            TransferTarget::Queue(q) => {
+                let picked = self.ctx.roster.pick_except(q, Some(from)).filter(|a| a != from);
+                (picked, Some(q.clone()))
+            }
+        };
+        let Some(to) = offered_to else {
+            let to = match target {
+                TransferTarget::Agent(a) => Some(a.clone()),
+                TransferTarget::Queue(_) => None,
+            };
+            self.event(ChatEvent::TransferFailed { from: from.clone(), to, reason: TransferFailure::NobodyAvailable });
+            return Ok(());
+        };
+        // The receiving agent's capacity is held while they decide.
+        self.ctx.roster.assign(&to, self.ctx.now);
+        chat.transfer = Some(Transfer {
+            from: from.clone(),
+            target: target.clone(),
+            offered_to: to.clone(),
+            note: note.to_owned(),
+            started_at: self.ctx.now,
+        });
+        self.event(ChatEvent::TransferStarted { from: from.clone(), to, queue: to_queue, note: note.to_owned() });
+        Ok(())
+    }
+
+    fn answer_transfer(&mut self, chat: &mut Chat, agent: &AgentId, accept: bool) -> Result<(), Refusal> {
+        let Some(transfer) = chat.transfer.take_if(|t| &t.offered_to == agent) else {
+            return Err(Refusal::NoTransfer);
+        };
+        if !accept {
+            self.ctx.roster.release(agent);
+            self.event(ChatEvent::TransferFailed {
+                from: transfer.from,
+                to: Some(agent.clone()),
+                reason: TransferFailure::Declined,
+            });
+            return Ok(());
+        }
+        self.ctx.roster.release(&transfer.from);
+        chat.agent = Some(agent.clone());
+        if let TransferTarget::Queue(queue) = &transfer.target {
+            chat.queue = Some(queue.clone());
+        }
+        self.event(ChatEvent::TransferEnded { from: transfer.from, to: agent.clone() });
+        if chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).is_some_and(|q| q.announce_transfers) {
+            let name = self.ctx.setup.agent(agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
+            let template = self.texts.connected.clone();
+            self.system(&template, &[("agent", &name)]);
+        }
+        Ok(())
+    }
+
     /// Fires the chat's timer that is due, if any.
     fn tick(&mut self, chat: &mut Chat) {
         let timers = self.ctx.setup.timers_for(chat.queue.as_ref());
@@ -767,6 +918,16 @@ impl Decider<'_> {
                 self.system(&template, &[("minutes", &minutes)]);
                 chat.warned_at = Some(self.ctx.now);
                 self.event(ChatEvent::InactivityWarning);
+            }
+            Due::TransferTimeout => {
+                if let Some(transfer) = chat.transfer.take() {
+                    self.ctx.roster.release(&transfer.offered_to);
+                    self.event(ChatEvent::TransferFailed {
+                        from: transfer.from,
+                        to: Some(transfer.offered_to),
+                        reason: TransferFailure::TimedOut,
+                    });
+                }
             }
             Due::OfferTimeout => {
                 let Some(agent) = chat.agent.take() else { return };
@@ -798,6 +959,10 @@ impl Decider<'_> {
     }
 
     fn end(&mut self, chat: &mut Chat, reason: EndReason, by: String) {
+        // A transfer still waiting ends with the chat, and gives the receiving agent's capacity back.
+        if let Some(transfer) = chat.transfer.take() {
+            self.ctx.roster.release(&transfer.offered_to);
+        }
         if matches!(chat.status, ChatStatus::Offered | ChatStatus::Connected)
             && let Some(agent) = &chat.agent
         {

@@ -62,6 +62,10 @@ slug_id!(
     /// A messaging campaign (a 10DLC registration, say) several numbers send under.
     CampaignId
 );
+slug_id!(
+    /// A predefined reply agents send, as named in the setup document.
+    ReplyId
+);
 
 /// A chat. Chat ids are minted outside the core (the engine passes a fresh one in), so the core
 /// stays free of randomness.

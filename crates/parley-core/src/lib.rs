@@ -20,6 +20,7 @@ pub mod number;
 pub mod phone;
 pub mod quiet_hours;
 pub mod registration;
+pub mod replies;
 pub mod routing;
 pub mod setup;
 pub mod text;

@@ -11,6 +11,7 @@ use crate::number::NumberKind;
 use crate::phone::{BusinessNumber, E164};
 use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
+use crate::replies::{Reply, ReplyDraft, validate_replies};
 use crate::texts::{TextOverrides, Texts, unknown_placeholders};
 use crate::timers::TimerSettings;
 
@@ -25,6 +26,8 @@ pub struct SetupDraft {
     /// Everything of the settings but quiet hours, which are checked from `quiet_hours`.
     pub settings: Settings,
     pub quiet_hours: QuietHoursDraft,
+    /// Predefined replies agents send.
+    pub replies: Vec<ReplyDraft>,
 }
 
 /// Quiet hours as written: `HH:MM` times in the consumer's local time and an IANA zone for numbers
@@ -129,6 +132,8 @@ pub struct QueueDraft {
     pub consumer_number: String,
     /// Timers of this queue's chats over the deployment's (`None` inherits, `Some(0)` is off).
     pub timers: TimerSettings,
+    /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
+    pub announce_transfers: bool,
 }
 
 /// An agent as written.
@@ -213,6 +218,8 @@ pub struct Setup {
     pub registrations: Vec<NumberRegistration>,
     /// The keywords of every language (normalized), honored on every number.
     pub language_keywords: ExtraKeywords,
+    /// Predefined replies agents send, in the order written.
+    pub replies: Vec<Reply>,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -271,6 +278,8 @@ pub struct Queue {
     pub consumer_number: ConsumerNumber,
     /// Timers of this queue's chats over the deployment's.
     pub timers: TimerSettings,
+    /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
+    pub announce_transfers: bool,
 }
 
 /// How much of a consumer's phone number an agent sees, per queue.
@@ -468,6 +477,7 @@ impl Setup {
             settings: Settings::default(),
             registrations: vec![],
             language_keywords: ExtraKeywords::default(),
+            replies: vec![],
         }
     }
 
@@ -687,6 +697,8 @@ impl Setup {
             teams.push(Team { id, name: t.name.clone(), members });
         }
 
+        let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
+
         if draft.settings.brand.trim().is_empty() {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
         }
@@ -694,7 +706,7 @@ impl Setup {
 
         if errors.is_empty() {
             let settings = Settings { quiet_hours, ..draft.settings.clone() };
-            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations, language_keywords })
+            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations, language_keywords, replies })
         } else {
             Err(errors)
         }
@@ -737,6 +749,7 @@ impl Setup {
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number.as_str().to_owned(),
                     timers: q.timers,
+                    announce_transfers: q.announce_transfers,
                 })
                 .collect(),
             agents: self
@@ -773,6 +786,7 @@ impl Setup {
                 .collect(),
             settings: self.settings.clone(),
             quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
+            replies: self.replies.iter().map(Reply::to_draft).collect(),
         }
     }
 
@@ -937,6 +951,7 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             auto_answer: q.auto_answer,
             consumer_number,
             timers: q.timers,
+            announce_transfers: q.announce_transfers,
         });
     }
     queues
@@ -1147,6 +1162,7 @@ mod tests {
                     auto_answer: false,
                     consumer_number: "last_four".into(),
                     timers: TimerSettings::default(),
+                    announce_transfers: false,
                 },
                 QueueDraft {
                     id: "tech".into(),
@@ -1155,6 +1171,7 @@ mod tests {
                     auto_answer: false,
                     consumer_number: "full".into(),
                     timers: TimerSettings { offer_timeout_seconds: Some(30), ..TimerSettings::default() },
+                    announce_transfers: true,
                 },
             ],
             agents: vec![AgentDraft {
@@ -1172,6 +1189,7 @@ mod tests {
             }],
             settings: Settings::default(),
             quiet_hours: QuietHoursDraft::default(),
+            replies: vec![],
         }
     }
 

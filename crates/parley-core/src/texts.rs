@@ -155,7 +155,12 @@ pub fn placeholders(name: &str) -> &'static [&'static str] {
 /// The placeholders of `template` that the text called `name` does not have, each once: an operator's
 /// typo is refused when the setup is saved instead of reaching consumers as `{qeue}`.
 pub fn unknown_placeholders(name: &str, template: &str) -> Vec<String> {
-    let known = placeholders(name);
+    unknown_placeholders_among(placeholders(name), template)
+}
+
+/// The placeholders of `template` that are not in `known`, each once, in order of appearance. A
+/// placeholder is a word of letters, digits and `_` in braces; other braces (`{}`, `{ x }`) are text.
+pub fn unknown_placeholders_among(known: &[&str], template: &str) -> Vec<String> {
     let mut unknown: Vec<String> = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {

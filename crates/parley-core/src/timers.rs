@@ -71,6 +71,8 @@ pub enum Due {
     Expired,
     /// The offer was not accepted in time: move it on.
     OfferTimeout,
+    /// The agent a transfer was offered to did not answer in time: the transfer fails.
+    TransferTimeout,
     /// The chat waited too long in its queue: close it.
     QueueTimeout,
     /// The consumer has been silent: warn them.
@@ -90,6 +92,10 @@ pub fn deadlines(chat: &Chat, timers: &TimerSettings) -> Vec<(Timestamp, Due)> {
     }
     let mut out = Vec::new();
     out.extend(after(chat.opened_at, timers.session_expiration_minutes, 60_000).map(|t| (t, Due::Expired)));
+    // A transfer waits for its answer as long as an offer does.
+    if let Some(transfer) = &chat.transfer {
+        out.extend(after(transfer.started_at, timers.offer_timeout_seconds, 1_000).map(|t| (t, Due::TransferTimeout)));
+    }
     match chat.status {
         ChatStatus::Offered => {
             let since = chat.offered_at.unwrap_or(chat.opened_at);
@@ -99,6 +105,7 @@ pub fn deadlines(chat: &Chat, timers: &TimerSettings) -> Vec<(Timestamp, Due)> {
             let since = chat.queued_at.unwrap_or(chat.opened_at);
             out.extend(after(since, timers.queue_wait_minutes, 60_000).map(|t| (t, Due::QueueTimeout)));
         }
+        ChatStatus::Connected if chat.transfer.is_some() => {}
         ChatStatus::Selecting | ChatStatus::Connected => match chat.warned_at {
             None => out.extend(
                 after(chat.last_message_at, timers.inactivity_warning_minutes, 60_000)
@@ -125,7 +132,7 @@ pub fn due_at(chat: &Chat, timers: &TimerSettings, now: Timestamp) -> Option<Due
         Due::Expired => 0,
         Due::QueueTimeout => 1,
         Due::InactivityClose => 2,
-        Due::OfferTimeout => 3,
+        Due::OfferTimeout | Due::TransferTimeout => 3,
         Due::InactivityWarning => 4,
     });
     due.first().copied()

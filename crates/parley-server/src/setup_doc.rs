@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
+use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
     AgentDraft, CampaignDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft,
     TeamDraft,
@@ -31,6 +32,9 @@ pub struct SetupDocument {
     /// Businesses registered with The Campaign Registry (10DLC), named by campaigns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub brands: Vec<BrandDoc>,
+    /// Predefined replies agents send into their chats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replies: Vec<ReplyDoc>,
     #[serde(default)]
     pub settings: SettingsDoc,
 }
@@ -396,6 +400,9 @@ pub struct QueueDoc {
     /// This queue's chat timers over the deployment's (0 turns one off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timers: Option<TimersDoc>,
+    /// Tell the consumer who took over when a chat is transferred into this queue.
+    #[serde(default)]
+    pub announce_transfers: bool,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -470,6 +477,62 @@ pub struct TeamDoc {
     pub name: String,
     #[serde(default)]
     pub members: Vec<String>,
+}
+
+/// A predefined reply: a text agents send with a click, for the agents of its queues and the members
+/// of its teams (neither given: for every agent).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyDoc {
+    pub id: String,
+    /// What agents see in the list.
+    #[serde(default)]
+    pub title: String,
+    /// A grouping for the list, e.g. "Greetings".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
+    /// One word agents type to pick the reply (unique, ignoring case).
+    #[serde(default)]
+    pub shortcut: String,
+    /// At most 1,600 characters; placeholders {agent_first_name}, {agent}, {queue}, {brand},
+    /// {consumer_last_four}.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
+    /// The opt-in message an agent-started chat opens with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opt_in: bool,
+}
+
+impl ReplyDoc {
+    fn to_core(&self) -> ReplyDraft {
+        ReplyDraft {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            category: self.category.clone(),
+            shortcut: self.shortcut.clone(),
+            text: self.text.clone(),
+            queues: self.queues.clone(),
+            teams: self.teams.clone(),
+            opt_in: self.opt_in,
+        }
+    }
+
+    fn from_core(r: ReplyDraft) -> ReplyDoc {
+        ReplyDoc {
+            id: r.id,
+            title: r.title,
+            category: r.category,
+            shortcut: r.shortcut,
+            text: r.text,
+            queues: r.queues,
+            teams: r.teams,
+            opt_in: r.opt_in,
+        }
+    }
 }
 
 /// Deployment settings; every key is optional and falls back to the default.
@@ -632,6 +695,7 @@ impl SetupDocument {
                 })
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
+            replies: self.replies.iter().map(ReplyDoc::to_core).collect(),
             queues: self
                 .queues
                 .iter()
@@ -642,6 +706,7 @@ impl SetupDocument {
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number.clone(),
                     timers: q.timers.map(TimersDoc::into_core).unwrap_or_default(),
+                    announce_transfers: q.announce_transfers,
                 })
                 .collect(),
             agents: self
@@ -726,6 +791,7 @@ impl SetupDocument {
                 .collect(),
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
             brands: d.settings.brands.iter().map(BrandDoc::from_core).collect(),
+            replies: d.replies.into_iter().map(ReplyDoc::from_core).collect(),
             queues: d
                 .queues
                 .into_iter()
@@ -736,6 +802,7 @@ impl SetupDocument {
                     auto_answer: q.auto_answer,
                     consumer_number: q.consumer_number,
                     timers: TimersDoc::from_core(&q.timers),
+                    announce_transfers: q.announce_transfers,
                 })
                 .collect(),
             agents: d

@@ -19,6 +19,8 @@ pub struct ChatRow {
     pub warned_at: Option<i64>,
     /// The next moment one of the chat's timers is due (epoch ms); `None` when none runs.
     pub due_at: Option<i64>,
+    /// A transfer waiting for an answer, as JSON.
+    pub transfer: Option<String>,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,

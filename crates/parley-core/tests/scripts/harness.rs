@@ -12,7 +12,8 @@
 //!                                    texts; the billing line speaks it and has its own queue message;
 //! setup tech-waits-10m               tech-waits-10m: a chat waits at most 10 minutes in the tech queue.
 //!                                    Default timers: offers 60 s, inactivity warning 15 min + close 5 min,
-//!                                    sessions 24 h)
+//!                                    sessions 24 h;
+//! setup billing-announces-transfers  billing tells the consumer who took over a transfer)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -20,6 +21,8 @@
 //! agent alice> accept               Input::Accept
 //! agent alice> say Hello there      Input::Reply
 //! agent alice> end                  Input::End by the agent
+//! agent bob> transfer carol Note     Input::Transfer to a colleague (`transfer-queue billing Note`: to a queue)
+//! agent carol> take                  Input::AnswerTransfer, accepting (`decline` declines)
 //! agent alice> away                 marks the agent away (available: the reverse)
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
@@ -45,9 +48,9 @@ use std::fmt::Write as _;
 use expect_test::Expect;
 use parley_core::chat::{
     Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input, Outcome, Purpose,
-    Refusal, decide,
+    Refusal, TransferTarget, decide,
 };
-use parley_core::ids::{AgentId, ChatId};
+use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
 use parley_core::setup::{AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
@@ -91,6 +94,7 @@ fn setup(variants: &[&str]) -> Setup {
         auto_answer: false,
         consumer_number: String::new(),
         timers: Default::default(),
+        announce_transfers: false,
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),
@@ -134,6 +138,7 @@ fn setup(variants: &[&str]) -> Setup {
         campaigns: vec![],
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
+        replies: vec![],
     };
     for variant in variants {
         match *variant {
@@ -141,6 +146,7 @@ fn setup(variants: &[&str]) -> Setup {
             "notice-once" => draft.settings.opt_in_notice_every_chat = false,
             "no-quiet-hours" => draft.quiet_hours.enabled = false,
             "tech-waits-10m" => draft.queues[1].timers.queue_wait_minutes = Some(10),
+            "billing-announces-transfers" => draft.queues[0].announce_transfers = true,
             "spanish" => {
                 let texts = TextOverrides {
                     opt_in_notice: Some(
@@ -162,7 +168,7 @@ fn setup(variants: &[&str]) -> Setup {
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers)"
                 )
             }
         }
@@ -263,6 +269,17 @@ impl World {
             "accept" => Input::Accept { agent: agent.clone() },
             "say" => Input::Reply { agent: agent.clone(), text: rest.to_owned() },
             "end" => Input::End { by: Actor::Agent(agent.clone()) },
+            "transfer" | "transfer-queue" => {
+                let (to, note) = rest.split_once(' ').unwrap_or((rest, ""));
+                let target = if verb == "transfer" {
+                    TransferTarget::Agent(AgentId::parse(to).unwrap())
+                } else {
+                    TransferTarget::Queue(QueueId::parse(to).unwrap())
+                };
+                Input::Transfer { from: agent.clone(), target, note: note.to_owned() }
+            }
+            "take" => Input::AnswerTransfer { agent: agent.clone(), accept: true },
+            "decline" => Input::AnswerTransfer { agent: agent.clone(), accept: false },
             "start" => {
                 let (phone, text) = rest.split_once(' ').unwrap_or((rest, ""));
                 let input =
@@ -285,7 +302,9 @@ impl World {
                 }
                 return;
             }
-            _ => panic!("unknown agent command `{command}` (accept, say, end, available, away)"),
+            _ => panic!(
+                "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away)"
+            ),
         };
         let index = match target {
             Some(id) => self.chat_index(id),
@@ -293,8 +312,9 @@ impl World {
                 let held: Vec<usize> = (0..self.chats.len())
                     .filter(|&i| {
                         let c = &self.chats[i];
-                        c.agent.as_ref() == Some(&agent)
-                            && matches!(c.status, ChatStatus::Offered | ChatStatus::Connected)
+                        (c.agent.as_ref() == Some(&agent)
+                            && matches!(c.status, ChatStatus::Offered | ChatStatus::Connected))
+                            || c.transfer.as_ref().is_some_and(|t| t.offered_to == agent)
                     })
                     .collect();
                 match held.as_slice() {
@@ -535,6 +555,15 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::StartedOutbound { agent: None } => "StartedOutbound by api".to_owned(),
         ChatEvent::OfferTimedOut { agent } => format!("OfferTimedOut {agent}"),
         ChatEvent::InactivityWarning => "InactivityWarning".to_owned(),
+        ChatEvent::TransferStarted { from, to, queue, note } => {
+            let into = queue.as_ref().map(|q| format!(" in {q}")).unwrap_or_default();
+            format!("TransferStarted {from} -> {to}{into} (note: {note})")
+        }
+        ChatEvent::TransferFailed { from, to, reason } => {
+            let to = to.as_ref().map_or("-".to_owned(), ToString::to_string);
+            format!("TransferFailed {from} -> {to}: {}", reason.as_str())
+        }
+        ChatEvent::TransferEnded { from, to } => format!("TransferEnded {from} -> {to}"),
         ChatEvent::OfferWithdrawn { agent } => format!("OfferWithdrawn {agent}"),
         ChatEvent::Connected { agent, auto_answered: false } => format!("Connected {agent}"),
         ChatEvent::Connected { agent, auto_answered: true } => format!("Connected {agent} (auto-answered)"),
@@ -553,5 +582,6 @@ fn render_status(chat: &Chat) -> String {
         (Some(reason), Some(by)) => format!(", {} by {by}", reason.as_str()),
         _ => String::new(),
     };
-    format!("{} {} ({queue}, agent {agent}{ended})", chat.id, chat.status.as_str())
+    let transfer = chat.transfer.as_ref().map(|t| format!(", transfer to {}", t.offered_to)).unwrap_or_default();
+    format!("{} {} ({queue}, agent {agent}{ended}{transfer})", chat.id, chat.status.as_str())
 }

@@ -17,5 +17,6 @@ mod outbound;
 mod routing;
 mod taking_chats;
 mod timers;
+mod transfers;
 
 use harness::check;

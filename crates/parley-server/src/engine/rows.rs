@@ -1,12 +1,13 @@
 //! Chats as the store keeps them, and back.
 
-use parley_core::chat::{Chat, ChatStatus, EndReason, Origin};
+use parley_core::chat::{Chat, ChatStatus, EndReason, Origin, Transfer, TransferTarget};
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
 use parley_core::time::Timestamp;
 use parley_core::timers;
 use parley_store::rows::ChatRow;
+use serde_json::{Value, json};
 
 /// A chat as stored, with the next moment one of its timers (under `setup`) is due.
 pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow {
@@ -25,6 +26,7 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         last_message_at: chat.last_message_at.0,
         warned_at: chat.warned_at.map(|t| t.0),
         due_at,
+        transfer: chat.transfer.as_ref().map(transfer_json),
         ended_at: chat.ended_at.map(|t| t.0),
         end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
         ended_by: chat.ended_by.clone(),
@@ -48,8 +50,44 @@ pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
         // Rows from before timers existed have 0: count from the opening.
         last_message_at: Timestamp(row.last_message_at.max(row.opened_at)),
         warned_at: row.warned_at.map(Timestamp),
+        transfer: match row.transfer.as_deref() {
+            None => None,
+            Some(json) => Some(transfer_from_json(json)?),
+        },
         ended_at: row.ended_at.map(Timestamp),
         end_reason: row.end_reason.as_deref().and_then(EndReason::parse),
         ended_by: row.ended_by.clone(),
+    })
+}
+
+fn transfer_json(t: &Transfer) -> String {
+    let (to_agent, to_queue) = match &t.target {
+        TransferTarget::Agent(a) => (Some(a.as_str()), None),
+        TransferTarget::Queue(q) => (None, Some(q.as_str())),
+    };
+    json!({
+        "from": t.from.as_str(),
+        "to_agent": to_agent,
+        "to_queue": to_queue,
+        "offered_to": t.offered_to.as_str(),
+        "note": t.note,
+        "started_at": t.started_at.0,
+    })
+    .to_string()
+}
+
+fn transfer_from_json(text: &str) -> Option<Transfer> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let target = match (v["to_agent"].as_str(), v["to_queue"].as_str()) {
+        (Some(agent), _) => TransferTarget::Agent(AgentId::parse(agent).ok()?),
+        (None, Some(queue)) => TransferTarget::Queue(QueueId::parse(queue).ok()?),
+        (None, None) => return None,
+    };
+    Some(Transfer {
+        from: AgentId::parse(v["from"].as_str()?).ok()?,
+        target,
+        offered_to: AgentId::parse(v["offered_to"].as_str()?).ok()?,
+        note: v["note"].as_str()?.to_owned(),
+        started_at: Timestamp(v["started_at"].as_i64()?),
     })
 }

@@ -730,7 +730,15 @@ impl Working {
                     }
                     self.freed_capacity(&event, before);
                     let (kind, data) = event_json(&event);
-                    self.push_event(chat.as_ref(), kind, data, now);
+                    if let (Some(chat), Some(text)) = (chat.as_ref(), transfer_note(&event)) {
+                        self.push_note(chat, number, text, now);
+                    }
+                    // The agent asked to take a transfer must hear of it, whatever queues they serve.
+                    let to = match &event {
+                        ChatEvent::TransferStarted { to, .. } => Some(to),
+                        _ => None,
+                    };
+                    self.push_event_for(chat.as_ref(), to, kind, data, now);
                 }
             }
         }
@@ -748,16 +756,17 @@ impl Working {
 
     /// Ending a chat or sending it back to the menu frees its agent's capacity.
     fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
-        if !matches!(
-            event,
+        let agent = match event {
             ChatEvent::Ended { .. }
-                | ChatEvent::BackToMenu
-                | ChatEvent::OfferWithdrawn { .. }
-                | ChatEvent::OfferTimedOut { .. }
-        ) {
-            return;
-        }
-        let Some(agent) = before.and_then(|c| c.agent.as_ref()) else { return };
+            | ChatEvent::BackToMenu
+            | ChatEvent::OfferWithdrawn { .. }
+            | ChatEvent::OfferTimedOut { .. }
+            | ChatEvent::TransferEnded { .. } => before.and_then(|c| c.agent.as_ref()),
+            // The agent who was asked held a place for the chat; it is free again.
+            ChatEvent::TransferFailed { to, .. } => to.as_ref(),
+            _ => None,
+        };
+        let Some(agent) = agent else { return };
         if let Some(seat) = self.roster.seats.iter().find(|s| &s.agent == agent) {
             self.dispatch_queues.extend(seat.queues.iter().cloned());
         }
@@ -811,7 +820,19 @@ impl Working {
         self.batch.messages.push(row);
     }
 
-    fn push_event(&mut self, chat: Option<&Chat>, kind: &str, mut data: serde_json::Value, now: Timestamp) {
+    fn push_event(&mut self, chat: Option<&Chat>, kind: &str, data: serde_json::Value, now: Timestamp) {
+        self.push_event_for(chat, None, kind, data, now);
+    }
+
+    /// An event of `chat`, addressed to `agent` instead of the chat's agent when given.
+    fn push_event_for(
+        &mut self,
+        chat: Option<&Chat>,
+        agent: Option<&AgentId>,
+        kind: &str,
+        mut data: serde_json::Value,
+        now: Timestamp,
+    ) {
         if let (Some(chat), Some(obj)) = (chat, data.as_object_mut()) {
             obj.insert("chat_id".to_owned(), json!(chat.id.as_str()));
             obj.insert("chat_status".to_owned(), json!(chat.status.as_str()));
@@ -820,11 +841,37 @@ impl Working {
             id: 0,
             chat_id: chat.map(|c| c.id.to_string()),
             queue: chat.and_then(|c| c.queue.as_ref()).map(ToString::to_string),
-            agent: chat.and_then(|c| c.agent.as_ref()).map(ToString::to_string),
+            agent: agent.or_else(|| chat.and_then(|c| c.agent.as_ref())).map(ToString::to_string),
             kind: kind.to_owned(),
             data: data.to_string(),
             at: now.0,
         });
+    }
+
+    /// An internal line in the chat's transcript (direction "note"): agents read it, the consumer never
+    /// gets it, and the outbox never sees it.
+    fn push_note(&mut self, chat: &Chat, number: &Number, text: String, now: Timestamp) {
+        let row = MessageRow {
+            seq: 0,
+            id: uuid::Uuid::now_v7().to_string(),
+            chat_id: Some(chat.id.to_string()),
+            number: number.number.to_string(),
+            consumer: chat.consumer.to_string(),
+            direction: "note".to_owned(),
+            author: "system".to_owned(),
+            body: text,
+            media: String::new(),
+            status: "internal".to_owned(),
+            purpose: "internal".to_owned(),
+            carrier: number.carrier.clone(),
+            provider_id: None,
+            attempts: 0,
+            next_attempt_at: 0,
+            error: None,
+            created_at: now.0,
+            updated_at: now.0,
+        };
+        self.push_message(row, Some(chat), now);
     }
 
     /// The batch to commit, and whether it holds messages for the outbox.
@@ -893,6 +940,23 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
     Ok(Roster { seats })
 }
 
+/// The transcript line a transfer event leaves (the note is for agents only).
+fn transfer_note(event: &ChatEvent) -> Option<String> {
+    match event {
+        ChatEvent::TransferStarted { from, to, queue, note } => {
+            let into = queue.as_ref().map(|q| format!(" in {q}")).unwrap_or_default();
+            let note = if note.trim().is_empty() { String::new() } else { format!(": {note}") };
+            Some(format!("{from} asked {to}{into} to take the chat over{note}"))
+        }
+        ChatEvent::TransferFailed { from, to, reason } => {
+            let to = to.as_ref().map(|t| format!(" to {t}")).unwrap_or_default();
+            Some(format!("The transfer{to} failed ({}); {from} keeps the chat", reason.as_str()))
+        }
+        ChatEvent::TransferEnded { from, to } => Some(format!("{to} took the chat over from {from}")),
+        _ => None,
+    }
+}
+
 fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
     match event {
         ChatEvent::Opened => ("chat.opened", json!({})),
@@ -909,6 +973,17 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         }
         ChatEvent::OfferTimedOut { agent } => ("chat.offer_timed_out", json!({ "agent": agent.as_str() })),
         ChatEvent::InactivityWarning => ("chat.inactivity_warning", json!({})),
+        ChatEvent::TransferStarted { from, to, queue, note } => (
+            "chat.transfer_started",
+            json!({ "from": from.as_str(), "to": to.as_str(), "queue": queue.as_ref().map(QueueId::as_str), "note": note }),
+        ),
+        ChatEvent::TransferFailed { from, to, reason } => (
+            "chat.transfer_failed",
+            json!({ "from": from.as_str(), "to": to.as_ref().map(AgentId::as_str), "reason": reason.as_str() }),
+        ),
+        ChatEvent::TransferEnded { from, to } => {
+            ("chat.transfer_ended", json!({ "from": from.as_str(), "to": to.as_str() }))
+        }
         ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => ("message", json!({})),
         ChatEvent::OptedOut => ("consumer.opted_out", json!({})),
         ChatEvent::Ended { reason, by } => ("chat.ended", json!({ "reason": reason.as_str(), "by": by })),

@@ -167,6 +167,15 @@ fn refused(refusal: Refusal) -> ApiError {
             ErrorCode::Conflict,
             "the consumer already has a live chat on this number that is not yours: accept or take it over instead",
         ),
+        Refusal::TransferPending => {
+            (StatusCode::CONFLICT, ErrorCode::Conflict, "a transfer of this chat is already waiting for an answer")
+        }
+        Refusal::NoTransfer => (StatusCode::CONFLICT, ErrorCode::Conflict, "no transfer of this chat waits for you"),
+        Refusal::BadTransferTarget => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            "transfer to a colleague who serves this chat's queue (not yourself), or to a queue",
+        ),
         Refusal::QuietHours { until, zones } => {
             let message = format!(
                 "it is quiet hours for the consumer ({zones}): the message may go out from {}; send it without \

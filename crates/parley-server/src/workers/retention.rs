@@ -80,6 +80,7 @@ mod tests {
             last_message_at: 0,
             warned_at: None,
             due_at: None,
+            transfer: None,
             ended_at: Some(ended_at),
             end_reason: Some("ended_by_agent".to_owned()),
             ended_by: Some("alice".to_owned()),

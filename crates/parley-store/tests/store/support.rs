@@ -71,6 +71,7 @@ pub(crate) fn chat(id: &str, consumer: &str) -> ChatRow {
         last_message_at: 0,
         warned_at: None,
         due_at: None,
+        transfer: None,
         ended_at: None,
         end_reason: None,
         ended_by: None,

@@ -54,6 +54,7 @@ fn chat(id: &str, consumer: &str, status: &str) -> ChatRow {
         last_message_at: 0,
         warned_at: None,
         due_at: None,
+        transfer: None,
         ended_at: (status == "finished").then_some(T0 + 1),
         end_reason: None,
         ended_by: None,

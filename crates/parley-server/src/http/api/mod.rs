@@ -8,6 +8,8 @@ pub mod media;
 pub mod numbers;
 pub mod outbound;
 pub mod phones;
+pub mod replies;
 pub mod setup;
 pub mod sms;
 pub mod tokens;
+pub mod transfers;
