@@ -11,7 +11,7 @@ use crate::ids::{AgentId, ChatId, QueueId};
 use crate::keyword::{self, CarrierKeyword};
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::Roster;
-use crate::setup::{Number, Setup};
+use crate::setup::{Number, Queue, Setup};
 use crate::texts::{Texts, render};
 use crate::time::Timestamp;
 use crate::timers::{self, Due};
@@ -135,6 +135,8 @@ pub struct Chat {
     pub status: ChatStatus,
     /// Set once the consumer has picked a queue (or the number has only one).
     pub queue: Option<QueueId>,
+    /// The submenu the consumer is in (a queue with child queues); `None`: the number's own menu.
+    pub menu_level: Option<QueueId>,
     /// The agent the chat is offered to or connected with; kept after the end for reports.
     pub agent: Option<AgentId>,
     pub opened_at: Timestamp,
@@ -549,15 +551,19 @@ impl Decider<'_> {
         } else {
             match chat.status {
                 ChatStatus::Selecting => self.select(&mut chat, text),
-                ChatStatus::Queued | ChatStatus::Offered if command == "BACK" && self.ctx.number.queues.len() > 1 => {
+                // BACK before an agent connects: to the menu the queue was picked from, if it offers a choice.
+                ChatStatus::Queued | ChatStatus::Offered
+                    if command == "BACK" && self.choices_at(self.picked_from(&chat).as_ref()) > 1 =>
+                {
                     if let Some(agent) = chat.agent.take() {
                         self.ctx.roster.release(&agent);
                     }
+                    chat.menu_level = self.picked_from(&chat);
                     chat.status = ChatStatus::Selecting;
                     chat.queue = None;
                     chat.queued_at = None;
                     self.event(ChatEvent::BackToMenu);
-                    self.menu(None);
+                    self.menu(chat.menu_level.as_ref(), None);
                 }
                 _ => {}
             }
@@ -574,6 +580,7 @@ impl Decider<'_> {
             origin: Origin::Inbound,
             status: ChatStatus::Selecting,
             queue: None,
+            menu_level: None,
             agent: None,
             opened_at: ctx.now,
             queued_at: None,
@@ -588,14 +595,10 @@ impl Decider<'_> {
         self.event(ChatEvent::Opened);
         self.event(ChatEvent::ConsumerMessage);
         self.opt_in_notice(self.ctx.setup.settings.opt_in_notice_every_chat);
-        // A first text that already names a queue skips the menu.
-        let choice = match self.ctx.number.queues.as_slice() {
-            [only] => Some(only.clone()),
-            _ => self.ctx.setup.menu_choice(self.ctx.number, text),
-        };
-        match choice {
-            Some(queue) => self.enqueue(&mut chat, queue),
-            None => self.menu(None),
+        // A first text that already names a queue skips the menu; so does a menu of one choice.
+        match self.only_or_named(None, text) {
+            Some(queue) => self.choose(&mut chat, queue),
+            None => self.menu(None, None),
         }
         self.decision.chat = Some(chat);
     }
@@ -663,6 +666,7 @@ impl Decider<'_> {
             origin: Origin::Outbound,
             status: ChatStatus::Selecting,
             queue: None,
+            menu_level: None,
             agent: None,
             opened_at: self.ctx.now,
             queued_at: None,
@@ -713,8 +717,45 @@ impl Decider<'_> {
         Outcome::Done(self.decision)
     }
 
-    fn menu(&mut self, unknown_answer: Option<&str>) {
-        let choices = menu_text(self.ctx.setup, self.ctx.number);
+    /// The visible choices of a menu level.
+    fn choices_at(&self, level: Option<&QueueId>) -> usize {
+        self.ctx.setup.menu_options(self.ctx.number, level).len()
+    }
+
+    /// The menu level a queued chat's queue was picked from: its parent (`None`: the number's menu).
+    fn picked_from(&self, chat: &Chat) -> Option<QueueId> {
+        chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.parent.clone())
+    }
+
+    /// The choice at `level` that `text` names, or the only one there is.
+    fn only_or_named(&self, level: Option<&QueueId>, text: &str) -> Option<QueueId> {
+        match self.ctx.setup.menu_options(self.ctx.number, level).as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => self.ctx.setup.menu_choice(self.ctx.number, level, text),
+        }
+    }
+
+    /// A choice was made: a queue with visible children opens its submenu (or, with one child, goes
+    /// straight on); any other queue is joined.
+    fn choose(&mut self, chat: &mut Chat, queue: QueueId) {
+        match self.ctx.setup.menu_options(self.ctx.number, Some(&queue)).as_slice() {
+            [] => {
+                chat.menu_level = None;
+                self.enqueue(chat, queue);
+            }
+            [only] => {
+                let only = only.id.clone();
+                self.choose(chat, only);
+            }
+            _ => {
+                chat.menu_level = Some(queue);
+                self.menu(chat.menu_level.as_ref(), None);
+            }
+        }
+    }
+
+    fn menu(&mut self, level: Option<&QueueId>, unknown_answer: Option<&str>) {
+        let choices = menu_text(&self.ctx.setup.menu_options(self.ctx.number, level));
         let texts = &self.texts;
         let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
         let answer = quote(unknown_answer.unwrap_or_default());
@@ -723,17 +764,24 @@ impl Decider<'_> {
     }
 
     fn select(&mut self, chat: &mut Chat, text: &str) {
-        match self.ctx.setup.menu_choice(self.ctx.number, text) {
-            Some(queue) => self.enqueue(chat, queue),
-            // The answer to a message the business sent first: a number with one queue takes it there;
+        let level = chat.menu_level.clone();
+        match self.ctx.setup.menu_choice(self.ctx.number, level.as_ref(), text) {
+            Some(queue) => self.choose(chat, queue),
+            // BACK in a submenu goes up one level.
+            None if keyword::normalize(text) == "BACK" && level.is_some() => {
+                chat.menu_level = level.as_ref().and_then(|l| self.ctx.setup.queue(l)).and_then(|q| q.parent.clone());
+                self.event(ChatEvent::BackToMenu);
+                self.menu(chat.menu_level.as_ref(), None);
+            }
+            // The answer to a message the business sent first: a menu of one choice takes it there;
             // otherwise the consumer has not seen the menu yet, so it is sent as it is.
-            None if chat.origin == Origin::Outbound => match self.ctx.number.queues.as_slice() {
-                [only] => self.enqueue(chat, only.clone()),
-                _ => self.menu(None),
+            None if chat.origin == Origin::Outbound => match self.only_or_named(level.as_ref(), "") {
+                Some(only) => self.choose(chat, only),
+                None => self.menu(level.as_ref(), None),
             },
             // A blank answer (a photo without text) has nothing to quote: send the menu as it is.
-            None if text.trim().is_empty() || keyword::normalize(text) == "BACK" => self.menu(None),
-            None => self.menu(Some(text)),
+            None if text.trim().is_empty() || keyword::normalize(text) == "BACK" => self.menu(level.as_ref(), None),
+            None => self.menu(level.as_ref(), Some(text)),
         }
     }
 
@@ -1023,12 +1071,10 @@ fn quote(answer: &str) -> String {
     }
 }
 
-/// The menu's choices: "Reply 1 or BILLING for Billing, 2 or TECH for Technical support."
-pub fn menu_text(setup: &Setup, number: &Number) -> String {
-    let choices: Vec<String> = number
-        .queues
+/// A menu's choices: "Reply 1 or BILLING for Billing, 2 or TECH for Technical support."
+pub fn menu_text(options: &[&Queue]) -> String {
+    let choices: Vec<String> = options
         .iter()
-        .filter_map(|id| setup.queue(id))
         .map(|q| {
             let words = if q.keywords.is_empty() { vec![q.name.to_uppercase()] } else { q.keywords.clone() };
             format!("{} for {}", words.join(" or "), q.name)

@@ -257,7 +257,12 @@ mod tests {
                 agent("bob", "Bob Jones", &["tech"]),
                 agent("carol", "Carol", &[]),
             ],
-            teams: vec![TeamDraft { id: "red".into(), name: "Red".into(), members: vec!["bob".into()] }],
+            teams: vec![TeamDraft {
+                id: "red".into(),
+                name: "Red".into(),
+                members: vec!["bob".into()],
+                queues: vec![],
+            }],
             replies,
             ..SetupDraft::default()
         }

@@ -134,6 +134,10 @@ pub struct QueueDraft {
     pub timers: TimerSettings,
     /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
     pub announce_transfers: bool,
+    /// The queue whose menu offers this one (a multi-level menu); `None`: a top-level queue.
+    pub parent: Option<String>,
+    /// Never shown in a menu nor picked by keyword; reachable by transfer or the API.
+    pub hidden: bool,
 }
 
 /// An agent as written.
@@ -151,6 +155,8 @@ pub struct TeamDraft {
     pub id: String,
     pub name: String,
     pub members: Vec<String>,
+    /// Queues every member serves, besides their own.
+    pub queues: Vec<String>,
 }
 
 /// Deployment-wide settings.
@@ -280,6 +286,10 @@ pub struct Queue {
     pub timers: TimerSettings,
     /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
     pub announce_transfers: bool,
+    /// The queue whose menu offers this one; `None`: a top-level queue.
+    pub parent: Option<QueueId>,
+    /// Never shown in a menu nor picked by keyword; reachable by transfer or the API.
+    pub hidden: bool,
 }
 
 /// How much of a consumer's phone number an agent sees, per queue.
@@ -353,6 +363,8 @@ pub struct Team {
     pub id: TeamId,
     pub name: String,
     pub members: Vec<AgentId>,
+    /// Queues every member serves, besides their own.
+    pub queues: Vec<QueueId>,
 }
 
 /// One problem in a setup document. Each message names the item at fault.
@@ -694,7 +706,8 @@ impl Setup {
                     }),
                 }
             }
-            teams.push(Team { id, name: t.name.clone(), members });
+            let team_queues = resolve_queues(format!("team \"{id}\""), &t.queues, &mut errors);
+            teams.push(Team { id, name: t.name.clone(), members, queues: team_queues });
         }
 
         let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
@@ -750,6 +763,8 @@ impl Setup {
                     consumer_number: q.consumer_number.as_str().to_owned(),
                     timers: q.timers,
                     announce_transfers: q.announce_transfers,
+                    parent: q.parent.as_ref().map(ToString::to_string),
+                    hidden: q.hidden,
                 })
                 .collect(),
             agents: self
@@ -769,6 +784,7 @@ impl Setup {
                     id: t.id.to_string(),
                     name: t.name.clone(),
                     members: t.members.iter().map(ToString::to_string).collect(),
+                    queues: t.queues.iter().map(ToString::to_string).collect(),
                 })
                 .collect(),
             campaigns: self
@@ -884,19 +900,39 @@ impl Setup {
     }
 
     /// The queue of `number`'s menu that `answer` picks, by keyword or by the queue's name.
-    pub fn menu_choice(&self, number: &Number, answer: &str) -> Option<QueueId> {
+    pub fn menu_choice(&self, number: &Number, level: Option<&QueueId>, answer: &str) -> Option<QueueId> {
         let answer = keyword::normalize(answer);
         if answer.is_empty() {
             return None;
         }
-        number
-            .queues
-            .iter()
-            .filter_map(|id| self.queue(id))
+        self.menu_options(number, level)
+            .into_iter()
             .find(|q| {
                 q.keywords.iter().any(|k| keyword::normalize(k) == answer) || keyword::normalize(&q.name) == answer
             })
             .map(|q| q.id.clone())
+    }
+
+    /// The choices of a menu level: the number's visible queues at the top (`level` = `None`), the
+    /// visible children of `level` below it.
+    pub fn menu_options(&self, number: &Number, level: Option<&QueueId>) -> Vec<&Queue> {
+        match level {
+            None => number.queues.iter().filter_map(|id| self.queue(id)).filter(|q| !q.hidden).collect(),
+            Some(parent) => self.queues.iter().filter(|q| q.parent.as_ref() == Some(parent) && !q.hidden).collect(),
+        }
+    }
+
+    /// The queues an agent serves: their own and their teams'.
+    pub fn queues_of(&self, agent: &AgentId) -> Vec<QueueId> {
+        let mut queues: Vec<QueueId> = self.agent(agent).map(|a| a.queues.clone()).unwrap_or_default();
+        for team in self.teams.iter().filter(|t| t.members.contains(agent)) {
+            for q in &team.queues {
+                if !queues.contains(q) {
+                    queues.push(q.clone());
+                }
+            }
+        }
+        queues
     }
 }
 
@@ -944,6 +980,19 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             ConsumerNumber::default()
         });
         check_timers(&format!("queue \"{id}\""), &q.timers, errors);
+        let parent = match q.parent.as_deref().map(QueueId::parse) {
+            None => None,
+            Some(Ok(parent)) => Some(parent),
+            Some(Err(_)) => {
+                let parent = q.parent.clone().unwrap_or_default();
+                errors.push(SetupError::UnknownReference {
+                    owner: format!("{owner} (parent)"),
+                    kind: "queue",
+                    id: parent,
+                });
+                None
+            }
+        };
         queues.push(Queue {
             id,
             name,
@@ -952,7 +1001,54 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             consumer_number,
             timers: q.timers,
             announce_transfers: q.announce_transfers,
+            parent,
+            hidden: q.hidden,
         });
+    }
+    // Choices of one submenu must be told apart, like those of a number's menu.
+    for parent in &queues {
+        let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
+        for child in queues.iter().filter(|q| q.parent.as_ref() == Some(&parent.id)) {
+            let words: HashSet<String> =
+                child.keywords.iter().chain(std::iter::once(&child.name)).map(|k| keyword::normalize(k)).collect();
+            for word in words.into_iter().filter(|w| !w.is_empty()) {
+                if let Some(first) = owner_of.insert(word.clone(), &child.id) {
+                    errors.push(SetupError::InvalidField {
+                        owner: format!("queue \"{}\" (its menu)", parent.id),
+                        field: format!("keyword \"{word}\""),
+                        reason: format!("used by both \"{first}\" and \"{}\"", child.id),
+                    });
+                }
+            }
+        }
+    }
+    // Parents are checked once every queue is known, so a child may come before its parent.
+    let ids: HashSet<QueueId> = queues.iter().map(|q| q.id.clone()).collect();
+    for q in &queues {
+        let Some(parent) = &q.parent else { continue };
+        if !ids.contains(parent) || parent == &q.id {
+            errors.push(SetupError::UnknownReference {
+                owner: format!("queue \"{}\" (parent)", q.id),
+                kind: "queue",
+                id: parent.to_string(),
+            });
+            continue;
+        }
+        // Walking up from a queue must end at the top within as many steps as there are queues.
+        let mut at = Some(parent.clone());
+        let mut steps = 0;
+        while let Some(p) = at {
+            steps += 1;
+            if steps > queues.len() || p == q.id {
+                errors.push(SetupError::InvalidField {
+                    owner: format!("queue \"{}\"", q.id),
+                    field: "parent".to_owned(),
+                    reason: "the menu would loop: a queue cannot be below itself".to_owned(),
+                });
+                break;
+            }
+            at = queues.iter().find(|x| x.id == p).and_then(|x| x.parent.clone());
+        }
     }
     queues
 }
@@ -1163,6 +1259,8 @@ mod tests {
                     consumer_number: "last_four".into(),
                     timers: TimerSettings::default(),
                     announce_transfers: false,
+                    parent: None,
+                    hidden: false,
                 },
                 QueueDraft {
                     id: "tech".into(),
@@ -1172,6 +1270,8 @@ mod tests {
                     consumer_number: "full".into(),
                     timers: TimerSettings { offer_timeout_seconds: Some(30), ..TimerSettings::default() },
                     announce_transfers: true,
+                    parent: None,
+                    hidden: false,
                 },
             ],
             agents: vec![AgentDraft {
@@ -1180,7 +1280,12 @@ mod tests {
                 queues: vec!["billing".into()],
                 capacity: 3,
             }],
-            teams: vec![TeamDraft { id: "blue".into(), name: "Blue".into(), members: vec!["alice".into()] }],
+            teams: vec![TeamDraft {
+                id: "blue".into(),
+                name: "Blue".into(),
+                members: vec!["alice".into()],
+                queues: vec![],
+            }],
             campaigns: vec![CampaignDraft {
                 id: "care".into(),
                 name: "Customer care".into(),
@@ -1319,10 +1424,10 @@ mod tests {
         let setup = Setup::validate(&draft(), &["sim"]).unwrap();
         assert_eq!(setup.to_draft(), draft());
         let number = &setup.numbers[0];
-        assert_eq!(setup.menu_choice(number, " billing! ").unwrap().as_str(), "billing");
-        assert_eq!(setup.menu_choice(number, "2").unwrap().as_str(), "tech");
-        assert_eq!(setup.menu_choice(number, "tech.").unwrap().as_str(), "tech");
-        assert_eq!(setup.menu_choice(number, "3"), None);
+        assert_eq!(setup.menu_choice(number, None, " billing! ").unwrap().as_str(), "billing");
+        assert_eq!(setup.menu_choice(number, None, "2").unwrap().as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, None, "tech.").unwrap().as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, None, "3"), None);
     }
 
     #[test]

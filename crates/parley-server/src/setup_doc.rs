@@ -403,6 +403,12 @@ pub struct QueueDoc {
     /// Tell the consumer who took over when a chat is transferred into this queue.
     #[serde(default)]
     pub announce_transfers: bool,
+    /// The queue whose menu offers this one (a multi-level menu).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Never offered in a menu; reachable by transfer or the API.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -477,6 +483,9 @@ pub struct TeamDoc {
     pub name: String,
     #[serde(default)]
     pub members: Vec<String>,
+    /// Queues every member serves, besides their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<String>,
 }
 
 /// A predefined reply: a text agents send with a click, for the agents of its queues and the members
@@ -707,6 +716,8 @@ impl SetupDocument {
                     consumer_number: q.consumer_number.clone(),
                     timers: q.timers.map(TimersDoc::into_core).unwrap_or_default(),
                     announce_transfers: q.announce_transfers,
+                    parent: q.parent.clone(),
+                    hidden: q.hidden,
                 })
                 .collect(),
             agents: self
@@ -722,7 +733,12 @@ impl SetupDocument {
             teams: self
                 .teams
                 .iter()
-                .map(|t| TeamDraft { id: t.id.clone(), name: t.name.clone(), members: t.members.clone() })
+                .map(|t| TeamDraft {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    members: t.members.clone(),
+                    queues: t.queues.clone(),
+                })
                 .collect(),
             settings: Settings {
                 brand: self.settings.brand.clone().unwrap_or(defaults.brand),
@@ -803,6 +819,8 @@ impl SetupDocument {
                     consumer_number: q.consumer_number,
                     timers: TimersDoc::from_core(&q.timers),
                     announce_transfers: q.announce_transfers,
+                    parent: q.parent,
+                    hidden: q.hidden,
                 })
                 .collect(),
             agents: d
@@ -810,7 +828,11 @@ impl SetupDocument {
                 .into_iter()
                 .map(|a| AgentDoc { id: a.id, name: a.name, queues: a.queues, capacity: a.capacity })
                 .collect(),
-            teams: d.teams.into_iter().map(|t| TeamDoc { id: t.id, name: t.name, members: t.members }).collect(),
+            teams: d
+                .teams
+                .into_iter()
+                .map(|t| TeamDoc { id: t.id, name: t.name, members: t.members, queues: t.queues })
+                .collect(),
             settings: SettingsDoc {
                 brand: Some(d.settings.brand.clone()),
                 opt_in_notice_every_chat: Some(d.settings.opt_in_notice_every_chat),

@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_sent_by_number.sql")),
     (9, include_str!("../migrations/sqlite/0009_chat_timers.sql")),
     (10, include_str!("../migrations/sqlite/0010_transfers.sql")),
+    (11, include_str!("../migrations/sqlite/0011_menu_level.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -27,6 +28,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_sent_by_number.sql")),
     (9, include_str!("../migrations/postgres/0009_chat_timers.sql")),
     (10, include_str!("../migrations/postgres/0010_transfers.sql")),
+    (11, include_str!("../migrations/postgres/0011_menu_level.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

@@ -21,6 +21,8 @@ pub struct ChatRow {
     pub due_at: Option<i64>,
     /// A transfer waiting for an answer, as JSON.
     pub transfer: Option<String>,
+    /// The submenu the consumer is in.
+    pub menu_level: Option<String>,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,

@@ -13,7 +13,9 @@
 //! setup tech-waits-10m               tech-waits-10m: a chat waits at most 10 minutes in the tech queue.
 //!                                    Default timers: offers 60 s, inactivity warning 15 min + close 5 min,
 //!                                    sessions 24 h;
-//! setup billing-announces-transfers  billing tells the consumer who took over a transfer)
+//! setup billing-announces-transfers  billing tells the consumer who took over a transfer;
+//! setup billing-submenu              billing opens a submenu: 1 Invoices, 2 Refunds (team "money": alice);
+//!                                    a hidden "vip" queue is listed on the support number)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -53,7 +55,9 @@ use parley_core::chat::{
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Roster, Seat};
-use parley_core::setup::{AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft};
+use parley_core::setup::{
+    AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+};
 use parley_core::texts::TextOverrides;
 use parley_core::time::Timestamp;
 
@@ -95,6 +99,8 @@ fn setup(variants: &[&str]) -> Setup {
         consumer_number: String::new(),
         timers: Default::default(),
         announce_transfers: false,
+        parent: None,
+        hidden: false,
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),
@@ -147,6 +153,23 @@ fn setup(variants: &[&str]) -> Setup {
             "no-quiet-hours" => draft.quiet_hours.enabled = false,
             "tech-waits-10m" => draft.queues[1].timers.queue_wait_minutes = Some(10),
             "billing-announces-transfers" => draft.queues[0].announce_transfers = true,
+            "billing-submenu" => {
+                // Billing opens a submenu of invoices and refunds, served by the "money" team (alice);
+                // "vip" is on the support number's list but hidden.
+                let mut child = |id: &str, name: &str, keywords: &[&str]| {
+                    draft.queues.push(QueueDraft { parent: Some("billing".into()), ..queue(id, name, keywords) });
+                };
+                child("invoices", "Invoices", &["1", "INVOICES"]);
+                child("refunds", "Refunds", &["2", "REFUNDS"]);
+                draft.queues.push(QueueDraft { hidden: true, ..queue("vip", "VIP", &["VIP"]) });
+                draft.numbers[0].queues.push("vip".into());
+                draft.teams.push(TeamDraft {
+                    id: "money".into(),
+                    name: "Money".into(),
+                    members: vec!["alice".into()],
+                    queues: vec!["invoices".into(), "refunds".into()],
+                });
+            }
             "spanish" => {
                 let texts = TextOverrides {
                     opt_in_notice: Some(
@@ -168,7 +191,7 @@ fn setup(variants: &[&str]) -> Setup {
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers, billing-submenu)"
                 )
             }
         }
@@ -198,7 +221,7 @@ impl World {
                 available: true,
                 active: 0,
                 capacity: a.capacity,
-                queues: a.queues.clone(),
+                queues: setup.queues_of(&a.id),
                 last_assigned: Timestamp(0),
             })
             .collect();

@@ -13,6 +13,7 @@ mod consent;
 mod conversation;
 mod first_contact;
 mod help;
+mod menus;
 mod outbound;
 mod routing;
 mod taking_chats;

@@ -512,7 +512,7 @@ impl Working {
             at: now.0,
         });
         if available && let Some(a) = setup.agent(agent) {
-            self.dispatch_queues.extend(a.queues.iter().cloned());
+            self.dispatch_queues.extend(setup.queues_of(&a.id));
         }
         if !available {
             // Offers the agent has not accepted go to a colleague instead of waiting for them.
@@ -932,7 +932,7 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
                 available: state.is_some_and(|s| s.status == "available"),
                 active: counts.get(a.id.as_str()).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX),
                 capacity: a.capacity,
-                queues: a.queues.clone(),
+                queues: setup.queues_of(&a.id),
                 last_assigned: Timestamp(state.map_or(0, |s| s.last_assigned)),
             }
         })

@@ -47,9 +47,7 @@ impl Principal {
     pub fn visible_queues(&self, state: &AppState) -> Option<Vec<QueueId>> {
         match self {
             Principal::Admin => None,
-            Principal::Agent(agent) => {
-                Some(state.engine.setup().agent(agent).map(|a| a.queues.clone()).unwrap_or_default())
-            }
+            Principal::Agent(agent) => Some(state.engine.setup().queues_of(agent)),
         }
     }
 

@@ -81,6 +81,7 @@ mod tests {
             warned_at: None,
             due_at: None,
             transfer: None,
+            menu_level: None,
             ended_at: Some(ended_at),
             end_reason: Some("ended_by_agent".to_owned()),
             ended_by: Some("alice".to_owned()),

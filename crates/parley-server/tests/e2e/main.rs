@@ -18,6 +18,7 @@ mod idempotency;
 mod lifecycle;
 mod masking;
 mod media;
+mod menus;
 mod numbers;
 mod openapi;
 mod operations;

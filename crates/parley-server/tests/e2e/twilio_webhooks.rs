@@ -71,7 +71,7 @@ async fn twilio_end_to_end() {
     let api = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/2010-04-01/Accounts/AC1/Messages.json"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SMout1", "status": "queued"})))
+        .respond_with(SidPerMessage)
         .mount(&api)
         .await;
     let app = app(&api, Some(PUBLIC)).await;
@@ -199,4 +199,16 @@ async fn without_public_url_webhooks_are_refused() {
         .await;
     let msg = r.expect_error(503, "unavailable");
     assert!(msg.contains("public_url"), "{msg}");
+}
+
+/// Twilio's answer to a send: only alice's reply is `SMout1`, so the status callbacks the test posts for
+/// it cannot land on another message (each system message gets a SID of its own).
+struct SidPerMessage;
+
+impl wiremock::Respond for SidPerMessage {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let body = String::from_utf8_lossy(&request.body);
+        let sid = if body.contains("alice") { "SMout1".to_owned() } else { format!("SMsys{}", body.len()) };
+        ResponseTemplate::new(201).set_body_json(json!({"sid": sid, "status": "queued"}))
+    }
 }

@@ -72,6 +72,7 @@ pub(crate) fn chat(id: &str, consumer: &str) -> ChatRow {
         warned_at: None,
         due_at: None,
         transfer: None,
+        menu_level: None,
         ended_at: None,
         end_reason: None,
         ended_by: None,

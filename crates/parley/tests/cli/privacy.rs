@@ -55,6 +55,7 @@ fn chat(id: &str, consumer: &str, status: &str) -> ChatRow {
         warned_at: None,
         due_at: None,
         transfer: None,
+        menu_level: None,
         ended_at: (status == "finished").then_some(T0 + 1),
         end_reason: None,
         ended_by: None,
