@@ -75,6 +75,31 @@ impl Origin {
     }
 }
 
+/// How a chat got its agent, for reports: the seed platform's start types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartType {
+    /// An agent accepted the offer (or took the chat from the queue).
+    Manual,
+    /// The queue connected it at once.
+    Auto,
+    /// The business started it.
+    Outbound,
+}
+
+impl StartType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartType::Manual => "manually_answered",
+            StartType::Auto => "auto_answered",
+            StartType::Outbound => "outbound",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StartType> {
+        [StartType::Manual, StartType::Auto, StartType::Outbound].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// Why a chat ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndReason {
@@ -150,6 +175,8 @@ pub struct Chat {
     pub warned_at: Option<Timestamp>,
     /// A transfer offered to another agent and not answered yet; the chat stays with its agent.
     pub transfer: Option<Transfer>,
+    /// How the chat got its first agent; `None` until it has one (outbound chats: from the start).
+    pub start_type: Option<StartType>,
     pub ended_at: Option<Timestamp>,
     pub end_reason: Option<EndReason>,
     /// Who ended the chat: an agent id, "admin" or "consumer".
@@ -578,6 +605,7 @@ impl Decider<'_> {
             number: ctx.number.number.clone(),
             consumer: ctx.consumer.clone(),
             origin: Origin::Inbound,
+            start_type: None,
             status: ChatStatus::Selecting,
             queue: None,
             menu_level: None,
@@ -664,6 +692,7 @@ impl Decider<'_> {
             number: self.ctx.number.number.clone(),
             consumer: self.ctx.consumer.clone(),
             origin: Origin::Outbound,
+            start_type: Some(StartType::Outbound),
             status: ChatStatus::Selecting,
             queue: None,
             menu_level: None,
@@ -807,7 +836,8 @@ impl Decider<'_> {
         let Some(queue) = chat.queue.clone() else {
             return;
         };
-        let Some(agent) = self.ctx.roster.pick_except(&queue, except) else {
+        let strategy = self.ctx.setup.queue(&queue).map(|q| q.strategy).unwrap_or_default();
+        let Some(agent) = self.ctx.roster.pick_by(&queue, strategy, except) else {
             return;
         };
         self.ctx.roster.assign(&agent, self.ctx.now);
@@ -824,6 +854,8 @@ impl Decider<'_> {
         let name = self.ctx.setup.agent(&agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
         chat.status = ChatStatus::Connected;
         chat.agent = Some(agent.clone());
+        let start = if auto_answered { StartType::Auto } else { StartType::Manual };
+        chat.start_type = chat.start_type.or(Some(start));
         self.event(ChatEvent::Connected { agent, auto_answered });
         let template = self.texts.connected.clone();
         self.system(&template, &[("agent", &name)]);
@@ -898,7 +930,8 @@ impl Decider<'_> {
                 (free.then(|| to.clone()), None)
             }
             TransferTarget::Queue(q) => {
-                let picked = self.ctx.roster.pick_except(q, Some(from)).filter(|a| a != from);
+                let strategy = self.ctx.setup.queue(q).map(|q| q.strategy).unwrap_or_default();
+                let picked = self.ctx.roster.pick_by(q, strategy, Some(from)).filter(|a| a != from);
                 (picked, Some(q.clone()))
             }
         };

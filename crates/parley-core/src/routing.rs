@@ -18,6 +18,36 @@ pub struct Seat {
     pub last_assigned: Timestamp,
 }
 
+/// How a queue picks among the agents who can take a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// The agent with the fewest chats, then the one idle longest (spreads the load).
+    #[default]
+    LeastBusy,
+    /// The agent who got their last chat longest ago, then the least busy (spreads the turns).
+    LongestIdle,
+}
+
+impl Strategy {
+    pub const ALLOWED: &'static str = "least_busy or longest_idle";
+
+    /// Parses the setup document's value; empty is the default.
+    pub fn parse(text: &str) -> Option<Strategy> {
+        match text {
+            "" | "least_busy" => Some(Strategy::LeastBusy),
+            "longest_idle" => Some(Strategy::LongestIdle),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::LeastBusy => "least_busy",
+            Strategy::LongestIdle => "longest_idle",
+        }
+    }
+}
+
 /// Every agent's routing state, as the engine loaded it. Routing decisions update it in place so
 /// that several decisions in one batch never overbook an agent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,19 +56,25 @@ pub struct Roster {
 }
 
 impl Roster {
-    /// The agent who should get the next chat of `queue`, if any has room.
+    /// The agent who should get the next chat of `queue` (least busy first), if any has room.
     pub fn pick(&self, queue: &QueueId) -> Option<AgentId> {
-        self.pick_except(queue, None)
+        self.pick_by(queue, Strategy::LeastBusy, None)
     }
 
-    /// [`Roster::pick`], preferring anyone over `except`; `except` still gets the chat when nobody
-    /// else can take it.
-    pub fn pick_except(&self, queue: &QueueId, except: Option<&AgentId>) -> Option<AgentId> {
-        self.seats
-            .iter()
-            .filter(|s| s.available && s.active < s.capacity && s.queues.contains(queue))
-            .min_by_key(|s| (Some(&s.agent) == except, s.active, s.last_assigned, s.agent.clone()))
-            .map(|s| s.agent.clone())
+    /// The agent `strategy` picks for the next chat of `queue`, preferring anyone over `except`;
+    /// `except` still gets the chat when nobody else can take it. Ties go to the agent id, so the
+    /// choice never depends on the order seats were loaded in.
+    pub fn pick_by(&self, queue: &QueueId, strategy: Strategy, except: Option<&AgentId>) -> Option<AgentId> {
+        let ready = self.seats.iter().filter(|s| s.available && s.active < s.capacity && s.queues.contains(queue));
+        let seat = match strategy {
+            Strategy::LeastBusy => {
+                ready.min_by_key(|s| (Some(&s.agent) == except, s.active, s.last_assigned, s.agent.clone()))
+            }
+            Strategy::LongestIdle => {
+                ready.min_by_key(|s| (Some(&s.agent) == except, s.last_assigned, s.active, s.agent.clone()))
+            }
+        };
+        seat.map(|s| s.agent.clone())
     }
 
     /// Whether `agent` serves `queue` and has room for one more chat (available or not: an agent who
@@ -69,6 +105,32 @@ impl Roster {
 
     fn seat(&self, agent: &AgentId) -> Option<&Seat> {
         self.seats.iter().find(|s| &s.agent == agent)
+    }
+}
+
+#[cfg(test)]
+mod strategy_tests {
+    use super::*;
+
+    #[test]
+    fn each_strategy_orders_by_its_own_rule_first() {
+        let seat = |id: &str, active, last| Seat {
+            agent: AgentId::parse(id).unwrap(),
+            available: true,
+            active,
+            capacity: 5,
+            queues: vec![QueueId::parse("q").unwrap()],
+            last_assigned: Timestamp(last),
+        };
+        // a is idle longest but busy; b has the fewest chats but got one lately.
+        let roster = Roster { seats: vec![seat("a", 2, 100), seat("b", 0, 900)] };
+        let q = QueueId::parse("q").unwrap();
+        assert_eq!(roster.pick_by(&q, Strategy::LeastBusy, None).unwrap().as_str(), "b");
+        assert_eq!(roster.pick_by(&q, Strategy::LongestIdle, None).unwrap().as_str(), "a");
+        let a = AgentId::parse("a").unwrap();
+        assert_eq!(roster.pick_by(&q, Strategy::LongestIdle, Some(&a)).unwrap().as_str(), "b", "a is passed over");
+        assert_eq!(Strategy::parse(""), Some(Strategy::LeastBusy));
+        assert_eq!(Strategy::parse("round_robin"), None);
     }
 }
 

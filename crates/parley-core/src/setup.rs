@@ -12,6 +12,7 @@ use crate::phone::{BusinessNumber, E164};
 use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
 use crate::replies::{Reply, ReplyDraft, validate_replies};
+use crate::routing::Strategy;
 use crate::texts::{TextOverrides, Texts, unknown_placeholders};
 use crate::timers::TimerSettings;
 
@@ -138,6 +139,8 @@ pub struct QueueDraft {
     pub parent: Option<String>,
     /// Never shown in a menu nor picked by keyword; reachable by transfer or the API.
     pub hidden: bool,
+    /// "least_busy" (default) or "longest_idle".
+    pub strategy: String,
 }
 
 /// An agent as written.
@@ -290,6 +293,8 @@ pub struct Queue {
     pub parent: Option<QueueId>,
     /// Never shown in a menu nor picked by keyword; reachable by transfer or the API.
     pub hidden: bool,
+    /// How the queue picks among the agents who can take a chat.
+    pub strategy: Strategy,
 }
 
 /// How much of a consumer's phone number an agent sees, per queue.
@@ -765,6 +770,12 @@ impl Setup {
                     announce_transfers: q.announce_transfers,
                     parent: q.parent.as_ref().map(ToString::to_string),
                     hidden: q.hidden,
+                    // The default is written as nothing, like every other optional queue setting.
+                    strategy: if q.strategy == Strategy::default() {
+                        String::new()
+                    } else {
+                        q.strategy.as_str().to_owned()
+                    },
                 })
                 .collect(),
             agents: self
@@ -980,6 +991,14 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             ConsumerNumber::default()
         });
         check_timers(&format!("queue \"{id}\""), &q.timers, errors);
+        let strategy = Strategy::parse(&q.strategy).unwrap_or_else(|| {
+            errors.push(SetupError::InvalidField {
+                owner: owner.clone(),
+                field: format!("strategy \"{}\"", q.strategy),
+                reason: format!("use {}", Strategy::ALLOWED),
+            });
+            Strategy::default()
+        });
         let parent = match q.parent.as_deref().map(QueueId::parse) {
             None => None,
             Some(Ok(parent)) => Some(parent),
@@ -1003,6 +1022,7 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             announce_transfers: q.announce_transfers,
             parent,
             hidden: q.hidden,
+            strategy,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.
@@ -1261,6 +1281,7 @@ mod tests {
                     announce_transfers: false,
                     parent: None,
                     hidden: false,
+                    strategy: String::new(),
                 },
                 QueueDraft {
                     id: "tech".into(),
@@ -1272,6 +1293,7 @@ mod tests {
                     announce_transfers: true,
                     parent: None,
                     hidden: false,
+                    strategy: String::new(),
                 },
             ],
             agents: vec![AgentDraft {

@@ -409,6 +409,9 @@ pub struct QueueDoc {
     /// Never offered in a menu; reachable by transfer or the API.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// How the queue picks an agent: "least_busy" (default) or "longest_idle".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub strategy: String,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -718,6 +721,7 @@ impl SetupDocument {
                     announce_transfers: q.announce_transfers,
                     parent: q.parent.clone(),
                     hidden: q.hidden,
+                    strategy: q.strategy.clone(),
                 })
                 .collect(),
             agents: self
@@ -821,6 +825,7 @@ impl SetupDocument {
                     announce_transfers: q.announce_transfers,
                     parent: q.parent,
                     hidden: q.hidden,
+                    strategy: q.strategy,
                 })
                 .collect(),
             agents: d

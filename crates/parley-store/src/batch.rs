@@ -65,7 +65,7 @@ impl Store {
             for chunk in chats.chunks(crate::CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
                     "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
-                     last_message_at, warned_at, due_at, transfer, menu_level, ended_at, end_reason, ended_by, updated_at) ",
+                     last_message_at, warned_at, due_at, transfer, menu_level, start_type, ended_at, end_reason, ended_by, updated_at) ",
                 );
                 q.push_values(chunk, |mut b, c| {
                     b.push_bind(c.id.clone())
@@ -83,6 +83,7 @@ impl Store {
                         .push_bind(c.due_at)
                         .push_bind(c.transfer.clone())
                         .push_bind(c.menu_level.clone())
+                        .push_bind(c.start_type.clone())
                         .push_bind(c.ended_at)
                         .push_bind(c.end_reason.clone())
                         .push_bind(c.ended_by.clone())
@@ -92,7 +93,7 @@ impl Store {
                     " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \
                      queued_at = excluded.queued_at, offered_at = excluded.offered_at, \
                      last_message_at = excluded.last_message_at, warned_at = excluded.warned_at, due_at = excluded.due_at, \
-                     transfer = excluded.transfer, menu_level = excluded.menu_level, \
+                     transfer = excluded.transfer, menu_level = excluded.menu_level, start_type = excluded.start_type, \
                      ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
                      ended_by = excluded.ended_by, updated_at = excluded.updated_at",
                 );

@@ -6,7 +6,7 @@ use crate::rows::ChatRow;
 use crate::{Result, Store, StoreError, dispatch, push_list};
 
 const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
-                       last_message_at, warned_at, due_at, transfer, menu_level, ended_at, end_reason, ended_by, updated_at";
+                       last_message_at, warned_at, due_at, transfer, menu_level, start_type, ended_at, end_reason, ended_by, updated_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -26,6 +26,7 @@ macro_rules! chat_row {
             due_at: $row.try_get("due_at")?,
             transfer: $row.try_get("transfer")?,
             menu_level: $row.try_get("menu_level")?,
+            start_type: $row.try_get("start_type")?,
             ended_at: $row.try_get("ended_at")?,
             end_reason: $row.try_get("end_reason")?,
             ended_by: $row.try_get("ended_by")?,

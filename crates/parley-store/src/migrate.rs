@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_chat_timers.sql")),
     (10, include_str!("../migrations/sqlite/0010_transfers.sql")),
     (11, include_str!("../migrations/sqlite/0011_menu_level.sql")),
+    (12, include_str!("../migrations/sqlite/0012_start_type.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -29,6 +30,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_chat_timers.sql")),
     (10, include_str!("../migrations/postgres/0010_transfers.sql")),
     (11, include_str!("../migrations/postgres/0011_menu_level.sql")),
+    (12, include_str!("../migrations/postgres/0012_start_type.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

@@ -23,6 +23,8 @@ pub struct ChatRow {
     pub transfer: Option<String>,
     /// The submenu the consumer is in.
     pub menu_level: Option<String>,
+    /// manually_answered, auto_answered or outbound; `None` until the chat has an agent.
+    pub start_type: Option<String>,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,

@@ -15,7 +15,8 @@
 //!                                    sessions 24 h;
 //! setup billing-announces-transfers  billing tells the consumer who took over a transfer;
 //! setup billing-submenu              billing opens a submenu: 1 Invoices, 2 Refunds (team "money": alice);
-//!                                    a hidden "vip" queue is listed on the support number)
+//!                                    a hidden "vip" queue is listed on the support number;
+//! setup tech-longest-idle            tech offers chats to the agent idle longest, before the least busy)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
@@ -101,6 +102,7 @@ fn setup(variants: &[&str]) -> Setup {
         announce_transfers: false,
         parent: None,
         hidden: false,
+        strategy: String::new(),
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),
@@ -153,6 +155,7 @@ fn setup(variants: &[&str]) -> Setup {
             "no-quiet-hours" => draft.quiet_hours.enabled = false,
             "tech-waits-10m" => draft.queues[1].timers.queue_wait_minutes = Some(10),
             "billing-announces-transfers" => draft.queues[0].announce_transfers = true,
+            "tech-longest-idle" => draft.queues[1].strategy = "longest_idle".into(),
             "billing-submenu" => {
                 // Billing opens a submenu of invoices and refunds, served by the "money" team (alice);
                 // "vip" is on the support number's list but hidden.
@@ -191,7 +194,7 @@ fn setup(variants: &[&str]) -> Setup {
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers, billing-submenu)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle)"
                 )
             }
         }

@@ -277,3 +277,66 @@ fn an_agent_going_away_loses_unaccepted_offers_to_a_colleague() {
         "#]],
     );
 }
+
+#[test]
+fn a_longest_idle_queue_gives_the_next_chat_to_whoever_waited_longest_even_if_busier() {
+    // Bob takes the first chat, Carol the second and ends it: she is free, Bob is busy, but Bob's last
+    // chat is older. Least busy would pick Carol; longest idle picks Bob.
+    check(
+        r#"
+        setup tech-longest-idle
+        phone +14155550100> tech
+        agent bob> accept
+        clock +10s
+        phone +14155550101> tech
+        agent carol> accept
+        agent carol> end
+        clock +10s
+        phone +14155550102> tech
+        "#,
+        expect![[r#"
+            setup tech-longest-idle
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob)
+            agent bob> accept
+              event: Connected bob
+              system> You are now chatting with Bob Jones.
+              status: chat-1 connected (tech, agent bob)
+            clock +10s
+            phone +14155550101> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered carol
+              consent: NoticeSent
+              status: chat-2 offered (tech, agent carol)
+            agent carol> accept
+              event: Connected carol
+              system> You are now chatting with Carol White.
+              status: chat-2 connected (tech, agent carol)
+            agent carol> end
+              event: Ended ended_by_agent by carol
+              system> This chat has ended. Text us any time to start a new one.
+              status: chat-2 finished (tech, agent carol, ended_by_agent by carol)
+            clock +10s
+            phone +14155550102> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-3 offered (tech, agent bob)
+        "#]],
+    );
+}

@@ -1,6 +1,6 @@
 //! Chats as the store keeps them, and back.
 
-use parley_core::chat::{Chat, ChatStatus, EndReason, Origin, Transfer, TransferTarget};
+use parley_core::chat::{Chat, ChatStatus, EndReason, Origin, StartType, Transfer, TransferTarget};
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
@@ -28,6 +28,7 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         due_at,
         transfer: chat.transfer.as_ref().map(transfer_json),
         menu_level: chat.menu_level.as_ref().map(ToString::to_string),
+        start_type: chat.start_type.map(|s| s.as_str().to_owned()),
         ended_at: chat.ended_at.map(|t| t.0),
         end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
         ended_by: chat.ended_by.clone(),
@@ -45,6 +46,7 @@ pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
         status: ChatStatus::parse(&row.status)?,
         queue: row.queue.as_deref().map(QueueId::parse).transpose().ok()?,
         menu_level: row.menu_level.as_deref().map(QueueId::parse).transpose().ok()?,
+        start_type: row.start_type.as_deref().and_then(StartType::parse),
         agent: row.agent.as_deref().map(AgentId::parse).transpose().ok()?,
         opened_at: Timestamp(row.opened_at),
         queued_at: row.queued_at.map(Timestamp),

@@ -82,6 +82,7 @@ mod tests {
             due_at: None,
             transfer: None,
             menu_level: None,
+            start_type: None,
             ended_at: Some(ended_at),
             end_reason: Some("ended_by_agent".to_owned()),
             ended_by: Some("alice".to_owned()),

@@ -20,7 +20,8 @@ async fn stop_ends_the_chat_confirms_once_and_blocks_every_send_until_start() {
     alice.accept(&billing).await;
     alice.say(&billing, "Hello from billing").await;
     let other = sales.texts("I want to buy").await.chat_id.expect("a second chat");
-    assert_eq!(alice.chat(&other).await.status, "connected");
+    let auto = alice.chat(&other).await;
+    assert_eq!((auto.status.as_str(), auto.start_type.as_deref()), ("connected", Some("auto_answered")));
     alice.say(&other, "Hello from sales").await;
     app.settled(&billing).await;
     app.settled(&other).await;

@@ -410,6 +410,8 @@ impl Reply {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Chat {
     pub(crate) id: String,
+    /// manually_answered, auto_answered or outbound.
+    pub(crate) start_type: Option<String>,
     pub(crate) number: String,
     pub(crate) consumer: String,
     pub(crate) status: String,

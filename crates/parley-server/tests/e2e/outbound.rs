@@ -51,8 +51,8 @@ async fn an_agent_starts_a_chat_the_phone_gets_the_notice_first_and_its_answer_r
     assert_eq!(started["send_at"], Value::Null, "{started}");
     let chat = &started["chat"];
     assert_eq!(
-        (&chat["status"], &chat["origin"], &chat["agent"], &chat["queue"]),
-        (&json!("connected"), &json!("outbound"), &json!("bob"), &json!("tech")),
+        (&chat["status"], &chat["origin"], &chat["agent"], &chat["queue"], &chat["start_type"]),
+        (&json!("connected"), &json!("outbound"), &json!("bob"), &json!("tech"), &json!("outbound")),
         "{started}"
     );
     let chat_id = chat["id"].as_str().expect("a chat id").to_owned();

@@ -52,7 +52,8 @@ async fn a_declined_transfer_keeps_the_chat_and_an_accepted_one_moves_it() {
     let (alice, bob, carol) = (app.agent(&tokens[0]), app.agent(&tokens[1]), app.agent(&tokens[2]));
     let phone = app.phone("+14155550160").to(SUPPORT);
     let chat = phone.texts("1").await.chat_id.expect("a chat");
-    bob.accept(&chat).await;
+    assert_eq!(app.admin().chat(&chat).await.start_type, None, "no agent yet");
+    assert_eq!(bob.accept(&chat).await.start_type.as_deref(), Some("manually_answered"));
     let mut carols_events = app.events(&carol.token, None).await;
 
     let path = format!("/api/v1/chats/{chat}/transfer");

@@ -73,6 +73,7 @@ pub(crate) fn chat(id: &str, consumer: &str) -> ChatRow {
         due_at: None,
         transfer: None,
         menu_level: None,
+        start_type: None,
         ended_at: None,
         end_reason: None,
         ended_by: None,

@@ -56,6 +56,7 @@ fn chat(id: &str, consumer: &str, status: &str) -> ChatRow {
         due_at: None,
         transfer: None,
         menu_level: None,
+        start_type: None,
         ended_at: (status == "finished").then_some(T0 + 1),
         end_reason: None,
         ended_by: None,

@@ -35,6 +35,8 @@ pub struct ChatView {
     pub consumer: String,
     /// "inbound" (the consumer wrote first) or "outbound" (an agent or the outbound API did).
     pub origin: String,
+    /// How the chat got its agent: manually_answered, auto_answered or outbound (none before).
+    pub start_type: Option<String>,
     /// selecting, queued, offered, connected or finished.
     pub status: String,
     pub queue: Option<String>,
@@ -55,6 +57,7 @@ impl From<ChatRow> for ChatView {
             number: c.number,
             consumer: c.consumer,
             origin: c.origin,
+            start_type: c.start_type,
             status: c.status,
             queue: c.queue,
             agent: c.agent,
