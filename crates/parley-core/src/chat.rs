@@ -10,7 +10,7 @@
 use crate::ids::{AgentId, ChatId, QueueId};
 use crate::keyword::{self, CarrierKeyword};
 use crate::phone::{BusinessNumber, E164};
-use crate::routing::Roster;
+use crate::routing::{Presence, Roster};
 use crate::setup::{Number, Queue, Setup};
 use crate::texts::{Texts, render};
 use crate::time::Timestamp;
@@ -926,7 +926,12 @@ impl Decider<'_> {
                 if to == from || !self.ctx.roster.serves(to, &queue) {
                     return Err(Refusal::BadTransferTarget);
                 }
-                let free = self.ctx.roster.seats.iter().any(|s| &s.agent == to && s.available && s.active < s.capacity);
+                let free = self
+                    .ctx
+                    .roster
+                    .seats
+                    .iter()
+                    .any(|s| &s.agent == to && s.presence == Presence::Available && s.active < s.capacity);
                 (free.then(|| to.clone()), None)
             }
             TransferTarget::Queue(q) => {

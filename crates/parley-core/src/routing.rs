@@ -4,12 +4,36 @@
 use crate::ids::{AgentId, QueueId};
 use crate::time::Timestamp;
 
+/// An agent's status: only available agents are offered chats; away agents keep theirs and may take
+/// one by hand; offline agents have left (logged out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Presence {
+    Available,
+    #[default]
+    Away,
+    Offline,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Available => "available",
+            Presence::Away => "away",
+            Presence::Offline => "offline",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Presence> {
+        [Presence::Available, Presence::Away, Presence::Offline].into_iter().find(|p| p.as_str() == text)
+    }
+}
+
 /// One agent's routing state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
     pub agent: AgentId,
-    /// Whether the agent takes new chats (status "available").
-    pub available: bool,
+    /// Whether the agent takes new chats (only when available).
+    pub presence: Presence,
     /// Chats offered to or connected with this agent now.
     pub active: u32,
     pub capacity: u32,
@@ -65,7 +89,10 @@ impl Roster {
     /// `except` still gets the chat when nobody else can take it. Ties go to the agent id, so the
     /// choice never depends on the order seats were loaded in.
     pub fn pick_by(&self, queue: &QueueId, strategy: Strategy, except: Option<&AgentId>) -> Option<AgentId> {
-        let ready = self.seats.iter().filter(|s| s.available && s.active < s.capacity && s.queues.contains(queue));
+        let ready = self
+            .seats
+            .iter()
+            .filter(|s| s.presence == Presence::Available && s.active < s.capacity && s.queues.contains(queue));
         let seat = match strategy {
             Strategy::LeastBusy => {
                 ready.min_by_key(|s| (Some(&s.agent) == except, s.active, s.last_assigned, s.agent.clone()))
@@ -116,7 +143,7 @@ mod strategy_tests {
     fn each_strategy_orders_by_its_own_rule_first() {
         let seat = |id: &str, active, last| Seat {
             agent: AgentId::parse(id).unwrap(),
-            available: true,
+            presence: Presence::Available,
             active,
             capacity: 5,
             queues: vec![QueueId::parse("q").unwrap()],
@@ -141,7 +168,7 @@ mod tests {
     fn seat(id: &str, active: u32, capacity: u32, last: i64) -> Seat {
         Seat {
             agent: AgentId::parse(id).unwrap(),
-            available: true,
+            presence: Presence::Available,
             active,
             capacity,
             queues: vec![QueueId::parse("q").unwrap()],
@@ -162,7 +189,7 @@ mod tests {
     fn capacity_and_availability_are_respected() {
         let q = QueueId::parse("q").unwrap();
         let mut away = seat("b", 0, 1, 0);
-        away.available = false;
+        away.presence = Presence::Away;
         let roster = Roster { seats: vec![seat("a", 2, 2, 0), away] };
         assert_eq!(roster.pick(&q), None);
         assert_eq!(roster.pick(&QueueId::parse("other").unwrap()), None);

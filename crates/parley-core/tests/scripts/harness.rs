@@ -26,7 +26,7 @@
 //! agent alice> end                  Input::End by the agent
 //! agent bob> transfer carol Note     Input::Transfer to a colleague (`transfer-queue billing Note`: to a queue)
 //! agent carol> take                  Input::AnswerTransfer, accepting (`decline` declines)
-//! agent alice> away                 marks the agent away (available: the reverse)
+//! agent alice> away                 marks the agent away (`available`, `offline` likewise)
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
 //! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
@@ -55,7 +55,7 @@ use parley_core::chat::{
 };
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
-use parley_core::routing::{Roster, Seat};
+use parley_core::routing::{Presence, Roster, Seat};
 use parley_core::setup::{
     AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
@@ -221,7 +221,7 @@ impl World {
             .iter()
             .map(|a| Seat {
                 agent: a.id.clone(),
-                available: true,
+                presence: Presence::Available,
                 active: 0,
                 capacity: a.capacity,
                 queues: setup.queues_of(&a.id),
@@ -312,11 +312,11 @@ impl World {
                     Input::Outbound { text: text.to_owned(), agent: Some(agent.clone()), queue: None, no_delay: false };
                 return self.outbound(phone, &input);
             }
-            "available" | "away" => {
+            "available" | "away" | "offline" => {
                 let seat = self.roster.seats.iter_mut().find(|s| s.agent == agent).expect("an agent of the setup");
-                seat.available = verb == "available";
+                seat.presence = Presence::parse(verb).unwrap();
                 // As the engine does: an agent who goes away loses the offers they have not accepted.
-                if verb == "away" {
+                if verb != "available" {
                     let offered: Vec<usize> = (0..self.chats.len())
                         .filter(|&i| {
                             self.chats[i].status == ChatStatus::Offered && self.chats[i].agent.as_ref() == Some(&agent)
@@ -329,7 +329,7 @@ impl World {
                 return;
             }
             _ => panic!(
-                "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away)"
+                "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away, offline)"
             ),
         };
         let index = match target {

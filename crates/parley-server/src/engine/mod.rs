@@ -11,6 +11,7 @@ use std::time::Instant;
 use parley_core::chat::{Input, Refusal};
 use parley_core::ids::AgentId;
 use parley_core::phone::{BusinessNumber, E164};
+use parley_core::routing::Presence;
 use parley_core::setup::Setup;
 use parley_store::erasure::ErasureReport;
 use parley_store::rows::{ChatRow, EventRow};
@@ -110,7 +111,7 @@ enum Command {
     Chat { chat_id: String, input: Input },
     Outbound(OutboundRequest),
     Consent(ConsentRequest),
-    Status { agent: AgentId, available: bool },
+    Status { agent: AgentId, presence: Presence },
     Setup { setup: Arc<Setup>, document: String },
     Erase { phone: E164, by: String },
     Receipt(Receipt),
@@ -232,9 +233,9 @@ impl Engine {
         self.submit(Command::Consent(request)).await.map(|_| ())
     }
 
-    /// Sets an agent available (takes new chats) or away.
-    pub async fn set_status(&self, agent: AgentId, available: bool) -> Result<(), EngineError> {
-        self.submit(Command::Status { agent, available }).await.map(|_| ())
+    /// Sets an agent available (takes new chats), away or offline.
+    pub async fn set_status(&self, agent: AgentId, presence: Presence) -> Result<(), EngineError> {
+        self.submit(Command::Status { agent, presence }).await.map(|_| ())
     }
 
     /// Records a carrier's delivery receipt; returns once it is committed.
@@ -414,7 +415,7 @@ impl Writer {
                 Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
                 Command::Outbound(request) => w.outbound(&setup, request, now),
                 Command::Consent(request) => w.consent(&setup, request, now),
-                Command::Status { agent, available } => w.status(&setup, agent, *available, now),
+                Command::Status { agent, presence } => w.status(&setup, agent, *presence, now),
                 Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
                 Command::Receipt(receipt) => {
                     w.receipt(receipt, now);

@@ -9,7 +9,7 @@ use parley_core::chat::{
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
-use parley_core::routing::{Roster, Seat};
+use parley_core::routing::{Presence, Roster, Seat};
 use parley_core::setup::{Number, Setup};
 use parley_core::time::Timestamp;
 use parley_core::timers;
@@ -85,7 +85,7 @@ impl Working {
                 Command::Consent(r) => {
                     consumers.insert(r.phone.to_string());
                 }
-                Command::Status { agent, available: false } => away.push(agent.to_string()),
+                Command::Status { agent, presence } if *presence != Presence::Available => away.push(agent.to_string()),
                 Command::Status { .. } | Command::Setup { .. } | Command::Erase { .. } => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
                 Command::Sent(outcomes) => {
@@ -493,14 +493,15 @@ impl Working {
         &mut self,
         setup: &Setup,
         agent: &AgentId,
-        available: bool,
+        presence: Presence,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let Some(seat) = self.roster.seats.iter_mut().find(|s| &s.agent == agent) else {
             return Err(EngineError::Internal(anyhow::anyhow!("agent {agent} is not in the setup")));
         };
-        seat.available = available;
-        let status = if available { "available" } else { "away" };
+        seat.presence = presence;
+        let available = presence == Presence::Available;
+        let status = presence.as_str();
         self.touched_agents.insert(agent.clone());
         self.batch.events.push(EventRow {
             id: 0,
@@ -898,7 +899,7 @@ impl Working {
         {
             self.batch.agent_states.push(AgentStateRow {
                 agent: seat.agent.to_string(),
-                status: if seat.available { "available" } else { "away" }.to_owned(),
+                status: seat.presence.as_str().to_owned(),
                 last_assigned: seat.last_assigned.0,
                 updated_at: now.0,
             });
@@ -929,7 +930,7 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
             let state = states.get(a.id.as_str());
             Seat {
                 agent: a.id.clone(),
-                available: state.is_some_and(|s| s.status == "available"),
+                presence: state.and_then(|s| Presence::parse(&s.status)).unwrap_or_default(),
                 active: counts.get(a.id.as_str()).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX),
                 capacity: a.capacity,
                 queues: setup.queues_of(&a.id),

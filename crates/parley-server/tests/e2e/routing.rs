@@ -71,3 +71,27 @@ async fn capacity_and_presence_decide_who_gets_offered() {
         assert_eq!((back.status.as_str(), back.agent.as_deref()), ("queued", None), "an unaccepted offer is withdrawn");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_who_goes_offline_loses_their_offers_and_gets_no_new_chats() {
+    let app = TestApp::spawn().await;
+    let mut setup = standard_setup();
+    setup["agents"][1]["queues"] = json!(["tech", "billing"]);
+    app.apply_setup(&setup).await;
+    let alice = app.agent(&app.agent_token("alice").await);
+    let bob = app.agent(&app.agent_token("bob").await);
+    bob.set_status("available").await;
+    let chat = app.phone("+14155550190").texts("billing").await.chat_id.expect("a chat");
+    assert_eq!(app.admin().chat(&chat).await.agent.as_deref(), Some("bob"));
+
+    bob.set_status("offline").await;
+    let me = app.request(reqwest::Method::GET, "/api/v1/me", Some(&bob.token), None).await.expect_status(200).body;
+    assert_eq!((&me["status"], &me["queues"]), (&json!("offline"), &json!(["tech", "billing"])), "{me}");
+    let withdrawn = app.admin().chat(&chat).await;
+    assert_eq!((withdrawn.status.as_str(), withdrawn.agent.as_deref()), ("queued", None), "{withdrawn:?}");
+    // The chat goes to alice when she comes; bob, offline, gets nothing new.
+    alice.set_status("available").await;
+    assert_eq!(app.admin().chat(&chat).await.agent.as_deref(), Some("alice"));
+    let next = app.phone("+14155550191").texts("tech").await.chat_id.expect("a chat");
+    assert_eq!(app.admin().chat(&next).await.status, "queued", "nobody available serves tech");
+}

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use parley_core::routing::Presence;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -18,6 +19,26 @@ pub enum AgentStatus {
     Available,
     /// Takes no new chats; keeps the ones they have.
     Away,
+    /// Gone for the day (logged out): takes no new chats.
+    Offline,
+}
+
+impl AgentStatus {
+    fn presence(self) -> Presence {
+        match self {
+            AgentStatus::Available => Presence::Available,
+            AgentStatus::Away => Presence::Away,
+            AgentStatus::Offline => Presence::Offline,
+        }
+    }
+
+    fn from_presence(presence: Presence) -> AgentStatus {
+        match presence {
+            Presence::Available => AgentStatus::Available,
+            Presence::Away => AgentStatus::Away,
+            Presence::Offline => AgentStatus::Offline,
+        }
+    }
 }
 
 /// A status change.
@@ -49,18 +70,20 @@ pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Jso
         Principal::Agent(id) => {
             let setup = state.engine.setup();
             let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;
-            let available = state
+            let presence = state
                 .store
                 .agent_states()
                 .await?
                 .into_iter()
-                .any(|s| s.agent == id.as_str() && s.status == "available");
+                .find(|s| s.agent == id.as_str())
+                .and_then(|s| Presence::parse(&s.status))
+                .unwrap_or_default();
             Ok(Json(Me {
                 role: "agent".to_owned(),
                 agent: Some(id.to_string()),
                 name: Some(agent.name.clone()),
-                queues: agent.queues.iter().map(ToString::to_string).collect(),
-                status: Some(if available { AgentStatus::Available } else { AgentStatus::Away }),
+                queues: setup.queues_of(&id).iter().map(ToString::to_string).collect(),
+                status: Some(AgentStatus::from_presence(presence)),
             }))
         }
     }
@@ -76,6 +99,6 @@ pub async fn put_status(
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<StatusChange>, ApiError> {
     let agent = who.require_agent()?;
-    state.engine.set_status(agent.clone(), change.status == AgentStatus::Available).await?;
+    state.engine.set_status(agent.clone(), change.status.presence()).await?;
     Ok(Json(change))
 }
