@@ -7,12 +7,14 @@
 //! STOP / START / HELP work in every state; EXIT ends, BACK returns to the menu before connection.
 //! ```
 
+use crate::commands::Command;
+use crate::hours::AfterHours;
 use crate::ids::{AgentId, ChatId, QueueId};
 use crate::keyword::{self, CarrierKeyword};
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::{Presence, Roster};
 use crate::setup::{Number, Queue, Setup};
-use crate::texts::{Texts, render};
+use crate::texts::{TextKey, Texts, render};
 use crate::time::Timestamp;
 use crate::timers::{self, Due};
 
@@ -117,6 +119,8 @@ pub enum EndReason {
     ConsumerSilent,
     /// No agent took the chat within the queue's wait limit.
     QueueTimeout,
+    /// The queue was closed and does not keep chats after hours.
+    AfterHours,
 }
 
 impl EndReason {
@@ -130,6 +134,7 @@ impl EndReason {
             EndReason::Expired => "expired",
             EndReason::ConsumerSilent => "consumer_silent",
             EndReason::QueueTimeout => "queue_timeout",
+            EndReason::AfterHours => "after_hours",
         }
     }
 
@@ -143,6 +148,7 @@ impl EndReason {
             EndReason::Expired,
             EndReason::ConsumerSilent,
             EndReason::QueueTimeout,
+            EndReason::AfterHours,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)
@@ -177,6 +183,17 @@ pub struct Chat {
     pub transfer: Option<Transfer>,
     /// How the chat got its first agent; `None` until it has one (outbound chats: from the start).
     pub start_type: Option<StartType>,
+    /// The language system messages are written in (a tag of the setup); agents see it, and routing
+    /// prefers agents who write it.
+    pub language: String,
+    /// When an agent first took the chat (handle times count from here).
+    pub answered_at: Option<Timestamp>,
+    /// The consumer's oldest message the connected agent has not answered yet.
+    pub awaiting_reply_since: Option<Timestamp>,
+    /// When the queue's wait limit started counting: on joining the queue, or when it opened.
+    pub wait_since: Option<Timestamp>,
+    /// The queue is closed: the chat waits for this moment, when it opens.
+    pub after_hours_until: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
     pub end_reason: Option<EndReason>,
     /// Who ended the chat: an agent id, "admin" or "consumer".
@@ -256,8 +273,9 @@ pub enum Actor {
 /// One input to a chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// The consumer texted the business number.
-    Inbound { text: String, media: usize },
+    /// The consumer texted the business number. `language`: what a detector made of the text, used
+    /// when it opens a chat.
+    Inbound { text: String, media: usize, language: Option<String> },
     /// An agent accepts a chat offered to them (or picks one from their queue).
     Accept { agent: AgentId },
     /// An agent writes to the consumer.
@@ -325,6 +343,23 @@ pub enum ChatEvent {
     },
     /// The consumer was asked whether they are still there.
     InactivityWarning,
+    /// The chat's language changed (a LANG command or a menu choice in another language).
+    LanguageChanged {
+        language: String,
+    },
+    /// The queue is closed; the chat waits until `opens` (`None`: it closed instead).
+    AfterHours {
+        opens: Option<Timestamp>,
+    },
+    /// The connected agent did not answer the consumer in time; the chat goes to someone else.
+    ReplyTimedOut {
+        agent: AgentId,
+    },
+    /// The chat waited its queue's limit and moved on to the overflow queue.
+    Overflowed {
+        from: QueueId,
+        to: QueueId,
+    },
     /// A transfer was offered to `to` (in `queue` for a transfer to a queue).
     TransferStarted {
         from: AgentId,
@@ -440,11 +475,12 @@ pub struct Context<'a> {
 /// if there is one.
 pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
     let chat = chat.filter(|c| c.is_live()).cloned();
-    let texts = ctx.setup.texts_for(ctx.number);
-    let mut d = Decider { ctx, texts, decision: Decision::default(), not_before: None };
+    let language = chat.as_ref().map_or_else(|| ctx.setup.language_of(ctx.number).to_owned(), |c| c.language.clone());
+    let texts = ctx.setup.texts_for(ctx.number, chat.as_ref().and_then(|c| c.queue.as_ref()), &language);
+    let mut d = Decider { ctx, texts, language, decision: Decision::default(), not_before: None };
     match input {
-        Input::Inbound { text, .. } => {
-            d.inbound(chat, text);
+        Input::Inbound { text, language, .. } => {
+            d.inbound(chat, text, language.as_deref());
             Outcome::Done(d.decision)
         }
         Input::Accept { agent } => d.business(chat, |d, chat| d.accept(chat, agent)),
@@ -491,24 +527,40 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
 
 struct Decider<'a> {
     ctx: Context<'a>,
-    /// The number's system messages, in its language.
+    /// The chat's system messages, in its language and for its queue.
     texts: Texts,
+    /// The chat's language.
+    language: String,
     decision: Decision,
     /// Set when quiet hours hold this decision's messages back.
     not_before: Option<Timestamp>,
 }
 
 impl Decider<'_> {
-    fn system(&mut self, template: &str, extra: &[(&str, &str)]) {
-        self.system_for(template, extra, Purpose::Conversation);
+    /// Sends the system message `key` in the chat's language, with `extra` placeholders.
+    fn system(&mut self, key: TextKey, extra: &[(&str, &str)]) {
+        self.system_for(key, extra, Purpose::Conversation);
     }
 
-    fn system_for(&mut self, template: &str, extra: &[(&str, &str)], purpose: Purpose) {
+    fn system_for(&mut self, key: TextKey, extra: &[(&str, &str)], purpose: Purpose) {
         let brand = self.ctx.setup.settings.brand.clone();
-        let mut vars: Vec<(&str, &str)> = vec![("brand", brand.as_str())];
+        let end = self.ctx.setup.settings.commands.end.first().map(|w| w.to_uppercase()).unwrap_or_default();
+        let mut vars: Vec<(&str, &str)> =
+            vec![("brand", brand.as_str()), ("business", brand.as_str()), ("end_command", end.as_str())];
         vars.extend_from_slice(extra);
-        let text = render(template, &vars);
+        let text = render(self.texts.get(key), &vars);
         self.send(text, Author::System, purpose);
+    }
+
+    /// Picks the texts again after the chat's language or queue changed.
+    fn retext(&mut self, chat: &Chat) {
+        self.language = chat.language.clone();
+        self.texts = self.ctx.setup.texts_for(self.ctx.number, chat.queue.as_ref(), &chat.language);
+    }
+
+    /// The queue's name as the chat's language shows it.
+    fn queue_name(&self, queue: &QueueId) -> String {
+        self.ctx.setup.queue(queue).map_or_else(|| queue.to_string(), |q| q.menu_entry(&self.language).0.to_owned())
     }
 
     fn send(&mut self, text: String, author: Author, purpose: Purpose) {
@@ -541,15 +593,14 @@ impl Decider<'_> {
         }
     }
 
-    fn inbound(&mut self, chat: Option<Chat>, text: &str) {
+    fn inbound(&mut self, chat: Option<Chat>, text: &str, detected: Option<&str>) {
         match self.ctx.setup.carrier_keyword(self.ctx.number, text) {
             Some(CarrierKeyword::OptOut) => return self.opt_out(chat, text),
             Some(CarrierKeyword::OptIn) if self.ctx.consent.opted_out => {
                 return self.opt_in(chat, text);
             }
             Some(CarrierKeyword::Help) => {
-                let template = self.texts.help.clone();
-                self.system(&template, &[]);
+                self.system(TextKey::Help, &[]);
                 self.decision.chat = chat;
                 return;
             }
@@ -561,45 +612,121 @@ impl Decider<'_> {
             self.decision.chat = chat;
             return;
         }
+        let command = self.ctx.setup.settings.commands.parse(text);
         let mut chat = match chat {
             Some(mut chat) => {
                 self.event(ChatEvent::ConsumerMessage);
                 chat.last_message_at = self.ctx.now;
                 chat.warned_at = None;
+                if chat.status == ChatStatus::Connected {
+                    chat.awaiting_reply_since = chat.awaiting_reply_since.or(Some(self.ctx.now));
+                }
                 chat
             }
-            // EXIT with no chat open has nothing to end; it must not start a chat either.
-            None if keyword::normalize(text) == "EXIT" => return,
-            None => return self.open(text),
+            // Ending with no chat open has nothing to end; it must not start a chat either.
+            None if command == Some(Command::End) => return,
+            None => return self.open(text, command, detected),
         };
-        let command = keyword::normalize(text);
-        if command == "EXIT" {
-            self.end(&mut chat, EndReason::ConsumerCommand, "consumer".to_owned());
-        } else {
-            match chat.status {
-                ChatStatus::Selecting => self.select(&mut chat, text),
-                // BACK before an agent connects: to the menu the queue was picked from, if it offers a choice.
-                ChatStatus::Queued | ChatStatus::Offered
-                    if command == "BACK" && self.choices_at(self.picked_from(&chat).as_ref()) > 1 =>
-                {
-                    if let Some(agent) = chat.agent.take() {
-                        self.ctx.roster.release(&agent);
-                    }
-                    chat.menu_level = self.picked_from(&chat);
-                    chat.status = ChatStatus::Selecting;
-                    chat.queue = None;
-                    chat.queued_at = None;
-                    self.event(ChatEvent::BackToMenu);
+        let before_agent = matches!(chat.status, ChatStatus::Selecting | ChatStatus::Queued | ChatStatus::Offered);
+        match command {
+            Some(Command::End) => self.end(&mut chat, EndReason::ConsumerCommand, "consumer".to_owned()),
+            Some(Command::Language(tag)) => {
+                // The menu again, in the new language, for a consumer who is choosing.
+                if self.change_language(&mut chat, &tag) && chat.status == ChatStatus::Selecting {
                     self.menu(chat.menu_level.as_ref(), None);
                 }
-                _ => {}
             }
+            // In a submenu: up one level.
+            Some(Command::Back) if chat.status == ChatStatus::Selecting && chat.menu_level.is_some() => {
+                let level =
+                    chat.menu_level.as_ref().and_then(|l| self.ctx.setup.queue(l)).and_then(|q| q.parent.clone());
+                chat.menu_level = level;
+                self.event(ChatEvent::BackToMenu);
+                self.menu(chat.menu_level.as_ref(), None);
+            }
+            // Before an agent answers: to the menu the queue was picked from, if it offers a choice.
+            Some(Command::Back)
+                if matches!(chat.status, ChatStatus::Queued | ChatStatus::Offered)
+                    && self.choices_at(self.picked_from(&chat).as_ref()) > 1 =>
+            {
+                let level = self.picked_from(&chat);
+                self.leave_queue(&mut chat, level);
+            }
+            Some(Command::Menu) if before_agent && self.choices_at(None) > 1 => self.leave_queue(&mut chat, None),
+            Some(Command::Agent) if chat.status == ChatStatus::Selecting => {
+                if let Some(first) = self.ctx.setup.menu_options(self.ctx.number, None).first() {
+                    let first = first.id.clone();
+                    self.choose(&mut chat, first, None);
+                }
+            }
+            Some(Command::Agent) if chat.status == ChatStatus::Queued && chat.after_hours_until.is_none() => {
+                self.waiting(&chat);
+            }
+            _ if chat.status == ChatStatus::Selecting => self.select(&mut chat, text),
+            _ => {}
         }
         self.decision.chat = Some(chat);
     }
 
-    fn open(&mut self, text: &str) {
+    /// Back to a menu level before an agent answered: the queue (and any offer) is given up.
+    fn leave_queue(&mut self, chat: &mut Chat, level: Option<QueueId>) {
+        if chat.status == ChatStatus::Offered
+            && let Some(agent) = chat.agent.take()
+        {
+            self.ctx.roster.release(&agent);
+        }
+        chat.agent = None;
+        chat.menu_level = level;
+        chat.status = ChatStatus::Selecting;
+        chat.queue = None;
+        chat.queued_at = None;
+        chat.wait_since = None;
+        chat.after_hours_until = None;
+        self.retext(chat);
+        self.event(ChatEvent::BackToMenu);
+        self.menu(chat.menu_level.as_ref(), None);
+    }
+
+    /// LANG xx: the chat's messages from now on are in that language, if the setup has it (true).
+    fn change_language(&mut self, chat: &mut Chat, tag: &str) -> bool {
+        let tags = self.ctx.setup.settings.language_tags();
+        match tags.iter().find(|t| !tag.is_empty() && keyword::normalize(t) == tag) {
+            Some(language) => {
+                let language = (*language).to_owned();
+                self.set_language(chat, &language);
+                let name = self.ctx.setup.settings.language_name(&language);
+                self.system(TextKey::LanguageChanged, &[("language", &name)]);
+                true
+            }
+            None => {
+                let list = tags.join(", ");
+                self.system(TextKey::LanguageUnknown, &[("languages", &list)]);
+                false
+            }
+        }
+    }
+
+    fn set_language(&mut self, chat: &mut Chat, language: &str) {
+        if chat.language != language {
+            chat.language = language.to_owned();
+            self.event(ChatEvent::LanguageChanged { language: language.to_owned() });
+        }
+        self.retext(chat);
+    }
+
+    fn open(&mut self, text: &str, command: Option<Command>, detected: Option<&str>) {
         let ctx = &self.ctx;
+        let tags = ctx.setup.settings.language_tags();
+        // A LANG command as the first text decides; then what the detector heard, if the setup has it.
+        let chosen = match &command {
+            Some(Command::Language(tag)) => tags.iter().find(|t| !tag.is_empty() && keyword::normalize(t) == *tag),
+            _ => None,
+        };
+        let language = chosen
+            .copied()
+            .or_else(|| detected.filter(|d| tags.contains(d)))
+            .unwrap_or_else(|| ctx.setup.language_of(ctx.number))
+            .to_owned();
         let mut chat = Chat {
             id: ctx.new_chat_id.clone(),
             number: ctx.number.number.clone(),
@@ -616,17 +743,33 @@ impl Decider<'_> {
             last_message_at: ctx.now,
             warned_at: None,
             transfer: None,
+            language,
+            answered_at: None,
+            awaiting_reply_since: None,
+            wait_since: None,
+            after_hours_until: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
         };
         self.event(ChatEvent::Opened);
         self.event(ChatEvent::ConsumerMessage);
+        if chat.language != self.ctx.setup.language_of(self.ctx.number) {
+            self.event(ChatEvent::LanguageChanged { language: chat.language.clone() });
+        }
+        self.retext(&chat);
         self.opt_in_notice(self.ctx.setup.settings.opt_in_notice_every_chat);
-        // A first text that already names a queue skips the menu; so does a menu of one choice.
-        match self.only_or_named(None, text) {
-            Some(queue) => self.choose(&mut chat, queue),
-            None => self.menu(None, None),
+        // A first text that already names a queue skips the menu; so does a menu of one choice, and
+        // asking for an agent (the number's first queue).
+        let first = self.ctx.setup.menu_options(self.ctx.number, None).first().map(|q| q.id.clone());
+        match (self.only_or_named(None, text), command) {
+            (Some((queue, language)), _) => self.choose(&mut chat, queue, language),
+            (None, Some(Command::Agent)) if first.is_some() => {
+                if let Some(first) = first {
+                    self.choose(&mut chat, first, None);
+                }
+            }
+            _ => self.menu(None, None),
         }
         self.decision.chat = Some(chat);
     }
@@ -634,8 +777,7 @@ impl Decider<'_> {
     /// The opt-in notice, on the phone's first contact (or on every new chat when `every_chat`).
     fn opt_in_notice(&mut self, every_chat: bool) {
         if every_chat || !self.ctx.consent.notice_sent {
-            let template = self.texts.opt_in_notice.clone();
-            self.system(&template, &[]);
+            self.system(TextKey::OptInNotice, &[]);
             self.decision.consent = Some(ConsentChange::NoticeSent);
         }
     }
@@ -703,6 +845,11 @@ impl Decider<'_> {
             last_message_at: self.ctx.now,
             warned_at: None,
             transfer: None,
+            language: self.language.clone(),
+            answered_at: agent.map(|_| self.ctx.now),
+            awaiting_reply_since: None,
+            wait_since: None,
+            after_hours_until: None,
             ended_at: None,
             end_reason: None,
             ended_by: None,
@@ -756,25 +903,31 @@ impl Decider<'_> {
         chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.parent.clone())
     }
 
-    /// The choice at `level` that `text` names, or the only one there is.
-    fn only_or_named(&self, level: Option<&QueueId>, text: &str) -> Option<QueueId> {
+    /// The choice at `level` that `text` names (with the language of the words that named it), or the
+    /// only one there is.
+    fn only_or_named(&self, level: Option<&QueueId>, text: &str) -> Option<(QueueId, Option<String>)> {
         match self.ctx.setup.menu_options(self.ctx.number, level).as_slice() {
-            [only] => Some(only.id.clone()),
+            [only] => Some((only.id.clone(), None)),
             _ => self.ctx.setup.menu_choice(self.ctx.number, level, text),
         }
     }
 
-    /// A choice was made: a queue with visible children opens its submenu (or, with one child, goes
-    /// straight on); any other queue is joined.
-    fn choose(&mut self, chat: &mut Chat, queue: QueueId) {
+    /// A choice was made (in `language`, when its words were of one): a queue with visible children
+    /// opens its submenu (or, with one child, goes straight on); any other queue is joined. A queue
+    /// that serves one language sets the chat's.
+    fn choose(&mut self, chat: &mut Chat, queue: QueueId, language: Option<String>) {
+        let serves = self.ctx.setup.queue(&queue).and_then(|q| q.language.clone());
+        if let Some(language) = serves.or(language) {
+            self.set_language(chat, &language);
+        }
         match self.ctx.setup.menu_options(self.ctx.number, Some(&queue)).as_slice() {
             [] => {
                 chat.menu_level = None;
-                self.enqueue(chat, queue);
+                self.enqueue(chat, queue, false);
             }
             [only] => {
                 let only = only.id.clone();
-                self.choose(chat, only);
+                self.choose(chat, only, None);
             }
             _ => {
                 chat.menu_level = Some(queue);
@@ -784,45 +937,103 @@ impl Decider<'_> {
     }
 
     fn menu(&mut self, level: Option<&QueueId>, unknown_answer: Option<&str>) {
-        let choices = menu_text(&self.ctx.setup.menu_options(self.ctx.number, level));
-        let texts = &self.texts;
-        let template = if unknown_answer.is_some() { texts.menu_retry.clone() } else { texts.menu.clone() };
+        let choices = menu_text(&self.ctx.setup.menu_options(self.ctx.number, level), &self.language, &self.texts);
+        let key = if unknown_answer.is_some() { TextKey::MenuRetry } else { TextKey::Menu };
         let answer = quote(unknown_answer.unwrap_or_default());
-        self.system(&template, &[("menu", &choices), ("answer", &answer)]);
+        self.system(key, &[("menu", &choices), ("answer", &answer)]);
         self.event(ChatEvent::MenuSent);
     }
 
     fn select(&mut self, chat: &mut Chat, text: &str) {
         let level = chat.menu_level.clone();
         match self.ctx.setup.menu_choice(self.ctx.number, level.as_ref(), text) {
-            Some(queue) => self.choose(chat, queue),
-            // BACK in a submenu goes up one level.
-            None if keyword::normalize(text) == "BACK" && level.is_some() => {
-                chat.menu_level = level.as_ref().and_then(|l| self.ctx.setup.queue(l)).and_then(|q| q.parent.clone());
-                self.event(ChatEvent::BackToMenu);
-                self.menu(chat.menu_level.as_ref(), None);
-            }
+            Some((queue, language)) => self.choose(chat, queue, language),
             // The answer to a message the business sent first: a menu of one choice takes it there;
             // otherwise the consumer has not seen the menu yet, so it is sent as it is.
             None if chat.origin == Origin::Outbound => match self.only_or_named(level.as_ref(), "") {
-                Some(only) => self.choose(chat, only),
+                Some((only, _)) => self.choose(chat, only, None),
                 None => self.menu(level.as_ref(), None),
             },
-            // A blank answer (a photo without text) has nothing to quote: send the menu as it is.
-            None if text.trim().is_empty() || keyword::normalize(text) == "BACK" => self.menu(level.as_ref(), None),
+            // A blank answer (a photo without text), or BACK at the top, has nothing to quote: the menu
+            // goes as it is.
+            None if text.trim().is_empty() || self.ctx.setup.settings.commands.parse(text).is_some() => {
+                self.menu(level.as_ref(), None)
+            }
             None => self.menu(level.as_ref(), Some(text)),
         }
     }
 
-    fn enqueue(&mut self, chat: &mut Chat, queue: QueueId) {
-        let name = self.ctx.setup.queue(&queue).map(|q| q.name.clone()).unwrap_or_else(|| queue.to_string());
+    /// The chat joins `queue` (`moved`: from another queue whose wait limit ran out). Outside the
+    /// queue's hours it waits for the opening or ends, as the queue says; otherwise the best agent is
+    /// asked, or the consumer learns their place in line.
+    fn enqueue(&mut self, chat: &mut Chat, queue: QueueId, moved: bool) {
+        let now = self.ctx.now;
         chat.status = ChatStatus::Queued;
         chat.queue = Some(queue.clone());
-        chat.queued_at = Some(self.ctx.now);
-        self.event(ChatEvent::Queued { queue });
-        let template = self.texts.queued.clone();
-        self.system(&template, &[("queue", &name)]);
-        self.route(chat);
+        // A chat moved on keeps its place by age; its new queue's wait limit starts now.
+        chat.queued_at = if moved { chat.queued_at.or(Some(now)) } else { Some(now) };
+        chat.wait_since = Some(now);
+        chat.after_hours_until = None;
+        self.retext(chat);
+        self.event(ChatEvent::Queued { queue: queue.clone() });
+        let name = self.queue_name(&queue);
+        if let Some(hours) = self.ctx.setup.queue(&queue).and_then(|q| q.hours.as_ref())
+            && !hours.is_open(now)
+        {
+            let opens = hours.next_open(now);
+            let label = opens.map_or_else(|| "later".to_owned(), |t| hours.local_label(t));
+            let vars = [("queue", name.as_str()), ("opens", label.as_str())];
+            match (hours.after_hours, opens) {
+                (AfterHours::KeepQueued, Some(opens)) => {
+                    chat.after_hours_until = Some(opens);
+                    chat.wait_since = None;
+                    self.event(ChatEvent::AfterHours { opens: Some(opens) });
+                    self.system(TextKey::AfterHours, &vars);
+                }
+                // A queue that never opens again cannot keep anyone waiting.
+                _ => {
+                    self.event(ChatEvent::AfterHours { opens: None });
+                    self.system(TextKey::AfterHoursClosed, &vars);
+                    self.end(chat, EndReason::AfterHours, "system".to_owned());
+                }
+            }
+            return;
+        }
+        let vars = [("queue", name.as_str())];
+        if moved {
+            self.system(TextKey::QueueMoved, &vars);
+            self.route(chat);
+        } else if self.pick(chat, None).is_some() {
+            self.system(TextKey::Queued, &vars);
+            self.route(chat);
+        } else {
+            self.waiting(chat);
+        }
+    }
+
+    /// The consumer's place in line and the estimated wait.
+    fn waiting(&mut self, chat: &Chat) {
+        let Some(queue) = chat.queue.clone() else { return };
+        let position = self.ctx.roster.position(&chat.id, &queue);
+        let minutes = self.ctx.roster.wait_minutes(&queue, position);
+        let name = self.queue_name(&queue);
+        let (position, minutes) = (position.to_string(), minutes.to_string());
+        self.system(
+            TextKey::Waiting,
+            &[("queue", name.as_str()), ("position", position.as_str()), ("wait_minutes", minutes.as_str())],
+        );
+    }
+
+    /// The agent routing would offer the chat to now: none while its queue is closed; agents who write
+    /// the chat's language first.
+    fn pick(&self, chat: &Chat, except: Option<&AgentId>) -> Option<AgentId> {
+        let queue = chat.queue.as_ref()?;
+        let q = self.ctx.setup.queue(queue);
+        if q.and_then(|q| q.hours.as_ref()).is_some_and(|h| !h.is_open(self.ctx.now)) {
+            return None;
+        }
+        let strategy = q.map(|q| q.strategy).unwrap_or_default();
+        self.ctx.roster.pick_by(queue, strategy, except, Some(&chat.language))
     }
 
     /// Offers a queued chat to the best agent with room, connecting it at once on auto-answer queues.
@@ -836,8 +1047,7 @@ impl Decider<'_> {
         let Some(queue) = chat.queue.clone() else {
             return;
         };
-        let strategy = self.ctx.setup.queue(&queue).map(|q| q.strategy).unwrap_or_default();
-        let Some(agent) = self.ctx.roster.pick_by(&queue, strategy, except) else {
+        let Some(agent) = self.pick(chat, except) else {
             return;
         };
         self.ctx.roster.assign(&agent, self.ctx.now);
@@ -851,14 +1061,23 @@ impl Decider<'_> {
     }
 
     fn connect(&mut self, chat: &mut Chat, agent: AgentId, auto_answered: bool) {
-        let name = self.ctx.setup.agent(&agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
         chat.status = ChatStatus::Connected;
         chat.agent = Some(agent.clone());
         let start = if auto_answered { StartType::Auto } else { StartType::Manual };
         chat.start_type = chat.start_type.or(Some(start));
-        self.event(ChatEvent::Connected { agent, auto_answered });
-        let template = self.texts.connected.clone();
-        self.system(&template, &[("agent", &name)]);
+        chat.answered_at = chat.answered_at.or(Some(self.ctx.now));
+        // The consumer is waiting for the agent's first words.
+        chat.awaiting_reply_since = Some(self.ctx.now);
+        self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered });
+        self.announce_agent(chat, &agent);
+    }
+
+    /// Tells the consumer who they are chatting with.
+    fn announce_agent(&mut self, chat: &Chat, agent: &AgentId) {
+        let name = self.ctx.setup.agent(agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
+        let first = name.split_whitespace().next().unwrap_or(&name).to_owned();
+        let queue = chat.queue.as_ref().map(|q| self.queue_name(q)).unwrap_or_default();
+        self.system(TextKey::Connected, &[("agent", &name), ("agent_first_name", &first), ("queue", &queue)]);
     }
 
     fn accept(&mut self, chat: &mut Chat, agent: &AgentId) -> Result<(), Refusal> {
@@ -901,6 +1120,7 @@ impl Decider<'_> {
         self.event(ChatEvent::AgentMessage { agent: agent.clone() });
         chat.last_message_at = self.ctx.now;
         chat.warned_at = None;
+        chat.awaiting_reply_since = None;
         Ok(())
     }
 
@@ -936,7 +1156,8 @@ impl Decider<'_> {
             }
             TransferTarget::Queue(q) => {
                 let strategy = self.ctx.setup.queue(q).map(|q| q.strategy).unwrap_or_default();
-                let picked = self.ctx.roster.pick_by(q, strategy, Some(from)).filter(|a| a != from);
+                let picked =
+                    self.ctx.roster.pick_by(q, strategy, Some(from), Some(&chat.language)).filter(|a| a != from);
                 (picked, Some(q.clone()))
             }
         };
@@ -978,12 +1199,11 @@ impl Decider<'_> {
         chat.agent = Some(agent.clone());
         if let TransferTarget::Queue(queue) = &transfer.target {
             chat.queue = Some(queue.clone());
+            self.retext(chat);
         }
         self.event(ChatEvent::TransferEnded { from: transfer.from, to: agent.clone() });
         if chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).is_some_and(|q| q.announce_transfers) {
-            let name = self.ctx.setup.agent(agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
-            let template = self.texts.connected.clone();
-            self.system(&template, &[("agent", &name)]);
+            self.announce_agent(chat, agent);
         }
         Ok(())
     }
@@ -996,12 +1216,35 @@ impl Decider<'_> {
         };
         match due {
             Due::Expired => self.end(chat, EndReason::Expired, "system".to_owned()),
-            Due::QueueTimeout => self.end(chat, EndReason::QueueTimeout, "system".to_owned()),
+            Due::QueueTimeout => {
+                let from = chat.queue.clone();
+                let overflow = from.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.overflow.clone());
+                match (from, overflow) {
+                    (Some(from), Some(to)) => {
+                        self.event(ChatEvent::Overflowed { from, to: to.clone() });
+                        self.enqueue(chat, to, true);
+                    }
+                    _ => self.end(chat, EndReason::QueueTimeout, "system".to_owned()),
+                }
+            }
+            Due::Opens => {
+                chat.after_hours_until = None;
+                chat.wait_since = Some(self.ctx.now);
+                self.route(chat);
+            }
+            Due::ReplyTimeout => {
+                let Some(agent) = chat.agent.take() else { return };
+                self.ctx.roster.release(&agent);
+                chat.status = ChatStatus::Queued;
+                chat.offered_at = None;
+                chat.awaiting_reply_since = None;
+                self.event(ChatEvent::ReplyTimedOut { agent: agent.clone() });
+                self.route_except(chat, Some(&agent));
+            }
             Due::InactivityClose => self.end(chat, EndReason::ConsumerSilent, "system".to_owned()),
             Due::InactivityWarning => {
                 let minutes = timers.inactivity_close_minutes.unwrap_or(0).to_string();
-                let template = self.texts.inactivity_warning.clone();
-                self.system(&template, &[("minutes", &minutes)]);
+                self.system(TextKey::InactivityWarning, &[("minutes", &minutes)]);
                 chat.warned_at = Some(self.ctx.now);
                 self.event(ChatEvent::InactivityWarning);
             }
@@ -1059,17 +1302,16 @@ impl Decider<'_> {
         chat.end_reason = Some(reason);
         chat.ended_by = Some(by.clone());
         self.event(ChatEvent::Ended { reason, by });
-        let template = match reason {
-            // The opt-out confirmation is the last message.
-            EndReason::OptedOut => return,
-            EndReason::Expired => self.texts.expired.clone(),
-            EndReason::ConsumerSilent => self.texts.inactivity_closed.clone(),
-            EndReason::QueueTimeout => self.texts.queue_timeout.clone(),
-            EndReason::EndedByAgent | EndReason::EndedByAdmin | EndReason::ConsumerCommand => {
-                self.texts.chat_ended.clone()
-            }
+        let key = match reason {
+            // The opt-out confirmation is the last message; the after-hours one was just sent.
+            EndReason::OptedOut | EndReason::AfterHours => return,
+            EndReason::Expired => TextKey::Expired,
+            EndReason::ConsumerSilent => TextKey::InactivityClosed,
+            EndReason::QueueTimeout => TextKey::QueueTimeout,
+            EndReason::EndedByAgent | EndReason::EndedByAdmin | EndReason::ConsumerCommand => TextKey::ChatEnded,
         };
-        self.system(&template, &[]);
+        let queue = chat.queue.as_ref().map(|q| self.queue_name(q)).unwrap_or_default();
+        self.system(key, &[("queue", &queue)]);
     }
 
     fn opt_out(&mut self, chat: Option<Chat>, text: &str) {
@@ -1082,8 +1324,7 @@ impl Decider<'_> {
         }
         if !already {
             self.decision.consent = Some(ConsentChange::OptedOut { keyword: keyword::normalize(text) });
-            let template = self.texts.opted_out.clone();
-            self.system_for(&template, &[], Purpose::OptOutConfirmation);
+            self.system_for(TextKey::OptedOut, &[], Purpose::OptOutConfirmation);
         }
         self.decision.chat = chat;
     }
@@ -1091,8 +1332,7 @@ impl Decider<'_> {
     fn opt_in(&mut self, chat: Option<Chat>, text: &str) {
         self.decision.consent = Some(ConsentChange::OptedIn { keyword: keyword::normalize(text) });
         self.ctx.consent.opted_out = false;
-        let template = self.texts.opted_in.clone();
-        self.system(&template, &[]);
+        self.system(TextKey::OptedIn, &[]);
         self.decision.chat = chat;
     }
 }
@@ -1109,14 +1349,17 @@ fn quote(answer: &str) -> String {
     }
 }
 
-/// A menu's choices: "Reply 1 or BILLING for Billing, 2 or TECH for Technical support."
-pub fn menu_text(options: &[&Queue]) -> String {
+/// A menu's choices in `language`, with its texts: "1 or BILLING for Billing, 2 or TECH for Technical
+/// support".
+pub fn menu_text(options: &[&Queue], language: &str, texts: &Texts) -> String {
+    let or = format!(" {} ", texts.get(TextKey::MenuOr).trim());
     let choices: Vec<String> = options
         .iter()
         .map(|q| {
-            let words = if q.keywords.is_empty() { vec![q.name.to_uppercase()] } else { q.keywords.clone() };
-            format!("{} for {}", words.join(" or "), q.name)
+            let (name, keywords) = q.menu_entry(language);
+            let words = if keywords.is_empty() { vec![name.to_uppercase()] } else { keywords.to_vec() };
+            render(texts.get(TextKey::MenuChoice), &[("keywords", &words.join(&or)), ("queue", name)])
         })
         .collect();
-    format!("Reply {}.", choices.join(", "))
+    choices.join(", ")
 }

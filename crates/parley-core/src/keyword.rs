@@ -18,8 +18,6 @@ pub const OPT_OUT_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL",
 pub const OPT_IN_WORDS: &[&str] = &["START", "YES", "UNSTOP"];
 /// Help words.
 pub const HELP_WORDS: &[&str] = &["HELP", "INFO"];
-/// Words our own SMS navigation uses; together with the carrier keywords they are reserved.
-pub const NAVIGATION_WORDS: &[&str] = &["BACK", "EXIT"];
 
 /// Normalizes a message for keyword matching: upper case, with every character that is not a letter
 /// or digit removed, so " stop! ", "Stop." and "OPT-OUT" match STOP and OPTOUT, while "stop please"
@@ -68,17 +66,6 @@ impl ExtraKeywords {
             }
         })
     }
-
-    /// Whether `text` is reserved on this number: a standard or extra keyword, BACK or EXIT.
-    pub fn reserves(&self, text: &str) -> bool {
-        is_reserved(text) || self.classify(text).is_some()
-    }
-}
-
-/// Whether a queue name, menu keyword or SMS command collides with a reserved word.
-pub fn is_reserved(text: &str) -> bool {
-    let word = normalize(text);
-    classify(text).is_some() || NAVIGATION_WORDS.contains(&word.as_str())
 }
 
 #[cfg(test)]
@@ -107,14 +94,5 @@ mod tests {
         assert_eq!(extra.classify("ayuda"), Some(CarrierKeyword::Help));
         assert_eq!(extra.classify("STOP"), Some(CarrierKeyword::OptOut), "the standard words still work");
         assert_eq!(classify("alto"), None, "only on the number that adds it");
-        assert!(extra.reserves("Alto") && extra.reserves("back") && !extra.reserves("billing"));
-    }
-
-    #[test]
-    fn reserved_words_include_navigation() {
-        assert!(is_reserved("back"));
-        assert!(is_reserved("Exit"));
-        assert!(is_reserved("cancel"));
-        assert!(!is_reserved("billing"));
     }
 }

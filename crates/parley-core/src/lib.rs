@@ -7,12 +7,16 @@
 //! - [`registration`]: 10DLC brands and campaigns, toll-free verification, checked field by field.
 //! - [`setup`]: numbers, queues, agents, teams and settings, validated as a whole.
 //! - [`texts`]: system messages and their placeholders.
+//! - [`commands`]: SMS commands consumers steer their chat with (EXIT, MENU, LANG es, ...).
+//! - [`hours`]: business hours of a queue.
 //! - [`routing`]: which agent gets a waiting chat.
 //! - [`chat`]: the chat state machine, [`chat::decide`].
 //! - [`message`]: message bodies and their limits.
 //! - [`text`]: SMS text: GSM-7 and UCS-2, segment counting and splitting, reassembly of inbound parts.
 
 pub mod chat;
+pub mod commands;
+pub mod hours;
 pub mod ids;
 pub mod keyword;
 pub mod message;

@@ -249,6 +249,7 @@ mod tests {
             name: name.into(),
             queues: queues.iter().map(|q| (*q).into()).collect(),
             capacity: 2,
+            languages: vec![],
         };
         SetupDraft {
             queues: vec![queue("billing", "Billing"), queue("tech", "Technical support")],

@@ -1,7 +1,10 @@
-//! Which agent gets a waiting chat: availability, queue membership and capacity first, then the least
-//! busy agent, then the one who has waited longest for a chat.
+//! Which agent gets a waiting chat: availability, queue membership and capacity first, then agents who
+//! write the chat's language, then the queue's strategy. And what a waiting consumer is told: their
+//! place in line and an estimate of the wait.
 
-use crate::ids::{AgentId, QueueId};
+use std::collections::BTreeMap;
+
+use crate::ids::{AgentId, ChatId, QueueId};
 use crate::time::Timestamp;
 
 /// An agent's status: only available agents are offered chats; away agents keep theirs and may take
@@ -40,6 +43,8 @@ pub struct Seat {
     pub queues: Vec<QueueId>,
     /// When the agent last got a chat; agents idle longer win ties.
     pub last_assigned: Timestamp,
+    /// Language tags the agent writes.
+    pub languages: Vec<String>,
 }
 
 /// How a queue picks among the agents who can take a chat.
@@ -72,36 +77,78 @@ impl Strategy {
     }
 }
 
-/// Every agent's routing state, as the engine loaded it. Routing decisions update it in place so
-/// that several decisions in one batch never overbook an agent.
+/// The handle time assumed for a queue with no answered chats to learn from: five minutes.
+pub const DEFAULT_HANDLE_SECONDS: u32 = 300;
+
+/// Every agent's routing state, and the queues' lines, as the engine loaded them. Routing decisions
+/// update the seats in place so that several decisions in one batch never overbook an agent; the
+/// engine keeps `waiting` current as chats join and leave queues.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Roster {
     pub seats: Vec<Seat>,
+    /// Chats waiting (queued, not offered) per queue.
+    pub waiting: BTreeMap<QueueId, u32>,
+    /// How many chats were ahead of a waiting chat in its queue when it was loaded.
+    pub ahead: BTreeMap<(ChatId, QueueId), u32>,
+    /// The recent average time an agent spends on a chat of the queue, in seconds.
+    pub handle_seconds: BTreeMap<QueueId, u32>,
 }
 
 impl Roster {
     /// The agent who should get the next chat of `queue` (least busy first), if any has room.
     pub fn pick(&self, queue: &QueueId) -> Option<AgentId> {
-        self.pick_by(queue, Strategy::LeastBusy, None)
+        self.pick_by(queue, Strategy::LeastBusy, None, None)
     }
 
-    /// The agent `strategy` picks for the next chat of `queue`, preferring anyone over `except`;
-    /// `except` still gets the chat when nobody else can take it. Ties go to the agent id, so the
-    /// choice never depends on the order seats were loaded in.
-    pub fn pick_by(&self, queue: &QueueId, strategy: Strategy, except: Option<&AgentId>) -> Option<AgentId> {
+    /// The agent `strategy` picks for the next chat of `queue`, preferring agents who write `language`
+    /// and anyone over `except`; `except` still gets the chat when nobody else can take it. Ties go to
+    /// the agent id, so the choice never depends on the order seats were loaded in.
+    pub fn pick_by(
+        &self,
+        queue: &QueueId,
+        strategy: Strategy,
+        except: Option<&AgentId>,
+        language: Option<&str>,
+    ) -> Option<AgentId> {
         let ready = self
             .seats
             .iter()
             .filter(|s| s.presence == Presence::Available && s.active < s.capacity && s.queues.contains(queue));
-        let seat = match strategy {
-            Strategy::LeastBusy => {
-                ready.min_by_key(|s| (Some(&s.agent) == except, s.active, s.last_assigned, s.agent.clone()))
-            }
-            Strategy::LongestIdle => {
-                ready.min_by_key(|s| (Some(&s.agent) == except, s.last_assigned, s.active, s.agent.clone()))
-            }
-        };
+        let foreign = |s: &Seat| language.is_some_and(|l| !s.languages.iter().any(|x| x == l));
+        let seat =
+            match strategy {
+                Strategy::LeastBusy => ready
+                    .min_by_key(|s| (Some(&s.agent) == except, foreign(s), s.active, s.last_assigned, s.agent.clone())),
+                Strategy::LongestIdle => ready
+                    .min_by_key(|s| (Some(&s.agent) == except, foreign(s), s.last_assigned, s.active, s.agent.clone())),
+            };
         seat.map(|s| s.agent.clone())
+    }
+
+    /// A waiting chat's place in line in `queue` (1: next). A chat that just joined is behind every
+    /// chat already waiting.
+    pub fn position(&self, chat: &ChatId, queue: &QueueId) -> u32 {
+        let ahead = self
+            .ahead
+            .get(&(chat.clone(), queue.clone()))
+            .copied()
+            .unwrap_or_else(|| self.waiting.get(queue).copied().unwrap_or(0));
+        ahead + 1
+    }
+
+    /// The estimated wait, in whole minutes (at least one), of the chat at `position` in `queue`: the
+    /// chats up to it, each taking the queue's recent handle time, shared among the chat slots of the
+    /// agents available for the queue (at least one, so a queue nobody staffs still gets an estimate).
+    pub fn wait_minutes(&self, queue: &QueueId, position: u32) -> u32 {
+        let slots: u32 = self
+            .seats
+            .iter()
+            .filter(|s| s.presence == Presence::Available && s.queues.contains(queue))
+            .map(|s| s.capacity)
+            .sum();
+        let handle = self.handle_seconds.get(queue).copied().unwrap_or(DEFAULT_HANDLE_SECONDS);
+        let seconds = u64::from(position) * u64::from(handle) / u64::from(slots.max(1));
+        u32::try_from(seconds.div_ceil(60)).unwrap_or(u32::MAX).max(1)
     }
 
     /// Whether `agent` serves `queue` and has room for one more chat (available or not: an agent who
@@ -148,14 +195,19 @@ mod strategy_tests {
             capacity: 5,
             queues: vec![QueueId::parse("q").unwrap()],
             last_assigned: Timestamp(last),
+            languages: vec!["en".into()],
         };
         // a is idle longest but busy; b has the fewest chats but got one lately.
-        let roster = Roster { seats: vec![seat("a", 2, 100), seat("b", 0, 900)] };
+        let roster = Roster { seats: vec![seat("a", 2, 100), seat("b", 0, 900)], ..Roster::default() };
         let q = QueueId::parse("q").unwrap();
-        assert_eq!(roster.pick_by(&q, Strategy::LeastBusy, None).unwrap().as_str(), "b");
-        assert_eq!(roster.pick_by(&q, Strategy::LongestIdle, None).unwrap().as_str(), "a");
+        assert_eq!(roster.pick_by(&q, Strategy::LeastBusy, None, None).unwrap().as_str(), "b");
+        assert_eq!(roster.pick_by(&q, Strategy::LongestIdle, None, None).unwrap().as_str(), "a");
         let a = AgentId::parse("a").unwrap();
-        assert_eq!(roster.pick_by(&q, Strategy::LongestIdle, Some(&a)).unwrap().as_str(), "b", "a is passed over");
+        assert_eq!(
+            roster.pick_by(&q, Strategy::LongestIdle, Some(&a), None).unwrap().as_str(),
+            "b",
+            "a is passed over"
+        );
         assert_eq!(Strategy::parse(""), Some(Strategy::LeastBusy));
         assert_eq!(Strategy::parse("round_robin"), None);
     }
@@ -173,13 +225,15 @@ mod tests {
             capacity,
             queues: vec![QueueId::parse("q").unwrap()],
             last_assigned: Timestamp(last),
+            languages: vec!["en".into()],
         }
     }
 
     #[test]
     fn least_busy_then_longest_idle() {
         let q = QueueId::parse("q").unwrap();
-        let mut roster = Roster { seats: vec![seat("a", 1, 3, 0), seat("b", 0, 3, 50), seat("c", 0, 3, 10)] };
+        let mut roster =
+            Roster { seats: vec![seat("a", 1, 3, 0), seat("b", 0, 3, 50), seat("c", 0, 3, 10)], ..Roster::default() };
         assert_eq!(roster.pick(&q).unwrap().as_str(), "c");
         roster.assign(&AgentId::parse("c").unwrap(), Timestamp(100));
         assert_eq!(roster.pick(&q).unwrap().as_str(), "b");
@@ -190,8 +244,41 @@ mod tests {
         let q = QueueId::parse("q").unwrap();
         let mut away = seat("b", 0, 1, 0);
         away.presence = Presence::Away;
-        let roster = Roster { seats: vec![seat("a", 2, 2, 0), away] };
+        let roster = Roster { seats: vec![seat("a", 2, 2, 0), away], ..Roster::default() };
         assert_eq!(roster.pick(&q), None);
         assert_eq!(roster.pick(&QueueId::parse("other").unwrap()), None);
+    }
+
+    #[test]
+    fn agents_who_write_the_language_come_first_but_others_still_serve() {
+        let q = QueueId::parse("q").unwrap();
+        let mut spanish = seat("b", 1, 3, 50);
+        spanish.languages = vec!["es".into()];
+        let roster = Roster { seats: vec![seat("a", 0, 3, 0), spanish], ..Roster::default() };
+        assert_eq!(roster.pick_by(&q, Strategy::LeastBusy, None, Some("es")).unwrap().as_str(), "b");
+        assert_eq!(roster.pick_by(&q, Strategy::LeastBusy, None, Some("en")).unwrap().as_str(), "a");
+        assert_eq!(
+            roster.pick_by(&q, Strategy::LeastBusy, None, Some("fr")).unwrap().as_str(),
+            "a",
+            "nobody writes it"
+        );
+    }
+
+    #[test]
+    fn the_wait_is_the_line_times_the_handle_time_over_the_slots() {
+        let q = QueueId::parse("q").unwrap();
+        let chat = ChatId::new("c1".to_owned());
+        let mut roster = Roster { seats: vec![seat("a", 2, 2, 0), seat("b", 1, 2, 0)], ..Roster::default() };
+        roster.waiting.insert(q.clone(), 5);
+        roster.handle_seconds.insert(q.clone(), 240);
+        // Sixth in line, 4 minutes a chat, 4 slots: 6 minutes.
+        assert_eq!(roster.position(&chat, &q), 6);
+        assert_eq!(roster.wait_minutes(&q, 6), 6);
+        roster.ahead.insert((chat.clone(), q.clone()), 1);
+        assert_eq!(roster.position(&chat, &q), 2, "a loaded chat knows who is ahead of it");
+        // Nobody available: the slots count as one; no history: five minutes a chat.
+        let empty = Roster::default();
+        assert_eq!(empty.wait_minutes(&q, 3), 15);
+        assert_eq!(empty.wait_minutes(&q, 0), 1, "never less than a minute");
     }
 }

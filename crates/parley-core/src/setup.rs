@@ -3,8 +3,10 @@
 //! A [`SetupDraft`] holds what an admin wrote (plain strings); [`Setup::validate`] checks it as a whole
 //! and returns either a typed [`Setup`] or every problem found, each naming what is wrong.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use crate::commands::Commands;
+use crate::hours::{BusinessHours, BusinessHoursDraft};
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
 use crate::number::NumberKind;
@@ -13,7 +15,7 @@ use crate::quiet_hours::{QuietHours, QuietHoursRule};
 use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerification};
 use crate::replies::{Reply, ReplyDraft, validate_replies};
 use crate::routing::Strategy;
-use crate::texts::{TextOverrides, Texts, unknown_placeholders};
+use crate::texts::{TextOverrides, Texts};
 use crate::timers::TimerSettings;
 
 /// The setup document as written, before validation.
@@ -120,6 +122,18 @@ pub struct NumberDraft {
     pub language: Option<String>,
     /// System messages of this number only, over its language's.
     pub messages: TextOverrides,
+    /// The number's system messages in other languages, by tag.
+    pub translations: BTreeMap<String, TextOverrides>,
+}
+
+/// What a queue says in another language: its menu name and keywords, and its system messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueTranslation {
+    /// The name the menu shows in this language; empty keeps the queue's name.
+    pub name: String,
+    /// Menu keywords in this language; choosing the queue by one of them sets the chat's language.
+    pub keywords: Vec<String>,
+    pub messages: TextOverrides,
 }
 
 /// A queue as written.
@@ -141,6 +155,16 @@ pub struct QueueDraft {
     pub hidden: bool,
     /// "least_busy" (default) or "longest_idle".
     pub strategy: String,
+    /// The language the queue serves in: choosing it sets the chat's language. `None`: any.
+    pub language: Option<String>,
+    /// The queue's system messages (in its language, or the deployment's), over the number's.
+    pub messages: TextOverrides,
+    /// The queue in other languages, by tag.
+    pub translations: BTreeMap<String, QueueTranslation>,
+    /// When agents answer; `None`: always.
+    pub hours: Option<BusinessHoursDraft>,
+    /// Where a chat goes when it has waited the queue's `queue_wait_minutes` (instead of closing).
+    pub overflow: Option<String>,
 }
 
 /// An agent as written.
@@ -150,6 +174,8 @@ pub struct AgentDraft {
     pub name: String,
     pub queues: Vec<String>,
     pub capacity: u32,
+    /// Language tags the agent writes; empty: the deployment's language.
+    pub languages: Vec<String>,
 }
 
 /// A team as written.
@@ -184,6 +210,25 @@ pub struct Settings {
     pub languages: BTreeMap<String, Language>,
     /// The chat timers (offer, inactivity, session, queue wait); queues may override each.
     pub timers: TimerSettings,
+    /// The words of the SMS commands.
+    pub commands: Commands,
+    /// Guessing a new chat's language from its first text.
+    pub language_detection: LanguageDetection,
+}
+
+/// Guessing a new chat's language from its first text, among the setup's languages. Short texts
+/// ("ok", "1") are never guessed; a guess below `min_confidence` keeps the number's language.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LanguageDetection {
+    pub enabled: bool,
+    /// 0 to 1: how sure the detector must be.
+    pub min_confidence: f64,
+}
+
+impl Default for LanguageDetection {
+    fn default() -> LanguageDetection {
+        LanguageDetection { enabled: true, min_confidence: 0.7 }
+    }
 }
 
 /// What a language adds. Its keywords are honored on every number, whatever the number's language,
@@ -191,10 +236,39 @@ pub struct Settings {
 /// that language.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Language {
+    /// The language's name in itself ("español"), for the LANG confirmation; empty: a built-in name
+    /// for common languages, else the tag.
+    pub name: String,
     pub opt_out_keywords: Vec<String>,
     pub opt_in_keywords: Vec<String>,
     pub help_keywords: Vec<String>,
     pub texts: TextOverrides,
+}
+
+impl Settings {
+    /// Every language tag of the setup: the deployment's first.
+    pub fn language_tags(&self) -> Vec<&str> {
+        std::iter::once(self.language.as_str()).chain(self.languages.keys().map(String::as_str)).collect()
+    }
+
+    /// The name of a language in itself, for the consumer: the setup's name for it, a built-in one for
+    /// common languages, or the tag.
+    pub fn language_name(&self, tag: &str) -> String {
+        if let Some(name) = self.languages.get(tag).map(|l| l.name.trim()).filter(|n| !n.is_empty()) {
+            return name.to_owned();
+        }
+        let primary = tag.split('-').next().unwrap_or(tag);
+        let builtin = [
+            ("de", "Deutsch"),
+            ("en", "English"),
+            ("es", "español"),
+            ("fr", "français"),
+            ("it", "italiano"),
+            ("nl", "Nederlands"),
+            ("pt", "português"),
+        ];
+        builtin.iter().find(|(t, _)| *t == primary).map_or_else(|| tag.to_owned(), |(_, n)| (*n).to_owned())
+    }
 }
 
 impl Default for Settings {
@@ -208,6 +282,8 @@ impl Default for Settings {
             language: "en".to_owned(),
             languages: BTreeMap::new(),
             timers: TimerSettings::deployment_defaults(),
+            commands: Commands::default(),
+            language_detection: LanguageDetection::default(),
         }
     }
 }
@@ -272,6 +348,8 @@ pub struct Number {
     pub language: Option<String>,
     /// Its own system messages, over its language's.
     pub messages: TextOverrides,
+    /// Its system messages in other languages, by tag.
+    pub translations: BTreeMap<String, TextOverrides>,
 }
 
 /// A queue: one choice of a number's menu.
@@ -295,6 +373,37 @@ pub struct Queue {
     pub hidden: bool,
     /// How the queue picks among the agents who can take a chat.
     pub strategy: Strategy,
+    /// The language the queue serves in (choosing it sets the chat's); `None`: any.
+    pub language: Option<String>,
+    /// Its system messages in its language (or the deployment's).
+    pub messages: TextOverrides,
+    /// Its menu name, keywords and messages in other languages, by tag.
+    pub translations: BTreeMap<String, QueueTranslation>,
+    /// When agents answer; `None`: always.
+    pub hours: Option<BusinessHours>,
+    /// Where a chat that waited `queue_wait_minutes` moves; `None`: it closes.
+    pub overflow: Option<QueueId>,
+}
+
+impl Queue {
+    /// Every word that picks this queue in a menu, normalized: its name and keywords in every language.
+    pub fn menu_words(&self) -> BTreeSet<String> {
+        let base = self.keywords.iter().chain(std::iter::once(&self.name));
+        let translated = self.translations.values().flat_map(|t| t.keywords.iter().chain(std::iter::once(&t.name)));
+        base.chain(translated).map(|k| keyword::normalize(k)).filter(|w| !w.is_empty()).collect()
+    }
+
+    /// The name and keywords the menu shows in `language`.
+    pub fn menu_entry(&self, language: &str) -> (&str, &[String]) {
+        match self.translations.get(language) {
+            Some(t) => {
+                let name = if t.name.trim().is_empty() { self.name.as_str() } else { t.name.as_str() };
+                let keywords = if t.keywords.is_empty() { &self.keywords } else { &t.keywords };
+                (name, keywords)
+            }
+            None => (&self.name, &self.keywords),
+        }
+    }
 }
 
 /// How much of a consumer's phone number an agent sees, per queue.
@@ -360,6 +469,8 @@ pub struct Agent {
     pub queues: Vec<QueueId>,
     /// How many chats the agent handles at once (offered and connected).
     pub capacity: u32,
+    /// Language tags the agent writes; routing prefers them for chats in those languages.
+    pub languages: Vec<String>,
 }
 
 /// A team of agents.
@@ -394,7 +505,7 @@ pub enum SetupError {
     #[error("keyword \"{keyword}\" is used by queues \"{first}\" and \"{second}\" on number {number}")]
     KeywordConflict { number: String, keyword: String, first: String, second: String },
     #[error(
-        "{owner} uses the reserved word \"{word}\" (carrier keywords, BACK and EXIT cannot be queue names or keywords)"
+        "{owner} uses the reserved word \"{word}\" (carrier keywords and SMS commands cannot be queue names or keywords)"
     )]
     ReservedWord { owner: String, word: String },
     #[error("queue \"{0}\" has an empty keyword")]
@@ -502,8 +613,19 @@ impl Setup {
     pub fn validate(draft: &SetupDraft, carriers: &[&str]) -> Result<Setup, Vec<SetupError>> {
         let mut errors = Vec::new();
 
-        let queues = validate_queues(&draft.queues, &mut errors);
         let language_keywords = validate_languages(&draft.settings, &mut errors);
+        for (field, reason) in draft
+            .settings
+            .commands
+            .problems(|w| keyword::classify(w).is_some() || language_keywords.classify(w).is_some())
+        {
+            errors.push(SetupError::InvalidField { owner: "settings".to_owned(), field, reason });
+        }
+        let command_words = draft.settings.commands.words();
+        let reserved =
+            |text: &str| keyword::classify(text).is_some() || command_words.contains(&keyword::normalize(text));
+        let languages = draft.settings.language_tags();
+        let queues = validate_queues(&draft.queues, &reserved, &languages, &mut errors);
         let mut brand_ids = HashSet::new();
         for b in &draft.settings.brands {
             // Brand ids follow the rule of every other id of the setup.
@@ -646,29 +768,22 @@ impl Setup {
                     toll_free_verification: n.toll_free_verification.clone(),
                 });
             }
-            let keywords = number_keywords(&number, n, &number_queues, &queues, &language_keywords, &mut errors);
+            let keywords =
+                number_keywords(&number, n, &number_queues, &queues, &language_keywords, &reserved, &mut errors);
             let owner = format!("number {number}");
-            if let Some(language) = &n.language
-                && language != &draft.settings.language
-                && !draft.settings.languages.contains_key(language)
-            {
-                let known: Vec<&str> = std::iter::once(draft.settings.language.as_str())
-                    .chain(draft.settings.languages.keys().map(String::as_str))
-                    .collect();
-                errors.push(SetupError::InvalidField {
-                    owner: owner.clone(),
-                    field: format!("language \"{language}\""),
-                    reason: format!(
-                        "not a language of the setup (known: {}); add it under settings.languages",
-                        known.join(", ")
-                    ),
-                });
+            if let Some(language) = &n.language {
+                check_language(&owner, format!("language \"{language}\""), language, &languages, &mut errors);
             }
             check_placeholders(&owner, &n.messages, &mut errors);
+            for (tag, messages) in &n.translations {
+                check_language(&owner, format!("languages.{tag}"), tag, &languages, &mut errors);
+                check_placeholders(&format!("{owner} (languages.{tag})"), messages, &mut errors);
+            }
             numbers.push(Number {
                 keywords,
                 language: n.language.clone().filter(|l| l != &draft.settings.language),
                 messages: n.messages.clone(),
+                translations: n.translations.clone(),
                 kind,
                 number,
                 label: n.label.clone(),
@@ -690,7 +805,11 @@ impl Setup {
             }
             let agent_queues = resolve_queues(format!("agent \"{id}\""), &a.queues, &mut errors);
             let name = if a.name.trim().is_empty() { id.to_string() } else { a.name.clone() };
-            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity });
+            let owner = format!("agent \"{id}\"");
+            for tag in &a.languages {
+                check_language(&owner, format!("languages \"{tag}\""), tag, &languages, &mut errors);
+            }
+            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity, languages: a.languages.clone() });
         }
 
         let agent_ids: HashSet<&AgentId> = agents.iter().map(|a| &a.id).collect();
@@ -754,6 +873,7 @@ impl Setup {
                         toll_free_verification: extra.and_then(|r| r.toll_free_verification.clone()),
                         language: n.language.clone(),
                         messages: n.messages.clone(),
+                        translations: n.translations.clone(),
                     }
                 })
                 .collect(),
@@ -776,6 +896,11 @@ impl Setup {
                     } else {
                         q.strategy.as_str().to_owned()
                     },
+                    language: q.language.clone(),
+                    messages: q.messages.clone(),
+                    translations: q.translations.clone(),
+                    hours: q.hours.as_ref().map(BusinessHours::to_draft),
+                    overflow: q.overflow.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             agents: self
@@ -786,6 +911,7 @@ impl Setup {
                     name: a.name.clone(),
                     queues: a.queues.iter().map(ToString::to_string).collect(),
                     capacity: a.capacity,
+                    languages: a.languages.clone(),
                 })
                 .collect(),
             teams: self
@@ -880,13 +1006,37 @@ impl Setup {
         }
     }
 
-    /// The system messages of `number`: the deployment's, under its language's, under its own.
-    pub fn texts_for(&self, number: &Number) -> Texts {
-        let texts = match number.language.as_ref().and_then(|l| self.settings.languages.get(l)) {
-            Some(language) => self.settings.texts.overridden(&language.texts),
-            None => self.settings.texts.clone(),
-        };
-        texts.overridden(&number.messages)
+    /// The language of `number`'s chats until something else decides: its own, or the deployment's.
+    pub fn language_of<'a>(&'a self, number: &'a Number) -> &'a str {
+        number.language.as_deref().unwrap_or(&self.settings.language)
+    }
+
+    /// The system messages of a chat in `language` on `number`, in `queue` if it has one. From the
+    /// bottom: the deployment's texts, the language's, the number's (its own language's, then its
+    /// translation), the queue's (likewise). A text no layer gives in `language` falls back to the
+    /// deployment's.
+    pub fn texts_for(&self, number: &Number, queue: Option<&QueueId>, language: &str) -> Texts {
+        let mut texts = self.settings.texts.clone();
+        if language != self.settings.language
+            && let Some(l) = self.settings.languages.get(language)
+        {
+            texts = texts.overridden(&l.texts);
+        }
+        if self.language_of(number) == language {
+            texts = texts.overridden(&number.messages);
+        }
+        if let Some(translation) = number.translations.get(language) {
+            texts = texts.overridden(translation);
+        }
+        if let Some(q) = queue.and_then(|q| self.queue(q)) {
+            if q.language.as_deref().unwrap_or(&self.settings.language) == language {
+                texts = texts.overridden(&q.messages);
+            }
+            if let Some(translation) = q.translations.get(language) {
+                texts = texts.overridden(&translation.messages);
+            }
+        }
+        texts
     }
 
     /// The carrier keyword a whole message is on `number`: the standard words, the number's own and
@@ -910,18 +1060,29 @@ impl Setup {
         self.agents.iter().find(|a| &a.id == id)
     }
 
-    /// The queue of `number`'s menu that `answer` picks, by keyword or by the queue's name.
-    pub fn menu_choice(&self, number: &Number, level: Option<&QueueId>, answer: &str) -> Option<QueueId> {
+    /// The queue of `number`'s menu that `answer` picks, by keyword or by the queue's name, in any
+    /// language; with the language whose words picked it, when only one language's did.
+    pub fn menu_choice(
+        &self,
+        number: &Number,
+        level: Option<&QueueId>,
+        answer: &str,
+    ) -> Option<(QueueId, Option<String>)> {
         let answer = keyword::normalize(answer);
         if answer.is_empty() {
             return None;
         }
-        self.menu_options(number, level)
-            .into_iter()
-            .find(|q| {
-                q.keywords.iter().any(|k| keyword::normalize(k) == answer) || keyword::normalize(&q.name) == answer
-            })
-            .map(|q| q.id.clone())
+        let matches = |name: &str, keywords: &[String]| {
+            keyword::normalize(name) == answer || keywords.iter().any(|k| keyword::normalize(k) == answer)
+        };
+        self.menu_options(number, level).into_iter().find(|q| q.menu_words().contains(&answer)).map(|q| {
+            let language = if matches(&q.name, &q.keywords) {
+                None
+            } else {
+                q.translations.iter().find(|(_, t)| matches(&t.name, &t.keywords)).map(|(tag, _)| tag.clone())
+            };
+            (q.id.clone(), language)
+        })
     }
 
     /// The choices of a menu level: the number's visible queues at the top (`level` = `None`), the
@@ -967,7 +1128,12 @@ fn parse_id<T: Clone + Eq + std::hash::Hash>(
     }
 }
 
-fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Queue> {
+fn validate_queues(
+    drafts: &[QueueDraft],
+    reserved: &dyn Fn(&str) -> bool,
+    languages: &[&str],
+    errors: &mut Vec<SetupError>,
+) -> Vec<Queue> {
     let mut queues = Vec::new();
     let mut seen = HashSet::new();
     for q in drafts {
@@ -976,16 +1142,35 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
         };
         let owner = format!("queue \"{id}\"");
         let name = if q.name.trim().is_empty() { id.to_string() } else { q.name.clone() };
-        if keyword::is_reserved(&name) {
+        if reserved(&name) {
             errors.push(SetupError::ReservedWord { owner: owner.clone(), word: name.clone() });
         }
-        for k in &q.keywords {
+        let translated = q.translations.values().flat_map(|t| t.keywords.iter().chain(std::iter::once(&t.name)));
+        for k in q.keywords.iter().chain(translated) {
             if keyword::normalize(k).is_empty() {
-                errors.push(SetupError::EmptyKeyword(id.to_string()));
-            } else if keyword::is_reserved(k) {
+                // An empty translated name keeps the queue's name.
+                if !k.is_empty() || q.keywords.contains(k) {
+                    errors.push(SetupError::EmptyKeyword(id.to_string()));
+                }
+            } else if reserved(k) {
                 errors.push(SetupError::ReservedWord { owner: owner.clone(), word: k.clone() });
             }
         }
+        if let Some(language) = &q.language {
+            check_language(&owner, format!("language \"{language}\""), language, languages, errors);
+        }
+        check_placeholders(&owner, &q.messages, errors);
+        for (tag, t) in &q.translations {
+            check_language(&owner, format!("languages.{tag}"), tag, languages, errors);
+            check_placeholders(&format!("{owner} (languages.{tag})"), &t.messages, errors);
+        }
+        let hours = q.hours.as_ref().and_then(|h| match BusinessHours::parse(h) {
+            Ok(hours) => Some(hours),
+            Err(problems) => {
+                field_errors(&format!("{owner}: hours"), problems, errors);
+                None
+            }
+        });
         let consumer_number = ConsumerNumber::parse(&q.consumer_number).unwrap_or_else(|| {
             errors.push(SetupError::InvalidConsumerNumber { queue: id.to_string(), value: q.consumer_number.clone() });
             ConsumerNumber::default()
@@ -1023,15 +1208,18 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
             parent,
             hidden: q.hidden,
             strategy,
+            language: q.language.clone(),
+            messages: q.messages.clone(),
+            translations: q.translations.clone(),
+            hours,
+            overflow: q.overflow.as_deref().and_then(|o| QueueId::parse(o).ok()),
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.
     for parent in &queues {
         let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
         for child in queues.iter().filter(|q| q.parent.as_ref() == Some(&parent.id)) {
-            let words: HashSet<String> =
-                child.keywords.iter().chain(std::iter::once(&child.name)).map(|k| keyword::normalize(k)).collect();
-            for word in words.into_iter().filter(|w| !w.is_empty()) {
+            for word in child.menu_words() {
                 if let Some(first) = owner_of.insert(word.clone(), &child.id) {
                     errors.push(SetupError::InvalidField {
                         owner: format!("queue \"{}\" (its menu)", parent.id),
@@ -1044,6 +1232,17 @@ fn validate_queues(drafts: &[QueueDraft], errors: &mut Vec<SetupError>) -> Vec<Q
     }
     // Parents are checked once every queue is known, so a child may come before its parent.
     let ids: HashSet<QueueId> = queues.iter().map(|q| q.id.clone()).collect();
+    for (q, draft) in queues.iter().zip(drafts.iter().filter(|d| QueueId::parse(&d.id).is_ok())) {
+        if let Some(overflow) = &draft.overflow
+            && (q.overflow.as_ref().is_none_or(|o| !ids.contains(o)) || q.overflow.as_ref() == Some(&q.id))
+        {
+            errors.push(SetupError::UnknownReference {
+                owner: format!("queue \"{}\" (overflow: another queue)", q.id),
+                kind: "queue",
+                id: overflow.clone(),
+            });
+        }
+    }
     for q in &queues {
         let Some(parent) = &q.parent else { continue };
         if !ids.contains(parent) || parent == &q.id {
@@ -1081,15 +1280,12 @@ fn number_keywords(
     menu: &[QueueId],
     queues: &[Queue],
     language_words: &ExtraKeywords,
+    reserved: &dyn Fn(&str) -> bool,
     errors: &mut Vec<SetupError>,
 ) -> ExtraKeywords {
     let mut seen: HashSet<String> = HashSet::new();
-    let menu_words: HashSet<String> = queues
-        .iter()
-        .filter(|q| menu.contains(&q.id))
-        .flat_map(|q| q.keywords.iter().chain(std::iter::once(&q.name)))
-        .map(|k| keyword::normalize(k))
-        .collect();
+    let menu_words: BTreeSet<String> =
+        queues.iter().filter(|q| menu.contains(&q.id)).flat_map(Queue::menu_words).collect();
     let mut bad = |word: &str, problem: &str| {
         errors.push(SetupError::BadNumberKeyword {
             number: number.to_string(),
@@ -1103,8 +1299,8 @@ fn number_keywords(
             let word = keyword::normalize(w);
             if word.is_empty() {
                 bad(w, "has no letters or digits");
-            } else if keyword::is_reserved(w) {
-                bad(w, "is already a standard keyword, BACK or EXIT");
+            } else if reserved(w) {
+                bad(w, "is already a standard keyword or an SMS command");
             } else if menu_words.contains(&word) {
                 bad(w, "is also a menu choice of this number");
             } else if !seen.insert(word.clone()) {
@@ -1140,6 +1336,14 @@ fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> Extr
         });
     }
     check_placeholders("settings.messages", &settings.texts.as_overrides(), errors);
+    let confidence = settings.language_detection.min_confidence;
+    if !(0.0..=1.0).contains(&confidence) {
+        errors.push(SetupError::InvalidField {
+            owner: "settings".to_owned(),
+            field: format!("language_detection.min_confidence {confidence}"),
+            reason: "must be between 0 and 1 (0.7 is a good start)".to_owned(),
+        });
+    }
     check_timers("settings", &settings.timers, errors);
     let mut all = ExtraKeywords::default();
     let mut kind_of: HashMap<String, &'static str> = HashMap::new();
@@ -1165,8 +1369,8 @@ fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> Extr
                 let word = keyword::normalize(w);
                 let problem = if word.is_empty() {
                     Some("has no letters or digits".to_owned())
-                } else if keyword::is_reserved(w) {
-                    Some("is already a standard keyword, BACK or EXIT".to_owned())
+                } else if keyword::classify(w).is_some() {
+                    Some("is already a standard keyword".to_owned())
                 } else {
                     match kind_of.insert(word.clone(), kind) {
                         Some(other) if other != kind => Some(format!("is both an {other} and an {kind} keyword")),
@@ -1215,28 +1419,31 @@ fn check_timers(owner: &str, timers: &TimerSettings, errors: &mut Vec<SetupError
     }
 }
 
-/// Refuses texts with placeholders they do not have.
+/// Refuses texts that are no system message, and placeholders a text does not have.
 fn check_placeholders(owner: &str, texts: &TextOverrides, errors: &mut Vec<SetupError>) {
-    for (name, text) in texts.named() {
-        let unknown = unknown_placeholders(name, text);
-        if !unknown.is_empty() {
-            let unknown: Vec<String> = unknown.iter().map(|u| format!("{{{u}}}")).collect();
-            let known: Vec<String> = crate::texts::placeholders(name).iter().map(|k| format!("{{{k}}}")).collect();
-            errors.push(SetupError::InvalidField {
-                owner: owner.to_owned(),
-                field: format!("messages.{name}"),
-                reason: format!("unknown placeholder {}: this text may use {}", unknown.join(", "), known.join(", ")),
-            });
-        }
+    for (field, reason) in texts.problems() {
+        errors.push(SetupError::InvalidField { owner: owner.to_owned(), field, reason });
+    }
+}
+
+/// Refuses a language the setup does not have.
+fn check_language(owner: &str, field: String, tag: &str, languages: &[&str], errors: &mut Vec<SetupError>) {
+    if !languages.contains(&tag) {
+        errors.push(SetupError::InvalidField {
+            owner: owner.to_owned(),
+            field,
+            reason: format!(
+                "not a language of the setup (known: {}); add it under settings.languages",
+                languages.join(", ")
+            ),
+        });
     }
 }
 
 fn check_keyword_conflicts(number: &BusinessNumber, ids: &[QueueId], queues: &[Queue], errors: &mut Vec<SetupError>) {
     let mut owner_of: HashMap<String, &QueueId> = HashMap::new();
     for q in queues.iter().filter(|q| ids.contains(&q.id)) {
-        let words: HashSet<String> =
-            q.keywords.iter().chain(std::iter::once(&q.name)).map(|k| keyword::normalize(k)).collect();
-        for word in words.into_iter().filter(|w| !w.is_empty()) {
+        for word in q.menu_words() {
             if let Some(first) = owner_of.get(&word) {
                 errors.push(SetupError::KeywordConflict {
                     number: number.to_string(),
@@ -1254,6 +1461,7 @@ fn check_keyword_conflicts(number: &BusinessNumber, ids: &[QueueId], queues: &[Q
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::texts::TextKey;
 
     fn draft() -> SetupDraft {
         SetupDraft {
@@ -1282,6 +1490,7 @@ mod tests {
                     parent: None,
                     hidden: false,
                     strategy: String::new(),
+                    ..QueueDraft::default()
                 },
                 QueueDraft {
                     id: "tech".into(),
@@ -1294,6 +1503,7 @@ mod tests {
                     parent: None,
                     hidden: false,
                     strategy: String::new(),
+                    ..QueueDraft::default()
                 },
             ],
             agents: vec![AgentDraft {
@@ -1301,6 +1511,7 @@ mod tests {
                 name: "Alice".into(),
                 queues: vec!["billing".into()],
                 capacity: 3,
+                languages: vec![],
             }],
             teams: vec![TeamDraft {
                 id: "blue".into(),
@@ -1347,31 +1558,69 @@ mod tests {
     }
 
     #[test]
+    fn commands_translations_hours_and_overflow_are_checked_field_by_field() {
+        let mut d = draft();
+        d.settings.commands.end = vec!["STOP".into(), "BYE".into()];
+        d.settings.commands.agent = vec!["bye".into()];
+        d.settings.language_detection.min_confidence = 1.5;
+        d.queues[0].keywords.push("Menu".into());
+        d.queues[0].translations.insert(
+            "fr".into(),
+            QueueTranslation { name: "Factures".into(), keywords: vec![], messages: TextOverrides::default() },
+        );
+        d.queues[1].messages.set(TextKey::Waiting, "Number {position}, {wait_minute} min");
+        d.queues[1].overflow = Some("tech".into());
+        d.queues[1].hours = Some(BusinessHoursDraft {
+            time_zone: "Mars/Olympus".into(),
+            after_hours: "later".into(),
+            ..BusinessHoursDraft::default()
+        });
+        d.agents[0].languages = vec!["de".into()];
+        let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+        let expected = [
+            "settings: commands.end \"STOP\": is a carrier keyword (opt-out, opt-in or help): it keeps that meaning",
+            "settings: commands.agent \"bye\": is also a word of the end command",
+            "settings: language_detection.min_confidence 1.5: must be between 0 and 1 (0.7 is a good start)",
+            "queue \"billing\" uses the reserved word \"Menu\" (carrier keywords and SMS commands cannot be queue names or keywords)",
+            "queue \"billing\": languages.fr: not a language of the setup (known: en); add it under settings.languages",
+            "queue \"tech\": messages.waiting: unknown placeholder {wait_minute}: this text may use {brand}, {business}, {end_command}, {queue}, {position}, {wait_minutes}",
+            "queue \"tech\": hours: time_zone \"Mars/Olympus\": ",
+            "queue \"tech\": hours: after_hours \"later\": ",
+            "queue \"tech\" (overflow: another queue) refers to unknown queue \"tech\"",
+            "agent \"alice\": languages \"de\": not a language of the setup (known: en); add it under settings.languages",
+        ];
+        for e in expected {
+            assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+        }
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+    }
+
+    #[test]
     fn languages_numbers_and_texts_are_checked_field_by_field() {
         let mut d = draft();
-        d.settings.texts.queued = "You are in {qeue}".into();
+        d.settings.texts.set(TextKey::Queued, "You are in {qeue}");
         let mut spanish = Language {
             opt_out_keywords: vec!["ALTO".into(), "stop".into(), "".into()],
             opt_in_keywords: vec!["alto".into()],
-            texts: TextOverrides { connected: Some("Le atiende {agente}".into()), ..TextOverrides::default() },
+            texts: TextOverrides::of(&[(TextKey::Connected, "Le atiende {agente}")]),
             ..Language::default()
         };
         spanish.help_keywords = vec!["Billing".into()];
         d.settings.languages.insert("es".into(), spanish);
         d.settings.languages.insert("EN_us".into(), Language::default());
         d.numbers[0].language = Some("fr".into());
-        d.numbers[0].messages.help = Some("{menu}".into());
+        d.numbers[0].messages.set(TextKey::Help, "{menu}");
         let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
         let expected = [
-            "settings.messages: messages.queued: unknown placeholder {qeue}: this text may use {brand}, {queue}",
+            "settings.messages: messages.queued: unknown placeholder {qeue}: this text may use {brand}, {business}, {end_command}, {queue}",
             "language \"EN_us\": tag: use a language tag (e.g. es, pt-BR) other than the deployment's own (en), whose texts are settings.messages",
-            "language \"es\": messages.connected: unknown placeholder {agente}: this text may use {brand}, {agent}",
-            "language \"es\": opt_out_keywords \"stop\": is already a standard keyword, BACK or EXIT",
+            "language \"es\": messages.connected: unknown placeholder {agente}: this text may use {brand}, {business}, {end_command}, {queue}, {agent}, {agent_first_name}",
+            "language \"es\": opt_out_keywords \"stop\": is already a standard keyword",
             "language \"es\": opt_out_keywords \"\": has no letters or digits",
             "language \"es\": opt_in_keywords \"alto\": is both an opt_out and an opt_in keyword",
             "number +15550001000: keyword \"BILLING\" is a keyword of one of the setup's languages and also a menu choice of this number",
             "number +15550001000: language \"fr\": not a language of the setup (known: en, EN_us, es); add it under settings.languages",
-            "number +15550001000: messages.help: unknown placeholder {menu}: this text may use {brand}",
+            "number +15550001000: messages.help: unknown placeholder {menu}: this text may use {brand}, {business}, {end_command}",
         ];
         for e in expected {
             assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
@@ -1383,28 +1632,26 @@ mod tests {
     fn a_numbers_texts_are_its_own_over_its_languages_over_the_deployments() {
         let mut d = draft();
         let spanish = Language {
-            texts: TextOverrides {
-                help: Some("Ayuda".into()),
-                menu: Some("Menú: {menu}".into()),
-                ..TextOverrides::default()
-            },
+            texts: TextOverrides::of(&[(TextKey::Help, "Ayuda"), (TextKey::Menu, "Menú: {menu}")]),
             opt_out_keywords: vec!["ALTO".into()],
             ..Language::default()
         };
         d.settings.languages.insert("es".into(), spanish);
         d.numbers[0].language = Some("es".into());
-        d.numbers[0].messages.help = Some("Ayuda del número".into());
+        d.numbers[0].messages.set(TextKey::Help, "Ayuda del número");
         let setup = Setup::validate(&d, &["sim"]).unwrap();
-        let texts = setup.texts_for(&setup.numbers[0]);
-        assert_eq!((texts.help.as_str(), texts.menu.as_str()), ("Ayuda del número", "Menú: {menu}"));
-        assert_eq!(texts.queued, Texts::default().queued);
+        let texts = setup.texts_for(&setup.numbers[0], None, "es");
+        assert_eq!((texts.get(TextKey::Help), texts.get(TextKey::Menu)), ("Ayuda del número", "Menú: {menu}"));
+        assert_eq!(texts.get(TextKey::Queued), Texts::default().get(TextKey::Queued));
         assert_eq!(setup.carrier_keyword(&setup.numbers[0], "alto!"), Some(keyword::CarrierKeyword::OptOut));
         assert_eq!(setup.to_draft().settings.languages, d.settings.languages);
         assert_eq!(setup.to_draft().numbers[0].messages, d.numbers[0].messages);
         // The deployment's own language named on a number is the same as naming none.
         d.numbers[0].language = Some("en".into());
         let setup = Setup::validate(&d, &["sim"]).unwrap();
-        assert_eq!(setup.texts_for(&setup.numbers[0]).menu, Texts::default().menu);
+        let english = setup.texts_for(&setup.numbers[0], None, "en");
+        assert_eq!(english.get(TextKey::Help), "Ayuda del número", "the number's own texts are in its language");
+        assert_eq!(english.get(TextKey::Menu), Texts::default().get(TextKey::Menu));
     }
 
     #[test]
@@ -1446,9 +1693,9 @@ mod tests {
         let setup = Setup::validate(&draft(), &["sim"]).unwrap();
         assert_eq!(setup.to_draft(), draft());
         let number = &setup.numbers[0];
-        assert_eq!(setup.menu_choice(number, None, " billing! ").unwrap().as_str(), "billing");
-        assert_eq!(setup.menu_choice(number, None, "2").unwrap().as_str(), "tech");
-        assert_eq!(setup.menu_choice(number, None, "tech.").unwrap().as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, None, " billing! ").unwrap().0.as_str(), "billing");
+        assert_eq!(setup.menu_choice(number, None, "2").unwrap().0.as_str(), "tech");
+        assert_eq!(setup.menu_choice(number, None, "tech.").unwrap().0.as_str(), "tech");
         assert_eq!(setup.menu_choice(number, None, "3"), None);
     }
 

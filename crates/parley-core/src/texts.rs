@@ -1,161 +1,261 @@
-//! System messages sent to consumers, with their defaults, and the overrides languages and numbers
-//! put over them. Placeholders: `{brand}` everywhere, `{menu}` (menu, menu_retry), `{answer}`
-//! (menu_retry), `{queue}` (queued), `{agent}` (connected).
+//! System messages sent to consumers: what each is for, its default text and its placeholders, and the
+//! overrides that languages, numbers and queues put over the defaults.
+//!
+//! Every text may use `{brand}`, its alias `{business}` and `{end_command}` (the first word of the end
+//! command), but the pieces of a menu; the others are listed per text in [`TextKey::placeholders`]. A placeholder a text does not have is refused when the setup is saved.
 
-/// The texts of every system message. Defaults are plain GSM-7 so each stays a cheap single encoding.
+use std::collections::BTreeMap;
+
+/// One system message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TextKey {
+    /// The opt-in notice: brand, recurring messages, rates, how to get help and to stop.
+    OptInNotice,
+    /// The menu: `{menu}` is the list of choices.
+    Menu,
+    /// An answer the menu did not understand (`{answer}`); the menu follows in the same message.
+    MenuRetry,
+    /// One choice of a menu: `{keywords}` that pick `{queue}`.
+    MenuChoice,
+    /// The word between a choice's keywords ("1 or BILLING").
+    MenuOr,
+    /// The consumer is in a queue and an agent is being asked.
+    Queued,
+    /// The consumer is in a queue and every agent is busy: `{position}` in line, about `{wait_minutes}`.
+    Waiting,
+    /// The queue is closed; the chat waits until it opens (`{opens}`).
+    AfterHours,
+    /// The queue is closed and does not keep chats after hours: the chat ends.
+    AfterHoursClosed,
+    /// The answer to HELP or INFO.
+    Help,
+    /// The one confirmation of an opt-out.
+    OptedOut,
+    /// The confirmation of an opt-in after an opt-out.
+    OptedIn,
+    /// An agent has taken the chat: `{agent}` (full name), `{agent_first_name}`.
+    Connected,
+    /// The chat has ended.
+    ChatEnded,
+    /// The consumer has been silent: `{minutes}` until the chat closes.
+    InactivityWarning,
+    /// The chat closed because the consumer stayed silent.
+    InactivityClosed,
+    /// The session reached its maximum age.
+    Expired,
+    /// No agent took the chat within the queue's wait limit.
+    QueueTimeout,
+    /// No agent took the chat within the wait limit; it moved to another queue (`{queue}`).
+    QueueMoved,
+    /// The chat's language changed (LANG xx): written in the new language.
+    LanguageChanged,
+    /// LANG with a language the deployment does not have: `{languages}` lists those it has.
+    LanguageUnknown,
+}
+
+impl TextKey {
+    pub const ALL: [TextKey; 21] = [
+        TextKey::OptInNotice,
+        TextKey::Menu,
+        TextKey::MenuRetry,
+        TextKey::MenuChoice,
+        TextKey::MenuOr,
+        TextKey::Queued,
+        TextKey::Waiting,
+        TextKey::AfterHours,
+        TextKey::AfterHoursClosed,
+        TextKey::Help,
+        TextKey::OptedOut,
+        TextKey::OptedIn,
+        TextKey::Connected,
+        TextKey::ChatEnded,
+        TextKey::InactivityWarning,
+        TextKey::InactivityClosed,
+        TextKey::Expired,
+        TextKey::QueueTimeout,
+        TextKey::QueueMoved,
+        TextKey::LanguageChanged,
+        TextKey::LanguageUnknown,
+    ];
+
+    /// The name in the setup document.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextKey::OptInNotice => "opt_in_notice",
+            TextKey::Menu => "menu",
+            TextKey::MenuRetry => "menu_retry",
+            TextKey::MenuChoice => "menu_choice",
+            TextKey::MenuOr => "menu_or",
+            TextKey::Queued => "queued",
+            TextKey::Waiting => "waiting",
+            TextKey::AfterHours => "after_hours",
+            TextKey::AfterHoursClosed => "after_hours_closed",
+            TextKey::Help => "help",
+            TextKey::OptedOut => "opted_out",
+            TextKey::OptedIn => "opted_in",
+            TextKey::Connected => "connected",
+            TextKey::ChatEnded => "chat_ended",
+            TextKey::InactivityWarning => "inactivity_warning",
+            TextKey::InactivityClosed => "inactivity_closed",
+            TextKey::Expired => "expired",
+            TextKey::QueueTimeout => "queue_timeout",
+            TextKey::QueueMoved => "queue_moved",
+            TextKey::LanguageChanged => "language_changed",
+            TextKey::LanguageUnknown => "language_unknown",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TextKey> {
+        TextKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The placeholders this text may use.
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            TextKey::Menu => &["brand", "business", "end_command", "menu"],
+            TextKey::MenuRetry => &["brand", "business", "end_command", "menu", "answer"],
+            TextKey::MenuChoice => &["keywords", "queue"],
+            TextKey::MenuOr => &[],
+            TextKey::Queued | TextKey::QueueTimeout | TextKey::QueueMoved => {
+                &["brand", "business", "end_command", "queue"]
+            }
+            TextKey::Waiting => &["brand", "business", "end_command", "queue", "position", "wait_minutes"],
+            TextKey::AfterHours | TextKey::AfterHoursClosed => &["brand", "business", "end_command", "queue", "opens"],
+            TextKey::Connected => &["brand", "business", "end_command", "queue", "agent", "agent_first_name"],
+            TextKey::InactivityWarning => &["brand", "business", "end_command", "minutes"],
+            TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
+            TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],
+            _ => &["brand", "business", "end_command"],
+        }
+    }
+
+    /// The default text: plain GSM-7, so each stays a cheap single encoding.
+    fn default_text(self) -> &'static str {
+        match self {
+            TextKey::OptInNotice => {
+                "{brand}: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out."
+            }
+            TextKey::Menu => "How can we help? Reply {menu}.",
+            TextKey::MenuRetry => "Sorry, we did not understand \"{answer}\". Reply {menu}.",
+            TextKey::MenuChoice => "{keywords} for {queue}",
+            TextKey::MenuOr => "or",
+            TextKey::Queued => {
+                "Thanks! You are in the {queue} queue. An agent will answer shortly. Reply {end_command} to leave."
+            }
+            TextKey::Waiting => {
+                "Thanks! You are number {position} in the {queue} queue. Estimated wait: about {wait_minutes} min. Reply {end_command} to leave."
+            }
+            TextKey::AfterHours => {
+                "{queue} is closed now and opens {opens}. Your chat stays in line and an agent will answer then. Reply {end_command} to leave."
+            }
+            TextKey::AfterHoursClosed => "{queue} is closed now and opens {opens}. Please text us again then.",
+            TextKey::Help => {
+                "{brand} support by text. Reply to chat with us, {end_command} to end a chat, STOP to opt out. Msg & data rates may apply."
+            }
+            TextKey::OptedOut => {
+                "{brand}: You are unsubscribed and will receive no more messages. Reply START to resubscribe."
+            }
+            TextKey::OptedIn => "{brand}: You are subscribed again. Reply HELP for help, STOP to opt out.",
+            TextKey::Connected => "You are now chatting with {agent}.",
+            TextKey::ChatEnded => "This chat has ended. Text us any time to start a new one.",
+            TextKey::InactivityWarning => {
+                "Are you still there? This chat closes in {minutes} minutes unless you reply."
+            }
+            TextKey::InactivityClosed => {
+                "We closed this chat because we did not hear back. Text us any time to start a new one."
+            }
+            TextKey::Expired => "This chat has expired. Text us any time to start a new one.",
+            TextKey::QueueTimeout => "Sorry, no agent could take your chat. Please text us again later.",
+            TextKey::QueueMoved => "Sorry for the wait. We moved your chat to {queue}; an agent there will answer.",
+            TextKey::LanguageChanged => "OK, we will write to you in {language}.",
+            TextKey::LanguageUnknown => "Sorry, we cannot write in that language. Reply LANG and one of: {languages}.",
+        }
+    }
+}
+
+/// The text of every system message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Texts {
-    /// The opt-in notice: brand, recurring messages, rates, how to get help and to stop.
-    pub opt_in_notice: String,
-    /// The menu: `{menu}` is the list of choices.
-    pub menu: String,
-    /// An answer the menu did not understand; the menu follows in the same message.
-    pub menu_retry: String,
-    /// The consumer is in a queue.
-    pub queued: String,
-    /// The answer to HELP or INFO.
-    pub help: String,
-    /// The one confirmation of an opt-out.
-    pub opted_out: String,
-    /// The confirmation of an opt-in after an opt-out.
-    pub opted_in: String,
-    /// An agent has taken the chat: `{agent}` is the agent's name.
-    pub connected: String,
-    /// The chat has ended.
-    pub chat_ended: String,
-    /// The consumer has been silent: `{minutes}` until the chat closes.
-    pub inactivity_warning: String,
-    /// The chat closed because the consumer stayed silent.
-    pub inactivity_closed: String,
-    /// The session reached its maximum age.
-    pub expired: String,
-    /// No agent took the chat within the queue's wait limit.
-    pub queue_timeout: String,
+    texts: BTreeMap<TextKey, String>,
 }
 
 impl Default for Texts {
     fn default() -> Texts {
-        Texts {
-            opt_in_notice: "{brand}: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.".to_owned(),
-            menu: "How can we help? {menu}".to_owned(),
-            menu_retry: "Sorry, we did not understand \"{answer}\". {menu}".to_owned(),
-            queued: "Thanks! You are in the {queue} queue. An agent will answer shortly. Reply EXIT to leave.".to_owned(),
-            help: "{brand} support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.".to_owned(),
-            opted_out: "{brand}: You are unsubscribed and will receive no more messages. Reply START to resubscribe.".to_owned(),
-            opted_in: "{brand}: You are subscribed again. Reply HELP for help, STOP to opt out.".to_owned(),
-            connected: "You are now chatting with {agent}.".to_owned(),
-            chat_ended: "This chat has ended. Text us any time to start a new one.".to_owned(),
-            inactivity_warning: "Are you still there? This chat closes in {minutes} minutes unless you reply.".to_owned(),
-            inactivity_closed: "We closed this chat because we did not hear back. Text us any time to start a new one.".to_owned(),
-            expired: "This chat has expired. Text us any time to start a new one.".to_owned(),
-            queue_timeout: "Sorry, no agent could take your chat. Please text us again later.".to_owned(),
-        }
-    }
-}
-
-/// Texts a language or a number replaces; `None` keeps the text underneath.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TextOverrides {
-    pub opt_in_notice: Option<String>,
-    pub menu: Option<String>,
-    pub menu_retry: Option<String>,
-    pub queued: Option<String>,
-    pub help: Option<String>,
-    pub opted_out: Option<String>,
-    pub opted_in: Option<String>,
-    pub connected: Option<String>,
-    pub chat_ended: Option<String>,
-    pub inactivity_warning: Option<String>,
-    pub inactivity_closed: Option<String>,
-    pub expired: Option<String>,
-    pub queue_timeout: Option<String>,
-}
-
-impl TextOverrides {
-    /// Each text that is given, with its name.
-    pub fn named(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("opt_in_notice", &self.opt_in_notice),
-            ("menu", &self.menu),
-            ("menu_retry", &self.menu_retry),
-            ("queued", &self.queued),
-            ("help", &self.help),
-            ("opted_out", &self.opted_out),
-            ("opted_in", &self.opted_in),
-            ("connected", &self.connected),
-            ("chat_ended", &self.chat_ended),
-            ("inactivity_warning", &self.inactivity_warning),
-            ("inactivity_closed", &self.inactivity_closed),
-            ("expired", &self.expired),
-            ("queue_timeout", &self.queue_timeout),
-        ]
-        .into_iter()
-        .filter_map(|(name, text)| text.as_deref().map(|t| (name, t)))
-        .collect()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.named().is_empty()
+        Texts { texts: TextKey::ALL.into_iter().map(|k| (k, k.default_text().to_owned())).collect() }
     }
 }
 
 impl Texts {
-    /// These texts with `overrides` put over them.
+    pub fn get(&self, key: TextKey) -> &str {
+        self.texts.get(&key).map_or_else(|| key.default_text(), String::as_str)
+    }
+
+    pub fn set(&mut self, key: TextKey, text: impl Into<String>) {
+        self.texts.insert(key, text.into());
+    }
+
+    /// These texts with `overrides` put over them; names that are no text are left out (the setup
+    /// refuses them before it gets here).
     pub fn overridden(&self, overrides: &TextOverrides) -> Texts {
-        let pick = |over: &Option<String>, base: &String| over.clone().unwrap_or_else(|| base.clone());
-        Texts {
-            opt_in_notice: pick(&overrides.opt_in_notice, &self.opt_in_notice),
-            menu: pick(&overrides.menu, &self.menu),
-            menu_retry: pick(&overrides.menu_retry, &self.menu_retry),
-            queued: pick(&overrides.queued, &self.queued),
-            help: pick(&overrides.help, &self.help),
-            opted_out: pick(&overrides.opted_out, &self.opted_out),
-            opted_in: pick(&overrides.opted_in, &self.opted_in),
-            connected: pick(&overrides.connected, &self.connected),
-            chat_ended: pick(&overrides.chat_ended, &self.chat_ended),
-            inactivity_warning: pick(&overrides.inactivity_warning, &self.inactivity_warning),
-            inactivity_closed: pick(&overrides.inactivity_closed, &self.inactivity_closed),
-            expired: pick(&overrides.expired, &self.expired),
-            queue_timeout: pick(&overrides.queue_timeout, &self.queue_timeout),
+        let mut texts = self.clone();
+        for (name, text) in &overrides.0 {
+            if let Some(key) = TextKey::parse(name) {
+                texts.set(key, text.clone());
+            }
         }
+        texts
     }
 
-    /// Every text as an override, for checking them all alike.
+    /// Every text as an override, for checking them all alike and for export.
     pub fn as_overrides(&self) -> TextOverrides {
-        TextOverrides {
-            opt_in_notice: Some(self.opt_in_notice.clone()),
-            menu: Some(self.menu.clone()),
-            menu_retry: Some(self.menu_retry.clone()),
-            queued: Some(self.queued.clone()),
-            help: Some(self.help.clone()),
-            opted_out: Some(self.opted_out.clone()),
-            opted_in: Some(self.opted_in.clone()),
-            connected: Some(self.connected.clone()),
-            chat_ended: Some(self.chat_ended.clone()),
-            inactivity_warning: Some(self.inactivity_warning.clone()),
-            inactivity_closed: Some(self.inactivity_closed.clone()),
-            expired: Some(self.expired.clone()),
-            queue_timeout: Some(self.queue_timeout.clone()),
+        TextOverrides(self.texts.iter().map(|(k, t)| (k.name().to_owned(), t.clone())).collect())
+    }
+}
+
+/// Texts a language, a number or a queue replaces, by name as written; the rest stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextOverrides(pub BTreeMap<String, String>);
+
+impl TextOverrides {
+    /// Overrides of the texts given.
+    pub fn of(texts: &[(TextKey, &str)]) -> TextOverrides {
+        TextOverrides(texts.iter().map(|(k, t)| (k.name().to_owned(), (*t).to_owned())).collect())
+    }
+
+    pub fn get(&self, key: TextKey) -> Option<&str> {
+        self.0.get(key.name()).map(String::as_str)
+    }
+
+    pub fn set(&mut self, key: TextKey, text: impl Into<String>) {
+        self.0.insert(key.name().to_owned(), text.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every problem of these overrides: names that are no system message, and placeholders a text
+    /// does not have; each as (field, reason).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, text) in &self.0 {
+            let Some(key) = TextKey::parse(name) else {
+                let known: Vec<&str> = TextKey::ALL.iter().map(|k| k.name()).collect();
+                out.push((format!("messages.{name}"), format!("not a system message; known: {}", known.join(", "))));
+                continue;
+            };
+            let unknown = unknown_placeholders_among(key.placeholders(), text);
+            if !unknown.is_empty() {
+                let unknown: Vec<String> = unknown.iter().map(|u| format!("{{{u}}}")).collect();
+                let known: Vec<String> = key.placeholders().iter().map(|k| format!("{{{k}}}")).collect();
+                out.push((
+                    format!("messages.{name}"),
+                    format!("unknown placeholder {}: this text may use {}", unknown.join(", "), known.join(", ")),
+                ));
+            }
         }
+        out
     }
-}
-
-/// The placeholders the text called `name` may use.
-pub fn placeholders(name: &str) -> &'static [&'static str] {
-    match name {
-        "menu" => &["brand", "menu"],
-        "menu_retry" => &["brand", "menu", "answer"],
-        "queued" => &["brand", "queue"],
-        "connected" => &["brand", "agent"],
-        "inactivity_warning" => &["brand", "minutes"],
-        _ => &["brand"],
-    }
-}
-
-/// The placeholders of `template` that the text called `name` does not have, each once: an operator's
-/// typo is refused when the setup is saved instead of reaching consumers as `{qeue}`.
-pub fn unknown_placeholders(name: &str, template: &str) -> Vec<String> {
-    unknown_placeholders_among(placeholders(name), template)
 }
 
 /// The placeholders of `template` that are not in `known`, each once, in order of appearance. A
@@ -194,20 +294,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_placeholders_are_named_per_text() {
-        assert_eq!(unknown_placeholders("queued", "In {queue} for {brand}"), Vec::<String>::new());
-        assert_eq!(unknown_placeholders("queued", "In {qeue}, {qeue} and {agent}"), vec!["qeue", "agent"]);
-        assert_eq!(unknown_placeholders("help", "Use {} or { menu } literally"), Vec::<String>::new());
-        assert!(Texts::default().as_overrides().named().iter().all(|(n, t)| unknown_placeholders(n, t).is_empty()));
+    fn unknown_names_and_placeholders_are_named_per_text() {
+        let over = TextOverrides::of(&[(TextKey::Queued, "In {qeue}, {qeue} and {agent} for {business}")]);
+        assert_eq!(
+            over.problems(),
+            vec![(
+                "messages.queued".to_owned(),
+                "unknown placeholder {qeue}, {agent}: this text may use {brand}, {business}, {end_command}, {queue}"
+                    .to_owned()
+            )]
+        );
+        let typo = TextOverrides([("qeued".to_owned(), "x".to_owned())].into());
+        assert!(typo.problems()[0].1.starts_with("not a system message; known: opt_in_notice, menu"));
+        assert!(TextOverrides::of(&[(TextKey::Help, "Use {} or { menu } literally")]).problems().is_empty());
+        assert!(Texts::default().as_overrides().problems().is_empty(), "the defaults use only their placeholders");
     }
 
     #[test]
     fn overrides_replace_only_what_they_give() {
-        let over = TextOverrides { help: Some("Ayuda".into()), ..TextOverrides::default() };
+        let over = TextOverrides::of(&[(TextKey::Help, "Ayuda")]);
         let texts = Texts::default().overridden(&over);
-        assert_eq!(texts.help, "Ayuda");
-        assert_eq!(texts.menu, Texts::default().menu);
-        assert_eq!(over.named(), vec![("help", "Ayuda")]);
+        assert_eq!(texts.get(TextKey::Help), "Ayuda");
+        assert_eq!(texts.get(TextKey::Menu), Texts::default().get(TextKey::Menu));
+        assert_eq!(TextKey::ALL.map(|k| TextKey::parse(k.name())), TextKey::ALL.map(Some));
     }
 
     #[test]

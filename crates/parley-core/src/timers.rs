@@ -19,13 +19,17 @@ pub struct TimerSettings {
     pub inactivity_close_minutes: Option<u32>,
     /// The longest an SMS session lasts: a text after it starts a new chat.
     pub session_expiration_minutes: Option<u32>,
-    /// The longest a chat waits in its queue before it closes with a message.
+    /// The longest a chat waits in its queue before it closes with a message (or moves to the queue's
+    /// overflow queue).
     pub queue_wait_minutes: Option<u32>,
+    /// Minutes a connected agent may leave the consumer's message unanswered before the chat is
+    /// offered to another agent.
+    pub agent_response_minutes: Option<u32>,
 }
 
 impl TimerSettings {
     /// The deployment's defaults: offers ring for a minute; a quiet chat is warned after 15 minutes and
-    /// closed 5 later; a session lasts a day; waiting in a queue has no limit.
+    /// closed 5 later; a session lasts a day; waiting in a queue and for an agent's answer have no limit.
     pub fn deployment_defaults() -> TimerSettings {
         TimerSettings {
             offer_timeout_seconds: Some(60),
@@ -33,6 +37,7 @@ impl TimerSettings {
             inactivity_close_minutes: Some(5),
             session_expiration_minutes: Some(24 * 60),
             queue_wait_minutes: Some(0),
+            agent_response_minutes: Some(0),
         }
     }
 
@@ -44,17 +49,19 @@ impl TimerSettings {
             inactivity_close_minutes: over.inactivity_close_minutes.or(self.inactivity_close_minutes),
             session_expiration_minutes: over.session_expiration_minutes.or(self.session_expiration_minutes),
             queue_wait_minutes: over.queue_wait_minutes.or(self.queue_wait_minutes),
+            agent_response_minutes: over.agent_response_minutes.or(self.agent_response_minutes),
         }
     }
 
     /// Each setting with its name, for checking and for the setup document.
-    pub fn named(&self) -> [(&'static str, Option<u32>); 5] {
+    pub fn named(&self) -> [(&'static str, Option<u32>); 6] {
         [
             ("offer_timeout_seconds", self.offer_timeout_seconds),
             ("inactivity_warning_minutes", self.inactivity_warning_minutes),
             ("inactivity_close_minutes", self.inactivity_close_minutes),
             ("session_expiration_minutes", self.session_expiration_minutes),
             ("queue_wait_minutes", self.queue_wait_minutes),
+            ("agent_response_minutes", self.agent_response_minutes),
         ]
     }
 
@@ -73,8 +80,12 @@ pub enum Due {
     OfferTimeout,
     /// The agent a transfer was offered to did not answer in time: the transfer fails.
     TransferTimeout,
-    /// The chat waited too long in its queue: close it.
+    /// The chat waited too long in its queue: close it, or move it to the overflow queue.
     QueueTimeout,
+    /// The chat's queue opens: route it.
+    Opens,
+    /// The connected agent left the consumer unanswered too long: offer the chat to someone else.
+    ReplyTimeout,
     /// The consumer has been silent: warn them.
     InactivityWarning,
     /// Still silent after the warning: close it.
@@ -101,10 +112,14 @@ pub fn deadlines(chat: &Chat, timers: &TimerSettings) -> Vec<(Timestamp, Due)> {
             let since = chat.offered_at.unwrap_or(chat.opened_at);
             out.extend(after(since, timers.offer_timeout_seconds, 1_000).map(|t| (t, Due::OfferTimeout)));
         }
-        ChatStatus::Queued => {
-            let since = chat.queued_at.unwrap_or(chat.opened_at);
-            out.extend(after(since, timers.queue_wait_minutes, 60_000).map(|t| (t, Due::QueueTimeout)));
-        }
+        // After hours the chat waits for the opening; its wait limit starts then.
+        ChatStatus::Queued => match chat.after_hours_until {
+            Some(opens) => out.push((opens, Due::Opens)),
+            None => {
+                let since = chat.wait_since.or(chat.queued_at).unwrap_or(chat.opened_at);
+                out.extend(after(since, timers.queue_wait_minutes, 60_000).map(|t| (t, Due::QueueTimeout)));
+            }
+        },
         ChatStatus::Connected if chat.transfer.is_some() => {}
         ChatStatus::Selecting | ChatStatus::Connected => match chat.warned_at {
             None => out.extend(
@@ -116,6 +131,12 @@ pub fn deadlines(chat: &Chat, timers: &TimerSettings) -> Vec<(Timestamp, Due)> {
             }
         },
         ChatStatus::Finished => {}
+    }
+    if chat.status == ChatStatus::Connected
+        && chat.transfer.is_none()
+        && let Some(since) = chat.awaiting_reply_since
+    {
+        out.extend(after(since, timers.agent_response_minutes, 60_000).map(|t| (t, Due::ReplyTimeout)));
     }
     out
 }
@@ -132,7 +153,7 @@ pub fn due_at(chat: &Chat, timers: &TimerSettings, now: Timestamp) -> Option<Due
         Due::Expired => 0,
         Due::QueueTimeout => 1,
         Due::InactivityClose => 2,
-        Due::OfferTimeout | Due::TransferTimeout => 3,
+        Due::OfferTimeout | Due::TransferTimeout | Due::ReplyTimeout | Due::Opens => 3,
         Due::InactivityWarning => 4,
     });
     due.first().copied()

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod language;
 pub mod privacy;
 pub mod setup_doc;
 pub mod workers;

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use parley_core::commands::Commands;
+use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, CampaignDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft,
-    TeamDraft,
+    AgentDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
+    Settings, Setup, SetupDraft, TeamDraft,
 };
-use parley_core::texts::TextOverrides;
+use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::timers::TimerSettings;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -376,9 +378,12 @@ pub struct NumberDoc {
     /// The language of the number's system messages (default: `settings.language`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// System messages of this number only (any subset).
+    /// System messages of this number only (any subset), in its language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<MessagesDoc>,
+    /// The number's system messages in other languages of the setup, by tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, NumberLanguageDoc>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -412,6 +417,21 @@ pub struct QueueDoc {
     /// How the queue picks an agent: "least_busy" (default) or "longest_idle".
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub strategy: String,
+    /// The language the queue serves in: picking it sets the chat's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The queue's own system messages (in its language, or the deployment's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<MessagesDoc>,
+    /// The queue in other languages: menu name, keywords and messages, by tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub languages: BTreeMap<String, QueueLanguageDoc>,
+    /// Business hours; without them the queue is always open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<HoursDoc>,
+    /// The queue a chat moves to when it has waited `timers.queue_wait_minutes` (instead of closing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<String>,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -432,9 +452,14 @@ pub struct TimersDoc {
     /// The longest an SMS session lasts; a text after it starts a new chat (default 1440, a day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_expiration_minutes: Option<u32>,
-    /// The longest a chat waits in its queue before it closes with a message (default 0: no limit).
+    /// The longest a chat waits in its queue before it closes with a message, or moves to the queue's
+    /// overflow queue (default 0: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_wait_minutes: Option<u32>,
+    /// Minutes a connected agent may leave the consumer unanswered before the chat is offered to
+    /// another agent (default 0: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_response_minutes: Option<u32>,
 }
 
 impl TimersDoc {
@@ -445,6 +470,7 @@ impl TimersDoc {
             inactivity_close_minutes: self.inactivity_close_minutes,
             session_expiration_minutes: self.session_expiration_minutes,
             queue_wait_minutes: self.queue_wait_minutes,
+            agent_response_minutes: self.agent_response_minutes,
         }
     }
 
@@ -455,6 +481,7 @@ impl TimersDoc {
             inactivity_close_minutes: t.inactivity_close_minutes,
             session_expiration_minutes: t.session_expiration_minutes,
             queue_wait_minutes: t.queue_wait_minutes,
+            agent_response_minutes: t.agent_response_minutes,
         };
         (t != &TimerSettings::default()).then_some(doc)
     }
@@ -471,6 +498,10 @@ pub struct AgentDoc {
     pub queues: Vec<String>,
     #[serde(default = "default_capacity")]
     pub capacity: u32,
+    /// Language tags the agent writes (default: the deployment's language); chats in those languages
+    /// go to them first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
 }
 
 fn default_capacity() -> u32 {
@@ -567,16 +598,24 @@ pub struct SettingsDoc {
     /// The language of `messages` (a BCP 47 tag; default "en").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// Other languages, by tag: keywords honored on every number, and texts for the numbers that
-    /// name the language.
+    /// Other languages, by tag: keywords honored on every number, and texts for chats in the language.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, LanguageDoc>,
+    /// The words of the SMS commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands: Option<CommandsDoc>,
+    /// Guessing a new chat's language from its first text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_detection: Option<LanguageDetectionDoc>,
 }
 
 /// One more language.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LanguageDoc {
+    /// The language's name in itself ("español"), for the LANG confirmation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub opt_out_keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -586,45 +625,6 @@ pub struct LanguageDoc {
     /// The language's system messages (any subset; the rest stay the deployment's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<MessagesDoc>,
-}
-
-impl MessagesDoc {
-    fn into_core(self) -> TextOverrides {
-        TextOverrides {
-            opt_in_notice: self.opt_in_notice,
-            menu: self.menu,
-            menu_retry: self.menu_retry,
-            queued: self.queued,
-            help: self.help,
-            opted_out: self.opted_out,
-            opted_in: self.opted_in,
-            connected: self.connected,
-            chat_ended: self.chat_ended,
-            inactivity_warning: self.inactivity_warning,
-            inactivity_closed: self.inactivity_closed,
-            expired: self.expired,
-            queue_timeout: self.queue_timeout,
-        }
-    }
-
-    fn from_core(t: &TextOverrides) -> Option<MessagesDoc> {
-        let doc = MessagesDoc {
-            opt_in_notice: t.opt_in_notice.clone(),
-            menu: t.menu.clone(),
-            menu_retry: t.menu_retry.clone(),
-            queued: t.queued.clone(),
-            help: t.help.clone(),
-            opted_out: t.opted_out.clone(),
-            opted_in: t.opted_in.clone(),
-            connected: t.connected.clone(),
-            chat_ended: t.chat_ended.clone(),
-            inactivity_warning: t.inactivity_warning.clone(),
-            inactivity_closed: t.inactivity_closed.clone(),
-            expired: t.expired.clone(),
-            queue_timeout: t.queue_timeout.clone(),
-        };
-        (!t.is_empty()).then_some(doc)
-    }
 }
 
 /// Quiet hours for proactive messages, in the consumer's local time; every key is optional.
@@ -645,37 +645,176 @@ pub struct QuietHoursDoc {
     pub time_zone: Option<String>,
 }
 
-/// System message texts; placeholders `{brand}`, `{queue}`, `{menu}`, `{answer}`, `{agent}`.
+/// System messages by name (`opt_in_notice`, `menu`, `menu_retry`, `queued`, `waiting`, `after_hours`,
+/// `after_hours_closed`, `help`, `opted_out`, `opted_in`, `connected`, `chat_ended`,
+/// `inactivity_warning`, `inactivity_closed`, `expired`, `queue_timeout`, `queue_moved`,
+/// `language_changed`, `language_unknown`); any subset. Every text may use `{brand}` (or
+/// `{business}`); the others per text are in docs/chat-lifecycle.md.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
+pub struct MessagesDoc(pub BTreeMap<String, String>);
+
+impl TryFrom<BTreeMap<String, String>> for MessagesDoc {
+    type Error = String;
+
+    fn try_from(texts: BTreeMap<String, String>) -> Result<MessagesDoc, String> {
+        if let Some(unknown) = texts.keys().find(|name| TextKey::parse(name).is_none()) {
+            let known: Vec<&str> = TextKey::ALL.iter().map(|k| k.name()).collect();
+            return Err(format!("unknown system message `{unknown}`; known: {}", known.join(", ")));
+        }
+        Ok(MessagesDoc(texts))
+    }
+}
+
+impl From<MessagesDoc> for BTreeMap<String, String> {
+    fn from(doc: MessagesDoc) -> BTreeMap<String, String> {
+        doc.0
+    }
+}
+
+impl MessagesDoc {
+    fn into_core(self) -> TextOverrides {
+        TextOverrides(self.0)
+    }
+
+    fn from_core(t: &TextOverrides) -> Option<MessagesDoc> {
+        (!t.is_empty()).then(|| MessagesDoc(t.0.clone()))
+    }
+}
+
+/// A number's or queue's messages in one more language.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MessagesDoc {
+pub struct NumberLanguageDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opt_in_notice: Option<String>,
+    pub messages: Option<MessagesDoc>,
+}
+
+/// A queue in one more language: what its menu choice says, and its messages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueLanguageDoc {
+    /// The name the menu shows in this language (default: the queue's name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Menu keywords in this language; picking the queue by one sets the chat's language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub menu: Option<String>,
+    pub messages: Option<MessagesDoc>,
+}
+
+impl QueueLanguageDoc {
+    fn to_core(&self) -> QueueTranslation {
+        QueueTranslation {
+            name: self.name.clone(),
+            keywords: self.keywords.clone(),
+            messages: self.messages.clone().map(MessagesDoc::into_core).unwrap_or_default(),
+        }
+    }
+
+    fn from_core(t: &QueueTranslation) -> QueueLanguageDoc {
+        QueueLanguageDoc {
+            name: t.name.clone(),
+            keywords: t.keywords.clone(),
+            messages: MessagesDoc::from_core(&t.messages),
+        }
+    }
+}
+
+/// When a queue's agents answer, in its own time zone. A day not listed is closed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoursDoc {
+    /// IANA zone, e.g. "America/New_York".
+    pub time_zone: String,
+    /// Opening ranges "HH:MM-HH:MM" per day; an end before the start runs past midnight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mon: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tue: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wed: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thu: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fri: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sat: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sun: Vec<String>,
+    /// Local dates the queue is closed all day ("2026-12-25").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_dates: Vec<String>,
+    /// A chat arriving after hours: "keep_queued" (default; it waits for the opening) or "close".
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub after_hours: String,
+}
+
+impl HoursDoc {
+    fn to_core(&self) -> BusinessHoursDraft {
+        let days = [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ];
+        BusinessHoursDraft {
+            time_zone: self.time_zone.clone(),
+            days: days.into_iter().filter(|(_, r)| !r.is_empty()).map(|(d, r)| (d.to_owned(), r.clone())).collect(),
+            closed_dates: self.closed_dates.clone(),
+            after_hours: self.after_hours.clone(),
+        }
+    }
+
+    fn from_core(h: &BusinessHoursDraft) -> HoursDoc {
+        let day = |name: &str| h.days.get(name).cloned().unwrap_or_default();
+        HoursDoc {
+            time_zone: h.time_zone.clone(),
+            mon: day("mon"),
+            tue: day("tue"),
+            wed: day("wed"),
+            thu: day("thu"),
+            fri: day("fri"),
+            sat: day("sat"),
+            sun: day("sun"),
+            closed_dates: h.closed_dates.clone(),
+            after_hours: h.after_hours.clone(),
+        }
+    }
+}
+
+/// The words of the SMS commands; each key replaces that command's words (defaults: end EXIT and
+/// CLOSE, back BACK, menu MENU, agent AGENT, language LANG).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub menu_retry: Option<String>,
+    pub end: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queued: Option<String>,
+    pub back: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
+    pub menu: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opted_out: Option<String>,
+    pub agent: Option<Vec<String>>,
+    /// Followed by a language tag: "LANG es".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opted_in: Option<String>,
+    pub language: Option<Vec<String>>,
+}
+
+/// Guessing a new chat's language from its first text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageDetectionDoc {
+    /// Default true; it only runs when the setup has more than one language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connected: Option<String>,
+    pub enabled: Option<bool>,
+    /// 0 to 1 (default 0.7): below it, the number's language is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_ended: Option<String>,
-    /// `{minutes}` until the chat closes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inactivity_warning: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inactivity_closed: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expired: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_timeout: Option<String>,
+    pub min_confidence: Option<f64>,
 }
 
 impl SetupDocument {
@@ -704,6 +843,13 @@ impl SetupDocument {
                     toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::to_core),
                     language: n.language.clone(),
                     messages: n.messages.clone().map(MessagesDoc::into_core).unwrap_or_default(),
+                    translations: n
+                        .languages
+                        .iter()
+                        .map(|(tag, l)| {
+                            (tag.clone(), l.messages.clone().map(MessagesDoc::into_core).unwrap_or_default())
+                        })
+                        .collect(),
                 })
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
@@ -722,6 +868,11 @@ impl SetupDocument {
                     parent: q.parent.clone(),
                     hidden: q.hidden,
                     strategy: q.strategy.clone(),
+                    language: q.language.clone(),
+                    messages: q.messages.clone().map(MessagesDoc::into_core).unwrap_or_default(),
+                    translations: q.languages.iter().map(|(tag, l)| (tag.clone(), l.to_core())).collect(),
+                    hours: q.hours.as_ref().map(HoursDoc::to_core),
+                    overflow: q.overflow.clone(),
                 })
                 .collect(),
             agents: self
@@ -732,6 +883,7 @@ impl SetupDocument {
                     name: a.name.clone(),
                     queues: a.queues.clone(),
                     capacity: a.capacity,
+                    languages: a.languages.clone(),
                 })
                 .collect(),
             teams: self
@@ -761,6 +913,7 @@ impl SetupDocument {
                     .iter()
                     .map(|(tag, l)| {
                         let language = Language {
+                            name: l.name.clone(),
                             opt_out_keywords: l.opt_out_keywords.clone(),
                             opt_in_keywords: l.opt_in_keywords.clone(),
                             help_keywords: l.help_keywords.clone(),
@@ -769,6 +922,25 @@ impl SetupDocument {
                         (tag.clone(), language)
                     })
                     .collect(),
+                commands: {
+                    let c = self.settings.commands.clone().unwrap_or_default();
+                    let d = Commands::default();
+                    Commands {
+                        end: c.end.unwrap_or(d.end),
+                        back: c.back.unwrap_or(d.back),
+                        menu: c.menu.unwrap_or(d.menu),
+                        agent: c.agent.unwrap_or(d.agent),
+                        language: c.language.unwrap_or(d.language),
+                    }
+                },
+                language_detection: {
+                    let l = self.settings.language_detection.clone().unwrap_or_default();
+                    let d = LanguageDetection::default();
+                    LanguageDetection {
+                        enabled: l.enabled.unwrap_or(d.enabled),
+                        min_confidence: l.min_confidence.unwrap_or(d.min_confidence),
+                    }
+                },
             },
             quiet_hours: {
                 let q = self.settings.quiet_hours.clone().unwrap_or_default();
@@ -807,6 +979,11 @@ impl SetupDocument {
                     toll_free_verification: n.toll_free_verification.as_ref().map(TollFreeVerificationDoc::from_core),
                     language: n.language,
                     messages: MessagesDoc::from_core(&n.messages),
+                    languages: n
+                        .translations
+                        .iter()
+                        .map(|(tag, t)| (tag.clone(), NumberLanguageDoc { messages: MessagesDoc::from_core(t) }))
+                        .collect(),
                 })
                 .collect(),
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
@@ -826,12 +1003,27 @@ impl SetupDocument {
                     parent: q.parent,
                     hidden: q.hidden,
                     strategy: q.strategy,
+                    language: q.language,
+                    messages: MessagesDoc::from_core(&q.messages),
+                    languages: q
+                        .translations
+                        .iter()
+                        .map(|(tag, t)| (tag.clone(), QueueLanguageDoc::from_core(t)))
+                        .collect(),
+                    hours: q.hours.as_ref().map(HoursDoc::from_core),
+                    overflow: q.overflow,
                 })
                 .collect(),
             agents: d
                 .agents
                 .into_iter()
-                .map(|a| AgentDoc { id: a.id, name: a.name, queues: a.queues, capacity: a.capacity })
+                .map(|a| AgentDoc {
+                    id: a.id,
+                    name: a.name,
+                    queues: a.queues,
+                    capacity: a.capacity,
+                    languages: a.languages,
+                })
                 .collect(),
             teams: d
                 .teams
@@ -850,6 +1042,7 @@ impl SetupDocument {
                     .iter()
                     .map(|(tag, l)| {
                         let doc = LanguageDoc {
+                            name: l.name.clone(),
                             opt_out_keywords: l.opt_out_keywords.clone(),
                             opt_in_keywords: l.opt_in_keywords.clone(),
                             help_keywords: l.help_keywords.clone(),
@@ -858,6 +1051,20 @@ impl SetupDocument {
                         (tag.clone(), doc)
                     })
                     .collect(),
+                commands: {
+                    let c = &d.settings.commands;
+                    Some(CommandsDoc {
+                        end: Some(c.end.clone()),
+                        back: Some(c.back.clone()),
+                        menu: Some(c.menu.clone()),
+                        agent: Some(c.agent.clone()),
+                        language: Some(c.language.clone()),
+                    })
+                },
+                language_detection: Some(LanguageDetectionDoc {
+                    enabled: Some(d.settings.language_detection.enabled),
+                    min_confidence: Some(d.settings.language_detection.min_confidence),
+                }),
                 quiet_hours: Some(QuietHoursDoc {
                     enabled: Some(d.quiet_hours.enabled),
                     start: Some(d.quiet_hours.start.clone()),

@@ -65,7 +65,8 @@ impl Store {
             for chunk in chats.chunks(crate::CHUNK) {
                 let mut q = QueryBuilder::<DB>::new(
                     "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
-                     last_message_at, warned_at, due_at, transfer, menu_level, start_type, ended_at, end_reason, ended_by, updated_at) ",
+                     last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, awaiting_reply_since, \
+                     wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at) ",
                 );
                 q.push_values(chunk, |mut b, c| {
                     b.push_bind(c.id.clone())
@@ -84,6 +85,11 @@ impl Store {
                         .push_bind(c.transfer.clone())
                         .push_bind(c.menu_level.clone())
                         .push_bind(c.start_type.clone())
+                        .push_bind(c.language.clone())
+                        .push_bind(c.answered_at)
+                        .push_bind(c.awaiting_reply_since)
+                        .push_bind(c.wait_since)
+                        .push_bind(c.after_hours_until)
                         .push_bind(c.ended_at)
                         .push_bind(c.end_reason.clone())
                         .push_bind(c.ended_by.clone())
@@ -94,6 +100,9 @@ impl Store {
                      queued_at = excluded.queued_at, offered_at = excluded.offered_at, \
                      last_message_at = excluded.last_message_at, warned_at = excluded.warned_at, due_at = excluded.due_at, \
                      transfer = excluded.transfer, menu_level = excluded.menu_level, start_type = excluded.start_type, \
+                     language = excluded.language, answered_at = excluded.answered_at, \
+                     awaiting_reply_since = excluded.awaiting_reply_since, wait_since = excluded.wait_since, \
+                     after_hours_until = excluded.after_hours_until, \
                      ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
                      ended_by = excluded.ended_by, updated_at = excluded.updated_at",
                 );

@@ -6,7 +6,8 @@ use crate::rows::ChatRow;
 use crate::{Result, Store, StoreError, dispatch, push_list};
 
 const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
-                       last_message_at, warned_at, due_at, transfer, menu_level, start_type, ended_at, end_reason, ended_by, updated_at";
+                       last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, \
+                       awaiting_reply_since, wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -27,6 +28,11 @@ macro_rules! chat_row {
             transfer: $row.try_get("transfer")?,
             menu_level: $row.try_get("menu_level")?,
             start_type: $row.try_get("start_type")?,
+            language: $row.try_get("language")?,
+            answered_at: $row.try_get("answered_at")?,
+            awaiting_reply_since: $row.try_get("awaiting_reply_since")?,
+            wait_since: $row.try_get("wait_since")?,
+            after_hours_until: $row.try_get("after_hours_until")?,
             ended_at: $row.try_get("ended_at")?,
             end_reason: $row.try_get("end_reason")?,
             ended_by: $row.try_get("ended_by")?,
@@ -83,6 +89,48 @@ impl Store {
             .fetch_one(pool)
             .await?;
             Ok(n)
+        })
+    }
+
+    /// How many chats wait (queued, not offered) in each queue.
+    pub async fn waiting_counts(&self) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, |pool, DB, begin| {
+            Ok(sqlx::query_as(
+                "SELECT queue, COUNT(*) FROM chats WHERE status = 'queued' AND queue IS NOT NULL GROUP BY queue",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// How many chats waiting in `queue` joined it before the chat `id`, which joined at `queued_at`
+    /// (ids break ties, as the queue is served).
+    pub async fn waiting_ahead(&self, queue: &str, queued_at: i64, id: &str) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM chats WHERE status = 'queued' AND queue = $1 \
+                 AND (queued_at < $2 OR (queued_at = $2 AND id < $3))",
+            )
+            .bind(queue)
+            .bind(queued_at)
+            .bind(id)
+            .fetch_one(pool)
+            .await?;
+            Ok(n)
+        })
+    }
+
+    /// The average handle time in seconds (first answer to end) per queue, over the chats that ended
+    /// since `since` after an agent took them.
+    pub async fn handle_times(&self, since: i64) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, |pool, DB, begin| {
+            Ok(sqlx::query_as(
+                "SELECT queue, CAST(AVG(ended_at - answered_at) / 1000 AS BIGINT) FROM chats \
+                 WHERE answered_at IS NOT NULL AND ended_at >= $1 AND queue IS NOT NULL GROUP BY queue",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?)
         })
     }
 

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_transfers.sql")),
     (11, include_str!("../migrations/sqlite/0011_menu_level.sql")),
     (12, include_str!("../migrations/sqlite/0012_start_type.sql")),
+    (13, include_str!("../migrations/sqlite/0013_chat_lifecycle.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -31,6 +32,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_transfers.sql")),
     (11, include_str!("../migrations/postgres/0011_menu_level.sql")),
     (12, include_str!("../migrations/postgres/0012_start_type.sql")),
+    (13, include_str!("../migrations/postgres/0013_chat_lifecycle.sql")),
 ];
 
 pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {

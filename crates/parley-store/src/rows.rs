@@ -25,6 +25,16 @@ pub struct ChatRow {
     pub menu_level: Option<String>,
     /// manually_answered, auto_answered or outbound; `None` until the chat has an agent.
     pub start_type: Option<String>,
+    /// The language tag system messages are written in.
+    pub language: String,
+    /// When an agent first took the chat.
+    pub answered_at: Option<i64>,
+    /// The consumer's oldest message the connected agent has not answered.
+    pub awaiting_reply_since: Option<i64>,
+    /// When the queue's wait limit started counting.
+    pub wait_since: Option<i64>,
+    /// After hours: when the queue opens.
+    pub after_hours_until: Option<i64>,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,

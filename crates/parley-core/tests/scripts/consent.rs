@@ -88,14 +88,14 @@ fn stop_while_in_the_menu_ends_the_chat() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> END
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut END
-              status: chat-1 finished (-, agent -, opted_out by consumer)
+              status: chat-1 finished (-, agent -, en, opted_out by consumer)
             phone +14155550100> 1
               status: no chat
         "#]],
@@ -118,16 +118,16 @@ fn stop_while_queued_ends_the_chat() {
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-1 queued (billing, agent -)
+              status: chat-1 queued (billing, agent -, en)
             phone +14155550100> STOP ALL
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut STOPALL
-              status: chat-1 finished (billing, agent -, opted_out by consumer)
+              status: chat-1 finished (billing, agent -, en, opted_out by consumer)
             agent alice> available
         "#]],
     );
@@ -151,25 +151,25 @@ fn stop_while_offered_ends_the_chat_and_frees_the_agent() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-2 queued (billing, agent -)
+              status: chat-2 queued (billing, agent -, en)
             phone +14155550100> Stop.
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut STOP
-              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+              status: chat-1 finished (billing, agent alice, en, opted_out by consumer)
               route chat-2:
                 event: Offered alice
-                status: chat-2 offered (billing, agent alice)
+                status: chat-2 offered (billing, agent alice, en)
             agent alice @chat-1> accept
               refused: Ended (chat-1)
         "#]],
@@ -198,18 +198,18 @@ fn stop_while_connected_ends_the_chat_and_nothing_more_reaches_the_phone() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> opt-out
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut OPTOUT
-              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+              status: chat-1 finished (billing, agent alice, en, opted_out by consumer)
             agent alice> say Are you sure?
               refused: OptedOut (chat-1)
             admin> end +14155550100
@@ -246,11 +246,11 @@ fn an_opt_out_through_another_number_refuses_agent_replies() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100 to +15550002000> STOP
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut STOP
@@ -258,10 +258,10 @@ fn an_opt_out_through_another_number_refuses_agent_replies() {
             agent alice> say Hello?
               refused: OptedOut (chat-1)
             phone +14155550100> still there?
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> end
               event: Ended ended_by_agent by alice
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
         "#]],
     );
 }
@@ -285,14 +285,14 @@ fn start_resubscribes_with_one_confirmation_and_the_next_text_opens_a_new_chat()
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             phone +14155550100> STOP
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut STOP
-              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+              status: chat-1 finished (billing, agent alice, en, opted_out by consumer)
             phone +14155550100> hello?
               status: no chat
             phone +14155550100> start
@@ -307,7 +307,7 @@ fn start_resubscribes_with_one_confirmation_and_the_next_text_opens_a_new_chat()
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-2 offered (tech, agent bob)
+              status: chat-2 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -330,18 +330,18 @@ fn yes_from_a_subscribed_phone_is_an_ordinary_message() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> say Shall I refund the second charge?
               alice> Shall I refund the second charge?
               event: AgentMessage alice
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> Yes
               event: ConsumerMessage
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -365,19 +365,19 @@ fn the_opt_in_notice_can_be_sent_on_first_contact_only() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             phone +14155550100> exit
               event: ConsumerMessage
               event: Ended consumer_command by consumer
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, consumer_command by consumer)
+              status: chat-1 finished (billing, agent alice, en, consumer_command by consumer)
             phone +14155550100> billing
               event: Opened
               event: ConsumerMessage
               event: Queued billing
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-2 offered (billing, agent alice)
+              status: chat-2 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -405,10 +405,10 @@ fn a_number_speaks_its_language_and_every_languages_keywords_count_everywhere() 
               system> Está en la cola de Billing.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, es)
             phone +14155550100 to +15550002000> AYUDA
               system> Parley: ayuda por SMS. Responda ALTO para no recibir más.
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, es)
             phone +14155550101> hi
               event: Opened
               event: ConsumerMessage
@@ -416,21 +416,21 @@ fn a_number_speaks_its_language_and_every_languages_keywords_count_everywhere() 
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-2 selecting (-, agent -)
+              status: chat-2 selecting (-, agent -, en)
             phone +14155550101> alto
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut ALTO
-              status: chat-2 finished (-, agent -, opted_out by consumer)
+              status: chat-2 finished (-, agent -, en, opted_out by consumer)
             phone +14155550100 to +15550002000> Parar.
               event: ConsumerMessage
               event: OptedOut
               event: Ended opted_out by consumer
               system (opt-out confirmation)> Parley: No recibirá más mensajes. Responda COMENZAR para volver.
               consent: OptedOut PARAR
-              status: chat-1 finished (billing, agent alice, opted_out by consumer)
+              status: chat-1 finished (billing, agent alice, es, opted_out by consumer)
             phone +14155550100 to +15550002000> comenzar
               system> Parley: You are subscribed again. Reply HELP for help, STOP to opt out.
               consent: OptedIn COMENZAR

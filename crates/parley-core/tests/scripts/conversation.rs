@@ -23,21 +23,21 @@ fn messages_flow_both_ways() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> I was charged twice
               event: ConsumerMessage
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> say Sorry about that, let me check.
               alice> Sorry about that, let me check.
               event: AgentMessage alice
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> Thanks
               event: ConsumerMessage
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -59,15 +59,15 @@ fn an_agent_ends_the_chat_with_a_closing_message() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> end
               event: Ended ended_by_agent by alice
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
         "#]],
     );
 }
@@ -91,11 +91,11 @@ fn only_the_chats_agent_or_an_admin_ends_a_connected_chat() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent alice @chat-1> end
               refused: NotYourQueue (chat-1)
             agent carol @chat-1> end
@@ -103,7 +103,7 @@ fn only_the_chats_agent_or_an_admin_ends_a_connected_chat() {
             admin> end +14155550100
               event: Ended ended_by_admin by admin
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, ended_by_admin by admin)
+              status: chat-1 finished (tech, agent bob, en, ended_by_admin by admin)
         "#]],
     );
 }
@@ -126,16 +126,16 @@ fn the_consumer_ends_the_chat_with_exit() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> exit.
               event: ConsumerMessage
               event: Ended consumer_command by consumer
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, consumer_command by consumer)
+              status: chat-1 finished (billing, agent alice, en, consumer_command by consumer)
             agent alice> say Are you still there?
               refused: Ended (chat-1)
         "#]],
@@ -162,30 +162,30 @@ fn back_before_connection_returns_to_the_menu_and_releases_the_agent() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-2 queued (billing, agent -)
+              status: chat-2 queued (billing, agent -, en)
             phone +14155550100> back
               event: ConsumerMessage
               event: BackToMenu
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
               route chat-2:
                 event: Offered alice
-                status: chat-2 offered (billing, agent alice)
+                status: chat-2 offered (billing, agent alice, en)
             phone +14155550100> tech
               event: ConsumerMessage
               event: Queued tech
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -207,14 +207,14 @@ fn back_while_connected_is_an_ordinary_message() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> BACK
               event: ConsumerMessage
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -237,15 +237,15 @@ fn a_text_after_the_chat_finished_opens_a_new_chat() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> end
               event: Ended ended_by_agent by alice
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
             phone +14155550100> one more question
               event: Opened
               event: ConsumerMessage
@@ -253,7 +253,7 @@ fn a_text_after_the_chat_finished_opens_a_new_chat() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-2 selecting (-, agent -)
+              status: chat-2 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -275,7 +275,7 @@ fn exit_without_a_chat_opens_none() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -296,11 +296,11 @@ fn an_admin_end_is_recorded_as_such() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             admin> end +14155550100
               event: Ended ended_by_admin by admin
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_admin by admin)
+              status: chat-1 finished (billing, agent alice, en, ended_by_admin by admin)
         "#]],
     );
 }

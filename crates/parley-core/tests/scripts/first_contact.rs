@@ -18,7 +18,7 @@ fn first_contact_gets_the_opt_in_notice_then_the_menu() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -38,13 +38,13 @@ fn a_keyword_in_any_case_with_spaces_and_punctuation_picks_the_queue() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> " billing! "
               event: ConsumerMessage
               event: Queued billing
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -66,22 +66,22 @@ fn an_unknown_answer_repeats_the_menu_quoting_the_answer() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> " my bill is wrong "
               event: ConsumerMessage
               system> Sorry, we did not understand "my bill is wrong". Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 3
               event: ConsumerMessage
               system> Sorry, we did not understand "3". Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> my bill is wrong and I have been waiting for a week
               event: ConsumerMessage
               system> Sorry, we did not understand "my bill is wrong and I h...". Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -101,13 +101,13 @@ fn a_number_answer_picks_the_queue() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 2
               event: ConsumerMessage
               event: Queued tech
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -127,13 +127,13 @@ fn a_queue_name_answer_picks_the_queue() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> technical support.
               event: ConsumerMessage
               event: Queued tech
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -153,12 +153,12 @@ fn back_in_the_menu_sends_the_menu_again() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> Back
               event: ConsumerMessage
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -178,7 +178,7 @@ fn a_first_message_that_is_a_keyword_skips_the_menu() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -198,7 +198,7 @@ fn a_one_queue_number_skips_the_menu() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -219,18 +219,18 @@ fn a_photo_without_text_in_the_menu_gets_the_menu_again() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> [photo]
               event: ConsumerMessage
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 1 [photo]
               event: ConsumerMessage
               event: Queued billing
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }

@@ -17,7 +17,15 @@
 //! setup billing-submenu              billing opens a submenu: 1 Invoices, 2 Refunds (team "money": alice);
 //!                                    a hidden "vip" queue is listed on the support number;
 //! setup tech-longest-idle            tech offers chats to the agent idle longest, before the least busy)
+//! setup languages                    languages: Spanish besides English, with Spanish menu words (FACTURAS,
+//!                                    SOPORTE), a Spanish waiting message for tech; carol writes es and en;
+//! setup tech-hours                   tech answers weekdays 09:00-17:00 New York and keeps chats after hours
+//!                                    (`tech-hours-close`: closes them);
+//! setup tech-overflows-to-billing    a chat waiting 10 minutes in tech moves to billing;
+//! setup reply-within-5m              a connected agent has 5 minutes to answer the consumer;
+//! setup commands-bye                 the end command is BYE (not EXIT or CLOSE), the menu command START OVER
 //! phone +14155550100> hi            the phone texts the first number of the setup
+//! phone +14155550100 (es)> hola     ... and the language detector heard Spanish
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
 //! phone +14155550100> " billing! "  surrounding double quotes are removed, to keep spaces visible
 //! phone +14155550100> [photo]       a trailing `[photo]` is one media item (here with an empty body)
@@ -53,13 +61,15 @@ use parley_core::chat::{
     Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input, Outcome, Purpose,
     Refusal, TransferTarget, decide,
 };
+use parley_core::hours::BusinessHoursDraft;
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster, Seat};
 use parley_core::setup::{
-    AgentDraft, Language, NumberDraft, QueueDraft, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, Language, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft,
+    TeamDraft,
 };
-use parley_core::texts::TextOverrides;
+use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::time::Timestamp;
 
 /// The support number: a menu of two queues.
@@ -103,12 +113,14 @@ fn setup(variants: &[&str]) -> Setup {
         parent: None,
         hidden: false,
         strategy: String::new(),
+        ..QueueDraft::default()
     };
     let agent = |id: &str, name: &str, queue: &str, capacity| AgentDraft {
         id: id.into(),
         name: name.into(),
         queues: vec![queue.into()],
         capacity,
+        languages: vec![],
     };
     let mut draft = SetupDraft {
         numbers: vec![
@@ -174,32 +186,76 @@ fn setup(variants: &[&str]) -> Setup {
                 });
             }
             "spanish" => {
-                let texts = TextOverrides {
-                    opt_in_notice: Some(
-                        "{brand}: Gracias por escribirnos. Responda AYUDA para ayuda, ALTO para no recibir más.".into(),
-                    ),
-                    opted_out: Some("{brand}: No recibirá más mensajes. Responda COMENZAR para volver.".into()),
-                    help: Some("{brand}: ayuda por SMS. Responda ALTO para no recibir más.".into()),
-                    ..TextOverrides::default()
-                };
-                let spanish = Language {
-                    opt_out_keywords: vec!["ALTO".into(), "PARAR".into()],
-                    opt_in_keywords: vec!["COMENZAR".into()],
-                    help_keywords: vec!["AYUDA".into()],
-                    texts,
-                };
-                draft.settings.languages.insert("es".into(), spanish);
+                draft.settings.languages.insert("es".into(), spanish());
                 draft.numbers[1].language = Some("es".into());
-                draft.numbers[1].messages.queued = Some("Está en la cola de {queue}.".into());
+                draft.numbers[1].messages.set(TextKey::Queued, "Está en la cola de {queue}.");
+            }
+            "languages" => {
+                // Spanish besides English: the menu has Spanish names and keywords, tech has its own
+                // Spanish waiting message, and carol writes Spanish.
+                draft.settings.languages.insert("es".into(), spanish());
+                let translate = |name: &str, keyword: &str| QueueTranslation {
+                    name: name.into(),
+                    keywords: vec![keyword.into()],
+                    ..QueueTranslation::default()
+                };
+                draft.queues[0].translations.insert("es".into(), translate("Facturación", "FACTURAS"));
+                let mut tech = translate("Soporte técnico", "SOPORTE");
+                tech.messages.set(TextKey::Waiting, "Es el número {position} en {queue}; espera: {wait_minutes} min.");
+                draft.queues[1].translations.insert("es".into(), tech);
+                draft.agents[2].languages = vec!["es".into(), "en".into()];
+            }
+            "tech-hours" | "tech-hours-close" => {
+                // Weekdays 09:00 to 17:00 in New York.
+                let days = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d.to_owned(), vec!["09:00-17:00".to_owned()]));
+                draft.queues[1].hours = Some(BusinessHoursDraft {
+                    time_zone: "America/New_York".into(),
+                    days: days.into_iter().collect(),
+                    closed_dates: vec![],
+                    after_hours: if *variant == "tech-hours" { "keep_queued" } else { "close" }.into(),
+                });
+            }
+            "tech-overflows-to-billing" => {
+                draft.queues[1].timers.queue_wait_minutes = Some(10);
+                draft.queues[1].overflow = Some("billing".into());
+            }
+            "reply-within-5m" => draft.settings.timers.agent_response_minutes = Some(5),
+            "commands-bye" => {
+                draft.settings.commands.end = vec!["BYE".into()];
+                draft.settings.commands.menu = vec!["START OVER".into()];
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye)"
                 )
             }
         }
     }
     Setup::validate(&draft, &["sim"]).expect("the fixed setup is valid")
+}
+
+/// The Spanish language of the `spanish` and `languages` variants.
+fn spanish() -> Language {
+    let texts = TextOverrides::of(&[
+        (
+            TextKey::OptInNotice,
+            "{brand}: Gracias por escribirnos. Responda AYUDA para ayuda, ALTO para no recibir más.",
+        ),
+        (TextKey::OptedOut, "{brand}: No recibirá más mensajes. Responda COMENZAR para volver."),
+        (TextKey::Help, "{brand}: ayuda por SMS. Responda ALTO para no recibir más."),
+        (TextKey::Menu, "¿Cómo podemos ayudarle? Responda {menu}."),
+        (TextKey::MenuChoice, "{keywords} para {queue}"),
+        (TextKey::MenuOr, "o"),
+        (TextKey::Connected, "Le atiende {agent_first_name}."),
+        (TextKey::LanguageChanged, "De acuerdo, le escribiremos en {language}."),
+    ]);
+    Language {
+        name: String::new(),
+        opt_out_keywords: vec!["ALTO".into(), "PARAR".into()],
+        opt_in_keywords: vec!["COMENZAR".into()],
+        help_keywords: vec!["AYUDA".into()],
+        texts,
+    }
 }
 
 /// What the engine keeps between inputs.
@@ -226,14 +282,19 @@ impl World {
                 capacity: a.capacity,
                 queues: setup.queues_of(&a.id),
                 last_assigned: Timestamp(0),
+                languages: if a.languages.is_empty() {
+                    vec![setup.settings.language.clone()]
+                } else {
+                    a.languages.clone()
+                },
             })
             .collect();
         World {
             setup,
             chats: Vec::new(),
             consent: HashMap::new(),
-            roster: Roster { seats },
-            // 2026-01-01T00:00:00Z; any instant after the seats' `last_assigned` works.
+            roster: Roster { seats, ..Roster::default() },
+            // 2026-01-01T00:00:00Z, a Thursday; any instant after the seats' `last_assigned` works.
             now: Timestamp(1_767_225_600_000),
             out: String::new(),
         }
@@ -249,8 +310,11 @@ impl World {
             let body = body.strip_prefix(' ').unwrap_or(body);
             let words: Vec<&str> = head.split_whitespace().collect();
             match words.as_slice() {
-                ["phone", phone] => self.inbound(phone, SUPPORT, body),
-                ["phone", phone, "to", number] => self.inbound(phone, number, body),
+                ["phone", phone] => self.inbound(phone, SUPPORT, body, None),
+                ["phone", phone, language] if language.starts_with('(') => {
+                    self.inbound(phone, SUPPORT, body, Some(language.trim_matches(['(', ')'])))
+                }
+                ["phone", phone, "to", number] => self.inbound(phone, number, body, None),
                 ["agent", agent] => self.agent(agent, None, body),
                 ["agent", agent, target] if target.starts_with('@') => self.agent(agent, Some(&target[1..]), body),
                 ["admin"] => self.admin(body),
@@ -261,7 +325,7 @@ impl World {
         self.route_queued();
     }
 
-    fn inbound(&mut self, phone: &str, number: &str, text: &str) {
+    fn inbound(&mut self, phone: &str, number: &str, text: &str, detected: Option<&str>) {
         let phone = E164::parse(phone).unwrap();
         let number =
             self.setup.number(&BusinessNumber::parse(number).unwrap()).expect("a business number of the setup").clone();
@@ -272,9 +336,10 @@ impl World {
         let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
         let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
+        self.roster = lines(&self.chats, self.roster.clone());
         let outcome = decide(
             live,
-            &Input::Inbound { text: text.to_owned(), media },
+            &Input::Inbound { text: text.to_owned(), media, language: detected.map(str::to_owned) },
             Context {
                 setup: &self.setup,
                 number: &number,
@@ -373,6 +438,7 @@ impl World {
         let number = self.setup.number(&BusinessNumber::parse(SUPPORT).unwrap()).unwrap().clone();
         let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
+        self.roster = lines(&self.chats, self.roster.clone());
         let outcome = decide(
             live,
             input,
@@ -420,6 +486,7 @@ impl World {
     }
 
     fn decide_on(&mut self, index: usize, input: &Input) -> Outcome {
+        self.roster = lines(&self.chats, self.roster.clone());
         let chat = &self.chats[index];
         let number = self.setup.number(&chat.number).expect("the chat's number").clone();
         let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
@@ -535,6 +602,25 @@ impl World {
     }
 }
 
+/// The roster with the queues' lines as the engine loads them: how many chats wait in each queue,
+/// and how many are ahead of each waiting chat.
+fn lines(chats: &[Chat], mut roster: Roster) -> Roster {
+    roster.waiting.clear();
+    roster.ahead.clear();
+    let waiting: Vec<(usize, &Chat)> =
+        chats.iter().enumerate().filter(|(_, c)| c.is_live() && c.status == ChatStatus::Queued).collect();
+    for (i, chat) in &waiting {
+        let Some(queue) = &chat.queue else { continue };
+        *roster.waiting.entry(queue.clone()).or_default() += 1;
+        let ahead = waiting
+            .iter()
+            .filter(|(j, c)| c.queue.as_ref() == Some(queue) && (c.queued_at, *j) < (chat.queued_at, *i))
+            .count();
+        roster.ahead.insert((chat.id.clone(), queue.clone()), u32::try_from(ahead).unwrap());
+    }
+    roster
+}
+
 /// A timestamp as the transcript shows it: `2026-01-01 08:00 UTC`.
 fn utc(t: Timestamp) -> String {
     chrono::DateTime::from_timestamp_millis(t.0).unwrap().format("%Y-%m-%d %H:%M UTC").to_string()
@@ -581,6 +667,11 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::StartedOutbound { agent: None } => "StartedOutbound by api".to_owned(),
         ChatEvent::OfferTimedOut { agent } => format!("OfferTimedOut {agent}"),
         ChatEvent::InactivityWarning => "InactivityWarning".to_owned(),
+        ChatEvent::LanguageChanged { language } => format!("LanguageChanged {language}"),
+        ChatEvent::AfterHours { opens: Some(opens) } => format!("AfterHours until {}", utc(*opens)),
+        ChatEvent::AfterHours { opens: None } => "AfterHours (closing)".to_owned(),
+        ChatEvent::ReplyTimedOut { agent } => format!("ReplyTimedOut {agent}"),
+        ChatEvent::Overflowed { from, to } => format!("Overflowed {from} -> {to}"),
         ChatEvent::TransferStarted { from, to, queue, note } => {
             let into = queue.as_ref().map(|q| format!(" in {q}")).unwrap_or_default();
             format!("TransferStarted {from} -> {to}{into} (note: {note})")
@@ -609,5 +700,5 @@ fn render_status(chat: &Chat) -> String {
         _ => String::new(),
     };
     let transfer = chat.transfer.as_ref().map(|t| format!(", transfer to {}", t.offered_to)).unwrap_or_default();
-    format!("{} {} ({queue}, agent {agent}{ended}{transfer})", chat.id, chat.status.as_str())
+    format!("{} {} ({queue}, agent {agent}, {}{ended}{transfer})", chat.id, chat.status.as_str(), chat.language)
 }

@@ -33,36 +33,36 @@ fn help_and_info_are_answered_in_every_state() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> info?
               system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 1
               event: ConsumerMessage
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
-              status: chat-1 queued (billing, agent -)
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
+              status: chat-1 queued (billing, agent -, en)
             phone +14155550100> help
               system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
-              status: chat-1 queued (billing, agent -)
+              status: chat-1 queued (billing, agent -, en)
             agent alice> available
               route chat-1:
                 event: Offered alice
-                status: chat-1 offered (billing, agent alice)
+                status: chat-1 offered (billing, agent alice, en)
             phone +14155550100> Help!
               system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             phone +14155550100> INFO
               system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> end
               event: Ended ended_by_agent by alice
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
             phone +14155550100> help
               system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
               status: no chat

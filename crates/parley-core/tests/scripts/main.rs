@@ -9,10 +9,13 @@
 
 mod harness;
 
+mod business_hours;
+mod commands;
 mod consent;
 mod conversation;
 mod first_contact;
 mod help;
+mod languages;
 mod menus;
 mod outbound;
 mod routing;

@@ -28,40 +28,40 @@ fn a_submenu_opens_under_its_queue_and_back_goes_up_one_level() {
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> billing
               event: ConsumerMessage
               system> How can we help? Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 3
               event: ConsumerMessage
               system> Sorry, we did not understand "3". Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> back
               event: ConsumerMessage
               event: BackToMenu
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 1
               event: ConsumerMessage
               system> How can we help? Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> refunds
               event: ConsumerMessage
               event: Queued refunds
               system> Thanks! You are in the Refunds queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-1 offered (refunds, agent alice)
+              status: chat-1 offered (refunds, agent alice, en)
             phone +14155550100> BACK
               event: ConsumerMessage
               event: BackToMenu
               system> How can we help? Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -85,7 +85,7 @@ fn hidden_queues_are_not_offered_nor_picked_and_a_first_text_may_name_a_submenu(
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
@@ -93,17 +93,17 @@ fn hidden_queues_are_not_offered_nor_picked_and_a_first_text_may_name_a_submenu(
               system> How can we help? Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
               consent: NoticeSent
-              status: chat-2 selecting (-, agent -)
+              status: chat-2 selecting (-, agent -, en)
             phone +14155550101> invoices
               event: ConsumerMessage
               event: Queued invoices
               system> Thanks! You are in the Invoices queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-2 offered (invoices, agent alice)
+              status: chat-2 offered (invoices, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-2 connected (invoices, agent alice)
+              status: chat-2 connected (invoices, agent alice, en)
         "#]],
     );
 }
@@ -124,7 +124,7 @@ fn a_number_whose_menu_has_one_visible_choice_opens_that_choice() {
               system> How can we help? Reply 1 or INVOICES for Invoices, 2 or REFUNDS for Refunds.
               event: MenuSent
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }

@@ -24,18 +24,18 @@ fn an_agent_starts_a_chat_with_the_opt_in_notice_first_and_the_answer_reaches_th
               bob> Hi, this is Bob from tech support about your ticket.
               event: AgentMessage bob
               consent: NoticeSent
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             phone +14155550100> Thanks, it works now
               event: ConsumerMessage
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> say Great, closing the ticket.
               bob> Great, closing the ticket.
               event: AgentMessage bob
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> end
               event: Ended ended_by_agent by bob
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, ended_by_agent by bob)
+              status: chat-1 finished (tech, agent bob, en, ended_by_agent by bob)
         "#]],
     );
 }
@@ -58,17 +58,17 @@ fn an_agent_cannot_start_a_chat_on_a_live_chat_that_is_not_theirs() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent carol> start +14155550100 Hello
               refused: ChatInProgress
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> start +14155550100 Bob again, one more thing
               bob> Bob again, one more thing
               event: AgentMessage bob
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
         "#]],
     );
 }
@@ -89,21 +89,21 @@ fn an_api_message_opens_a_chat_whose_answer_enters_the_menu() {
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               api> Your order shipped. Reply to talk to us.
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> where is it?
               event: ConsumerMessage
               system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
               event: MenuSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
             phone +14155550100> 1
               event: ConsumerMessage
               event: Queued billing
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             api> send +14155550100 Tracking: 1Z999
               api> Tracking: 1Z999
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -133,7 +133,7 @@ fn a_sessionless_notification_opens_no_chat_and_the_answer_starts_one() {
               event: Queued tech
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
         "#]],
     );
 }
@@ -208,7 +208,7 @@ fn quiet_hours_hold_proactive_messages_until_morning_in_the_consumers_zone() {
               system (not before 2026-01-01 08:00 UTC)> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               api (not before 2026-01-01 08:00 UTC)> Three in the morning in London
               consent: NoticeSent
-              status: chat-1 selecting (-, agent -)
+              status: chat-1 selecting (-, agent -, en)
         "#]],
     );
 }
@@ -255,29 +255,29 @@ fn quiet_hours_do_not_hold_replies_in_a_chat_the_consumer_started() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> say Answering at eleven at night is fine: they wrote to us
               bob> Answering at eleven at night is fine: they wrote to us
               event: AgentMessage bob
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             api> send +12125550100 The API joins their chat, also fine
               api> The API joins their chat, also fine
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> end
               event: Ended ended_by_agent by bob
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, ended_by_agent by bob)
+              status: chat-1 finished (tech, agent bob, en, ended_by_agent by bob)
             agent bob> start +12125550100 A new chat at eleven at night waits
               event: Opened
               event: StartedOutbound by bob
               event: Connected bob
               bob (not before 2026-01-01 13:00 UTC)> A new chat at eleven at night waits
               event: AgentMessage bob
-              status: chat-2 connected (tech, agent bob)
+              status: chat-2 connected (tech, agent bob, en)
         "#]],
     );
 }

@@ -19,7 +19,7 @@ fn a_queued_chat_is_offered_to_an_available_agent_of_its_queue() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -45,29 +45,29 @@ fn capacity_is_respected_until_the_agent_ends_a_chat() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-2 queued (billing, agent -)
+              status: chat-2 queued (billing, agent -, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice @chat-2> accept
               refused: AtCapacity (chat-2)
             clock +5m
             agent alice> end
               event: Ended ended_by_agent by alice
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
               route chat-2:
                 event: Offered alice
-                status: chat-2 offered (billing, agent alice)
+                status: chat-2 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -90,23 +90,23 @@ fn an_away_agent_gets_nothing_until_available_then_the_oldest_chat_first() {
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-1 queued (billing, agent -)
+              status: chat-1 queued (billing, agent -, en)
             clock +1m
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 2 in the Billing queue. Estimated wait: about 10 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-2 queued (billing, agent -)
+              status: chat-2 queued (billing, agent -, en)
             clock +1m
             agent alice> available
               route chat-1:
                 event: Offered alice
-                status: chat-1 offered (billing, agent alice)
+                status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -126,13 +126,13 @@ fn an_away_agent_may_still_take_a_queued_chat_by_hand() {
               event: ConsumerMessage
               system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
               event: Queued billing
-              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
               consent: NoticeSent
-              status: chat-1 queued (billing, agent -)
+              status: chat-1 queued (billing, agent -, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -159,11 +159,11 @@ fn auto_answer_connects_directly() {
               event: Connected bob (auto-answered)
               system> You are now chatting with Bob Jones.
               consent: NoticeSent
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> say Hi, Bob here. What is broken?
               bob> Hi, Bob here. What is broken?
               event: AgentMessage bob
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             phone +14155550101> billing
               event: Opened
               event: ConsumerMessage
@@ -172,7 +172,7 @@ fn auto_answer_connects_directly() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-2 offered (billing, agent alice)
+              status: chat-2 offered (billing, agent alice, en)
         "#]],
     );
 }
@@ -202,7 +202,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             clock +10s
             phone +14155550101> tech
               event: Opened
@@ -212,16 +212,16 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered carol
               consent: NoticeSent
-              status: chat-2 offered (tech, agent carol)
+              status: chat-2 offered (tech, agent carol, en)
             clock +10s
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> end
               event: Ended ended_by_agent by bob
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, ended_by_agent by bob)
+              status: chat-1 finished (tech, agent bob, en, ended_by_agent by bob)
             clock +10s
             phone +14155550102> tech
               event: Opened
@@ -231,7 +231,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-3 offered (tech, agent bob)
+              status: chat-3 offered (tech, agent bob, en)
             clock +10s
             phone +14155550103> tech
               event: Opened
@@ -241,7 +241,7 @@ fn the_least_busy_agent_wins_then_the_one_idle_longest() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered carol
               consent: NoticeSent
-              status: chat-4 offered (tech, agent carol)
+              status: chat-4 offered (tech, agent carol, en)
         "#]],
     );
 }
@@ -263,17 +263,17 @@ fn an_agent_going_away_loses_unaccepted_offers_to_a_colleague() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> away
               event: OfferWithdrawn bob
-              status: chat-1 queued (tech, agent -)
+              status: chat-1 queued (tech, agent -, en)
               route chat-1:
                 event: Offered carol
-                status: chat-1 offered (tech, agent carol)
+                status: chat-1 offered (tech, agent carol, en)
             agent carol> accept
               event: Connected carol
               system> You are now chatting with Carol White.
-              status: chat-1 connected (tech, agent carol)
+              status: chat-1 connected (tech, agent carol, en)
         "#]],
     );
 }
@@ -304,11 +304,11 @@ fn a_longest_idle_queue_gives_the_next_chat_to_whoever_waited_longest_even_if_bu
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             clock +10s
             phone +14155550101> tech
               event: Opened
@@ -318,15 +318,15 @@ fn a_longest_idle_queue_gives_the_next_chat_to_whoever_waited_longest_even_if_bu
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered carol
               consent: NoticeSent
-              status: chat-2 offered (tech, agent carol)
+              status: chat-2 offered (tech, agent carol, en)
             agent carol> accept
               event: Connected carol
               system> You are now chatting with Carol White.
-              status: chat-2 connected (tech, agent carol)
+              status: chat-2 connected (tech, agent carol, en)
             agent carol> end
               event: Ended ended_by_agent by carol
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-2 finished (tech, agent carol, ended_by_agent by carol)
+              status: chat-2 finished (tech, agent carol, en, ended_by_agent by carol)
             clock +10s
             phone +14155550102> tech
               event: Opened
@@ -336,7 +336,7 @@ fn a_longest_idle_queue_gives_the_next_chat_to_whoever_waited_longest_even_if_bu
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-3 offered (tech, agent bob)
+              status: chat-3 offered (tech, agent bob, en)
         "#]],
     );
 }

@@ -20,11 +20,11 @@ fn accept_by_the_offered_agent_connects() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -45,7 +45,7 @@ fn accept_by_an_agent_of_another_queue_is_refused() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent bob> accept
               refused: NotYourQueue (chat-1)
         "#]],
@@ -68,7 +68,7 @@ fn accept_of_a_chat_offered_to_another_agent_of_the_queue_is_refused() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent carol @chat-1> accept
               refused: TakenByAnother (chat-1)
         "#]],
@@ -92,13 +92,13 @@ fn accepting_twice_is_harmless() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> accept
               event: Connected alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> accept
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }
@@ -119,7 +119,7 @@ fn a_reply_before_connecting_is_refused() {
               system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered alice
               consent: NoticeSent
-              status: chat-1 offered (billing, agent alice)
+              status: chat-1 offered (billing, agent alice, en)
             agent alice> say Hello?
               refused: NotConnected (chat-1)
         "#]],
@@ -144,11 +144,11 @@ fn a_reply_by_another_agent_is_refused() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent carol @chat-1> say I can help too
               refused: TakenByAnother (chat-1)
             agent alice @chat-1> say Me too

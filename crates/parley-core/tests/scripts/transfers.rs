@@ -30,35 +30,35 @@ fn a_declined_transfer_leaves_the_chat_with_its_agent_and_an_accepted_one_moves_
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer carol Wants a refund, see ticket 42
               event: TransferStarted bob -> carol (note: Wants a refund, see ticket 42)
-              status: chat-1 connected (tech, agent bob, transfer to carol)
+              status: chat-1 connected (tech, agent bob, en, transfer to carol)
             agent bob> transfer carol Again
               refused: TransferPending (chat-1)
             agent carol> decline
               event: TransferFailed bob -> carol: declined
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> say Still with me
               bob> Still with me
               event: AgentMessage bob
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer carol Please take it
               event: TransferStarted bob -> carol (note: Please take it)
-              status: chat-1 connected (tech, agent bob, transfer to carol)
+              status: chat-1 connected (tech, agent bob, en, transfer to carol)
             agent carol> take
               event: TransferEnded bob -> carol
-              status: chat-1 connected (tech, agent carol)
+              status: chat-1 connected (tech, agent carol, en)
             agent bob> say Bob again?
               refused: TakenByAnother (chat-1)
             agent carol> say Carol here
               carol> Carol here
               event: AgentMessage carol
-              status: chat-1 connected (tech, agent carol)
+              status: chat-1 connected (tech, agent carol, en)
         "#]],
     );
 }
@@ -82,21 +82,21 @@ fn a_transfer_to_a_queue_asks_its_best_agent_and_changes_the_queue_when_taken() 
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer-queue billing It is about an invoice
               event: TransferStarted bob -> alice in billing (note: It is about an invoice)
-              status: chat-1 connected (tech, agent bob, transfer to alice)
+              status: chat-1 connected (tech, agent bob, en, transfer to alice)
             agent alice> take
               event: TransferEnded bob -> alice
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
             agent alice> end
               event: Ended ended_by_agent by alice
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (billing, agent alice, ended_by_agent by alice)
+              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
         "#]],
     );
 }
@@ -124,26 +124,26 @@ fn a_transfer_fails_when_nobody_can_take_it_or_nobody_answers() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent alice> away
             agent bob> transfer-queue billing nobody is there
               event: TransferFailed bob -> -: nobody_available
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer alice alice does not serve tech
               refused: BadTransferTarget (chat-1)
             agent bob> transfer bob myself
               refused: BadTransferTarget (chat-1)
             agent bob> transfer carol Are you there?
               event: TransferStarted bob -> carol (note: Are you there?)
-              status: chat-1 connected (tech, agent bob, transfer to carol)
+              status: chat-1 connected (tech, agent bob, en, transfer to carol)
             clock +61s
               tick chat-1:
                 event: TransferFailed bob -> carol: timed_out
-                status: chat-1 connected (tech, agent bob)
+                status: chat-1 connected (tech, agent bob, en)
             agent carol> take
               refused: NoTransfer (chat-1)
         "#]],
@@ -169,19 +169,19 @@ fn the_consumer_ending_the_chat_ends_a_pending_transfer() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer carol Over to you
               event: TransferStarted bob -> carol (note: Over to you)
-              status: chat-1 connected (tech, agent bob, transfer to carol)
+              status: chat-1 connected (tech, agent bob, en, transfer to carol)
             phone +14155550100> EXIT
               event: ConsumerMessage
               event: Ended consumer_command by consumer
               system> This chat has ended. Text us any time to start a new one.
-              status: chat-1 finished (tech, agent bob, consumer_command by consumer)
+              status: chat-1 finished (tech, agent bob, en, consumer_command by consumer)
             agent carol> take
               refused: Ended (chat-1)
         "#]],
@@ -208,18 +208,18 @@ fn a_queue_that_announces_transfers_tells_the_consumer_who_took_over() {
               system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
               event: Offered bob
               consent: NoticeSent
-              status: chat-1 offered (tech, agent bob)
+              status: chat-1 offered (tech, agent bob, en)
             agent bob> accept
               event: Connected bob
               system> You are now chatting with Bob Jones.
-              status: chat-1 connected (tech, agent bob)
+              status: chat-1 connected (tech, agent bob, en)
             agent bob> transfer-queue billing Invoice question
               event: TransferStarted bob -> alice in billing (note: Invoice question)
-              status: chat-1 connected (tech, agent bob, transfer to alice)
+              status: chat-1 connected (tech, agent bob, en, transfer to alice)
             agent alice> take
               event: TransferEnded bob -> alice
               system> You are now chatting with Alice Smith.
-              status: chat-1 connected (billing, agent alice)
+              status: chat-1 connected (billing, agent alice, en)
         "#]],
     );
 }

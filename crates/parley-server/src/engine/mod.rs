@@ -5,11 +5,12 @@
 //!
 //! Inputs of one chat are handled strictly in order because one task handles them all.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parley_core::chat::{Input, Refusal};
-use parley_core::ids::AgentId;
+use parley_core::ids::{AgentId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::Presence;
 use parley_core::setup::Setup;
@@ -21,6 +22,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::language::Detector;
 
 mod rows;
 mod working;
@@ -185,6 +187,8 @@ impl Engine {
             setup_version,
             carriers,
             privacy_secret,
+            detector: None,
+            handle_times: (None, BTreeMap::new()),
         };
         let task = tokio::spawn(writer.run(rx));
         (Engine { jobs: tx, setup: shared }, task)
@@ -277,9 +281,48 @@ struct Writer {
     setup_version: i64,
     carriers: Vec<String>,
     privacy_secret: Secret,
+    /// The language detector of the setup in force (built again when the setup changes); `None` when
+    /// the setup has one language or turns detection off.
+    detector: Option<(Arc<Setup>, Option<Arc<Detector>>)>,
+    /// Each queue's recent handle time in seconds, for waiting consumers' estimates, and when it was
+    /// computed.
+    handle_times: (Option<Instant>, BTreeMap<QueueId, u32>),
 }
 
+/// How often the queues' handle times are computed again, and over how long a past.
+const HANDLE_TIMES_EVERY: Duration = Duration::from_secs(60);
+const HANDLE_TIMES_OVER_MS: i64 = 24 * 3600 * 1000;
+
 impl Writer {
+    fn detector(&mut self, setup: &Arc<Setup>) -> Option<Arc<Detector>> {
+        if let Some((built_for, detector)) = &self.detector
+            && Arc::ptr_eq(built_for, setup)
+        {
+            return detector.clone();
+        }
+        let settings = &setup.settings;
+        let tags: Vec<String> = settings.language_tags().into_iter().map(str::to_owned).collect();
+        let detector = (settings.language_detection.enabled && tags.len() > 1)
+            .then(|| Arc::new(Detector::new(&tags, settings.language_detection.min_confidence)));
+        self.detector = Some((setup.clone(), detector.clone()));
+        detector
+    }
+
+    async fn refresh_handle_times(&mut self) -> anyhow::Result<()> {
+        if self.handle_times.0.is_some_and(|at| at.elapsed() < HANDLE_TIMES_EVERY) {
+            return Ok(());
+        }
+        let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
+        let mut times = BTreeMap::new();
+        for (queue, seconds) in self.store.handle_times(since).await? {
+            if let Ok(queue) = QueueId::parse(&queue) {
+                times.insert(queue, u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
+            }
+        }
+        self.handle_times = (Some(Instant::now()), times);
+        Ok(())
+    }
+
     async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.recv().await {
             let mut jobs = vec![first];
@@ -407,11 +450,14 @@ impl Writer {
         self.refresh_setup().await?;
         let setup = self.current_setup();
         let now = self.clock.now();
-        let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
+        self.refresh_handle_times().await?;
+        let detector = self.detector(&setup);
+        let mut w =
+            Working::load(&self.store, &setup, self.privacy_secret.expose(), &self.handle_times.1, commands).await?;
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let answer = match command {
-                Command::Inbound(sms) => w.inbound(&setup, sms, now),
+                Command::Inbound(sms) => w.inbound(&setup, sms, detector.as_deref(), now),
                 Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
                 Command::Outbound(request) => w.outbound(&setup, request, now),
                 Command::Consent(request) => w.consent(&setup, request, now),

@@ -29,6 +29,11 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         transfer: chat.transfer.as_ref().map(transfer_json),
         menu_level: chat.menu_level.as_ref().map(ToString::to_string),
         start_type: chat.start_type.map(|s| s.as_str().to_owned()),
+        language: chat.language.clone(),
+        answered_at: chat.answered_at.map(|t| t.0),
+        awaiting_reply_since: chat.awaiting_reply_since.map(|t| t.0),
+        wait_since: chat.wait_since.map(|t| t.0),
+        after_hours_until: chat.after_hours_until.map(|t| t.0),
         ended_at: chat.ended_at.map(|t| t.0),
         end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
         ended_by: chat.ended_by.clone(),
@@ -36,8 +41,9 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
     }
 }
 
-/// A stored chat, if the row is well-formed.
-pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
+/// A stored chat, if the row is well-formed. `language` is the chat's when the row has none (rows from
+/// before chats had languages).
+pub fn chat_from_row(row: &ChatRow, language: &str) -> Option<Chat> {
     Some(Chat {
         id: ChatId::new(row.id.clone()),
         number: BusinessNumber::parse(&row.number).ok()?,
@@ -58,6 +64,11 @@ pub fn chat_from_row(row: &ChatRow) -> Option<Chat> {
             None => None,
             Some(json) => Some(transfer_from_json(json)?),
         },
+        language: if row.language.is_empty() { language.to_owned() } else { row.language.clone() },
+        answered_at: row.answered_at.map(Timestamp),
+        awaiting_reply_since: row.awaiting_reply_since.map(Timestamp),
+        wait_since: row.wait_since.map(Timestamp),
+        after_hours_until: row.after_hours_until.map(Timestamp),
         ended_at: row.ended_at.map(Timestamp),
         end_reason: row.end_reason.as_deref().and_then(EndReason::parse),
         ended_by: row.ended_by.clone(),

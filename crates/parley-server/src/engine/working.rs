@@ -1,7 +1,7 @@
 //! The state one batch works on: loaded with a few queries, changed in memory by each decision, and
 //! turned into one [`Batch`] for the group commit.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use parley_core::chat::{
     self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Decision, Effect, Input, Outcome, Purpose,
@@ -28,6 +28,7 @@ use super::{
     Answer, ChatAck, Command, ConsentRequest, EngineError, InboundAck, InboundSms, OutboundAck, OutboundRequest,
     Receipt, SendOutcome,
 };
+use crate::language::Detector;
 
 /// The state a batch works on: loaded once, changed in memory by each decision, written at the end.
 #[derive(Default)]
@@ -59,6 +60,7 @@ impl Working {
         store: &Store,
         setup: &Setup,
         privacy_secret: &str,
+        handle_seconds: &BTreeMap<QueueId, u32>,
         commands: &[&Command],
     ) -> anyhow::Result<Working> {
         let mut w = Working { privacy_secret: privacy_secret.to_owned(), ..Working::default() };
@@ -68,12 +70,17 @@ impl Working {
         let mut chat_ids = Vec::new();
         let mut provider_ids: HashMap<&str, Vec<String>> = HashMap::new();
         let mut away = Vec::new();
+        // Phones asking for their place in line: their chat's position is counted for them.
+        let mut asking_place = BTreeSet::new();
         let mut receipts: HashMap<&str, Vec<String>> = HashMap::new();
         let mut accepted: HashMap<&str, Vec<String>> = HashMap::new();
         for command in commands {
             match command {
                 Command::Inbound(sms) => {
                     consumers.insert(sms.from.to_string());
+                    if setup.settings.commands.parse(&sms.body) == Some(parley_core::commands::Command::Agent) {
+                        asking_place.insert(sms.from.to_string());
+                    }
                     numbers.insert(sms.to.to_string());
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
@@ -131,16 +138,34 @@ impl Working {
                 ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000 };
             rows.extend(store.list_chats(&filter).await?);
         }
-        w.add_chats(rows);
+        w.add_chats(rows, setup);
         let phones: Vec<String> = w.chats.values().map(|c| c.consumer.to_string()).chain(consumers).collect();
         w.load_consents(store, &phones).await?;
         w.roster = load_roster(store, setup).await?;
+        w.roster.handle_seconds = handle_seconds.clone();
+        for (queue, n) in store.waiting_counts().await? {
+            if let Ok(queue) = QueueId::parse(&queue) {
+                w.roster.waiting.insert(queue, u32::try_from(n).unwrap_or(u32::MAX));
+            }
+        }
+        let asking: Vec<Chat> = w
+            .chats
+            .values()
+            .filter(|c| c.status == ChatStatus::Queued && asking_place.contains(c.consumer.as_str()))
+            .cloned()
+            .collect();
+        for chat in asking {
+            if let (Some(queue), Some(queued_at)) = (&chat.queue, chat.queued_at) {
+                let ahead = store.waiting_ahead(queue.as_str(), queued_at.0, chat.id.as_str()).await?;
+                w.roster.ahead.insert((chat.id.clone(), queue.clone()), u32::try_from(ahead).unwrap_or(u32::MAX));
+            }
+        }
         Ok(w)
     }
 
-    fn add_chats(&mut self, rows: Vec<ChatRow>) {
+    fn add_chats(&mut self, rows: Vec<ChatRow>, setup: &Setup) {
         for row in rows {
-            let Some(chat) = chat_from_row(&row) else {
+            let Some(chat) = chat_from_row(&row, &setup.settings.language) else {
                 tracing::error!(chat = row.id, "skipping a chat row that does not parse");
                 continue;
             };
@@ -184,7 +209,13 @@ impl Working {
         Ok(())
     }
 
-    pub(super) fn inbound(&mut self, setup: &Setup, sms: &InboundSms, now: Timestamp) -> Result<Answer, EngineError> {
+    pub(super) fn inbound(
+        &mut self,
+        setup: &Setup,
+        sms: &InboundSms,
+        detector: Option<&Detector>,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
         // A carrier's retry of a stored message is acknowledged even if the number left the setup since.
         let key = (sms.carrier.clone(), sms.provider_id.clone());
         if let Some(ack) = self.seen.get(&key) {
@@ -212,7 +243,9 @@ impl Working {
         let chat = chat_id.as_ref().and_then(|id| self.chats.get(id)).cloned();
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let consent = self.consents.get(&sms.from).copied().unwrap_or_default();
-        let input = Input::Inbound { text: sms.body.clone(), media: sms.media.len() };
+        // Only a text that opens a chat has its language guessed; a live chat keeps its language.
+        let language = if chat.is_none() { detector.and_then(|d| d.detect(&sms.body)) } else { None };
+        let input = Input::Inbound { text: sms.body.clone(), media: sms.media.len(), language };
         let media: Vec<&str> = sms.media.iter().map(|m| m.url.as_str()).collect();
         let outcome = chat::decide(
             chat.as_ref(),
@@ -373,6 +406,7 @@ impl Working {
                     keywords: parley_core::keyword::ExtraKeywords::default(),
                     language: None,
                     messages: parley_core::texts::TextOverrides::default(),
+                    translations: BTreeMap::new(),
                 };
                 &detached
             }
@@ -621,7 +655,7 @@ impl Working {
         }
         let queues: Vec<String> = self.dispatch_queues.iter().map(ToString::to_string).collect();
         let rows = store.queued_chats(&queues, 1000).await?;
-        self.add_chats(rows);
+        self.add_chats(rows, setup);
         let phones: Vec<String> = self.chats.values().map(|c| c.consumer.to_string()).collect();
         self.load_consents(store, &phones).await?;
         let mut waiting: Vec<Chat> = self
@@ -744,6 +778,7 @@ impl Working {
             }
         }
         if let Some(chat) = chat {
+            self.count_waiting(before, &chat);
             let key = (chat.consumer.clone(), chat.number.clone());
             if chat.is_live() {
                 self.live.insert(key, chat.id.clone());
@@ -755,6 +790,23 @@ impl Working {
         }
     }
 
+    /// Keeps the queues' lines current as chats join and leave them within the batch.
+    fn count_waiting(&mut self, before: Option<&Chat>, after: &Chat) {
+        let waiting_in = |c: &Chat| c.queue.clone().filter(|_| c.status == ChatStatus::Queued);
+        let (was, is) = (before.and_then(waiting_in), waiting_in(after));
+        if was == is {
+            return;
+        }
+        if let Some(queue) = was
+            && let Some(n) = self.roster.waiting.get_mut(&queue)
+        {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(queue) = is {
+            *self.roster.waiting.entry(queue).or_default() += 1;
+        }
+    }
+
     /// Ending a chat or sending it back to the menu frees its agent's capacity.
     fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
         let agent = match event {
@@ -762,6 +814,7 @@ impl Working {
             | ChatEvent::BackToMenu
             | ChatEvent::OfferWithdrawn { .. }
             | ChatEvent::OfferTimedOut { .. }
+            | ChatEvent::ReplyTimedOut { .. }
             | ChatEvent::TransferEnded { .. } => before.and_then(|c| c.agent.as_ref()),
             // The agent who was asked held a place for the chat; it is free again.
             ChatEvent::TransferFailed { to, .. } => to.as_ref(),
@@ -935,10 +988,15 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
                 capacity: a.capacity,
                 queues: setup.queues_of(&a.id),
                 last_assigned: Timestamp(state.map_or(0, |s| s.last_assigned)),
+                languages: if a.languages.is_empty() {
+                    vec![setup.settings.language.clone()]
+                } else {
+                    a.languages.clone()
+                },
             }
         })
         .collect();
-    Ok(Roster { seats })
+    Ok(Roster { seats, ..Roster::default() })
 }
 
 /// The transcript line a transfer event leaves (the note is for agents only).
@@ -974,6 +1032,10 @@ fn event_json(event: &ChatEvent) -> (&'static str, serde_json::Value) {
         }
         ChatEvent::OfferTimedOut { agent } => ("chat.offer_timed_out", json!({ "agent": agent.as_str() })),
         ChatEvent::InactivityWarning => ("chat.inactivity_warning", json!({})),
+        ChatEvent::LanguageChanged { language } => ("chat.language_changed", json!({ "language": language })),
+        ChatEvent::AfterHours { opens } => ("chat.after_hours", json!({ "opens": opens.map(|t| t.0) })),
+        ChatEvent::ReplyTimedOut { agent } => ("chat.reply_timed_out", json!({ "agent": agent.as_str() })),
+        ChatEvent::Overflowed { from, to } => ("chat.overflowed", json!({ "from": from.as_str(), "to": to.as_str() })),
         ChatEvent::TransferStarted { from, to, queue, note } => (
             "chat.transfer_started",
             json!({ "from": from.as_str(), "to": to.as_str(), "queue": queue.as_ref().map(QueueId::as_str), "note": note }),

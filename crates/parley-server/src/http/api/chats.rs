@@ -41,10 +41,17 @@ pub struct ChatView {
     pub status: String,
     pub queue: Option<String>,
     pub agent: Option<String>,
+    /// The language the chat's system messages are in (a tag of the setup); write to the consumer in it.
+    pub language: String,
     pub opened_at: String,
     pub queued_at: Option<String>,
+    /// When an agent first took the chat.
+    pub answered_at: Option<String>,
+    /// After hours: when the chat's queue opens and the chat is routed.
+    pub waiting_until: Option<String>,
     pub ended_at: Option<String>,
-    /// ended_by_agent, consumer_command or opted_out.
+    /// ended_by_agent, ended_by_admin, consumer_command, opted_out, expired, consumer_silent,
+    /// queue_timeout or after_hours.
     pub end_reason: Option<String>,
     /// An agent id, "admin" or "consumer".
     pub ended_by: Option<String>,
@@ -61,8 +68,11 @@ impl From<ChatRow> for ChatView {
             status: c.status,
             queue: c.queue,
             agent: c.agent,
+            language: c.language,
             opened_at: rfc3339(c.opened_at),
             queued_at: c.queued_at.map(rfc3339),
+            answered_at: c.answered_at.map(rfc3339),
+            waiting_until: c.after_hours_until.map(rfc3339),
             ended_at: c.ended_at.map(rfc3339),
             end_reason: c.end_reason,
             ended_by: c.ended_by,
