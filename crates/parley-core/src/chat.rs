@@ -632,7 +632,8 @@ impl Decider<'_> {
             Some(Command::End) => self.end(&mut chat, EndReason::ConsumerCommand, "consumer".to_owned()),
             Some(Command::Language(tag)) => {
                 // The menu again, in the new language, for a consumer who is choosing.
-                if self.change_language(&mut chat, &tag) && chat.status == ChatStatus::Selecting {
+                let changed = self.change_language(&mut chat, &tag);
+                if changed && chat.status == ChatStatus::Selecting {
                     self.menu(chat.menu_level.as_ref(), None);
                 }
             }
