@@ -716,6 +716,10 @@ impl Decider<'_> {
     }
 
     fn open(&mut self, text: &str, command: Option<Command>, detected: Option<&str>) {
+        if !self.ctx.setup.settings.sms_chat {
+            self.system(TextKey::Unavailable, &[]);
+            return;
+        }
         let ctx = &self.ctx;
         let tags = ctx.setup.settings.language_tags();
         // A LANG command as the first text decides; then what the detector heard, if the setup has it.
@@ -1067,6 +1071,7 @@ impl Decider<'_> {
         let start = if auto_answered { StartType::Auto } else { StartType::Manual };
         chat.start_type = chat.start_type.or(Some(start));
         chat.answered_at = chat.answered_at.or(Some(self.ctx.now));
+        chat.after_hours_until = None;
         // The consumer is waiting for the agent's first words.
         chat.awaiting_reply_since = Some(self.ctx.now);
         self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered });

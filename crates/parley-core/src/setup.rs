@@ -210,6 +210,9 @@ pub struct Settings {
     pub languages: BTreeMap<String, Language>,
     /// The chat timers (offer, inactivity, session, queue wait); queues may override each.
     pub timers: TimerSettings,
+    /// Whether consumers may start chats by text; when off, such a text gets the `unavailable`
+    /// message (keywords still work, live chats go on, the business may still write first).
+    pub sms_chat: bool,
     /// The words of the SMS commands.
     pub commands: Commands,
     /// Guessing a new chat's language from its first text.
@@ -282,6 +285,7 @@ impl Default for Settings {
             language: "en".to_owned(),
             languages: BTreeMap::new(),
             timers: TimerSettings::deployment_defaults(),
+            sms_chat: true,
             commands: Commands::default(),
             language_detection: LanguageDetection::default(),
         }

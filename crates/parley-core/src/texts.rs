@@ -51,10 +51,12 @@ pub enum TextKey {
     LanguageChanged,
     /// LANG with a language the deployment does not have: `{languages}` lists those it has.
     LanguageUnknown,
+    /// SMS chat is turned off: a text that would open a chat gets this instead.
+    Unavailable,
 }
 
 impl TextKey {
-    pub const ALL: [TextKey; 21] = [
+    pub const ALL: [TextKey; 22] = [
         TextKey::OptInNotice,
         TextKey::Menu,
         TextKey::MenuRetry,
@@ -76,6 +78,7 @@ impl TextKey {
         TextKey::QueueMoved,
         TextKey::LanguageChanged,
         TextKey::LanguageUnknown,
+        TextKey::Unavailable,
     ];
 
     /// The name in the setup document.
@@ -102,6 +105,7 @@ impl TextKey {
             TextKey::QueueMoved => "queue_moved",
             TextKey::LanguageChanged => "language_changed",
             TextKey::LanguageUnknown => "language_unknown",
+            TextKey::Unavailable => "unavailable",
         }
     }
 
@@ -169,6 +173,7 @@ impl TextKey {
             TextKey::QueueMoved => "Sorry for the wait. We moved your chat to {queue}; an agent there will answer.",
             TextKey::LanguageChanged => "OK, we will write to you in {language}.",
             TextKey::LanguageUnknown => "Sorry, we cannot write in that language. Reply LANG and one of: {languages}.",
+            TextKey::Unavailable => "{brand} does not take chats by text right now. Please try again later.",
         }
     }
 }

@@ -601,6 +601,10 @@ pub struct SettingsDoc {
     /// Other languages, by tag: keywords honored on every number, and texts for chats in the language.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, LanguageDoc>,
+    /// Whether consumers may start chats by text (default true); when false a text that would open a
+    /// chat gets the `unavailable` message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_chat: Option<bool>,
     /// The words of the SMS commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commands: Option<CommandsDoc>,
@@ -922,6 +926,7 @@ impl SetupDocument {
                         (tag.clone(), language)
                     })
                     .collect(),
+                sms_chat: self.settings.sms_chat.unwrap_or(defaults.sms_chat),
                 commands: {
                     let c = self.settings.commands.clone().unwrap_or_default();
                     let d = Commands::default();
@@ -1051,6 +1056,7 @@ impl SetupDocument {
                         (tag.clone(), doc)
                     })
                     .collect(),
+                sms_chat: Some(d.settings.sms_chat),
                 commands: {
                     let c = &d.settings.commands;
                     Some(CommandsDoc {
@@ -1085,3 +1091,29 @@ impl SetupDocument {
         Ok(toml::to_string_pretty(self)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's example is a whole, valid document, so it cannot drift from the format.
+    #[test]
+    fn the_readmes_example_document_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n[[numbers]]").expect("the README has the example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("the example ends");
+        let doc = SetupDocument::from_toml(&readme[start..end]).expect("the example parses");
+        let setup = Setup::validate(&doc.to_draft(), &["sim"]).expect("the example is valid");
+        let billing = setup.queues.iter().find(|q| q.id.as_str() == "billing").expect("billing");
+        assert!(billing.hours.is_some() && billing.overflow.is_some() && billing.translations.contains_key("es"));
+        let again = SetupDocument::from_toml(&SetupDocument::from_setup(&setup).to_toml().expect("toml")).expect("parses");
+        assert_eq!(Setup::validate(&again.to_draft(), &["sim"]).expect("valid"), setup, "export round-trips");
+    }
+
+    #[test]
+    fn an_unknown_system_message_is_refused_when_parsed() {
+        let error = SetupDocument::from_toml("[settings.messages]\nqeued = \"x\"\n").unwrap_err().to_string();
+        assert!(error.contains("unknown system message `qeued`; known: opt_in_notice"), "{error}");
+    }
+}
+

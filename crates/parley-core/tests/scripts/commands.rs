@@ -182,3 +182,28 @@ fn the_words_are_the_setups_own() {
         "#]],
     );
 }
+
+#[test]
+fn with_sms_chat_off_a_text_opens_no_chat_but_keywords_still_work() {
+    check(
+        r#"
+        setup sms-chat-off
+        phone +14155550100> hi
+        phone +14155550100> help
+        phone +14155550100> stop
+        "#,
+        expect![[r#"
+            setup sms-chat-off
+            phone +14155550100> hi
+              system> Parley does not take chats by text right now. Please try again later.
+              status: no chat
+            phone +14155550100> help
+              system> Parley support by text. Reply to chat with us, EXIT to end a chat, STOP to opt out. Msg & data rates may apply.
+              status: no chat
+            phone +14155550100> stop
+              system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
+              consent: OptedOut STOP
+              status: no chat
+        "#]],
+    );
+}
