@@ -1106,7 +1106,8 @@ mod tests {
         let setup = Setup::validate(&doc.to_draft(), &["sim"]).expect("the example is valid");
         let billing = setup.queues.iter().find(|q| q.id.as_str() == "billing").expect("billing");
         assert!(billing.hours.is_some() && billing.overflow.is_some() && billing.translations.contains_key("es"));
-        let again = SetupDocument::from_toml(&SetupDocument::from_setup(&setup).to_toml().expect("toml")).expect("parses");
+        let again =
+            SetupDocument::from_toml(&SetupDocument::from_setup(&setup).to_toml().expect("toml")).expect("parses");
         assert_eq!(Setup::validate(&again.to_draft(), &["sim"]).expect("valid"), setup, "export round-trips");
     }
 
@@ -1116,4 +1117,3 @@ mod tests {
         assert!(error.contains("unknown system message `qeued`; known: opt_in_notice"), "{error}");
     }
 }
-

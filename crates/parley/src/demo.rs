@@ -77,3 +77,15 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     println!("         -d '{{\"body\": \"Hi, how can I help?\"}}' {base}/api/v1/chats/CHAT_ID/messages\n");
     parley_server::serve(config, listener, crate::cli::shutdown_signal()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_setup_is_valid() {
+        let doc = SetupDocument::from_toml(DEMO_SETUP).unwrap();
+        let setup = parley_core::setup::Setup::validate(&doc.to_draft(), &["sim"]).unwrap();
+        assert_eq!(setup.settings.language_tags(), ["en", "es"]);
+    }
+}
