@@ -716,7 +716,8 @@ impl Decider<'_> {
     }
 
     fn open(&mut self, text: &str, command: Option<Command>, detected: Option<&str>) {
-        if !self.ctx.setup.settings.sms_chat {
+        // SMS chat is off for every queue of the number (or the deployment): nothing to choose from.
+        if self.ctx.setup.menu_options(self.ctx.number, None).is_empty() {
             self.system(TextKey::Unavailable, &[]);
             return;
         }
@@ -1075,15 +1076,15 @@ impl Decider<'_> {
         // The consumer is waiting for the agent's first words.
         chat.awaiting_reply_since = Some(self.ctx.now);
         self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered });
-        self.announce_agent(chat, &agent);
+        self.announce_agent(chat, &agent, TextKey::Connected);
     }
 
-    /// Tells the consumer who they are chatting with.
-    fn announce_agent(&mut self, chat: &Chat, agent: &AgentId) {
+    /// Tells the consumer who they are chatting with now (`key`: connected or transferred).
+    fn announce_agent(&mut self, chat: &Chat, agent: &AgentId, key: TextKey) {
         let name = self.ctx.setup.agent(agent).map(|a| a.name.clone()).unwrap_or_else(|| agent.to_string());
         let first = name.split_whitespace().next().unwrap_or(&name).to_owned();
         let queue = chat.queue.as_ref().map(|q| self.queue_name(q)).unwrap_or_default();
-        self.system(TextKey::Connected, &[("agent", &name), ("agent_first_name", &first), ("queue", &queue)]);
+        self.system(key, &[("agent", &name), ("agent_first_name", &first), ("queue", &queue)]);
     }
 
     fn accept(&mut self, chat: &mut Chat, agent: &AgentId) -> Result<(), Refusal> {
@@ -1160,6 +1161,9 @@ impl Decider<'_> {
                     .any(|s| &s.agent == to && s.presence == Presence::Available && s.active < s.capacity);
                 (free.then(|| to.clone()), None)
             }
+            TransferTarget::Queue(q) if !self.ctx.setup.queue(q).is_some_and(|q| self.ctx.setup.sms_chat(q)) => {
+                return Err(Refusal::BadTransferTarget);
+            }
             TransferTarget::Queue(q) => {
                 let strategy = self.ctx.setup.queue(q).map(|q| q.strategy).unwrap_or_default();
                 let picked =
@@ -1209,7 +1213,7 @@ impl Decider<'_> {
         }
         self.event(ChatEvent::TransferEnded { from: transfer.from, to: agent.clone() });
         if chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).is_some_and(|q| q.announce_transfers) {
-            self.announce_agent(chat, agent);
+            self.announce_agent(chat, agent, TextKey::Transferred);
         }
         Ok(())
     }

@@ -165,6 +165,8 @@ pub struct QueueDraft {
     pub hours: Option<BusinessHoursDraft>,
     /// Where a chat goes when it has waited the queue's `queue_wait_minutes` (instead of closing).
     pub overflow: Option<String>,
+    /// Whether the queue takes SMS chats; `None`: the deployment's setting.
+    pub sms_chat: Option<bool>,
 }
 
 /// An agent as written.
@@ -210,8 +212,9 @@ pub struct Settings {
     pub languages: BTreeMap<String, Language>,
     /// The chat timers (offer, inactivity, session, queue wait); queues may override each.
     pub timers: TimerSettings,
-    /// Whether consumers may start chats by text; when off, such a text gets the `unavailable`
-    /// message (keywords still work, live chats go on, the business may still write first).
+    /// Whether queues take SMS chats (each may say otherwise); a text to a number none of whose menu
+    /// queues does gets the `unavailable` message (keywords still work, live chats go on, the business
+    /// may still write first).
     pub sms_chat: bool,
     /// The words of the SMS commands.
     pub commands: Commands,
@@ -387,6 +390,9 @@ pub struct Queue {
     pub hours: Option<BusinessHours>,
     /// Where a chat that waited `queue_wait_minutes` moves; `None`: it closes.
     pub overflow: Option<QueueId>,
+    /// Whether the queue takes SMS chats (shown in menus, transfers into it); `None`: the deployment's
+    /// `sms_chat`.
+    pub sms_chat: Option<bool>,
 }
 
 impl Queue {
@@ -905,6 +911,7 @@ impl Setup {
                     translations: q.translations.clone(),
                     hours: q.hours.as_ref().map(BusinessHours::to_draft),
                     overflow: q.overflow.as_ref().map(ToString::to_string),
+                    sms_chat: q.sms_chat,
                 })
                 .collect(),
             agents: self
@@ -1092,10 +1099,16 @@ impl Setup {
     /// The choices of a menu level: the number's visible queues at the top (`level` = `None`), the
     /// visible children of `level` below it.
     pub fn menu_options(&self, number: &Number, level: Option<&QueueId>) -> Vec<&Queue> {
+        let shown = |q: &&Queue| !q.hidden && self.sms_chat(q);
         match level {
-            None => number.queues.iter().filter_map(|id| self.queue(id)).filter(|q| !q.hidden).collect(),
-            Some(parent) => self.queues.iter().filter(|q| q.parent.as_ref() == Some(parent) && !q.hidden).collect(),
+            None => number.queues.iter().filter_map(|id| self.queue(id)).filter(shown).collect(),
+            Some(parent) => self.queues.iter().filter(|q| q.parent.as_ref() == Some(parent)).filter(shown).collect(),
         }
+    }
+
+    /// Whether `queue` takes SMS chats: its own setting, else the deployment's.
+    pub fn sms_chat(&self, queue: &Queue) -> bool {
+        queue.sms_chat.unwrap_or(self.settings.sms_chat)
     }
 
     /// The queues an agent serves: their own and their teams'.
@@ -1217,6 +1230,7 @@ fn validate_queues(
             translations: q.translations.clone(),
             hours,
             overflow: q.overflow.as_deref().and_then(|o| QueueId::parse(o).ok()),
+            sms_chat: q.sms_chat,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.

@@ -35,6 +35,8 @@ pub enum TextKey {
     OptedIn,
     /// An agent has taken the chat: `{agent}` (full name), `{agent_first_name}`.
     Connected,
+    /// A colleague took the chat over (where the queue announces transfers).
+    Transferred,
     /// The chat has ended.
     ChatEnded,
     /// The consumer has been silent: `{minutes}` until the chat closes.
@@ -56,7 +58,7 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    pub const ALL: [TextKey; 22] = [
+    pub const ALL: [TextKey; 23] = [
         TextKey::OptInNotice,
         TextKey::Menu,
         TextKey::MenuRetry,
@@ -70,6 +72,7 @@ impl TextKey {
         TextKey::OptedOut,
         TextKey::OptedIn,
         TextKey::Connected,
+        TextKey::Transferred,
         TextKey::ChatEnded,
         TextKey::InactivityWarning,
         TextKey::InactivityClosed,
@@ -97,6 +100,7 @@ impl TextKey {
             TextKey::OptedOut => "opted_out",
             TextKey::OptedIn => "opted_in",
             TextKey::Connected => "connected",
+            TextKey::Transferred => "transferred",
             TextKey::ChatEnded => "chat_ended",
             TextKey::InactivityWarning => "inactivity_warning",
             TextKey::InactivityClosed => "inactivity_closed",
@@ -125,7 +129,7 @@ impl TextKey {
             }
             TextKey::Waiting => &["brand", "business", "end_command", "queue", "position", "wait_minutes"],
             TextKey::AfterHours | TextKey::AfterHoursClosed => &["brand", "business", "end_command", "queue", "opens"],
-            TextKey::Connected => &["brand", "business", "end_command", "queue", "agent", "agent_first_name"],
+            TextKey::Connected | TextKey::Transferred => &["brand", "business", "end_command", "queue", "agent", "agent_first_name"],
             TextKey::InactivityWarning => &["brand", "business", "end_command", "minutes"],
             TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
             TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],
@@ -161,6 +165,7 @@ impl TextKey {
             }
             TextKey::OptedIn => "{brand}: You are subscribed again. Reply HELP for help, STOP to opt out.",
             TextKey::Connected => "You are now chatting with {agent}.",
+            TextKey::Transferred => "{agent} has taken over your chat.",
             TextKey::ChatEnded => "This chat has ended. Text us any time to start a new one.",
             TextKey::InactivityWarning => {
                 "Are you still there? This chat closes in {minutes} minutes unless you reply."

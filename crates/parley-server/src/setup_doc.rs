@@ -432,6 +432,10 @@ pub struct QueueDoc {
     /// The queue a chat moves to when it has waited `timers.queue_wait_minutes` (instead of closing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overflow: Option<String>,
+    /// Whether the queue takes SMS chats (default: `settings.sms_chat`); one that does not is left out
+    /// of menus and refuses transfers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_chat: Option<bool>,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -601,8 +605,8 @@ pub struct SettingsDoc {
     /// Other languages, by tag: keywords honored on every number, and texts for chats in the language.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, LanguageDoc>,
-    /// Whether consumers may start chats by text (default true); when false a text that would open a
-    /// chat gets the `unavailable` message.
+    /// Whether queues take SMS chats (default true; each queue may say otherwise); a text to a number
+    /// none of whose menu queues does gets the `unavailable` message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_chat: Option<bool>,
     /// The words of the SMS commands.
@@ -877,6 +881,7 @@ impl SetupDocument {
                     translations: q.languages.iter().map(|(tag, l)| (tag.clone(), l.to_core())).collect(),
                     hours: q.hours.as_ref().map(HoursDoc::to_core),
                     overflow: q.overflow.clone(),
+                    sms_chat: q.sms_chat,
                 })
                 .collect(),
             agents: self
@@ -1017,6 +1022,7 @@ impl SetupDocument {
                         .collect(),
                     hours: q.hours.as_ref().map(HoursDoc::from_core),
                     overflow: q.overflow,
+                    sms_chat: q.sms_chat,
                 })
                 .collect(),
             agents: d

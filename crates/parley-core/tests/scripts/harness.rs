@@ -24,7 +24,7 @@
 //! setup tech-overflows-to-billing    a chat waiting 10 minutes in tech moves to billing;
 //! setup reply-within-5m              a connected agent has 5 minutes to answer the consumer;
 //! setup commands-bye                 the end command is BYE (not EXIT or CLOSE), the menu command START OVER
-//! setup sms-chat-off                 consumers may not start chats by text
+//! setup sms-chat-off                 no queue takes SMS chats (`tech-without-sms`: tech does not)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 (es)> hola     ... and the language detector heard Spanish
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
@@ -222,13 +222,14 @@ fn setup(variants: &[&str]) -> Setup {
             }
             "reply-within-5m" => draft.settings.timers.agent_response_minutes = Some(5),
             "sms-chat-off" => draft.settings.sms_chat = false,
+            "tech-without-sms" => draft.queues[1].sms_chat = Some(false),
             "commands-bye" => {
                 draft.settings.commands.end = vec!["BYE".into()];
                 draft.settings.commands.menu = vec!["START OVER".into()];
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye, sms-chat-off)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye, sms-chat-off, tech-without-sms)"
                 )
             }
         }

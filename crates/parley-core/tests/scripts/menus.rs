@@ -128,3 +128,34 @@ fn a_number_whose_menu_has_one_visible_choice_opens_that_choice() {
         "#]],
     );
 }
+
+#[test]
+fn a_queue_without_sms_chat_leaves_the_menu_and_refuses_transfers() {
+    // The support menu keeps billing alone, so a first text goes straight there.
+    check(
+        r#"
+        setup tech-without-sms
+        phone +14155550100> hi
+        agent alice> accept
+        agent alice> transfer-queue tech Router trouble
+        "#,
+        expect![[r#"
+            setup tech-without-sms
+            phone +14155550100> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice, en)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice, en)
+            agent alice> transfer-queue tech Router trouble
+              refused: BadTransferTarget (chat-1)
+        "#]],
+    );
+}

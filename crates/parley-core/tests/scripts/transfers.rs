@@ -218,7 +218,7 @@ fn a_queue_that_announces_transfers_tells_the_consumer_who_took_over() {
               status: chat-1 connected (tech, agent bob, en, transfer to alice)
             agent alice> take
               event: TransferEnded bob -> alice
-              system> You are now chatting with Alice Smith.
+              system> Alice Smith has taken over your chat.
               status: chat-1 connected (billing, agent alice, en)
         "#]],
     );

@@ -93,7 +93,7 @@ async fn a_declined_transfer_keeps_the_chat_and_an_accepted_one_moves_it() {
     );
     // Billing announces transfers: the consumer learns who took over, and never sees the notes.
     let inbox: Vec<String> = phone.inbox().await.into_iter().map(|m| m.body).collect();
-    assert!(inbox.contains(&"You are now chatting with Alice.".to_owned()), "{inbox:?}");
+    assert!(inbox.contains(&"Alice has taken over your chat.".to_owned()), "{inbox:?}");
     assert!(inbox.iter().all(|b| !b.contains("Invoice question") && !b.contains("refund")), "{inbox:?}");
 }
 
