@@ -1073,6 +1073,9 @@ impl Decider<'_> {
         chat.start_type = chat.start_type.or(Some(start));
         chat.answered_at = chat.answered_at.or(Some(self.ctx.now));
         chat.after_hours_until = None;
+        // The wait in line is not the consumer's silence: inactivity counts from the agent's arrival.
+        chat.last_message_at = self.ctx.now;
+        chat.warned_at = None;
         // The consumer is waiting for the agent's first words.
         chat.awaiting_reply_since = Some(self.ctx.now);
         self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered });

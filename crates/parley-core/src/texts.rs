@@ -129,7 +129,9 @@ impl TextKey {
             }
             TextKey::Waiting => &["brand", "business", "end_command", "queue", "position", "wait_minutes"],
             TextKey::AfterHours | TextKey::AfterHoursClosed => &["brand", "business", "end_command", "queue", "opens"],
-            TextKey::Connected | TextKey::Transferred => &["brand", "business", "end_command", "queue", "agent", "agent_first_name"],
+            TextKey::Connected | TextKey::Transferred => {
+                &["brand", "business", "end_command", "queue", "agent", "agent_first_name"]
+            }
             TextKey::InactivityWarning => &["brand", "business", "end_command", "minutes"],
             TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
             TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],

@@ -347,3 +347,44 @@ fn an_agent_who_leaves_the_consumer_unanswered_loses_the_chat_to_a_colleague() {
         "#]],
     );
 }
+
+#[test]
+fn the_wait_in_line_is_not_silence_inactivity_counts_from_the_agents_arrival() {
+    check(
+        r#"
+        agent alice> away
+        phone +14155550100> billing
+        clock +20m
+        agent alice> available
+        agent alice> accept
+        clock +14m
+        clock +1m
+        "#,
+        expect![[r#"
+            agent alice> away
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (billing, agent -, en)
+            clock +20m
+            agent alice> available
+              route chat-1:
+                event: Offered alice
+                status: chat-1 offered (billing, agent alice, en)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice, en)
+            clock +14m
+            clock +1m
+              tick chat-1:
+                system> Are you still there? This chat closes in 5 minutes unless you reply.
+                event: InactivityWarning
+                status: chat-1 connected (billing, agent alice, en)
+        "#]],
+    );
+}

@@ -135,19 +135,26 @@ impl TestApp {
         self.wait_until_ready().await;
     }
 
-    /// Waits until no chat timer is due and the outbox has nothing due left to hand to a carrier
-    /// (`parley_chat_timers_due` and `parley_outbox_depth` are 0), in that order: a timer that fires
-    /// may send a message.
+    /// Waits until no chat timer is due and the outbox has nothing due left to hand to a carrier, in
+    /// that order: a timer that fires may send a message. Read from this server's own database (the
+    /// `/metrics` gauges say the same, but every server of the test process shares one recorder).
     pub(crate) async fn outbox_drained(&self) {
-        for gauge in ["parley_chat_timers_due", "parley_outbox_depth"] {
-            eventually(&format!("{gauge} to reach 0"), || async {
-                let metrics = self.request(Method::GET, "/metrics", None, None).await.expect_status(200).body;
-                let text = metrics.as_str().unwrap_or_default().to_owned();
-                let value = text.lines().find_map(|l| l.strip_prefix(&format!("{gauge} "))).map(str::trim);
-                if value == Some("0") { Ok(()) } else { Err(format!("{gauge} {value:?}")) }
-            })
-            .await;
-        }
+        let store = parley_store::Store::connect(&self.config.database_url).await.expect("the test database");
+        eventually("no chat timer to be due", || async {
+            match store.due_chat_count(self.clock.now().0).await.expect("counting due chats") {
+                0 => Ok(()),
+                n => Err(format!("{n} chat timers due")),
+            }
+        })
+        .await;
+        eventually("the outbox to drain", || async {
+            match store.outbox_depth(self.clock.now().0).await.expect("counting the outbox") {
+                0 => Ok(()),
+                n => Err(format!("{n} messages due in the outbox")),
+            }
+        })
+        .await;
+        store.close().await;
     }
 
     /// [`TestApp::spawn`] with [`standard_setup`] applied.
