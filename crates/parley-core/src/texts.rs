@@ -185,25 +185,25 @@ impl TextKey {
     }
 }
 
-/// The text of every system message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The text of every system message: the defaults, and the texts that differ from them (kept apart,
+/// so that copying the texts of a chat costs nothing when nobody changed them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Texts {
-    texts: BTreeMap<TextKey, String>,
-}
-
-impl Default for Texts {
-    fn default() -> Texts {
-        Texts { texts: TextKey::ALL.into_iter().map(|k| (k, k.default_text().to_owned())).collect() }
-    }
+    changed: BTreeMap<TextKey, String>,
 }
 
 impl Texts {
     pub fn get(&self, key: TextKey) -> &str {
-        self.texts.get(&key).map_or_else(|| key.default_text(), String::as_str)
+        self.changed.get(&key).map_or_else(|| key.default_text(), String::as_str)
     }
 
     pub fn set(&mut self, key: TextKey, text: impl Into<String>) {
-        self.texts.insert(key, text.into());
+        let text = text.into();
+        if text == key.default_text() {
+            self.changed.remove(&key);
+        } else {
+            self.changed.insert(key, text);
+        }
     }
 
     /// These texts with `overrides` put over them; names that are no text are left out (the setup
@@ -220,7 +220,7 @@ impl Texts {
 
     /// Every text as an override, for checking them all alike and for export.
     pub fn as_overrides(&self) -> TextOverrides {
-        TextOverrides(self.texts.iter().map(|(k, t)| (k.name().to_owned(), t.clone())).collect())
+        TextOverrides(TextKey::ALL.iter().map(|k| (k.name().to_owned(), self.get(*k).to_owned())).collect())
     }
 }
 

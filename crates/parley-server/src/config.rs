@@ -15,6 +15,8 @@ pub const EXAMPLE: &str = include_str!("../../../parley.example.toml");
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default database.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://parley.db";
+/// Default minutes a console session may stay unused before it ends.
+pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 30;
 
 /// A value that must never reach a log.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -53,6 +55,13 @@ pub struct FileConfig {
     pub retention_days: Option<u32>,
     /// Salts the hash that keys an erased phone's tombstone (see [`crate::privacy`]).
     pub privacy_secret: Option<Secret>,
+    /// Minutes a console session may stay unused before it ends (default 30).
+    pub session_idle_minutes: Option<u32>,
+    /// Whether the session cookie carries `Secure` (default: when `public_url` is https).
+    pub secure_cookies: Option<bool>,
+    /// The request header a reverse proxy puts the client's address in (`X-Forwarded-For`,
+    /// `X-Real-IP`); failed logins are counted per client address. Unset: the connection's peer.
+    pub client_ip_header: Option<String>,
     #[serde(default)]
     pub carriers: BTreeMap<String, CarrierConfig>,
 }
@@ -147,6 +156,12 @@ pub struct Config {
     /// Days a finished chat's transcript, media and events are kept; `None`: kept forever.
     pub retention_days: Option<u32>,
     pub carriers: BTreeMap<String, CarrierConfig>,
+    /// Minutes a console session may stay unused before it ends (at least 1).
+    pub session_idle_minutes: u32,
+    /// `Secure` on the session cookie: `None` follows [`Config::public_url`] (https: yes).
+    pub secure_cookies: Option<bool>,
+    /// The header a trusted reverse proxy writes the client's address into; `None`: the peer address.
+    pub client_ip_header: Option<String>,
 }
 
 impl FileConfig {
@@ -174,7 +189,20 @@ impl Config {
             privacy_secret: None,
             retention_days: None,
             carriers: BTreeMap::new(),
+            session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
+            secure_cookies: None,
+            client_ip_header: None,
         }
+    }
+
+    /// Whether the session cookie is marked `Secure` (sent over https only). Explicit
+    /// `secure_cookies` wins; otherwise it follows `public_url`: an https public URL means the browser
+    /// reaches Parley over TLS (a proxy in front), anything else (unset, or plain http as in the demo and
+    /// on a loopback address) sends the cookie without `Secure`, which browsers accept over http.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url.as_deref().is_some_and(|url| url.trim().to_ascii_lowercase().starts_with("https://"))
+        })
     }
 
     /// The secret that salts erased phones' hashes: the configured one, or the documented default.
@@ -223,6 +251,21 @@ mod tests {
     fn unknown_keys_are_refused_by_name() {
         let err = FileConfig::parse("lisen = \"x\"").unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn session_cookies_are_secure_exactly_when_the_public_url_is_https_unless_configured() {
+        let mut config = Config::with_database("sqlite://x.db");
+        assert!(!config.cookies_secure(), "no public URL: plain http (demo, tests)");
+        config.public_url = Some("http://127.0.0.1:8080".to_owned());
+        assert!(!config.cookies_secure());
+        config.public_url = Some("HTTPS://sms.example.com".to_owned());
+        assert!(config.cookies_secure());
+        config.secure_cookies = Some(false);
+        assert!(!config.cookies_secure(), "explicitly off");
+        config.public_url = None;
+        config.secure_cookies = Some(true);
+        assert!(config.cookies_secure(), "explicitly on");
     }
 
     #[test]

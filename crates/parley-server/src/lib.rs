@@ -5,6 +5,7 @@
 //! - [`config`]: the typed server configuration; [`setup_doc`]: the setup document format.
 //! - [`engine`]: inputs → `parley_core::chat::decide` → one transaction → answers and events.
 //! - [`privacy`]: the salted phone hash that keys an erased phone's tombstone.
+//! - [`users`]: console users' usernames, roles and argon2id password hashes.
 //! - [`workers`]: the outbox sender. [`bus`]: live event fan-out. [`http`]: the router.
 
 pub mod bus;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod language;
 pub mod privacy;
 pub mod setup_doc;
+pub mod users;
 pub mod workers;
 
 use std::collections::BTreeMap;
@@ -339,7 +341,8 @@ pub async fn serve_with_clock(
         carriers,
     };
     let app = http::router(state);
-    axum::serve(listener, app)
+    // The peer address reaches handlers (ConnectInfo): failed logins are limited per client address.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop_tx.send(true);

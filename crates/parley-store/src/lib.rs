@@ -6,7 +6,9 @@
 //! - [`chats`], [`messages`] (and the outbox), [`media`] (MMS), [`events`], [`consent`], [`admin`] (setup document,
 //!   agent states, API tokens), [`sim`] (the simulator's phones).
 //! - [`erasure`]: everything of one phone deleted on request, a hashed tombstone kept for its opt-out.
+//! - [`monitor`]: chats per queue, status and start type, and agents' handled chats, for supervisors.
 //! - [`throughput`]: what sender numbers already sent, for the outbox's per-minute and per-day limits.
+//! - [`users`]: console users (hashed passwords, roles) and their login sessions.
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
 pub mod admin;
@@ -19,11 +21,13 @@ pub mod events;
 pub mod media;
 pub mod messages;
 mod migrate;
+pub mod monitor;
 pub mod numbers;
 pub mod retention;
 pub mod rows;
 pub mod sim;
 pub mod throughput;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -65,6 +65,70 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: PrivacyAction,
     },
+    /// Console users: the people who log in at /login (admins, supervisors, agents).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersAction {
+    /// Create a user. The password (at least 10 characters) comes from standard input with
+    /// --password-stdin, or from PARLEY_USER_PASSWORD.
+    Add {
+        /// 1 to 64 characters of a-z, 0-9, '.', '_', '-', '@' (stored in lower case).
+        username: String,
+        /// admin (everything), supervisor (watches their teams' chats) or agent (acts as one agent).
+        #[arg(long, value_parser = ["admin", "supervisor", "agent"])]
+        role: String,
+        /// Agent users: the agent id of the setup they act as.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Supervisors: a team whose queues they watch (repeat for several).
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
+        /// The name the console shows [default: the agent's name in the setup, else the username].
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// List the users (never their passwords).
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Stop a user from logging in; their sessions end at once.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Let a disabled user log in again.
+    Enable {
+        username: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Give a user a new password (from --password-stdin or PARLEY_USER_PASSWORD); their sessions end.
+    SetPassword {
+        username: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+/// Where a password comes from; never a command-line argument, which other users can see in `ps`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PasswordArgs {
+    /// Read the password from the first line of standard input (else from PARLEY_USER_PASSWORD).
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +214,9 @@ impl ServerArgs {
                 .filter(|s| !s.expose().is_empty()),
             retention_days: file.retention_days,
             carriers: file.carriers,
+            session_idle_minutes: file.session_idle_minutes.unwrap_or(config::DEFAULT_SESSION_IDLE_MINUTES).max(1),
+            secure_cookies: file.secure_cookies,
+            client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
         })
     }
 }
@@ -201,6 +268,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             warn_default_privacy_secret(&config);
+            if !config.cookies_secure() && !addr.ip().is_loopback() {
+                tracing::warn!(
+                    "console session cookies are sent without Secure: if browsers reach Parley over https, set \
+                     public_url to its https:// address (or secure_cookies = true)"
+                );
+            }
             parley_server::serve(config, listener, shutdown_signal()).await
         }
         Command::Demo { listen, database_url } => crate::demo::run(&listen, &database_url).await,
@@ -248,6 +321,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
         Command::Bench { what: BenchWhat::Outbound(args) } => crate::bench::outbound(args).await,
+        Command::Users { action } => crate::users::run(action).await,
         Command::Config { action: ConfigAction::Example } => {
             print!("{}", config::EXAMPLE);
             Ok(())

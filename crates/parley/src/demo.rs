@@ -7,12 +7,57 @@ use parley_server::setup_doc::SetupDocument;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::rows::AgentStateRow;
+use parley_store::users::NewUser;
 
 /// The demo's setup document.
 pub(crate) const DEMO_SETUP: &str = include_str!("../demo-setup.toml");
 
 /// Demo logins: these tokens only ever exist in a demo database.
 const ADMIN_TOKEN: &str = "demo-admin";
+
+/// A console login of the demo: username, password, role, agent, teams.
+struct DemoUser {
+    username: String,
+    password: String,
+    role: &'static str,
+    agent: Option<String>,
+    teams: Vec<String>,
+    name: String,
+}
+
+/// The demo's console users: an admin, a supervisor of team blue, and one agent user per agent of the
+/// setup (username = agent id). The passwords are public: they only ever exist in a demo database.
+fn demo_users(setup: &parley_core::setup::Setup) -> Vec<DemoUser> {
+    let mut users = vec![
+        DemoUser {
+            username: "admin".to_owned(),
+            password: "demo-admin-pass".to_owned(),
+            role: "admin",
+            agent: None,
+            teams: vec![],
+            name: "Demo Admin".to_owned(),
+        },
+        DemoUser {
+            username: "sam".to_owned(),
+            password: "demo-sam-pass".to_owned(),
+            role: "supervisor",
+            agent: None,
+            teams: vec!["blue".to_owned()],
+            name: "Sam Supervisor".to_owned(),
+        },
+    ];
+    for agent in &setup.agents {
+        users.push(DemoUser {
+            username: agent.id.to_string(),
+            password: format!("demo-{}-pass", agent.id),
+            role: "agent",
+            agent: Some(agent.id.to_string()),
+            teams: vec![],
+            name: agent.name.clone(),
+        });
+    }
+    users
+}
 
 pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> {
     let store = Store::connect(database_url).await?;
@@ -44,6 +89,20 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
         }
         logins.push((agent.id.to_string(), agent.name.clone(), token));
     }
+    let users = demo_users(&setup);
+    for user in &users {
+        if store.user(&user.username).await?.is_none() {
+            let row = NewUser {
+                username: user.username.clone(),
+                display_name: user.name.clone(),
+                password_hash: parley_server::users::hash_password_async(user.password.clone()).await?,
+                role: user.role.to_owned(),
+                agent: user.agent.clone(),
+                teams: user.teams.clone(),
+            };
+            store.insert_user(&row, now).await.with_context(|| format!("creating demo user {}", user.username))?;
+        }
+    }
     store.close().await;
 
     let admin =
@@ -57,7 +116,7 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     let base = format!("http://{}", listener.local_addr()?);
 
     println!("Parley demo is running (data in {database_url}; Ctrl-C stops it).\n");
-    println!("  Console:          {base}/");
+    println!("  Console:          {base}/console   (log in with a console login below)");
     println!("  Phone simulator:  {base}/sim/phone");
     println!("  API:              {base}/api/v1   (OpenAPI document: {base}/api/v1/openapi.json)\n");
     println!("  Support numbers:");
@@ -65,7 +124,16 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
         let queues: Vec<String> = n.queues.iter().map(ToString::to_string).collect();
         println!("    {}  {}  (menu: {})", n.number, n.label, queues.join(", "));
     }
-    println!("\n  Logins (bearer tokens):");
+    println!("\n  Console logins (username / password):");
+    for user in &users {
+        let what = match (&user.agent, user.teams.is_empty()) {
+            (Some(_), _) => format!("agent ({})", user.name),
+            (None, false) => format!("{}, team {}", user.role, user.teams.join(", ")),
+            (None, true) => user.role.to_owned(),
+        };
+        println!("    {:<10} {:<18} {what}", user.username, user.password);
+    }
+    println!("\n  API logins (bearer tokens):");
     println!("    admin                  {admin}");
     for (id, name, token) in &logins {
         println!("    {:<22} {token}", format!("{id} ({name})"));
@@ -87,5 +155,22 @@ mod tests {
         let doc = SetupDocument::from_toml(DEMO_SETUP).unwrap();
         let setup = parley_core::setup::Setup::validate(&doc.to_draft(), &["sim"]).unwrap();
         assert_eq!(setup.settings.language_tags(), ["en", "es"]);
+    }
+
+    #[test]
+    fn the_demo_logins_are_valid_users_of_the_demo_setup() {
+        let doc = SetupDocument::from_toml(DEMO_SETUP).unwrap();
+        let setup = parley_core::setup::Setup::validate(&doc.to_draft(), &["sim"]).unwrap();
+        let users = demo_users(&setup);
+        let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["admin", "sam", "alice", "bob", "carol"]);
+        for user in &users {
+            parley_server::users::check_password(&user.password).unwrap();
+            let account = parley_server::users::Account::new(user.role, user.agent.as_deref(), &user.teams).unwrap();
+            assert!(account.missing_in(&setup).is_empty(), "{} refers to something not in the setup", user.username);
+        }
+        // The supervisor watches team blue's queues: alice's and bob's.
+        let queues = parley_server::users::supervised_queues(&setup, &["blue".to_owned()]);
+        assert_eq!(queues.iter().map(ToString::to_string).collect::<Vec<_>>(), ["billing", "tech"]);
     }
 }

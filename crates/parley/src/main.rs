@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod users;
 
 use clap::Parser as _;
 

@@ -189,6 +189,7 @@ impl Engine {
             privacy_secret,
             detector: None,
             handle_times: (None, BTreeMap::new()),
+            waiting: (None, BTreeMap::new()),
         };
         let task = tokio::spawn(writer.run(rx));
         (Engine { jobs: tx, setup: shared }, task)
@@ -287,11 +288,16 @@ struct Writer {
     /// Each queue's recent handle time in seconds, for waiting consumers' estimates, and when it was
     /// computed.
     handle_times: (Option<Instant>, BTreeMap<QueueId, u32>),
+    /// How many chats wait in each queue: counted in the database now and then, and kept current in
+    /// between by this engine's own batches (another node's chats show at the next count).
+    waiting: (Option<Instant>, BTreeMap<QueueId, u32>),
 }
 
 /// How often the queues' handle times are computed again, and over how long a past.
 const HANDLE_TIMES_EVERY: Duration = Duration::from_secs(60);
 const HANDLE_TIMES_OVER_MS: i64 = 24 * 3600 * 1000;
+/// How often the waiting chats are counted again in the database.
+const WAITING_EVERY: Duration = Duration::from_secs(5);
 
 impl Writer {
     fn detector(&mut self, setup: &Arc<Setup>) -> Option<Arc<Detector>> {
@@ -308,8 +314,11 @@ impl Writer {
         detector
     }
 
-    async fn refresh_handle_times(&mut self) -> anyhow::Result<()> {
-        if self.handle_times.0.is_some_and(|at| at.elapsed() < HANDLE_TIMES_EVERY) {
+    /// Counts the queues' waiting chats and computes their handle times again when it is time.
+    async fn refresh_queue_figures(&mut self) -> anyhow::Result<()> {
+        if self.handle_times.0.is_some_and(|at| at.elapsed() < HANDLE_TIMES_EVERY)
+            && self.waiting.0.is_some_and(|at| at.elapsed() < WAITING_EVERY)
+        {
             return Ok(());
         }
         let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
@@ -320,6 +329,15 @@ impl Writer {
             }
         }
         self.handle_times = (Some(Instant::now()), times);
+        if self.waiting.0.is_none_or(|at| at.elapsed() >= WAITING_EVERY) {
+            let mut waiting = BTreeMap::new();
+            for (queue, n) in self.store.waiting_counts().await? {
+                if let Ok(queue) = QueueId::parse(&queue) {
+                    waiting.insert(queue, u32::try_from(n).unwrap_or(u32::MAX));
+                }
+            }
+            self.waiting = (Some(Instant::now()), waiting);
+        }
         Ok(())
     }
 
@@ -450,10 +468,10 @@ impl Writer {
         self.refresh_setup().await?;
         let setup = self.current_setup();
         let now = self.clock.now();
-        self.refresh_handle_times().await?;
+        self.refresh_queue_figures().await?;
         let detector = self.detector(&setup);
-        let mut w =
-            Working::load(&self.store, &setup, self.privacy_secret.expose(), &self.handle_times.1, commands).await?;
+        let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
+        w.set_queue_figures(self.handle_times.1.clone(), self.waiting.1.clone());
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let answer = match command {
@@ -475,9 +493,12 @@ impl Writer {
             answers.push(answer);
         }
         w.dispatch(&self.store, &setup, now).await?;
+        let waiting = w.waiting().clone();
         let (batch, wakes_outbox) = w.into_batch(&setup, now);
         let has_media = !batch.media.is_empty();
         let ids = self.store.commit_batch(&batch).await?;
+        // Only what was committed counts.
+        self.waiting.1 = waiting;
         for (event, id) in batch.events.into_iter().zip(ids) {
             self.bus.publish(EventRow { id, ..event });
         }

@@ -60,7 +60,6 @@ impl Working {
         store: &Store,
         setup: &Setup,
         privacy_secret: &str,
-        handle_seconds: &BTreeMap<QueueId, u32>,
         commands: &[&Command],
     ) -> anyhow::Result<Working> {
         let mut w = Working { privacy_secret: privacy_secret.to_owned(), ..Working::default() };
@@ -142,12 +141,6 @@ impl Working {
         let phones: Vec<String> = w.chats.values().map(|c| c.consumer.to_string()).chain(consumers).collect();
         w.load_consents(store, &phones).await?;
         w.roster = load_roster(store, setup).await?;
-        w.roster.handle_seconds = handle_seconds.clone();
-        for (queue, n) in store.waiting_counts().await? {
-            if let Ok(queue) = QueueId::parse(&queue) {
-                w.roster.waiting.insert(queue, u32::try_from(n).unwrap_or(u32::MAX));
-            }
-        }
         let asking: Vec<Chat> = w
             .chats
             .values()
@@ -161,6 +154,21 @@ impl Working {
             }
         }
         Ok(w)
+    }
+
+    /// The queues' handle times and waiting counts the engine keeps between batches.
+    pub(super) fn set_queue_figures(
+        &mut self,
+        handle_seconds: BTreeMap<QueueId, u32>,
+        waiting: BTreeMap<QueueId, u32>,
+    ) {
+        self.roster.handle_seconds = handle_seconds;
+        self.roster.waiting = waiting;
+    }
+
+    /// The waiting counts after this batch's decisions.
+    pub(super) fn waiting(&self) -> &BTreeMap<QueueId, u32> {
+        &self.roster.waiting
     }
 
     fn add_chats(&mut self, rows: Vec<ChatRow>, setup: &Setup) {

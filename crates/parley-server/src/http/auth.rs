@@ -1,19 +1,35 @@
-//! Bearer tokens. Tokens are stored as SHA-256 hashes; the bootstrap admin token comes from
-//! `PARLEY_ADMIN_TOKEN` and is compared by hash too, so no token is ever compared or logged in clear.
+//! Who is calling: a bearer token, or the session cookie of a user logged in at `/login`.
+//!
+//! Tokens are stored as SHA-256 hashes; the bootstrap admin token comes from `PARLEY_ADMIN_TOKEN` and
+//! is compared by hash too, so no token is ever compared or logged in clear. A request that carries an
+//! `Authorization` header is judged by it alone, whatever cookie it also has.
+//!
+//! A request authenticated by the cookie that may change something (any method but GET and HEAD) must
+//! also carry the session's CSRF token in `X-CSRF-Token`: the cookie is `SameSite=Strict` already, and
+//! the header is the second lock, which another site's page cannot set. Sessions themselves (login,
+//! expiry, logout) live in [`crate::http::session`].
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use parley_core::ids::{AgentId, QueueId};
+use parley_store::users::UserRow;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorCode};
+use crate::http::session;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
+    /// The admin token, an admin's minted token, or a logged-in admin user.
     Admin,
+    /// An agent's token, or a logged-in agent user.
     Agent(AgentId),
+    /// A logged-in supervisor: sees the chats of `queues` (their teams' queues and the queues of the
+    /// teams' members, as the setup says when the request came in) and takes no part in them.
+    Supervisor { user: String, queues: Vec<QueueId> },
 }
 
 impl Principal {
@@ -22,24 +38,34 @@ impl Principal {
         match self {
             Principal::Admin => Ok(()),
             Principal::Agent(_) => Err(ApiError::forbidden("this needs an admin token")),
+            Principal::Supervisor { .. } => {
+                Err(ApiError::forbidden("this needs an admin; supervisors only watch chats"))
+            }
         }
     }
 
-    /// The agent behind the token, or a refusal for admin tokens.
+    /// The agent behind the token or the login, or a refusal for admins and supervisors.
     pub fn require_agent(&self) -> Result<&AgentId, ApiError> {
         match self {
             Principal::Agent(agent) => Ok(agent),
             Principal::Admin => {
                 Err(ApiError::forbidden("this needs an agent token (POST /api/v1/tokens {\"agent\": \"ID\"})"))
             }
+            Principal::Supervisor { .. } => Err(ApiError::forbidden(
+                "this needs an agent: supervisors see their teams' chats but cannot accept, reply to, transfer or \
+                 end them",
+            )),
         }
     }
 
-    /// How the audit log names this caller: "admin" or "agent:ID".
+    /// How the audit log names this caller: "admin", "agent:ID", or "user:USERNAME" for a supervisor.
+    /// Agents are named by their agent id however they authenticated, so one agent's reads are found
+    /// under one name.
     pub fn actor(&self) -> String {
         match self {
             Principal::Admin => "admin".to_owned(),
             Principal::Agent(agent) => format!("agent:{agent}"),
+            Principal::Supervisor { user, .. } => format!("user:{user}"),
         }
     }
 
@@ -48,6 +74,7 @@ impl Principal {
         match self {
             Principal::Admin => None,
             Principal::Agent(agent) => Some(state.engine.setup().queues_of(agent)),
+            Principal::Supervisor { queues, .. } => Some(queues.clone()),
         }
     }
 
@@ -56,6 +83,30 @@ impl Principal {
         match self.visible_queues(state) {
             None => true,
             Some(queues) => queue.is_some_and(|q| queues.iter().any(|v| v.as_str() == q)),
+        }
+    }
+
+    /// The principal a logged-in user acts as. An agent user whose agent left the setup is refused
+    /// (403), as an agent token would be.
+    pub fn of_user(state: &AppState, user: &UserRow) -> Result<Principal, ApiError> {
+        match (user.role.as_str(), user.agent.as_deref()) {
+            ("admin", _) => Ok(Principal::Admin),
+            ("agent", Some(agent)) => {
+                let agent =
+                    AgentId::parse(agent).map_err(|_| ApiError::unauthorized("the user's agent id is invalid"))?;
+                if state.engine.setup().agent(&agent).is_none() {
+                    return Err(ApiError::forbidden(format!(
+                        "agent \"{agent}\" is not in the setup; an admin must add it before \"{}\" can work",
+                        user.username
+                    )));
+                }
+                Ok(Principal::Agent(agent))
+            }
+            ("supervisor", _) => Ok(Principal::Supervisor {
+                user: user.username.clone(),
+                queues: crate::users::supervised_queues(&state.engine.setup(), &user.teams),
+            }),
+            _ => Err(ApiError::unauthorized("this user has no role Parley knows")),
         }
     }
 }
@@ -70,14 +121,23 @@ pub fn new_token() -> String {
     format!("pt_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
+/// Compares two secrets in time that depends on their lengths only.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Methods that never change anything, so a cookie alone may authenticate them.
+fn is_safe(method: &Method) -> bool {
+    method == Method::GET || method == Method::HEAD
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer TOKEN header"))?;
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return from_session(parts, state).await;
+        };
         let token = header
             .to_str()
             .ok()
@@ -104,5 +164,52 @@ impl FromRequestParts<AppState> for Principal {
             }
             _ => Err(ApiError::unauthorized("unknown or revoked token")),
         }
+    }
+}
+
+/// The caller by their session cookie, with the CSRF check for requests that may change something.
+async fn from_session(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    if session::cookie_token(&parts.headers).is_none() {
+        return Err(ApiError::unauthorized(
+            "missing Authorization: Bearer TOKEN header (or log in at /login for a session cookie)",
+        ));
+    }
+    let user = session::current(state, &parts.headers).await?.ok_or_else(|| {
+        ApiError::unauthorized("your session has ended (logged out, or unused for too long): log in again at /login")
+    })?;
+    if !is_safe(&parts.method) {
+        let sent = parts.headers.get(session::CSRF_HEADER).and_then(|v| v.to_str().ok());
+        match sent {
+            Some(sent) if same_secret(sent.trim(), &user.csrf) => {}
+            Some(_) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Csrf,
+                    "the X-CSRF-Token header does not match this session's token (GET /api/v1/session has it)",
+                ));
+            }
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Csrf,
+                    "a request with the session cookie that changes something needs the X-CSRF-Token header \
+                     (GET /api/v1/session has the token)",
+                ));
+            }
+        }
+    }
+    Ok(user.principal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(!same_secret("", "a"));
     }
 }

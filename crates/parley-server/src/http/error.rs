@@ -22,6 +22,9 @@ pub enum ErrorCode {
     Unauthorized,
     /// The token's role or queues do not allow this.
     Forbidden,
+    /// A request authenticated by the session cookie that changes something came without the session's
+    /// `X-CSRF-Token` header (or with another value).
+    Csrf,
     NotFound,
     MethodNotAllowed,
     /// The request conflicts with the chat's state (or, erasing a phone, with its live chat).

@@ -3,10 +3,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod openapi;
+pub mod session;
 pub mod sim;
 pub mod webhooks;
 
@@ -31,6 +33,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::tokens::create_token))
         .routes(routes!(api::me::get_me))
         .routes(routes!(api::me::put_status))
+        .routes(routes!(api::monitor::my_stats))
+        .routes(routes!(api::monitor::list_agents))
+        .routes(routes!(api::monitor::list_queues))
         .routes(routes!(api::chats::list_chats))
         .routes(routes!(api::chats::get_chat))
         .routes(routes!(api::chats::accept))
@@ -53,7 +58,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::audit::list_reads))
         .routes(routes!(api::numbers::list_numbers))
         .routes(routes!(api::numbers::get_number))
-        .routes(routes!(api::numbers::set_state));
+        .routes(routes!(api::numbers::set_state))
+        .merge(session::routes())
+        .merge(console::routes());
     if state.config.sim {
         api = api
             .routes(routes!(sim::post_message))

@@ -18,6 +18,9 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/numbers/{e164}/state", "put"),
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
+    ("/api/v1/me/stats", "get"),
+    ("/api/v1/agents", "get"),
+    ("/api/v1/queues", "get"),
     ("/api/v1/chats", "get"),
     ("/api/v1/chats/{id}", "get"),
     ("/api/v1/chats/{id}/accept", "post"),
@@ -37,6 +40,10 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/outbound/messages", "post"),
     ("/api/v1/outbound/messages/{id}", "get"),
     ("/api/v1/audit", "get"),
+    ("/api/v1/session", "get"),
+    ("/api/v1/users", "get"),
+    ("/api/v1/users", "post"),
+    ("/api/v1/users/{username}", "put"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

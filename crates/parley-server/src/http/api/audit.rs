@@ -40,7 +40,7 @@ pub async fn record_read(state: &AppState, who: &Principal, chat: Option<&str>, 
 pub struct AuditEntry {
     /// Increasing with every read recorded.
     pub seq: i64,
-    /// "admin" or "agent:ID".
+    /// "admin", "agent:ID", or "user:USERNAME" (a logged-in supervisor).
     pub actor: String,
     /// The chat read (null for media that belongs to no chat).
     pub chat_id: Option<String>,
@@ -61,7 +61,7 @@ pub struct AuditList {
 pub struct AuditQuery {
     /// Only reads of this chat.
     pub chat: Option<String>,
-    /// Only reads by this actor ("admin" or "agent:ID").
+    /// Only reads by this actor ("admin", "agent:ID" or "user:USERNAME").
     pub actor: Option<String>,
     /// At most this many, newest first (default 100, at most 1000).
     pub limit: Option<i64>,

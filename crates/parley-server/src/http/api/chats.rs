@@ -1,5 +1,5 @@
 //! `/api/v1/chats`: list, read, accept, reply, end, transcript. Agents see and act on chats of their
-//! queues only; admins see all.
+//! queues only; supervisors see (but do not act on) the chats of their teams' queues; admins see all.
 //!
 //! Every chat view an agent gets passes through [`view_for`], which masks the consumer's number as the
 //! chat's queue says (`consumer_number` in the setup); admins always get the whole number. Reading a
@@ -80,12 +80,13 @@ impl From<ChatRow> for ChatView {
     }
 }
 
-/// The view of `chat` for `who`: agents get the consumer's number masked as the chat's queue says.
+/// The view of `chat` for `who`: agents and supervisors get the consumer's number masked as the chat's
+/// queue says.
 /// A chat whose queue is not (or no longer) in the setup shows agents nothing of the number.
 pub fn view_for(state: &AppState, who: &Principal, chat: ChatRow) -> ChatView {
     let masking = match who {
         Principal::Admin => ConsumerNumber::Full,
-        Principal::Agent(_) => {
+        Principal::Agent(_) | Principal::Supervisor { .. } => {
             let setup = state.engine.setup();
             setup
                 .queues
@@ -227,7 +228,8 @@ pub async fn send_message(
     Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: view_for(&state, &who, ack.chat) })))
 }
 
-/// Ends a chat (the consumer gets the closing message). Ending an ended chat changes nothing.
+/// Ends a chat (the consumer gets the closing message). Ending an ended chat changes nothing. Its agent
+/// or an admin may; a supervisor may not.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/end", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -243,6 +245,11 @@ pub async fn end(
     let by = match &who {
         Principal::Admin => Actor::Admin,
         Principal::Agent(agent) => Actor::Agent(agent.clone()),
+        Principal::Supervisor { .. } => {
+            return Err(ApiError::forbidden(
+                "supervisors watch chats but do not end them: the chat's agent or an admin can",
+            ));
+        }
     };
     let ack = state.engine.chat_action(&id, Input::End { by }).await?;
     Ok(Json(view_for(&state, &who, ack.chat)))

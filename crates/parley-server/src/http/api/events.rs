@@ -1,4 +1,5 @@
-//! `GET /api/v1/events`: Server-Sent Events for the caller's chats. Each event carries its id from the
+//! `GET /api/v1/events`: Server-Sent Events for the caller's chats (a supervisor's: the chats of their
+//! teams' queues). Each event carries its id from the
 //! events table; a client that reconnects with `Last-Event-ID` (or `?after=`) first gets everything it
 //! missed from the table, then live events, so a dropped connection loses nothing.
 
@@ -133,6 +134,7 @@ async fn send(
             event.agent.as_deref() == Some(agent.as_str())
                 || (event.queue.is_some() && who.sees(state, event.queue.as_deref()))
         }
+        Principal::Supervisor { .. } => event.queue.is_some() && who.sees(state, event.queue.as_deref()),
     };
     if !mine {
         return Ok(());

@@ -1,4 +1,4 @@
-//! `GET /api/v1/me` and `PUT /api/v1/me/status`: the calling agent.
+//! `GET /api/v1/me` and `PUT /api/v1/me/status`: the calling agent (or admin, or supervisor).
 
 use axum::Json;
 use axum::extract::State;
@@ -51,10 +51,12 @@ pub struct StatusChange {
 /// Who the token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
-    /// "admin" or "agent".
+    /// "admin", "supervisor" or "agent".
     pub role: String,
     pub agent: Option<String>,
+    /// The agent's name; a supervisor's username.
     pub name: Option<String>,
+    /// An agent's own and their teams' queues; the queues a supervisor watches.
     pub queues: Vec<String>,
     pub status: Option<AgentStatus>,
 }
@@ -67,6 +69,13 @@ pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Jso
         Principal::Admin => {
             Ok(Json(Me { role: "admin".to_owned(), agent: None, name: None, queues: vec![], status: None }))
         }
+        Principal::Supervisor { user, queues } => Ok(Json(Me {
+            role: "supervisor".to_owned(),
+            agent: None,
+            name: Some(user),
+            queues: queues.iter().map(ToString::to_string).collect(),
+            status: None,
+        })),
         Principal::Agent(id) => {
             let setup = state.engine.setup();
             let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;

@@ -120,6 +120,11 @@ pub async fn start_chat(
             return Err(ApiError::forbidden("agent tokens start chats for themselves only: leave agent_id out"));
         }
         (Principal::Admin, None) => None,
+        (Principal::Supervisor { .. }, _) => {
+            return Err(ApiError::forbidden(
+                "supervisors watch chats but do not start them: this needs an agent or an admin",
+            ));
+        }
         (Principal::Admin, Some(named)) => {
             let id = AgentId::parse(named).map_err(|e| ApiError::invalid(format!("agent_id: {e}")))?;
             if state.engine.setup().agent(&id).is_none() {

@@ -60,7 +60,8 @@ pub struct RepliesQuery {
     pub chat: Option<String>,
 }
 
-/// Lists the predefined replies available to the calling agent (admins: all), in the setup's order.
+/// Lists the predefined replies available to the calling agent (admins and supervisors: all), in the
+/// setup's order.
 /// With `?chat=` each is also filled in for that chat; that counts as a read of the chat and is
 /// recorded in the audit log ("replies") first.
 #[utoipa::path(get, path = "/api/v1/replies", tag = "chats", params(RepliesQuery),
@@ -86,7 +87,7 @@ pub async fn list_replies(
         .replies
         .iter()
         .filter(|r| match &who {
-            Principal::Admin => true,
+            Principal::Admin | Principal::Supervisor { .. } => true,
             Principal::Agent(agent) => r.available_to(agent, &setup),
         })
         .map(|r| ReplyView {
@@ -167,18 +168,20 @@ async fn chat_of(state: &AppState, who: &Principal, id: &str) -> Result<ChatRow,
     }
 }
 
-/// What the placeholders are in `chat` for `who`: the agent is the caller (for an admin, the chat's
-/// agent, if any); the consumer's last four digits only where `who` may see them.
+/// What the placeholders are in `chat` for `who`: the agent is the caller (for an admin or a
+/// supervisor, the chat's agent, if any); the consumer's last four digits only where `who` may see them.
 fn vars_for(setup: &Setup, who: &Principal, chat: &ChatRow) -> ReplyVars {
     let queue = chat.queue.as_deref().and_then(|q| QueueId::parse(q).ok()).and_then(|q| setup.queue(&q));
     let agent = match who {
         Principal::Agent(agent) => Some(agent.clone()),
-        Principal::Admin => chat.agent.as_deref().and_then(|a| AgentId::parse(a).ok()),
+        Principal::Admin | Principal::Supervisor { .. } => chat.agent.as_deref().and_then(|a| AgentId::parse(a).ok()),
     };
     let agent = agent.as_ref().and_then(|a| setup.agent(a));
     let masking = match who {
         Principal::Admin => ConsumerNumber::Full,
-        Principal::Agent(_) => queue.map_or(ConsumerNumber::Hidden, |q| q.consumer_number),
+        Principal::Agent(_) | Principal::Supervisor { .. } => {
+            queue.map_or(ConsumerNumber::Hidden, |q| q.consumer_number)
+        }
     };
     let consumer = match masking {
         ConsumerNumber::Hidden => None,

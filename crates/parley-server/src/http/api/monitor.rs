@@ -1,0 +1,229 @@
+//! What the console shows beside the chats: agents and their status (for supervisors, and for agents
+//! choosing whom to transfer to), queues with their counts, and an agent's own figures beside their
+//! team's.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::Json;
+use axum::extract::State;
+use parley_core::ids::QueueId;
+use parley_core::routing::Presence;
+use parley_store::chats::ChatFilter;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, ErrorBody};
+
+/// One agent as the console shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    /// available, away or offline.
+    pub status: String,
+    /// Chats offered to or connected with the agent now.
+    pub active: i64,
+    pub capacity: u32,
+    pub queues: Vec<String>,
+    pub languages: Vec<String>,
+    /// The ids of their live chats (in queues the caller sees).
+    pub chats: Vec<String>,
+}
+
+/// Agents the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentList {
+    pub agents: Vec<AgentView>,
+}
+
+/// The agents serving the queues the caller sees (all of them for admins), with their status and live
+/// chats; agents use it to pick a colleague to transfer to.
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Result<Json<AgentList>, ApiError> {
+    let setup = state.engine.setup();
+    let visible = who.visible_queues(&state);
+    let sees = |q: &QueueId| visible.as_ref().is_none_or(|v| v.contains(q));
+    let statuses: BTreeMap<String, String> =
+        state.store.agent_states().await?.into_iter().map(|s| (s.agent, s.status)).collect();
+    let filter = ChatFilter {
+        statuses: vec!["offered".to_owned(), "connected".to_owned()],
+        queues: visible.as_ref().map(|qs| qs.iter().map(ToString::to_string).collect()),
+        agent: None,
+        limit: 1000,
+    };
+    let mut live: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for chat in state.store.list_chats(&filter).await? {
+        if let Some(agent) = chat.agent {
+            live.entry(agent).or_default().push(chat.id);
+        }
+    }
+    let active: BTreeMap<String, i64> = state.store.active_chat_counts().await?.into_iter().collect();
+    let agents = setup
+        .agents
+        .iter()
+        .filter_map(|a| {
+            let queues = setup.queues_of(&a.id);
+            if !queues.iter().any(sees) {
+                return None;
+            }
+            let status = statuses.get(a.id.as_str()).and_then(|s| Presence::parse(s)).unwrap_or_default();
+            let languages =
+                if a.languages.is_empty() { vec![setup.settings.language.clone()] } else { a.languages.clone() };
+            Some(AgentView {
+                id: a.id.to_string(),
+                name: a.name.clone(),
+                status: status.as_str().to_owned(),
+                active: active.get(a.id.as_str()).copied().unwrap_or(0),
+                capacity: a.capacity,
+                queues: queues.iter().map(ToString::to_string).collect(),
+                languages,
+                chats: live.remove(a.id.as_str()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(Json(AgentList { agents }))
+}
+
+/// Chats of one queue, counted.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    pub hidden: bool,
+    /// Whether the queue is within its business hours (always, without hours).
+    pub open: bool,
+    /// Chats waiting for an agent (queued), offered to one, and connected.
+    pub waiting: i64,
+    pub offered: i64,
+    pub connected: i64,
+    /// Chats that ended since midnight UTC.
+    pub ended_today: i64,
+    /// Live chats and those ended today, by how they got their agent: manually_answered, auto_answered,
+    /// outbound.
+    pub by_start_type: BTreeMap<String, i64>,
+    /// Agents of the queue who are available now.
+    pub agents_available: usize,
+}
+
+/// Queues the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueList {
+    pub queues: Vec<QueueView>,
+}
+
+/// The start of the current UTC day, in epoch milliseconds.
+fn midnight(now_ms: i64) -> i64 {
+    now_ms - now_ms.rem_euclid(86_400_000)
+}
+
+/// The queues the caller sees, with their chats counted by status and start type.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "agents",
+    responses((status = 200, body = QueueList), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Result<Json<QueueList>, ApiError> {
+    let setup = state.engine.setup();
+    let visible = who.visible_queues(&state);
+    let now = state.clock.now();
+    let available: BTreeSet<String> = state
+        .store
+        .agent_states()
+        .await?
+        .into_iter()
+        .filter(|s| s.status == Presence::Available.as_str())
+        .map(|s| s.agent)
+        .collect();
+    let mut views: BTreeMap<String, QueueView> = setup
+        .queues
+        .iter()
+        .filter(|q| visible.as_ref().is_none_or(|v| v.contains(&q.id)))
+        .map(|q| {
+            let view = QueueView {
+                id: q.id.to_string(),
+                name: q.name.clone(),
+                hidden: q.hidden,
+                open: q.hours.as_ref().is_none_or(|h| h.is_open(now)),
+                agents_available: setup
+                    .agents
+                    .iter()
+                    .filter(|a| available.contains(a.id.as_str()) && setup.queues_of(&a.id).contains(&q.id))
+                    .count(),
+                ..QueueView::default()
+            };
+            (q.id.to_string(), view)
+        })
+        .collect();
+    for count in state.store.queue_counts(midnight(now.0)).await? {
+        let Some(view) = views.get_mut(&count.queue) else { continue };
+        match count.status.as_str() {
+            "queued" => view.waiting += count.count,
+            "offered" => view.offered += count.count,
+            "connected" => view.connected += count.count,
+            "finished" => view.ended_today += count.count,
+            _ => {}
+        }
+        if !count.start_type.is_empty() {
+            *view.by_start_type.entry(count.start_type).or_default() += count.count;
+        }
+    }
+    Ok(Json(QueueList { queues: views.into_values().collect() }))
+}
+
+/// Answered chats and their average length.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Figures {
+    /// Chats answered and ended since midnight UTC (per agent, for a team).
+    pub answered: f64,
+    /// Their average length from the first answer to the end, in seconds.
+    pub average_seconds: i64,
+}
+
+/// The caller's figures of the day beside the average of their team.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyStats {
+    pub mine: Figures,
+    /// Per agent of the caller's teams (or, without a team, of the agents sharing a queue with them).
+    pub team_average: Figures,
+}
+
+/// The calling agent's answered chats and average chat length today, beside their team's average.
+#[utoipa::path(get, path = "/api/v1/me/stats", tag = "agents",
+    responses((status = 200, body = MyStats), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn my_stats(State(state): State<AppState>, who: Principal) -> Result<Json<MyStats>, ApiError> {
+    let agent = who.require_agent()?.clone();
+    let setup = state.engine.setup();
+    let mut team: BTreeSet<String> = setup
+        .teams
+        .iter()
+        .filter(|t| t.members.contains(&agent))
+        .flat_map(|t| t.members.iter())
+        .map(ToString::to_string)
+        .collect();
+    if team.is_empty() {
+        let mine = setup.queues_of(&agent);
+        team = setup
+            .agents
+            .iter()
+            .filter(|a| setup.queues_of(&a.id).iter().any(|q| mine.contains(q)))
+            .map(|a| a.id.to_string())
+            .collect();
+    }
+    team.insert(agent.to_string());
+    let handled = state.store.handled_chats(midnight(state.clock.now().0)).await?;
+    let figures = |chats: i64, total_ms: i64| Figures {
+        answered: chats as f64,
+        average_seconds: if chats == 0 { 0 } else { total_ms / chats / 1000 },
+    };
+    let mine = handled.iter().find(|h| h.agent == agent.as_str());
+    let mine = mine.map_or(figures(0, 0), |h| figures(h.chats, h.average_ms * h.chats));
+    let members: Vec<_> = handled.iter().filter(|h| team.contains(&h.agent)).collect();
+    let chats: i64 = members.iter().map(|h| h.chats).sum();
+    let total_ms: i64 = members.iter().map(|h| h.average_ms * h.chats).sum();
+    let team_average = Figures {
+        answered: chats as f64 / team.len().max(1) as f64,
+        average_seconds: if chats == 0 { 0 } else { total_ms / chats / 1000 },
+    };
+    Ok(Json(MyStats { mine, team_average }))
+}

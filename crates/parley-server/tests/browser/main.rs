@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Browser tests of the console: the server in process (the e2e harness's `TestApp`, so SQLite or
+//! PostgreSQL as `PARLEY_TEST_DATABASE_URL` says), driven by real headless Chromium through
+//! chromedriver, as agents, supervisors and a consumer on the simulator page would drive it.
+//!
+//! `browser` starts the driver and sessions and saves screenshots on failure; `console` holds the
+//! scenarios.
+
+#[path = "../e2e/harness.rs"]
+#[allow(dead_code, reason = "the e2e harness serves many tests; these use a few of its helpers")]
+mod harness;
+
+mod browser;
+mod console;
