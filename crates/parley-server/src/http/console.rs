@@ -127,8 +127,8 @@ fn page(state: &AppState, user: &SessionUser, main: &str, presence: Presence) ->
     response
 }
 
-/// Text for HTML content and attribute values.
-fn escape(text: &str) -> String {
+/// Text for HTML content and attribute values (the login page uses it too).
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -43,6 +43,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::http::api;
 use crate::http::auth::{Principal, hash_token, same_secret};
+use crate::http::console::escape;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::users::{parse_username, verify_password_async};
 
@@ -512,22 +513,6 @@ fn page(status: StatusCode, message: Option<&str>, next: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Escapes text for HTML content and double-quoted attributes.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -405,3 +405,76 @@ async fn labels_and_widths(browsers: &mut Browsers, app: &TestApp) {
     fits(&alice, 1280, 800).await;
     fits(&alice, 390, 844).await;
 }
+
+/// Issue 6, item 4: an admin finds the numbers with their state, is told every problem of a setup
+/// that does not validate (and nothing changes), and adds a user who can then log in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sees_numbers_is_told_what_is_wrong_with_a_setup_and_adds_a_user() {
+    const TEST: &str = "admin_page";
+    let Some(mut browsers) = Browsers::start(TEST) else { return };
+    let app = contact_center().await;
+    let outcome = AssertUnwindSafe(admin_page(&mut browsers, &app)).catch_unwind().await;
+    browsers.finish(outcome).await;
+}
+
+async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
+    let user = json!({"username": "root", "password": PASSWORD, "role": "admin"});
+    app.request(Method::POST, "/api/v1/users", Some(ADMIN), Some(&user)).await.expect_status(201);
+    let admin = browsers.open("admin").await;
+    log_in(&admin, app, "root").await;
+    // Admins land on the monitor; the header links to the admin page.
+    until(&admin, "the monitor's agents table", "return document.querySelectorAll('#agents tr').length === 2", "main")
+        .await;
+    admin.find(By::LinkText("Admin")).await.expect("the Admin link").click().await.expect("click");
+    until(
+        &admin,
+        "the support number with its state",
+        &format!(
+            "return [...document.querySelectorAll('#numbers tr')].some((r) => r.innerText.includes({}) && r.innerText.includes('enabled'))",
+            lit(SUPPORT)
+        ),
+        "#admin",
+    )
+    .await;
+    until(
+        &admin,
+        "the setup in the editor",
+        "return document.getElementById('setup').value.includes('\"billing\"')",
+        "#admin",
+    )
+    .await;
+
+    // A menu naming a queue that does not exist: refused, the problem listed, the setup unchanged.
+    let before = app.setup().await;
+    js(
+        &admin,
+        r#"const e = document.getElementById('setup'); const doc = JSON.parse(e.value);
+           doc.numbers[0].queues.push('nowhere'); e.value = JSON.stringify(doc, null, 2); return true"#,
+    )
+    .await;
+    click(&admin, "setup-save").await;
+    until(
+        &admin,
+        "the problem listed under the editor",
+        "return document.getElementById('setup-errors').innerText.includes('nowhere')",
+        "#admin",
+    )
+    .await;
+    assert_eq!(app.setup().await, before, "a refused setup changes nothing");
+
+    // A new agent login, added through the form, works.
+    admin.find(By::Id("user-name")).await.expect("#user-name").send_keys("dana").await.expect("typing");
+    admin.find(By::Id("user-agent")).await.expect("#user-agent").send_keys("bob").await.expect("typing");
+    admin.find(By::Id("user-password")).await.expect("#user-password").send_keys(PASSWORD).await.expect("typing");
+    admin.find(By::Css("#user-form button[type=submit]")).await.expect("the add button").click().await.expect("click");
+    until(
+        &admin,
+        "dana in the users table",
+        "return [...document.querySelectorAll('#users tr')].some((r) => r.innerText.includes('dana') && r.innerText.includes('bob'))",
+        "#admin",
+    )
+    .await;
+    let dana = browsers.open("dana").await;
+    log_in(&dana, app, "dana").await;
+    until(&dana, "dana's workspace", "return document.getElementById('workspace') !== null", "body").await;
+}
