@@ -167,6 +167,8 @@ pub(crate) enum BenchWhat {
     /// Send outbound messages through the durable outbox over SMPP to an SMSC and report msgs/s to the
     /// SMSC's acknowledgment and to the recorded delivery receipt.
     Outbound(crate::bench::OutboundArgs),
+    /// Time the guess of a first text's language (lingua, as the engine runs it).
+    Language(crate::bench_language::LanguageArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -321,6 +323,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
         Command::Bench { what: BenchWhat::Outbound(args) } => crate::bench::outbound(args).await,
+        Command::Bench { what: BenchWhat::Language(args) } => {
+            crate::bench_language::run(&args);
+            Ok(())
+        }
         Command::Users { action } => crate::users::run(action).await,
         Command::Config { action: ConfigAction::Example } => {
             print!("{}", config::EXAMPLE);
