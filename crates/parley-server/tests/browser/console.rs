@@ -430,7 +430,7 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
         &admin,
         "the support number with its state",
         &format!(
-            "return [...document.querySelectorAll('#numbers tr')].some((r) => r.innerText.includes({}) && r.innerText.includes('enabled'))",
+            "return [...document.querySelectorAll('#numbers tr')].some((r) => r.innerText.includes({}) && r.querySelector('select')?.value === 'enabled')",
             lit(SUPPORT)
         ),
         "#admin",
@@ -477,4 +477,37 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
     let dana = browsers.open("dana").await;
     log_in(&dana, app, "dana").await;
     until(&dana, "dana's workspace", "return document.getElementById('workspace') !== null", "body").await;
+
+    // Chat settings and a system message, through their forms; the setup has them after saving.
+    let offer = admin.find(By::Id("timer-offer_timeout_seconds")).await.expect("the offer timeout field");
+    offer.clear().await.expect("clearing");
+    offer.send_keys("45").await.expect("typing");
+    admin.find(By::Css("#settings-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    eventually("the offer timeout to be saved", || async {
+        let setup = app.setup().await;
+        match setup["settings"]["timers"]["offer_timeout_seconds"].as_i64() {
+            Some(45) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    until(
+        &admin,
+        "the forms filled in again",
+        "return document.querySelector('#text-fields textarea[data-text=queued]') !== null",
+        "#admin",
+    )
+    .await;
+    let queued = admin.find(By::Css("#text-fields textarea[data-text=queued]")).await.expect("the queued text");
+    queued.clear().await.expect("clearing");
+    queued.send_keys("In line for {queue}, thanks for waiting.").await.expect("typing");
+    admin.find(By::Css("#texts-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    eventually("the queued message to be saved", || async {
+        let setup = app.setup().await;
+        match setup["settings"]["messages"]["queued"].as_str() {
+            Some("In line for {queue}, thanks for waiting.") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
 }
