@@ -1017,6 +1017,26 @@ impl Decider<'_> {
         }
     }
 
+    /// A chat that was already waiting when its queue closed waits for the opening like one that came
+    /// after hours (a durable timer routes it then; its wait limit rests meanwhile). True when it does.
+    fn hold_until_opening(&mut self, chat: &mut Chat) -> bool {
+        if chat.status != ChatStatus::Queued || chat.after_hours_until.is_some() {
+            return false;
+        }
+        let Some(hours) = chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.hours.as_ref())
+        else {
+            return false;
+        };
+        if hours.is_open(self.ctx.now) || hours.after_hours != AfterHours::KeepQueued {
+            return false;
+        }
+        let Some(opens) = hours.next_open(self.ctx.now) else { return false };
+        chat.after_hours_until = Some(opens);
+        chat.wait_since = None;
+        self.event(ChatEvent::AfterHours { opens: Some(opens) });
+        true
+    }
+
     /// The consumer's place in line and the estimated wait.
     fn waiting(&mut self, chat: &Chat) {
         let Some(queue) = chat.queue.clone() else { return };
@@ -1053,6 +1073,9 @@ impl Decider<'_> {
         let Some(queue) = chat.queue.clone() else {
             return;
         };
+        if self.hold_until_opening(chat) {
+            return;
+        }
         let Some(agent) = self.pick(chat, except) else {
             return;
         };
@@ -1229,6 +1252,8 @@ impl Decider<'_> {
         };
         match due {
             Due::Expired => self.end(chat, EndReason::Expired, "system".to_owned()),
+            // The wait limit does not run while the queue is closed.
+            Due::QueueTimeout if self.hold_until_opening(chat) => {}
             Due::QueueTimeout => {
                 let from = chat.queue.clone();
                 let overflow = from.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.overflow.clone());

@@ -91,3 +91,47 @@ fn during_hours_the_queue_routes_as_usual() {
         "#]],
     );
 }
+
+#[test]
+fn a_chat_waiting_when_the_queue_closes_waits_for_the_opening_instead_of_timing_out() {
+    // Thursday 16:55 in New York: tech is open for five more minutes, with a 10-minute wait limit.
+    check(
+        r#"
+        setup tech-hours
+        setup tech-waits-10m
+        agent bob> away
+        agent carol> away
+        clock +21h
+        clock +55m
+        phone +14155550100> tech
+        clock +10m
+        agent bob> available
+        clock +16h
+        "#,
+        expect![[r#"
+            setup tech-hours
+            setup tech-waits-10m
+            agent bob> away
+            agent carol> away
+            clock +21h
+            clock +55m
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are number 1 in the Technical support queue. Estimated wait: about 5 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (tech, agent -, en)
+            clock +10m
+              tick chat-1:
+                event: AfterHours until 2026-01-02 14:00 UTC
+                status: chat-1 queued (tech, agent -, en)
+            agent bob> available
+            clock +16h
+              tick chat-1:
+                event: Offered bob
+                status: chat-1 offered (tech, agent bob, en)
+        "#]],
+    );
+}
