@@ -397,8 +397,9 @@ async function saveSetup(change, done) {
   const doc = structuredClone(setupDoc);
   change(doc);
   await api("PUT", "/api/v1/setup", doc);
-  notify(done);
+  // The forms are filled in again from the stored setup before the notice says it is done.
   await loadAdmin();
+  notify(done);
 }
 
 async function loadUsers() {

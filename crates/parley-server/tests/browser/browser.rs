@@ -220,6 +220,20 @@ pub(crate) async fn element(session: &WebDriver, what: &str, script: &str, conte
     .await
 }
 
+/// Polls `script` until it returns an element and clicking it works. The console redraws its lists
+/// on every event, so an element found a moment ago may be gone by the click: then it is found again.
+pub(crate) async fn click_when(session: &WebDriver, what: &str, script: &str, context: &str) {
+    eventually(what, || async {
+        let ret = session.execute(script, Vec::new()).await.map_err(|e| e.to_string())?;
+        if ret.json().is_null() {
+            return Err(text_of(session, context).await);
+        }
+        let found = ret.element().map_err(|e| e.to_string())?;
+        found.click().await.map_err(|e| format!("clicking it: {e}"))
+    })
+    .await;
+}
+
 /// Polls `script` until it returns true; fails with `what` and the text of `context` as last seen.
 pub(crate) async fn until(session: &WebDriver, what: &str, script: &str, context: &str) {
     eventually(what, || async {

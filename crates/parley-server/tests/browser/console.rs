@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
-use crate::browser::{Browsers, element, js, lit, until};
+use crate::browser::{Browsers, click_when, element, js, lit, until};
 use crate::harness::{ADMIN, Chat, SUPPORT, TestApp, eventually};
 
 /// Every user's password here (the minimum is 10 characters).
@@ -103,11 +103,20 @@ async fn becomes_available(session: &WebDriver, app: &TestApp, agent: &str) {
 /// The button of a chat in one of the workspace's lists (`offers`, `mine`, `waiting`) whose text
 /// holds `text`.
 async fn chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) -> WebElement {
-    let script = format!(
+    element(session, what, &chat_button(list, text), "nav").await
+}
+
+/// Opens the chat of a workspace list whose button's text holds `text`, finding it again if the list
+/// was redrawn meanwhile.
+async fn open_chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) {
+    click_when(session, what, &chat_button(list, text), "nav").await;
+}
+
+fn chat_button(list: &str, text: &str) -> String {
+    format!(
         "return [...document.querySelectorAll('#{list} li button')].find((b) => b.innerText.includes({})) ?? null",
         lit(text)
-    );
-    element(session, what, &script, "nav").await
+    )
 }
 
 /// A visible button with exactly this text inside `within` (a CSS selector).
@@ -231,10 +240,9 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
     phone_texts(&phone, "billing").await;
 
     // The offer reaches alice's open workspace over the event stream: no reload.
-    let offer = chat_in_list(&alice, "offers", "billing", "the billing chat in alice's #offers (no reload)").await;
+    open_chat_in_list(&alice, "offers", "billing", "the billing chat in alice's #offers (no reload)").await;
     let chat =
         app.admin().all_chats().await.into_iter().find(|c| c.queue.as_deref() == Some("billing")).expect("the chat");
-    offer.click().await.expect("opening the offer");
     until(&alice, "the offer to open with an Accept button", &shown("accept"), "#conversation").await;
     let composer = js(&alice, &shown("composer")).await;
     assert_eq!(composer, false, "the reply box (#composer) must stay hidden until alice accepts the offer");
@@ -338,16 +346,13 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
     assert_eq!(row[2], "finished", "{row}");
     assert!(!start_type.is_empty(), "the API gave no start type: {ended:?}");
     // Its transcript is one click away, note and reply included.
-    element(
+    click_when(
         &alice,
         "the chat's button in its Past row",
         "return document.querySelector('#chat-rows tr td button')",
         "#chat-rows",
     )
-    .await
-    .click()
-    .await
-    .expect("opening the chat");
+    .await;
     until(
         &alice,
         "the transcript with alice's reply and the transfer note",
@@ -400,7 +405,7 @@ async fn labels_and_widths(browsers: &mut Browsers, app: &TestApp) {
     .await;
     agent.accept(&chat).await;
     log_in(&alice, app, "alice").await;
-    chat_in_list(&alice, "mine", "billing", "the chat in alice's #mine").await.click().await.expect("opening it");
+    open_chat_in_list(&alice, "mine", "billing", "the chat in alice's #mine").await;
     until(&alice, "the conversation with its reply box", &shown("composer"), "#conversation").await;
     fits(&alice, 1280, 800).await;
     fits(&alice, 390, 844).await;
@@ -491,11 +496,12 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
         }
     })
     .await;
+    // Saving fills the forms in again from the stored setup, then says so.
     until(
         &admin,
-        "the forms filled in again",
-        "return document.querySelector('#text-fields textarea[data-text=queued]') !== null",
-        "#admin",
+        "the notice that the settings were saved",
+        "return document.getElementById('notice').innerText.includes('Chat settings saved.')",
+        "#notice",
     )
     .await;
     let queued = admin.find(By::Css("#text-fields textarea[data-text=queued]")).await.expect("the queued text");
