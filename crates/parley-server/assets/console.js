@@ -511,7 +511,11 @@ function listen() {
     });
   }
   source.addEventListener("open", () => document.body.dataset.live = "true");
-  source.addEventListener("error", () => document.body.dataset.live = "false");
+  source.addEventListener("error", () => {
+    document.body.dataset.live = "false";
+    // The stream ends when the session does (logout elsewhere, disabled, expired): then log in again.
+    api("GET", "/api/v1/session").catch(() => {});
+  });
 }
 
 $("logout").addEventListener("click", async () => {

@@ -558,3 +558,48 @@ async fn the_users_api_is_for_admins_and_never_shows_password_hashes() {
     let missing = admin.send(Method::PUT, "/api/v1/users/nobody", Some(&json!({"disabled": true}))).await;
     assert_eq!(missing.error_code(404), "not_found");
 }
+
+/// A console's event stream lives only as long as its session: disabling the user ends a stream that is
+/// already open (within the stream's session check, a few seconds), and before that it delivered events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_event_stream_ends_when_its_user_is_disabled() {
+    let app = TestApp::spawn().await;
+    app.apply_setup(&standard_setup()).await;
+    agent_user(&app, "alice", "alice", "alice-password-1").await;
+    let alice = Browser::logged_in(&app, "alice", "alice-password-1").await;
+    let cookie = alice.cookie.clone().expect("a session cookie");
+    let mut stream = alice
+        .client
+        .get(format!("{}/api/v1/events?after=0", app.base))
+        .header(COOKIE, format!("parley_session={cookie}"))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("the event stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    // The stream is live: a chat of alice's queue shows on it.
+    app.phone("+14155550100").texts("billing").await;
+    let mut seen = String::new();
+    let opened = tokio::time::timeout(DEADLINE, async {
+        while !seen.contains("chat.queued") {
+            match stream.chunk().await.expect("reading the stream") {
+                Some(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+                None => panic!("the stream ended early: {seen}"),
+            }
+        }
+    })
+    .await;
+    assert!(opened.is_ok(), "no chat.queued event on alice's stream: {seen}");
+
+    let reply = app.request(Method::PUT, "/api/v1/users/alice", Some(ADMIN), Some(&json!({"disabled": true}))).await;
+    reply.expect_status(200);
+    // The stream ends by itself (keep-alive comments may come before the end).
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(bytes) = stream.chunk().await.expect("reading the stream") {
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains("event: chat"), "a disabled user's stream still delivered: {text}");
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream of a disabled user was still open after 15 s");
+}

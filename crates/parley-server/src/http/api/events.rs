@@ -59,8 +59,14 @@ pub async fn events(
         Some(id) => id,
         None => state.store.last_event_id().await?,
     };
+    // A stream opened with a session cookie (not a bearer token) lives only as long as its session.
+    let session = if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        None
+    } else {
+        crate::http::session::cookie_token(&headers).map(crate::http::auth::hash_token)
+    };
     let (tx, rx) = mpsc::channel(256);
-    tokio::spawn(pump(state, who, live, last, tx));
+    tokio::spawn(pump(state, who, session, live, last, tx));
     Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -68,11 +74,14 @@ pub async fn events(
 async fn pump(
     state: AppState,
     who: Principal,
+    session: Option<String>,
     mut live: broadcast::Receiver<Arc<EventRow>>,
     mut last: i64,
     tx: mpsc::Sender<Result<Event, Infallible>>,
 ) {
     let mut shutdown = state.shutdown.clone();
+    let mut session_check = tokio::time::interval(SESSION_CHECK);
+    session_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     if catch_up(&state, &who, &mut last, &tx).await.is_err() {
         return;
     }
@@ -81,6 +90,12 @@ async fn pump(
             r = live.recv() => r,
             _ = shutdown.changed() => return,
             _ = tx.closed() => return,
+            _ = session_check.tick(), if session.is_some() => {
+                if !session_lives(&state, session.as_deref()).await {
+                    return;
+                }
+                continue;
+            }
         };
         let ok = match received {
             Ok(event) if event.id <= last => Ok(()),
@@ -94,6 +109,25 @@ async fn pump(
         };
         if ok.is_err() {
             return;
+        }
+    }
+}
+
+/// How often a cookie stream checks that its session still lives: a logout, a disabled user or a new
+/// password ends the stream within this time, on every node.
+const SESSION_CHECK: Duration = Duration::from_secs(5);
+
+/// Whether the session behind a stream still exists, its user is enabled and it has not reached its
+/// end of life. (An open stream is the user's console at work, so idle time does not count here.)
+async fn session_lives(state: &AppState, id_hash: Option<&str>) -> bool {
+    let Some(id_hash) = id_hash else { return true };
+    match state.store.session(id_hash).await {
+        Ok(Some((session, user))) => !user.disabled && state.clock.now().0 < session.expires_at,
+        Ok(None) => false,
+        // A database hiccup does not end a user's stream; the next check decides.
+        Err(e) => {
+            tracing::warn!(error = %e, "checking an event stream's session failed");
+            true
         }
     }
 }
