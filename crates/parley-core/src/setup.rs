@@ -1181,6 +1181,14 @@ fn validate_queues(
             check_language(&owner, format!("languages.{tag}"), tag, languages, errors);
             check_placeholders(&format!("{owner} (languages.{tag})"), &t.messages, errors);
         }
+        let overflow = match q.overflow.as_deref().map(QueueId::parse) {
+            None => None,
+            Some(Ok(overflow)) => Some(overflow),
+            Some(Err(_)) => {
+                errors.push(overflow_error(&id, q.overflow.as_deref().unwrap_or_default()));
+                None
+            }
+        };
         let hours = q.hours.as_ref().and_then(|h| match BusinessHours::parse(h) {
             Ok(hours) => Some(hours),
             Err(problems) => {
@@ -1229,7 +1237,7 @@ fn validate_queues(
             messages: q.messages.clone(),
             translations: q.translations.clone(),
             hours,
-            overflow: q.overflow.as_deref().and_then(|o| QueueId::parse(o).ok()),
+            overflow,
             sms_chat: q.sms_chat,
         });
     }
@@ -1250,15 +1258,9 @@ fn validate_queues(
     }
     // Parents are checked once every queue is known, so a child may come before its parent.
     let ids: HashSet<QueueId> = queues.iter().map(|q| q.id.clone()).collect();
-    for (q, draft) in queues.iter().zip(drafts.iter().filter(|d| QueueId::parse(&d.id).is_ok())) {
-        if let Some(overflow) = &draft.overflow
-            && (q.overflow.as_ref().is_none_or(|o| !ids.contains(o)) || q.overflow.as_ref() == Some(&q.id))
-        {
-            errors.push(SetupError::UnknownReference {
-                owner: format!("queue \"{}\" (overflow: another queue)", q.id),
-                kind: "queue",
-                id: overflow.clone(),
-            });
+    for q in &queues {
+        if let Some(overflow) = q.overflow.as_ref().filter(|o| !ids.contains(*o) || *o == &q.id) {
+            errors.push(overflow_error(&q.id, overflow.as_str()));
         }
     }
     for q in &queues {
@@ -1288,6 +1290,14 @@ fn validate_queues(
         }
     }
     queues
+}
+
+fn overflow_error(queue: &QueueId, overflow: &str) -> SetupError {
+    SetupError::UnknownReference {
+        owner: format!("queue \"{queue}\" (overflow: another queue)"),
+        kind: "queue",
+        id: overflow.to_owned(),
+    }
 }
 
 /// The extra keywords of a number, normalized: each must be a word, used once, not a standard keyword
@@ -1588,6 +1598,7 @@ mod tests {
         );
         d.queues[1].messages.set(TextKey::Waiting, "Number {position}, {wait_minute} min");
         d.queues[1].overflow = Some("tech".into());
+        d.queues[0].overflow = Some("No such!".into());
         d.queues[1].hours = Some(BusinessHoursDraft {
             time_zone: "Mars/Olympus".into(),
             after_hours: "later".into(),
@@ -1605,6 +1616,7 @@ mod tests {
             "queue \"tech\": hours: time_zone \"Mars/Olympus\": ",
             "queue \"tech\": hours: after_hours \"later\": ",
             "queue \"tech\" (overflow: another queue) refers to unknown queue \"tech\"",
+            "queue \"billing\" (overflow: another queue) refers to unknown queue \"No such!\"",
             "agent \"alice\": languages \"de\": not a language of the setup (known: en); add it under settings.languages",
         ];
         for e in expected {

@@ -316,19 +316,16 @@ impl Writer {
 
     /// Counts the queues' waiting chats and computes their handle times again when it is time.
     async fn refresh_queue_figures(&mut self) -> anyhow::Result<()> {
-        if self.handle_times.0.is_some_and(|at| at.elapsed() < HANDLE_TIMES_EVERY)
-            && self.waiting.0.is_some_and(|at| at.elapsed() < WAITING_EVERY)
-        {
-            return Ok(());
-        }
-        let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
-        let mut times = BTreeMap::new();
-        for (queue, seconds) in self.store.handle_times(since).await? {
-            if let Ok(queue) = QueueId::parse(&queue) {
-                times.insert(queue, u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
+        if self.handle_times.0.is_none_or(|at| at.elapsed() >= HANDLE_TIMES_EVERY) {
+            let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
+            let mut times = BTreeMap::new();
+            for (queue, seconds) in self.store.handle_times(since).await? {
+                if let Ok(queue) = QueueId::parse(&queue) {
+                    times.insert(queue, u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
+                }
             }
+            self.handle_times = (Some(Instant::now()), times);
         }
-        self.handle_times = (Some(Instant::now()), times);
         if self.waiting.0.is_none_or(|at| at.elapsed() >= WAITING_EVERY) {
             let mut waiting = BTreeMap::new();
             for (queue, n) in self.store.waiting_counts().await? {
