@@ -4,50 +4,16 @@
 //! word agents type to find it, and may be marked as the opt-in message an agent-started chat opens
 //! with. Its text may use the placeholders in [`PLACEHOLDERS`], filled per chat by [`Reply::render`];
 //! any other placeholder is refused when the setup is saved, so a typo never reaches a consumer.
+//!
+//! The reply as the setup holds it (draft, validated form, the checks) is `setup/replies.rs`, named
+//! here too; this module is its use in a chat, and reads the setup, which never reads it.
 
-use std::collections::{HashMap, HashSet};
-
-use crate::ids::{AgentId, QueueId, ReplyId, TeamId};
-use crate::message::MAX_BODY_CHARS;
+use crate::ids::AgentId;
 use crate::phone::E164;
-use crate::setup::{Queue, Setup, SetupError, Team};
+use crate::setup::Setup;
+/// A reply as saved with the setup, its draft, and the placeholders its text may use.
+pub use crate::setup::{REPLY_PLACEHOLDERS as PLACEHOLDERS, Reply, ReplyDraft};
 use crate::texts;
-
-/// The placeholders a reply's text may use.
-pub const PLACEHOLDERS: &[&str] = &["agent_first_name", "agent", "queue", "brand", "consumer_last_four"];
-
-/// A predefined reply as written in the setup document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReplyDraft {
-    pub id: String,
-    /// What agents see in the list.
-    pub title: String,
-    /// A free grouping for the list ("Greetings", "Billing"); may be empty.
-    pub category: String,
-    /// One word agents type to pick the reply; unique ignoring case.
-    pub shortcut: String,
-    /// The text sent, with placeholders.
-    pub text: String,
-    /// The queues whose agents may send it.
-    pub queues: Vec<String>,
-    /// The teams whose members may send it.
-    pub teams: Vec<String>,
-    /// The opt-in message an agent-started chat opens with.
-    pub opt_in: bool,
-}
-
-/// A validated predefined reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub id: ReplyId,
-    pub title: String,
-    pub category: String,
-    pub shortcut: String,
-    pub text: String,
-    pub queues: Vec<QueueId>,
-    pub teams: Vec<TeamId>,
-    pub opt_in: bool,
-}
 
 /// The values a reply's placeholders take in one chat. A value that is `None` is not known (or not
 /// to be shown) for this chat, and its placeholder stays as written.
@@ -122,112 +88,13 @@ impl Reply {
         unfilled.retain(|name| PLACEHOLDERS.contains(&name.as_str()));
         unfilled
     }
-
-    /// The reply as written, for export.
-    pub fn to_draft(&self) -> ReplyDraft {
-        ReplyDraft {
-            id: self.id.to_string(),
-            title: self.title.clone(),
-            category: self.category.clone(),
-            shortcut: self.shortcut.clone(),
-            text: self.text.clone(),
-            queues: self.queues.iter().map(ToString::to_string).collect(),
-            teams: self.teams.iter().map(ToString::to_string).collect(),
-            opt_in: self.opt_in,
-        }
-    }
-}
-
-/// Whether `shortcut` is one word: letters, digits, `-` and `_`, nothing else.
-fn is_word(shortcut: &str) -> bool {
-    !shortcut.is_empty() && shortcut.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Validates the replies of a setup against its (validated) queues and teams, pushing every problem
-/// into `errors`, each naming the reply. Returns the replies whose id is valid and unique.
-pub fn validate_replies(
-    drafts: &[ReplyDraft],
-    queues: &[Queue],
-    teams: &[Team],
-    errors: &mut Vec<SetupError>,
-) -> Vec<Reply> {
-    let mut replies = Vec::new();
-    let mut seen_ids = HashSet::new();
-    // Shortcut (lower case) → the first reply that has it.
-    let mut shortcuts: HashMap<String, String> = HashMap::new();
-    for d in drafts {
-        let id = match ReplyId::parse(&d.id) {
-            Ok(id) if seen_ids.insert(id.clone()) => id,
-            Ok(_) => {
-                errors.push(SetupError::DuplicateId { kind: "reply", id: d.id.clone() });
-                continue;
-            }
-            Err(e) => {
-                errors.push(SetupError::InvalidId { what: "reply".to_owned(), reason: e.to_string() });
-                continue;
-            }
-        };
-        let owner = format!("reply \"{id}\"");
-        let invalid = |field: String, reason: String| SetupError::InvalidField { owner: owner.clone(), field, reason };
-        if d.title.trim().is_empty() {
-            errors.push(SetupError::Empty { what: format!("{owner}: title") });
-        }
-        if d.text.trim().is_empty() {
-            errors.push(SetupError::Empty { what: format!("{owner}: text") });
-        }
-        let chars = d.text.chars().count();
-        if chars > MAX_BODY_CHARS {
-            errors.push(invalid("text".to_owned(), format!("has {chars} characters; the limit is {MAX_BODY_CHARS}")));
-        }
-        let unknown = texts::unknown_placeholders_among(PLACEHOLDERS, &d.text);
-        if !unknown.is_empty() {
-            let unknown: Vec<String> = unknown.iter().map(|u| format!("{{{u}}}")).collect();
-            let known: Vec<String> = PLACEHOLDERS.iter().map(|k| format!("{{{k}}}")).collect();
-            let reason = format!("unknown placeholder {}: a reply may use {}", unknown.join(", "), known.join(", "));
-            errors.push(invalid("text".to_owned(), reason));
-        }
-        if !is_word(&d.shortcut) {
-            let reason = "must be one word of letters, digits, '-' or '_', e.g. thanks".to_owned();
-            errors.push(invalid(format!("shortcut \"{}\"", d.shortcut), reason));
-        } else if let Some(first) = shortcuts.get(&d.shortcut.to_lowercase()) {
-            let reason = format!("is also the shortcut of reply \"{first}\" (shortcuts are compared ignoring case)");
-            errors.push(invalid(format!("shortcut \"{}\"", d.shortcut), reason));
-        } else {
-            shortcuts.insert(d.shortcut.to_lowercase(), id.to_string());
-        }
-        let mut reply_queues = Vec::new();
-        for name in &d.queues {
-            match QueueId::parse(name) {
-                Ok(q) if queues.iter().any(|known| known.id == q) => reply_queues.push(q),
-                _ => {
-                    errors.push(SetupError::UnknownReference { owner: owner.clone(), kind: "queue", id: name.clone() })
-                }
-            }
-        }
-        let mut reply_teams = Vec::new();
-        for name in &d.teams {
-            match TeamId::parse(name) {
-                Ok(t) if teams.iter().any(|known| known.id == t) => reply_teams.push(t),
-                _ => errors.push(SetupError::UnknownReference { owner: owner.clone(), kind: "team", id: name.clone() }),
-            }
-        }
-        replies.push(Reply {
-            id,
-            title: d.title.clone(),
-            category: d.category.clone(),
-            shortcut: d.shortcut.clone(),
-            text: d.text.clone(),
-            queues: reply_queues,
-            teams: reply_teams,
-            opt_in: d.opt_in,
-        });
-    }
-    replies
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ReplyId;
+    use crate::message::MAX_BODY_CHARS;
     use crate::setup::{AgentDraft, QueueDraft, SetupDraft, TeamDraft};
 
     fn reply(id: &str, shortcut: &str, text: &str) -> ReplyDraft {

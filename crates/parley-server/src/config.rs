@@ -104,6 +104,11 @@ pub enum CarrierConfig {
         /// How long texts go: "udh" (parts with a header, the default), "sar" (parts with sar_* TLVs) or
         /// "payload" (the whole text in message_payload).
         long_messages: Option<LongMessages>,
+        /// The most binds the whole deployment holds for this account at once (the SMSC's limit per
+        /// system_id). Each node holds one bind; with this set, a node binds only while it holds one
+        /// of the account's slots (leases in the database), so N nodes never exceed it. Unset: every
+        /// node binds.
+        max_binds: Option<std::num::NonZeroU32>,
     },
 }
 
@@ -130,6 +135,7 @@ impl CarrierConfig {
             dest_ton: None,
             dest_npi: None,
             long_messages: None,
+            max_binds: None,
         }
     }
 }

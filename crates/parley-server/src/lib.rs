@@ -183,6 +183,7 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
                 dest_ton,
                 dest_npi,
                 long_messages,
+                max_binds,
                 ..
             } => {
                 let mut c = SmppConfig::new(name, host, *port, system_id, password.expose());
@@ -207,7 +208,11 @@ fn carriers(config: &Config, store: &Store) -> anyhow::Result<Carriers> {
                     Some(LongMessages::Sar) => parley_carriers::smpp::LongMessages::Sar,
                     Some(LongMessages::Payload) => parley_carriers::smpp::LongMessages::Payload,
                 };
-                Arc::new(Smpp::new(c))
+                let smpp = Smpp::new(c);
+                match workers::binds::bind_slots(store, name, max_binds.map(std::num::NonZeroU32::get)) {
+                    Some(slots) => Arc::new(smpp.with_bind_slots(slots)),
+                    None => Arc::new(smpp),
+                }
             }
         };
         map.insert(name.clone(), built);
@@ -250,6 +255,33 @@ fn carrier_rates(config: &Config) -> BTreeMap<String, f64> {
         .collect()
 }
 
+/// Makes sure no other `parley serve` uses the same SQLite file: two engines on one file would each
+/// believe they are its only writer (chats lost, agents over capacity). The lock is an OS file lock
+/// on a file beside the database, held until the returned handle drops (at the end of [`serve`]) and
+/// freed by the OS if the process dies. `None` for PostgreSQL, where nodes share the database safely.
+fn claim_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(rest) = url.strip_prefix("sqlite:") else { return Ok(None) };
+    let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(None);
+    }
+    let lock_path = format!("{path}.serve-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("creating {lock_path}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `parley serve` is already running on {path}: SQLite serves one node only. \
+             Stop the other process, or run several nodes on PostgreSQL (docs/deployment.md)"
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {lock_path}")),
+    }
+}
+
 /// Runs Parley on `listener` until `shutdown` resolves; then stops taking requests, lets the engine
 /// and the outbox finish what they hold, and returns.
 pub async fn serve(
@@ -267,13 +299,15 @@ pub async fn serve_with_clock(
     clock: Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let _serving = claim_sqlite_file(&config.database_url)?;
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await.context("migrating the database")?;
     let carriers = carriers(&config, &store)?;
     let names = config.carrier_names();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (version, setup) = load_setup(&store, &name_refs).await?;
-    let bus = Bus::new(4096);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (bus, bus_task) = Bus::start(store.clone(), 4096, stop_rx.clone()).await.context("starting the event bus")?;
     let wake = Workers::default();
     let privacy_secret = config.privacy_secret_or_default();
     let (engine, engine_task) = Engine::start(
@@ -286,7 +320,6 @@ pub async fn serve_with_clock(
         names,
         privacy_secret,
     );
-    let (stop_tx, stop_rx) = watch::channel(false);
     let sender = OutboxSender {
         store: store.clone(),
         clock: clock.clone(),
@@ -361,6 +394,7 @@ pub async fn serve_with_clock(
         let _ = task.await;
     }
     let _ = engine_task.await;
+    let _ = bus_task.await;
     let _ = upkeep.await;
     store.close().await;
     Ok(())

@@ -26,6 +26,8 @@ impl Store {
     pub async fn save_setup_document(&self, document: &str, now: i64) -> Result<i64> {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
+            // Between two engine batches, never in the middle of one (one door for writes).
+            crate::take_turn!(self, tx);
             let (version,): (i64,) = sqlx::query_as(
                 "INSERT INTO setup (id, version, document, updated_at) VALUES (1, 1, $1, $2) \
                  ON CONFLICT (id) DO UPDATE SET version = setup.version + 1, document = excluded.document, updated_at = excluded.updated_at \
@@ -35,6 +37,10 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
+            if matches!(self, Store::Postgres(_)) {
+                // Every node reloads the setup when this commits, not only at its next batch.
+                sqlx::query("SELECT pg_notify($1, '')").bind(crate::events::SETUP_CHANNEL).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(version)
         })

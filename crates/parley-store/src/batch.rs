@@ -9,7 +9,7 @@ use crate::rows::{
     StatusUpdate,
 };
 use crate::sim::insert_sim_rows;
-use crate::{Result, Store, dispatch_write};
+use crate::{Result, Store};
 
 /// The writes of one batch. Each chat, consent and agent state appears at most once (its final
 /// state); messages, events and ledger entries are appended in order.
@@ -50,205 +50,302 @@ impl Batch {
     }
 }
 
-impl Store {
-    /// Writes a batch in one transaction; returns the ids given to its events, in order.
-    pub async fn commit_batch(&self, batch: &Batch) -> Result<Vec<i64>> {
-        if batch.is_empty() {
-            return Ok(vec![]);
+/// Writes every row of `$batch` inside the open transaction `$tx` with the multi-row statements of
+/// engine `$db`; evaluates to the ids given to the batch's events, in order. A macro so the one query
+/// text compiles for both engines.
+macro_rules! write_rows {
+    ($db:ty, $tx:expr, $batch:expr) => {{
+        #[allow(dead_code)]
+        type DB = $db;
+        let batch: &Batch = $batch;
+        // Both engines check the one-live-chat-per-pair index row by row, so a chat that ends in
+        // this batch must be written before the pair's next live chat, whatever the batch's order.
+        let mut chats: Vec<&ChatRow> = batch.chats.iter().collect();
+        chats.sort_by_key(|c| c.status != "finished");
+        for chunk in chats.chunks(crate::CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
+                 last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, awaiting_reply_since, \
+                 wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.id.clone())
+                    .push_bind(c.number.clone())
+                    .push_bind(c.consumer.clone())
+                    .push_bind(c.origin.clone())
+                    .push_bind(c.status.clone())
+                    .push_bind(c.queue.clone())
+                    .push_bind(c.agent.clone())
+                    .push_bind(c.opened_at)
+                    .push_bind(c.queued_at)
+                    .push_bind(c.offered_at)
+                    .push_bind(c.last_message_at)
+                    .push_bind(c.warned_at)
+                    .push_bind(c.due_at)
+                    .push_bind(c.transfer.clone())
+                    .push_bind(c.menu_level.clone())
+                    .push_bind(c.start_type.clone())
+                    .push_bind(c.language.clone())
+                    .push_bind(c.answered_at)
+                    .push_bind(c.awaiting_reply_since)
+                    .push_bind(c.wait_since)
+                    .push_bind(c.after_hours_until)
+                    .push_bind(c.ended_at)
+                    .push_bind(c.end_reason.clone())
+                    .push_bind(c.ended_by.clone())
+                    .push_bind(c.updated_at);
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \
+                 queued_at = excluded.queued_at, offered_at = excluded.offered_at, \
+                 last_message_at = excluded.last_message_at, warned_at = excluded.warned_at, due_at = excluded.due_at, \
+                 transfer = excluded.transfer, menu_level = excluded.menu_level, start_type = excluded.start_type, \
+                 language = excluded.language, answered_at = excluded.answered_at, \
+                 awaiting_reply_since = excluded.awaiting_reply_since, wait_since = excluded.wait_since, \
+                 after_hours_until = excluded.after_hours_until, \
+                 ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
+                 ended_by = excluded.ended_by, updated_at = excluded.updated_at",
+            );
+            q.build().execute(&mut *$tx).await?;
         }
-        dispatch_write!(self, |pool, DB, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            // Both engines check the one-live-chat-per-pair index row by row, so a chat that ends in
-            // this batch must be written before the pair's next live chat, whatever the batch's order.
-            let mut chats: Vec<&ChatRow> = batch.chats.iter().collect();
-            chats.sort_by_key(|c| c.status != "finished");
-            for chunk in chats.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
-                     last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, awaiting_reply_since, \
-                     wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at) ",
-                );
-                q.push_values(chunk, |mut b, c| {
-                    b.push_bind(c.id.clone())
-                        .push_bind(c.number.clone())
-                        .push_bind(c.consumer.clone())
-                        .push_bind(c.origin.clone())
-                        .push_bind(c.status.clone())
-                        .push_bind(c.queue.clone())
-                        .push_bind(c.agent.clone())
-                        .push_bind(c.opened_at)
-                        .push_bind(c.queued_at)
-                        .push_bind(c.offered_at)
-                        .push_bind(c.last_message_at)
-                        .push_bind(c.warned_at)
-                        .push_bind(c.due_at)
-                        .push_bind(c.transfer.clone())
-                        .push_bind(c.menu_level.clone())
-                        .push_bind(c.start_type.clone())
-                        .push_bind(c.language.clone())
-                        .push_bind(c.answered_at)
-                        .push_bind(c.awaiting_reply_since)
-                        .push_bind(c.wait_since)
-                        .push_bind(c.after_hours_until)
-                        .push_bind(c.ended_at)
-                        .push_bind(c.end_reason.clone())
-                        .push_bind(c.ended_by.clone())
-                        .push_bind(c.updated_at);
-                });
-                q.push(
-                    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \
-                     queued_at = excluded.queued_at, offered_at = excluded.offered_at, \
-                     last_message_at = excluded.last_message_at, warned_at = excluded.warned_at, due_at = excluded.due_at, \
-                     transfer = excluded.transfer, menu_level = excluded.menu_level, start_type = excluded.start_type, \
-                     language = excluded.language, answered_at = excluded.answered_at, \
-                     awaiting_reply_since = excluded.awaiting_reply_since, wait_since = excluded.wait_since, \
-                     after_hours_until = excluded.after_hours_until, \
-                     ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
-                     ended_by = excluded.ended_by, updated_at = excluded.updated_at",
-                );
-                q.build().execute(&mut *tx).await?;
+        for chunk in batch.messages.chunks(crate::CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO messages (id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
+                 provider_id, attempts, next_attempt_at, error, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut b, m: &MessageRow| {
+                b.push_bind(m.id.clone())
+                    .push_bind(m.chat_id.clone())
+                    .push_bind(m.number.clone())
+                    .push_bind(m.consumer.clone())
+                    .push_bind(m.direction.clone())
+                    .push_bind(m.author.clone())
+                    .push_bind(m.body.clone())
+                    .push_bind(m.media.clone())
+                    .push_bind(m.status.clone())
+                    .push_bind(m.purpose.clone())
+                    .push_bind(m.carrier.clone())
+                    .push_bind(m.provider_id.clone())
+                    .push_bind(m.attempts)
+                    .push_bind(m.next_attempt_at)
+                    .push_bind(m.error.clone())
+                    .push_bind(m.created_at)
+                    .push_bind(m.updated_at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        let mut event_ids = Vec::with_capacity(batch.events.len());
+        for chunk in batch.events.chunks(crate::CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO events (chat_id, queue, agent, kind, data, at) ");
+            q.push_values(chunk, |mut b, e: &EventRow| {
+                b.push_bind(e.chat_id.clone())
+                    .push_bind(e.queue.clone())
+                    .push_bind(e.agent.clone())
+                    .push_bind(e.kind.clone())
+                    .push_bind(e.data.clone())
+                    .push_bind(e.at);
+            });
+            q.push(" RETURNING id");
+            let rows = q.build().fetch_all(&mut *$tx).await?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for row in rows {
+                ids.push(row.try_get::<i64, _>("id")?);
             }
-            for chunk in batch.messages.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO messages (id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
-                     provider_id, attempts, next_attempt_at, error, created_at, updated_at) ",
-                );
-                q.push_values(chunk, |mut b, m: &MessageRow| {
-                    b.push_bind(m.id.clone())
-                        .push_bind(m.chat_id.clone())
-                        .push_bind(m.number.clone())
-                        .push_bind(m.consumer.clone())
-                        .push_bind(m.direction.clone())
-                        .push_bind(m.author.clone())
-                        .push_bind(m.body.clone())
-                        .push_bind(m.media.clone())
-                        .push_bind(m.status.clone())
-                        .push_bind(m.purpose.clone())
-                        .push_bind(m.carrier.clone())
-                        .push_bind(m.provider_id.clone())
-                        .push_bind(m.attempts)
-                        .push_bind(m.next_attempt_at)
-                        .push_bind(m.error.clone())
-                        .push_bind(m.created_at)
-                        .push_bind(m.updated_at);
-                });
-                q.build().execute(&mut *tx).await?;
+            // Both engines hand out increasing ids in VALUES order; sorting guards against a
+            // RETURNING order that differs from it.
+            ids.sort_unstable();
+            event_ids.extend(ids);
+        }
+        for chunk in batch.consents.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO consents (phone, opted_out, notice_sent, updated_at) ");
+            q.push_values(chunk, |mut b, c: &ConsentRow| {
+                b.push_bind(c.phone.clone())
+                    .push_bind(i64::from(c.opted_out))
+                    .push_bind(i64::from(c.notice_sent))
+                    .push_bind(c.updated_at);
+            });
+            q.push(
+                " ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, notice_sent = excluded.notice_sent, \
+                 updated_at = excluded.updated_at",
+            );
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.ledger.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO consent_ledger (phone, change, keyword, number, source, at) ");
+            q.push_values(chunk, |mut b, e: &ConsentEntry| {
+                b.push_bind(e.phone.clone())
+                    .push_bind(e.change.clone())
+                    .push_bind(e.keyword.clone())
+                    .push_bind(e.number.clone())
+                    .push_bind(e.source.clone())
+                    .push_bind(e.at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.agent_states.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO agent_states (agent, status, last_assigned, updated_at) ");
+            q.push_values(chunk, |mut b, a: &AgentStateRow| {
+                b.push_bind(a.agent.clone())
+                    .push_bind(a.status.clone())
+                    .push_bind(a.last_assigned)
+                    .push_bind(a.updated_at);
+            });
+            q.push(
+                " ON CONFLICT (agent) DO UPDATE SET status = excluded.status, last_assigned = excluded.last_assigned, \
+                 updated_at = excluded.updated_at",
+            );
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.sim.chunks(crate::CHUNK) {
+            insert_sim_rows!(DB, &mut *$tx, chunk);
+        }
+        for chunk in batch.media.chunks(crate::CHUNK) {
+            insert_media_rows!(DB, &mut *$tx, chunk);
+        }
+        // One statement per chunk; the rank guard keeps a late receipt from undoing a later state.
+        for chunk in batch.status_updates.chunks(crate::CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("WITH v (seq, status, new_rank, error, at) AS (");
+            for (i, u) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "VALUES (" } else { ", (" });
+                q.push_bind(u.seq);
+                q.push(", ");
+                q.push_bind(u.status.clone());
+                q.push(", ");
+                q.push_bind(crate::messages::status_rank(&u.status));
+                q.push(", ");
+                q.push_bind(u.error.clone());
+                q.push(", ");
+                q.push_bind(u.at);
+                q.push(")");
             }
-            let mut event_ids = Vec::with_capacity(batch.events.len());
-            for chunk in batch.events.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new("INSERT INTO events (chat_id, queue, agent, kind, data, at) ");
-                q.push_values(chunk, |mut b, e: &EventRow| {
-                    b.push_bind(e.chat_id.clone())
-                        .push_bind(e.queue.clone())
-                        .push_bind(e.agent.clone())
-                        .push_bind(e.kind.clone())
-                        .push_bind(e.data.clone())
-                        .push_bind(e.at);
-                });
-                q.push(" RETURNING id");
-                let rows = q.build().fetch_all(&mut *tx).await?;
-                let mut ids = Vec::with_capacity(rows.len());
-                for row in rows {
-                    ids.push(row.try_get::<i64, _>("id")?);
+            q.push(format!(
+                ") UPDATE messages SET status = v.status, error = COALESCE(v.error, messages.error), updated_at = v.at \
+                 FROM v WHERE messages.seq = v.seq AND {} < v.new_rank",
+                crate::messages::STATUS_RANK_SQL.replace("CASE status", "CASE messages.status")
+            ));
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.pending_receipts.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO receipts_pending (carrier, provider_id, status, error, at) ");
+            q.push_values(chunk, |mut b, r: &PendingReceiptRow| {
+                b.push_bind(r.carrier.clone())
+                    .push_bind(r.provider_id.clone())
+                    .push_bind(r.status.clone())
+                    .push_bind(r.error.clone())
+                    .push_bind(r.at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        for (carrier, provider_id) in &batch.applied_receipts {
+            sqlx::query("DELETE FROM receipts_pending WHERE carrier = $1 AND provider_id = $2")
+                .bind(carrier.clone())
+                .bind(provider_id.clone())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        event_ids
+    }};
+}
+
+/// The engine's turn to write: taken before a batch loads what it decides on, ended by
+/// [`Store::commit_turn`]. On PostgreSQL it is an open transaction holding the writers' advisory lock,
+/// so the batches of every node run one after another: no node decides on state another node is
+/// changing, and event ids become visible in id order (see ARCHITECTURE.md, "Many nodes"). On SQLite,
+/// where one process serves a database file, it only remembers the write epoch it saw.
+pub struct WriteTurn {
+    previous: i64,
+    tx: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
+impl std::fmt::Debug for WriteTurn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTurn").field("previous", &self.previous).finish_non_exhaustive()
+    }
+}
+
+impl WriteTurn {
+    /// The write epoch before this turn: equal to the epoch of the caller's previous turn exactly when
+    /// no other writer wrote in between.
+    pub fn previous_epoch(&self) -> i64 {
+        self.previous
+    }
+}
+
+/// What a committed turn gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The ids given to the batch's events, in order.
+    pub event_ids: Vec<i64>,
+    /// The write epoch after the turn.
+    pub epoch: i64,
+}
+
+/// The channel on which PostgreSQL tells every node that events were committed.
+pub const EVENTS_CHANNEL: &str = "parley_events";
+
+/// How long a turn's transaction may sit idle (loading with other connections, deciding) before
+/// PostgreSQL ends it: a node that hangs while holding the writers' lock frees it after this long.
+const TURN_IDLE_TIMEOUT: &str = "SET LOCAL idle_in_transaction_session_timeout = '30s'";
+
+impl Store {
+    /// Waits for the engine's turn to write (see [`WriteTurn`]).
+    pub async fn begin_turn(&self) -> Result<WriteTurn> {
+        match self {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query(TURN_IDLE_TIMEOUT).execute(&mut *tx).await?;
+                let epoch = crate::take_turn!(self, tx);
+                Ok(WriteTurn { previous: epoch - 1, tx: Some(tx) })
+            }
+            Store::Sqlite(pools) => {
+                let (epoch,): (i64,) =
+                    sqlx::query_as("SELECT seq FROM write_epoch WHERE id = 1").fetch_one(&pools.read).await?;
+                Ok(WriteTurn { previous: epoch, tx: None })
+            }
+        }
+    }
+
+    /// Writes a batch in the turn's transaction and commits it, which ends the turn. An empty batch
+    /// writes nothing and leaves the epoch as it was.
+    pub async fn commit_turn(&self, turn: WriteTurn, batch: &Batch) -> Result<Committed> {
+        let unchanged = Committed { event_ids: vec![], epoch: turn.previous };
+        match self {
+            Store::Sqlite(pools) => {
+                if batch.is_empty() {
+                    return Ok(unchanged);
                 }
-                // Both engines hand out increasing ids in VALUES order; sorting guards against a
-                // RETURNING order that differs from it.
-                ids.sort_unstable();
-                event_ids.extend(ids);
+                let mut tx = pools.write.begin_with("BEGIN IMMEDIATE").await?;
+                let epoch = crate::take_turn!(self, tx);
+                let event_ids = write_rows!(sqlx::Sqlite, tx, batch);
+                tx.commit().await?;
+                Ok(Committed { event_ids, epoch })
             }
-            for chunk in batch.consents.chunks(crate::CHUNK) {
-                let mut q =
-                    QueryBuilder::<DB>::new("INSERT INTO consents (phone, opted_out, notice_sent, updated_at) ");
-                q.push_values(chunk, |mut b, c: &ConsentRow| {
-                    b.push_bind(c.phone.clone())
-                        .push_bind(i64::from(c.opted_out))
-                        .push_bind(i64::from(c.notice_sent))
-                        .push_bind(c.updated_at);
-                });
-                q.push(
-                    " ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, notice_sent = excluded.notice_sent, \
-                     updated_at = excluded.updated_at",
-                );
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.ledger.chunks(crate::CHUNK) {
-                let mut q =
-                    QueryBuilder::<DB>::new("INSERT INTO consent_ledger (phone, change, keyword, number, source, at) ");
-                q.push_values(chunk, |mut b, e: &ConsentEntry| {
-                    b.push_bind(e.phone.clone())
-                        .push_bind(e.change.clone())
-                        .push_bind(e.keyword.clone())
-                        .push_bind(e.number.clone())
-                        .push_bind(e.source.clone())
-                        .push_bind(e.at);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.agent_states.chunks(crate::CHUNK) {
-                let mut q =
-                    QueryBuilder::<DB>::new("INSERT INTO agent_states (agent, status, last_assigned, updated_at) ");
-                q.push_values(chunk, |mut b, a: &AgentStateRow| {
-                    b.push_bind(a.agent.clone())
-                        .push_bind(a.status.clone())
-                        .push_bind(a.last_assigned)
-                        .push_bind(a.updated_at);
-                });
-                q.push(
-                    " ON CONFLICT (agent) DO UPDATE SET status = excluded.status, last_assigned = excluded.last_assigned, \
-                     updated_at = excluded.updated_at",
-                );
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in batch.sim.chunks(crate::CHUNK) {
-                insert_sim_rows!(DB, &mut *tx, chunk);
-            }
-            for chunk in batch.media.chunks(crate::CHUNK) {
-                insert_media_rows!(DB, &mut *tx, chunk);
-            }
-            // One statement per chunk; the rank guard keeps a late receipt from undoing a later state.
-            for chunk in batch.status_updates.chunks(crate::CHUNK) {
-                let mut q = QueryBuilder::<DB>::new("WITH v (seq, status, new_rank, error, at) AS (");
-                for (i, u) in chunk.iter().enumerate() {
-                    q.push(if i == 0 { "VALUES (" } else { ", (" });
-                    q.push_bind(u.seq);
-                    q.push(", ");
-                    q.push_bind(u.status.clone());
-                    q.push(", ");
-                    q.push_bind(crate::messages::status_rank(&u.status));
-                    q.push(", ");
-                    q.push_bind(u.error.clone());
-                    q.push(", ");
-                    q.push_bind(u.at);
-                    q.push(")");
+            Store::Postgres(_) => {
+                let Some(mut tx) = turn.tx else {
+                    return Err(anyhow::anyhow!("a PostgreSQL write turn has no transaction").into());
+                };
+                if batch.is_empty() {
+                    tx.rollback().await?;
+                    return Ok(unchanged);
                 }
-                q.push(format!(
-                    ") UPDATE messages SET status = v.status, error = COALESCE(v.error, messages.error), updated_at = v.at \
-                     FROM v WHERE messages.seq = v.seq AND {} < v.new_rank",
-                    crate::messages::STATUS_RANK_SQL.replace("CASE status", "CASE messages.status")
-                ));
-                q.build().execute(&mut *tx).await?;
+                let event_ids = write_rows!(sqlx::Postgres, tx, batch);
+                if !batch.events.is_empty() {
+                    // Delivered to every listening node when (and only if) the transaction commits.
+                    sqlx::query("SELECT pg_notify($1, '')").bind(EVENTS_CHANNEL).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(Committed { event_ids, epoch: turn.previous + 1 })
             }
-            for chunk in batch.pending_receipts.chunks(crate::CHUNK) {
-                let mut q =
-                    QueryBuilder::<DB>::new("INSERT INTO receipts_pending (carrier, provider_id, status, error, at) ");
-                q.push_values(chunk, |mut b, r: &PendingReceiptRow| {
-                    b.push_bind(r.carrier.clone())
-                        .push_bind(r.provider_id.clone())
-                        .push_bind(r.status.clone())
-                        .push_bind(r.error.clone())
-                        .push_bind(r.at);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for (carrier, provider_id) in &batch.applied_receipts {
-                sqlx::query("DELETE FROM receipts_pending WHERE carrier = $1 AND provider_id = $2")
-                    .bind(carrier.clone())
-                    .bind(provider_id.clone())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(event_ids)
-        })
+        }
+    }
+
+    /// Takes a turn and writes a batch in it; returns the ids given to its events, in order.
+    pub async fn commit_batch(&self, batch: &Batch) -> Result<Vec<i64>> {
+        let turn = self.begin_turn().await?;
+        Ok(self.commit_turn(turn, batch).await?.event_ids)
     }
 }

@@ -64,21 +64,6 @@ impl Store {
         self.chats_where("id", ids, false).await
     }
 
-    /// Ids of live chats with a timer due at `now`, most overdue first.
-    pub async fn due_chats(&self, now: i64, limit: i64) -> Result<Vec<String>> {
-        dispatch!(self, |pool, DB, begin| {
-            let rows: Vec<(String,)> = sqlx::query_as(
-                "SELECT id FROM chats WHERE status <> 'finished' AND due_at IS NOT NULL AND due_at <= $1 \
-                 ORDER BY due_at LIMIT $2",
-            )
-            .bind(now)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
-            Ok(rows.into_iter().map(|(id,)| id).collect())
-        })
-    }
-
     /// How many live chats have a timer due at `now`.
     pub async fn due_chat_count(&self, now: i64) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {

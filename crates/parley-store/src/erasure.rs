@@ -56,6 +56,8 @@ impl Store {
     pub async fn erase_phone(&self, phone: &str, hash: &str, erased_by: &str, now: i64) -> Result<ErasureReport> {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
+            // Between two engine batches, never in the middle of one (one door for writes).
+            crate::take_turn!(self, tx);
             let live: Option<(String,)> =
                 sqlx::query_as("SELECT id FROM chats WHERE consumer = $1 AND status <> 'finished' ORDER BY id LIMIT 1")
                     .bind(phone)

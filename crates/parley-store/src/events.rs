@@ -40,3 +40,56 @@ impl Store {
         })
     }
 }
+
+/// The channel on which PostgreSQL tells every node that the setup changed.
+pub const SETUP_CHANNEL: &str = "parley_setup";
+
+/// What another node (or this one) told every node through PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Events were committed: read the table after the last id seen.
+    Events,
+    /// A new setup was saved.
+    Setup,
+    /// The listening connection was lost and made again: notices may have been missed in between,
+    /// so whatever they would have triggered must be done now.
+    Reconnected,
+}
+
+/// A connection listening for [`Notice`]s (PostgreSQL's LISTEN/NOTIFY).
+pub struct Notices {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl std::fmt::Debug for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notices").finish_non_exhaustive()
+    }
+}
+
+impl Notices {
+    /// The next notice. An error (the database is unreachable) is the caller's to retry: the next call
+    /// connects again and answers [`Notice::Reconnected`] first.
+    pub async fn next(&mut self) -> Result<Notice> {
+        match self.listener.try_recv().await? {
+            Some(n) if n.channel() == SETUP_CHANNEL => Ok(Notice::Setup),
+            Some(_) => Ok(Notice::Events),
+            None => Ok(Notice::Reconnected),
+        }
+    }
+}
+
+impl Store {
+    /// Listens for the notices other nodes send; `None` on SQLite, where one process serves the
+    /// database and nothing needs to be told.
+    pub async fn listen(&self) -> Result<Option<Notices>> {
+        match self {
+            Store::Sqlite(_) => Ok(None),
+            Store::Postgres(pool) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+                listener.listen_all([crate::batch::EVENTS_CHANNEL, SETUP_CHANNEL]).await?;
+                Ok(Some(Notices { listener }))
+            }
+        }
+    }
+}

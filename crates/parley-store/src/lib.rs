@@ -7,7 +7,10 @@
 //!   agent states, API tokens), [`sim`] (the simulator's phones).
 //! - [`erasure`]: everything of one phone deleted on request, a hashed tombstone kept for its opt-out.
 //! - [`monitor`]: chats per queue, status and start type, and agents' handled chats, for supervisors.
-//! - [`throughput`]: what sender numbers already sent, for the outbox's per-minute and per-day limits.
+//! - [`throughput`]: the shared counters of the outbox's limits (per second, minute and day), locked
+//!   and charged per claimed batch so every node counts against the same rows.
+//! - [`claims`]: due timers, media downloads and named leases, each given to one node at a time;
+//!   [`outage`]: which errors mean the database is out of reach.
 //! - [`users`]: console users (hashed passwords, roles) and their login sessions.
 //! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
 
@@ -15,6 +18,7 @@ pub mod admin;
 pub mod audit;
 pub mod batch;
 pub mod chats;
+pub mod claims;
 pub mod consent;
 pub mod erasure;
 pub mod events;
@@ -23,6 +27,7 @@ pub mod messages;
 mod migrate;
 pub mod monitor;
 pub mod numbers;
+pub mod outage;
 pub mod retention;
 pub mod rows;
 pub mod sim;
@@ -128,6 +133,26 @@ macro_rules! push_list {
 }
 pub(crate) use push_list;
 
+/// The advisory lock every engine write turn holds on PostgreSQL, with the writers outside the engine
+/// that change what it decides on (erasure, setup, number states): "parley-write" as hex digits.
+pub(crate) const WRITE_LOCK: i64 = 0x7061_726c_6579_7772;
+
+/// Takes the engine's write turn inside the open transaction `$tx`: on PostgreSQL waits for
+/// [`WRITE_LOCK`] (held until the transaction ends), on both engines advances the write epoch.
+/// Evaluates to the new epoch.
+macro_rules! take_turn {
+    ($store:expr, $tx:expr) => {{
+        if matches!($store, $crate::Store::Postgres(_)) {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind($crate::WRITE_LOCK).execute(&mut *$tx).await?;
+        }
+        let (epoch,): (i64,) = sqlx::query_as("UPDATE write_epoch SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+            .fetch_one(&mut *$tx)
+            .await?;
+        epoch
+    }};
+}
+pub(crate) use take_turn;
+
 /// Rows per multi-row INSERT: keeps every statement well under both engines' bind-parameter limits.
 pub(crate) const CHUNK: usize = 400;
 
@@ -163,7 +188,9 @@ impl Store {
             let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // During a database outage a request fails (503, retry later) after this long rather
+                // than holding its caller; under load a connection frees up long before.
+                .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
                 .context("connecting to PostgreSQL")?;

@@ -71,9 +71,25 @@ macro_rules! insert_media_rows {
 }
 pub(crate) use insert_media_rows;
 
+/// Media claimed for download by one claimer. `claimed_until` ends the claim's lease and also names
+/// the claim: a later claim of the same row always ends later, so a download finished by a claimer
+/// whose lease ran out and was taken over is recognized and dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaClaim {
+    pub media: MediaRow,
+    pub claimed_until: i64,
+}
+
 impl Store {
     /// Claims media due for fetching, for `lease_ms`.
     pub async fn claim_media(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MediaRow>> {
+        Ok(self.claim_media_downloads(now, lease_ms, limit).await?.into_iter().map(|c| c.media).collect())
+    }
+
+    /// Claims up to `limit` pieces of media due for fetching (pending and due, or left "fetching" by a
+    /// claimer whose lease ran out), for `lease_ms`, oldest first. On PostgreSQL rows another node is
+    /// claiming at the same moment are skipped, not waited for.
+    pub async fn claim_media_downloads(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MediaClaim>> {
         let pick = "SELECT id FROM media WHERE status IN ('pending', 'fetching') AND \
                     ((status = 'pending' AND next_attempt_at <= $2) OR (status = 'fetching' AND claimed_until <= $2)) \
                     ORDER BY created_at LIMIT $3";
@@ -83,12 +99,12 @@ impl Store {
         };
         let sql = format!(
             "UPDATE media SET status = 'fetching', claimed_until = $1, attempts = attempts + 1, updated_at = $2 \
-             WHERE id IN ({pick}{lock}) RETURNING {COLUMNS}"
+             WHERE id IN ({pick}{lock}) RETURNING {COLUMNS}, claimed_until"
         );
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(now + lease_ms)
+                .bind(now.saturating_add(lease_ms))
                 .bind(now)
                 .bind(limit)
                 .fetch_all(&mut *tx)
@@ -96,61 +112,58 @@ impl Store {
             tx.commit().await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(media_row!(row));
+                out.push(MediaClaim { media: media_row!(row), claimed_until: row.try_get("claimed_until")? });
             }
-            out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            out.sort_by(|a, b| (a.media.created_at, &a.media.id).cmp(&(b.media.created_at, &b.media.id)));
             Ok(out)
         })
     }
 
-    /// Records what became of a fetch.
+    /// Records what became of a fetch of media being fetched, whoever claimed it.
     pub async fn finish_media(&self, id: &str, result: &MediaResult, now: i64) -> Result<()> {
-        dispatch_write!(self, |pool, DB, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            match result {
-                MediaResult::Stored { content_type, data } => {
-                    sqlx::query(
-                        "UPDATE media SET status = 'stored', content_type = $1, data = $2, size = $3, error = NULL, \
-                         updated_at = $4 WHERE id = $5",
-                    )
-                    .bind(content_type.clone())
-                    .bind(data.clone())
-                    .bind(i64::try_from(data.len()).unwrap_or(i64::MAX))
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                MediaResult::Linked => {
-                    sqlx::query("UPDATE media SET status = 'linked', updated_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                MediaResult::Retry { retry_at, error } => {
-                    sqlx::query(
-                        "UPDATE media SET status = 'pending', next_attempt_at = $1, error = $2, updated_at = $3 WHERE id = $4",
-                    )
-                    .bind(retry_at)
-                    .bind(error.clone())
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                MediaResult::Failed { error } => {
-                    sqlx::query("UPDATE media SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3")
-                        .bind(error.clone())
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+        self.finish_fetch(id, None, result, now).await.map(|_| ())
+    }
+
+    /// Records what became of the download `claim`, if the claim still stands (no other claimer took
+    /// the row over after its lease ran out). Returns whether it did; when it did not, the result is
+    /// dropped and the other claimer's counts.
+    pub async fn finish_media_download(&self, claim: &MediaClaim, result: &MediaResult, now: i64) -> Result<bool> {
+        self.finish_fetch(&claim.media.id, Some(claim.claimed_until), result, now).await
+    }
+
+    async fn finish_fetch(&self, id: &str, claim: Option<i64>, result: &MediaResult, now: i64) -> Result<bool> {
+        // What each result writes; `None` keeps the column as it is (error: cleared unless given).
+        let (status, content_type, data, next_attempt_at, error): (&str, _, _, _, _) = match result {
+            MediaResult::Stored { content_type, data } => {
+                ("stored", Some(content_type.clone()), Some(data.clone()), None, None)
             }
-            tx.commit().await?;
-            Ok(())
-        })
+            MediaResult::Linked => ("linked", None, None, None, None),
+            MediaResult::Retry { retry_at, error } => ("pending", None, None, Some(*retry_at), Some(error.clone())),
+            MediaResult::Failed { error } => ("failed", None, None, None, Some(error.clone())),
+        };
+        let size = data.as_ref().map(|d: &Vec<u8>| i64::try_from(d.len()).unwrap_or(i64::MAX));
+        // Only a row still being fetched (by this claim, when one is named) takes a result: a late
+        // answer never overwrites what a newer claimer stored.
+        let updated = dispatch_write!(self, |pool, DB, begin| {
+            sqlx::query(
+                "UPDATE media SET status = $1, content_type = COALESCE($2, content_type), data = COALESCE($3, data), \
+                 size = COALESCE($4, size), next_attempt_at = COALESCE($5, next_attempt_at), error = $6, \
+                 updated_at = $7 WHERE id = $8 AND status = 'fetching' AND ($9 IS NULL OR claimed_until = $9)",
+            )
+            .bind(status)
+            .bind(content_type)
+            .bind(data)
+            .bind(size)
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(now)
+            .bind(id)
+            .bind(claim)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
     }
 
     /// The media of these messages.

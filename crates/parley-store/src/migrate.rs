@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 
-use crate::{Store, dispatch_write};
+use crate::Store;
 
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
@@ -19,6 +19,9 @@ const SQLITE: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_start_type.sql")),
     (13, include_str!("../migrations/sqlite/0013_chat_lifecycle.sql")),
     (14, include_str!("../migrations/sqlite/0014_users.sql")),
+    (15, include_str!("../migrations/sqlite/0015_write_epoch.sql")),
+    (16, include_str!("../migrations/sqlite/0016_shared_limits.sql")),
+    (17, include_str!("../migrations/sqlite/0017_worker_leases.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -35,25 +38,28 @@ const POSTGRES: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_start_type.sql")),
     (13, include_str!("../migrations/postgres/0013_chat_lifecycle.sql")),
     (14, include_str!("../migrations/postgres/0014_users.sql")),
+    (15, include_str!("../migrations/postgres/0015_write_epoch.sql")),
+    (16, include_str!("../migrations/postgres/0016_shared_limits.sql")),
+    (17, include_str!("../migrations/postgres/0017_worker_leases.sql")),
 ];
 
-pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
-    let migrations = match store {
-        Store::Sqlite(_) => SQLITE,
-        Store::Postgres(_) => POSTGRES,
-    };
-    dispatch_write!(store, |pool, DB, begin| {
-        sqlx::query(
+/// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to
+/// how many ran. A macro, not a generic function: sqlx's bounds for "any database" are longer than
+/// the body.
+macro_rules! apply {
+    ($db:ty, $conn:expr, $migrations:expr, $begin:expr) => {{
+        let conn = $conn;
+        sqlx::query::<$db>(
             "CREATE TABLE IF NOT EXISTS parley_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         )
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .context("creating the migrations table")?;
         let mut applied = 0;
-        for (version, sql) in migrations {
-            let mut tx = pool.begin_with(begin).await?;
+        for (version, sql) in $migrations {
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, $begin).await?;
             let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM parley_migrations WHERE version = $1")
-                .bind(version)
+                .bind(*version)
                 .fetch_optional(&mut *tx)
                 .await?;
             if done.is_some() {
@@ -61,13 +67,43 @@ pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
             }
             sqlx::raw_sql(*sql).execute(&mut *tx).await.with_context(|| format!("applying migration {version}"))?;
             sqlx::query("INSERT INTO parley_migrations (version, applied_at) VALUES ($1, $2)")
-                .bind(version)
+                .bind(*version)
                 .bind(0_i64)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             applied += 1;
         }
-        Ok(applied)
-    })
+        anyhow::Ok(applied)
+    }};
+}
+
+/// The advisory lock key that migrations hold on PostgreSQL ("parley-migrate" as hex digits).
+const MIGRATION_LOCK: i64 = 0x7061_726c_6579_6d69;
+
+/// Applies the migrations not applied yet. On PostgreSQL several nodes may start at once: each holds
+/// the migration lock on one connection for the whole run, so the second node waits for the first and
+/// then finds nothing to do (the lock is a session lock because every migration commits on its own).
+pub(crate) async fn run(store: &Store) -> anyhow::Result<usize> {
+    match store {
+        Store::Sqlite(pools) => {
+            let mut conn = pools.write.acquire().await.context("opening the database for migrations")?;
+            apply!(sqlx::Sqlite, &mut *conn, SQLITE, "BEGIN IMMEDIATE")
+        }
+        Store::Postgres(pool) => {
+            let mut conn = pool.acquire().await.context("connecting to PostgreSQL for migrations")?;
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *conn)
+                .await
+                .context("waiting for the migration lock")?;
+            let result = async { apply!(sqlx::Postgres, &mut *conn, POSTGRES, "BEGIN") }.await;
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
+            if unlocked.is_err() {
+                // The connection is broken; the lock ends with it. Do not hand it back to the pool.
+                conn.detach();
+            }
+            result
+        }
+    }
 }

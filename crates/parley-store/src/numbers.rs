@@ -68,6 +68,8 @@ impl Store {
     pub async fn set_number_state(&self, row: &NumberStateRow) -> Result<()> {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
+            // Between two engine batches, never in the middle of one (one door for writes).
+            crate::take_turn!(self, tx);
             sqlx::query("INSERT INTO number_states (number, state, reason, actor, at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(row.number.clone())
                 .bind(row.state.clone())

@@ -1,7 +1,14 @@
 //! Retention: transcripts and media of chats that ended long enough ago are deleted. The consent ledger
 //! stays: it is the record that a phone opted in or out, which the law asks us to keep.
+//!
+//! With several nodes, the retention workers take turns through the [`PURGE_LEASE`] lease (see
+//! [`crate::claims`]), so one node purges at a time; a purge that ran at the same moment anyway would
+//! only find less to delete, as each batch deletes by id in one transaction.
 
 use crate::{Result, Store, dispatch_write};
+
+/// The name of the lease a node holds while it purges.
+pub const PURGE_LEASE: &str = "retention";
 
 /// What one purge deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +59,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                sqlx::query("DELETE FROM timer_claims WHERE chat_id = $1").bind(id).execute(&mut *tx).await?;
                 report.chats +=
                     sqlx::query("DELETE FROM chats WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             }

@@ -7,6 +7,9 @@
 //!
 //! Ending a user's sessions goes with the change that calls for it (a new password, disabling) in one
 //! transaction: there is no moment when the old password is gone but its sessions still work.
+//!
+//! Failed logins are rows too (`login_failures`), not a node's memory, so the login limits hold for
+//! every node of a deployment and survive restarts.
 
 use std::fmt;
 
@@ -325,6 +328,62 @@ impl Store {
                 .await?;
             tx.commit().await?;
             Ok(done.rows_affected())
+        })
+    }
+}
+
+/// Failed console logins, counted in the database so that every node sees the same counts: a guess
+/// refused on one node counts on all of them, and a restart forgets nothing. One row per failure and
+/// key ("user:NAME", "ip:ADDRESS"); what a count means (how many, for how long) is the server's rule.
+impl Store {
+    /// The failed logins of these keys after `after` (epoch ms, exclusive): `(key, failed_at)`, by key
+    /// and newest first.
+    pub async fn login_failures(&self, keys: &[String], after: i64) -> Result<Vec<(String, i64)>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = sqlx::QueryBuilder::<DB>::new("SELECT key, failed_at FROM login_failures WHERE failed_at > ");
+            q.push_bind(after);
+            q.push(" AND key IN (");
+            crate::push_list!(q, keys);
+            q.push(" ORDER BY key, failed_at DESC");
+            let mut out = Vec::new();
+            for row in q.build().fetch_all(pool).await? {
+                out.push((row.try_get("key")?, row.try_get("failed_at")?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Records a failed login at `at` against every key, and deletes the failures of all keys at or
+    /// before `forget_until` (they no longer count), in one transaction.
+    pub async fn record_login_failure(&self, keys: &[String], at: i64, forget_until: i64) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query("DELETE FROM login_failures WHERE failed_at <= $1")
+                .bind(forget_until)
+                .execute(&mut *tx)
+                .await?;
+            if !keys.is_empty() {
+                let mut q = sqlx::QueryBuilder::<DB>::new("INSERT INTO login_failures (key, failed_at) ");
+                q.push_values(keys, |mut row, key| {
+                    row.push_bind(key.clone()).push_bind(at);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Forgets the failed logins of one key (a successful login forgets its username's).
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
         })
     }
 }

@@ -28,6 +28,9 @@ pub(crate) struct IngestArgs {
     /// Drive an already running server (started with --sim and the bench's setup) instead of starting one.
     #[arg(long)]
     pub(crate) url: Option<String>,
+    /// Nodes to start on the same database, taking the texts in turn (several need PostgreSQL).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) nodes: usize,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -40,28 +43,26 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         args.messages > 0 && args.phones > 0 && args.concurrency > 0,
         "messages, phones and concurrency must be above 0"
     );
+    anyhow::ensure!(args.nodes > 0, "nodes must be above 0");
     let dir = tempfile::tempdir()?;
-    let mut server = None;
-    let base = match &args.url {
-        Some(url) => url.trim_end_matches('/').to_owned(),
+    let mut servers = Vec::new();
+    let bases: Vec<String> = match &args.url {
+        Some(url) => vec![url.trim_end_matches('/').to_owned()],
         None => {
             let db = args
                 .database_url
                 .clone()
                 .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
             let admin = format!("bench-{}", uuid_like());
-            let config = Config { admin_token: Some(Secret::new(admin.clone())), ..Config::with_database(db.clone()) };
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let base = format!("http://{}", listener.local_addr()?);
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(parley_server::serve(config, listener, async move {
-                let _ = stopped.await;
-            }));
-            server = Some((stop, task));
-            wait_ready(&base).await?;
-            put_setup(&base, &admin).await?;
-            eprintln!("bench server at {base} on {db}");
-            base
+            let mut bases = Vec::new();
+            for _ in 0..args.nodes {
+                let (base, server) = start_node(&db, &admin).await?;
+                servers.push(server);
+                bases.push(base);
+            }
+            put_setup(&bases[0], &admin).await?;
+            eprintln!("bench server(s) at {} on {db}", bases.join(", "));
+            bases
         }
     };
     let client =
@@ -77,7 +78,7 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     let results: Vec<Result<Duration, String>> = futures::stream::iter(0..args.messages)
         .map(|i| {
             let client = client.clone();
-            let url = format!("{base}/sim/messages");
+            let url = format!("{}/sim/messages", bases[i % bases.len()]);
             let bar = bar.clone();
             let phone = format!("+1415{:07}", i % args.phones);
             async move {
@@ -123,7 +124,7 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
         ms(pct(0.99)),
         ms(pct(1.0))
     );
-    if let Some((stop, task)) = server {
+    for (stop, task) in servers {
         let _ = stop.send(());
         task.await.context("the bench server panicked")??;
     }
@@ -131,11 +132,27 @@ pub(crate) async fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ms(d: Duration) -> f64 {
+/// A node the bench stops when it is done.
+pub(crate) type Node = (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<anyhow::Result<()>>);
+
+/// Starts `parley serve --sim` in this process on `db` with admin token `admin`; returns its base URL.
+pub(crate) async fn start_node(db: &str, admin: &str) -> anyhow::Result<(String, Node)> {
+    let config = Config { admin_token: Some(Secret::new(admin.to_owned())), ..Config::with_database(db.to_owned()) };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(parley_server::serve(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    wait_ready(&base).await?;
+    Ok((base, (stop, task)))
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn uuid_like() -> String {
+pub(crate) fn uuid_like() -> String {
     format!(
         "{:x}",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
@@ -153,7 +170,7 @@ async fn wait_ready(base: &str) -> anyhow::Result<()> {
     anyhow::bail!("the bench server did not become ready")
 }
 
-async fn put_setup(base: &str, admin: &str) -> anyhow::Result<()> {
+pub(crate) async fn put_setup(base: &str, admin: &str) -> anyhow::Result<()> {
     let doc = serde_json::json!({
         "numbers": [{"number": NUMBER, "label": "Bench", "carrier": "sim", "queues": ["billing", "tech"]}],
         "queues": [{"id": "billing", "name": "Billing", "keywords": ["1"]}, {"id": "tech", "name": "Tech", "keywords": ["2"]}],

@@ -169,6 +169,9 @@ pub(crate) enum BenchWhat {
     Outbound(crate::bench::OutboundArgs),
     /// Time the guess of a first text's language (lingua, as the engine runs it).
     Language(crate::bench_language::LanguageArgs),
+    /// Two nodes on one PostgreSQL database: how long an event committed on node A takes to reach an
+    /// event stream on node B (p50/p99).
+    Fanout(crate::bench_fanout::FanoutArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,6 +326,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
         Command::Bench { what: BenchWhat::Outbound(args) } => crate::bench::outbound(args).await,
+        Command::Bench { what: BenchWhat::Fanout(args) } => crate::bench_fanout::run(args).await,
         Command::Bench { what: BenchWhat::Language(args) } => {
             crate::bench_language::run(&args);
             Ok(())

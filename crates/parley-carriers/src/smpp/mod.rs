@@ -8,6 +8,7 @@
 //!   SMSC's answer means for the outbox.
 //! - `inbound.rs`, `concat.rs`: consumers' messages, and their parts held until the text is whole.
 //! - `receipt.rs`: delivery receipts, from TLVs or the Appendix B text.
+//! - [`slots`]: a deployment-wide limit on binds, shared by several nodes (`max_binds`).
 //!
 //! This file holds the configuration and [`Smpp`], which reconnects with backoff for as long as
 //! [`Carrier::run`] runs and hands `send` calls to whichever session is bound.
@@ -26,6 +27,7 @@ mod concat;
 mod inbound;
 mod receipt;
 mod session;
+pub mod slots;
 mod submit;
 
 use std::fmt;
@@ -37,6 +39,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use crate::{Accepted, BoxFuture, Carrier, OutboundSms, SendError, Sink};
 use pdu::{Body, Message, MessageId};
 use session::{Ended, Link, Request};
+use slots::BindSlots;
 
 /// How Parley binds to one SMSC.
 #[derive(Clone)]
@@ -155,6 +158,26 @@ pub struct Smpp {
     bound: watch::Sender<bool>,
     /// Permits for `submit_sm` awaiting their response.
     window: Semaphore,
+    /// When set, the carrier binds only while it holds one of these slots.
+    slots: Option<Arc<dyn BindSlots>>,
+}
+
+/// Waits for `until` while failing every send at once (nothing is bound); `None` on shutdown.
+async fn refusing<T>(
+    requests: &mut mpsc::Receiver<Request>,
+    shutdown: &mut watch::Receiver<bool>,
+    until: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            value = &mut until => return Some(value),
+            _ = shutdown.wait_for(|stop| *stop) => return None,
+            Some(request) = requests.recv() => {
+                let _ = request.reply.send(Err(session::LinkError::NotBound));
+            }
+        }
+    }
 }
 
 /// How many times a part after the first is tried again when throttled: its earlier parts are already
@@ -172,7 +195,14 @@ impl Smpp {
             inbox: Mutex::new(Some(inbox)),
             bound: watch::Sender::new(false),
             window: Semaphore::new(window),
+            slots: None,
         }
+    }
+
+    /// The same carrier, binding only while it holds one of `slots` (see [`slots`]).
+    pub fn with_bind_slots(mut self, slots: Arc<dyn BindSlots>) -> Smpp {
+        self.slots = Some(slots);
+        self
     }
 
     /// The configuration.
@@ -255,18 +285,54 @@ impl Smpp {
         let mut reassembly = concat::Reassembly::new();
         let mut backoff = self.config.reconnect_min;
         while !*shutdown.borrow() {
+            // With a deployment-wide limit, bind only while holding a slot; sends fail at once meanwhile.
+            let mut slot = match &self.slots {
+                None => None,
+                Some(slots) => match refusing(&mut requests, &mut shutdown, slots.acquire()).await {
+                    Some(slot) => Some(slot),
+                    None => break,
+                },
+            };
+            if let Some(slot) = &slot {
+                tracing::info!(carrier = %self.config.name, slot = slot.number, "holding a bind slot; binding");
+            }
+            // The session stops (and unbinds) on shutdown, or when the slot is lost.
+            let (stop, mut session_stop) = watch::channel(*shutdown.borrow());
+            let mut outer = shutdown.clone();
+            let stopper = async {
+                tokio::select! {
+                    _ = outer.wait_for(|stop| *stop) => {}
+                    () = async {
+                        match slot.as_mut() {
+                            Some(slot) => slot.lost().await,
+                            None => std::future::pending().await,
+                        }
+                    } => {}
+                }
+                stop.send_replace(true);
+                std::future::pending::<std::convert::Infallible>().await
+            };
             let link = Link {
                 config: &self.config,
                 sink: &sink,
                 bound: &self.bound,
                 reassembly: &mut reassembly,
                 requests: &mut requests,
-                shutdown: &mut shutdown,
+                shutdown: &mut session_stop,
             };
-            let ended = session::run(link).await;
+            let ended = tokio::select! {
+                ended = session::run(link) => ended,
+                never = stopper => match never {},
+            };
             self.bound.send_replace(false);
+            // The slot goes back as the bind ends: another node may bind while this one reconnects.
+            drop(slot);
             match ended {
-                Ended::Shutdown => break,
+                Ended::Shutdown if *shutdown.borrow() => break,
+                Ended::Shutdown => {
+                    tracing::warn!(carrier = %self.config.name, "lost the bind slot; unbound until one is free again");
+                    continue;
+                }
                 Ended::Lost { was_bound, reason } => {
                     if was_bound {
                         backoff = self.config.reconnect_min;

@@ -258,3 +258,85 @@ async fn shutdown_unbinds_and_waits_for_the_answer() {
     smsc.write(&[Command { status: 0, sequence: unbind.sequence, body: Body::UnbindResp }]).await;
     tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
 }
+
+/// Bind slots the test hands out one by one, counting the asks and the slots given back.
+struct TestSlots {
+    grants: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<watch::Receiver<bool>>>,
+    asked: watch::Sender<usize>,
+    released: Arc<watch::Sender<usize>>,
+}
+
+impl crate::smpp::slots::BindSlots for TestSlots {
+    fn acquire(&self) -> BoxFuture<'_, crate::smpp::slots::BindSlot> {
+        Box::pin(async move {
+            self.asked.send_modify(|n| *n += 1);
+            let Some(lost) = self.grants.lock().await.recv().await else { return std::future::pending().await };
+            let released = Arc::clone(&self.released);
+            crate::smpp::slots::BindSlot::new(0, lost, move || released.send_modify(|n| *n += 1))
+        })
+    }
+}
+
+async fn reaches(what: &str, counter: &watch::Sender<usize>, n: usize) {
+    let mut seen = counter.subscribe();
+    tokio::time::timeout(WAIT, seen.wait_for(|v| *v >= n))
+        .await
+        .unwrap_or_else(|_| panic!("{what} never reached {n}"))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn with_bind_slots_the_carrier_binds_only_while_it_holds_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut config = SmppConfig::new("fake", "127.0.0.1", port, "parley", "secret");
+    config.response_timeout = Duration::from_millis(500);
+    config.reconnect_min = Duration::from_millis(20);
+    let (grant, grants) = tokio::sync::mpsc::channel(4);
+    let slots = Arc::new(TestSlots {
+        grants: tokio::sync::Mutex::new(grants),
+        asked: watch::Sender::new(0),
+        released: Arc::new(watch::Sender::new(0)),
+    });
+    let carrier = Arc::new(Smpp::new(config).with_bind_slots(slots.clone()));
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&carrier).run(Arc::new(Recorder::default()) as Arc<dyn Sink>, shutdown));
+
+    // No slot yet: the carrier asked for one, is not bound, and a send fails at once.
+    reaches("slot requests", &slots.asked, 1).await;
+    assert!(!carrier.ready());
+    let sms = crate::OutboundSms {
+        id: "m1".into(),
+        from: parley_core::phone::BusinessNumber::parse("+15550100").unwrap(),
+        to: parley_core::phone::E164::parse("+15550177").unwrap(),
+        body: "hello".into(),
+        media: vec![],
+    };
+    let refused = tokio::time::timeout(WAIT, carrier.send(std::slice::from_ref(&sms))).await.unwrap();
+    assert!(matches!(refused.as_slice(), [Err(crate::SendError::Transient(_))]), "{refused:?}");
+
+    // A slot: it binds.
+    let (lose, lost) = watch::channel(false);
+    grant.send(lost).await.unwrap();
+    let mut smsc = Peer::accept_bound(&listener).await;
+    let mut bound = carrier.bound();
+    tokio::time::timeout(WAIT, bound.wait_for(|b| *b)).await.unwrap().unwrap();
+
+    // The slot is lost (another node holds it now): the carrier unbinds, gives it back, asks again.
+    lose.send_replace(true);
+    let unbind = smsc.read_skipping_keepalive().await;
+    assert_eq!(unbind.body, Body::Unbind);
+    smsc.write(&[Command { status: 0, sequence: unbind.sequence, body: Body::UnbindResp }]).await;
+    reaches("slots given back", &slots.released, 1).await;
+    reaches("slot requests", &slots.asked, 2).await;
+    tokio::time::timeout(WAIT, bound.wait_for(|b| !*b)).await.unwrap().unwrap();
+
+    // The next slot binds again; shutdown gives that one back too.
+    let (_keep, lost) = watch::channel(false);
+    grant.send(lost).await.unwrap();
+    let _again = Peer::accept_bound(&listener).await;
+    tokio::time::timeout(WAIT, bound.wait_for(|b| *b)).await.unwrap().unwrap();
+    stop.send_replace(true);
+    tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+    assert_eq!(*slots.released.borrow(), 2);
+}

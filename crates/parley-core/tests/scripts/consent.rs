@@ -225,9 +225,10 @@ fn stop_while_connected_ends_the_chat_and_nothing_more_reaches_the_phone() {
 }
 
 #[test]
-fn an_opt_out_through_another_number_refuses_agent_replies() {
-    // Consent belongs to the phone, so a STOP to the billing line also silences the live chat on the
-    // support number: the agent's reply is refused and the chat's own messages are not answered.
+fn an_opt_out_through_another_number_ends_the_chat_there_and_refuses_agent_replies() {
+    // Consent belongs to the phone, so a STOP to the billing line also ends the live chat on the
+    // support number (no agent keeps waiting on a phone that may not be texted): the agent's reply is
+    // refused, and the phone's next text there opens nothing while it is opted out.
     check(
         r#"
         phone +14155550100> billing
@@ -255,13 +256,15 @@ fn an_opt_out_through_another_number_refuses_agent_replies() {
               system (opt-out confirmation)> Parley: You are unsubscribed and will receive no more messages. Reply START to resubscribe.
               consent: OptedOut STOP
               status: no chat
+              opt-out chat-1:
+                event: Ended opted_out by consumer
+                status: chat-1 finished (billing, agent alice, en, opted_out by consumer)
             agent alice> say Hello?
               refused: OptedOut (chat-1)
             phone +14155550100> still there?
-              status: chat-1 connected (billing, agent alice, en)
+              status: no chat
             agent alice> end
-              event: Ended ended_by_agent by alice
-              status: chat-1 finished (billing, agent alice, en, ended_by_agent by alice)
+              refused: Ended (chat-1)
         "#]],
     );
 }
@@ -435,6 +438,104 @@ fn a_number_speaks_its_language_and_every_languages_keywords_count_everywhere() 
               system> Parley: You are subscribed again. Reply HELP for help, STOP to opt out.
               consent: OptedIn COMENZAR
               status: no chat
+        "#]],
+    );
+}
+
+#[test]
+fn an_opt_out_given_through_the_api_ends_the_phones_chats_on_every_number() {
+    // As STOP does: the do-not-contact list holds for every number, and a repeat changes nothing.
+    check(
+        r#"
+        phone +14155550100> billing
+        phone +14155550100 to +15550002000> hi
+        api> opt-out +14155550100
+        api> opt-out +14155550100
+        phone +14155550100> hello?
+        api> opt-in +14155550100
+        phone +14155550100> hello?
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice, en)
+            phone +14155550100 to +15550002000> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are number 1 in the Billing queue. Estimated wait: about 5 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-2 queued (billing, agent -, en)
+            api> opt-out +14155550100
+              consent: OptedOut (outside SMS)
+              opt-out chat-1:
+                event: Ended opted_out by consumer
+                status: chat-1 finished (billing, agent alice, en, opted_out by consumer)
+              opt-out chat-2:
+                event: Ended opted_out by consumer
+                status: chat-2 finished (billing, agent -, en, opted_out by consumer)
+            api> opt-out +14155550100
+            phone +14155550100> hello?
+              status: no chat
+            api> opt-in +14155550100
+              consent: OptedIn (outside SMS)
+            phone +14155550100> hello?
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-3 selecting (-, agent -, en)
+        "#]],
+    );
+}
+
+#[test]
+fn a_text_to_a_number_that_is_not_enabled_opens_no_chat_but_its_keywords_count() {
+    // A suspended number answers nothing, but consent is the consumer's: STOP and START still count.
+    check(
+        r#"
+        admin> number +15550002000 suspended
+        phone +14155550100 to +15550002000> hi
+        phone +14155550100 to +15550002000> STOP
+        phone +14155550100 to +15550002000> STOP
+        phone +14155550100> hi
+        phone +14155550100 to +15550002000> START
+        admin> number +15550002000 enabled
+        phone +14155550100 to +15550002000> hi
+        "#,
+        expect![[r#"
+            admin> number +15550002000 suspended
+            phone +14155550100 to +15550002000> hi
+              not enabled: +15550002000 is suspended; the text opens no chat
+            phone +14155550100 to +15550002000> STOP
+              consent: OptedOut STOP
+              not enabled: +15550002000 is suspended; the text opens no chat
+            phone +14155550100 to +15550002000> STOP
+              not enabled: +15550002000 is suspended; the text opens no chat
+            phone +14155550100> hi
+              status: no chat
+            phone +14155550100 to +15550002000> START
+              consent: OptedIn START
+              not enabled: +15550002000 is suspended; the text opens no chat
+            admin> number +15550002000 enabled
+            phone +14155550100 to +15550002000> hi
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice, en)
         "#]],
     );
 }

@@ -1,5 +1,6 @@
-//! The script harness: parses a conversation, plays it through `decide` with the state an engine would
-//! keep between inputs, and renders what happened.
+//! The script harness: parses a conversation, plays it through the same [`Desk`] the engine drives
+//! (so the rules around `decide`, such as an opt-out ending the phone's chats on every number, are the
+//! engine's and not a copy), and renders what the desk reports.
 //!
 //! Script lines (leading whitespace and blank lines are ignored, `#` starts a comment line):
 //!
@@ -38,37 +39,43 @@
 //! agent alice> away                 marks the agent away (`available`, `offline` likewise)
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
+//! admin> number +15550002000 suspended   the number's registration state from now on (enabled by default)
 //! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
+//! api> opt-out +14155550100          consent given outside SMS, for the support number (`opt-in` likewise)
 //! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
 //!                                    (`tick chat-N:` blocks), as the engine's timer worker does
+//! clock +25h (timer worker down)    advances the clock and fires nothing: the next text finds the timer due
 //! ```
 //!
 //! Without `@chat-N`, an agent acts on the live chat offered to or connected with them, or, if they
-//! hold none, on the chat opened last. After every line the harness runs `Input::Route` on the queued
-//! chats, oldest first, as the engine does whenever capacity may have freed up; a chat that this
-//! changes is shown in a `route chat-N:` block.
+//! hold none, on the chat opened last. Each line is one engine batch: before it the harness counts the
+//! places in line (as the engine loads them), after it the desk dispatches the queues where capacity
+//! freed up, oldest chat first; a chat that this changes is shown in a `route chat-N:` block.
 //!
 //! The transcript echoes each line and indents what it caused: `system> …` and `alice> …` are
 //! messages sent to the consumer, `event: …`, `consent: …`, `refused: …`, and the chat's `status: …`
-//! (`status: no chat` when the input belongs to no chat).
+//! (`status: no chat` when the input belongs to no chat). Decisions the desk makes besides the input's
+//! own are shown in blocks: `tick chat-N:` (a timer due before the text), `opt-out chat-N:` (a chat an
+//! opt-out elsewhere ended), `route chat-N:`; withdrawn offers follow the agent's line unindented.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use expect_test::Expect;
 use parley_core::chat::{
-    Actor, Author, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Context, Effect, Input, Outcome, Purpose,
-    Refusal, TransferTarget, decide,
+    Actor, Author, Chat, ChatEvent, ChatStatus, ConsentChange, Effect, Input, Purpose, Refusal, TransferTarget,
 };
+use parley_core::desk::{Decided, Desk, Outbound, Recorder, Rejection, Step, Text};
 use parley_core::hours::BusinessHoursDraft;
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
-use parley_core::routing::{Presence, Roster, Seat};
+use parley_core::routing::{Presence, Roster};
 use parley_core::setup::{
-    AgentDraft, Language, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft,
-    TeamDraft,
+    AgentDraft, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup,
+    SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::time::Timestamp;
@@ -97,7 +104,7 @@ pub(crate) fn check(script: &str, expect: Expect) {
         let world = world.get_or_insert_with(|| World::new(&variants));
         world.line(line);
     }
-    let transcript = header + &world.map(|w| w.out).unwrap_or_default();
+    let transcript = header + &world.map(|w| w.transcript.out).unwrap_or_default();
     expect.assert_eq(&transcript);
 }
 
@@ -261,53 +268,48 @@ fn spanish() -> Language {
     }
 }
 
-/// What the engine keeps between inputs.
+/// What the engine keeps between inputs: the desk the engine drives, and the transcript it reports to.
 struct World {
     setup: Setup,
-    /// Every chat, in the order opened; chat `n` is `chats[n - 1]`.
-    chats: Vec<Chat>,
-    consent: HashMap<E164, Consent>,
-    roster: Roster,
+    desk: Desk,
+    transcript: Transcript,
     now: Timestamp,
+}
+
+/// The desk's reports, rendered.
+struct Transcript {
     out: String,
+    /// Every chat, in the order opened; chat `n` is `order[n - 1]`.
+    order: Vec<ChatId>,
+    /// Where the lines of the input being played go.
+    indent: String,
 }
 
 impl World {
     fn new(variants: &[&str]) -> World {
         let setup = setup(variants);
-        let seats = setup
-            .agents
-            .iter()
-            .map(|a| Seat {
-                agent: a.id.clone(),
-                presence: Presence::Available,
-                active: 0,
-                capacity: a.capacity,
-                queues: setup.queues_of(&a.id),
-                last_assigned: Timestamp(0),
-                languages: if a.languages.is_empty() {
-                    vec![setup.settings.language.clone()]
-                } else {
-                    a.languages.clone()
-                },
-            })
-            .collect();
+        let seats = setup.agents.iter().map(|a| Desk::seat(&setup, a, Presence::Available, 0, Timestamp(0))).collect();
         World {
+            desk: Desk::new(Roster { seats, ..Roster::default() }),
             setup,
-            chats: Vec::new(),
-            consent: HashMap::new(),
-            roster: Roster { seats, ..Roster::default() },
+            transcript: Transcript { out: String::new(), order: Vec::new(), indent: "  ".to_owned() },
             // 2026-01-01T00:00:00Z, a Thursday; any instant after the seats' `last_assigned` works.
             now: Timestamp(1_767_225_600_000),
-            out: String::new(),
         }
     }
 
     fn line(&mut self, line: &str) {
-        writeln!(self.out, "{}", line.trim_end()).unwrap();
+        writeln!(self.transcript.out, "{}", line.trim_end()).unwrap();
+        self.transcript.indent = "  ".to_owned();
+        self.count_places();
         if let Some(step) = line.strip_prefix("clock +") {
-            self.now = Timestamp(self.now.0 + duration_ms(step.trim()));
-            self.tick_due();
+            let (step, rest) = step.trim().split_once(' ').unwrap_or((step.trim(), ""));
+            self.now = Timestamp(self.now.0 + duration_ms(step));
+            match rest.trim() {
+                "" => self.tick_due(),
+                "(timer worker down)" => {}
+                other => panic!("`{line}`: unknown clock note `{other}` (known: `(timer worker down)`)"),
+            }
         } else {
             let (head, body) = line.split_once('>').unwrap_or_else(|| panic!("`{line}`: expected `who> what`"));
             let body = body.strip_prefix(' ').unwrap_or(body);
@@ -325,35 +327,46 @@ impl World {
                 _ => panic!("`{line}`: unknown speaker `{head}`"),
             }
         }
-        self.route_queued();
+        self.dispatch();
+    }
+
+    /// As the engine loads them for a batch: how many chats are ahead of each waiting chat in its queue
+    /// (the desk keeps the waiting counts itself).
+    fn count_places(&mut self) {
+        let waiting: Vec<(usize, &Chat)> = (self.transcript.order.iter().enumerate())
+            .filter_map(|(i, id)| self.desk.chat(id).map(|c| (i, c)))
+            .filter(|(_, c)| c.is_live() && c.status == ChatStatus::Queued)
+            .collect();
+        let mut ahead = BTreeMap::new();
+        for (i, chat) in &waiting {
+            let Some(queue) = &chat.queue else { continue };
+            let n = waiting
+                .iter()
+                .filter(|(j, c)| c.queue.as_ref() == Some(queue) && (c.queued_at, *j) < (chat.queued_at, *i))
+                .count();
+            ahead.insert((chat.id.clone(), queue.clone()), u32::try_from(n).unwrap());
+        }
+        self.desk.set_ahead(ahead);
+    }
+
+    /// The id the next chat opened gets.
+    fn next_chat_id(&self) -> ChatId {
+        ChatId::new(format!("chat-{}", self.transcript.order.len() + 1))
     }
 
     fn inbound(&mut self, phone: &str, number: &str, text: &str, detected: Option<&str>) {
         let phone = E164::parse(phone).unwrap();
-        let number =
-            self.setup.number(&BusinessNumber::parse(number).unwrap()).expect("a business number of the setup").clone();
+        let number = BusinessNumber::parse(number).unwrap();
         let (text, media) = match text.strip_suffix("[photo]") {
             Some(rest) => (rest.trim_end(), 1),
             None => (text, 0),
         };
         let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
-        let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
-        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
-        self.roster = lines(&self.chats, self.roster.clone());
-        let outcome = decide(
-            live,
-            &Input::Inbound { text: text.to_owned(), media, language: detected.map(str::to_owned) },
-            Context {
-                setup: &self.setup,
-                number: &number,
-                consumer: &phone,
-                consent: self.consent.get(&phone).copied().unwrap_or_default(),
-                roster: &mut self.roster,
-                now: self.now,
-                new_chat_id: &new_chat_id,
-            },
-        );
-        self.apply(&phone, None, outcome, "  ");
+        let new_chat_id = self.next_chat_id();
+        let sms = Text { from: &phone, to: &number, body: text, media };
+        let detect = |_: &str| detected.map(str::to_owned);
+        let result = self.desk.inbound(&self.setup, sms, detect, &new_chat_id, self.now, &mut self.transcript);
+        result.expect("a business number of the setup");
     }
 
     fn agent(&mut self, agent: &str, target: Option<&str>, command: &str) {
@@ -381,44 +394,33 @@ impl World {
                 return self.outbound(phone, &input);
             }
             "available" | "away" | "offline" => {
-                let seat = self.roster.seats.iter_mut().find(|s| s.agent == agent).expect("an agent of the setup");
-                seat.presence = Presence::parse(verb).unwrap();
-                // As the engine does: an agent who goes away loses the offers they have not accepted.
-                if verb != "available" {
-                    let offered: Vec<usize> = (0..self.chats.len())
-                        .filter(|&i| {
-                            self.chats[i].status == ChatStatus::Offered && self.chats[i].agent.as_ref() == Some(&agent)
-                        })
-                        .collect();
-                    for index in offered {
-                        self.business(index, &Input::Withdraw);
-                    }
-                }
-                return;
+                let presence = Presence::parse(verb).unwrap();
+                let result = self.desk.status(&self.setup, &agent, presence, self.now, &mut self.transcript);
+                return result.expect("an agent of the setup");
             }
             _ => panic!(
                 "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away, offline)"
             ),
         };
-        let index = match target {
-            Some(id) => self.chat_index(id),
+        let id = match target {
+            Some(id) => self.chat_id(id),
             None => {
-                let held: Vec<usize> = (0..self.chats.len())
-                    .filter(|&i| {
-                        let c = &self.chats[i];
+                let held: Vec<&ChatId> = (self.transcript.order.iter())
+                    .filter(|id| {
+                        let c = self.desk.chat(id).unwrap();
                         (c.agent.as_ref() == Some(&agent)
                             && matches!(c.status, ChatStatus::Offered | ChatStatus::Connected))
                             || c.transfer.as_ref().is_some_and(|t| t.offered_to == agent)
                     })
                     .collect();
                 match held.as_slice() {
-                    [] => self.chats.len().checked_sub(1).expect("no chat to act on"),
-                    [only] => *only,
+                    [] => self.transcript.order.last().expect("no chat to act on").clone(),
+                    [only] => (*only).clone(),
                     _ => panic!("{agent} holds several chats: name one with `agent {agent} @chat-N>`"),
                 }
             }
         };
-        self.business(index, &input);
+        self.business(&id, &input);
     }
 
     fn api(&mut self, command: &str) {
@@ -430,7 +432,14 @@ impl World {
             "send-now" => Input::Outbound { text, agent: None, queue: None, no_delay: true },
             "notify" => Input::Sessionless { text, no_delay: false },
             "notify-now" => Input::Sessionless { text, no_delay: true },
-            _ => panic!("unknown api command `{command}` (send, send-now, notify, notify-now)"),
+            "opt-in" | "opt-out" => {
+                let phone = E164::parse(phone).unwrap();
+                let number = BusinessNumber::parse(SUPPORT).unwrap();
+                let opted_in = verb == "opt-in";
+                self.desk.consent(&self.setup, &phone, &number, opted_in, self.now, &mut self.transcript);
+                return;
+            }
+            _ => panic!("unknown api command `{command}` (send, send-now, notify, notify-now, opt-in, opt-out)"),
         };
         self.outbound(phone, &input);
     }
@@ -438,190 +447,179 @@ impl World {
     /// Runs a business-first input to `phone` on the support number.
     fn outbound(&mut self, phone: &str, input: &Input) {
         let phone = E164::parse(phone).unwrap();
-        let number = self.setup.number(&BusinessNumber::parse(SUPPORT).unwrap()).unwrap().clone();
-        let live = self.chats.iter().rev().find(|c| c.consumer == phone && c.number == number.number && c.is_live());
-        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
-        self.roster = lines(&self.chats, self.roster.clone());
-        let outcome = decide(
-            live,
-            input,
-            Context {
-                setup: &self.setup,
-                number: &number,
-                consumer: &phone,
-                consent: self.consent.get(&phone).copied().unwrap_or_default(),
-                roster: &mut self.roster,
-                now: self.now,
-                new_chat_id: &new_chat_id,
-            },
-        );
-        // A sessionless message belongs to no chat, whatever the phone has open.
-        let sessionless = matches!(input, Input::Sessionless { .. });
-        self.apply(&phone, None, outcome, "  ");
-        if sessionless {
-            assert!(self.chats.iter().all(|c| c.id != new_chat_id), "a sessionless message opens no chat");
+        let number = BusinessNumber::parse(SUPPORT).unwrap();
+        let new_chat_id = self.next_chat_id();
+        let request = Outbound { number: &number, consumer: &phone, input };
+        match self.desk.outbound(&self.setup, request, &new_chat_id, self.now, &mut self.transcript) {
+            Ok(opened) => {
+                // A sessionless message belongs to no chat, whatever the phone has open.
+                if matches!(input, Input::Sessionless { .. }) {
+                    assert!(opened.is_none(), "a sessionless message joins no chat");
+                    assert!(self.desk.chat(&new_chat_id).is_none(), "a sessionless message opens no chat");
+                }
+            }
+            Err(Rejection::Refused(refusal)) => self.transcript.refused(&refusal, None),
+            Err(other) => panic!("the support number sends: {other:?}"),
         }
     }
 
     fn admin(&mut self, command: &str) {
-        let target = command.strip_prefix("end ").unwrap_or_else(|| panic!("unknown admin command `{command}`"));
-        let target = target.trim();
-        let index = if target.starts_with("chat-") {
-            self.chat_index(target)
-        } else {
-            let phone = E164::parse(target).unwrap();
-            let live = self.chats.iter().rposition(|c| c.consumer == phone && c.is_live());
-            live.or_else(|| self.chats.iter().rposition(|c| c.consumer == phone)).expect("a chat of that phone")
-        };
-        self.business(index, &Input::End { by: Actor::Admin });
+        let (verb, rest) = command.split_once(' ').unwrap_or_else(|| panic!("unknown admin command `{command}`"));
+        match verb {
+            "end" => {
+                let target = rest.trim();
+                let id = if target.starts_with("chat-") {
+                    self.chat_id(target)
+                } else {
+                    let phone = E164::parse(target).unwrap();
+                    let order = &self.transcript.order;
+                    let of_phone = |live: bool| {
+                        order.iter().rev().find(|id| {
+                            let c = self.desk.chat(id).unwrap();
+                            c.consumer == phone && (c.is_live() || !live)
+                        })
+                    };
+                    of_phone(true).or_else(|| of_phone(false)).expect("a chat of that phone").clone()
+                };
+                self.business(&id, &Input::End { by: Actor::Admin });
+            }
+            "number" => {
+                let (number, state) = rest.trim().split_once(' ').expect("`admin> number +1555... suspended`");
+                let number = BusinessNumber::parse(number).unwrap();
+                let state = NumberState::parse(state.trim()).expect("a number state (enabled, suspended, ...)");
+                self.desk.set_number_state(number, state);
+            }
+            _ => panic!("unknown admin command `{command}` (end, number)"),
+        }
     }
 
-    fn chat_index(&self, id: &str) -> usize {
-        self.chats.iter().position(|c| c.id.as_str() == id).unwrap_or_else(|| panic!("no chat `{id}`"))
+    fn chat_id(&self, id: &str) -> ChatId {
+        let id = ChatId::new(id);
+        assert!(self.transcript.order.contains(&id), "no chat `{id}`");
+        id
     }
 
-    /// Runs a business-side input on the chat at `index`.
-    fn business(&mut self, index: usize, input: &Input) {
-        let outcome = self.decide_on(index, input);
-        let consumer = self.chats[index].consumer.clone();
-        let id = self.chats[index].id.clone();
-        self.apply(&consumer, Some(&id), outcome, "  ");
-    }
-
-    fn decide_on(&mut self, index: usize, input: &Input) -> Outcome {
-        self.roster = lines(&self.chats, self.roster.clone());
-        let chat = &self.chats[index];
-        let number = self.setup.number(&chat.number).expect("the chat's number").clone();
-        let new_chat_id = ChatId::new(format!("chat-{}", self.chats.len() + 1));
-        decide(
-            Some(chat),
-            input,
-            Context {
-                setup: &self.setup,
-                number: &number,
-                consumer: &chat.consumer,
-                consent: self.consent.get(&chat.consumer).copied().unwrap_or_default(),
-                roster: &mut self.roster,
-                now: self.now,
-                new_chat_id: &new_chat_id,
-            },
-        )
+    /// Runs a business-side input (or the timer worker's tick) on the chat `id`.
+    fn business(&mut self, id: &ChatId, input: &Input) {
+        match self.desk.chat_action(&self.setup, id, input, self.now, &mut self.transcript) {
+            Ok(_) => {}
+            Err(Rejection::Refused(refusal)) => self.transcript.refused(&refusal, Some(id)),
+            Err(other) => panic!("{id}: {other:?}"),
+        }
     }
 
     /// As the timer worker does: every live chat whose next deadline has come gets `Input::Tick`,
     /// until none is due (a warning and the close after it may both be due after a long jump).
     fn tick_due(&mut self) {
         loop {
-            let due: Vec<usize> = (0..self.chats.len())
-                .filter(|&i| {
-                    let chat = &self.chats[i];
+            let due: Vec<ChatId> = (self.transcript.order.iter())
+                .filter(|id| {
+                    let chat = self.desk.chat(id).unwrap();
                     let timers = self.setup.timers_for(chat.queue.as_ref());
                     parley_core::timers::next_due(chat, &timers).is_some_and(|t| t <= self.now)
                 })
+                .cloned()
                 .collect();
             if due.is_empty() {
                 return;
             }
-            for index in due {
-                let id = self.chats[index].id.clone();
-                writeln!(self.out, "  tick {id}:").unwrap();
-                let outcome = self.decide_on(index, &Input::Tick);
-                let consumer = self.chats[index].consumer.clone();
-                self.apply(&consumer, Some(&id), outcome, "    ");
+            for id in due {
+                writeln!(self.transcript.out, "  tick {id}:").unwrap();
+                self.transcript.indent = "    ".to_owned();
+                self.business(&id, &Input::Tick);
             }
-            self.route_queued();
+            self.dispatch();
         }
     }
 
-    /// Offers the queued chats, oldest first, to agents who have room now.
-    fn route_queued(&mut self) {
-        let mut queued: Vec<usize> = (0..self.chats.len())
-            .filter(|&i| self.chats[i].is_live() && self.chats[i].status == ChatStatus::Queued)
-            .collect();
-        queued.sort_by_key(|&i| (self.chats[i].queued_at, i));
-        for index in queued {
-            let before = self.chats[index].clone();
-            let outcome = self.decide_on(index, &Input::Route);
-            let unchanged = matches!(&outcome, Outcome::Done(d) if d.effects.is_empty() && d.consent.is_none()
-                && d.chat.as_ref() == Some(&before));
-            if !unchanged {
-                writeln!(self.out, "  route {}:", before.id).unwrap();
-                self.apply(&before.consumer, Some(&before.id), outcome, "    ");
-            }
-        }
-    }
-
-    /// Renders an outcome and keeps the state it leads to.
-    fn apply(&mut self, consumer: &E164, target: Option<&ChatId>, outcome: Outcome, indent: &str) {
-        let decision = match outcome {
-            Outcome::Refused(refusal) => {
-                let on = target.map(|id| format!(" ({id})")).unwrap_or_default();
-                let refusal = match refusal {
-                    Refusal::QuietHours { until, zones } => format!("QuietHours until {} ({zones})", utc(until)),
-                    other => format!("{other:?}"),
-                };
-                writeln!(self.out, "{indent}refused: {refusal}{on}").unwrap();
-                return;
-            }
-            Outcome::Done(decision) => decision,
-        };
-        for effect in &decision.effects {
-            writeln!(self.out, "{indent}{}", render_effect(effect)).unwrap();
-        }
-        if let Some(change) = &decision.consent {
-            let consent = self.consent.entry(consumer.clone()).or_default();
-            let shown = match change {
-                ConsentChange::NoticeSent => {
-                    consent.notice_sent = true;
-                    "NoticeSent".to_owned()
-                }
-                ConsentChange::OptedOut { keyword } => {
-                    consent.opted_out = true;
-                    format!("OptedOut {keyword}")
-                }
-                ConsentChange::OptedIn { keyword } => {
-                    consent.opted_out = false;
-                    format!("OptedIn {keyword}")
-                }
-            };
-            writeln!(self.out, "{indent}consent: {shown}").unwrap();
-        }
-        let Some(chat) = decision.chat else {
-            writeln!(self.out, "{indent}status: no chat").unwrap();
-            return;
-        };
-        writeln!(self.out, "{indent}status: {}", render_status(&chat)).unwrap();
-        match self.chats.iter_mut().find(|c| c.id == chat.id) {
-            Some(known) => *known = chat,
-            None => {
-                assert_eq!(
-                    chat.id.as_str(),
-                    format!("chat-{}", self.chats.len() + 1),
-                    "a new chat takes the id minted for it"
-                );
-                self.chats.push(chat);
-            }
-        }
+    /// As the engine does at the end of every batch: the queued chats of queues where capacity freed
+    /// up are offered, oldest first.
+    fn dispatch(&mut self) {
+        self.transcript.indent = "  ".to_owned();
+        self.desk.dispatch(&self.setup, self.now, &mut self.transcript);
     }
 }
 
-/// The roster with the queues' lines as the engine loads them: how many chats wait in each queue,
-/// and how many are ahead of each waiting chat.
-fn lines(chats: &[Chat], mut roster: Roster) -> Roster {
-    roster.waiting.clear();
-    roster.ahead.clear();
-    let waiting: Vec<(usize, &Chat)> =
-        chats.iter().enumerate().filter(|(_, c)| c.is_live() && c.status == ChatStatus::Queued).collect();
-    for (i, chat) in &waiting {
-        let Some(queue) = &chat.queue else { continue };
-        *roster.waiting.entry(queue.clone()).or_default() += 1;
-        let ahead = waiting
-            .iter()
-            .filter(|(j, c)| c.queue.as_ref() == Some(queue) && (c.queued_at, *j) < (chat.queued_at, *i))
-            .count();
-        roster.ahead.insert((chat.id.clone(), queue.clone()), u32::try_from(ahead).unwrap());
+impl Recorder for Transcript {
+    fn decided(&mut self, d: Decided<'_>) {
+        let header = match d.step {
+            // The agent going away is the input; the withdrawn offers are shown as its own lines.
+            Step::Input | Step::Withdrawn => None,
+            // A queued chat routing leaves unchanged is not shown.
+            Step::Routed if d.effects.is_empty() && d.consent.is_none() && d.chat.is_some() && d.chat == d.before => {
+                return;
+            }
+            Step::Routed => Some("route"),
+            Step::DueFirst => Some("tick"),
+            Step::OptedOutElsewhere => Some("opt-out"),
+        };
+        let outer = self.indent.clone();
+        if let (Some(header), Some(before)) = (header, d.before) {
+            writeln!(self.out, "{outer}{header} {}:", before.id).unwrap();
+            self.indent = format!("{outer}  ");
+        }
+        let indent = self.indent.clone();
+        for effect in &d.effects {
+            writeln!(self.out, "{indent}{}", render_effect(effect)).unwrap();
+        }
+        if let Some(change) = d.consent {
+            writeln!(self.out, "{indent}consent: {}", render_consent(change)).unwrap();
+        }
+        match d.chat {
+            None => writeln!(self.out, "{indent}status: no chat").unwrap(),
+            Some(chat) => {
+                writeln!(self.out, "{indent}status: {}", render_status(chat)).unwrap();
+                if !self.order.contains(&chat.id) {
+                    assert_eq!(
+                        chat.id.as_str(),
+                        format!("chat-{}", self.order.len() + 1),
+                        "a new chat takes the id minted for it"
+                    );
+                    self.order.push(chat.id.clone());
+                }
+            }
+        }
+        self.indent = outer;
     }
-    roster
+
+    fn consent(&mut self, _phone: &E164, _number: &BusinessNumber, change: &ConsentChange, _now: Timestamp) {
+        writeln!(self.out, "{}consent: {}", self.indent, render_consent(change)).unwrap();
+    }
+
+    fn refused_text(&mut self, number: &Number, _consumer: &E164, state: NumberState, _now: Timestamp) {
+        writeln!(
+            self.out,
+            "{}not enabled: {} is {}; the text opens no chat",
+            self.indent,
+            number.number,
+            state.as_str()
+        )
+        .unwrap();
+    }
+
+    fn presence(&mut self, _agent: &AgentId, _presence: Presence, _now: Timestamp) {}
+}
+
+impl Transcript {
+    /// A business-side input the chat's state does not allow (on chat `on`, when it names one).
+    fn refused(&mut self, refusal: &Refusal, on: Option<&ChatId>) {
+        let on = on.map(|id| format!(" ({id})")).unwrap_or_default();
+        let refusal = match refusal {
+            Refusal::QuietHours { until, zones } => format!("QuietHours until {} ({zones})", utc(*until)),
+            other => format!("{other:?}"),
+        };
+        writeln!(self.out, "{}refused: {refusal}{on}", self.indent).unwrap();
+    }
+}
+
+/// `OptedOut STOP`; a change given outside SMS has no keyword: `OptedOut (outside SMS)`.
+fn render_consent(change: &ConsentChange) -> String {
+    let keyword = |k: &str| if k.is_empty() { "(outside SMS)".to_owned() } else { k.to_owned() };
+    match change {
+        ConsentChange::NoticeSent => "NoticeSent".to_owned(),
+        ConsentChange::OptedOut { keyword: k } => format!("OptedOut {}", keyword(k)),
+        ConsentChange::OptedIn { keyword: k } => format!("OptedIn {}", keyword(k)),
+    }
 }
 
 /// A timestamp as the transcript shows it: `2026-01-01 08:00 UTC`.

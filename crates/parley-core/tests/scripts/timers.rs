@@ -388,3 +388,50 @@ fn the_wait_in_line_is_not_silence_inactivity_counts_from_the_agents_arrival() {
         "#]],
     );
 }
+
+#[test]
+fn a_timer_that_came_due_while_the_worker_was_down_fires_before_the_text() {
+    // The session expired while nothing ticked it: the text finds the old chat due, the chat expires
+    // first, and the text opens a new one instead of joining it.
+    check(
+        r#"
+        phone +14155550100> billing
+        agent alice> accept
+        agent alice> say Hi, how can I help?
+        clock +25h (timer worker down)
+        phone +14155550100> hello again
+        "#,
+        expect![[r#"
+            phone +14155550100> billing
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued billing
+              system> Thanks! You are in the Billing queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered alice
+              consent: NoticeSent
+              status: chat-1 offered (billing, agent alice, en)
+            agent alice> accept
+              event: Connected alice
+              system> You are now chatting with Alice Smith.
+              status: chat-1 connected (billing, agent alice, en)
+            agent alice> say Hi, how can I help?
+              alice> Hi, how can I help?
+              event: AgentMessage alice
+              status: chat-1 connected (billing, agent alice, en)
+            clock +25h (timer worker down)
+            phone +14155550100> hello again
+              tick chat-1:
+                event: Ended expired by system
+                system> This chat has expired. Text us any time to start a new one.
+                status: chat-1 finished (billing, agent alice, en, expired by system)
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> How can we help? Reply 1 or BILLING for Billing, 2 or TECH for Technical support.
+              event: MenuSent
+              consent: NoticeSent
+              status: chat-2 selecting (-, agent -, en)
+        "#]],
+    );
+}

@@ -1,9 +1,12 @@
-//! The engine: the single writer that turns inputs (inbound SMS, agent actions, presence, setup) into
-//! committed state. It batches whatever inputs are waiting, runs each through the pure
-//! [`parley_core::chat::decide`], writes every resulting change in one transaction (group commit), and
-//! only then answers the callers, publishes the events and wakes the outbox sender.
+//! The engine: the writer that turns inputs (inbound SMS, agent actions, presence, setup) into
+//! committed state. It batches whatever inputs are waiting, takes a write turn, runs each input
+//! through the pure core's [`parley_core::desk::Desk`] (which calls `chat::decide`), writes every
+//! resulting change in one transaction (group commit), and only then answers the callers, hands the
+//! events to the bus and wakes the outbox sender.
 //!
-//! Inputs of one chat are handled strictly in order because one task handles them all.
+//! Inputs of one chat are handled strictly in order: on one node because one task handles them all,
+//! across nodes because every node's turns take the same PostgreSQL advisory lock from before they
+//! load until they commit (see `parley_store::batch::WriteTurn` and ARCHITECTURE.md).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -120,6 +123,13 @@ enum Command {
     Sent(Vec<SendOutcome>),
 }
 
+/// Whether the writer's queue has a job, or another node saved a setup.
+enum Wake {
+    Job(Job),
+    SetupChanged,
+    Closed,
+}
+
 /// What the outbox sender did with one message, for the agents watching and for receipts that came
 /// before the carrier named the message.
 #[derive(Debug, Clone)]
@@ -177,6 +187,7 @@ impl Engine {
     ) -> (Engine, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(8192);
         let shared = Arc::new(RwLock::new(setup));
+        let setup_changes = bus.setup_changes();
         let writer = Writer {
             store,
             clock,
@@ -190,8 +201,9 @@ impl Engine {
             detector: None,
             handle_times: (None, BTreeMap::new()),
             waiting: (None, BTreeMap::new()),
+            epoch: None,
         };
-        let task = tokio::spawn(writer.run(rx));
+        let task = tokio::spawn(writer.run(rx, setup_changes));
         (Engine { jobs: tx, setup: shared }, task)
     }
 
@@ -291,6 +303,9 @@ struct Writer {
     /// How many chats wait in each queue: counted in the database now and then, and kept current in
     /// between by this engine's own batches (another node's chats show at the next count).
     waiting: (Option<Instant>, BTreeMap<QueueId, u32>),
+    /// The write epoch after this engine's last committed batch; another value at the next turn means
+    /// another node or process wrote in between (see `parley_store::batch::WriteTurn`).
+    epoch: Option<i64>,
 }
 
 /// How often the queues' handle times are computed again, and over how long a past.
@@ -314,8 +329,9 @@ impl Writer {
         detector
     }
 
-    /// Counts the queues' waiting chats and computes their handle times again when it is time.
-    async fn refresh_queue_figures(&mut self) -> anyhow::Result<()> {
+    /// Counts the queues' waiting chats and computes their handle times again when it is time, and
+    /// the waiting chats at once when another writer wrote since this engine's previous batch.
+    async fn refresh_queue_figures(&mut self, foreign_writes: bool) -> anyhow::Result<()> {
         if self.handle_times.0.is_none_or(|at| at.elapsed() >= HANDLE_TIMES_EVERY) {
             let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
             let mut times = BTreeMap::new();
@@ -326,7 +342,7 @@ impl Writer {
             }
             self.handle_times = (Some(Instant::now()), times);
         }
-        if self.waiting.0.is_none_or(|at| at.elapsed() >= WAITING_EVERY) {
+        if foreign_writes || self.waiting.0.is_none_or(|at| at.elapsed() >= WAITING_EVERY) {
             let mut waiting = BTreeMap::new();
             for (queue, n) in self.store.waiting_counts().await? {
                 if let Ok(queue) = QueueId::parse(&queue) {
@@ -338,8 +354,31 @@ impl Writer {
         Ok(())
     }
 
-    async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        while let Some(first) = rx.recv().await {
+    async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut setup_changes: tokio::sync::watch::Receiver<u64>) {
+        loop {
+            let wake = tokio::select! {
+                job = rx.recv() => job.map_or(Wake::Closed, Wake::Job),
+                changed = setup_changes.changed() => match changed {
+                    Ok(()) => Wake::SetupChanged,
+                    // The bus is gone (shutting down): only jobs wake the writer from now on.
+                    Err(_) => match rx.recv().await {
+                        Some(job) => Wake::Job(job),
+                        None => Wake::Closed,
+                    },
+                },
+            };
+            let first = match wake {
+                Wake::Job(job) => job,
+                Wake::Closed => break,
+                Wake::SetupChanged => {
+                    // Another node saved a setup: the API of this node uses it from now on, not only
+                    // from this engine's next batch.
+                    if let Err(e) = self.refresh_setup().await {
+                        tracing::warn!(error = format!("{e:#}"), "reloading the setup another node saved failed");
+                    }
+                    continue;
+                }
+            };
             let mut jobs = vec![first];
             while jobs.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -441,8 +480,9 @@ impl Writer {
                     let _ = job.reply.send(answer);
                 }
             }
-            Err(e) if jobs.len() > 1 => {
-                // One bad input must not fail the others: retry each alone. Nothing was committed.
+            // One bad input must not fail the others: retry each alone. Nothing was committed. When the
+            // database is out of reach, retrying alone would only make each caller wait longer.
+            Err(e) if jobs.len() > 1 && !parley_store::outage::is_unavailable(&e) => {
                 tracing::warn!(
                     error = format!("{e:#}"),
                     size = jobs.len(),
@@ -453,19 +493,31 @@ impl Writer {
                 }
             }
             Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "input failed; nothing was committed");
+                tracing::error!(error = format!("{e:#}"), size = jobs.len(), "input failed; nothing was committed");
+                // The caller learns whether to retry later (503 unavailable) or that the input failed.
+                let unavailable = parley_store::outage::is_unavailable(&e);
                 for job in jobs {
-                    let _ = job.reply.send(Err(EngineError::Internal(anyhow::anyhow!("storing the input failed"))));
+                    let cause = if unavailable {
+                        anyhow::Error::new(parley_store::outage::Unavailable)
+                    } else {
+                        anyhow::anyhow!("storing the input failed")
+                    };
+                    let _ = job.reply.send(Err(EngineError::Internal(cause)));
                 }
             }
         }
     }
 
     async fn try_process(&mut self, commands: &[&Command]) -> anyhow::Result<Vec<Result<Answer, EngineError>>> {
+        // Everything below is loaded and decided inside the turn: on PostgreSQL no other node's batch
+        // commits until this one has.
+        let turn = self.store.begin_turn().await?;
+        let previous_epoch = turn.previous_epoch();
+        let foreign_writes = self.epoch != Some(previous_epoch);
         self.refresh_setup().await?;
         let setup = self.current_setup();
         let now = self.clock.now();
-        self.refresh_queue_figures().await?;
+        self.refresh_queue_figures(foreign_writes).await?;
         let detector = self.detector(&setup);
         let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
         w.set_queue_figures(self.handle_times.1.clone(), self.waiting.1.clone());
@@ -493,12 +545,13 @@ impl Writer {
         let waiting = w.waiting().clone();
         let (batch, wakes_outbox) = w.into_batch(&setup, now);
         let has_media = !batch.media.is_empty();
-        let ids = self.store.commit_batch(&batch).await?;
-        // Only what was committed counts.
+        let committed = self.store.commit_turn(turn, &batch).await?;
+        // Only what was committed counts. The counts are this engine's to trust only while nobody else
+        // wrote: on SQLite another process (the CLI) may have written between the turn and the commit.
         self.waiting.1 = waiting;
-        for (event, id) in batch.events.into_iter().zip(ids) {
-            self.bus.publish(EventRow { id, ..event });
-        }
+        self.epoch = (committed.epoch <= previous_epoch + 1).then_some(committed.epoch);
+        self.bus
+            .committed(batch.events.into_iter().zip(committed.event_ids).map(|(e, id)| EventRow { id, ..e }).collect());
         if wakes_outbox {
             self.outbox.notify_one();
         }

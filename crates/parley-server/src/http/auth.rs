@@ -6,19 +6,31 @@
 //!
 //! A request authenticated by the cookie that may change something (any method but GET and HEAD) must
 //! also carry the session's CSRF token in `X-CSRF-Token`: the cookie is `SameSite=Strict` already, and
-//! the header is the second lock, which another site's page cannot set. Sessions themselves (login,
-//! expiry, logout) live in [`crate::http::session`].
+//! the header is the second lock, which another site's page cannot set.
+//!
+//! This is the one place that turns a request into a [`Principal`]: the bearer token here, and the
+//! session cookie here too ([`current`] looks the session up, ends it when it has expired or its user
+//! was disabled, and counts the use). Logging in and out, which create and end sessions, live in
+//! [`crate::http::session`], which uses this module and is never used by it.
+
+use std::fmt;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use parley_core::ids::{AgentId, QueueId};
 use parley_store::users::UserRow;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::http::error::{ApiError, ErrorCode};
-use crate::http::session;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "parley_session";
+/// The header a cookie-authenticated request that changes something carries the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A session's last use is written at most this often.
+const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,18 +179,85 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+/// A logged-in user, as the console renders them.
+#[derive(Clone)]
+pub struct SessionUser {
+    pub username: String,
+    pub display_name: String,
+    /// "admin", "supervisor" or "agent".
+    pub role: String,
+    /// The agent an agent user acts as.
+    pub agent: Option<AgentId>,
+    /// The session's CSRF token: put it in the page (`<meta name="csrf-token">`) for requests to send
+    /// back in `X-CSRF-Token`. Never log it.
+    pub csrf: String,
+    /// What the user may do, as for API requests.
+    pub principal: Principal,
+}
+
+impl fmt::Debug for SessionUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionUser")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("agent", &self.agent)
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The session token in the request's `Cookie` headers, if there is one.
+pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The user logged in with the request's session cookie: `None` without a cookie, or when its session
+/// is unknown or has ended (an ended session is deleted on the way). Counts as a use of the session.
+/// An agent user whose agent left the setup is an error (403), not `None`.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionUser>, ApiError> {
+    let Some(token) = cookie_token(headers) else { return Ok(None) };
+    let id_hash = hash_token(token);
+    let Some((session, user)) = state.store.session(&id_hash).await? else { return Ok(None) };
+    let now = state.clock.now().0;
+    let idle_ms = i64::from(state.config.session_idle_minutes.max(1)) * 60 * 1000;
+    if user.disabled || now >= session.expires_at || now - session.last_seen_at >= idle_ms {
+        state.store.delete_session(&id_hash).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY_MS {
+        state.store.touch_session(&id_hash, now).await?;
+    }
+    let principal = Principal::of_user(state, &user)?;
+    Ok(Some(SessionUser {
+        agent: user.agent.as_deref().and_then(|a| AgentId::parse(a).ok()),
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        csrf: session.csrf_token,
+        principal,
+    }))
+}
+
 /// The caller by their session cookie, with the CSRF check for requests that may change something.
 async fn from_session(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    if session::cookie_token(&parts.headers).is_none() {
+    if cookie_token(&parts.headers).is_none() {
         return Err(ApiError::unauthorized(
             "missing Authorization: Bearer TOKEN header (or log in at /login for a session cookie)",
         ));
     }
-    let user = session::current(state, &parts.headers).await?.ok_or_else(|| {
+    let user = current(state, &parts.headers).await?.ok_or_else(|| {
         ApiError::unauthorized("your session has ended (logged out, or unused for too long): log in again at /login")
     })?;
     if !is_safe(&parts.method) {
-        let sent = parts.headers.get(session::CSRF_HEADER).and_then(|v| v.to_str().ok());
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
         match sent {
             Some(sent) if same_secret(sent.trim(), &user.csrf) => {}
             Some(_) => {
@@ -203,7 +282,24 @@ async fn from_session(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(cookie_token(&headers), None);
+        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; parley_session=abc123; x=y"));
+        assert_eq!(cookie_token(&headers), Some("abc123"));
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark"));
+        headers.append(header::COOKIE, HeaderValue::from_static("parley_session=def"));
+        assert_eq!(cookie_token(&headers), Some("def"));
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("parley_session_old=zzz; parley_session="));
+        assert_eq!(cookie_token(&headers), None);
+    }
 
     #[test]
     fn secrets_compare_whole() {

@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use parley_core::routing::Presence;
 
 use crate::AppState;
+use crate::http::auth::{self, SessionUser};
 use crate::http::error::ApiError;
-use crate::http::session::{self, SessionUser};
 
 const SHELL: &str = include_str!("../../assets/console.html");
 const AGENT: &str = include_str!("../../assets/agent.html");
@@ -40,7 +40,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// The workspace of agents; the monitor of supervisors and admins.
 async fn workspace(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some(user) = session::current(&state, &headers).await? else {
+    let Some(user) = auth::current(&state, &headers).await? else {
         return Ok(Redirect::to("/login?next=/console").into_response());
     };
     let main = if user.role == "agent" { AGENT } else { MONITOR };
@@ -61,7 +61,7 @@ async fn workspace(State(state): State<AppState>, headers: HeaderMap) -> Result<
 
 /// Numbers, the setup, users and tokens: admins only.
 async fn admin(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let Some(user) = session::current(&state, &headers).await? else {
+    let Some(user) = auth::current(&state, &headers).await? else {
         return Ok(Redirect::to("/login?next=/console/admin").into_response());
     };
     if user.role != "admin" {

@@ -1,10 +1,14 @@
 //! The one mapping from failures to HTTP answers: `{"error": {"code": "...", "message": "..."}}`.
 //! Codes are part of the public contract; a 5xx never shows internals (they are logged with a
 //! request id instead).
+//!
+//! A database that cannot be reached (a broken connection, a pool that timed out waiting for one; see
+//! `parley_store::outage`) is not an internal error: it is answered 503 `unavailable` with a
+//! `Retry-After` header, so clients, load balancers and carriers (Twilio retries a 5xx) try again.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parley_core::chat::Refusal;
 use serde::Serialize;
@@ -46,6 +50,9 @@ pub enum ErrorCode {
     Unavailable,
     Internal,
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) before it tries an `unavailable` request again.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// An error answer.
 #[derive(Debug)]
@@ -94,6 +101,16 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::ValidationFailed, message)
     }
 
+    /// The database does not answer: logged with its cause, answered 503 `unavailable`.
+    pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %cause, "answered 503: the database does not answer");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "the database does not answer; nothing was changed, try again in a few seconds",
+        )
+    }
+
     /// A failure inside the server: logged with its cause, answered with a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -108,8 +125,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry = self.code == ErrorCode::Unavailable;
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if retry {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        response
     }
 }
 
@@ -117,6 +139,7 @@ impl From<parley_store::StoreError> for ApiError {
     fn from(e: parley_store::StoreError) -> ApiError {
         match e {
             parley_store::StoreError::NotFound => ApiError::not_found("not found"),
+            other if other.is_unavailable() => ApiError::unavailable(format!("{other:#}")),
             other => ApiError::internal(format!("{other:#}")),
         }
     }
@@ -139,6 +162,9 @@ impl From<EngineError> for ApiError {
                 ErrorCode::Unavailable,
                 "the server is shutting down; try again",
             ),
+            EngineError::Internal(cause) if parley_store::outage::is_unavailable(&cause) => {
+                ApiError::unavailable(format!("{cause:#}"))
+            }
             EngineError::Internal(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }

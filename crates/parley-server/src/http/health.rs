@@ -1,5 +1,7 @@
 //! Health, readiness, metrics and the landing page.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -13,18 +15,24 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Whether this node can take traffic: the database answers. The body also tells which carrier
-/// accounts can send now (an SMPP bind that is down does not stop the API or webhooks).
+/// How long `/readyz` waits for the database. A load balancer's health check gives up after a few
+/// seconds; a node whose database takes longer than this to answer a `SELECT 1` is not ready either.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether this node can take traffic: the database answers within [`READY_TIMEOUT`], so a load
+/// balancer takes the node out while it cannot reach the database and back in once it can (the pool
+/// reconnects by itself). The body also tells which carrier accounts can send now (an SMPP bind that
+/// is down does not stop the API or webhooks).
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let carriers: serde_json::Map<String, serde_json::Value> =
         state.carriers.iter().map(|(name, c)| (name.clone(), serde_json::Value::Bool(c.ready()))).collect();
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "database": "ok", "carriers": carriers }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "database": "unavailable", "carriers": carriers })))
-        }
-    }
+    let unready = match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => return (StatusCode::OK, Json(json!({ "database": "ok", "carriers": carriers }))),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {READY_TIMEOUT:?}"),
+    };
+    tracing::warn!(error = %unready, "not ready: the database does not answer");
+    (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "database": "unavailable", "carriers": carriers })))
 }
 
 /// Prometheus metrics.

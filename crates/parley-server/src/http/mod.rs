@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod console;
 pub mod error;
+pub mod event_json;
 pub mod extract;
 pub mod health;
 pub mod openapi;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(api::numbers::get_number))
         .routes(routes!(api::numbers::set_state))
         .merge(session::routes())
+        .merge(api::users::routes())
         .merge(console::routes());
     if state.config.sim {
         api = api

@@ -1,5 +1,6 @@
-//! Console logins: `GET/POST /login`, `POST /logout`, `GET /api/v1/session`, and the users API's
-//! routes (`/api/v1/users`, in [`crate::http::api::users`]).
+//! Console logins: `GET/POST /login`, `POST /logout`, `GET /api/v1/session`. Reading the session
+//! cookie of a request (the lookup, the expiry checks, the CSRF check of API requests) is
+//! [`crate::http::auth`]'s, the one place that turns a request into a `Principal`.
 //!
 //! A login creates a session: the browser gets a random 256-bit token in the cookie `parley_session`
 //! (HttpOnly, SameSite=Strict, Path=/, no Max-Age so it goes when the browser closes, and `Secure`
@@ -12,16 +13,18 @@
 //!
 //! Failed logins are limited per username and per client address: after 5 failures within 15 minutes
 //! further attempts for that username or from that address are answered 429 with `Retry-After` until
-//! the oldest failure is 15 minutes old. The counts live in this process's memory (a restart forgets
-//! them; with several nodes each counts its own), pruned once a minute. Unknown usernames take as long
-//! as wrong passwords (a dummy argon2 verification) and get the very same answer.
+//! the oldest failure is 15 minutes old. The failures are rows in the database, so they count for
+//! every node of a deployment and survive a restart; each failed login deletes those older than the
+//! window. Attempts already past the check while their password is verified are not stopped by a
+//! failure recorded meanwhile (on any node), so a burst can pass the limit by the attempts in flight.
+//! Unknown usernames take as long as wrong passwords (a dummy argon2 verification) and get the very
+//! same answer.
 //!
 //! Nothing here logs a password, a token, a CSRF token or a cookie.
 
-use std::collections::{HashMap, VecDeque};
-use std::fmt;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
@@ -32,7 +35,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use parley_core::ids::AgentId;
 use parley_store::users::SessionRow;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -41,20 +43,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::http::api;
-use crate::http::auth::{Principal, hash_token, same_secret};
+use crate::http::auth::{COOKIE, CSRF_HEADER, Principal, cookie_token, current, hash_token, same_secret};
 use crate::http::console::escape;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::users::{parse_username, verify_password_async};
 
-/// The session cookie's name.
-pub const COOKIE: &str = "parley_session";
-/// The header a cookie-authenticated request that changes something carries the CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Every session ends this long after login, however busy.
 pub const MAX_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
-/// A session's last use is written at most this often.
-const TOUCH_EVERY_MS: i64 = 60 * 1000;
 /// Failed logins count for this long.
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// The failures allowed per username and per client address within the window; the next attempt is 429.
@@ -62,8 +57,7 @@ pub const MAX_FAILURES: usize = 5;
 /// Where a login goes without a `next`.
 const HOME: &str = "/console";
 
-/// The login pages, the session endpoint and the users API. The users API is registered here (with
-/// its OpenAPI paths), so the router takes everything about logins in one `merge`.
+/// The login pages and the session endpoint, with their OpenAPI paths and the `session` scheme.
 pub fn routes() -> OpenApiRouter<AppState> {
     let limiter = Arc::new(LoginLimiter::default());
     // The dummy hash is made once, on first use; making it now keeps that cost out of the first
@@ -73,16 +67,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
     });
     OpenApiRouter::with_openapi(SessionDoc::openapi())
         .routes(routes!(get_session))
-        .routes(routes!(api::users::list_users, api::users::create_user))
-        .routes(routes!(api::users::update_user))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .layer(Extension(limiter))
 }
 
-/// The OpenAPI bits this module adds: the `session` security scheme (the cookie) and the tags.
+/// The OpenAPI bits this module adds: the `session` security scheme (the cookie) and its tag.
 #[derive(OpenApi)]
-#[openapi(modifiers(&SessionCookie), tags((name = "session"), (name = "users")))]
+#[openapi(modifiers(&SessionCookie), tags((name = "session")))]
 struct SessionDoc;
 
 struct SessionCookie;
@@ -99,73 +91,6 @@ impl Modify for SessionCookie {
             ))),
         );
     }
-}
-
-/// A logged-in user, as the console renders them.
-#[derive(Clone)]
-pub struct SessionUser {
-    pub username: String,
-    pub display_name: String,
-    /// "admin", "supervisor" or "agent".
-    pub role: String,
-    /// The agent an agent user acts as.
-    pub agent: Option<AgentId>,
-    /// The session's CSRF token: put it in the page (`<meta name="csrf-token">`) for requests to send
-    /// back in `X-CSRF-Token`. Never log it.
-    pub csrf: String,
-    /// What the user may do, as for API requests.
-    pub principal: Principal,
-}
-
-impl fmt::Debug for SessionUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionUser")
-            .field("username", &self.username)
-            .field("role", &self.role)
-            .field("agent", &self.agent)
-            .field("principal", &self.principal)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The session token in the request's `Cookie` headers, if there is one.
-pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
-}
-
-/// The user logged in with the request's session cookie: `None` without a cookie, or when its session
-/// is unknown or has ended (an ended session is deleted on the way). Counts as a use of the session.
-/// An agent user whose agent left the setup is an error (403), not `None`.
-pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<SessionUser>, ApiError> {
-    let Some(token) = cookie_token(headers) else { return Ok(None) };
-    let id_hash = hash_token(token);
-    let Some((session, user)) = state.store.session(&id_hash).await? else { return Ok(None) };
-    let now = state.clock.now().0;
-    let idle_ms = i64::from(state.config.session_idle_minutes.max(1)) * 60 * 1000;
-    if user.disabled || now >= session.expires_at || now - session.last_seen_at >= idle_ms {
-        state.store.delete_session(&id_hash).await?;
-        return Ok(None);
-    }
-    if now - session.last_seen_at >= TOUCH_EVERY_MS {
-        state.store.touch_session(&id_hash, now).await?;
-    }
-    let principal = Principal::of_user(state, &user)?;
-    Ok(Some(SessionUser {
-        agent: user.agent.as_deref().and_then(|a| AgentId::parse(a).ok()),
-        username: user.username,
-        display_name: user.display_name,
-        role: user.role,
-        csrf: session.csrf_token,
-        principal,
-    }))
 }
 
 /// The logged-in user as `GET /api/v1/session` shows them.
@@ -230,7 +155,8 @@ async fn login(
     let now = state.clock.now().0;
     let name = parse_username(&username).unwrap_or_else(|_| username.trim().to_lowercase());
     let keys = [format!("user:{}", name.chars().take(64).collect::<String>()), format!("ip:{client}")];
-    if let Some(wait_ms) = limiter.blocked(&keys, now) {
+    let failures = state.store.login_failures(&keys, now - FAILURE_WINDOW_MS).await?;
+    if let Some(wait_ms) = blocked_for(&failures, now) {
         let minutes = (wait_ms + 59_999) / 60_000;
         let message = format!(
             "Too many failed logins for this username or from this address. Try again in {minutes} minute{}.",
@@ -255,11 +181,13 @@ async fn login(
         Some(user) if matches && !user.disabled => user,
         // Unknown, disabled or a wrong password: one answer, so none of them can be told apart.
         _ => {
-            limiter.failed(&keys, now);
+            state.store.record_login_failure(&keys, now, now - FAILURE_WINDOW_MS).await?;
             return Ok(page(StatusCode::UNAUTHORIZED, Some("Wrong username or password."), &next));
         }
     };
-    limiter.succeeded(&keys[0]);
+    // A success forgets the username's failures, not the address's: one account an attacker knows
+    // must not reset the count for guessing others.
+    state.store.clear_login_failures(&keys[0]).await?;
     let principal = match Principal::of_user(&state, &user) {
         Ok(principal) => principal,
         Err(e) => return Ok(page(e.status, Some(&e.message), &next)),
@@ -393,72 +321,38 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Failed logins per key ("user:NAME", "ip:ADDR"), the times of the last few within the window; and
-/// the password checks running at once, bounded: each takes 19 MiB and a core for tens of
-/// milliseconds, so a flood of logins from many addresses queues here instead of exhausting memory.
+/// Failed logins are counted in the database ([`parley_store::Store::login_failures`]), so every node
+/// sees every failure; this holds what stays per process: the password checks running at once,
+/// bounded: each takes 19 MiB and a core for tens of milliseconds, so a flood of logins from many
+/// addresses queues here instead of exhausting memory.
 struct LoginLimiter {
-    state: Mutex<Failures>,
     checks: tokio::sync::Semaphore,
 }
 
 impl Default for LoginLimiter {
     fn default() -> LoginLimiter {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        LoginLimiter { state: Mutex::default(), checks: tokio::sync::Semaphore::new(cores.clamp(2, 8)) }
+        LoginLimiter { checks: tokio::sync::Semaphore::new(cores.clamp(2, 8)) }
     }
 }
 
-#[derive(Default)]
-struct Failures {
-    by_key: HashMap<String, VecDeque<i64>>,
-    pruned_at: i64,
-}
-
-impl LoginLimiter {
-    /// How long until a login for these keys is allowed again (ms), or `None` when it is now.
-    fn blocked(&self, keys: &[String], now: i64) -> Option<i64> {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.prune(now);
-        keys.iter()
-            .filter_map(|key| {
-                let times = state.by_key.get_mut(key)?;
-                times.retain(|&at| at > now - FAILURE_WINDOW_MS);
-                (times.len() >= MAX_FAILURES)
-                    .then(|| times.front().map_or(0, |&oldest| oldest + FAILURE_WINDOW_MS - now))
-            })
-            .max()
-    }
-
-    /// Counts a failed login against every key.
-    fn failed(&self, keys: &[String], now: i64) {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for key in keys {
-            let times = state.by_key.entry(key.clone()).or_default();
-            times.push_back(now);
-            // Only the newest MAX_FAILURES decide anything.
-            while times.len() > MAX_FAILURES {
-                times.pop_front();
-            }
+/// How long until a login is allowed again (ms), given the failed logins of its keys (`(key, at)`,
+/// any order), or `None` when it is allowed now: a key with [`MAX_FAILURES`] failures inside the
+/// window blocks until the oldest of its newest [`MAX_FAILURES`] leaves it.
+fn blocked_for(failures: &[(String, i64)], now: i64) -> Option<i64> {
+    let mut by_key: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (key, at) in failures {
+        if *at > now - FAILURE_WINDOW_MS {
+            by_key.entry(key.as_str()).or_default().push(*at);
         }
     }
-
-    /// A successful login forgets the username's failures (not the address's: one account an
-    /// attacker knows must not reset the count for guessing others).
-    fn succeeded(&self, key: &str) {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.by_key.remove(key);
-    }
-}
-
-impl Failures {
-    /// Drops keys with no failure inside the window, at most once a minute.
-    fn prune(&mut self, now: i64) {
-        if now - self.pruned_at < 60_000 {
-            return;
-        }
-        self.pruned_at = now;
-        self.by_key.retain(|_, times| times.back().is_some_and(|&at| at > now - FAILURE_WINDOW_MS));
-    }
+    by_key
+        .into_values()
+        .filter_map(|mut times| {
+            times.sort_unstable_by(|a, b| b.cmp(a));
+            times.get(MAX_FAILURES - 1).map(|&oldest| oldest + FAILURE_WINDOW_MS - now)
+        })
+        .max()
 }
 
 /// The login page: a form, and a message when there is one to show.
@@ -531,52 +425,32 @@ mod tests {
     }
 
     #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(cookie_token(&headers), None);
-        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; parley_session=abc123; x=y"));
-        assert_eq!(cookie_token(&headers), Some("abc123"));
-        let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("theme=dark"));
-        headers.append(header::COOKIE, HeaderValue::from_static("parley_session=def"));
-        assert_eq!(cookie_token(&headers), Some("def"));
-        let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("parley_session_old=zzz; parley_session="));
-        assert_eq!(cookie_token(&headers), None);
-    }
-
-    #[test]
     fn five_failures_in_fifteen_minutes_block_until_the_oldest_expires() {
-        let limiter = LoginLimiter::default();
-        let keys = ["user:alice".to_owned(), "ip:127.0.0.1".to_owned()];
+        let (user, ip) = ("user:alice".to_owned(), "ip:127.0.0.1".to_owned());
         let t0 = 1_000_000;
+        let mut failures = Vec::new();
         for i in 0..5 {
-            assert_eq!(limiter.blocked(&keys, t0 + i * 1000), None, "attempt {}", i + 1);
-            limiter.failed(&keys, t0 + i * 1000);
+            assert_eq!(blocked_for(&failures, t0 + i * 1000), None, "attempt {}", i + 1);
+            failures.push((user.clone(), t0 + i * 1000));
+            failures.push((ip.clone(), t0 + i * 1000));
         }
-        assert_eq!(limiter.blocked(&keys, t0 + 5000), Some(FAILURE_WINDOW_MS - 5000));
-        // The address is blocked for other usernames too.
-        assert!(limiter.blocked(&["user:bob".to_owned(), keys[1].clone()], t0 + 5000).is_some());
+        assert_eq!(blocked_for(&failures, t0 + 5000), Some(FAILURE_WINDOW_MS - 5000));
+        // The address is blocked for other usernames too: its failures alone are enough.
+        let from_ip: Vec<(String, i64)> = failures.iter().filter(|(k, _)| *k == ip).cloned().collect();
+        assert!(blocked_for(&from_ip, t0 + 5000).is_some());
         // Once the first failure is 15 minutes old one more attempt is allowed.
-        assert_eq!(limiter.blocked(&keys, t0 + FAILURE_WINDOW_MS), None);
-        // A success forgets the username, not the address.
-        let limiter = LoginLimiter::default();
-        for i in 0..5 {
-            limiter.failed(&keys, t0 + i);
-        }
-        limiter.succeeded(&keys[0]);
-        assert!(limiter.blocked(&keys[..1], t0 + 10).is_none());
-        assert!(limiter.blocked(&keys[1..], t0 + 10).is_some());
+        assert_eq!(blocked_for(&failures, t0 + FAILURE_WINDOW_MS), None);
     }
 
     #[test]
-    fn stale_keys_are_pruned() {
-        let limiter = LoginLimiter::default();
-        limiter.failed(&["user:a".to_owned()], 0);
-        limiter.failed(&["user:b".to_owned()], FAILURE_WINDOW_MS);
-        limiter.blocked(&[], FAILURE_WINDOW_MS + 1);
-        let state = limiter.state.lock().unwrap();
-        assert_eq!(state.by_key.keys().collect::<Vec<_>>(), ["user:b"]);
+    fn the_newest_five_failures_decide_whatever_order_they_come_in() {
+        let key = "user:bob".to_owned();
+        let t0 = 1_000_000;
+        // Seven failures, listed out of order: the fifth newest (t0 + 2000) decides.
+        let failures: Vec<(String, i64)> = [6, 0, 3, 1, 5, 2, 4].iter().map(|i| (key.clone(), t0 + i * 1000)).collect();
+        assert_eq!(blocked_for(&failures, t0 + 7000), Some(2000 + FAILURE_WINDOW_MS - 7000));
+        // Three inside the window are not enough, however many older ones there are.
+        assert_eq!(blocked_for(&failures, t0 + 3000 + FAILURE_WINDOW_MS), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The outbox sender: claims due outbound messages, checks consent once more, hands them to their
 //! carrier and records the result. A message claimed by a sender that crashed is claimed again when its
 //! lease runs out; carriers recognize a repeated message id, so nothing is sent twice.
+//!
+//! Throughput limits are charged once per round, for all its messages, in one transaction on the
+//! shared counters ([`crate::workers::throttle`]), so the senders of several nodes together keep them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::engine::{Engine, SendOutcome};
 use crate::privacy::phone_hash;
-use crate::workers::throttle::{Limit, Throttle};
+use crate::workers::throttle::{Counters, Limit, Throttle, counters_needed};
 
 /// How long a claim lasts before another sender may take the message over.
 const LEASE_MS: i64 = 60_000;
@@ -43,6 +46,7 @@ pub struct OutboxSender {
     pub carrier_rates: BTreeMap<String, f64>,
     pub engine: Engine,
     pub wake: Arc<Notify>,
+    /// When unused throughput counters were last deleted (the counts themselves are in the store).
     pub throttle: Throttle,
     /// Salts the hashes of erased phones' tombstones.
     pub privacy_secret: Secret,
@@ -60,7 +64,11 @@ impl OutboxSender {
             if *shutdown.borrow() {
                 break;
             }
-            self.throttle.forget_idle(self.clock.now().0);
+            if let Some(before) = self.throttle.cleanup_due(self.clock.now().0)
+                && let Err(e) = self.store.forget_throughput_counters(before).await
+            {
+                tracing::warn!(error = format!("{e:#}"), "deleting unused throughput counters failed");
+            }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -113,20 +121,6 @@ impl OutboxSender {
         limits
     }
 
-    /// Seeds the per-minute and per-day windows this sender has not seen yet with what their numbers
-    /// sent in them already (before a restart, or by a sender that stopped), so a restart does not
-    /// hand out a day's allowance twice.
-    async fn seed_windows(&mut self, limits: &[Limit], now: i64) -> anyhow::Result<()> {
-        for seed in self.throttle.unseeded(limits, now) {
-            let used = self
-                .store
-                .sent_segments_since(&seed.numbers, seed.since, |body| segment::count(body).segments.max(1) as i64)
-                .await?;
-            self.throttle.seed(&seed, used as f64);
-        }
-        Ok(())
-    }
-
     /// One round: claims due messages and sends them. Returns how many it claimed.
     pub async fn round(&mut self) -> anyhow::Result<usize> {
         let now = self.clock.now().0;
@@ -177,57 +171,65 @@ impl OutboxSender {
                 BusinessNumber::parse(number).ok().and_then(|n| setup.number(&n).map(|n| n.kind.initial_state()))
             })
         };
-        let mut results: Vec<(&MessageRow, SendResult)> = Vec::with_capacity(claimed.len());
-        let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
-        // Once a message of a conversation waits, the later ones of that conversation wait too: a
-        // phone gets its messages in the order they were written.
-        let mut held: HashMap<(&str, &str), i64> = HashMap::new();
+        // What each message faces before the throughput limits, in the claim's order.
+        let mut gates: Vec<Gate> = Vec::with_capacity(claimed.len());
         for m in &claimed {
-            let pair = (m.number.as_str(), m.consumer.as_str());
             // A STOP may have arrived after the message was queued: it wins.
-            if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
-                results
-                    .push((m, SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() }));
-                continue;
-            }
-            // A number that is not enabled sends nothing; the agent sees why on the message.
-            if let Some(state) = state_of(&m.number).filter(|s| !s.is_enabled()) {
+            let gate = if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
+                Gate::Done(SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() })
+            } else if let Some(state) = state_of(&m.number).filter(|s| !s.is_enabled()) {
+                // A number that is not enabled sends nothing; the agent sees why on the message.
                 let error = format!("number {} is {}: it may not send", m.number, state.as_str());
-                results.push((m, SendResult::Given { status: "failed", error }));
-                continue;
-            }
-            if let Some((head, due)) = heads.get(&(m.number.clone(), m.consumer.clone()))
+                Gate::Done(SendResult::Given { status: "failed", error })
+            } else if let Some((head, due)) = heads.get(&(m.number.clone(), m.consumer.clone()))
                 && *head < m.seq
                 && !claimed_seqs.contains(head)
             {
-                let retry_at = (*due).max(now + 100);
-                held.insert(pair, retry_at);
-                let reason = "waiting for an earlier message".to_owned();
-                results.push((m, SendResult::Deferred { retry_at, reason }));
-                continue;
-            }
-            if let Some(retry_at) = held.get(&pair) {
-                let reason = "waiting for an earlier message".to_owned();
-                results.push((m, SendResult::Deferred { retry_at: *retry_at, reason }));
-                continue;
-            }
-            let cost = segment::count(&m.body).segments.max(1) as f64;
-            let limits = self.limits(&setup, m);
-            if let Err(e) = self.seed_windows(&limits, now).await {
-                // Sending without knowing today's count could overrun a carrier's daily cap: wait.
-                tracing::warn!(error = format!("{e:#}"), "counting the segments already sent failed");
-                held.insert(pair, now + 1000);
-                results.push((m, SendResult::Deferred { retry_at: now + 1000, reason: "rate limit".to_owned() }));
-                continue;
-            }
-            match self.throttle.take(&limits, cost, now) {
-                Ok(()) => by_carrier.entry(m.carrier.as_str()).or_default().push(m),
-                Err(wait_ms) => {
-                    held.insert(pair, now + wait_ms);
-                    results
-                        .push((m, SendResult::Deferred { retry_at: now + wait_ms, reason: "rate limit".to_owned() }));
+                Gate::Behind { retry_at: (*due).max(now + 100) }
+            } else {
+                Gate::Limits { limits: self.limits(&setup, m), cost: segment::count(&m.body).segments.max(1) as f64 }
+            };
+            gates.push(gate);
+        }
+        // The limits are charged for the whole round in one transaction, whichever node counts next.
+        let specs = counters_needed(
+            gates.iter().flat_map(|g| match g {
+                Gate::Limits { limits, .. } => limits.as_slice(),
+                _ => &[],
+            }),
+            now,
+        );
+        let decided = if specs.is_empty() {
+            admit(&claimed, &gates, now, |_, _| Ok(()))
+        } else {
+            let charged = self
+                .store
+                .charge_throughput(
+                    &specs,
+                    now,
+                    |body| segment::count(body).segments.max(1) as i64,
+                    |rows| {
+                        let mut counters = Counters::from_rows(rows);
+                        let decided = admit(&claimed, &gates, now, |limits, cost| counters.take(limits, cost, now));
+                        counters.write_to(rows);
+                        decided
+                    },
+                )
+                .await;
+            match charged {
+                Ok(decided) => decided,
+                Err(e) => {
+                    // Sending without the shared counts could overrun a carrier's limit: what is
+                    // limited waits a second, the rest goes.
+                    tracing::warn!(error = format!("{e:#}"), "charging the throughput limits failed");
+                    admit(&claimed, &gates, now, |limits, _| if limits.is_empty() { Ok(()) } else { Err(1000) })
                 }
             }
+        };
+        let (mut results, admitted) = decided;
+        let mut by_carrier: BTreeMap<&str, Vec<&MessageRow>> = BTreeMap::new();
+        for m in admitted {
+            by_carrier.entry(m.carrier.as_str()).or_default().push(m);
         }
         for (name, messages) in by_carrier {
             let Some(carrier) = self.carriers.get(name) else {
@@ -300,6 +302,58 @@ impl OutboxSender {
         self.engine.sent(outcomes).await?;
         Ok(claimed.len())
     }
+}
+
+/// What one claimed message faces before it may go to its carrier.
+enum Gate {
+    /// Decided already (suppressed, or its number may not send).
+    Done(SendResult),
+    /// An earlier message of its conversation waits outside this claim (a retry or a rate limit).
+    Behind { retry_at: i64 },
+    /// It goes if these limits have room for its segments.
+    Limits { limits: Vec<Limit>, cost: f64 },
+}
+
+/// Decides, in the claim's order, which messages go: `take` charges a message's limits (or says how
+/// long to wait). Once a message of a conversation waits, the later ones of that conversation wait too
+/// and charge nothing: a phone gets its messages in the order they were written. Returns the results
+/// of the messages that do not go, and those that go.
+fn admit<'m>(
+    claimed: &'m [MessageRow],
+    gates: &[Gate],
+    now: i64,
+    mut take: impl FnMut(&[Limit], f64) -> Result<(), i64>,
+) -> (Vec<(&'m MessageRow, SendResult)>, Vec<&'m MessageRow>) {
+    let mut results = Vec::new();
+    let mut admitted = Vec::new();
+    let mut held: HashMap<(&str, &str), i64> = HashMap::new();
+    let waiting =
+        |retry_at: i64| SendResult::Deferred { retry_at, reason: "waiting for an earlier message".to_owned() };
+    for (m, gate) in claimed.iter().zip(gates) {
+        let pair = (m.number.as_str(), m.consumer.as_str());
+        match gate {
+            Gate::Done(result) => results.push((m, result.clone())),
+            Gate::Behind { retry_at } => {
+                held.insert(pair, *retry_at);
+                results.push((m, waiting(*retry_at)));
+            }
+            Gate::Limits { limits, cost } => {
+                if let Some(retry_at) = held.get(&pair) {
+                    results.push((m, waiting(*retry_at)));
+                    continue;
+                }
+                match take(limits, *cost) {
+                    Ok(()) => admitted.push(m),
+                    Err(wait_ms) => {
+                        held.insert(pair, now + wait_ms);
+                        let reason = "rate limit".to_owned();
+                        results.push((m, SendResult::Deferred { retry_at: now + wait_ms, reason }));
+                    }
+                }
+            }
+        }
+    }
+    (results, admitted)
 }
 
 /// What the agents should hear about a message after a round (nothing for a message merely waiting).

@@ -1,18 +1,27 @@
 //! The retention worker: once an hour, deletes the transcripts, media and events of chats that ended
 //! more than `retention_days` ago (see [`parley_store::Store::purge_before`]). Without a retention
 //! setting nothing is ever purged.
+//!
+//! With several nodes, a purge first takes the lease [`PURGE_LEASE`] and renews it with every batch,
+//! so one node purges at a time and the others skip their turn; a node that dies mid-purge leaves the
+//! lease to run out, and the next purge of any node carries on where it stopped.
 
 use std::time::Duration;
 
 use parley_store::Store;
-use parley_store::retention::PurgeReport;
+use parley_store::retention::{PURGE_LEASE, PurgeReport};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
+use crate::workers::Backoff;
 
 const CHECK_EVERY: Duration = Duration::from_secs(3600);
+/// After a failed purge (the database away), the next try comes sooner than the next hour.
+const RETRY_FIRST: Duration = Duration::from_secs(60);
 /// Chats per transaction, so a large first purge never holds the write lock for long.
 const BATCH: i64 = 200;
+/// How long the purge lease lasts without renewal; every batch renews it.
+const LEASE_MS: i64 = 300_000;
 
 /// The worker.
 pub struct RetentionWorker {
@@ -24,31 +33,56 @@ pub struct RetentionWorker {
 impl RetentionWorker {
     /// Purges at start and then every hour, until `shutdown` turns true.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Backoff::new(RETRY_FIRST, CHECK_EVERY);
         loop {
-            match self.purge().await {
-                Ok(report) if !report.is_empty() => tracing::info!(?report, "retention purge"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = format!("{e:#}"), "retention purge failed"),
-            }
+            let wait = match self.purge().await {
+                Ok(report) => {
+                    if !report.is_empty() {
+                        tracing::info!(?report, "retention purge");
+                    }
+                    backoff.succeeded();
+                    CHECK_EVERY
+                }
+                Err(e) => {
+                    let wait = backoff.failed();
+                    tracing::error!(error = format!("{e:#}"), retry_in = ?wait, "retention purge failed");
+                    wait
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(CHECK_EVERY) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => break,
             }
         }
     }
 
-    /// Deletes everything that is past retention now.
+    /// Deletes everything that is past retention now, unless another node is purging (then it
+    /// deletes nothing: that node does it).
     pub async fn purge(&self) -> anyhow::Result<PurgeReport> {
-        let cutoff = self.clock.now().0 - i64::from(self.retention_days) * 86_400_000;
+        let holder = format!("retention-{}", uuid::Uuid::new_v4().simple());
         let mut total = PurgeReport::default();
         loop {
-            let r = self.store.purge_before(cutoff, BATCH).await?;
+            // Taken before the first batch and renewed before each next one.
+            if !self.store.take_lease(PURGE_LEASE, &holder, self.clock.now().0, LEASE_MS).await? {
+                tracing::debug!("another node is purging; skipping this turn");
+                return Ok(total);
+            }
+            let cutoff = self.clock.now().0 - i64::from(self.retention_days) * 86_400_000;
+            let r = match self.store.purge_before(cutoff, BATCH).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Best effort: if the database is away the lease runs out by itself.
+                    let _ = self.store.release_lease(PURGE_LEASE, &holder).await;
+                    return Err(e.into());
+                }
+            };
             total.chats += r.chats;
             total.messages += r.messages;
             total.media += r.media;
             total.events += r.events;
             total.sim_messages += r.sim_messages;
             if r.chats < BATCH as u64 {
+                self.store.release_lease(PURGE_LEASE, &holder).await?;
                 return Ok(total);
             }
         }
@@ -114,5 +148,32 @@ mod tests {
         assert_eq!(report.chats, 1);
         assert!(store.chat("a").await.is_err());
         assert!(store.chat("b").await.is_ok(), "29 days is within retention");
+    }
+
+    #[tokio::test]
+    async fn a_node_skips_its_purge_while_another_holds_the_purge_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let day = 86_400_000;
+        let now = 1_800_000_000_000;
+        store
+            .commit_batch(&Batch { chats: vec![ended_chat("a", "+14155550001", now - 31 * day)], ..Batch::default() })
+            .await
+            .unwrap();
+        let worker = RetentionWorker {
+            store: store.clone(),
+            clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
+            retention_days: 30,
+        };
+        // Another node is purging: this one deletes nothing.
+        assert!(store.take_lease(PURGE_LEASE, "other-node", now, LEASE_MS).await.unwrap());
+        assert!(worker.purge().await.unwrap().is_empty());
+        assert!(store.chat("a").await.is_ok(), "left to the node holding the lease");
+        // It finished; the next turn purges, and gives the lease back.
+        store.release_lease(PURGE_LEASE, "other-node").await.unwrap();
+        assert_eq!(worker.purge().await.unwrap().chats, 1);
+        assert!(store.chat("a").await.is_err());
+        assert!(store.leases_held(PURGE_LEASE, now).await.unwrap().is_empty(), "released after the purge");
     }
 }

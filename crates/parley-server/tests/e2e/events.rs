@@ -58,6 +58,7 @@ async fn an_agent_sees_their_queues_live_and_resumes_without_loss_or_leaks() {
     assert_eq!(events[0].data["body"], "tech");
     assert_eq!(events[0].data["direction"], "in");
     assert_eq!(events[3].data["agent"], "bob");
+    assert_eq!(events[4].data["chat_status"], "connected", "the chat as the accept left it: {:?}", events[4]);
     assert_eq!(events[6].data["body"], "Bob here, how can I help?");
     assert_eq!(events[6].data["author"], "agent:bob");
     for e in &events {

@@ -101,6 +101,21 @@ impl TestApp {
         let url = parley_store::testing::fresh_database_url(dir.path(), &unique_name())
             .await
             .expect("a fresh test database (is PARLEY_TEST_DATABASE_URL reachable?)");
+        TestApp::spawn_in(dir, url, change, clock).await
+    }
+
+    /// [`TestApp::spawn`] on the database at `url`, which the test made (reached through a proxy, say).
+    pub(crate) async fn spawn_on(url: String) -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        TestApp::spawn_in(dir, url, |c| c, Clock::System).await
+    }
+
+    async fn spawn_in(
+        dir: tempfile::TempDir,
+        url: String,
+        change: impl FnOnce(Config) -> Config,
+        clock: Clock,
+    ) -> TestApp {
         let config = change(Config { admin_token: Some(Secret::new(ADMIN)), ..Config::with_database(url) });
         let (base, server, shutdown) = TestApp::start(&config, &clock).await;
         let client = Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
@@ -133,6 +148,18 @@ impl TestApp {
         let (base, server, shutdown) = TestApp::start(&self.config, &self.clock).await;
         (self.base, self.server, self.shutdown) = (base, server, Some(shutdown));
         self.wait_until_ready().await;
+    }
+
+    /// A second server on this one's database, configuration and clock, running beside it: another
+    /// node of the same deployment (PostgreSQL only; a second server on a SQLite file is refused).
+    pub(crate) async fn second_node(&self) -> TestApp {
+        let (base, server, shutdown) = TestApp::start(&self.config, &self.clock).await;
+        let client = Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (config, clock) = (self.config.clone(), self.clock.clone());
+        let mut node = TestApp { base, client, server, shutdown: Some(shutdown), config, clock, _dir: dir };
+        node.wait_until_ready().await;
+        node
     }
 
     /// Waits until no chat timer is due and the outbox has nothing due left to hand to a carrier, in

@@ -136,8 +136,11 @@ async fn an_opted_out_phone_is_refused_on_every_outbound_path_until_it_opts_in()
     let last = view["history"].as_array().and_then(|h| h.last()).cloned().unwrap_or_default();
     assert_eq!((&last["change"], &last["source"]), (&json!("opted_in"), &json!("api: paper form #1234")), "{view}");
     post(&app, "/api/v1/outbound/messages", ADMIN, note).await.expect_status(201);
-    let after = phone.receives(inbox.len() + 1).await;
-    assert_eq!(after.last().map(|m| m.body.as_str()), Some("Your code is 1"));
+    // An opted-in phone is a new contact again: the opt-in notice goes first, then the code.
+    let after = phone.receives(inbox.len() + 2).await;
+    let new = bodies(&after[inbox.len()..]);
+    assert!(new[0].starts_with(NOTICE_START), "{new:?}");
+    assert_eq!(new[1], "Your code is 1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -67,13 +67,19 @@ async fn a_declined_transfer_keeps_the_chat_and_an_accepted_one_moves_it() {
         }
     };
     assert_eq!((&started.data["from"], &started.data["note"]), (&json!("bob"), &json!("Wants a refund, ticket 42")));
+    assert_eq!(started.data["to_queue"], json!(null), "a transfer to an agent names no queue: {started:?}");
     post(&app, &path, &bob.token, json!({"to_agent": "carol"})).await.expect_error(409, "conflict");
     post(&app, &format!("{path}/accept"), &alice.token, json!({})).await.expect_error(409, "conflict");
     post(&app, &format!("{path}/decline"), &carol.token, json!({})).await.expect_status(200);
     assert_eq!(app.admin().chat(&chat).await.agent.as_deref(), Some("bob"), "bob keeps the declined chat");
     bob.say(&chat, "Still with you").await;
 
+    let mut alices_events = app.events(&alice.token, None).await;
     post(&app, &path, &bob.token, json!({"to_queue": "billing", "note": "Invoice question"})).await.expect_status(202);
+    let asked = alices_events.until(|e| e.kind == "chat.transfer_started").await.pop().expect("the transfer");
+    // The queue asked is its own field: the envelope's `queue` stays the chat's until the transfer happens.
+    assert_eq!((&asked.data["to"], &asked.data["to_queue"]), (&json!("alice"), &json!("billing")), "{asked:?}");
+    assert_ne!(asked.data["queue"], json!("billing"), "{asked:?}");
     let taken = post(&app, &format!("{path}/accept"), &alice.token, json!({})).await.expect_status(200).body;
     assert_eq!((&taken["agent"], &taken["queue"]), (&json!("alice"), &json!("billing")), "{taken}");
     bob.try_say(&chat, "me again").await.expect_error(403, "forbidden");

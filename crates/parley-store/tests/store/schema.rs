@@ -35,3 +35,24 @@ async fn fresh_databases_accept_mixed_case_names() {
     let store = fresh("Schema::Mixed-Case").await;
     assert_eq!(store.save_setup_document("{}", 0).await.unwrap(), 1);
 }
+
+/// Nodes that start together migrate once: each run holds the migration lock, so the others wait
+/// and then find nothing to do (on SQLite the single writer connection serializes them the same way).
+#[tokio::test]
+async fn nodes_starting_at_once_migrate_once() {
+    let (_dir, first) = connect("nodes_starting_at_once_migrate").await;
+    let nodes: Vec<parley_store::Store> = (0..3).map(|_| first.clone()).collect();
+    let mut runs = tokio::task::JoinSet::new();
+    for (i, store) in nodes.into_iter().enumerate() {
+        // On PostgreSQL each run takes a connection of its own from the pool, as separate nodes would.
+        runs.spawn(async move { (i, store.migrate().await.unwrap()) });
+    }
+    let mut applied = Vec::new();
+    while let Some(run) = runs.join_next().await {
+        applied.push(run.unwrap().1);
+    }
+    applied.sort_unstable();
+    assert_eq!(applied[..2], [0, 0], "only one run applied migrations: {applied:?}");
+    assert!(applied[2] >= 15, "one run applied all of them: {applied:?}");
+    assert_eq!(first.last_event_id().await.unwrap(), 0);
+}

@@ -3,7 +3,7 @@
 //!
 //! The record is written after the caller was allowed to read and before anything is served, straight
 //! to the store (not through the engine's writer, so reads never queue behind chat traffic). If it
-//! cannot be written the request fails with 500: a read that cannot be audited is not served. A
+//! cannot be written the request fails with 500 (503 while the database is out of reach): a read that cannot be audited is not served. A
 //! refused read (401, 403, 404) is not a read and is not recorded.
 
 use axum::Json;
@@ -28,11 +28,13 @@ pub async fn record_read(state: &AppState, who: &Principal, chat: Option<&str>, 
         what: what.to_owned(),
         at: state.clock.now().0,
     };
-    state
-        .store
-        .record_reads(std::slice::from_ref(&read))
-        .await
-        .map_err(|e| ApiError::internal(format!("recording a read in the audit log: {e:#}")))
+    state.store.record_reads(std::slice::from_ref(&read)).await.map_err(|e| {
+        if e.is_unavailable() {
+            ApiError::from(e)
+        } else {
+            ApiError::internal(format!("recording a read in the audit log: {e:#}"))
+        }
+    })
 }
 
 /// One recorded read.

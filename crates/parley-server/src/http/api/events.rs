@@ -1,7 +1,8 @@
 //! `GET /api/v1/events`: Server-Sent Events for the caller's chats (a supervisor's: the chats of their
 //! teams' queues). Each event carries its id from the
 //! events table; a client that reconnects with `Last-Event-ID` (or `?after=`) first gets everything it
-//! missed from the table, then live events, so a dropped connection loses nothing.
+//! missed from the table, then live events, so a dropped connection loses nothing. Each frame's data is
+//! the event's one JSON form ([`event_json::wire`]), whose schema is `docs/events.md`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,9 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::clock::rfc3339;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::event_json;
 use crate::http::extract::ApiQuery;
 
 const PAGE: i64 = 500;
@@ -35,7 +36,7 @@ pub struct EventsQuery {
 
 /// The caller's live event stream.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
-    responses((status = 200, description = "text/event-stream; each event has id, event (its kind) and JSON data", content_type = "text/event-stream"),
+    responses((status = 200, description = "text/event-stream; each event has id, event (its kind) and JSON data: the envelope and the kind's fields, as docs/events.md describes", content_type = "text/event-stream"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn events(
@@ -63,7 +64,7 @@ pub async fn events(
     let session = if headers.contains_key(axum::http::header::AUTHORIZATION) {
         None
     } else {
-        crate::http::session::cookie_token(&headers).map(crate::http::auth::hash_token)
+        crate::http::auth::cookie_token(&headers).map(crate::http::auth::hash_token)
     };
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(pump(state, who, session, live, last, tx));
@@ -173,14 +174,6 @@ async fn send(
     if !mine {
         return Ok(());
     }
-    let mut data: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(obj) = data.as_object_mut() {
-        obj.insert("id".to_owned(), event.id.into());
-        obj.insert("kind".to_owned(), event.kind.clone().into());
-        obj.insert("at".to_owned(), rfc3339(event.at).into());
-        obj.insert("chat_id".to_owned(), event.chat_id.clone().into());
-        obj.insert("queue".to_owned(), event.queue.clone().into());
-    }
-    let sse = Event::default().id(event.id.to_string()).event(event.kind.clone()).data(data.to_string());
+    let sse = Event::default().id(event.id.to_string()).event(event.kind.clone()).data(event_json::wire(event));
     tx.send(Ok(sse)).await.map_err(|_| ())
 }

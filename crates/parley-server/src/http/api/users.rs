@@ -1,5 +1,6 @@
-//! `/api/v1/users`: admins list, create and change console users (routed by
-//! [`crate::http::session::routes`], with the rest of the login machinery).
+//! `/api/v1/users`: admins list, create and change console users. Logging in as one is
+//! [`crate::http::session`]; like every other resource this one only takes the caller's `Principal`
+//! from [`crate::http::auth`].
 //!
 //! A user is shown without its password hash, always; a password goes in (at least 10 characters)
 //! and never comes out. A new password, disabling a user or changing its role or agent ends the
@@ -11,7 +12,9 @@ use axum::http::StatusCode;
 use parley_store::StoreError;
 use parley_store::users::{NewUser, UserRow};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::clock::rfc3339;
@@ -19,6 +22,18 @@ use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::users::{Account, Role, UserError, check_password, hash_password_async, parse_display_name, parse_username};
+
+/// The users API, with its OpenAPI paths and tag.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(UsersDoc::openapi())
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+}
+
+/// The OpenAPI tag of the users API.
+#[derive(OpenApi)]
+#[openapi(tags((name = "users")))]
+struct UsersDoc;
 
 /// A console user. The password hash is never part of it.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,6 +10,10 @@
 //! - 422 for a form that cannot be read;
 //! - otherwise 200 with an empty TwiML `<Response/>` once the engine has committed the input. A repeated
 //!   `MessageSid` is acknowledged the same way without being stored twice.
+//!
+//! Whenever the input could not be stored (the database does not answer, or any other failure), the
+//! answer is a 5xx (503 `unavailable` with `Retry-After` for an outage, 500 otherwise) and nothing was
+//! stored, so Twilio retries the request later; the retry is stored once, as any repeated `MessageSid`.
 
 use std::fmt;
 

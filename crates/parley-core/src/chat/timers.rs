@@ -4,72 +4,12 @@
 //! with the chat so that a timer survives a restart and fires once: firing changes the chat, and with
 //! it the next deadline.
 
-use crate::chat::{Chat, ChatStatus};
+use super::{Chat, ChatStatus};
 use crate::time::Timestamp;
 
-/// Timer settings as written: `None` inherits (from the deployment, for a queue), `Some(0)` turns the
-/// timer off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TimerSettings {
-    /// An offer not accepted within this many seconds moves on to the next agent.
-    pub offer_timeout_seconds: Option<u32>,
-    /// Minutes without a message either way before the consumer is asked whether they are still there.
-    pub inactivity_warning_minutes: Option<u32>,
-    /// Minutes after that warning before the chat closes.
-    pub inactivity_close_minutes: Option<u32>,
-    /// The longest an SMS session lasts: a text after it starts a new chat.
-    pub session_expiration_minutes: Option<u32>,
-    /// The longest a chat waits in its queue before it closes with a message (or moves to the queue's
-    /// overflow queue).
-    pub queue_wait_minutes: Option<u32>,
-    /// Minutes a connected agent may leave the consumer's message unanswered before the chat is
-    /// offered to another agent.
-    pub agent_response_minutes: Option<u32>,
-}
-
-impl TimerSettings {
-    /// The deployment's defaults: offers ring for a minute; a quiet chat is warned after 15 minutes and
-    /// closed 5 later; a session lasts a day; waiting in a queue and for an agent's answer have no limit.
-    pub fn deployment_defaults() -> TimerSettings {
-        TimerSettings {
-            offer_timeout_seconds: Some(60),
-            inactivity_warning_minutes: Some(15),
-            inactivity_close_minutes: Some(5),
-            session_expiration_minutes: Some(24 * 60),
-            queue_wait_minutes: Some(0),
-            agent_response_minutes: Some(0),
-        }
-    }
-
-    /// These settings with `over` put over them (a queue's over the deployment's).
-    pub fn with(self, over: &TimerSettings) -> TimerSettings {
-        TimerSettings {
-            offer_timeout_seconds: over.offer_timeout_seconds.or(self.offer_timeout_seconds),
-            inactivity_warning_minutes: over.inactivity_warning_minutes.or(self.inactivity_warning_minutes),
-            inactivity_close_minutes: over.inactivity_close_minutes.or(self.inactivity_close_minutes),
-            session_expiration_minutes: over.session_expiration_minutes.or(self.session_expiration_minutes),
-            queue_wait_minutes: over.queue_wait_minutes.or(self.queue_wait_minutes),
-            agent_response_minutes: over.agent_response_minutes.or(self.agent_response_minutes),
-        }
-    }
-
-    /// Each setting with its name, for checking and for the setup document.
-    pub fn named(&self) -> [(&'static str, Option<u32>); 6] {
-        [
-            ("offer_timeout_seconds", self.offer_timeout_seconds),
-            ("inactivity_warning_minutes", self.inactivity_warning_minutes),
-            ("inactivity_close_minutes", self.inactivity_close_minutes),
-            ("session_expiration_minutes", self.session_expiration_minutes),
-            ("queue_wait_minutes", self.queue_wait_minutes),
-            ("agent_response_minutes", self.agent_response_minutes),
-        ]
-    }
-
-    /// The largest value a setting may have: a week (in its unit).
-    pub fn max(name: &str) -> u32 {
-        if name.ends_with("_seconds") { 7 * 24 * 3600 } else { 7 * 24 * 60 }
-    }
-}
+/// The timer settings live with the setup that holds them (so the setup needs nothing of the chat);
+/// they are named here too, beside the deadlines they set.
+pub use crate::setup::TimerSettings;
 
 /// What a due deadline asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

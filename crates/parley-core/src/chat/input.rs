@@ -1,0 +1,48 @@
+//! What can happen to a chat: one [`Input`] per kind, from the consumer, an agent, an admin, the
+//! API, routing or the clock.
+
+use crate::ids::{AgentId, QueueId};
+
+use super::TransferTarget;
+
+/// Who does something to a chat on the business side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Agent(AgentId),
+    Admin,
+}
+
+/// One input to a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// The consumer texted the business number. `language`: what a detector made of the text, used
+    /// when it opens a chat.
+    Inbound { text: String, media: usize, language: Option<String> },
+    /// An agent accepts a chat offered to them (or picks one from their queue).
+    Accept { agent: AgentId },
+    /// An agent writes to the consumer.
+    Reply { agent: AgentId, text: String },
+    /// An agent or an admin ends the chat.
+    End { by: Actor },
+    /// Capacity may have freed up: offer a queued chat if an agent has room.
+    Route,
+    /// The agent a chat is offered to went away: the offer is withdrawn and the chat waits in its queue
+    /// again (keeping its place).
+    Withdraw,
+    /// The consumer opted out through another chat (another business number): this chat ends too,
+    /// so no agent keeps waiting on a phone that may not be texted.
+    OptedOutElsewhere,
+    /// The business writes first: an agent starts a chat (`agent`, in `queue` or the first queue of the
+    /// number they serve), or the outbound API sends (no agent). A live chat with the phone is joined
+    /// instead of opening a second one. `no_delay`: refuse rather than wait out quiet hours.
+    Outbound { text: String, agent: Option<AgentId>, queue: Option<QueueId>, no_delay: bool },
+    /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
+    /// first text.
+    Sessionless { text: String, no_delay: bool },
+    /// Time passed: whatever timer of the chat is due fires (see [`crate::timers`]).
+    Tick,
+    /// The connected agent hands the chat to a colleague or another queue, with a note for them.
+    Transfer { from: AgentId, target: TransferTarget, note: String },
+    /// The agent a transfer is offered to takes the chat or declines it.
+    AnswerTransfer { agent: AgentId, accept: bool },
+}

@@ -1,0 +1,120 @@
+//! Messages the business writes first: an agent starting a chat, the outbound API, sessionless
+//! notifications, and the quiet hours that hold them back.
+
+use crate::ids::{AgentId, QueueId};
+
+use super::decide::Decider;
+use super::{Author, Chat, ChatEvent, ChatStatus, Origin, Outcome, Purpose, Refusal, StartType};
+
+impl Decider<'_> {
+    /// Holds a proactive message back until the consumer's quiet hours are over, or refuses it when the
+    /// caller asked not to wait.
+    fn quiet_hours(&mut self, no_delay: bool) -> Result<(), Refusal> {
+        let Some(rule) = &self.ctx.setup.settings.quiet_hours else {
+            return Ok(());
+        };
+        match rule.check(self.ctx.consumer, self.ctx.now) {
+            None => Ok(()),
+            Some((until, zones)) if no_delay => Err(Refusal::QuietHours { until, zones }),
+            Some((until, _)) => {
+                self.not_before = Some(until);
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn outbound(
+        mut self,
+        chat: Option<Chat>,
+        text: &str,
+        agent: Option<&AgentId>,
+        queue: Option<&QueueId>,
+        no_delay: bool,
+    ) -> Outcome {
+        let author = agent.map_or(Author::Api, |a| Author::Agent(a.clone()));
+        if let Some(chat) = chat {
+            // An agent may only write into a live chat that is theirs; the API joins any live chat.
+            if let Some(agent) = agent
+                && (chat.status != ChatStatus::Connected || chat.agent.as_ref() != Some(agent))
+            {
+                return Outcome::Refused(Refusal::ChatInProgress);
+            }
+            if chat.origin == Origin::Outbound
+                && let Err(refusal) = self.quiet_hours(no_delay)
+            {
+                return Outcome::Refused(refusal);
+            }
+            self.send(text.to_owned(), author, Purpose::Conversation);
+            if let Some(agent) = agent {
+                self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+            }
+            self.decision.chat = Some(chat);
+            return Outcome::Done(self.decision);
+        }
+        if let Err(refusal) = self.quiet_hours(no_delay) {
+            return Outcome::Refused(refusal);
+        }
+        let mut chat = Chat {
+            id: self.ctx.new_chat_id.clone(),
+            number: self.ctx.number.number.clone(),
+            consumer: self.ctx.consumer.clone(),
+            origin: Origin::Outbound,
+            start_type: Some(StartType::Outbound),
+            status: ChatStatus::Selecting,
+            queue: None,
+            menu_level: None,
+            agent: None,
+            opened_at: self.ctx.now,
+            queued_at: None,
+            offered_at: None,
+            last_message_at: self.ctx.now,
+            warned_at: None,
+            transfer: None,
+            language: self.language.clone(),
+            answered_at: agent.map(|_| self.ctx.now),
+            awaiting_reply_since: None,
+            wait_since: None,
+            after_hours_until: None,
+            ended_at: None,
+            end_reason: None,
+            ended_by: None,
+        };
+        if let Some(agent) = agent {
+            let serves = |q: &QueueId| self.ctx.roster.serves(agent, q);
+            let queue = match queue {
+                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => q.clone(),
+                Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
+                None => match self.ctx.number.queues.iter().find(|q| serves(q)) {
+                    Some(q) => q.clone(),
+                    None => return Outcome::Refused(Refusal::NotYourQueue),
+                },
+            };
+            // The agent chose to start this chat: it counts against their capacity but is not refused by it.
+            self.ctx.roster.assign(agent, self.ctx.now);
+            chat.queue = Some(queue);
+            chat.status = ChatStatus::Connected;
+            chat.agent = Some(agent.clone());
+        }
+        self.event(ChatEvent::Opened);
+        self.event(ChatEvent::StartedOutbound { agent: agent.cloned() });
+        if let Some(agent) = agent {
+            self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered: false });
+        }
+        self.opt_in_notice(false);
+        self.send(text.to_owned(), author, Purpose::Conversation);
+        if let Some(agent) = agent {
+            self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        }
+        self.decision.chat = Some(chat);
+        Outcome::Done(self.decision)
+    }
+
+    pub(super) fn sessionless(mut self, text: &str, no_delay: bool) -> Outcome {
+        if let Err(refusal) = self.quiet_hours(no_delay) {
+            return Outcome::Refused(refusal);
+        }
+        self.opt_in_notice(false);
+        self.send(text.to_owned(), Author::Api, Purpose::Conversation);
+        Outcome::Done(self.decision)
+    }
+}

@@ -1,0 +1,164 @@
+//! The events Parley records in its event log: one [`Event`] variant per kind, with its fields typed.
+//!
+//! Rule: everything the engine records is an `Event`. Its kind name is [`Event::kind`], its JSON is made
+//! in one place (`parley-server`'s `http::event_json`) and its schema is `docs/events.md`, which a test
+//! holds to the code. Why: the console's event stream, signed webhooks, CRM connectors and reports all
+//! read the same events, and a payload written ad hoc where an event happens drifts from the others.
+//! The matches below are exhaustive, so a new variant cannot be recorded without a kind name (and an
+//! encoding, and a line in the schema).
+//!
+//! [`chat::decide`](crate::chat::decide) reports what happened to a chat as [`ChatEvent`]s;
+//! [`Event::from_chat`] turns them into recorded events. Messages, delivery status, agent presence and
+//! texts refused by a number are recorded by the engine around the decision.
+
+use crate::chat::{ChatEvent, EndReason, TransferFailure};
+use crate::ids::{AgentId, QueueId};
+use crate::number::NumberState;
+use crate::phone::BusinessNumber;
+use crate::routing::Presence;
+use crate::time::Timestamp;
+
+/// One entry of the event log. Events of a chat also carry the chat's id, status and queue after the
+/// decision that caused them; that envelope is the event log's, not the variant's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A consumer's first text opened the chat.
+    Opened,
+    /// The consumer was sent the menu to choose a queue.
+    MenuSent,
+    /// The chat waits in `queue` for an agent.
+    Queued { queue: QueueId },
+    /// The consumer went back to the menu (the chat left its queue and agent).
+    BackToMenu,
+    /// The chat was offered to `agent`, who has not accepted yet.
+    Offered { agent: AgentId },
+    /// The business opened the chat: `agent`, or the outbound API when `None`.
+    StartedOutbound { agent: Option<AgentId> },
+    /// `agent` went away before accepting; the chat waits in its queue again.
+    OfferWithdrawn { agent: AgentId },
+    /// `agent` and the consumer are talking; `auto_answered` when no accept was needed.
+    Connected { agent: AgentId, auto_answered: bool },
+    /// `agent` let the offer time out; the chat moves on.
+    OfferTimedOut { agent: AgentId },
+    /// The consumer was asked whether they are still there.
+    InactivityWarning,
+    /// The chat's language changed (a LANG command, a menu choice, or the guess of a first text).
+    LanguageChanged { language: String },
+    /// The queue is closed; the chat waits until `opens` (`None`: nothing opens it, it ends instead).
+    AfterHours { opens: Option<Timestamp> },
+    /// The connected `agent` did not answer the consumer in time; the chat goes to someone else.
+    ReplyTimedOut { agent: AgentId },
+    /// The chat waited its queue's limit in `from` and moved on to the overflow queue `to`.
+    Overflowed { from: QueueId, to: QueueId },
+    /// `from` asked `to` (in `queue`, for a transfer to a queue) to take the chat over.
+    TransferStarted { from: AgentId, to: AgentId, queue: Option<QueueId>, note: String },
+    /// The transfer did not happen; `from` keeps the chat.
+    TransferFailed { from: AgentId, to: Option<AgentId>, reason: TransferFailure },
+    /// `to` took the chat over from `from`.
+    TransferEnded { from: AgentId, to: AgentId },
+    /// The consumer opted out (STOP, or an opt-out given through the API).
+    OptedOut,
+    /// The chat is over: why, and who ended it ("consumer", "system", "admin" or the agent's id).
+    Ended { reason: EndReason, by: String },
+    /// A message of the chat's transcript was stored: the consumer's text, one sent to the consumer, or an
+    /// internal note. The values are the message's as the messages API shows them.
+    Message {
+        message_id: String,
+        /// "in", "out" or "note".
+        direction: String,
+        /// "consumer", "system", "api" or "agent:<id>".
+        author: String,
+        body: String,
+        /// Media URLs, in the order the message holds them.
+        media: Vec<String>,
+        /// The message's status when it was stored ("received", "queued", "scheduled", "internal").
+        status: String,
+    },
+    /// An outbound message moved forward: the outbox handed it over or gave up, or a receipt came.
+    MessageStatus {
+        message_id: String,
+        /// "sent", "delivered", "undelivered", "failed" or "suppressed".
+        status: String,
+        /// The carrier's or the outbox's reason, for a message that did not make it.
+        error: Option<String>,
+    },
+    /// An agent's presence changed.
+    AgentStatus { agent: AgentId, presence: Presence },
+    /// A text reached a number that is not enabled: it was stored, but opened no chat.
+    InboundRefused { message_id: String, number: BusinessNumber, state: NumberState },
+}
+
+impl Event {
+    /// The kind's name, as stored in the log and sent as the SSE event name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Opened => "chat.opened",
+            Event::MenuSent => "chat.menu_sent",
+            Event::Queued { .. } => "chat.queued",
+            Event::BackToMenu => "chat.back_to_menu",
+            Event::Offered { .. } => "chat.offered",
+            Event::StartedOutbound { .. } => "chat.started_outbound",
+            Event::OfferWithdrawn { .. } => "chat.offer_withdrawn",
+            Event::Connected { .. } => "chat.connected",
+            Event::OfferTimedOut { .. } => "chat.offer_timed_out",
+            Event::InactivityWarning => "chat.inactivity_warning",
+            Event::LanguageChanged { .. } => "chat.language_changed",
+            Event::AfterHours { .. } => "chat.after_hours",
+            Event::ReplyTimedOut { .. } => "chat.reply_timed_out",
+            Event::Overflowed { .. } => "chat.overflowed",
+            Event::TransferStarted { .. } => "chat.transfer_started",
+            Event::TransferFailed { .. } => "chat.transfer_failed",
+            Event::TransferEnded { .. } => "chat.transfer_ended",
+            Event::OptedOut => "consumer.opted_out",
+            Event::Ended { .. } => "chat.ended",
+            Event::Message { .. } => "message",
+            Event::MessageStatus { .. } => "message.status",
+            Event::AgentStatus { .. } => "agent.status",
+            Event::InboundRefused { .. } => "number.inbound_refused",
+        }
+    }
+
+    /// The event a decision's [`ChatEvent`] records. `None` for the two message markers
+    /// (`ConsumerMessage`, `AgentMessage`): they say where a message falls among the chat's events, and
+    /// the engine records that message as [`Event::Message`], with its text, at that place.
+    pub fn from_chat(event: &ChatEvent) -> Option<Event> {
+        let event = match event.clone() {
+            ChatEvent::Opened => Event::Opened,
+            ChatEvent::MenuSent => Event::MenuSent,
+            ChatEvent::Queued { queue } => Event::Queued { queue },
+            ChatEvent::BackToMenu => Event::BackToMenu,
+            ChatEvent::Offered { agent } => Event::Offered { agent },
+            ChatEvent::StartedOutbound { agent } => Event::StartedOutbound { agent },
+            ChatEvent::OfferWithdrawn { agent } => Event::OfferWithdrawn { agent },
+            ChatEvent::Connected { agent, auto_answered } => Event::Connected { agent, auto_answered },
+            ChatEvent::OfferTimedOut { agent } => Event::OfferTimedOut { agent },
+            ChatEvent::InactivityWarning => Event::InactivityWarning,
+            ChatEvent::LanguageChanged { language } => Event::LanguageChanged { language },
+            ChatEvent::AfterHours { opens } => Event::AfterHours { opens },
+            ChatEvent::ReplyTimedOut { agent } => Event::ReplyTimedOut { agent },
+            ChatEvent::Overflowed { from, to } => Event::Overflowed { from, to },
+            ChatEvent::TransferStarted { from, to, queue, note } => Event::TransferStarted { from, to, queue, note },
+            ChatEvent::TransferFailed { from, to, reason } => Event::TransferFailed { from, to, reason },
+            ChatEvent::TransferEnded { from, to } => Event::TransferEnded { from, to },
+            ChatEvent::OptedOut => Event::OptedOut,
+            ChatEvent::Ended { reason, by } => Event::Ended { reason, by },
+            ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => return None,
+        };
+        Some(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_markers_record_no_event_of_their_own() {
+        let agent = AgentId::parse("bob").unwrap();
+        assert_eq!(Event::from_chat(&ChatEvent::ConsumerMessage), None);
+        assert_eq!(Event::from_chat(&ChatEvent::AgentMessage { agent: agent.clone() }), None);
+        let connected = Event::from_chat(&ChatEvent::Connected { agent: agent.clone(), auto_answered: true });
+        assert_eq!(connected, Some(Event::Connected { agent, auto_answered: true }));
+        assert_eq!(connected.map(|e| e.kind()), Some("chat.connected"));
+    }
+}

@@ -1,0 +1,31 @@
+//! The contact-center setup: numbers, queues (the menu), agents and teams, and the deployment settings.
+//!
+//! A [`SetupDraft`] holds what an admin wrote (plain strings); [`Setup::validate`] checks it as a whole
+//! and returns either a typed [`Setup`] or every problem found, each naming what is wrong.
+//!
+//! One idea per child, each re-exported here, so every name is `parley_core::setup::X`:
+//! - `draft.rs`: the document as written ([`SetupDraft`] and its parts), and [`Setup::to_draft`].
+//! - `settings.rs`: [`Settings`] and [`TimerSettings`], which draft and model share as written.
+//! - `validate.rs`: [`Setup::validate`] and [`SetupError`], every check that spans the document.
+//! - `model.rs`: the validated [`Setup`] and the questions asked of it.
+//! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
+//!
+//! The setup depends on the leaf modules of its fields (ids, phone, hours, registration, texts,
+//! commands, ...) and on nothing that depends on it: the chat, its timers and the use of replies read
+//! the setup, never the other way round.
+
+mod draft;
+mod model;
+mod replies;
+mod settings;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+pub use draft::{
+    AgentDraft, CampaignDraft, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, SetupDraft, TeamDraft,
+};
+pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
+pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
+pub use settings::{Language, LanguageDetection, Settings, TimerSettings};
+pub use validate::{MAX_CAPACITY, MAX_PER_DAY, MAX_PER_MINUTE, SetupError};

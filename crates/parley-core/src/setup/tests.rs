@@ -1,0 +1,446 @@
+//! Tests of the setup as a whole: drafts validated into the model, every problem named, and the
+//! model turned back into the same draft.
+
+use super::*;
+use crate::hours::BusinessHoursDraft;
+use crate::keyword;
+use crate::number::NumberKind;
+use crate::phone::{BusinessNumber, E164};
+use crate::registration::{Brand, CampaignRegistration, TollFreeVerification};
+use crate::texts::{TextKey, TextOverrides, Texts};
+
+fn draft() -> SetupDraft {
+    SetupDraft {
+        numbers: vec![NumberDraft {
+            number: "+15550001000".into(),
+            label: "Support".into(),
+            carrier: "sim".into(),
+            queues: vec!["billing".into(), "tech".into()],
+            segments_per_second: Some(10.0),
+            campaign: Some("care".into()),
+            kind: "us_10dlc".into(),
+            opt_out_keywords: vec!["ALTO".into()],
+            opt_in_keywords: vec![],
+            help_keywords: vec!["AYUDA".into()],
+            ..Default::default()
+        }],
+        queues: vec![
+            QueueDraft {
+                id: "billing".into(),
+                name: "Billing".into(),
+                keywords: vec!["1".into(), "BILLING".into()],
+                auto_answer: false,
+                consumer_number: "last_four".into(),
+                timers: TimerSettings::default(),
+                announce_transfers: false,
+                parent: None,
+                hidden: false,
+                strategy: String::new(),
+                ..QueueDraft::default()
+            },
+            QueueDraft {
+                id: "tech".into(),
+                name: "Tech".into(),
+                keywords: vec!["2".into()],
+                auto_answer: false,
+                consumer_number: "full".into(),
+                timers: TimerSettings { offer_timeout_seconds: Some(30), ..TimerSettings::default() },
+                announce_transfers: true,
+                parent: None,
+                hidden: false,
+                strategy: String::new(),
+                ..QueueDraft::default()
+            },
+        ],
+        agents: vec![AgentDraft {
+            id: "alice".into(),
+            name: "Alice".into(),
+            queues: vec!["billing".into()],
+            capacity: 3,
+            languages: vec![],
+        }],
+        teams: vec![TeamDraft {
+            id: "blue".into(),
+            name: "Blue".into(),
+            members: vec!["alice".into()],
+            queues: vec![],
+        }],
+        campaigns: vec![CampaignDraft {
+            id: "care".into(),
+            name: "Customer care".into(),
+            segments_per_second: Some(4.0),
+            ..Default::default()
+        }],
+        settings: Settings::default(),
+        quiet_hours: QuietHoursDraft::default(),
+        replies: vec![],
+    }
+}
+
+#[test]
+fn a_short_code_is_a_number_of_type_short_code_and_only_that() {
+    let mut d = draft();
+    d.numbers[0].number = "24273".into();
+    d.numbers[0].kind = "short_code".into();
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    assert!(setup.numbers[0].number.is_short_code());
+    assert_eq!(setup.to_draft().numbers[0].number, "24273");
+
+    d.numbers[0].kind = "long_code".into();
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        vec![
+            "number 24273: type \"long_code\": a number written without + and a country code is a short code: say type = \"short_code\""
+        ]
+    );
+    d.numbers[0].number = "+15550001000".into();
+    d.numbers[0].kind = "short_code".into();
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert!(errors[0].contains("a short code is written as its digits alone"), "{errors:?}");
+    d.numbers[0].number = "12".into();
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert!(errors[0].contains("nor a short code (3 to 8 digits"), "{errors:?}");
+}
+
+#[test]
+fn commands_translations_hours_and_overflow_are_checked_field_by_field() {
+    let mut d = draft();
+    d.settings.commands.end = vec!["STOP".into(), "BYE".into()];
+    d.settings.commands.agent = vec!["bye".into()];
+    d.settings.language_detection.min_confidence = 1.5;
+    d.queues[0].keywords.push("Menu".into());
+    d.queues[0].translations.insert(
+        "fr".into(),
+        QueueTranslation { name: "Factures".into(), keywords: vec![], messages: TextOverrides::default() },
+    );
+    d.queues[1].messages.set(TextKey::Waiting, "Number {position}, {wait_minute} min");
+    d.queues[1].overflow = Some("tech".into());
+    d.queues[0].overflow = Some("No such!".into());
+    d.queues[1].hours = Some(BusinessHoursDraft {
+        time_zone: "Mars/Olympus".into(),
+        after_hours: "later".into(),
+        ..BusinessHoursDraft::default()
+    });
+    d.agents[0].languages = vec!["de".into()];
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let expected = [
+        "settings: commands.end \"STOP\": is a carrier keyword (opt-out, opt-in or help): it keeps that meaning",
+        "settings: commands.agent \"bye\": is also a word of the end command",
+        "settings: language_detection.min_confidence 1.5: must be between 0 and 1 (0.7 is a good start)",
+        "queue \"billing\" uses the reserved word \"Menu\" (carrier keywords and SMS commands cannot be queue names or keywords)",
+        "queue \"billing\": languages.fr: not a language of the setup (known: en); add it under settings.languages",
+        "queue \"tech\": messages.waiting: unknown placeholder {wait_minute}: this text may use {brand}, {business}, {end_command}, {queue}, {position}, {wait_minutes}",
+        "queue \"tech\": hours: time_zone \"Mars/Olympus\": ",
+        "queue \"tech\": hours: after_hours \"later\": ",
+        "queue \"tech\" (overflow: another queue) refers to unknown queue \"tech\"",
+        "queue \"billing\" (overflow: another queue) refers to unknown queue \"No such!\"",
+        "agent \"alice\": languages \"de\": not a language of the setup (known: en); add it under settings.languages",
+    ];
+    for e in expected {
+        assert!(errors.iter().any(|x| x.starts_with(e)), "missing {e:?} in {errors:#?}");
+    }
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+}
+
+#[test]
+fn languages_numbers_and_texts_are_checked_field_by_field() {
+    let mut d = draft();
+    d.settings.texts.set(TextKey::Queued, "You are in {qeue}");
+    let mut spanish = Language {
+        opt_out_keywords: vec!["ALTO".into(), "stop".into(), "".into()],
+        opt_in_keywords: vec!["alto".into()],
+        texts: TextOverrides::of(&[(TextKey::Connected, "Le atiende {agente}")]),
+        ..Language::default()
+    };
+    spanish.help_keywords = vec!["Billing".into()];
+    d.settings.languages.insert("es".into(), spanish);
+    d.settings.languages.insert("EN_us".into(), Language::default());
+    d.numbers[0].language = Some("fr".into());
+    d.numbers[0].messages.set(TextKey::Help, "{menu}");
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let expected = [
+        "settings.messages: messages.queued: unknown placeholder {qeue}: this text may use {brand}, {business}, {end_command}, {queue}",
+        "language \"EN_us\": tag: use a language tag (e.g. es, pt-BR) other than the deployment's own (en), whose texts are settings.messages",
+        "language \"es\": messages.connected: unknown placeholder {agente}: this text may use {brand}, {business}, {end_command}, {queue}, {agent}, {agent_first_name}",
+        "language \"es\": opt_out_keywords \"stop\": is already a standard keyword",
+        "language \"es\": opt_out_keywords \"\": has no letters or digits",
+        "language \"es\": opt_in_keywords \"alto\": is both an opt_out and an opt_in keyword",
+        "number +15550001000: keyword \"BILLING\" is a keyword of one of the setup's languages and also a menu choice of this number",
+        "number +15550001000: language \"fr\": not a language of the setup (known: en, EN_us, es); add it under settings.languages",
+        "number +15550001000: messages.help: unknown placeholder {menu}: this text may use {brand}, {business}, {end_command}",
+    ];
+    for e in expected {
+        assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
+    }
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+}
+
+#[test]
+fn a_numbers_texts_are_its_own_over_its_languages_over_the_deployments() {
+    let mut d = draft();
+    let spanish = Language {
+        texts: TextOverrides::of(&[(TextKey::Help, "Ayuda"), (TextKey::Menu, "Menú: {menu}")]),
+        opt_out_keywords: vec!["ALTO".into()],
+        ..Language::default()
+    };
+    d.settings.languages.insert("es".into(), spanish);
+    d.numbers[0].language = Some("es".into());
+    d.numbers[0].messages.set(TextKey::Help, "Ayuda del número");
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let texts = setup.texts_for(&setup.numbers[0], None, "es");
+    assert_eq!((texts.get(TextKey::Help), texts.get(TextKey::Menu)), ("Ayuda del número", "Menú: {menu}"));
+    assert_eq!(texts.get(TextKey::Queued), Texts::default().get(TextKey::Queued));
+    assert_eq!(setup.carrier_keyword(&setup.numbers[0], "alto!"), Some(keyword::CarrierKeyword::OptOut));
+    assert_eq!(setup.to_draft().settings.languages, d.settings.languages);
+    assert_eq!(setup.to_draft().numbers[0].messages, d.numbers[0].messages);
+    // The deployment's own language named on a number is the same as naming none.
+    d.numbers[0].language = Some("en".into());
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let english = setup.texts_for(&setup.numbers[0], None, "en");
+    assert_eq!(english.get(TextKey::Help), "Ayuda del número", "the number's own texts are in its language");
+    assert_eq!(english.get(TextKey::Menu), Texts::default().get(TextKey::Menu));
+}
+
+#[test]
+fn quiet_hours_are_checked_and_round_trip() {
+    let mut d = draft();
+    d.quiet_hours = QuietHoursDraft {
+        enabled: true,
+        start: "20:30".into(),
+        end: "09:00".into(),
+        time_zone: "Europe/Berlin".into(),
+    };
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let rule = setup.settings.quiet_hours.unwrap();
+    assert_eq!((rule.window.as_strings(), rule.time_zone.name()), (("20:30".into(), "09:00".into()), "Europe/Berlin"));
+    assert_eq!(setup.to_draft().quiet_hours, d.quiet_hours);
+
+    d.quiet_hours.enabled = false;
+    let off = Setup::validate(&d, &["sim"]).unwrap();
+    assert_eq!(off.settings.quiet_hours, None);
+    assert_eq!(off.to_draft().quiet_hours, QuietHoursDraft { enabled: false, ..QuietHoursDraft::default() });
+
+    d.quiet_hours =
+        QuietHoursDraft { enabled: false, start: "9pm".into(), end: "08:00".into(), time_zone: "Mars/Olympus".into() };
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].starts_with("settings.quiet_hours: start/end: quiet hours start \"9pm\""), "{errors:?}");
+    assert!(errors[1].contains("\"Mars/Olympus\" is not an IANA time zone"), "{errors:?}");
+}
+
+#[test]
+fn a_good_draft_validates_and_round_trips() {
+    let setup = Setup::validate(&draft(), &["sim"]).unwrap();
+    assert_eq!(setup.to_draft(), draft());
+    let number = &setup.numbers[0];
+    assert_eq!(setup.menu_choice(number, None, " billing! ").unwrap().0.as_str(), "billing");
+    assert_eq!(setup.menu_choice(number, None, "2").unwrap().0.as_str(), "tech");
+    assert_eq!(setup.menu_choice(number, None, "tech.").unwrap().0.as_str(), "tech");
+    assert_eq!(setup.menu_choice(number, None, "3"), None);
+}
+
+#[test]
+fn every_problem_is_reported_by_name() {
+    let mut d = draft();
+    d.numbers[0].queues.push("nope".into());
+    d.numbers.push(d.numbers[0].clone());
+    d.numbers.push(NumberDraft {
+        number: "+15550003000".into(),
+        carrier: "sim".into(),
+        queues: vec!["tech".into(), "tech".into()],
+        ..Default::default()
+    });
+    d.numbers.push(NumberDraft { number: "555-0001".into(), carrier: "sim".into(), ..Default::default() });
+    d.queues[1].keywords.push("Billing".into());
+    d.queues[0].keywords.push("stop".into());
+    d.agents[0].capacity = 0;
+    d.numbers[0].segments_per_second = Some(0.0);
+    d.numbers[2].campaign = Some("marketing".into());
+    d.numbers[2].kind = "landline".into();
+    d.numbers[2].opt_out_keywords = vec!["stop".into(), "ALTO".into(), "alto!".into(), "2".into()];
+    d.campaigns[0].segments_per_second = Some(5000.0);
+    d.teams[0].members.push("bob".into());
+    d.queues[1].consumer_number = "partial".into();
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let all = errors.join("\n");
+    assert!(all.contains("unknown queue \"nope\""), "{all}");
+    assert!(all.contains("number +15550001000 is listed twice"), "{all}");
+    assert!(all.contains("number +15550003000 lists queue \"tech\" twice"), "{all}");
+    assert!(all.contains("number 4: \"555-0001\" is neither an E.164 number"), "{all}");
+    assert!(all.contains("keyword \"BILLING\" is used by queues \"billing\" and \"tech\""), "{all}");
+    assert!(all.contains("reserved word \"stop\""), "{all}");
+    assert!(all.contains("agent \"alice\" has capacity 0"), "{all}");
+    assert!(all.contains("number +15550001000: segments_per_second must be above 0"), "{all}");
+    assert!(all.contains("number +15550003000 refers to unknown campaign \"marketing\""), "{all}");
+    assert!(all.contains("number +15550003000 has kind \"landline\": use long_code"), "{all}");
+    assert!(all.contains("number +15550003000: keyword \"stop\" is already a standard keyword"), "{all}");
+    assert!(all.contains("number +15550003000: keyword \"alto!\" is listed twice"), "{all}");
+    assert!(all.contains("number +15550003000: keyword \"2\" is also a menu choice of this number"), "{all}");
+    assert!(all.contains("campaign \"care\": segments_per_second must be above 0 and at most 1000, not 5000"), "{all}");
+    assert!(all.contains("team \"blue\" refers to unknown agent \"bob\""), "{all}");
+    assert!(all.contains("queue \"tech\" has consumer_number \"partial\": use full, last_four or hidden"), "{all}");
+}
+
+#[test]
+fn consumer_number_defaults_to_full_and_parses_every_value() {
+    let mut d = draft();
+    d.queues[1].consumer_number = String::new();
+    d.queues[0].consumer_number = "hidden".into();
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    assert_eq!(setup.queues[0].consumer_number, ConsumerNumber::Hidden);
+    assert_eq!(setup.queues[1].consumer_number, ConsumerNumber::Full);
+    // Exported, the default is spelled out.
+    assert_eq!(setup.to_draft().queues[1].consumer_number, "full");
+    for value in ["full", "last_four", "hidden"] {
+        assert_eq!(ConsumerNumber::parse(value).map(ConsumerNumber::as_str), Some(value));
+    }
+    assert_eq!(ConsumerNumber::parse("Last_Four"), None);
+}
+
+#[test]
+fn masking_shows_all_the_last_four_or_nothing() {
+    let number = E164::parse("+15550000100").unwrap();
+    assert_eq!(mask(&number, ConsumerNumber::Full), "+15550000100");
+    assert_eq!(mask(&number, ConsumerNumber::LastFour), "+*******0100");
+    assert_eq!(mask(&number, ConsumerNumber::Hidden), "hidden");
+    // The shortest E.164 number still hides half its digits; the output is ASCII.
+    let short = E164::parse("+15550100").unwrap();
+    assert_eq!(mask(&short, ConsumerNumber::LastFour), "+****0100");
+    let longest = E164::parse("+123456789012345").unwrap();
+    let masked = mask(&longest, ConsumerNumber::LastFour);
+    assert_eq!(masked, "+***********2345");
+    assert!(masked.is_ascii());
+    assert!(!masked.contains("1234567"));
+}
+
+fn registered_draft() -> SetupDraft {
+    let mut d = draft();
+    d.settings.brands = vec![Brand {
+        id: "acme".into(),
+        legal_name: "Acme Corporation".into(),
+        tax_id: "12-3456789".into(),
+        tax_id_country: "US".into(),
+        ..Default::default()
+    }];
+    d.campaigns[0].brand = Some("acme".into());
+    d.campaigns[0].registration.use_case = "customer_care".into();
+    d.campaigns[0].segments_per_minute = Some(200);
+    d.campaigns[0].segments_per_day = Some(10_000);
+    d.numbers[0].segments_per_day = Some(5000);
+    d.numbers.push(NumberDraft {
+        number: "+18005550100".into(),
+        carrier: "sim".into(),
+        queues: vec!["tech".into()],
+        kind: "toll_free".into(),
+        toll_free_verification: Some(TollFreeVerification {
+            business_name: "Acme Corporation".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    d
+}
+
+#[test]
+fn registrations_and_limits_round_trip() {
+    let setup = Setup::validate(&registered_draft(), &["sim"]).unwrap();
+    assert_eq!(setup.to_draft(), registered_draft());
+    let number = BusinessNumber::parse("+15550001000").unwrap();
+    assert_eq!(setup.registration(&number).unwrap().segments_per_day, Some(5000));
+    assert_eq!(setup.campaigns[0].segments_per_minute, Some(200));
+    assert_eq!(setup.brand("acme").unwrap().legal_name, "Acme Corporation");
+}
+
+#[test]
+fn bad_fields_and_limits_are_reported_one_by_one() {
+    let mut d = registered_draft();
+    d.settings.brands[0].tax_id = "12-34".into();
+    d.settings.brands[0].website = "http://acme.example".into();
+    d.settings.brands.push(Brand { id: "Bad Id".into(), ..Default::default() });
+    d.campaigns[0].registration.sample_messages = vec!["long enough to be a sample".into(), "short".into()];
+    d.campaigns.push(CampaignDraft {
+        id: "promo".into(),
+        brand: Some("nope".into()),
+        segments_per_minute: Some(0),
+        ..Default::default()
+    });
+    d.campaigns.push(CampaignDraft {
+        id: "orphan".into(),
+        registration: CampaignRegistration { description: "x".repeat(50), ..Default::default() },
+        ..Default::default()
+    });
+    d.numbers[0].segments_per_second = Some(10.0);
+    d.numbers[0].segments_per_minute = Some(5);
+    d.numbers[0].segments_per_day = Some(MAX_PER_DAY + 1);
+    d.numbers[1].toll_free_verification.as_mut().unwrap().opt_in_type = "email".into();
+    d.numbers[0].toll_free_verification = Some(TollFreeVerification::default());
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let expected = [
+        "brand \"acme\": tax_id \"12-34\": a US EIN has 9 digits (NN-NNNNNNN)",
+        "brand \"acme\": website \"http://acme.example\": use an https URL such as https://www.example.com",
+        "brand: \"Bad Id\" is not a valid id: use 1 to 64 characters of a-z, 0-9, '-', '_' or '.'",
+        "campaign \"care\": sample_messages[2]: has 5 characters: write at least 20",
+        "campaign \"promo\": segments_per_minute: must be above 0 and at most 60000, not 0",
+        "campaign \"promo\" refers to unknown brand \"nope\"",
+        "campaign \"orphan\": brand: is missing: a campaign with registration fields names its brand",
+        "number +15550001000: segments_per_day: must be above 0 and at most 86400000, not 86400001",
+        "number +15550001000: segments_per_minute 5: must be at least segments_per_second (10)",
+        "number +15550001000: toll_free_verification: is for toll_free numbers, and this one is us_10dlc",
+        "number +18005550100: toll_free_verification: opt_in_type \"email\": use one of verbal, web_form, \
+         paper_form, via_text, mobile_qr_code",
+    ];
+    for e in expected {
+        assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
+    }
+    assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+}
+
+#[test]
+fn the_day_limit_must_allow_the_minute_limit() {
+    let mut d = draft();
+    d.campaigns[0].segments_per_minute = Some(600);
+    d.campaigns[0].segments_per_day = Some(500);
+    let errors = Setup::validate(&d, &["sim"]).unwrap_err();
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["campaign \"care\": segments_per_day 500: must be at least segments_per_minute (600)"]
+    );
+}
+
+#[test]
+fn missing_registration_fields_are_listed_per_owner() {
+    let setup = Setup::validate(&registered_draft(), &["sim"]).unwrap();
+    let tendlc = setup.numbers[0].clone();
+    let missing = setup.missing_registration(&tendlc);
+    assert!(missing.contains(&"campaign \"care\": description is missing".to_owned()), "{missing:#?}");
+    assert!(missing.contains(&"brand \"acme\": vertical is missing".to_owned()), "{missing:#?}");
+    assert!(!missing.iter().any(|m| m.contains("use_case") || m.contains("legal_name")), "{missing:#?}");
+    let toll_free = setup.numbers[1].clone();
+    let missing = setup.missing_registration(&toll_free);
+    assert!(missing.contains(&"number +18005550100: toll_free_verification.website is missing".to_owned()));
+    assert!(!missing.iter().any(|m| m.contains("business_name")), "{missing:#?}");
+
+    let mut d = registered_draft();
+    d.numbers[0].campaign = None;
+    d.numbers[1].toll_free_verification = None;
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    assert_eq!(setup.missing_registration(&setup.numbers[0]), ["number +15550001000: campaign is missing"]);
+    assert_eq!(
+        setup.missing_registration(&setup.numbers[1]),
+        ["number +18005550100: toll_free_verification is missing"]
+    );
+    // A plain long code needs nothing.
+    let mut plain = setup.numbers[0].clone();
+    plain.kind = NumberKind::LongCode;
+    assert!(setup.missing_registration(&plain).is_empty());
+}
+
+#[test]
+fn unknown_carrier_is_named() {
+    let errors = Setup::validate(&draft(), &["twilio"]).unwrap_err();
+    assert_eq!(
+        errors[0].to_string(),
+        "number +15550001000 names carrier \"sim\", which is not configured (known: twilio)"
+    );
+}

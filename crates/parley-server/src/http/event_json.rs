@@ -1,0 +1,360 @@
+//! The one JSON form of an event: [`row`] turns a typed [`Event`] into the row the event log stores,
+//! [`wire`] turns a stored row into the object clients get (the SSE stream today; webhooks and CRM
+//! connectors later, unchanged). `docs/events.md` is the schema, and the test below holds both to it.
+//!
+//! Rule: no other code writes an event's JSON. Why: every reader of events (the console, integrations,
+//! reports) sees the same fields for a kind, and a kind cannot gain a field in one place only. The
+//! match in [`fields`] is exhaustive, so a new kind does not compile until it has an encoding.
+//!
+//! The stored `data` holds the kind's own fields and the chat's status after the decision (the events
+//! table has no column for it); [`wire`] adds the envelope from the row's columns. Rows written before
+//! this module (whose data also held `chat_id`) come out the same.
+
+use parley_core::chat::{Chat, ChatStatus};
+use parley_core::event::Event;
+use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::time::Timestamp;
+use parley_store::rows::EventRow;
+use serde_json::{Map, Value, json};
+
+use crate::clock::rfc3339;
+
+/// The envelope: the fields every event has, whatever its kind. No kind's own field reuses a name.
+pub const ENVELOPE: [&str; 6] = ["id", "kind", "at", "chat_id", "chat_status", "queue"];
+
+/// The row to store for `event` of `chat` (as the decision left it), addressed to `agent`.
+pub fn row(event: &Event, chat: Option<&Chat>, agent: Option<&AgentId>, at: Timestamp) -> EventRow {
+    let chat = chat.map(|c| OfChat { id: &c.id, status: c.status, queue: c.queue.as_ref() });
+    row_of(event, chat, agent, at)
+}
+
+/// What the envelope takes from the chat an event belongs to.
+struct OfChat<'a> {
+    id: &'a ChatId,
+    status: ChatStatus,
+    queue: Option<&'a QueueId>,
+}
+
+fn row_of(event: &Event, chat: Option<OfChat<'_>>, agent: Option<&AgentId>, at: Timestamp) -> EventRow {
+    let mut data = fields(event);
+    if let Some(chat) = &chat {
+        data.insert("chat_status".to_owned(), json!(chat.status.as_str()));
+    }
+    EventRow {
+        id: 0,
+        chat_id: chat.as_ref().map(|c| c.id.to_string()),
+        queue: chat.as_ref().and_then(|c| c.queue).map(ToString::to_string),
+        agent: agent.map(ToString::to_string),
+        kind: event.kind().to_owned(),
+        data: Value::Object(data).to_string(),
+        at: at.0,
+    }
+}
+
+/// The event as clients get it: the kind's fields and the envelope, in one JSON object.
+pub fn wire(row: &EventRow) -> String {
+    let mut object = match serde_json::from_str::<Value>(&row.data) {
+        Ok(Value::Object(object)) => object,
+        _ => {
+            tracing::warn!(event = row.id, "an event's stored data is not a JSON object");
+            Map::new()
+        }
+    };
+    let chat_status = object.remove("chat_status").unwrap_or(Value::Null);
+    object.insert("id".to_owned(), row.id.into());
+    object.insert("kind".to_owned(), row.kind.clone().into());
+    object.insert("at".to_owned(), rfc3339(row.at).into());
+    object.insert("chat_id".to_owned(), row.chat_id.clone().into());
+    object.insert("chat_status".to_owned(), chat_status);
+    object.insert("queue".to_owned(), row.queue.clone().into());
+    Value::Object(object).to_string()
+}
+
+/// The kind's own fields.
+fn fields(event: &Event) -> Map<String, Value> {
+    let agent = |a: &AgentId| json!(a.as_str());
+    let value = match event {
+        Event::Opened
+        | Event::MenuSent
+        | Event::Queued { .. }
+        | Event::BackToMenu
+        | Event::InactivityWarning
+        | Event::OptedOut => json!({}),
+        Event::Offered { agent: a }
+        | Event::OfferWithdrawn { agent: a }
+        | Event::OfferTimedOut { agent: a }
+        | Event::ReplyTimedOut { agent: a } => json!({ "agent": agent(a) }),
+        Event::StartedOutbound { agent: a } => json!({ "agent": a.as_ref().map(AgentId::as_str) }),
+        Event::Connected { agent: a, auto_answered } => json!({ "agent": agent(a), "auto_answered": auto_answered }),
+        Event::LanguageChanged { language } => json!({ "language": language }),
+        Event::AfterHours { opens } => json!({ "opens": opens.map(|t| t.0) }),
+        Event::Overflowed { from, to } => json!({ "from": from.as_str(), "to": to.as_str() }),
+        Event::TransferStarted { from, to, queue, note } => json!({
+            "from": from.as_str(),
+            "to": to.as_str(),
+            "to_queue": queue.as_ref().map(QueueId::as_str),
+            "note": note,
+        }),
+        Event::TransferFailed { from, to, reason } => json!({
+            "from": from.as_str(),
+            "to": to.as_ref().map(AgentId::as_str),
+            "reason": reason.as_str(),
+        }),
+        Event::TransferEnded { from, to } => json!({ "from": from.as_str(), "to": to.as_str() }),
+        Event::Ended { reason, by } => json!({ "reason": reason.as_str(), "by": by }),
+        Event::Message { message_id, direction, author, body, media, status } => json!({
+            "message_id": message_id,
+            "direction": direction,
+            "author": author,
+            "body": body,
+            "media": media,
+            "status": status,
+        }),
+        Event::MessageStatus { message_id, status, error } => {
+            json!({ "message_id": message_id, "status": status, "error": error })
+        }
+        Event::AgentStatus { agent: a, presence } => json!({ "agent": agent(a), "status": presence.as_str() }),
+        Event::InboundRefused { message_id, number, state } => {
+            json!({ "message_id": message_id, "number": number.as_str(), "state": state.as_str() })
+        }
+    };
+    // `json!({ .. })` always makes an object.
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use parley_core::chat::{EndReason, TransferFailure};
+    use parley_core::number::NumberState;
+    use parley_core::phone::BusinessNumber;
+    use parley_core::routing::Presence;
+
+    use super::*;
+
+    /// The schema every event is held to.
+    const DOC: &str = include_str!("../../../../docs/events.md");
+    /// The console, which listens for events by kind.
+    const CONSOLE: &str = include_str!("../../assets/console.js");
+
+    /// The documented fields and their types, by section: "envelope", or a kind's name.
+    fn documented() -> BTreeMap<String, BTreeMap<String, String>> {
+        let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        let mut current = None;
+        for line in DOC.lines() {
+            if line.starts_with("## ") || line.starts_with("### ") {
+                let title = line.trim_start_matches('#').trim();
+                current = if title == "Envelope" {
+                    Some("envelope".to_owned())
+                } else if line.starts_with("### `") {
+                    Some(title.trim_matches('`').to_owned())
+                } else {
+                    None
+                };
+                if let Some(name) = &current {
+                    assert!(sections.insert(name.clone(), BTreeMap::new()).is_none(), "{name} is documented twice");
+                }
+                continue;
+            }
+            let Some(section) = current.as_ref().and_then(|name| sections.get_mut(name)) else { continue };
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if let [_, name, ty, _meaning, ..] = cells.as_slice()
+                && name.starts_with('`')
+            {
+                let previous = section.insert(name.trim_matches('`').to_owned(), (*ty).to_owned());
+                assert!(previous.is_none(), "{name} is documented twice in one section");
+            }
+        }
+        sections
+    }
+
+    fn has_type(value: &Value, ty: &str) -> bool {
+        if let Some(ty) = ty.strip_suffix(" or null") {
+            return value.is_null() || has_type(value, ty);
+        }
+        match ty {
+            "string" => value.is_string(),
+            "integer" => value.is_i64(),
+            "boolean" => value.is_boolean(),
+            "array of strings" => value.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            other => panic!("docs/events.md names a type the test does not know: {other:?}"),
+        }
+    }
+
+    /// One event of every kind, and whether it belongs to a chat. Optional fields are set, so that
+    /// their documented type is checked, not only their null.
+    fn samples() -> Vec<(Event, bool)> {
+        let bob = AgentId::parse("bob").unwrap();
+        let carol = AgentId::parse("carol").unwrap();
+        let tech = QueueId::parse("tech").unwrap();
+        let billing = QueueId::parse("billing").unwrap();
+        let samples = vec![
+            (Event::Opened, true),
+            (Event::MenuSent, true),
+            (Event::Queued { queue: tech.clone() }, true),
+            (Event::BackToMenu, true),
+            (Event::Offered { agent: bob.clone() }, true),
+            (Event::StartedOutbound { agent: Some(bob.clone()) }, true),
+            (Event::OfferWithdrawn { agent: bob.clone() }, true),
+            (Event::Connected { agent: bob.clone(), auto_answered: false }, true),
+            (Event::OfferTimedOut { agent: bob.clone() }, true),
+            (Event::InactivityWarning, true),
+            (Event::LanguageChanged { language: "es".to_owned() }, true),
+            (Event::AfterHours { opens: Some(Timestamp(1_736_240_400_000)) }, true),
+            (Event::ReplyTimedOut { agent: bob.clone() }, true),
+            (Event::Overflowed { from: tech.clone(), to: billing.clone() }, true),
+            (
+                Event::TransferStarted {
+                    from: bob.clone(),
+                    to: carol.clone(),
+                    queue: Some(billing),
+                    note: "wants a refund".to_owned(),
+                },
+                true,
+            ),
+            (
+                Event::TransferFailed { from: bob.clone(), to: Some(carol.clone()), reason: TransferFailure::Declined },
+                true,
+            ),
+            (Event::TransferEnded { from: bob.clone(), to: carol }, true),
+            (Event::OptedOut, true),
+            (Event::Ended { reason: EndReason::EndedByAgent, by: "bob".to_owned() }, true),
+            (
+                Event::Message {
+                    message_id: "0194403a-6f1e-7c52-9d0e-000000000001".to_owned(),
+                    direction: "in".to_owned(),
+                    author: "consumer".to_owned(),
+                    body: "my modem is down".to_owned(),
+                    media: vec!["https://media.example/1.jpg".to_owned()],
+                    status: "received".to_owned(),
+                },
+                true,
+            ),
+            (
+                Event::MessageStatus {
+                    message_id: "0194403a-6f1e-7c52-9d0e-000000000002".to_owned(),
+                    status: "failed".to_owned(),
+                    error: Some("30003".to_owned()),
+                },
+                true,
+            ),
+            (Event::AgentStatus { agent: bob, presence: Presence::Away }, false),
+            (
+                Event::InboundRefused {
+                    message_id: "0194403a-6f1e-7c52-9d0e-000000000003".to_owned(),
+                    number: BusinessNumber::parse("+15550001111").unwrap(),
+                    state: NumberState::InReview,
+                },
+                false,
+            ),
+        ];
+        // A new variant does not compile here until it is listed: give it a sample above and a section
+        // in docs/events.md.
+        for (event, _) in &samples {
+            match event {
+                Event::Opened
+                | Event::MenuSent
+                | Event::Queued { .. }
+                | Event::BackToMenu
+                | Event::Offered { .. }
+                | Event::StartedOutbound { .. }
+                | Event::OfferWithdrawn { .. }
+                | Event::Connected { .. }
+                | Event::OfferTimedOut { .. }
+                | Event::InactivityWarning
+                | Event::LanguageChanged { .. }
+                | Event::AfterHours { .. }
+                | Event::ReplyTimedOut { .. }
+                | Event::Overflowed { .. }
+                | Event::TransferStarted { .. }
+                | Event::TransferFailed { .. }
+                | Event::TransferEnded { .. }
+                | Event::OptedOut
+                | Event::Ended { .. }
+                | Event::Message { .. }
+                | Event::MessageStatus { .. }
+                | Event::AgentStatus { .. }
+                | Event::InboundRefused { .. } => {}
+            }
+        }
+        samples
+    }
+
+    #[test]
+    fn every_kind_encodes_to_the_fields_docs_events_md_lists() {
+        let doc = documented();
+        let envelope = &doc["envelope"];
+        assert_eq!(envelope.keys().map(String::as_str).collect::<BTreeSet<_>>(), BTreeSet::from(ENVELOPE));
+        let chat_id = ChatId::new("0194403a-6f1e-7c52-9d0e-2b8f0a3c4d5e");
+        let queue = QueueId::parse("tech").unwrap();
+        let at = Timestamp(1_736_172_187_120);
+        let mut kinds = BTreeSet::new();
+        for (event, of_chat) in samples() {
+            let kind = event.kind();
+            assert!(kinds.insert(kind), "two samples of {kind}");
+            let Some(own) = doc.get(kind) else { panic!("{kind} has no section in docs/events.md") };
+            for name in fields(&event).keys().chain(own.keys()) {
+                assert!(!ENVELOPE.contains(&name.as_str()), "{kind}'s field {name} hides the envelope's");
+            }
+            let chat = of_chat.then_some(OfChat { id: &chat_id, status: ChatStatus::Offered, queue: Some(&queue) });
+            let row = EventRow { id: 42, ..row_of(&event, chat, None, at) };
+            let Value::Object(json) = serde_json::from_str(&wire(&row)).unwrap() else { panic!("not an object") };
+            let keys: BTreeSet<&str> = json.keys().map(String::as_str).collect();
+            let expected: BTreeSet<&str> = ENVELOPE.into_iter().chain(own.keys().map(String::as_str)).collect();
+            assert_eq!(keys, expected, "{kind}: the fields sent are the fields documented");
+            for (name, ty) in envelope.iter().chain(own) {
+                assert!(has_type(&json[name], ty), "{kind}: {name} is {}, documented as {ty}", json[name]);
+            }
+            assert_eq!((&json["id"], &json["kind"], &json["at"]), (&json!(42), &json!(kind), &json!(rfc3339(at.0))));
+            if of_chat {
+                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"]);
+                assert_eq!(chat, (&json!(chat_id.as_str()), &json!("offered"), &json!("tech")), "{kind}");
+            } else {
+                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"]);
+                assert_eq!(chat, (&Value::Null, &Value::Null, &Value::Null), "{kind}");
+            }
+        }
+        let documented: BTreeSet<&str> = doc.keys().map(String::as_str).filter(|k| *k != "envelope").collect();
+        assert_eq!(documented, kinds, "docs/events.md documents exactly the kinds there are");
+    }
+
+    #[test]
+    fn the_console_listens_for_every_kind_it_can_show() {
+        let list = CONSOLE.split_once("const KINDS = [").and_then(|(_, rest)| rest.split_once("];")).unwrap().0;
+        let listened: BTreeSet<&str> = list.split(',').map(|k| k.trim().trim_matches('"')).collect();
+        // The console shows no texts refused by a number; every other kind changes what it shows.
+        let shown: BTreeSet<&str> =
+            samples().iter().map(|(e, _)| e.kind()).filter(|k| *k != "number.inbound_refused").collect();
+        assert_eq!(listened, shown);
+    }
+
+    #[test]
+    fn rows_stored_before_typed_events_are_sent_in_the_same_shape() {
+        // An older row's data also held chat_id; the row's column wins, and the envelope is complete.
+        let row = EventRow {
+            id: 9,
+            chat_id: Some("c1".to_owned()),
+            queue: Some("tech".to_owned()),
+            agent: Some("bob".to_owned()),
+            kind: "chat.offered".to_owned(),
+            data: r#"{"agent":"bob","chat_id":"c1","chat_status":"offered"}"#.to_owned(),
+            at: 0,
+        };
+        let json: Value = serde_json::from_str(&wire(&row)).unwrap();
+        let expected = json!({
+            "agent": "bob", "id": 9, "kind": "chat.offered", "at": rfc3339(0),
+            "chat_id": "c1", "chat_status": "offered", "queue": "tech",
+        });
+        assert_eq!(json, expected);
+        let broken = EventRow { data: "not json".to_owned(), chat_id: None, queue: None, ..row };
+        let json: Value = serde_json::from_str(&wire(&broken)).unwrap();
+        assert_eq!(
+            json,
+            json!({ "id": 9, "kind": "chat.offered", "at": rfc3339(0), "chat_id": null, "chat_status": null, "queue": null })
+        );
+    }
+}
