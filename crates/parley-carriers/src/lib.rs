@@ -161,6 +161,13 @@ pub trait Carrier: Send + Sync {
         true
     }
 
+    /// Whether this node leaves the account's messages to other nodes now: an SMPP account with a
+    /// deployment-wide `max_binds` whose bind is not up here (another node holds the slots, or this
+    /// one is binding). Its messages wait for a node that sends, instead of failing attempts here.
+    fn sends_elsewhere(&self) -> bool {
+        false
+    }
+
     /// Downloads media a consumer sent (MMS), with the account's credentials.
     fn fetch_media<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<FetchedMedia, MediaError>> {
         let _ = url;

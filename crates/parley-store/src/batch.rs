@@ -287,17 +287,12 @@ pub struct Committed {
 /// The channel on which PostgreSQL tells every node that events were committed.
 pub const EVENTS_CHANNEL: &str = "parley_events";
 
-/// How long a turn's transaction may sit idle (loading with other connections, deciding) before
-/// PostgreSQL ends it: a node that hangs while holding the writers' lock frees it after this long.
-const TURN_IDLE_TIMEOUT: &str = "SET LOCAL idle_in_transaction_session_timeout = '30s'";
-
 impl Store {
     /// Waits for the engine's turn to write (see [`WriteTurn`]).
     pub async fn begin_turn(&self) -> Result<WriteTurn> {
         match self {
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query(TURN_IDLE_TIMEOUT).execute(&mut *tx).await?;
                 let epoch = crate::take_turn!(self, tx);
                 Ok(WriteTurn { previous: epoch - 1, tx: Some(tx) })
             }
@@ -332,11 +327,8 @@ impl Store {
                     tx.rollback().await?;
                     return Ok(unchanged);
                 }
+                // The turn queued the NOTIFY: every listening node hears of the commit.
                 let event_ids = write_rows!(sqlx::Postgres, tx, batch);
-                if !batch.events.is_empty() {
-                    // Delivered to every listening node when (and only if) the transaction commits.
-                    sqlx::query("SELECT pg_notify($1, '')").bind(EVENTS_CHANNEL).execute(&mut *tx).await?;
-                }
                 tx.commit().await?;
                 Ok(Committed { event_ids, epoch: turn.previous + 1 })
             }

@@ -137,17 +137,30 @@ pub(crate) use push_list;
 /// that change what it decides on (erasure, setup, number states): "parley-write" as hex digits.
 pub(crate) const WRITE_LOCK: i64 = 0x7061_726c_6579_7772;
 
-/// Takes the engine's write turn inside the open transaction `$tx`: on PostgreSQL waits for
-/// [`WRITE_LOCK`] (held until the transaction ends), on both engines advances the write epoch.
-/// Evaluates to the new epoch.
+/// Takes the engine's write turn inside the open transaction `$tx` and evaluates to the new write
+/// epoch. On PostgreSQL one statement waits for [`WRITE_LOCK`] (held until the transaction ends),
+/// lets PostgreSQL end the transaction if it sits idle for 30 s (a node that hangs holding the lock
+/// frees it), queues a NOTIFY on [`batch::EVENTS_CHANNEL`] (delivered only if the turn commits) and
+/// advances the epoch: one round trip, because a turn is taken per batch. On SQLite it only advances
+/// the epoch.
 macro_rules! take_turn {
     ($store:expr, $tx:expr) => {{
-        if matches!($store, $crate::Store::Postgres(_)) {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind($crate::WRITE_LOCK).execute(&mut *$tx).await?;
-        }
-        let (epoch,): (i64,) = sqlx::query_as("UPDATE write_epoch SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+        let (epoch,): (i64,) = if matches!($store, $crate::Store::Postgres(_)) {
+            sqlx::query_as(
+                "WITH turn AS (SELECT pg_advisory_xact_lock($1)::text AS locked, \
+                 set_config('idle_in_transaction_session_timeout', '30s', true) AS idle, \
+                 pg_notify($2, '')::text AS notified) \
+                 UPDATE write_epoch SET seq = seq + 1 FROM turn WHERE id = 1 RETURNING seq",
+            )
+            .bind($crate::WRITE_LOCK)
+            .bind($crate::batch::EVENTS_CHANNEL)
             .fetch_one(&mut *$tx)
-            .await?;
+            .await?
+        } else {
+            sqlx::query_as("UPDATE write_epoch SET seq = seq + 1 WHERE id = 1 RETURNING seq")
+                .fetch_one(&mut *$tx)
+                .await?
+        };
         epoch
     }};
 }

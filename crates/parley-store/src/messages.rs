@@ -108,9 +108,30 @@ impl Store {
     /// Claims up to `limit` outbound messages that are due, for `lease_ms`. Rows left in "sending" by a
     /// crashed sender become claimable again when their lease runs out.
     pub async fn claim_outbox(&self, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<MessageRow>> {
-        let pick = "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND \
-                    ((status IN ('scheduled', 'queued') AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)) \
-                    ORDER BY seq LIMIT $3";
+        self.claim_outbox_except(now, lease_ms, limit, &[]).await
+    }
+
+    /// [`Store::claim_outbox`], leaving the messages of the carrier accounts in `skip` to other nodes
+    /// (accounts whose SMPP binds another node holds).
+    pub async fn claim_outbox_except(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+        skip: &[String],
+    ) -> Result<Vec<MessageRow>> {
+        // Carrier names come from parley.toml's table keys; they are bound, never spliced.
+        let skipped = if skip.is_empty() {
+            String::new()
+        } else {
+            let marks: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 4)).collect();
+            format!(" AND carrier NOT IN ({})", marks.join(", "))
+        };
+        let pick = format!(
+            "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND \
+             ((status IN ('scheduled', 'queued') AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)){skipped} \
+             ORDER BY seq LIMIT $3"
+        );
         let sql = match self {
             Store::Sqlite(_) => format!(
                 "UPDATE messages SET status = 'sending', claimed_until = $1, attempts = attempts + 1, updated_at = $2 \
@@ -124,12 +145,11 @@ impl Store {
         };
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(now + lease_ms)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now + lease_ms).bind(now).bind(limit);
+            for carrier in skip {
+                query = query.bind(carrier.clone());
+            }
+            let rows = query.fetch_all(&mut *tx).await?;
             tx.commit().await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {

@@ -367,6 +367,10 @@ impl Carrier for Smpp {
         *self.bound.borrow()
     }
 
+    fn sends_elsewhere(&self) -> bool {
+        self.slots.is_some() && !*self.bound.borrow()
+    }
+
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>> {
         Box::pin(futures::future::join_all(messages.iter().map(|sms| self.send_one(sms))))
     }

@@ -124,7 +124,9 @@ impl OutboxSender {
     /// One round: claims due messages and sends them. Returns how many it claimed.
     pub async fn round(&mut self) -> anyhow::Result<usize> {
         let now = self.clock.now().0;
-        let claimed = self.store.claim_outbox(now, LEASE_MS, CLAIM).await?;
+        let elsewhere: Vec<String> =
+            self.carriers.iter().filter(|(_, c)| c.sends_elsewhere()).map(|(name, _)| name.clone()).collect();
+        let claimed = self.store.claim_outbox_except(now, LEASE_MS, CLAIM, &elsewhere).await?;
         if claimed.is_empty() {
             return Ok(0);
         }

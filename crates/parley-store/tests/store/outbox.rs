@@ -217,3 +217,23 @@ async fn a_scheduled_message_waits_for_its_time_then_goes_like_any_other() {
         .unwrap();
     assert_eq!(store.outbox_depth(later).await.unwrap(), 0);
 }
+
+/// A node whose SMPP account is bound on another node (max_binds) leaves that account's messages to
+/// the other node: it claims the rest, and the skipped messages stay due for whoever sends them.
+#[tokio::test]
+async fn a_claim_can_leave_some_carrier_accounts_to_other_nodes() {
+    let store = fresh("outbox_claim_except").await;
+    let messages = vec![
+        MessageRow { carrier: "smpp-a".into(), ..outbound("a-1", "chat-1", "one") },
+        MessageRow { carrier: "sim".into(), ..outbound("s-1", "chat-1", "two") },
+        MessageRow { carrier: "smpp-b".into(), ..outbound("b-1", "chat-1", "three") },
+    ];
+    store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
+    let now = T0 + 1_000;
+    let skip = ["smpp-a".to_owned(), "smpp-b".to_owned()];
+    let here = store.claim_outbox_except(now, LEASE, 10, &skip).await.unwrap();
+    assert_eq!(msg_ids(&here), ["s-1"]);
+    assert_eq!(stored(&store, "a-1").await.attempts, 0, "a skipped message spends no attempt");
+    let elsewhere = store.claim_outbox(now, LEASE, 10).await.unwrap();
+    assert_eq!(msg_ids(&elsewhere), ["a-1", "b-1"]);
+}
