@@ -19,6 +19,7 @@ const AGENT: &str = include_str!("../../assets/agent.html");
 const MONITOR: &str = include_str!("../../assets/monitor.html");
 const ADMIN: &str = include_str!("../../assets/admin.html");
 const SCRIPT: &str = include_str!("../../assets/console.js");
+const ADMIN_SCRIPT: &str = include_str!("../../assets/admin.js");
 const STYLE: &str = include_str!("../../assets/console.css");
 
 /// Same-origin scripts, styles, media and connections only; no framing.
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/console", get(workspace))
         .route("/console/admin", get(admin))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
+        .route("/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", ADMIN_SCRIPT) }))
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
 }
 
@@ -56,7 +58,7 @@ async fn workspace(State(state): State<AppState>, headers: HeaderMap) -> Result<
             .unwrap_or_default(),
         None => Presence::default(),
     };
-    Ok(page(&state, &user, main, status))
+    Ok(page(&state, &user, main, "", status))
 }
 
 /// Numbers, the setup, users and tokens: admins only.
@@ -67,10 +69,11 @@ async fn admin(State(state): State<AppState>, headers: HeaderMap) -> Result<Resp
     if user.role != "admin" {
         return Err(ApiError::forbidden("the admin pages are for admins"));
     }
-    Ok(page(&state, &user, ADMIN, Presence::default()))
+    // The admin page's own script runs after the shared one, whose helpers it uses.
+    Ok(page(&state, &user, ADMIN, "<script src=\"/assets/admin.js\" defer></script>", Presence::default()))
 }
 
-fn page(state: &AppState, user: &SessionUser, main: &str, presence: Presence) -> Response {
+fn page(state: &AppState, user: &SessionUser, main: &str, scripts: &str, presence: Presence) -> Response {
     let setup = state.engine.setup();
     // The numbers an agent may start chats from: those whose menu has a queue they serve.
     let numbers: Vec<String> = match &user.agent {
@@ -118,6 +121,7 @@ fn page(state: &AppState, user: &SessionUser, main: &str, presence: Presence) ->
         .replace("{{name}}", &escape(&user.display_name))
         .replace("{{status}}", &status)
         .replace("{{links}}", &links.join(" "))
+        .replace("{{scripts}}", scripts)
         .replace("{{main}}", main);
     let mut response = axum::response::Html(html).into_response();
     let headers = response.headers_mut();
