@@ -82,8 +82,9 @@ pub enum Event {
         /// The carrier's or the outbox's reason, for a message that did not make it.
         error: Option<String>,
     },
-    /// An agent's presence changed.
-    AgentStatus { agent: AgentId, presence: Presence },
+    /// An agent's presence changed: the status they chose, or whether they are connected (an agent who
+    /// is not is "offline (disconnected)" whatever they chose).
+    AgentStatus { agent: AgentId, presence: Presence, connected: bool },
     /// A text reached a number that is not enabled: it was stored, but opened no chat.
     InboundRefused { message_id: String, number: BusinessNumber, state: NumberState },
 }

@@ -35,8 +35,12 @@ impl Presence {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seat {
     pub agent: AgentId,
-    /// Whether the agent takes new chats (only when available).
+    /// The status the agent chose; they take new chats only when available and connected.
     pub presence: Presence,
+    /// Whether the agent is really there: a console event stream open or an API heartbeat within the
+    /// setup's presence timeout. An agent who is not is shown "offline (disconnected)" whatever they
+    /// chose, and is offered nothing; the status they chose comes back when they reconnect.
+    pub connected: bool,
     /// Chats offered to or connected with this agent now.
     pub active: u32,
     pub capacity: u32,
@@ -45,6 +49,13 @@ pub struct Seat {
     pub last_assigned: Timestamp,
     /// Language tags the agent writes.
     pub languages: Vec<String>,
+}
+
+impl Seat {
+    /// Whether routing may offer this agent a chat: available and connected.
+    pub fn takes_chats(&self) -> bool {
+        self.presence == Presence::Available && self.connected
+    }
 }
 
 /// How a queue picks among the agents who can take a chat.
@@ -110,10 +121,7 @@ impl Roster {
         except: Option<&AgentId>,
         language: Option<&str>,
     ) -> Option<AgentId> {
-        let ready = self
-            .seats
-            .iter()
-            .filter(|s| s.presence == Presence::Available && s.active < s.capacity && s.queues.contains(queue));
+        let ready = self.seats.iter().filter(|s| s.takes_chats() && s.active < s.capacity && s.queues.contains(queue));
         let foreign = |s: &Seat| language.is_some_and(|l| !s.languages.iter().any(|x| x == l));
         let seat =
             match strategy {
@@ -140,12 +148,8 @@ impl Roster {
     /// chats up to it, each taking the queue's recent handle time, shared among the chat slots of the
     /// agents available for the queue (at least one, so a queue nobody staffs still gets an estimate).
     pub fn wait_minutes(&self, queue: &QueueId, position: u32) -> u32 {
-        let slots: u32 = self
-            .seats
-            .iter()
-            .filter(|s| s.presence == Presence::Available && s.queues.contains(queue))
-            .map(|s| s.capacity)
-            .sum();
+        let slots: u32 =
+            self.seats.iter().filter(|s| s.takes_chats() && s.queues.contains(queue)).map(|s| s.capacity).sum();
         let handle = self.handle_seconds.get(queue).copied().unwrap_or(DEFAULT_HANDLE_SECONDS);
         let seconds = u64::from(position) * u64::from(handle) / u64::from(slots.max(1));
         u32::try_from(seconds.div_ceil(60)).unwrap_or(u32::MAX).max(1)
@@ -177,7 +181,7 @@ impl Roster {
         }
     }
 
-    fn seat(&self, agent: &AgentId) -> Option<&Seat> {
+    pub(crate) fn seat(&self, agent: &AgentId) -> Option<&Seat> {
         self.seats.iter().find(|s| &s.agent == agent)
     }
 }
@@ -191,6 +195,7 @@ mod strategy_tests {
         let seat = |id: &str, active, last| Seat {
             agent: AgentId::parse(id).unwrap(),
             presence: Presence::Available,
+            connected: true,
             active,
             capacity: 5,
             queues: vec![QueueId::parse("q").unwrap()],
@@ -221,6 +226,7 @@ mod tests {
         Seat {
             agent: AgentId::parse(id).unwrap(),
             presence: Presence::Available,
+            connected: true,
             active,
             capacity,
             queues: vec![QueueId::parse("q").unwrap()],

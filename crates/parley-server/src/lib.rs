@@ -25,6 +25,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use parley_carriers::sim::{PhoneBook, Sim};
 use parley_carriers::smpp::{Smpp, SmppConfig};
@@ -45,6 +46,7 @@ use crate::http::webhooks::twilio::{TwilioWebhookAccount, status_callback_url};
 use crate::setup_doc::SetupDocument;
 use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
+use crate::workers::presence::{PresenceWorker, STREAM_USER_TIMEOUT, Streams};
 use crate::workers::retention::RetentionWorker;
 use crate::workers::throttle::Throttle;
 use crate::workers::timers::TimerWorker;
@@ -64,6 +66,8 @@ pub struct AppState {
     pub carriers: Carriers,
     /// Twilio-compatible accounts whose webhooks this server verifies, by carrier name.
     pub twilio: Arc<BTreeMap<String, TwilioWebhookAccount>>,
+    /// The agents' event streams open on this node (their presence).
+    pub streams: Arc<Streams>,
 }
 
 /// Loads the stored setup (or an empty one). A stored setup that no longer validates against the
@@ -349,6 +353,9 @@ pub async fn serve_with_clock(
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let timers = TimerWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
     let timer_task = tokio::spawn(timers.run(stop_rx.clone()));
+    let streams = Streams::new();
+    let presence = PresenceWorker { store: store.clone(), engine: engine.clone(), streams: streams.clone() };
+    let presence_task = tokio::spawn(presence.run(stop_rx.clone()));
     let metrics = metrics_handle();
     let upkeep = {
         let metrics = metrics.clone();
@@ -372,9 +379,17 @@ pub async fn serve_with_clock(
         metrics,
         shutdown: stop_rx,
         carriers,
+        streams,
     };
     let app = http::router(state);
     // The peer address reaches handlers (ConnectInfo): failed logins are limited per client address.
+    // A connection whose peer vanished (a network drop, no FIN) ends once sent data stays unacknowledged
+    // this long, so an agent's event stream closes and they drop out (see workers::presence).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = socket2::SockRef::from(&*tcp).set_tcp_user_timeout(Some(STREAM_USER_TIMEOUT)) {
+            tracing::debug!(error = %e, "setting the TCP user timeout failed");
+        }
+    });
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -386,6 +401,7 @@ pub async fn serve_with_clock(
     // and stops once the last handle to it is gone.
     let _ = sender_task.await;
     let _ = timer_task.await;
+    let _ = presence_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {
         let _ = task.await;

@@ -8,8 +8,8 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
-    Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
+    QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::timers::TimerSettings;
@@ -615,6 +615,14 @@ pub struct SettingsDoc {
     /// Guessing a new chat's language from its first text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language_detection: Option<LanguageDetectionDoc>,
+    /// An agent with no console open and no API heartbeat for this long is offline (disconnected)
+    /// and offered nothing (10 to 86400; default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_timeout_seconds: Option<u32>,
+    /// After this many minutes without keyboard or pointer use the console sets an available agent
+    /// away (1 to 1440; absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_away_minutes: Option<u32>,
 }
 
 /// One more language.
@@ -951,6 +959,13 @@ impl SetupDocument {
                         min_confidence: l.min_confidence.unwrap_or(d.min_confidence),
                     }
                 },
+                presence: PresenceSettings {
+                    timeout_seconds: self
+                        .settings
+                        .presence_timeout_seconds
+                        .unwrap_or(PresenceSettings::default().timeout_seconds),
+                    idle_away_minutes: self.settings.idle_away_minutes,
+                },
             },
             quiet_hours: {
                 let q = self.settings.quiet_hours.clone().unwrap_or_default();
@@ -1077,6 +1092,8 @@ impl SetupDocument {
                     enabled: Some(d.settings.language_detection.enabled),
                     min_confidence: Some(d.settings.language_detection.min_confidence),
                 }),
+                presence_timeout_seconds: Some(d.settings.presence.timeout_seconds),
+                idle_away_minutes: d.settings.presence.idle_away_minutes,
                 quiet_hours: Some(QuietHoursDoc {
                     enabled: Some(d.quiet_hours.enabled),
                     start: Some(d.quiet_hours.start.clone()),

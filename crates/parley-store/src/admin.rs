@@ -49,16 +49,20 @@ impl Store {
     /// Every agent's presence.
     pub async fn agent_states(&self) -> Result<Vec<AgentStateRow>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows = sqlx::query("SELECT agent, status, last_assigned, updated_at FROM agent_states")
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT agent, status, connected, last_assigned, updated_at, status_since FROM agent_states",
+            )
+            .fetch_all(pool)
+            .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(AgentStateRow {
                     agent: row.try_get("agent")?,
                     status: row.try_get("status")?,
+                    connected: row.try_get::<i64, _>("connected")? != 0,
                     last_assigned: row.try_get("last_assigned")?,
                     updated_at: row.try_get("updated_at")?,
+                    status_since: row.try_get("status_since")?,
                 });
             }
             Ok(out)

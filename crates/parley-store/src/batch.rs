@@ -185,17 +185,24 @@ macro_rules! write_rows {
             q.build().execute(&mut *$tx).await?;
         }
         for chunk in batch.agent_states.chunks(crate::CHUNK) {
-            let mut q =
-                QueryBuilder::<DB>::new("INSERT INTO agent_states (agent, status, last_assigned, updated_at) ");
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO agent_states (agent, status, connected, last_assigned, updated_at, status_since) ",
+            );
             q.push_values(chunk, |mut b, a: &AgentStateRow| {
                 b.push_bind(a.agent.clone())
                     .push_bind(a.status.clone())
+                    .push_bind(i64::from(a.connected))
                     .push_bind(a.last_assigned)
+                    .push_bind(a.updated_at)
                     .push_bind(a.updated_at);
             });
+            // The monitor's "for how long" moves only when what it shows changes.
             q.push(
-                " ON CONFLICT (agent) DO UPDATE SET status = excluded.status, last_assigned = excluded.last_assigned, \
-                 updated_at = excluded.updated_at",
+                " ON CONFLICT (agent) DO UPDATE SET status = excluded.status, connected = excluded.connected, \
+                 last_assigned = excluded.last_assigned, updated_at = excluded.updated_at, \
+                 status_since = CASE WHEN agent_states.status <> excluded.status \
+                 OR agent_states.connected <> excluded.connected THEN excluded.updated_at \
+                 ELSE agent_states.status_since END",
             );
             q.build().execute(&mut *$tx).await?;
         }

@@ -28,6 +28,7 @@ mod migrate;
 pub mod monitor;
 pub mod numbers;
 pub mod outage;
+pub mod presence;
 pub mod retention;
 pub mod rows;
 pub mod sim;

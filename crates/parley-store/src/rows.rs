@@ -116,9 +116,15 @@ pub struct ConsentEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentStateRow {
     pub agent: String,
+    /// The status the agent chose: "available", "away" or "offline".
     pub status: String,
+    /// Whether they had a console stream or an API heartbeat within the presence timeout when the
+    /// engine last looked (see `presence`).
+    pub connected: bool,
     pub last_assigned: i64,
     pub updated_at: i64,
+    /// When the status or the connection last changed (epoch ms; set by the store on write).
+    pub status_since: i64,
 }
 
 /// A message on a simulated phone: sent by it ("mo") or delivered to it ("mt").

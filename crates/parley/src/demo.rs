@@ -68,15 +68,18 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     let now = parley_server::clock::Clock::System.now().0;
     if store.setup_document().await?.is_none() {
         store.save_setup_document(&serde_json::to_string(&SetupDocument::from_setup(&setup))?, now).await?;
-        // Demo agents start available, so texts are offered to them right away.
+        // Demo agents start offline, as anyone not logged in is; logging in to the console makes them
+        // available (and connected while the console is open).
         let states = setup
             .agents
             .iter()
             .map(|a| AgentStateRow {
                 agent: a.id.to_string(),
-                status: "available".to_owned(),
+                status: "offline".to_owned(),
+                connected: false,
                 last_assigned: 0,
                 updated_at: now,
+                status_since: now,
             })
             .collect();
         store.commit_batch(&Batch { agent_states: states, ..Batch::default() }).await?;

@@ -1,7 +1,6 @@
 //! The agent's side of a chat: connecting, accepting, replying, transfers, and ending it.
 
 use crate::ids::AgentId;
-use crate::routing::Presence;
 use crate::texts::TextKey;
 
 use super::decide::Decider;
@@ -101,12 +100,8 @@ impl Decider<'_> {
                 if to == from || !self.ctx.roster.serves(to, &queue) {
                     return Err(Refusal::BadTransferTarget);
                 }
-                let free = self
-                    .ctx
-                    .roster
-                    .seats
-                    .iter()
-                    .any(|s| &s.agent == to && s.presence == Presence::Available && s.active < s.capacity);
+                let free =
+                    self.ctx.roster.seats.iter().any(|s| &s.agent == to && s.takes_chats() && s.active < s.capacity);
                 (free.then(|| to.clone()), None)
             }
             TransferTarget::Queue(q) if !self.ctx.setup.queue(q).is_some_and(|q| self.ctx.setup.sms_chat(q)) => {

@@ -8,7 +8,7 @@
 //! ends, the offers an agent loses) are never turned down: they act on live chats in states that
 //! allow them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Desk;
 use super::record::{Decided, Recorder, Step};
@@ -17,7 +17,7 @@ use crate::ids::{AgentId, ChatId};
 use crate::keyword::{self, CarrierKeyword, ExtraKeywords};
 use crate::number::{NumberKind, NumberState};
 use crate::phone::{BusinessNumber, E164};
-use crate::routing::Presence;
+use crate::routing::{Presence, Seat};
 use crate::setup::{Number, Setup};
 use crate::texts::TextOverrides;
 use crate::time::Timestamp;
@@ -216,8 +216,9 @@ impl Desk {
         }
     }
 
-    /// Sets an agent's presence. Available: their queues are dispatched. Away or offline: the offers
-    /// they have not accepted go back to their queues, for a colleague, instead of waiting for them.
+    /// Sets the status an agent chose. Available (and connected): their queues are dispatched. Away or
+    /// offline: the offers they have not accepted go back to their queues, for a colleague, instead of
+    /// waiting for them.
     pub fn status(
         &mut self,
         setup: &Setup,
@@ -228,13 +229,56 @@ impl Desk {
     ) -> Result<(), Rejection> {
         let seat = self.roster.seats.iter_mut().find(|s| &s.agent == agent).ok_or(Rejection::AgentNotSetUp)?;
         seat.presence = presence;
+        let connected = seat.connected;
         self.touched_agents.insert(agent.clone());
-        rec.presence(agent, presence, now);
-        if presence == Presence::Available {
+        rec.presence(agent, presence, connected, now);
+        self.after_presence(setup, agent, now, rec);
+        Ok(())
+    }
+
+    /// Records whether an agent is really there (a console stream or an API heartbeat within the
+    /// presence timeout; the adapter finds out). An agent who drops out keeps the chats they are
+    /// connected with, but their offers go to colleagues at once; one who comes back gets the status
+    /// they chose again. Nothing happens when nothing changed.
+    pub fn connectivity(
+        &mut self,
+        setup: &Setup,
+        agent: &AgentId,
+        connected: bool,
+        now: Timestamp,
+        rec: &mut impl Recorder,
+    ) {
+        let Some(seat) = self.roster.seats.iter_mut().find(|s| &s.agent == agent) else { return };
+        if seat.connected == connected {
+            return;
+        }
+        seat.connected = connected;
+        let presence = seat.presence;
+        self.touched_agents.insert(agent.clone());
+        rec.presence(agent, presence, connected, now);
+        self.after_presence(setup, agent, now, rec);
+    }
+
+    /// [`Desk::connectivity`] for every agent of the roster: connected exactly when `linked` (the
+    /// agents with a live console stream or heartbeat) holds them. In agent order, so the events come
+    /// out the same on every run.
+    pub fn connections(&mut self, setup: &Setup, linked: &BTreeSet<AgentId>, now: Timestamp, rec: &mut impl Recorder) {
+        let mut agents: Vec<AgentId> = self.roster.seats.iter().map(|s| s.agent.clone()).collect();
+        agents.sort();
+        for agent in agents {
+            let connected = linked.contains(&agent);
+            self.connectivity(setup, &agent, connected, now, rec);
+        }
+    }
+
+    /// What follows a change of an agent's presence: one who takes chats now has their queues
+    /// dispatched; one who does not has their unaccepted offers withdrawn.
+    fn after_presence(&mut self, setup: &Setup, agent: &AgentId, now: Timestamp, rec: &mut impl Recorder) {
+        if self.roster.seat(agent).is_some_and(Seat::takes_chats) {
             if let Some(a) = setup.agent(agent) {
                 self.dispatch_queues.extend(setup.queues_of(&a.id));
             }
-            return Ok(());
+            return;
         }
         // In id order, so the withdrawals are reported in the same order on every run.
         let mut offered: Vec<ChatId> = self
@@ -248,7 +292,6 @@ impl Desk {
             // An offered chat is live, and withdrawing its offer is never refused.
             let _ = self.run(setup, &id, &Input::Withdraw, Step::Withdrawn, now, rec);
         }
-        Ok(())
     }
 
     /// Offers the queued chats of the queues where capacity may have freed up, oldest first, to agents

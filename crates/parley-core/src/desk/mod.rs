@@ -67,11 +67,19 @@ impl Desk {
     }
 
     /// An agent's seat: capacity, queues and languages from the setup (an agent who names no language
-    /// writes the deployment's), presence and load as stored.
-    pub fn seat(setup: &Setup, agent: &Agent, presence: Presence, active: u32, last_assigned: Timestamp) -> Seat {
+    /// writes the deployment's), presence (chosen and connected) and load as stored.
+    pub fn seat(
+        setup: &Setup,
+        agent: &Agent,
+        presence: Presence,
+        connected: bool,
+        active: u32,
+        last_assigned: Timestamp,
+    ) -> Seat {
         Seat {
             agent: agent.id.clone(),
             presence,
+            connected,
             active,
             capacity: agent.capacity,
             queues: setup.queues_of(&agent.id),

@@ -63,6 +63,6 @@ pub trait Recorder {
     /// opens no chat and gets no answer.
     fn refused_text(&mut self, number: &Number, consumer: &E164, state: NumberState, now: Timestamp);
 
-    /// An agent's presence changed.
-    fn presence(&mut self, agent: &AgentId, presence: Presence, now: Timestamp);
+    /// An agent's presence changed: the status they chose, or whether they are connected.
+    fn presence(&mut self, agent: &AgentId, presence: Presence, connected: bool, now: Timestamp);
 }

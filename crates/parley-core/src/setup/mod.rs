@@ -27,5 +27,5 @@ pub use draft::{
 };
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
 pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
-pub use settings::{Language, LanguageDetection, Settings, TimerSettings};
+pub use settings::{Language, LanguageDetection, PresenceSettings, Settings, TimerSettings};
 pub use validate::{MAX_CAPACITY, MAX_PER_DAY, MAX_PER_MINUTE, SetupError};

@@ -44,6 +44,33 @@ pub struct Settings {
     pub commands: Commands,
     /// Guessing a new chat's language from its first text.
     pub language_detection: LanguageDetection,
+    /// When an agent counts as really there.
+    pub presence: PresenceSettings,
+}
+
+/// When an agent counts as really there, so routing offers them chats only then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresenceSettings {
+    /// An agent with no console event stream open and no API heartbeat (`PUT /api/v1/me/status`)
+    /// for this long is "offline (disconnected)".
+    pub timeout_seconds: u32,
+    /// After this long without keyboard or pointer use, the console sets an available agent away;
+    /// `None`: never.
+    pub idle_away_minutes: Option<u32>,
+}
+
+impl PresenceSettings {
+    /// The range of `timeout_seconds`: long enough for a console's stream to reconnect to another node,
+    /// at most a day.
+    pub const TIMEOUT_SECONDS: std::ops::RangeInclusive<u32> = 10..=86_400;
+    /// The range of `idle_away_minutes`.
+    pub const IDLE_AWAY_MINUTES: std::ops::RangeInclusive<u32> = 1..=1_440;
+}
+
+impl Default for PresenceSettings {
+    fn default() -> PresenceSettings {
+        PresenceSettings { timeout_seconds: 60, idle_away_minutes: None }
+    }
 }
 
 /// Guessing a new chat's language from its first text, among the setup's languages. Short texts
@@ -115,6 +142,7 @@ impl Default for Settings {
             sms_chat: true,
             commands: Commands::default(),
             language_detection: LanguageDetection::default(),
+            presence: PresenceSettings::default(),
         }
     }
 }

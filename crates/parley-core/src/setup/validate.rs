@@ -22,7 +22,7 @@ use crate::texts::TextOverrides;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
-use super::settings::{Settings, TimerSettings};
+use super::settings::{PresenceSettings, Settings, TimerSettings};
 
 /// One problem in a setup document. Each message names the item at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -645,6 +645,21 @@ fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> Extr
         });
     }
     check_timers("settings", &settings.timers, errors);
+    let presence = settings.presence;
+    if !PresenceSettings::TIMEOUT_SECONDS.contains(&presence.timeout_seconds) {
+        errors.push(SetupError::InvalidField {
+            owner: "settings".to_owned(),
+            field: format!("presence_timeout_seconds {}", presence.timeout_seconds),
+            reason: "must be between 10 and 86400 seconds (60 is a good start)".to_owned(),
+        });
+    }
+    if presence.idle_away_minutes.is_some_and(|m| !PresenceSettings::IDLE_AWAY_MINUTES.contains(&m)) {
+        errors.push(SetupError::InvalidField {
+            owner: "settings".to_owned(),
+            field: format!("idle_away_minutes {}", presence.idle_away_minutes.unwrap_or_default()),
+            reason: "must be between 1 and 1440 minutes, or left out to never set agents away".to_owned(),
+        });
+    }
     let mut all = ExtraKeywords::default();
     let mut kind_of: HashMap<String, &'static str> = HashMap::new();
     for (tag, language) in &settings.languages {

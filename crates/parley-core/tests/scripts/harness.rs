@@ -288,7 +288,8 @@ struct Transcript {
 impl World {
     fn new(variants: &[&str]) -> World {
         let setup = setup(variants);
-        let seats = setup.agents.iter().map(|a| Desk::seat(&setup, a, Presence::Available, 0, Timestamp(0))).collect();
+        let seats =
+            setup.agents.iter().map(|a| Desk::seat(&setup, a, Presence::Available, true, 0, Timestamp(0))).collect();
         World {
             desk: Desk::new(Roster { seats, ..Roster::default() }),
             setup,
@@ -398,8 +399,13 @@ impl World {
                 let result = self.desk.status(&self.setup, &agent, presence, self.now, &mut self.transcript);
                 return result.expect("an agent of the setup");
             }
+            // The last console stream closed (or came back): what the engine finds out from the store.
+            "disconnected" | "connected" => {
+                let connected = verb == "connected";
+                return self.desk.connectivity(&self.setup, &agent, connected, self.now, &mut self.transcript);
+            }
             _ => panic!(
-                "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away, offline)"
+                "unknown agent command `{command}` (accept, say, end, transfer, transfer-queue, take, decline, available, away, offline, disconnected, connected)"
             ),
         };
         let id = match target {
@@ -597,7 +603,7 @@ impl Recorder for Transcript {
         .unwrap();
     }
 
-    fn presence(&mut self, _agent: &AgentId, _presence: Presence, _now: Timestamp) {}
+    fn presence(&mut self, _agent: &AgentId, _presence: Presence, _connected: bool, _now: Timestamp) {}
 }
 
 impl Transcript {

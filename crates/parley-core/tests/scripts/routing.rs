@@ -279,6 +279,64 @@ fn an_agent_going_away_loses_unaccepted_offers_to_a_colleague() {
 }
 
 #[test]
+fn an_agent_who_disconnects_loses_offers_keeps_chats_and_is_routed_to_again_on_return() {
+    // Carol is away. Bob holds a chat and has an offer when his console closes: the offer goes back to
+    // the queue at once (nobody else can take it), his chat stays his, and nothing new is offered to
+    // him. Back, he is available again (as he chose) and the waiting chats are his.
+    check(
+        r#"
+        agent carol> away
+        phone +14155550100> tech
+        agent bob> accept
+        phone +14155550101> tech
+        agent bob> disconnected
+        phone +14155550102> tech
+        agent bob> connected
+        "#,
+        expect![[r#"
+            agent carol> away
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob, en)
+            agent bob> accept
+              event: Connected bob
+              system> You are now chatting with Bob Jones.
+              status: chat-1 connected (tech, agent bob, en)
+            phone +14155550101> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are in the Technical support queue. An agent will answer shortly. Reply EXIT to leave.
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-2 offered (tech, agent bob, en)
+            agent bob> disconnected
+              event: OfferWithdrawn bob
+              status: chat-2 queued (tech, agent -, en)
+            phone +14155550102> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are number 2 in the Technical support queue. Estimated wait: about 10 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-3 queued (tech, agent -, en)
+            agent bob> connected
+              route chat-2:
+                event: Offered bob
+                status: chat-2 offered (tech, agent bob, en)
+        "#]],
+    );
+}
+
+#[test]
 fn a_longest_idle_queue_gives_the_next_chat_to_whoever_waited_longest_even_if_busier() {
     // Bob takes the first chat, Carol the second and ends it: she is free, Bob is busy, but Bob's last
     // chat is older. Least busy would pick Carol; longest idle picks Bob.

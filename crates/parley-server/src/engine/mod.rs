@@ -113,12 +113,26 @@ pub enum EngineError {
 
 enum Command {
     Inbound(InboundSms),
-    Chat { chat_id: String, input: Input },
+    Chat {
+        chat_id: String,
+        input: Input,
+    },
     Outbound(OutboundRequest),
     Consent(ConsentRequest),
-    Status { agent: AgentId, presence: Presence },
-    Setup { setup: Arc<Setup>, document: String },
-    Erase { phone: E164, by: String },
+    Status {
+        agent: AgentId,
+        presence: Presence,
+    },
+    /// Finds out again which agents are connected (see `parley_store::presence`).
+    Presence,
+    Setup {
+        setup: Arc<Setup>,
+        document: String,
+    },
+    Erase {
+        phone: E164,
+        by: String,
+    },
     Receipt(Receipt),
     Sent(Vec<SendOutcome>),
 }
@@ -253,6 +267,12 @@ impl Engine {
     /// Sets an agent available (takes new chats), away or offline.
     pub async fn set_status(&self, agent: AgentId, presence: Presence) -> Result<(), EngineError> {
         self.submit(Command::Status { agent, presence }).await.map(|_| ())
+    }
+
+    /// Marks each agent connected or not, from the console streams and heartbeats the store knows of:
+    /// an agent who dropped out has their offers withdrawn; one who came back is routed to again.
+    pub async fn sweep_presence(&self) -> Result<(), EngineError> {
+        self.submit(Command::Presence).await.map(|_| ())
     }
 
     /// Records a carrier's delivery receipt; returns once it is committed.
@@ -529,6 +549,10 @@ impl Writer {
                 Command::Outbound(request) => w.outbound(&setup, request, now),
                 Command::Consent(request) => w.consent(&setup, request, now),
                 Command::Status { agent, presence } => w.status(&setup, agent, *presence, now),
+                Command::Presence => {
+                    w.connections(&setup, now);
+                    Ok(Answer::Done)
+                }
                 Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
                 Command::Receipt(receipt) => {
                     w.receipt(receipt, now);

@@ -31,6 +31,7 @@ use super::{
     Answer, ChatAck, Command, ConsentRequest, EngineError, InboundAck, InboundSms, OutboundAck, OutboundRequest,
     Receipt, SendOutcome,
 };
+use crate::clock::Clock;
 use crate::http::event_json;
 use crate::language::Detector;
 
@@ -45,6 +46,9 @@ pub(super) struct Working {
     pending: HashMap<(String, String), Vec<PendingReceiptRow>>,
     /// Salts the hashes of erased phones' tombstones.
     privacy_secret: String,
+    /// The agents a console stream or heartbeat keeps connected, read in the turn when an input of
+    /// the batch decides on presence.
+    linked: Option<BTreeSet<AgentId>>,
     batch: Batch,
 }
 
@@ -89,7 +93,7 @@ impl Working {
                     consumers.insert(r.phone.to_string());
                 }
                 Command::Status { agent, presence } if *presence != Presence::Available => away.push(agent.to_string()),
-                Command::Status { .. } | Command::Setup { .. } | Command::Erase { .. } => {}
+                Command::Status { .. } | Command::Presence | Command::Setup { .. } | Command::Erase { .. } => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
                 Command::Sent(outcomes) => {
                     for o in outcomes {
@@ -129,6 +133,22 @@ impl Working {
         let consumers: Vec<String> = consumers.into_iter().collect();
         let mut rows = store.live_chats_of(&consumers).await?;
         rows.extend(store.chats_by_ids(&chat_ids).await?);
+        if commands.iter().any(|c| matches!(c, Command::Presence | Command::Status { .. })) {
+            // Presence lives in wall-clock time, whatever clock the chats run on (workers::presence).
+            let since = Clock::System.now().0 - i64::from(setup.settings.presence.timeout_seconds) * 1_000;
+            let linked: BTreeSet<AgentId> =
+                store.linked_agents(since).await?.iter().filter_map(|a| AgentId::parse(a).ok()).collect();
+            // Agents who dropped out: their offers are withdrawn.
+            away.extend(
+                w.desk
+                    .roster()
+                    .seats
+                    .iter()
+                    .filter(|s| s.connected && !linked.contains(&s.agent))
+                    .map(|s| s.agent.to_string()),
+            );
+            w.linked = Some(linked);
+        }
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
             let filter =
@@ -314,10 +334,22 @@ impl Working {
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None };
+        // Setting a status is a heartbeat too (the caller recorded it): an agent who was disconnected
+        // is connected again before the status applies.
+        if let Some(linked) = &self.linked {
+            self.desk.connectivity(setup, agent, linked.contains(agent), now, &mut rec);
+        }
         match self.desk.status(setup, agent, presence, now, &mut rec) {
             Ok(()) => Ok(Answer::Done),
             Err(_) => Err(EngineError::Internal(anyhow::anyhow!("agent {agent} is not in the setup"))),
         }
+    }
+
+    /// Marks each agent connected or not, from the links read in the turn.
+    pub(super) fn connections(&mut self, setup: &Setup, now: Timestamp) {
+        let Some(linked) = &self.linked else { return };
+        let mut rec = Record { batch: &mut self.batch, source: "presence", inbound: None };
+        self.desk.connections(setup, linked, now, &mut rec);
     }
 
     /// A delivery receipt: moves its message forward (never back), or waits for the message to be known.
@@ -440,8 +472,10 @@ impl Working {
             self.batch.agent_states.push(AgentStateRow {
                 agent: seat.agent.to_string(),
                 status: seat.presence.as_str().to_owned(),
+                connected: seat.connected,
                 last_assigned: seat.last_assigned.0,
                 updated_at: now.0,
+                status_since: now.0,
             });
         }
         // A message moved twice in one batch (sent, then delivered) is written once, in its last state.
@@ -578,8 +612,9 @@ impl Recorder for Record<'_> {
         tracing::warn!(number = %number.number, state = state.as_str(), "a text reached a number that is not enabled");
     }
 
-    fn presence(&mut self, agent: &AgentId, presence: Presence, now: Timestamp) {
-        push_event_for(self.batch, None, Some(agent), Event::AgentStatus { agent: agent.clone(), presence }, now);
+    fn presence(&mut self, agent: &AgentId, presence: Presence, connected: bool, now: Timestamp) {
+        let event = Event::AgentStatus { agent: agent.clone(), presence, connected };
+        push_event_for(self.batch, None, Some(agent), event, now);
     }
 }
 
@@ -714,8 +749,9 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
         .map(|a| {
             let state = states.get(a.id.as_str());
             let presence = state.and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
+            let connected = state.is_some_and(|s| s.connected);
             let active = counts.get(a.id.as_str()).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX);
-            Desk::seat(setup, a, presence, active, Timestamp(state.map_or(0, |s| s.last_assigned)))
+            Desk::seat(setup, a, presence, connected, active, Timestamp(state.map_or(0, |s| s.last_assigned)))
         })
         .collect();
     Ok(Roster { seats, ..Roster::default() })

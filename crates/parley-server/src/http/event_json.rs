@@ -13,6 +13,7 @@
 use parley_core::chat::{Chat, ChatStatus};
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::routing::Presence;
 use parley_core::time::Timestamp;
 use parley_store::rows::EventRow;
 use serde_json::{Map, Value, json};
@@ -113,7 +114,13 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::MessageStatus { message_id, status, error } => {
             json!({ "message_id": message_id, "status": status, "error": error })
         }
-        Event::AgentStatus { agent: a, presence } => json!({ "agent": agent(a), "status": presence.as_str() }),
+        Event::AgentStatus { agent: a, presence, connected } => json!({
+            "agent": agent(a),
+            "status": shown_status(*presence, *connected),
+            "chosen": presence.as_str(),
+            "connected": connected,
+            "reason": (!connected).then_some("disconnected"),
+        }),
         Event::InboundRefused { message_id, number, state } => {
             json!({ "message_id": message_id, "number": number.as_str(), "state": state.as_str() })
         }
@@ -125,6 +132,12 @@ fn fields(event: &Event) -> Map<String, Value> {
     }
 }
 
+/// What the monitor shows of an agent: the status they chose while connected, "offline" while they
+/// are not (with the reason "disconnected" beside it).
+pub fn shown_status(presence: Presence, connected: bool) -> &'static str {
+    if connected { presence.as_str() } else { Presence::Offline.as_str() }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -132,7 +145,6 @@ mod tests {
     use parley_core::chat::{EndReason, TransferFailure};
     use parley_core::number::NumberState;
     use parley_core::phone::BusinessNumber;
-    use parley_core::routing::Presence;
 
     use super::*;
 
@@ -242,7 +254,7 @@ mod tests {
                 },
                 true,
             ),
-            (Event::AgentStatus { agent: bob, presence: Presence::Away }, false),
+            (Event::AgentStatus { agent: bob, presence: Presence::Away, connected: true }, false),
             (
                 Event::InboundRefused {
                     message_id: "0194403a-6f1e-7c52-9d0e-000000000003".to_owned(),

@@ -42,6 +42,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use parley_core::routing::Presence;
+
 use crate::AppState;
 use crate::http::auth::{COOKIE, CSRF_HEADER, Principal, cookie_token, current, hash_token, same_secret};
 use crate::http::console::escape;
@@ -213,6 +215,14 @@ async fn login(
     }
     state.store.insert_session(&session).await?;
     tracing::info!(user = %user.username, role = %user.role, actor = %principal.actor(), "logged in");
+    // Logging in is coming to work: an agent who was offline is available (offered chats once their
+    // console's event stream is open). One who chose away stays away.
+    if let Principal::Agent(agent) = &principal {
+        let stored = state.store.agent_states().await?.into_iter().find(|s| s.agent == agent.as_str());
+        if stored.is_none_or(|s| s.status == Presence::Offline.as_str()) {
+            state.engine.set_status(agent.clone(), Presence::Available).await?;
+        }
+    }
     let cookie = format!("{COOKIE}={token}; {}", cookie_attributes(&state));
     Ok(see_other(local_path(&next), Some(&cookie)))
 }

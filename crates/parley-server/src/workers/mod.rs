@@ -11,6 +11,7 @@ use std::time::Duration;
 pub mod binds;
 pub mod media;
 pub mod outbox;
+pub mod presence;
 pub mod retention;
 pub mod throttle;
 pub mod timers;

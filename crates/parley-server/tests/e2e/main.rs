@@ -27,6 +27,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod outbound;
+mod presence;
 mod privacy;
 mod registration;
 mod replies;

@@ -53,7 +53,13 @@ async fn agents_and_queues_are_counted_as_chats_come_and_go() {
     let mut expected = vec![billing_chat.as_str(), sales_chat.as_str()];
     expected.sort_unstable();
     assert_eq!(live, expected);
-    assert_eq!(find(&agents, "agents", "bob")["status"], "away");
+    // Bob never came (no console stream, no heartbeat): he is shown offline, disconnected, whatever
+    // status he has.
+    let bob = find(&agents, "agents", "bob");
+    assert_eq!(
+        (bob["status"].as_str(), bob["connected"].as_bool(), bob["reason"].as_str()),
+        (Some("offline"), Some(false), Some("disconnected"))
+    );
 
     // Bob sees the agents of tech only (himself), and tech alone among the queues.
     let bobs = get(&app, &bob_token, "/api/v1/agents").await;

@@ -299,20 +299,20 @@ async fn a_cookie_request_that_changes_something_needs_the_csrf_header() {
     let app = TestApp::with_standard_setup().await;
     agent_user(&app, "alice", "alice", "alice-password-1").await;
     let browser = Browser::logged_in(&app, "alice", "alice-password-1").await;
-    let available = json!({"status": "available"});
+    let away = json!({"status": "away"});
 
-    let missing = browser.call(Method::PUT, "/api/v1/me/status", Some(&available), None).await;
+    let missing = browser.call(Method::PUT, "/api/v1/me/status", Some(&away), None).await;
     assert_eq!(missing.error_code(403), "csrf");
     assert!(missing.body["error"]["message"].as_str().is_some_and(|m| m.contains("X-CSRF-Token")));
-    let wrong = browser.call(Method::PUT, "/api/v1/me/status", Some(&available), Some("0123456789abcdef")).await;
+    let wrong = browser.call(Method::PUT, "/api/v1/me/status", Some(&away), Some("0123456789abcdef")).await;
     assert_eq!(wrong.error_code(403), "csrf");
-    // Nothing changed: alice is still away, as agents start.
-    assert_eq!(browser.get("/api/v1/me").await.body["status"], "away");
+    // Nothing changed: alice is still available, as logging in made her.
+    assert_eq!(browser.get("/api/v1/me").await.body["status"], "available");
 
     let csrf = browser.csrf().await;
-    let done = browser.call(Method::PUT, "/api/v1/me/status", Some(&available), Some(&csrf)).await;
-    assert_eq!((done.status, done.body["status"].as_str()), (StatusCode::OK, Some("available")), "{}", done.body);
-    assert_eq!(browser.get("/api/v1/me").await.body["status"], "available");
+    let done = browser.call(Method::PUT, "/api/v1/me/status", Some(&away), Some(&csrf)).await;
+    assert_eq!((done.status, done.body["status"].as_str()), (StatusCode::OK, Some("away")), "{}", done.body);
+    assert_eq!(browser.get("/api/v1/me").await.body["status"], "away");
     // Bearer tokens need no CSRF token: no browser sends them by itself.
     let token = app.agent_token("alice").await;
     app.agent(&token).set_status("offline").await;
@@ -577,11 +577,12 @@ async fn an_open_event_stream_ends_when_its_user_is_disabled() {
         .await
         .expect("the event stream");
     assert_eq!(stream.status(), StatusCode::OK);
-    // The stream is live: a chat of alice's queue shows on it.
+    // The stream is live: a chat of alice's queue shows on it, offered to her (logging in made her
+    // available, and her open stream keeps her present).
     app.phone("+14155550100").texts("billing").await;
     let mut seen = String::new();
     let opened = tokio::time::timeout(DEADLINE, async {
-        while !seen.contains("chat.queued") {
+        while !seen.contains("chat.offered") {
             match stream.chunk().await.expect("reading the stream") {
                 Some(bytes) => seen.push_str(&String::from_utf8_lossy(&bytes)),
                 None => panic!("the stream ended early: {seen}"),
@@ -589,7 +590,7 @@ async fn an_open_event_stream_ends_when_its_user_is_disabled() {
         }
     })
     .await;
-    assert!(opened.is_ok(), "no chat.queued event on alice's stream: {seen}");
+    assert!(opened.is_ok(), "no chat.offered event on alice's stream: {seen}");
 
     let reply = app.request(Method::PUT, "/api/v1/users/alice", Some(ADMIN), Some(&json!({"disabled": true}))).await;
     reply.expect_status(200);

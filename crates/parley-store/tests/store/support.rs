@@ -166,7 +166,14 @@ pub(crate) fn ledger(phone: &str, change: &str, keyword: Option<&str>, at: i64) 
 
 /// An agent's presence.
 pub(crate) fn agent_state(agent: &str, status: &str, last_assigned: i64, at: i64) -> AgentStateRow {
-    AgentStateRow { agent: agent.to_owned(), status: status.to_owned(), last_assigned, updated_at: at }
+    AgentStateRow {
+        agent: agent.to_owned(),
+        status: status.to_owned(),
+        connected: true,
+        last_assigned,
+        updated_at: at,
+        status_since: at,
+    }
 }
 
 /// What a simulated phone sent ("mo"); such rows carry no message id.

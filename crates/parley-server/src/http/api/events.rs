@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
+use parley_core::ids::AgentId;
 use parley_store::rows::EventRow;
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
@@ -66,9 +67,17 @@ pub async fn events(
     } else {
         crate::http::auth::cookie_token(&headers).map(crate::http::auth::hash_token)
     };
+    // An agent's open stream keeps them present (on every node) until it closes.
+    let presence = match &who {
+        Principal::Agent(agent) => Some(state.streams.open(agent)),
+        _ => None,
+    };
     let (tx, rx) = mpsc::channel(256);
-    tokio::spawn(pump(state, who, session, live, last, tx));
-    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    tokio::spawn(async move {
+        pump(state, who, session, live, last, tx).await;
+        drop(presence);
+    });
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
 /// Feeds one client: catch up from the table, then follow the bus; any gap or lag goes back to the table.
@@ -113,6 +122,11 @@ async fn pump(
         }
     }
 }
+
+/// How often a stream gets a comment when nothing else is sent. Writing is also how the server finds
+/// out that a console closed (a closed tab is noticed at the next write), so this bounds how long a
+/// gone agent keeps their offers (see `workers::presence`).
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How often a cookie stream checks that its session still lives: a logout, a disabled user or a new
 /// password ends the stream within this time, on every node.
@@ -169,6 +183,12 @@ async fn send(
             event.agent.as_deref() == Some(agent.as_str())
                 || (event.queue.is_some() && who.sees(state, event.queue.as_deref()))
         }
+        // Supervisors also follow the presence of the agents who serve their teams' queues.
+        Principal::Supervisor { queues, .. } if event.kind == "agent.status" => event
+            .agent
+            .as_deref()
+            .and_then(|a| AgentId::parse(a).ok())
+            .is_some_and(|a| state.engine.setup().queues_of(&a).iter().any(|q| queues.contains(q))),
         Principal::Supervisor { .. } => event.queue.is_some() && who.sees(state, event.queue.as_deref()),
     };
     if !mine {

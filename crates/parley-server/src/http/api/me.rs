@@ -2,11 +2,14 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderMap, header};
 use parley_core::routing::Presence;
+use parley_store::presence::API_HOLDER;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::clock::Clock;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
@@ -58,7 +61,11 @@ pub struct Me {
     pub name: Option<String>,
     /// An agent's own and their teams' queues; the queues a supervisor watches.
     pub queues: Vec<String>,
+    /// The status an agent chose (it applies while they are connected).
     pub status: Option<AgentStatus>,
+    /// Whether the agent is really there: a console event stream open, or a heartbeat (this status
+    /// sent again) within the setup's `presence_timeout_seconds`. Routing offers chats only then.
+    pub connected: Option<bool>,
 }
 
 /// The caller.
@@ -66,48 +73,60 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Json<Me>, ApiError> {
     match who {
-        Principal::Admin => {
-            Ok(Json(Me { role: "admin".to_owned(), agent: None, name: None, queues: vec![], status: None }))
-        }
+        Principal::Admin => Ok(Json(Me {
+            role: "admin".to_owned(),
+            agent: None,
+            name: None,
+            queues: vec![],
+            status: None,
+            connected: None,
+        })),
         Principal::Supervisor { user, queues } => Ok(Json(Me {
             role: "supervisor".to_owned(),
             agent: None,
             name: Some(user),
             queues: queues.iter().map(ToString::to_string).collect(),
             status: None,
+            connected: None,
         })),
         Principal::Agent(id) => {
             let setup = state.engine.setup();
             let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;
-            let presence = state
-                .store
-                .agent_states()
-                .await?
-                .into_iter()
-                .find(|s| s.agent == id.as_str())
-                .and_then(|s| Presence::parse(&s.status))
-                .unwrap_or_default();
+            let stored = state.store.agent_states().await?.into_iter().find(|s| s.agent == id.as_str());
+            let presence = stored.as_ref().and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
             Ok(Json(Me {
                 role: "agent".to_owned(),
                 agent: Some(id.to_string()),
                 name: Some(agent.name.clone()),
                 queues: setup.queues_of(&id).iter().map(ToString::to_string).collect(),
                 status: Some(AgentStatus::from_presence(presence)),
+                connected: Some(stored.is_some_and(|s| s.connected)),
             }))
         }
     }
 }
 
-/// Sets the calling agent available (new chats are offered to them) or away.
+/// Sets the calling agent available (new chats are offered to them while connected), away or offline.
+/// Sent with an API token, it is a heartbeat too: an integration that keeps an agent present without a
+/// console sends it again at least once per `presence_timeout_seconds` (setup `[settings]`, default 60).
 #[utoipa::path(put, path = "/api/v1/me/status", tag = "agents", request_body = StatusChange,
     responses((status = 200, body = StatusChange), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn put_status(
     State(state): State<AppState>,
     who: Principal,
+    headers: HeaderMap,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<StatusChange>, ApiError> {
     let agent = who.require_agent()?;
+    // A call with an API token is a heartbeat, stored first so the engine's turn finds the agent
+    // connected (presence lives in wall-clock time: see workers::presence). The console's own calls
+    // are not: its open event stream is what keeps its agent present, so closing the tab right after
+    // a change of status still lets the agent drop out.
+    if headers.contains_key(header::AUTHORIZATION) {
+        let now = Clock::System.now().0;
+        state.store.refresh_links(API_HOLDER, &[agent.to_string()], &[], now).await?;
+    }
     state.engine.set_status(agent.clone(), change.status.presence()).await?;
     Ok(Json(change))
 }

@@ -9,20 +9,35 @@ use axum::extract::State;
 use parley_core::ids::QueueId;
 use parley_core::routing::Presence;
 use parley_store::chats::ChatFilter;
+use parley_store::rows::AgentStateRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::clock::rfc3339;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::event_json::shown_status;
 
 /// One agent as the console shows them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentView {
     pub id: String,
     pub name: String,
-    /// available, away or offline.
+    /// What routing goes by: available, away or offline; always offline while the agent is not
+    /// connected (see `reason`).
     pub status: String,
+    /// The status the agent chose; it applies again when they reconnect.
+    pub chosen: String,
+    /// Whether the agent is really there: a console event stream open, or an API heartbeat, within
+    /// the setup's `presence_timeout_seconds`.
+    pub connected: bool,
+    /// "disconnected" while the agent is not connected; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When `status` (or the connection) last changed, RFC 3339; absent for an agent who never had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_since: Option<String>,
     /// Chats offered to or connected with the agent now.
     pub active: i64,
     pub capacity: u32,
@@ -46,8 +61,8 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
     let setup = state.engine.setup();
     let visible = who.visible_queues(&state);
     let sees = |q: &QueueId| visible.as_ref().is_none_or(|v| v.contains(q));
-    let statuses: BTreeMap<String, String> =
-        state.store.agent_states().await?.into_iter().map(|s| (s.agent, s.status)).collect();
+    let states: BTreeMap<String, AgentStateRow> =
+        state.store.agent_states().await?.into_iter().map(|s| (s.agent.clone(), s)).collect();
     let filter = ChatFilter {
         statuses: vec!["offered".to_owned(), "connected".to_owned()],
         queues: visible.as_ref().map(|qs| qs.iter().map(ToString::to_string).collect()),
@@ -69,13 +84,19 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
             if !queues.iter().any(sees) {
                 return None;
             }
-            let status = statuses.get(a.id.as_str()).and_then(|s| Presence::parse(s)).unwrap_or_default();
+            let stored = states.get(a.id.as_str());
+            let chosen = stored.and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
+            let connected = stored.is_some_and(|s| s.connected);
             let languages =
                 if a.languages.is_empty() { vec![setup.settings.language.clone()] } else { a.languages.clone() };
             Some(AgentView {
                 id: a.id.to_string(),
                 name: a.name.clone(),
-                status: status.as_str().to_owned(),
+                status: shown_status(chosen, connected).to_owned(),
+                chosen: chosen.as_str().to_owned(),
+                connected,
+                reason: (!connected).then(|| "disconnected".to_owned()),
+                status_since: stored.filter(|s| s.status_since > 0).map(|s| rfc3339(s.status_since)),
                 active: active.get(a.id.as_str()).copied().unwrap_or(0),
                 capacity: a.capacity,
                 queues: queues.iter().map(ToString::to_string).collect(),
@@ -104,7 +125,7 @@ pub struct QueueView {
     /// Live chats and those ended today, by how they got their agent: manually_answered, auto_answered,
     /// outbound.
     pub by_start_type: BTreeMap<String, i64>,
-    /// Agents of the queue who are available now.
+    /// Agents of the queue who are available and connected now.
     pub agents_available: usize,
 }
 
@@ -131,7 +152,7 @@ pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Resul
         .agent_states()
         .await?
         .into_iter()
-        .filter(|s| s.status == Presence::Available.as_str())
+        .filter(|s| s.connected && s.status == Presence::Available.as_str())
         .map(|s| s.agent)
         .collect();
     let mut views: BTreeMap<String, QueueView> = setup
