@@ -74,6 +74,92 @@ pub struct MessageRow {
     pub updated_at: i64,
 }
 
+impl MessageRow {
+    /// A consumer's text to `number`, received through `carrier` under the carrier's `provider_id`, in
+    /// no chat yet and without media; set the rest with struct update syntax.
+    pub fn inbound(
+        id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        provider_id: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            direction: "in".to_owned(),
+            author: "consumer".to_owned(),
+            status: "received".to_owned(),
+            provider_id: Some(provider_id.into()),
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// A message by `author` ("system", "api" or "agent:ID") to the consumer, queued for the outbox
+    /// through `carrier` now, in no chat yet.
+    pub fn outbound(
+        id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        author: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            direction: "out".to_owned(),
+            author: author.into(),
+            status: "queued".to_owned(),
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// An internal line of a chat's transcript, written by the system: agents read it, the consumer
+    /// never gets it and the outbox never sees it.
+    pub fn note(
+        id: impl Into<String>,
+        chat_id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            chat_id: Some(chat_id.into()),
+            direction: "note".to_owned(),
+            author: "system".to_owned(),
+            status: "internal".to_owned(),
+            purpose: "internal".to_owned(),
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// The fields every kind shares; the constructors above set direction, author and status.
+    fn blank(id: String, number: String, consumer: String, carrier: String, body: String, at: i64) -> MessageRow {
+        MessageRow {
+            seq: 0,
+            id,
+            chat_id: None,
+            number,
+            consumer,
+            direction: String::new(),
+            author: String::new(),
+            body,
+            media: String::new(),
+            status: String::new(),
+            purpose: "conversation".to_owned(),
+            carrier,
+            provider_id: None,
+            attempts: 0,
+            next_attempt_at: 0,
+            error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// One event of the append-only log: transcript markers, audit, SSE resume point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {

@@ -376,25 +376,13 @@ impl Working {
             let key = (o.carrier.clone(), provider_id.clone());
             let Some(waiting) = self.pending.remove(&key) else { continue };
             self.batch.applied_receipts.push(key.clone());
+            // Only what receipts read of the message is known here.
             let message = MessageRow {
                 seq: o.seq,
-                id: o.message_id.clone(),
                 chat_id: o.chat_id.clone(),
-                number: String::new(),
-                consumer: String::new(),
-                direction: "out".to_owned(),
-                author: String::new(),
-                body: String::new(),
-                media: String::new(),
                 status: o.status.clone(),
-                purpose: String::new(),
-                carrier: o.carrier.clone(),
                 provider_id: Some(provider_id.clone()),
-                attempts: 0,
-                next_attempt_at: 0,
-                error: None,
-                created_at: 0,
-                updated_at: 0,
+                ..MessageRow::outbound(o.message_id.clone(), "", "", o.carrier.clone(), "", "", 0)
             };
             self.sent_messages.insert(key.clone(), message);
             for r in waiting {
@@ -497,29 +485,25 @@ impl Recorder for Record<'_> {
                         chat::Author::Agent(agent) => format!("agent:{agent}"),
                         chat::Author::Api => "api".to_owned(),
                     };
+                    let id = uuid::Uuid::now_v7().to_string();
                     let row = MessageRow {
-                        seq: 0,
-                        id: uuid::Uuid::now_v7().to_string(),
                         chat_id: chat.map(|c| c.id.to_string()),
-                        number: number.number.to_string(),
-                        consumer: consumer.to_string(),
-                        direction: "out".to_owned(),
-                        author,
-                        body: text,
-                        media: String::new(),
                         status: if not_before.is_some() { "scheduled" } else { "queued" }.to_owned(),
                         purpose: match purpose {
                             Purpose::Conversation => "conversation",
                             Purpose::OptOutConfirmation => "opt_out_confirmation",
                         }
                         .to_owned(),
-                        carrier: number.carrier.clone(),
-                        provider_id: None,
-                        attempts: 0,
                         next_attempt_at: not_before.map_or(0, |t| t.0),
-                        error: None,
-                        created_at: now.0,
-                        updated_at: now.0,
+                        ..MessageRow::outbound(
+                            id,
+                            number.number.to_string(),
+                            consumer.to_string(),
+                            &number.carrier,
+                            author,
+                            text,
+                            now.0,
+                        )
                     };
                     push_message(self.batch, row, chat, now);
                 }
@@ -554,24 +538,17 @@ impl Recorder for Record<'_> {
     fn refused_text(&mut self, number: &Number, consumer: &E164, state: NumberState, now: Timestamp) {
         let Some(Inbound { sms, message_id }) = self.inbound.take() else { return };
         self.batch.messages.push(MessageRow {
-            seq: 0,
-            id: message_id.to_owned(),
-            chat_id: None,
-            number: number.number.to_string(),
-            consumer: consumer.to_string(),
-            direction: "in".to_owned(),
-            author: "consumer".to_owned(),
-            body: sms.body.clone(),
             media: sms.media.iter().map(|m| m.url.as_str()).collect::<Vec<_>>().join("\n"),
-            status: "received".to_owned(),
-            purpose: "conversation".to_owned(),
-            carrier: sms.carrier.clone(),
-            provider_id: Some(sms.provider_id.clone()),
-            attempts: 0,
-            next_attempt_at: 0,
             error: Some(format!("number {} is {}: no chat was opened", number.number, state.as_str())),
-            created_at: now.0,
-            updated_at: now.0,
+            ..MessageRow::inbound(
+                message_id,
+                number.number.to_string(),
+                consumer.to_string(),
+                &sms.carrier,
+                &sms.provider_id,
+                &sms.body,
+                now.0,
+            )
         });
         let refused = Event::InboundRefused { message_id: message_id.to_owned(), number: number.number.clone(), state };
         push_event_for(self.batch, None, None, refused, now);
@@ -635,24 +612,17 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
         });
     }
     let row = MessageRow {
-        seq: 0,
-        id: message_id.to_owned(),
         chat_id,
-        number: sms.to.to_string(),
-        consumer: sms.from.to_string(),
-        direction: "in".to_owned(),
-        author: "consumer".to_owned(),
-        body: sms.body.clone(),
         media,
-        status: "received".to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: sms.carrier.clone(),
-        provider_id: Some(sms.provider_id.clone()),
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: now.0,
-        updated_at: now.0,
+        ..MessageRow::inbound(
+            message_id,
+            sms.to.to_string(),
+            sms.from.to_string(),
+            &sms.carrier,
+            &sms.provider_id,
+            &sms.body,
+            now.0,
+        )
     };
     push_message(batch, row, chat, now);
 }
@@ -681,26 +651,15 @@ fn push_event_for(batch: &mut Batch, chat: Option<&Chat>, agent: Option<&AgentId
 /// An internal line in the chat's transcript (direction "note"): agents read it, the consumer never
 /// gets it, and the outbox never sees it.
 fn push_note(batch: &mut Batch, chat: &Chat, number: &Number, text: String, now: Timestamp) {
-    let row = MessageRow {
-        seq: 0,
-        id: uuid::Uuid::now_v7().to_string(),
-        chat_id: Some(chat.id.to_string()),
-        number: number.number.to_string(),
-        consumer: chat.consumer.to_string(),
-        direction: "note".to_owned(),
-        author: "system".to_owned(),
-        body: text,
-        media: String::new(),
-        status: "internal".to_owned(),
-        purpose: "internal".to_owned(),
-        carrier: number.carrier.clone(),
-        provider_id: None,
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: now.0,
-        updated_at: now.0,
-    };
+    let row = MessageRow::note(
+        uuid::Uuid::now_v7().to_string(),
+        chat.id.to_string(),
+        number.number.to_string(),
+        chat.consumer.to_string(),
+        &number.carrier,
+        text,
+        now.0,
+    );
     push_message(batch, row, Some(chat), now);
 }
 

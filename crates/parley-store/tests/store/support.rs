@@ -101,36 +101,16 @@ pub(crate) fn finished(chat: ChatRow, at: i64) -> ChatRow {
 /// An outbound message waiting in the outbox.
 pub(crate) fn outbound(id: &str, chat_id: &str, body: &str) -> MessageRow {
     MessageRow {
-        seq: 0,
-        id: id.to_owned(),
         chat_id: Some(chat_id.to_owned()),
-        number: BUSINESS.to_owned(),
-        consumer: ANN.to_owned(),
-        direction: "out".to_owned(),
-        author: "agent:alice".to_owned(),
-        body: body.to_owned(),
-        media: String::new(),
-        status: "queued".to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: "sim".to_owned(),
-        provider_id: None,
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: T0,
-        updated_at: T0,
+        ..MessageRow::outbound(id, BUSINESS, ANN, "sim", "agent:alice", body, T0)
     }
 }
 
 /// An inbound message that came through carrier "sim" with a provider id.
 pub(crate) fn inbound(id: &str, chat_id: &str, provider_id: &str) -> MessageRow {
     MessageRow {
-        direction: "in".to_owned(),
-        author: "consumer".to_owned(),
-        status: "received".to_owned(),
-        provider_id: Some(provider_id.to_owned()),
-        body: format!("text {id}"),
-        ..outbound(id, chat_id, "")
+        chat_id: Some(chat_id.to_owned()),
+        ..MessageRow::inbound(id, BUSINESS, ANN, "sim", provider_id, format!("text {id}"), T0)
     }
 }
 

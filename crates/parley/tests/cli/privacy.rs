@@ -70,26 +70,16 @@ fn chat(id: &str, consumer: &str, status: &str) -> ChatRow {
 }
 
 fn message(id: &str, chat_id: &str, consumer: &str, direction: &str) -> MessageRow {
-    MessageRow {
-        seq: 0,
-        id: id.to_owned(),
-        chat_id: Some(chat_id.to_owned()),
-        number: BUSINESS.to_owned(),
-        consumer: consumer.to_owned(),
-        direction: direction.to_owned(),
-        author: if direction == "in" { "consumer" } else { "system" }.to_owned(),
-        body: format!("text {id}"),
-        media: String::new(),
-        status: if direction == "in" { "received" } else { "delivered" }.to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: "sim".to_owned(),
-        provider_id: (direction == "in").then(|| format!("p-{id}")),
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: T0,
-        updated_at: T0,
-    }
+    let body = format!("text {id}");
+    let message = if direction == "in" {
+        MessageRow::inbound(id, BUSINESS, consumer, "sim", format!("p-{id}"), body, T0)
+    } else {
+        MessageRow {
+            status: "delivered".to_owned(),
+            ..MessageRow::outbound(id, BUSINESS, consumer, "sim", "system", body, T0)
+        }
+    };
+    MessageRow { chat_id: Some(chat_id.to_owned()), ..message }
 }
 
 /// `phone` chatted once (finished, or still live) and texted STOP if `opted_out`.
