@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use parley_core::chat::{Input, Refusal};
 use parley_core::ids::{AgentId, QueueId};
+use parley_core::message::MessageStatus;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::Presence;
 use parley_core::setup::Setup;
@@ -72,8 +73,8 @@ pub struct OutboundAck {
     /// The chat the message opened or joined; none for a sessionless message.
     pub chat: Option<ChatRow>,
     pub message_id: String,
-    /// "queued", or "scheduled" when quiet hours hold it until `send_at` (epoch ms).
-    pub status: String,
+    /// Queued, or scheduled when quiet hours hold it until `send_at` (epoch ms).
+    pub status: MessageStatus,
     pub send_at: Option<i64>,
 }
 
@@ -139,7 +140,7 @@ pub struct SendOutcome {
     pub chat_id: Option<String>,
     pub carrier: String,
     /// sent, delivered, queued (a retry), failed or suppressed.
-    pub status: String,
+    pub status: MessageStatus,
     pub provider_id: Option<String>,
     pub error: Option<String>,
 }

@@ -9,10 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input, Purpose};
+use parley_carriers::DeliveryStatus;
+use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input};
 use parley_core::desk::{Decided, Desk, Outbound, Recorder, Rejection, Step, Text};
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::message::{Direction, MessageStatus};
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
@@ -21,7 +23,6 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
-use parley_store::messages::status_rank;
 use parley_store::rows::{
     AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
 };
@@ -95,7 +96,7 @@ impl Working {
                     for o in outcomes {
                         chat_ids.extend(o.chat_id.clone());
                         // Only a message the carrier has not reported delivered can have a receipt waiting.
-                        if let Some(provider_id) = o.provider_id.as_ref().filter(|_| o.status == "sent") {
+                        if let Some(provider_id) = o.provider_id.as_ref().filter(|_| o.status == MessageStatus::Sent) {
                             accepted.entry(o.carrier.as_str()).or_default().push(provider_id.clone());
                         }
                     }
@@ -132,7 +133,7 @@ impl Working {
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
             let filter =
-                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000 };
+                ChatFilter { statuses: vec![ChatStatus::Offered], queues: None, agent: Some(agent), limit: 1000 };
             rows.extend(store.list_chats(&filter).await?);
         }
         w.load_chats(rows, setup);
@@ -280,14 +281,14 @@ impl Working {
             Err(other) => return Err(EngineError::Internal(anyhow::anyhow!("an outbound request failed: {other:?}"))),
         };
         // The request's own message is the last one sent; an opt-in notice may precede it.
-        let Some(message) = self.batch.messages[before..].iter().rfind(|m| m.direction == "out") else {
+        let Some(message) = self.batch.messages[before..].iter().rfind(|m| m.direction == Direction::Out) else {
             return Err(EngineError::Internal(anyhow::anyhow!("an outbound request sent nothing")));
         };
-        let send_at = (message.status == "scheduled").then_some(message.next_attempt_at);
+        let send_at = (message.status == MessageStatus::Scheduled).then_some(message.next_attempt_at);
         let ack = OutboundAck {
             chat: opened.and_then(|id| self.desk.chat(&id)).map(|c| chat_to_row(c, setup, now)),
             message_id: message.id.clone(),
-            status: message.status.clone(),
+            status: message.status,
             send_at,
         };
         Ok(Answer::Outbound(Box::new(ack)))
@@ -327,26 +328,21 @@ impl Working {
             self.batch.pending_receipts.push(PendingReceiptRow {
                 carrier: r.carrier.clone(),
                 provider_id: r.provider_id.clone(),
-                status: r.status.as_str().to_owned(),
+                status: delivery_status(r.status),
                 error: r.error_code.clone(),
                 at: now.0,
             });
             return;
         };
-        self.move_status(message, r.status.as_str(), r.error_code.clone(), now);
+        self.move_status(message, delivery_status(r.status), r.error_code.clone(), now);
     }
 
-    fn move_status(&mut self, mut message: MessageRow, status: &str, error: Option<String>, now: Timestamp) {
-        if status_rank(status) <= status_rank(&message.status) {
+    fn move_status(&mut self, mut message: MessageRow, status: MessageStatus, error: Option<String>, now: Timestamp) {
+        if status.rank() <= message.status.rank() {
             return;
         }
-        message.status = status.to_owned();
-        self.batch.status_updates.push(StatusUpdate {
-            seq: message.seq,
-            status: status.to_owned(),
-            error: error.clone(),
-            at: now.0,
-        });
+        message.status = status;
+        self.batch.status_updates.push(StatusUpdate { seq: message.seq, status, error: error.clone(), at: now.0 });
         self.status_event(&message.id, message.chat_id.as_deref(), status, error, now);
         if let Some(provider_id) = message.provider_id.clone() {
             self.sent_messages.insert((message.carrier.clone(), provider_id), message);
@@ -357,20 +353,20 @@ impl Working {
         &mut self,
         message_id: &str,
         chat_id: Option<&str>,
-        status: &str,
+        status: MessageStatus,
         error: Option<String>,
         now: Timestamp,
     ) {
         let chat = chat_id.and_then(|id| self.desk.chat(&ChatId::new(id)));
-        let event = Event::MessageStatus { message_id: message_id.to_owned(), status: status.to_owned(), error };
+        let event = Event::MessageStatus { message_id: message_id.to_owned(), status, error };
         push_event_for(&mut self.batch, chat, None, event, now);
     }
 
     /// What the outbox did: an event for each message, and the receipts that were waiting for it.
     pub(super) fn sent(&mut self, outcomes: &[SendOutcome], now: Timestamp) {
         for o in outcomes {
-            if o.status != "queued" {
-                self.status_event(&o.message_id, o.chat_id.as_deref(), &o.status, o.error.clone(), now);
+            if o.status != MessageStatus::Queued {
+                self.status_event(&o.message_id, o.chat_id.as_deref(), o.status, o.error.clone(), now);
             }
             let Some(provider_id) = &o.provider_id else { continue };
             let key = (o.carrier.clone(), provider_id.clone());
@@ -380,14 +376,14 @@ impl Working {
             let message = MessageRow {
                 seq: o.seq,
                 chat_id: o.chat_id.clone(),
-                status: o.status.clone(),
+                status: o.status,
                 provider_id: Some(provider_id.clone()),
                 ..MessageRow::outbound(o.message_id.clone(), "", "", o.carrier.clone(), "", "", 0)
             };
             self.sent_messages.insert(key.clone(), message);
             for r in waiting {
                 let Some(message) = self.sent_messages.get(&key).cloned() else { continue };
-                self.move_status(message, &r.status, r.error, now);
+                self.move_status(message, r.status, r.error, now);
             }
         }
     }
@@ -442,7 +438,7 @@ impl Working {
             i += 1;
             last_of.get(&u.seq) == Some(&(i - 1))
         });
-        let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
+        let wakes = self.batch.messages.iter().any(|m| m.direction == Direction::Out);
         (self.batch, wakes)
     }
 }
@@ -488,12 +484,8 @@ impl Recorder for Record<'_> {
                     let id = uuid::Uuid::now_v7().to_string();
                     let row = MessageRow {
                         chat_id: chat.map(|c| c.id.to_string()),
-                        status: if not_before.is_some() { "scheduled" } else { "queued" }.to_owned(),
-                        purpose: match purpose {
-                            Purpose::Conversation => "conversation",
-                            Purpose::OptOutConfirmation => "opt_out_confirmation",
-                        }
-                        .to_owned(),
+                        status: if not_before.is_some() { MessageStatus::Scheduled } else { MessageStatus::Queued },
+                        purpose,
                         next_attempt_at: not_before.map_or(0, |t| t.0),
                         ..MessageRow::outbound(
                             id,
@@ -631,11 +623,11 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
 fn push_message(batch: &mut Batch, row: MessageRow, chat: Option<&Chat>, now: Timestamp) {
     let event = Event::Message {
         message_id: row.id.clone(),
-        direction: row.direction.clone(),
+        direction: row.direction,
         author: row.author.clone(),
         body: row.body.clone(),
         media: if row.media.is_empty() { vec![] } else { row.media.split('\n').map(str::to_owned).collect() },
-        status: row.status.clone(),
+        status: row.status,
     };
     push_event_for(batch, chat, None, event, now);
     batch.messages.push(row);
@@ -678,6 +670,17 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
         })
         .collect();
     Ok(Roster { seats, ..Roster::default() })
+}
+
+/// A carrier's delivery status as the message's.
+fn delivery_status(status: DeliveryStatus) -> MessageStatus {
+    match status {
+        DeliveryStatus::Queued => MessageStatus::Queued,
+        DeliveryStatus::Sent => MessageStatus::Sent,
+        DeliveryStatus::Delivered => MessageStatus::Delivered,
+        DeliveryStatus::Undelivered => MessageStatus::Undelivered,
+        DeliveryStatus::Failed => MessageStatus::Failed,
+    }
 }
 
 /// The transcript line a transfer event leaves (the note is for agents only).

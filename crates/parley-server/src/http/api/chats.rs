@@ -7,7 +7,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use parley_core::chat::{Actor, Input};
+use parley_core::chat::{Actor, ChatStatus, Input};
 use parley_core::message::check_body;
 use parley_core::phone::E164;
 use parley_core::setup::{ConsumerNumber, mask};
@@ -65,7 +65,7 @@ impl From<ChatRow> for ChatView {
             consumer: c.consumer,
             origin: c.origin,
             start_type: c.start_type,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             queue: c.queue,
             agent: c.agent,
             language: c.language,
@@ -129,11 +129,11 @@ pub async fn list_chats(
     who: Principal,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ChatList>, ApiError> {
-    let statuses: Vec<&str> = match q.status.as_deref() {
+    let statuses = match q.status.as_deref() {
         None => vec![],
-        Some("ongoing") => vec!["offered", "connected"],
-        Some("upcoming") => vec!["selecting", "queued"],
-        Some("past") => vec!["finished"],
+        Some("ongoing") => vec![ChatStatus::Offered, ChatStatus::Connected],
+        Some("upcoming") => vec![ChatStatus::Selecting, ChatStatus::Queued],
+        Some("past") => vec![ChatStatus::Finished],
         Some(other) => {
             return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past")));
         }
@@ -143,7 +143,7 @@ pub async fn list_chats(
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
     let filter = ChatFilter {
-        statuses: statuses.into_iter().map(str::to_owned).collect(),
+        statuses,
         queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
         agent: None,
         limit,
@@ -239,7 +239,7 @@ pub async fn end(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
     let chat = visible_chat(&state, &who, &id).await?;
-    if chat.status == "finished" {
+    if chat.status == ChatStatus::Finished {
         return Ok(Json(view_for(&state, &who, chat)));
     }
     let by = match &who {
@@ -279,12 +279,12 @@ impl From<MessageRow> for TranscriptEntry {
         TranscriptEntry {
             id: m.id,
             at: rfc3339(m.created_at),
-            direction: m.direction,
+            direction: m.direction.as_str().to_owned(),
             author: m.author,
             body: m.body,
             media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             attachments: vec![],
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             error: m.error,
         }
     }
