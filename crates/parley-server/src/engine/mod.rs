@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use parley_core::chat::{Input, Refusal};
-use parley_core::ids::{AgentId, QueueId};
+use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::message::MessageStatus;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::Presence;
@@ -43,7 +43,7 @@ pub use parley_carriers::{InboundSms, Receipt};
 #[derive(Debug, Clone)]
 pub struct InboundAck {
     pub message_id: String,
-    pub chat_id: Option<String>,
+    pub chat_id: Option<ChatId>,
     /// The same provider id was already stored; nothing new was written.
     pub duplicate: bool,
 }
@@ -100,7 +100,7 @@ pub enum EngineError {
     )]
     NumberNotEnabled { number: String, state: &'static str },
     #[error("no chat with id {0}")]
-    ChatNotFound(String),
+    ChatNotFound(ChatId),
     #[error("refused: {0:?}")]
     Refused(Refusal),
     /// The request conflicts with stored state (erasing a phone that has a live chat).
@@ -114,7 +114,7 @@ pub enum EngineError {
 
 enum Command {
     Inbound(InboundSms),
-    Chat { chat_id: String, input: Input },
+    Chat { chat_id: ChatId, input: Input },
     Outbound(OutboundRequest),
     Consent(ConsentRequest),
     Status { agent: AgentId, presence: Presence },
@@ -231,8 +231,8 @@ impl Engine {
     }
 
     /// Carries out an agent's or admin's action on a chat.
-    pub async fn chat_action(&self, chat_id: &str, input: Input) -> Result<ChatAck, EngineError> {
-        match self.submit(Command::Chat { chat_id: chat_id.to_owned(), input }).await? {
+    pub async fn chat_action(&self, chat_id: &ChatId, input: Input) -> Result<ChatAck, EngineError> {
+        match self.submit(Command::Chat { chat_id: chat_id.clone(), input }).await? {
             Answer::Chat(ack) => Ok(*ack),
             _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
         }

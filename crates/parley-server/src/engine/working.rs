@@ -81,7 +81,7 @@ impl Working {
                     numbers.insert(sms.to.to_string());
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
-                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
+                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.to_string()),
                 Command::Outbound(r) => {
                     consumers.insert(r.consumer.to_string());
                     numbers.insert(r.number.to_string());
@@ -105,7 +105,10 @@ impl Working {
         }
         for (carrier, ids) in provider_ids {
             for (provider_id, message_id, chat_id) in store.inbound_seen(carrier, &ids).await? {
-                w.seen.insert((carrier.to_owned(), provider_id), InboundAck { message_id, chat_id, duplicate: true });
+                w.seen.insert(
+                    (carrier.to_owned(), provider_id),
+                    InboundAck { message_id, chat_id: chat_id.map(ChatId::new), duplicate: true },
+                );
             }
         }
         for (carrier, ids) in receipts {
@@ -228,7 +231,7 @@ impl Working {
             Err(Rejection::NumberNotSetUp) => return Err(EngineError::NumberNotSetUp(sms.to.to_string())),
             Err(_) => return Err(EngineError::Internal(anyhow::anyhow!("an inbound message was refused"))),
         };
-        let ack = InboundAck { message_id, chat_id: chat_id.map(|id| id.to_string()), duplicate: false };
+        let ack = InboundAck { message_id, chat_id, duplicate: false };
         self.seen.insert(key, ack.clone());
         Ok(Answer::Inbound(ack))
     }
@@ -236,17 +239,16 @@ impl Working {
     pub(super) fn chat_action(
         &mut self,
         setup: &Setup,
-        chat_id: &str,
+        chat_id: &ChatId,
         input: &Input,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let id = ChatId::new(chat_id);
         let before = self.batch.messages.len();
         let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None };
-        let chat = match self.desk.chat_action(setup, &id, input, now, &mut rec) {
+        let chat = match self.desk.chat_action(setup, chat_id, input, now, &mut rec) {
             Ok(chat) => chat_to_row(chat, setup, now),
             Err(Rejection::Refused(refusal)) => return Err(EngineError::Refused(refusal)),
-            Err(_) => return Err(EngineError::ChatNotFound(chat_id.to_owned())),
+            Err(_) => return Err(EngineError::ChatNotFound(chat_id.clone())),
         };
         let message_id = match input {
             Input::Reply { .. } => {

@@ -8,6 +8,7 @@
 use axum::Json;
 use axum::extract::State;
 use parley_core::chat::{Actor, ChatStatus, Input};
+use parley_core::ids::ChatId;
 use parley_core::message::check_body;
 use parley_core::phone::E164;
 use parley_core::setup::{ConsumerNumber, mask};
@@ -152,9 +153,14 @@ pub async fn list_chats(
     Ok(Json(ChatList { chats: chats.into_iter().map(|c| view_for(&state, &who, c)).collect() }))
 }
 
+/// A chat id from a URL path, parsed once at the edge; text that cannot be one names no chat.
+pub fn chat_id(text: &str) -> Result<ChatId, ApiError> {
+    ChatId::parse(text).map_err(|_| ApiError::not_found(format!("no chat with id {text}")))
+}
+
 /// Loads a chat the caller may see.
-async fn visible_chat(state: &AppState, who: &Principal, id: &str) -> Result<ChatRow, ApiError> {
-    let chat = state.store.chat(id).await.map_err(|e| match e {
+async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
+    let chat = state.store.chat(id.as_str()).await.map_err(|e| match e {
         parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
         other => other.into(),
     })?;
@@ -173,6 +179,7 @@ pub async fn get_chat(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     record_read(&state, &who, Some(&chat.id), "chat").await?;
     Ok(Json(view_for(&state, &who, chat)))
@@ -187,6 +194,7 @@ pub async fn accept(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     visible_chat(&state, &who, &id).await?;
     let ack = state.engine.chat_action(&id, Input::Accept { agent }).await?;
@@ -220,6 +228,7 @@ pub async fn send_message(
     ApiPath(id): ApiPath<String>,
     ApiJson(msg): ApiJson<NewMessage>,
 ) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
+    let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     check_body(&msg.body, 0).map_err(|e| ApiError::invalid(e.to_string()))?;
     visible_chat(&state, &who, &id).await?;
@@ -238,6 +247,7 @@ pub async fn end(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     if chat.status == ChatStatus::Finished {
         return Ok(Json(view_for(&state, &who, chat)));
@@ -306,9 +316,10 @@ pub async fn transcript(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Transcript>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     record_read(&state, &who, Some(&chat.id), "transcript").await?;
-    let messages = state.store.transcript(&id).await?;
+    let messages = state.store.transcript(id.as_str()).await?;
     let with_media: Vec<String> = messages.iter().filter(|m| !m.media.is_empty()).map(|m| m.id.clone()).collect();
     let mut media = state.store.media_of_messages(&with_media).await?;
     let messages = messages
