@@ -13,6 +13,7 @@
 
 use crate::chat::{ChatEvent, EndReason, TransferFailure};
 use crate::ids::{AgentId, QueueId};
+use crate::message::{Direction, MessageStatus};
 use crate::number::NumberState;
 use crate::phone::BusinessNumber;
 use crate::routing::Presence;
@@ -64,21 +65,20 @@ pub enum Event {
     /// internal note. The values are the message's as the messages API shows them.
     Message {
         message_id: String,
-        /// "in", "out" or "note".
-        direction: String,
+        direction: Direction,
         /// "consumer", "system", "api" or "agent:<id>".
         author: String,
         body: String,
         /// Media URLs, in the order the message holds them.
         media: Vec<String>,
-        /// The message's status when it was stored ("received", "queued", "scheduled", "internal").
-        status: String,
+        /// The message's status when it was stored (received, queued, scheduled or internal).
+        status: MessageStatus,
     },
     /// An outbound message moved forward: the outbox handed it over or gave up, or a receipt came.
     MessageStatus {
         message_id: String,
-        /// "sent", "delivered", "undelivered", "failed" or "suppressed".
-        status: String,
+        /// sent, delivered, undelivered, failed or suppressed.
+        status: MessageStatus,
         /// The carrier's or the outbox's reason, for a message that did not make it.
         error: Option<String>,
     },

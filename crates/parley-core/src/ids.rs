@@ -78,6 +78,12 @@ impl ChatId {
         ChatId(id.into())
     }
 
+    /// Parses a chat id that came from outside (a URL path): the engine mints UUIDs, so anything but
+    /// 1 to 64 characters of a-z, 0-9, '-', '_' or '.' names no chat.
+    pub fn parse(text: &str) -> Result<ChatId, IdError> {
+        parse_slug(text).map(ChatId)
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -93,5 +99,20 @@ impl fmt::Display for ChatId {
 impl fmt::Debug for ChatId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_ids_from_outside_are_checked() {
+        let minted = "0194403a-6f1e-7c52-9d0e-2b8f0a3c4d5e";
+        assert_eq!(ChatId::parse(minted).map(|id| id.to_string()), Ok(minted.to_owned()));
+        assert_eq!(ChatId::parse("chat-1"), Ok(ChatId::new("chat-1")));
+        for bad in ["", "../x", "a b", "Chat", &"a".repeat(65)] {
+            assert_eq!(ChatId::parse(bad), Err(IdError(bad.to_owned())), "{bad:?}");
+        }
     }
 }

@@ -17,7 +17,7 @@
 //! - [`desk`]: the state a batch of inputs works on and the rules that span chats (the engine and the
 //!   conversation scripts both drive it).
 //! - [`event`]: the events recorded in the event log, one variant per kind.
-//! - [`message`]: message bodies and their limits.
+//! - [`message`]: message bodies and their limits; a stored message's direction and status.
 //! - [`text`]: SMS text: GSM-7 and UCS-2, segment counting and splitting, reassembly of inbound parts.
 
 pub mod chat;

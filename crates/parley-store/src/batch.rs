@@ -1,6 +1,7 @@
 //! Group commit: everything a batch of inputs changed, written with a handful of multi-row statements
 //! in one transaction. The engine acknowledges the inputs only after [`Store::commit_batch`] returns.
 
+use parley_core::chat::ChatStatus;
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::media::insert_media_rows;
@@ -61,7 +62,7 @@ macro_rules! write_rows {
         // Both engines check the one-live-chat-per-pair index row by row, so a chat that ends in
         // this batch must be written before the pair's next live chat, whatever the batch's order.
         let mut chats: Vec<&ChatRow> = batch.chats.iter().collect();
-        chats.sort_by_key(|c| c.status != "finished");
+        chats.sort_by_key(|c| c.status != ChatStatus::Finished);
         for chunk in chats.chunks(crate::CHUNK) {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
@@ -73,7 +74,7 @@ macro_rules! write_rows {
                     .push_bind(c.number.clone())
                     .push_bind(c.consumer.clone())
                     .push_bind(c.origin.clone())
-                    .push_bind(c.status.clone())
+                    .push_bind(c.status.as_str())
                     .push_bind(c.queue.clone())
                     .push_bind(c.agent.clone())
                     .push_bind(c.opened_at)
@@ -118,12 +119,12 @@ macro_rules! write_rows {
                     .push_bind(m.chat_id.clone())
                     .push_bind(m.number.clone())
                     .push_bind(m.consumer.clone())
-                    .push_bind(m.direction.clone())
+                    .push_bind(m.direction.as_str())
                     .push_bind(m.author.clone())
                     .push_bind(m.body.clone())
                     .push_bind(m.media.clone())
-                    .push_bind(m.status.clone())
-                    .push_bind(m.purpose.clone())
+                    .push_bind(m.status.as_str())
+                    .push_bind(m.purpose.as_str())
                     .push_bind(m.carrier.clone())
                     .push_bind(m.provider_id.clone())
                     .push_bind(m.attempts)
@@ -219,9 +220,9 @@ macro_rules! write_rows {
                 q.push(if i == 0 { "VALUES (" } else { ", (" });
                 q.push_bind(u.seq);
                 q.push(", ");
-                q.push_bind(u.status.clone());
+                q.push_bind(u.status.as_str());
                 q.push(", ");
-                q.push_bind(crate::messages::status_rank(&u.status));
+                q.push_bind(u.status.rank());
                 q.push(", ");
                 q.push_bind(u.error.clone());
                 q.push(", ");
@@ -231,7 +232,7 @@ macro_rules! write_rows {
             q.push(format!(
                 ") UPDATE messages SET status = v.status, error = COALESCE(v.error, messages.error), updated_at = v.at \
                  FROM v WHERE messages.seq = v.seq AND {} < v.new_rank",
-                crate::messages::STATUS_RANK_SQL.replace("CASE status", "CASE messages.status")
+                crate::messages::status_rank_sql("messages.status")
             ));
             q.build().execute(&mut *$tx).await?;
         }
@@ -241,7 +242,7 @@ macro_rules! write_rows {
             q.push_values(chunk, |mut b, r: &PendingReceiptRow| {
                 b.push_bind(r.carrier.clone())
                     .push_bind(r.provider_id.clone())
-                    .push_bind(r.status.clone())
+                    .push_bind(r.status.as_str())
                     .push_bind(r.error.clone())
                     .push_bind(r.at);
             });

@@ -2,7 +2,9 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::rows::ChatRow;
+use parley_core::chat::ChatStatus;
+
+use crate::rows::{ChatRow, decode};
 use crate::{Result, Store, StoreError, dispatch, push_list};
 
 const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
@@ -16,7 +18,7 @@ macro_rules! chat_row {
             number: $row.try_get("number")?,
             consumer: $row.try_get("consumer")?,
             origin: $row.try_get("origin")?,
-            status: $row.try_get("status")?,
+            status: decode("chats.status", $row.try_get("status")?, ChatStatus::parse)?,
             queue: $row.try_get("queue")?,
             agent: $row.try_get("agent")?,
             opened_at: $row.try_get("opened_at")?,
@@ -45,7 +47,7 @@ macro_rules! chat_row {
 #[derive(Debug, Clone, Default)]
 pub struct ChatFilter {
     /// Statuses to include; empty means all.
-    pub statuses: Vec<String>,
+    pub statuses: Vec<ChatStatus>,
     /// Queues to include; `None` means every queue (and chats without one).
     pub queues: Option<Vec<String>>,
     /// Only chats offered to or handled by this agent.
@@ -150,7 +152,8 @@ impl Store {
             let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE 1 = 1"));
             if !filter.statuses.is_empty() {
                 q.push(" AND status IN (");
-                push_list!(q, &filter.statuses);
+                let names: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+                push_list!(q, &names);
             }
             if let Some(queues) = &filter.queues {
                 q.push(" AND queue IN (");

@@ -12,7 +12,8 @@
 //! - [`claims`]: due timers, media downloads and named leases, each given to one node at a time;
 //!   [`outage`]: which errors mean the database is out of reach.
 //! - [`users`]: console users (hashed passwords, roles) and their login sessions.
-//! - [`rows`]: the stored shapes; the store knows no domain types beyond plain values.
+//! - [`rows`]: the stored shapes; plain values, except the core's status enums (chat status, message
+//!   direction, status and purpose), decoded from their stored names in [`rows`] and nowhere else.
 
 pub mod admin;
 pub mod audit;

@@ -4,7 +4,10 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::rows::{MessageRow, PendingReceiptRow};
+use parley_core::chat::Purpose;
+use parley_core::message::{Direction, MessageStatus};
+
+use crate::rows::{MessageRow, PendingReceiptRow, decode};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
@@ -18,12 +21,12 @@ macro_rules! message_row {
             chat_id: $row.try_get("chat_id")?,
             number: $row.try_get("number")?,
             consumer: $row.try_get("consumer")?,
-            direction: $row.try_get("direction")?,
+            direction: decode("messages.direction", $row.try_get("direction")?, Direction::parse)?,
             author: $row.try_get("author")?,
             body: $row.try_get("body")?,
             media: $row.try_get("media")?,
-            status: $row.try_get("status")?,
-            purpose: $row.try_get("purpose")?,
+            status: decode("messages.status", $row.try_get("status")?, MessageStatus::parse)?,
+            purpose: decode("messages.purpose", $row.try_get("purpose")?, Purpose::parse)?,
             carrier: $row.try_get("carrier")?,
             provider_id: $row.try_get("provider_id")?,
             attempts: $row.try_get("attempts")?,
@@ -35,32 +38,25 @@ macro_rules! message_row {
     };
 }
 
-/// How far along a message's status is, as SQL over the `status` column: a receipt may only raise it.
-pub(crate) const STATUS_RANK_SQL: &str = "(CASE status WHEN 'scheduled' THEN 1 WHEN 'queued' THEN 1 \
-     WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'suppressed' THEN 3 ELSE 0 END)";
-
-/// The rank of a status, as [`STATUS_RANK_SQL`] computes it: scheduled/queued/sending 1, sent 2, final states 3.
-pub fn status_rank(status: &str) -> i64 {
-    match status {
-        "scheduled" | "queued" | "sending" => 1,
-        "sent" => 2,
-        "delivered" | "undelivered" | "failed" | "suppressed" => 3,
-        _ => 0,
-    }
+/// [`MessageStatus::rank`] as SQL over the status column `column`: a receipt may only raise it.
+pub(crate) fn status_rank_sql(column: &str) -> String {
+    let whens: Vec<String> =
+        MessageStatus::ALL.iter().map(|s| format!("WHEN '{}' THEN {}", s.as_str(), s.rank())).collect();
+    format!("(CASE {column} {} ELSE 0 END)", whens.join(" "))
 }
 
 /// The result of handing one outbox message to its carrier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendResult {
-    /// Accepted by the carrier ("sent") or known to be on the phone ("delivered").
-    Accepted { status: &'static str, provider_id: Option<String> },
+    /// Accepted by the carrier (sent) or known to be on the phone (delivered).
+    Accepted { status: MessageStatus, provider_id: Option<String> },
     /// Try again at `retry_at` (epoch ms).
     Retry { retry_at: i64, error: String },
     /// Not sent yet for a reason that is not the message's fault (a rate limit, the carrier asking to
     /// slow down): due again at `retry_at`, and the attempt does not count.
     Deferred { retry_at: i64, reason: String },
-    /// Not sent and never will be: "failed" or "suppressed" (the consumer opted out).
-    Given { status: &'static str, error: String },
+    /// Not sent and never will be: failed, or suppressed (the consumer opted out).
+    Given { status: MessageStatus, error: String },
 }
 
 impl Store {
@@ -175,26 +171,26 @@ impl Store {
                 let mut first = true;
                 for (seq, result) in chunk {
                     let (status, provider_id, error, next_attempt_at, uncount): (
-                        &str,
+                        MessageStatus,
                         Option<String>,
                         Option<String>,
                         Option<i64>,
                         i64,
                     ) = match result {
-                        SendResult::Accepted { status, provider_id } => (status, provider_id.clone(), None, None, 0),
+                        SendResult::Accepted { status, provider_id } => (*status, provider_id.clone(), None, None, 0),
                         SendResult::Retry { retry_at, error } => {
-                            ("queued", None, Some(error.clone()), Some(*retry_at), 0)
+                            (MessageStatus::Queued, None, Some(error.clone()), Some(*retry_at), 0)
                         }
                         SendResult::Deferred { retry_at, reason } => {
-                            ("queued", None, Some(reason.clone()), Some(*retry_at), 1)
+                            (MessageStatus::Queued, None, Some(reason.clone()), Some(*retry_at), 1)
                         }
-                        SendResult::Given { status, error } => (status, None, Some(error.clone()), None, 0),
+                        SendResult::Given { status, error } => (*status, None, Some(error.clone()), None, 0),
                     };
                     q.push(if first { "VALUES (" } else { ", (" });
                     first = false;
                     q.push_bind(*seq);
                     q.push(", ");
-                    q.push_bind(status.to_owned());
+                    q.push_bind(status.as_str());
                     q.push(", ");
                     q.push_bind(provider_id);
                     q.push(", ");
@@ -269,7 +265,7 @@ impl Store {
                     out.push(PendingReceiptRow {
                         carrier: row.try_get("carrier")?,
                         provider_id: row.try_get("provider_id")?,
-                        status: row.try_get("status")?,
+                        status: decode("receipts_pending.status", row.try_get("status")?, MessageStatus::parse)?,
                         error: row.try_get("error")?,
                         at: row.try_get("at")?,
                     });

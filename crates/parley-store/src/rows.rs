@@ -1,5 +1,21 @@
-//! The stored shapes. Plain values only: conversions from and to domain types live with the engine,
-//! so renaming a domain field never silently changes the schema.
+//! The stored shapes. Plain values, except the few closed sets of words a column holds (a chat's status,
+//! a message's direction, status and purpose): those are the core's enums, stored under their
+//! `as_str` names and read back through [`decode`], so a query never compares a misspelt status.
+//! Conversions from and to the rest of the domain types live with the engine, so renaming a domain
+//! field never silently changes the schema.
+
+use parley_core::chat::{ChatStatus, Purpose};
+use parley_core::message::{Direction, MessageStatus};
+
+use crate::{Result, StoreError};
+
+/// A closed set of stored words (the enums above), read back from the column `column`; a word this
+/// version does not know is an error that names it, never a silent default.
+pub(crate) fn decode<T>(column: &str, text: String, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(&text).ok_or_else(|| {
+        StoreError::Other(anyhow::anyhow!("{column} holds \"{text}\", which this version does not know"))
+    })
+}
 
 /// A chat row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,7 +25,7 @@ pub struct ChatRow {
     pub consumer: String,
     /// "inbound" (the consumer wrote first) or "outbound" (an agent or the API did).
     pub origin: String,
-    pub status: String,
+    pub status: ChatStatus,
     pub queue: Option<String>,
     pub agent: Option<String>,
     pub opened_at: i64,
@@ -41,6 +57,46 @@ pub struct ChatRow {
     pub updated_at: i64,
 }
 
+impl ChatRow {
+    /// A chat the consumer wrote first to `number`, opened at `at` and now in `status`, with no queue,
+    /// agent, timer or end yet and the setup's language; set the rest with struct update syntax.
+    pub fn new(
+        id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        status: ChatStatus,
+        at: i64,
+    ) -> ChatRow {
+        ChatRow {
+            id: id.into(),
+            number: number.into(),
+            consumer: consumer.into(),
+            origin: "inbound".to_owned(),
+            status,
+            queue: None,
+            agent: None,
+            opened_at: at,
+            queued_at: None,
+            offered_at: None,
+            last_message_at: 0,
+            warned_at: None,
+            due_at: None,
+            transfer: None,
+            menu_level: None,
+            start_type: None,
+            language: String::new(),
+            answered_at: None,
+            awaiting_reply_since: None,
+            wait_since: None,
+            after_hours_until: None,
+            ended_at: None,
+            end_reason: None,
+            ended_by: None,
+            updated_at: at,
+        }
+    }
+}
+
 /// A message, inbound or outbound. Outbound rows double as the outbox: `status` moves
 /// queued → sending → sent/delivered, or failed/suppressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,26 +108,111 @@ pub struct MessageRow {
     /// The business number.
     pub number: String,
     pub consumer: String,
-    /// "in" (from the consumer) or "out" (to the consumer).
-    pub direction: String,
+    pub direction: Direction,
     /// "consumer", "system" or "agent:ID".
     pub author: String,
     pub body: String,
     /// Media URLs, newline-separated.
     pub media: String,
-    pub status: String,
-    /// "conversation" or "opt_out_confirmation" (the one message an opted-out phone may get).
-    pub purpose: String,
+    pub status: MessageStatus,
+    /// Only an opt-out confirmation reaches an opted-out phone.
+    pub purpose: Purpose,
     /// The carrier account the message came in through or goes out by.
     pub carrier: String,
     pub provider_id: Option<String>,
     pub attempts: i64,
     /// When the outbox may next try it (epoch ms): a retry's time, or the end of the consumer's quiet
-    /// hours for a "scheduled" message.
+    /// hours for a scheduled message.
     pub next_attempt_at: i64,
     pub error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl MessageRow {
+    /// A consumer's text to `number`, received through `carrier` under the carrier's `provider_id`, in
+    /// no chat yet and without media; set the rest with struct update syntax.
+    pub fn inbound(
+        id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        provider_id: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            direction: Direction::In,
+            author: "consumer".to_owned(),
+            status: MessageStatus::Received,
+            provider_id: Some(provider_id.into()),
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// A message by `author` ("system", "api" or "agent:ID") to the consumer, queued for the outbox
+    /// through `carrier` now, in no chat yet.
+    pub fn outbound(
+        id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        author: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            direction: Direction::Out,
+            author: author.into(),
+            status: MessageStatus::Queued,
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// An internal line of a chat's transcript, written by the system: agents read it, the consumer
+    /// never gets it and the outbox never sees it.
+    pub fn note(
+        id: impl Into<String>,
+        chat_id: impl Into<String>,
+        number: impl Into<String>,
+        consumer: impl Into<String>,
+        carrier: impl Into<String>,
+        body: impl Into<String>,
+        at: i64,
+    ) -> MessageRow {
+        MessageRow {
+            chat_id: Some(chat_id.into()),
+            direction: Direction::Note,
+            author: "system".to_owned(),
+            status: MessageStatus::Internal,
+            purpose: Purpose::Internal,
+            ..MessageRow::blank(id.into(), number.into(), consumer.into(), carrier.into(), body.into(), at)
+        }
+    }
+
+    /// The fields every kind shares; the constructors above set direction, author and status.
+    fn blank(id: String, number: String, consumer: String, carrier: String, body: String, at: i64) -> MessageRow {
+        MessageRow {
+            seq: 0,
+            id,
+            chat_id: None,
+            number,
+            consumer,
+            direction: Direction::Out,
+            author: String::new(),
+            body,
+            media: String::new(),
+            status: MessageStatus::Queued,
+            purpose: Purpose::Conversation,
+            carrier,
+            provider_id: None,
+            attempts: 0,
+            next_attempt_at: 0,
+            error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 /// One event of the append-only log: transcript markers, audit, SSE resume point.
@@ -147,7 +288,7 @@ pub struct SimRow {
 pub struct PendingReceiptRow {
     pub carrier: String,
     pub provider_id: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub error: Option<String>,
     pub at: i64,
 }
@@ -158,7 +299,7 @@ pub struct PendingReceiptRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
     pub seq: i64,
-    pub status: String,
+    pub status: MessageStatus,
     pub error: Option<String>,
     pub at: i64,
 }

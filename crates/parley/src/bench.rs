@@ -271,25 +271,10 @@ pub(crate) async fn outbound(args: OutboundArgs) -> anyhow::Result<()> {
     let store = Store::connect(&db).await?;
     let now = parley_server::clock::Clock::System.now().0;
     let rows: Vec<MessageRow> = (0..args.messages)
-        .map(|i| MessageRow {
-            seq: 0,
-            id: format!("bench-{i:08}"),
-            chat_id: None,
-            number: SMPP_NUMBER.to_owned(),
-            consumer: format!("+1415{:07}", i % args.phones),
-            direction: "out".to_owned(),
-            author: "system".to_owned(),
-            body: format!("Your order {i} has shipped."),
-            media: String::new(),
-            status: "queued".to_owned(),
-            purpose: "conversation".to_owned(),
-            carrier: "smsc".to_owned(),
-            provider_id: None,
-            attempts: 0,
-            next_attempt_at: 0,
-            error: None,
-            created_at: now,
-            updated_at: now,
+        .map(|i| {
+            let consumer = format!("+1415{:07}", i % args.phones);
+            let body = format!("Your order {i} has shipped.");
+            MessageRow::outbound(format!("bench-{i:08}"), SMPP_NUMBER, consumer, "smsc", "system", body, now)
         })
         .collect();
     store.commit_batch(&Batch { messages: rows, ..Batch::default() }).await?;

@@ -20,6 +20,24 @@ pub enum Author {
 pub enum Purpose {
     Conversation,
     OptOutConfirmation,
+    /// A note of the transcript (never sent). Decisions never send one; the engine writes notes.
+    Internal,
+}
+
+impl Purpose {
+    /// The purpose as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Conversation => "conversation",
+            Purpose::OptOutConfirmation => "opt_out_confirmation",
+            Purpose::Internal => "internal",
+        }
+    }
+
+    /// Parses a stored purpose.
+    pub fn parse(text: &str) -> Option<Purpose> {
+        [Purpose::Conversation, Purpose::OptOutConfirmation, Purpose::Internal].into_iter().find(|p| p.as_str() == text)
+    }
 }
 
 /// Something that happened to a chat, recorded in its event log and pushed to the agents who see it.

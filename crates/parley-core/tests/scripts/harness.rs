@@ -657,6 +657,7 @@ fn render_effect(effect: &Effect) -> String {
             match purpose {
                 Purpose::Conversation => format!("{who}{held}> {text}"),
                 Purpose::OptOutConfirmation => format!("{who} (opt-out confirmation){held}> {text}"),
+                Purpose::Internal => format!("{who} (internal){held}> {text}"),
             }
         }
         Effect::Event(event) => format!("event: {}", render_event(event)),

@@ -13,7 +13,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use parley_core::chat::{Input, Refusal};
-use parley_core::ids::{AgentId, QueueId};
+use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::message::MessageStatus;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::Presence;
 use parley_core::setup::Setup;
@@ -42,7 +43,7 @@ pub use parley_carriers::{InboundSms, Receipt};
 #[derive(Debug, Clone)]
 pub struct InboundAck {
     pub message_id: String,
-    pub chat_id: Option<String>,
+    pub chat_id: Option<ChatId>,
     /// The same provider id was already stored; nothing new was written.
     pub duplicate: bool,
 }
@@ -72,8 +73,8 @@ pub struct OutboundAck {
     /// The chat the message opened or joined; none for a sessionless message.
     pub chat: Option<ChatRow>,
     pub message_id: String,
-    /// "queued", or "scheduled" when quiet hours hold it until `send_at` (epoch ms).
-    pub status: String,
+    /// Queued, or scheduled when quiet hours hold it until `send_at` (epoch ms).
+    pub status: MessageStatus,
     pub send_at: Option<i64>,
 }
 
@@ -99,7 +100,7 @@ pub enum EngineError {
     )]
     NumberNotEnabled { number: String, state: &'static str },
     #[error("no chat with id {0}")]
-    ChatNotFound(String),
+    ChatNotFound(ChatId),
     #[error("refused: {0:?}")]
     Refused(Refusal),
     /// The request conflicts with stored state (erasing a phone that has a live chat).
@@ -114,7 +115,7 @@ pub enum EngineError {
 enum Command {
     Inbound(InboundSms),
     Chat {
-        chat_id: String,
+        chat_id: ChatId,
         input: Input,
     },
     Outbound(OutboundRequest),
@@ -153,7 +154,7 @@ pub struct SendOutcome {
     pub chat_id: Option<String>,
     pub carrier: String,
     /// sent, delivered, queued (a retry), failed or suppressed.
-    pub status: String,
+    pub status: MessageStatus,
     pub provider_id: Option<String>,
     pub error: Option<String>,
 }
@@ -244,8 +245,8 @@ impl Engine {
     }
 
     /// Carries out an agent's or admin's action on a chat.
-    pub async fn chat_action(&self, chat_id: &str, input: Input) -> Result<ChatAck, EngineError> {
-        match self.submit(Command::Chat { chat_id: chat_id.to_owned(), input }).await? {
+    pub async fn chat_action(&self, chat_id: &ChatId, input: Input) -> Result<ChatAck, EngineError> {
+        match self.submit(Command::Chat { chat_id: chat_id.clone(), input }).await? {
             Answer::Chat(ack) => Ok(*ack),
             _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
         }

@@ -1,6 +1,6 @@
 //! Chats as the store keeps them, and back.
 
-use parley_core::chat::{Chat, ChatStatus, EndReason, Origin, StartType, Transfer, TransferTarget};
+use parley_core::chat::{Chat, EndReason, Origin, StartType, Transfer, TransferTarget};
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
@@ -17,7 +17,7 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         number: chat.number.to_string(),
         consumer: chat.consumer.to_string(),
         origin: chat.origin.as_str().to_owned(),
-        status: chat.status.as_str().to_owned(),
+        status: chat.status,
         queue: chat.queue.as_ref().map(ToString::to_string),
         agent: chat.agent.as_ref().map(ToString::to_string),
         opened_at: chat.opened_at.0,
@@ -49,7 +49,7 @@ pub fn chat_from_row(row: &ChatRow, language: &str) -> Option<Chat> {
         number: BusinessNumber::parse(&row.number).ok()?,
         consumer: E164::parse(&row.consumer).ok()?,
         origin: Origin::parse(&row.origin)?,
-        status: ChatStatus::parse(&row.status)?,
+        status: row.status,
         queue: row.queue.as_deref().map(QueueId::parse).transpose().ok()?,
         menu_level: row.menu_level.as_deref().map(QueueId::parse).transpose().ok()?,
         start_type: row.start_type.as_deref().and_then(StartType::parse),

@@ -9,10 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input, Purpose};
+use parley_carriers::DeliveryStatus;
+use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input};
 use parley_core::desk::{Decided, Desk, Outbound, Recorder, Rejection, Step, Text};
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::message::{Direction, MessageStatus};
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
@@ -21,7 +23,6 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
-use parley_store::messages::status_rank;
 use parley_store::rows::{
     AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
 };
@@ -84,7 +85,7 @@ impl Working {
                     numbers.insert(sms.to.to_string());
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
-                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.clone()),
+                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.to_string()),
                 Command::Outbound(r) => {
                     consumers.insert(r.consumer.to_string());
                     numbers.insert(r.number.to_string());
@@ -99,7 +100,7 @@ impl Working {
                     for o in outcomes {
                         chat_ids.extend(o.chat_id.clone());
                         // Only a message the carrier has not reported delivered can have a receipt waiting.
-                        if let Some(provider_id) = o.provider_id.as_ref().filter(|_| o.status == "sent") {
+                        if let Some(provider_id) = o.provider_id.as_ref().filter(|_| o.status == MessageStatus::Sent) {
                             accepted.entry(o.carrier.as_str()).or_default().push(provider_id.clone());
                         }
                     }
@@ -108,7 +109,10 @@ impl Working {
         }
         for (carrier, ids) in provider_ids {
             for (provider_id, message_id, chat_id) in store.inbound_seen(carrier, &ids).await? {
-                w.seen.insert((carrier.to_owned(), provider_id), InboundAck { message_id, chat_id, duplicate: true });
+                w.seen.insert(
+                    (carrier.to_owned(), provider_id),
+                    InboundAck { message_id, chat_id: chat_id.map(ChatId::new), duplicate: true },
+                );
             }
         }
         for (carrier, ids) in receipts {
@@ -152,7 +156,7 @@ impl Working {
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
             let filter =
-                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000 };
+                ChatFilter { statuses: vec![ChatStatus::Offered], queues: None, agent: Some(agent), limit: 1000 };
             rows.extend(store.list_chats(&filter).await?);
         }
         w.load_chats(rows, setup);
@@ -247,7 +251,7 @@ impl Working {
             Err(Rejection::NumberNotSetUp) => return Err(EngineError::NumberNotSetUp(sms.to.to_string())),
             Err(_) => return Err(EngineError::Internal(anyhow::anyhow!("an inbound message was refused"))),
         };
-        let ack = InboundAck { message_id, chat_id: chat_id.map(|id| id.to_string()), duplicate: false };
+        let ack = InboundAck { message_id, chat_id, duplicate: false };
         self.seen.insert(key, ack.clone());
         Ok(Answer::Inbound(ack))
     }
@@ -255,17 +259,16 @@ impl Working {
     pub(super) fn chat_action(
         &mut self,
         setup: &Setup,
-        chat_id: &str,
+        chat_id: &ChatId,
         input: &Input,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let id = ChatId::new(chat_id);
         let before = self.batch.messages.len();
         let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None };
-        let chat = match self.desk.chat_action(setup, &id, input, now, &mut rec) {
+        let chat = match self.desk.chat_action(setup, chat_id, input, now, &mut rec) {
             Ok(chat) => chat_to_row(chat, setup, now),
             Err(Rejection::Refused(refusal)) => return Err(EngineError::Refused(refusal)),
-            Err(_) => return Err(EngineError::ChatNotFound(chat_id.to_owned())),
+            Err(_) => return Err(EngineError::ChatNotFound(chat_id.clone())),
         };
         let message_id = match input {
             Input::Reply { .. } => {
@@ -300,14 +303,14 @@ impl Working {
             Err(other) => return Err(EngineError::Internal(anyhow::anyhow!("an outbound request failed: {other:?}"))),
         };
         // The request's own message is the last one sent; an opt-in notice may precede it.
-        let Some(message) = self.batch.messages[before..].iter().rfind(|m| m.direction == "out") else {
+        let Some(message) = self.batch.messages[before..].iter().rfind(|m| m.direction == Direction::Out) else {
             return Err(EngineError::Internal(anyhow::anyhow!("an outbound request sent nothing")));
         };
-        let send_at = (message.status == "scheduled").then_some(message.next_attempt_at);
+        let send_at = (message.status == MessageStatus::Scheduled).then_some(message.next_attempt_at);
         let ack = OutboundAck {
             chat: opened.and_then(|id| self.desk.chat(&id)).map(|c| chat_to_row(c, setup, now)),
             message_id: message.id.clone(),
-            status: message.status.clone(),
+            status: message.status,
             send_at,
         };
         Ok(Answer::Outbound(Box::new(ack)))
@@ -359,26 +362,21 @@ impl Working {
             self.batch.pending_receipts.push(PendingReceiptRow {
                 carrier: r.carrier.clone(),
                 provider_id: r.provider_id.clone(),
-                status: r.status.as_str().to_owned(),
+                status: delivery_status(r.status),
                 error: r.error_code.clone(),
                 at: now.0,
             });
             return;
         };
-        self.move_status(message, r.status.as_str(), r.error_code.clone(), now);
+        self.move_status(message, delivery_status(r.status), r.error_code.clone(), now);
     }
 
-    fn move_status(&mut self, mut message: MessageRow, status: &str, error: Option<String>, now: Timestamp) {
-        if status_rank(status) <= status_rank(&message.status) {
+    fn move_status(&mut self, mut message: MessageRow, status: MessageStatus, error: Option<String>, now: Timestamp) {
+        if status.rank() <= message.status.rank() {
             return;
         }
-        message.status = status.to_owned();
-        self.batch.status_updates.push(StatusUpdate {
-            seq: message.seq,
-            status: status.to_owned(),
-            error: error.clone(),
-            at: now.0,
-        });
+        message.status = status;
+        self.batch.status_updates.push(StatusUpdate { seq: message.seq, status, error: error.clone(), at: now.0 });
         self.status_event(&message.id, message.chat_id.as_deref(), status, error, now);
         if let Some(provider_id) = message.provider_id.clone() {
             self.sent_messages.insert((message.carrier.clone(), provider_id), message);
@@ -389,49 +387,37 @@ impl Working {
         &mut self,
         message_id: &str,
         chat_id: Option<&str>,
-        status: &str,
+        status: MessageStatus,
         error: Option<String>,
         now: Timestamp,
     ) {
         let chat = chat_id.and_then(|id| self.desk.chat(&ChatId::new(id)));
-        let event = Event::MessageStatus { message_id: message_id.to_owned(), status: status.to_owned(), error };
+        let event = Event::MessageStatus { message_id: message_id.to_owned(), status, error };
         push_event_for(&mut self.batch, chat, None, event, now);
     }
 
     /// What the outbox did: an event for each message, and the receipts that were waiting for it.
     pub(super) fn sent(&mut self, outcomes: &[SendOutcome], now: Timestamp) {
         for o in outcomes {
-            if o.status != "queued" {
-                self.status_event(&o.message_id, o.chat_id.as_deref(), &o.status, o.error.clone(), now);
+            if o.status != MessageStatus::Queued {
+                self.status_event(&o.message_id, o.chat_id.as_deref(), o.status, o.error.clone(), now);
             }
             let Some(provider_id) = &o.provider_id else { continue };
             let key = (o.carrier.clone(), provider_id.clone());
             let Some(waiting) = self.pending.remove(&key) else { continue };
             self.batch.applied_receipts.push(key.clone());
+            // Only what receipts read of the message is known here.
             let message = MessageRow {
                 seq: o.seq,
-                id: o.message_id.clone(),
                 chat_id: o.chat_id.clone(),
-                number: String::new(),
-                consumer: String::new(),
-                direction: "out".to_owned(),
-                author: String::new(),
-                body: String::new(),
-                media: String::new(),
-                status: o.status.clone(),
-                purpose: String::new(),
-                carrier: o.carrier.clone(),
+                status: o.status,
                 provider_id: Some(provider_id.clone()),
-                attempts: 0,
-                next_attempt_at: 0,
-                error: None,
-                created_at: 0,
-                updated_at: 0,
+                ..MessageRow::outbound(o.message_id.clone(), "", "", o.carrier.clone(), "", "", 0)
             };
             self.sent_messages.insert(key.clone(), message);
             for r in waiting {
                 let Some(message) = self.sent_messages.get(&key).cloned() else { continue };
-                self.move_status(message, &r.status, r.error, now);
+                self.move_status(message, r.status, r.error, now);
             }
         }
     }
@@ -488,7 +474,7 @@ impl Working {
             i += 1;
             last_of.get(&u.seq) == Some(&(i - 1))
         });
-        let wakes = self.batch.messages.iter().any(|m| m.direction == "out");
+        let wakes = self.batch.messages.iter().any(|m| m.direction == Direction::Out);
         (self.batch, wakes)
     }
 }
@@ -531,29 +517,21 @@ impl Recorder for Record<'_> {
                         chat::Author::Agent(agent) => format!("agent:{agent}"),
                         chat::Author::Api => "api".to_owned(),
                     };
+                    let id = uuid::Uuid::now_v7().to_string();
                     let row = MessageRow {
-                        seq: 0,
-                        id: uuid::Uuid::now_v7().to_string(),
                         chat_id: chat.map(|c| c.id.to_string()),
-                        number: number.number.to_string(),
-                        consumer: consumer.to_string(),
-                        direction: "out".to_owned(),
-                        author,
-                        body: text,
-                        media: String::new(),
-                        status: if not_before.is_some() { "scheduled" } else { "queued" }.to_owned(),
-                        purpose: match purpose {
-                            Purpose::Conversation => "conversation",
-                            Purpose::OptOutConfirmation => "opt_out_confirmation",
-                        }
-                        .to_owned(),
-                        carrier: number.carrier.clone(),
-                        provider_id: None,
-                        attempts: 0,
+                        status: if not_before.is_some() { MessageStatus::Scheduled } else { MessageStatus::Queued },
+                        purpose,
                         next_attempt_at: not_before.map_or(0, |t| t.0),
-                        error: None,
-                        created_at: now.0,
-                        updated_at: now.0,
+                        ..MessageRow::outbound(
+                            id,
+                            number.number.to_string(),
+                            consumer.to_string(),
+                            &number.carrier,
+                            author,
+                            text,
+                            now.0,
+                        )
                     };
                     push_message(self.batch, row, chat, now);
                 }
@@ -588,24 +566,17 @@ impl Recorder for Record<'_> {
     fn refused_text(&mut self, number: &Number, consumer: &E164, state: NumberState, now: Timestamp) {
         let Some(Inbound { sms, message_id }) = self.inbound.take() else { return };
         self.batch.messages.push(MessageRow {
-            seq: 0,
-            id: message_id.to_owned(),
-            chat_id: None,
-            number: number.number.to_string(),
-            consumer: consumer.to_string(),
-            direction: "in".to_owned(),
-            author: "consumer".to_owned(),
-            body: sms.body.clone(),
             media: sms.media.iter().map(|m| m.url.as_str()).collect::<Vec<_>>().join("\n"),
-            status: "received".to_owned(),
-            purpose: "conversation".to_owned(),
-            carrier: sms.carrier.clone(),
-            provider_id: Some(sms.provider_id.clone()),
-            attempts: 0,
-            next_attempt_at: 0,
             error: Some(format!("number {} is {}: no chat was opened", number.number, state.as_str())),
-            created_at: now.0,
-            updated_at: now.0,
+            ..MessageRow::inbound(
+                message_id,
+                number.number.to_string(),
+                consumer.to_string(),
+                &sms.carrier,
+                &sms.provider_id,
+                &sms.body,
+                now.0,
+            )
         });
         let refused = Event::InboundRefused { message_id: message_id.to_owned(), number: number.number.clone(), state };
         push_event_for(self.batch, None, None, refused, now);
@@ -670,24 +641,17 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
         });
     }
     let row = MessageRow {
-        seq: 0,
-        id: message_id.to_owned(),
         chat_id,
-        number: sms.to.to_string(),
-        consumer: sms.from.to_string(),
-        direction: "in".to_owned(),
-        author: "consumer".to_owned(),
-        body: sms.body.clone(),
         media,
-        status: "received".to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: sms.carrier.clone(),
-        provider_id: Some(sms.provider_id.clone()),
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: now.0,
-        updated_at: now.0,
+        ..MessageRow::inbound(
+            message_id,
+            sms.to.to_string(),
+            sms.from.to_string(),
+            &sms.carrier,
+            &sms.provider_id,
+            &sms.body,
+            now.0,
+        )
     };
     push_message(batch, row, chat, now);
 }
@@ -696,11 +660,11 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
 fn push_message(batch: &mut Batch, row: MessageRow, chat: Option<&Chat>, now: Timestamp) {
     let event = Event::Message {
         message_id: row.id.clone(),
-        direction: row.direction.clone(),
+        direction: row.direction,
         author: row.author.clone(),
         body: row.body.clone(),
         media: if row.media.is_empty() { vec![] } else { row.media.split('\n').map(str::to_owned).collect() },
-        status: row.status.clone(),
+        status: row.status,
     };
     push_event_for(batch, chat, None, event, now);
     batch.messages.push(row);
@@ -716,26 +680,15 @@ fn push_event_for(batch: &mut Batch, chat: Option<&Chat>, agent: Option<&AgentId
 /// An internal line in the chat's transcript (direction "note"): agents read it, the consumer never
 /// gets it, and the outbox never sees it.
 fn push_note(batch: &mut Batch, chat: &Chat, number: &Number, text: String, now: Timestamp) {
-    let row = MessageRow {
-        seq: 0,
-        id: uuid::Uuid::now_v7().to_string(),
-        chat_id: Some(chat.id.to_string()),
-        number: number.number.to_string(),
-        consumer: chat.consumer.to_string(),
-        direction: "note".to_owned(),
-        author: "system".to_owned(),
-        body: text,
-        media: String::new(),
-        status: "internal".to_owned(),
-        purpose: "internal".to_owned(),
-        carrier: number.carrier.clone(),
-        provider_id: None,
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: now.0,
-        updated_at: now.0,
-    };
+    let row = MessageRow::note(
+        uuid::Uuid::now_v7().to_string(),
+        chat.id.to_string(),
+        number.number.to_string(),
+        chat.consumer.to_string(),
+        &number.carrier,
+        text,
+        now.0,
+    );
     push_message(batch, row, Some(chat), now);
 }
 
@@ -755,6 +708,17 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
         })
         .collect();
     Ok(Roster { seats, ..Roster::default() })
+}
+
+/// A carrier's delivery status as the message's.
+fn delivery_status(status: DeliveryStatus) -> MessageStatus {
+    match status {
+        DeliveryStatus::Queued => MessageStatus::Queued,
+        DeliveryStatus::Sent => MessageStatus::Sent,
+        DeliveryStatus::Delivered => MessageStatus::Delivered,
+        DeliveryStatus::Undelivered => MessageStatus::Undelivered,
+        DeliveryStatus::Failed => MessageStatus::Failed,
+    }
 }
 
 /// The transcript line a transfer event leaves (the note is for agents only).

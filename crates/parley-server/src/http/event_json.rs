@@ -105,14 +105,14 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::Ended { reason, by } => json!({ "reason": reason.as_str(), "by": by }),
         Event::Message { message_id, direction, author, body, media, status } => json!({
             "message_id": message_id,
-            "direction": direction,
+            "direction": direction.as_str(),
             "author": author,
             "body": body,
             "media": media,
-            "status": status,
+            "status": status.as_str(),
         }),
         Event::MessageStatus { message_id, status, error } => {
-            json!({ "message_id": message_id, "status": status, "error": error })
+            json!({ "message_id": message_id, "status": status.as_str(), "error": error })
         }
         Event::AgentStatus { agent: a, presence, connected } => json!({
             "agent": agent(a),
@@ -143,6 +143,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use parley_core::chat::{EndReason, TransferFailure};
+    use parley_core::message::{Direction, MessageStatus};
     use parley_core::number::NumberState;
     use parley_core::phone::BusinessNumber;
 
@@ -238,18 +239,18 @@ mod tests {
             (
                 Event::Message {
                     message_id: "0194403a-6f1e-7c52-9d0e-000000000001".to_owned(),
-                    direction: "in".to_owned(),
+                    direction: Direction::In,
                     author: "consumer".to_owned(),
                     body: "my modem is down".to_owned(),
                     media: vec!["https://media.example/1.jpg".to_owned()],
-                    status: "received".to_owned(),
+                    status: MessageStatus::Received,
                 },
                 true,
             ),
             (
                 Event::MessageStatus {
                     message_id: "0194403a-6f1e-7c52-9d0e-000000000002".to_owned(),
-                    status: "failed".to_owned(),
+                    status: MessageStatus::Failed,
                     error: Some("30003".to_owned()),
                 },
                 true,

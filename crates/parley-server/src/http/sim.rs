@@ -72,7 +72,14 @@ pub async fn post_message(
         .inbound(InboundSms { carrier: "sim".to_owned(), provider_id, from, to, body: msg.body, media })
         .await?;
     let status = if ack.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(SimAccepted { message_id: ack.message_id, chat_id: ack.chat_id, duplicate: ack.duplicate })))
+    Ok((
+        status,
+        Json(SimAccepted {
+            message_id: ack.message_id,
+            chat_id: ack.chat_id.map(|id| id.to_string()),
+            duplicate: ack.duplicate,
+        }),
+    ))
 }
 
 /// A message on a simulated phone.

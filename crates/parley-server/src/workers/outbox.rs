@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parley_carriers::{Carrier, OutboundSms, SendError};
+use parley_core::chat::Purpose;
+use parley_core::message::MessageStatus;
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
@@ -177,12 +179,17 @@ impl OutboxSender {
         let mut gates: Vec<Gate> = Vec::with_capacity(claimed.len());
         for m in &claimed {
             // A STOP may have arrived after the message was queued: it wins.
-            let gate = if opted_out.get(&m.consumer).copied().unwrap_or(false) && m.purpose != "opt_out_confirmation" {
-                Gate::Done(SendResult::Given { status: "suppressed", error: "the consumer opted out".to_owned() })
+            let gate = if opted_out.get(&m.consumer).copied().unwrap_or(false)
+                && m.purpose != Purpose::OptOutConfirmation
+            {
+                Gate::Done(SendResult::Given {
+                    status: MessageStatus::Suppressed,
+                    error: "the consumer opted out".to_owned(),
+                })
             } else if let Some(state) = state_of(&m.number).filter(|s| !s.is_enabled()) {
                 // A number that is not enabled sends nothing; the agent sees why on the message.
                 let error = format!("number {} is {}: it may not send", m.number, state.as_str());
-                Gate::Done(SendResult::Given { status: "failed", error })
+                Gate::Done(SendResult::Given { status: MessageStatus::Failed, error })
             } else if let Some((head, due)) = heads.get(&(m.number.clone(), m.consumer.clone()))
                 && *head < m.seq
                 && !claimed_seqs.contains(head)
@@ -246,7 +253,10 @@ impl OutboxSender {
                     Some(sms) => sendable.push((m, sms)),
                     None => results.push((
                         m,
-                        SendResult::Given { status: "failed", error: "stored phone number is not E.164".to_owned() },
+                        SendResult::Given {
+                            status: MessageStatus::Failed,
+                            error: "stored phone number is not E.164".to_owned(),
+                        },
                     )),
                 }
             }
@@ -277,7 +287,7 @@ impl OutboxSender {
                 for ((m, _), outcome) in go.into_iter().zip(outcomes) {
                     let result = match outcome {
                         Ok(accepted) => SendResult::Accepted {
-                            status: if accepted.delivered { "delivered" } else { "sent" },
+                            status: if accepted.delivered { MessageStatus::Delivered } else { MessageStatus::Sent },
                             provider_id: Some(accepted.provider_id),
                         },
                         Err(SendError::Throttled { retry_after_ms }) => SendResult::Deferred {
@@ -286,7 +296,7 @@ impl OutboxSender {
                         },
                         Err(SendError::Transient(e)) => retry_or_give(m, now, e),
                         Err(e @ SendError::Permanent { .. }) => {
-                            SendResult::Given { status: "failed", error: e.to_string() }
+                            SendResult::Given { status: MessageStatus::Failed, error: e.to_string() }
                         }
                     };
                     if let SendResult::Deferred { retry_at, .. } | SendResult::Retry { retry_at, .. } = &result {
@@ -361,9 +371,9 @@ fn admit<'m>(
 /// What the agents should hear about a message after a round (nothing for a message merely waiting).
 fn outcome(m: &MessageRow, r: &SendResult) -> Option<SendOutcome> {
     let (status, provider_id, error) = match r {
-        SendResult::Accepted { status, provider_id } => (status.to_string(), provider_id.clone(), None),
-        SendResult::Given { status, error } => (status.to_string(), None, Some(error.clone())),
-        SendResult::Retry { error, .. } => ("queued".to_owned(), None, Some(error.clone())),
+        SendResult::Accepted { status, provider_id } => (*status, provider_id.clone(), None),
+        SendResult::Given { status, error } => (*status, None, Some(error.clone())),
+        SendResult::Retry { error, .. } => (MessageStatus::Queued, None, Some(error.clone())),
         SendResult::Deferred { .. } => return None,
     };
     Some(SendOutcome {
@@ -381,7 +391,7 @@ fn outcome(m: &MessageRow, r: &SendResult) -> Option<SendOutcome> {
 /// failed together do not all come back at the same instant; after the last attempt, given up.
 fn retry_or_give(m: &MessageRow, now: i64, error: String) -> SendResult {
     if m.attempts >= MAX_ATTEMPTS {
-        return SendResult::Given { status: "failed", error };
+        return SendResult::Given { status: MessageStatus::Failed, error };
     }
     let base = 1000_i64 << m.attempts.clamp(0, 10);
     // The jitter is derived from the message id: spread across messages, stable for one message.

@@ -94,6 +94,7 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::AtomicI64;
 
+    use parley_core::chat::ChatStatus;
     use parley_store::batch::Batch;
     use parley_store::rows::ChatRow;
 
@@ -101,31 +102,11 @@ mod tests {
 
     fn ended_chat(id: &str, consumer: &str, ended_at: i64) -> ChatRow {
         ChatRow {
-            id: id.to_owned(),
-            number: "+15550001000".to_owned(),
-            consumer: consumer.to_owned(),
-            origin: "inbound".to_owned(),
-            status: "finished".to_owned(),
-            queue: None,
-            agent: None,
-            opened_at: ended_at,
-            queued_at: None,
-            offered_at: None,
-            last_message_at: 0,
-            warned_at: None,
-            due_at: None,
-            transfer: None,
-            menu_level: None,
-            start_type: None,
             language: "en".to_owned(),
-            answered_at: None,
-            awaiting_reply_since: None,
-            wait_since: None,
-            after_hours_until: None,
             ended_at: Some(ended_at),
             end_reason: Some("ended_by_agent".to_owned()),
             ended_by: Some("alice".to_owned()),
-            updated_at: ended_at,
+            ..ChatRow::new(id, "+15550001000", consumer, ChatStatus::Finished, ended_at)
         }
     }
 

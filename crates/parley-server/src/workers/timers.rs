@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use parley_core::chat::Input;
+use parley_core::ids::ChatId;
 use parley_store::Store;
 use parley_store::claims::TimerOutcomes;
 use tokio::sync::watch;
@@ -77,7 +78,8 @@ impl TimerWorker {
         if claims.is_empty() {
             return Ok(0);
         }
-        let results = join_all(claims.iter().map(|c| self.engine.chat_action(&c.chat_id, Input::Tick))).await;
+        let ids: Vec<ChatId> = claims.iter().map(|c| ChatId::new(c.chat_id.clone())).collect();
+        let results = join_all(ids.iter().map(|id| self.engine.chat_action(id, Input::Tick))).await;
         let ticked = claims.len();
         let mut outcomes = TimerOutcomes { retry_at: self.clock.now().0 + RETRY_MS, ..TimerOutcomes::default() };
         for (claim, result) in claims.into_iter().zip(results) {

@@ -120,25 +120,10 @@ impl Node {
 /// waits for another), queued at once.
 fn queued_messages() -> Vec<MessageRow> {
     (0..MESSAGES)
-        .map(|i| MessageRow {
-            seq: 0,
-            id: format!("shared-{i:05}"),
-            chat_id: None,
-            number: NUMBER.to_owned(),
-            consumer: format!("+1415{:07}", 1_000 + i),
-            direction: "out".to_owned(),
-            author: "api".to_owned(),
-            body: format!("Your order {i} has shipped."),
-            media: String::new(),
-            status: "queued".to_owned(),
-            purpose: "conversation".to_owned(),
-            carrier: "sim".to_owned(),
-            provider_id: None,
-            attempts: 0,
-            next_attempt_at: 0,
-            error: None,
-            created_at: T0,
-            updated_at: T0,
+        .map(|i| {
+            let consumer = format!("+1415{:07}", 1_000 + i);
+            let body = format!("Your order {i} has shipped.");
+            MessageRow::outbound(format!("shared-{i:05}"), NUMBER, consumer, "sim", "api", body, T0)
         })
         .collect()
 }

@@ -1,5 +1,7 @@
 //! Group commit: one batch writes every kind of row at once, and a later batch updates rows in place.
 
+use parley_core::chat::ChatStatus;
+use parley_core::message::MessageStatus;
 use parley_store::batch::Batch;
 use parley_store::rows::{ChatRow, EventRow};
 
@@ -16,7 +18,7 @@ async fn all_events(store: &parley_store::Store) -> Vec<EventRow> {
 async fn commit_batch_writes_every_kind_of_row() {
     let store = fresh("batch_writes_every_kind").await;
     let ann_chat = chat("chat-1", ANN);
-    let bob_chat = ChatRow { status: "connected".into(), agent: Some("alice".into()), ..chat("chat-2", BOB) };
+    let bob_chat = ChatRow { status: ChatStatus::Connected, agent: Some("alice".into()), ..chat("chat-2", BOB) };
     let batch = Batch {
         chats: vec![ann_chat.clone(), bob_chat.clone()],
         messages: vec![inbound("m-1", "chat-1", "p-1"), outbound("m-2", "chat-1", "hello ann")],
@@ -50,7 +52,7 @@ async fn commit_batch_writes_every_kind_of_row() {
     let transcript = store.transcript("chat-1").await.unwrap();
     assert_eq!(transcript.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["m-1", "m-2"]);
     assert_eq!(transcript[1].body, "hello ann");
-    assert_eq!(transcript[1].status, "queued");
+    assert_eq!(transcript[1].status, MessageStatus::Queued);
 
     assert_eq!(store.consents(&[ANN.into()]).await.unwrap(), batch.consents);
     assert_eq!(store.consent_ledger(ANN).await.unwrap(), batch.ledger);
@@ -91,7 +93,7 @@ async fn a_later_batch_updates_rows_in_place() {
     let first_ids = store.commit_batch(&first).await.unwrap();
 
     let connected = ChatRow {
-        status: "connected".into(),
+        status: ChatStatus::Connected,
         queue: Some("support".into()),
         agent: Some("alice".into()),
         queued_at: Some(T0 + 5),
@@ -119,7 +121,7 @@ async fn a_later_batch_updates_rows_in_place() {
     assert_eq!(store.agent_states().await.unwrap(), second.agent_states);
 
     let ended = ChatRow {
-        status: "finished".into(),
+        status: ChatStatus::Finished,
         agent: None,
         ended_at: Some(T0 + 20),
         end_reason: Some("resolved".into()),

@@ -1,6 +1,7 @@
 //! Erasing a phone on request: everything stored about it goes in one transaction, other phones keep
 //! everything, and a tombstone keyed by the caller's hash remembers whether the phone was opted out.
 
+use parley_core::message::MessageStatus;
 use parley_store::StoreError;
 use parley_store::batch::Batch;
 use parley_store::erasure::ErasureReport;
@@ -32,7 +33,7 @@ fn of(consumer: &str, chat_id: Option<&str>, message: MessageRow) -> MessageRow 
 
 /// An outbound message the carrier accepted with `provider_id`.
 fn sent(id: &str, chat_id: &str, provider_id: &str) -> MessageRow {
-    MessageRow { status: "sent".to_owned(), provider_id: Some(provider_id.to_owned()), ..outbound(id, chat_id, "hi") }
+    MessageRow { status: MessageStatus::Sent, provider_id: Some(provider_id.to_owned()), ..outbound(id, chat_id, "hi") }
 }
 
 /// The "message" event of a text outside any chat, as the engine writes it.
@@ -49,7 +50,7 @@ fn receipt(provider_id: &str, status: &str) -> PendingReceiptRow {
     PendingReceiptRow {
         carrier: "sim".to_owned(),
         provider_id: provider_id.to_owned(),
-        status: status.to_owned(),
+        status: MessageStatus::parse(status).unwrap(),
         error: None,
         at: T0,
     }

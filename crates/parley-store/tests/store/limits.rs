@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use parley_core::message::MessageStatus;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::rows::MessageRow;
@@ -86,7 +87,7 @@ async fn a_window_that_starts_over_counts_what_its_numbers_already_sent() {
     let (_dir, a, b) = two_nodes("limits_window_seed").await;
     let accepted = |id: &str, number: &str, body: &str, at: i64| MessageRow {
         number: number.to_owned(),
-        status: "delivered".to_owned(),
+        status: MessageStatus::Delivered,
         provider_id: Some(format!("p-{id}")),
         updated_at: at,
         ..outbound(id, "chat-1", body)

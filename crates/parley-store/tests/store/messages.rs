@@ -1,5 +1,6 @@
 //! Inbound idempotency and transcripts.
 
+use parley_core::message::MessageStatus;
 use parley_store::StoreError;
 use parley_store::batch::Batch;
 use parley_store::rows::MessageRow;
@@ -31,8 +32,16 @@ async fn inbound_messages_are_unique_per_carrier_and_provider_id() {
     let elsewhere = Batch {
         messages: vec![
             MessageRow { carrier: "twilio-main".into(), ..inbound("m-5", "chat-1", "p-1") },
-            MessageRow { provider_id: Some("p-1".into()), status: "sent".into(), ..outbound("m-6", "chat-1", "re") },
-            MessageRow { provider_id: Some("p-1".into()), status: "sent".into(), ..outbound("m-7", "chat-1", "re") },
+            MessageRow {
+                provider_id: Some("p-1".into()),
+                status: MessageStatus::Sent,
+                ..outbound("m-6", "chat-1", "re")
+            },
+            MessageRow {
+                provider_id: Some("p-1".into()),
+                status: MessageStatus::Sent,
+                ..outbound("m-7", "chat-1", "re")
+            },
         ],
         ..Batch::default()
     };

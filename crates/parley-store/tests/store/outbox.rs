@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use parley_core::message::MessageStatus;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::messages::SendResult;
@@ -30,10 +31,10 @@ async fn seed(store: &Store) {
     let messages = vec![
         inbound("in-1", "chat-1", "p-1"),
         outbound("o-1", "chat-1", "one"),
-        MessageRow { status: "sent".into(), ..outbound("done", "chat-1", "already sent") },
+        MessageRow { status: MessageStatus::Sent, ..outbound("done", "chat-1", "already sent") },
         outbound("o-2", "chat-1", "two"),
-        MessageRow { status: "failed".into(), ..outbound("dead", "chat-1", "gave up") },
-        MessageRow { status: "suppressed".into(), ..outbound("muted", "chat-1", "opted out") },
+        MessageRow { status: MessageStatus::Failed, ..outbound("dead", "chat-1", "gave up") },
+        MessageRow { status: MessageStatus::Suppressed, ..outbound("muted", "chat-1", "opted out") },
         outbound("o-3", "chat-1", "three"),
     ];
     store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
@@ -52,7 +53,7 @@ async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
     for m in &first {
         assert_eq!((m.status.as_str(), m.attempts, m.updated_at), ("sending", 1, now), "{m:?}");
     }
-    assert_eq!(stored(&store, "o-1").await.status, "sending", "the claim is stored, not just returned");
+    assert_eq!(stored(&store, "o-1").await.status, MessageStatus::Sending, "the claim is stored, not just returned");
 
     let rest = store.claim_outbox(now, LEASE, 10).await.unwrap();
     assert_eq!(msg_ids(&rest), ["o-3"], "claimed rows are not handed out twice");
@@ -69,7 +70,7 @@ async fn claims_due_queued_outbound_messages_in_order_under_a_lease() {
     let recovered = store.claim_outbox(later, LEASE, 10).await.unwrap();
     assert_eq!(seqs(&recovered), [seqs(&first), seqs(&rest)].concat());
     assert!(
-        recovered.iter().all(|m| m.status == "sending" && m.attempts == 2 && m.updated_at == later),
+        recovered.iter().all(|m| m.status == MessageStatus::Sending && m.attempts == 2 && m.updated_at == later),
         "{recovered:?}"
     );
     assert!(store.claim_outbox(later, LEASE, 10).await.unwrap().is_empty(), "the new lease holds");
@@ -95,9 +96,9 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
     store
         .finish_outbox(
             &[
-                (o1, SendResult::Accepted { status: "sent", provider_id: Some("SM1".into()) }),
+                (o1, SendResult::Accepted { status: MessageStatus::Sent, provider_id: Some("SM1".into()) }),
                 (o2, SendResult::Retry { retry_at, error: "throttled".into() }),
-                (o3, SendResult::Given { status: "failed", error: "invalid destination".into() }),
+                (o3, SendResult::Given { status: MessageStatus::Failed, error: "invalid destination".into() }),
             ],
             done,
         )
@@ -126,7 +127,10 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
 
     // Accepted without a provider id keeps none; "delivered" is accepted as well; the error is cleared.
     store
-        .finish_outbox(&[(o2, SendResult::Accepted { status: "delivered", provider_id: None })], retry_at + 1)
+        .finish_outbox(
+            &[(o2, SendResult::Accepted { status: MessageStatus::Delivered, provider_id: None })],
+            retry_at + 1,
+        )
         .await
         .unwrap();
     let m2 = stored(&store, "o-2").await;
@@ -135,7 +139,7 @@ async fn finish_outbox_records_acceptance_retries_and_giving_up() {
 
     // A late result for a message that is no longer being sent changes nothing.
     store
-        .finish_outbox(&[(o1, SendResult::Given { status: "failed", error: "late".into() })], retry_at + 2)
+        .finish_outbox(&[(o1, SendResult::Given { status: MessageStatus::Failed, error: "late".into() })], retry_at + 2)
         .await
         .unwrap();
     assert_eq!(stored(&store, "o-1").await, m1);
@@ -154,7 +158,7 @@ async fn given_up_messages_can_be_suppressed() {
     let claimed = store.claim_outbox(T0, LEASE, 1).await.unwrap();
     store
         .finish_outbox(
-            &[(claimed[0].seq, SendResult::Given { status: "suppressed", error: "opted out".into() })],
+            &[(claimed[0].seq, SendResult::Given { status: MessageStatus::Suppressed, error: "opted out".into() })],
             T0 + 1,
         )
         .await
@@ -198,7 +202,7 @@ async fn a_scheduled_message_waits_for_its_time_then_goes_like_any_other() {
     let later = T0 + 3_600_000;
     let batch = Batch {
         messages: vec![MessageRow {
-            status: "scheduled".into(),
+            status: MessageStatus::Scheduled,
             next_attempt_at: later,
             ..outbound("held", "chat-1", "good morning")
         }],
@@ -210,9 +214,12 @@ async fn a_scheduled_message_waits_for_its_time_then_goes_like_any_other() {
     assert_eq!(store.outbox_depth(later).await.unwrap(), 1, "due: it waits like a queued one");
     let claimed = store.claim_outbox(later, 60_000, 10).await.unwrap();
     assert_eq!(claimed.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["held"]);
-    assert_eq!(claimed[0].status, "sending");
+    assert_eq!(claimed[0].status, MessageStatus::Sending);
     store
-        .finish_outbox(&[(claimed[0].seq, SendResult::Accepted { status: "sent", provider_id: None })], later)
+        .finish_outbox(
+            &[(claimed[0].seq, SendResult::Accepted { status: MessageStatus::Sent, provider_id: None })],
+            later,
+        )
         .await
         .unwrap();
     assert_eq!(store.outbox_depth(later).await.unwrap(), 0);

@@ -1,6 +1,7 @@
 //! Delivery receipts: statuses only move forward, and receipts that come before their message is known
 //! wait in `receipts_pending`.
 
+use parley_core::message::MessageStatus;
 use parley_store::batch::Batch;
 use parley_store::messages::SendResult;
 use parley_store::rows::{PendingReceiptRow, StatusUpdate};
@@ -21,14 +22,18 @@ async fn a_status_only_moves_forward() {
     let claimed = store.claim_outbox(T0, 60_000, 10).await.unwrap();
     let seq = claimed[0].seq;
     store
-        .finish_outbox(&[(seq, SendResult::Accepted { status: "sent", provider_id: Some("SM1".into()) })], T0 + 1)
+        .finish_outbox(
+            &[(seq, SendResult::Accepted { status: MessageStatus::Sent, provider_id: Some("SM1".into()) })],
+            T0 + 1,
+        )
         .await
         .unwrap();
     let found = store.outbound_by_provider("sim", &["SM1".to_owned()]).await.unwrap();
     assert_eq!(found.iter().map(|m| (m.id.as_str(), m.status.as_str())).collect::<Vec<_>>(), [("m-1", "sent")]);
     assert!(store.outbound_by_provider("other", &["SM1".to_owned()]).await.unwrap().is_empty(), "per carrier");
 
-    let update = |status: &str, at: i64| StatusUpdate { seq, status: status.to_owned(), error: None, at };
+    let update =
+        |status: &str, at: i64| StatusUpdate { seq, status: MessageStatus::parse(status).unwrap(), error: None, at };
     store.commit_batch(&Batch { status_updates: vec![update("delivered", T0 + 2)], ..Batch::default() }).await.unwrap();
     // A late "sent" and a contradicting "failed" after delivery change nothing.
     store
@@ -39,7 +44,7 @@ async fn a_status_only_moves_forward() {
         .await
         .unwrap();
     let messages = store.transcript("chat-1").await.unwrap();
-    assert_eq!(messages[0].status, "delivered");
+    assert_eq!(messages[0].status, MessageStatus::Delivered);
     assert_eq!(messages[0].updated_at, T0 + 2);
 }
 
@@ -49,7 +54,7 @@ async fn receipts_wait_for_their_message() {
     let pending = |provider_id: &str, status: &str, at: i64| PendingReceiptRow {
         carrier: "smsc".to_owned(),
         provider_id: provider_id.to_owned(),
-        status: status.to_owned(),
+        status: MessageStatus::parse(status).unwrap(),
         error: Some("000".to_owned()),
         at,
     };

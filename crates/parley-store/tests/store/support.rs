@@ -1,6 +1,7 @@
 //! One fresh, migrated database per test, and row builders with plausible defaults so each test
 //! spells out only the fields it is about.
 
+use parley_core::chat::ChatStatus;
 use parley_store::Store;
 use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
 use parley_store::testing::fresh_database_url;
@@ -58,38 +59,17 @@ pub(crate) fn postgres_requested() -> bool {
 /// A queued chat of `consumer` on [`BUSINESS`] in queue "sales", opened at [`T0`].
 pub(crate) fn chat(id: &str, consumer: &str) -> ChatRow {
     ChatRow {
-        id: id.to_owned(),
-        number: BUSINESS.to_owned(),
-        consumer: consumer.to_owned(),
-        origin: "inbound".to_owned(),
-        status: "queued".to_owned(),
         queue: Some("sales".to_owned()),
-        agent: None,
-        opened_at: T0,
         queued_at: Some(T0),
-        offered_at: None,
-        last_message_at: 0,
-        warned_at: None,
-        due_at: None,
-        transfer: None,
-        menu_level: None,
-        start_type: None,
         language: "en".to_owned(),
-        answered_at: None,
-        awaiting_reply_since: None,
-        wait_since: None,
-        after_hours_until: None,
-        ended_at: None,
-        end_reason: None,
-        ended_by: None,
-        updated_at: T0,
+        ..ChatRow::new(id, BUSINESS, consumer, ChatStatus::Queued, T0)
     }
 }
 
 /// `chat` after it ended at `at`.
 pub(crate) fn finished(chat: ChatRow, at: i64) -> ChatRow {
     ChatRow {
-        status: "finished".to_owned(),
+        status: ChatStatus::Finished,
         ended_at: Some(at),
         end_reason: Some("resolved".to_owned()),
         ended_by: Some("agent:alice".to_owned()),
@@ -101,36 +81,16 @@ pub(crate) fn finished(chat: ChatRow, at: i64) -> ChatRow {
 /// An outbound message waiting in the outbox.
 pub(crate) fn outbound(id: &str, chat_id: &str, body: &str) -> MessageRow {
     MessageRow {
-        seq: 0,
-        id: id.to_owned(),
         chat_id: Some(chat_id.to_owned()),
-        number: BUSINESS.to_owned(),
-        consumer: ANN.to_owned(),
-        direction: "out".to_owned(),
-        author: "agent:alice".to_owned(),
-        body: body.to_owned(),
-        media: String::new(),
-        status: "queued".to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: "sim".to_owned(),
-        provider_id: None,
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: T0,
-        updated_at: T0,
+        ..MessageRow::outbound(id, BUSINESS, ANN, "sim", "agent:alice", body, T0)
     }
 }
 
 /// An inbound message that came through carrier "sim" with a provider id.
 pub(crate) fn inbound(id: &str, chat_id: &str, provider_id: &str) -> MessageRow {
     MessageRow {
-        direction: "in".to_owned(),
-        author: "consumer".to_owned(),
-        status: "received".to_owned(),
-        provider_id: Some(provider_id.to_owned()),
-        body: format!("text {id}"),
-        ..outbound(id, chat_id, "")
+        chat_id: Some(chat_id.to_owned()),
+        ..MessageRow::inbound(id, BUSINESS, ANN, "sim", provider_id, format!("text {id}"), T0)
     }
 }
 

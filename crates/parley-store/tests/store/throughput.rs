@@ -1,6 +1,7 @@
 //! What sender numbers already sent: the segments of accepted outbound messages since a time, per
 //! number or for several numbers together (a campaign).
 
+use parley_core::message::MessageStatus;
 use parley_store::batch::Batch;
 use parley_store::rows::MessageRow;
 
@@ -14,7 +15,7 @@ fn tens(body: &str) -> i64 {
 fn accepted(id: &str, number: &str, body: &str, at: i64) -> MessageRow {
     MessageRow {
         number: number.to_owned(),
-        status: "delivered".to_owned(),
+        status: MessageStatus::Delivered,
         provider_id: Some(format!("p-{id}")),
         updated_at: at,
         ..outbound(id, "chat-1", body)
@@ -29,12 +30,12 @@ async fn counts_the_segments_carriers_accepted_since_a_time() {
         accepted("old", BUSINESS, &twenty, T0 - 1),
         accepted("a", BUSINESS, &twenty, T0),
         accepted("b", BUSINESS, &twenty, T0 + 500),
-        MessageRow { status: "undelivered".into(), ..accepted("c", BUSINESS, "short", T0 + 600) },
+        MessageRow { status: MessageStatus::Undelivered, ..accepted("c", BUSINESS, "short", T0 + 600) },
         accepted("other", OTHER_BUSINESS, &"y".repeat(35), T0 + 700),
         // Not counted: still queued, refused at the send (no provider id), and inbound.
         MessageRow { updated_at: T0 + 800, ..outbound("queued", "chat-1", &twenty) },
         MessageRow {
-            status: "failed".into(),
+            status: MessageStatus::Failed,
             error: Some("rejected".into()),
             updated_at: T0 + 900,
             ..outbound("refused", "chat-1", &twenty)

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use parley_core::chat::ChatStatus;
+use parley_core::message::MessageStatus;
 use parley_core::phone::E164;
 use parley_server::privacy::{DEFAULT_SECRET, phone_hash};
 use parley_store::Store;
@@ -39,61 +41,31 @@ async fn database(dir: &Path, unique: &str) -> (String, Store) {
     (url, store)
 }
 
-fn chat(id: &str, consumer: &str, status: &str) -> ChatRow {
+fn chat(id: &str, consumer: &str, status: ChatStatus) -> ChatRow {
     ChatRow {
-        id: id.to_owned(),
-        number: BUSINESS.to_owned(),
-        consumer: consumer.to_owned(),
-        origin: "inbound".to_owned(),
-        status: status.to_owned(),
         queue: Some("billing".to_owned()),
-        agent: None,
-        opened_at: T0,
         queued_at: Some(T0),
-        offered_at: None,
-        last_message_at: 0,
-        warned_at: None,
-        due_at: None,
-        transfer: None,
-        menu_level: None,
-        start_type: None,
         language: "en".to_owned(),
-        answered_at: None,
-        awaiting_reply_since: None,
-        wait_since: None,
-        after_hours_until: None,
-        ended_at: (status == "finished").then_some(T0 + 1),
-        end_reason: None,
-        ended_by: None,
-        updated_at: T0,
+        ended_at: (status == ChatStatus::Finished).then_some(T0 + 1),
+        ..ChatRow::new(id, BUSINESS, consumer, status, T0)
     }
 }
 
 fn message(id: &str, chat_id: &str, consumer: &str, direction: &str) -> MessageRow {
-    MessageRow {
-        seq: 0,
-        id: id.to_owned(),
-        chat_id: Some(chat_id.to_owned()),
-        number: BUSINESS.to_owned(),
-        consumer: consumer.to_owned(),
-        direction: direction.to_owned(),
-        author: if direction == "in" { "consumer" } else { "system" }.to_owned(),
-        body: format!("text {id}"),
-        media: String::new(),
-        status: if direction == "in" { "received" } else { "delivered" }.to_owned(),
-        purpose: "conversation".to_owned(),
-        carrier: "sim".to_owned(),
-        provider_id: (direction == "in").then(|| format!("p-{id}")),
-        attempts: 0,
-        next_attempt_at: 0,
-        error: None,
-        created_at: T0,
-        updated_at: T0,
-    }
+    let body = format!("text {id}");
+    let message = if direction == "in" {
+        MessageRow::inbound(id, BUSINESS, consumer, "sim", format!("p-{id}"), body, T0)
+    } else {
+        MessageRow {
+            status: MessageStatus::Delivered,
+            ..MessageRow::outbound(id, BUSINESS, consumer, "sim", "system", body, T0)
+        }
+    };
+    MessageRow { chat_id: Some(chat_id.to_owned()), ..message }
 }
 
 /// `phone` chatted once (finished, or still live) and texted STOP if `opted_out`.
-fn history(phone: &str, chat_id: &str, status: &str, opted_out: bool) -> Batch {
+fn history(phone: &str, chat_id: &str, status: ChatStatus, opted_out: bool) -> Batch {
     Batch {
         chats: vec![chat(chat_id, phone, status)],
         messages: vec![
@@ -127,8 +99,8 @@ fn history(phone: &str, chat_id: &str, status: &str, opted_out: bool) -> Batch {
 async fn erase_prints_what_it_deleted_and_the_tombstone_uses_the_configured_secret() {
     let dir = tempfile::tempdir().unwrap();
     let (url, store) = database(dir.path(), "cli_privacy_erase").await;
-    store.commit_batch(&history(PHONE, "chat-1", "finished", true)).await.unwrap();
-    store.commit_batch(&history(OTHER, "chat-2", "finished", false)).await.unwrap();
+    store.commit_batch(&history(PHONE, "chat-1", ChatStatus::Finished, true)).await.unwrap();
+    store.commit_batch(&history(OTHER, "chat-2", ChatStatus::Finished, false)).await.unwrap();
     std::fs::write(dir.path().join("parley.toml"), "privacy_secret = \"cli-test-secret\"\n").unwrap();
 
     let erased = parley(dir.path(), &["privacy", "erase", PHONE, "--database-url", &url]);
@@ -164,7 +136,7 @@ async fn erase_prints_what_it_deleted_and_the_tombstone_uses_the_configured_secr
 async fn a_live_chat_or_a_malformed_number_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (url, store) = database(dir.path(), "cli_privacy_refused").await;
-    store.commit_batch(&history(PHONE, "chat-live", "connected", false)).await.unwrap();
+    store.commit_batch(&history(PHONE, "chat-live", ChatStatus::Connected, false)).await.unwrap();
 
     let refused = parley(dir.path(), &["privacy", "erase", PHONE, "--database-url", &url]);
     let err = text(&refused.stderr);

@@ -7,7 +7,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use parley_core::chat::{Actor, Input};
+use parley_core::chat::{Actor, ChatStatus, Input};
+use parley_core::ids::ChatId;
 use parley_core::message::check_body;
 use parley_core::phone::E164;
 use parley_core::setup::{ConsumerNumber, mask};
@@ -65,7 +66,7 @@ impl From<ChatRow> for ChatView {
             consumer: c.consumer,
             origin: c.origin,
             start_type: c.start_type,
-            status: c.status,
+            status: c.status.as_str().to_owned(),
             queue: c.queue,
             agent: c.agent,
             language: c.language,
@@ -129,11 +130,11 @@ pub async fn list_chats(
     who: Principal,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ChatList>, ApiError> {
-    let statuses: Vec<&str> = match q.status.as_deref() {
+    let statuses = match q.status.as_deref() {
         None => vec![],
-        Some("ongoing") => vec!["offered", "connected"],
-        Some("upcoming") => vec!["selecting", "queued"],
-        Some("past") => vec!["finished"],
+        Some("ongoing") => vec![ChatStatus::Offered, ChatStatus::Connected],
+        Some("upcoming") => vec![ChatStatus::Selecting, ChatStatus::Queued],
+        Some("past") => vec![ChatStatus::Finished],
         Some(other) => {
             return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past")));
         }
@@ -143,7 +144,7 @@ pub async fn list_chats(
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
     let filter = ChatFilter {
-        statuses: statuses.into_iter().map(str::to_owned).collect(),
+        statuses,
         queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
         agent: None,
         limit,
@@ -152,9 +153,14 @@ pub async fn list_chats(
     Ok(Json(ChatList { chats: chats.into_iter().map(|c| view_for(&state, &who, c)).collect() }))
 }
 
+/// A chat id from a URL path, parsed once at the edge; text that cannot be one names no chat.
+pub fn chat_id(text: &str) -> Result<ChatId, ApiError> {
+    ChatId::parse(text).map_err(|_| ApiError::not_found(format!("no chat with id {text}")))
+}
+
 /// Loads a chat the caller may see.
-async fn visible_chat(state: &AppState, who: &Principal, id: &str) -> Result<ChatRow, ApiError> {
-    let chat = state.store.chat(id).await.map_err(|e| match e {
+async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
+    let chat = state.store.chat(id.as_str()).await.map_err(|e| match e {
         parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
         other => other.into(),
     })?;
@@ -173,6 +179,7 @@ pub async fn get_chat(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     record_read(&state, &who, Some(&chat.id), "chat").await?;
     Ok(Json(view_for(&state, &who, chat)))
@@ -187,6 +194,7 @@ pub async fn accept(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     visible_chat(&state, &who, &id).await?;
     let ack = state.engine.chat_action(&id, Input::Accept { agent }).await?;
@@ -220,6 +228,7 @@ pub async fn send_message(
     ApiPath(id): ApiPath<String>,
     ApiJson(msg): ApiJson<NewMessage>,
 ) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
+    let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     check_body(&msg.body, 0).map_err(|e| ApiError::invalid(e.to_string()))?;
     visible_chat(&state, &who, &id).await?;
@@ -238,8 +247,9 @@ pub async fn end(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
-    if chat.status == "finished" {
+    if chat.status == ChatStatus::Finished {
         return Ok(Json(view_for(&state, &who, chat)));
     }
     let by = match &who {
@@ -279,12 +289,12 @@ impl From<MessageRow> for TranscriptEntry {
         TranscriptEntry {
             id: m.id,
             at: rfc3339(m.created_at),
-            direction: m.direction,
+            direction: m.direction.as_str().to_owned(),
             author: m.author,
             body: m.body,
             media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             attachments: vec![],
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             error: m.error,
         }
     }
@@ -306,9 +316,10 @@ pub async fn transcript(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Transcript>, ApiError> {
+    let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     record_read(&state, &who, Some(&chat.id), "transcript").await?;
-    let messages = state.store.transcript(&id).await?;
+    let messages = state.store.transcript(id.as_str()).await?;
     let with_media: Vec<String> = messages.iter().filter(|m| !m.media.is_empty()).map(|m| m.id.clone()).collect();
     let mut media = state.store.media_of_messages(&with_media).await?;
     let messages = messages

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::extract::State;
+use parley_core::chat::ChatStatus;
 use parley_core::ids::QueueId;
 use parley_core::routing::Presence;
 use parley_store::chats::ChatFilter;
@@ -64,7 +65,7 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
     let states: BTreeMap<String, AgentStateRow> =
         state.store.agent_states().await?.into_iter().map(|s| (s.agent.clone(), s)).collect();
     let filter = ChatFilter {
-        statuses: vec!["offered".to_owned(), "connected".to_owned()],
+        statuses: vec![ChatStatus::Offered, ChatStatus::Connected],
         queues: visible.as_ref().map(|qs| qs.iter().map(ToString::to_string).collect()),
         agent: None,
         limit: 1000,

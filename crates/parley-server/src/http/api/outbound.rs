@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use parley_core::chat::Input;
 use parley_core::ids::{AgentId, QueueId};
-use parley_core::message::MAX_BODY_CHARS;
+use parley_core::message::{Direction, MAX_BODY_CHARS, MessageStatus};
 use parley_core::phone::{BusinessNumber, E164};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,7 +92,7 @@ fn message(text: &str) -> Result<String, ApiError> {
 fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Json<OutboundSent>) {
     let body = OutboundSent {
         message_id: ack.message_id,
-        status: ack.status,
+        status: ack.status.as_str().to_owned(),
         send_at: ack.send_at.map(rfc3339),
         chat: ack.chat.map(|c| view_for(state, who, c)),
     };
@@ -195,16 +195,16 @@ pub async fn get_message(
 ) -> Result<Json<OutboundStatus>, ApiError> {
     who.require_admin()?;
     let found = state.store.messages_by_ids(std::slice::from_ref(&id)).await?.into_iter().next();
-    let Some(m) = found.filter(|m| m.direction == "out") else {
+    let Some(m) = found.filter(|m| m.direction == Direction::Out) else {
         return Err(ApiError::not_found(format!("no outbound message with id {id}")));
     };
     Ok(Json(OutboundStatus {
-        send_at: (m.status == "scheduled").then(|| rfc3339(m.next_attempt_at)),
+        send_at: (m.status == MessageStatus::Scheduled).then(|| rfc3339(m.next_attempt_at)),
         message_id: m.id,
         end_user_number: m.consumer,
         outbound_number: m.number,
         chat_id: m.chat_id,
-        status: m.status,
+        status: m.status.as_str().to_owned(),
         error: m.error,
         created_at: rfc3339(m.created_at),
     }))

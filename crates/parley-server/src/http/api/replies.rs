@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use parley_core::chat::Input;
-use parley_core::ids::{AgentId, QueueId};
+use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::message::check_body;
 use parley_core::phone::E164;
 use parley_core::replies::{Reply, ReplyVars};
@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::http::api::audit::record_read;
-use crate::http::api::chats::{MessageQueued, view_for};
+use crate::http::api::chats::{MessageQueued, chat_id, view_for};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -78,7 +78,7 @@ pub async fn list_replies(
     let vars = match &q.chat {
         None => None,
         Some(id) => {
-            let chat = chat_of(&state, &who, id).await?;
+            let chat = chat_of(&state, &who, &chat_id(id)?).await?;
             record_read(&state, &who, Some(&chat.id), "replies").await?;
             Some(vars_for(&setup, &who, &chat))
         }
@@ -118,6 +118,7 @@ pub async fn send_reply(
     who: Principal,
     ApiPath((id, reply_id)): ApiPath<(String, String)>,
 ) -> Result<(StatusCode, Json<MessageQueued>), ApiError> {
+    let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     let setup = state.engine.setup();
     let reply = reply_for(&setup, &agent, &reply_id)?;
@@ -155,8 +156,8 @@ fn reply_for<'a>(setup: &'a Setup, agent: &AgentId, reply_id: &str) -> Result<&'
 }
 
 /// The chat `id`, if the caller may see it: its queue must be one the agent serves.
-async fn chat_of(state: &AppState, who: &Principal, id: &str) -> Result<ChatRow, ApiError> {
-    let chat = match state.store.chat(id).await {
+async fn chat_of(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
+    let chat = match state.store.chat(id.as_str()).await {
         Ok(chat) => chat,
         Err(parley_store::StoreError::NotFound) => return Err(ApiError::not_found(format!("no chat with id {id}"))),
         Err(other) => return Err(other.into()),

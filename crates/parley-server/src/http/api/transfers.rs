@@ -8,12 +8,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use parley_core::chat::{Input, TransferTarget};
-use parley_core::ids::{AgentId, QueueId};
+use parley_core::ids::{AgentId, ChatId, QueueId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::api::chats::{ChatView, view_for};
+use crate::http::api::chats::{ChatView, chat_id, view_for};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -47,6 +47,7 @@ pub async fn transfer(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<(StatusCode, Json<ChatView>), ApiError> {
+    let id = chat_id(&id)?;
     let from = who.require_agent()?.clone();
     let setup = state.engine.setup();
     let target = match (req.to_agent.as_deref(), req.to_queue.as_deref()) {
@@ -84,6 +85,7 @@ pub async fn accept(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     answer(state, who, id, true).await
 }
 
@@ -97,10 +99,11 @@ pub async fn decline(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChatView>, ApiError> {
+    let id = chat_id(&id)?;
     answer(state, who, id, false).await
 }
 
-async fn answer(state: AppState, who: Principal, id: String, accept: bool) -> Result<Json<ChatView>, ApiError> {
+async fn answer(state: AppState, who: Principal, id: ChatId, accept: bool) -> Result<Json<ChatView>, ApiError> {
     let agent = who.require_agent()?.clone();
     let ack = state.engine.chat_action(&id, Input::AnswerTransfer { agent, accept }).await?;
     Ok(Json(view_for(&state, &who, ack.chat)))
