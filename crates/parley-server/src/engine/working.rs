@@ -132,7 +132,7 @@ impl Working {
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
             let filter =
-                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000 };
+                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000, ..ChatFilter::default() };
             rows.extend(store.list_chats(&filter).await?);
         }
         w.load_chats(rows, setup);

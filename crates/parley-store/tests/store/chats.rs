@@ -55,8 +55,8 @@ fn filter(statuses: &[&str], queues: Option<&[&str]>, limit: i64) -> ChatFilter 
     ChatFilter {
         statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),
         queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
-        agent: None,
         limit,
+        ..ChatFilter::default()
     }
 }
 

@@ -51,8 +51,8 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
     let filter = ChatFilter {
         statuses: vec!["offered".to_owned(), "connected".to_owned()],
         queues: visible.as_ref().map(|qs| qs.iter().map(ToString::to_string).collect()),
-        agent: None,
         limit: 1000,
+        ..ChatFilter::default()
     };
     let mut live: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for chat in state.store.list_chats(&filter).await? {
