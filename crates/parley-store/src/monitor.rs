@@ -13,8 +13,8 @@ pub struct QueueCount {
     pub count: i64,
 }
 
-/// One agent's chats that ended since a moment, after they answered them: wrote at least one message
-/// to the consumer in them (so a chat handed over by transfer counts for each agent who wrote in it).
+/// One agent's chats that ended since a moment, after they answered them: had them when they ended, or
+/// wrote to the consumer in them (so a chat handed over by transfer counts for each agent who wrote).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandledChats {
     pub agent: String,
@@ -42,29 +42,26 @@ impl Store {
         })
     }
 
-    /// Per agent, the chats that ended since `since` in which they wrote to the consumer, with the
-    /// average length of those chats from their first answer to their end.
+    /// Per agent, the answered chats that ended since `since` that they had at the end or wrote to the
+    /// consumer in, with the average length of those chats from their first answer to their end.
     pub async fn handled_chats(&self, since: i64) -> Result<Vec<HandledChats>> {
         dispatch!(self, |pool, DB, begin| {
+            // SUBSTR(author, 7) is the agent id of "agent:ID".
             let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-                "SELECT author, COUNT(*), CAST(AVG(length) AS BIGINT) FROM (\
-                   SELECT DISTINCT m.author AS author, c.id AS id, c.ended_at - c.answered_at AS length \
+                "SELECT agent, COUNT(*), CAST(AVG(length) AS BIGINT) FROM (\
+                   SELECT agent, id, ended_at - answered_at AS length FROM chats \
+                   WHERE status = 'finished' AND agent IS NOT NULL AND answered_at IS NOT NULL AND ended_at >= $1 \
+                   UNION \
+                   SELECT SUBSTR(m.author, 7), c.id, c.ended_at - c.answered_at \
                    FROM chats c JOIN messages m ON m.chat_id = c.id \
                    WHERE c.status = 'finished' AND c.answered_at IS NOT NULL AND c.ended_at >= $1 \
                      AND m.direction = 'out' AND m.author LIKE 'agent:%'\
-                 ) answered GROUP BY author",
+                 ) answered GROUP BY agent",
             )
             .bind(since)
             .fetch_all(pool)
             .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(author, chats, average_ms)| HandledChats {
-                    agent: author.strip_prefix("agent:").unwrap_or(&author).to_owned(),
-                    chats,
-                    average_ms,
-                })
-                .collect())
+            Ok(rows.into_iter().map(|(agent, chats, average_ms)| HandledChats { agent, chats, average_ms }).collect())
         })
     }
 }

@@ -233,7 +233,12 @@ pub struct FirstTexts {
 
 /// The texts a new consumer (no consent history, nobody available) reads after a first text that names
 /// no queue, in `language` (`None`: the number's), at `now` (business hours may matter).
-pub fn first_texts(setup: &crate::setup::Setup, number: &crate::setup::Number, language: Option<&str>, now: crate::time::Timestamp) -> FirstTexts {
+pub fn first_texts(
+    setup: &crate::setup::Setup,
+    number: &crate::setup::Number,
+    language: Option<&str>,
+    now: crate::time::Timestamp,
+) -> FirstTexts {
     use super::{Author, ChatEvent, Context, Effect, Input, Outcome, decide};
     // A placeholder consumer: the texts do not depend on who writes.
     let Ok(consumer) = crate::phone::E164::parse("+15005550006") else {

@@ -131,8 +131,13 @@ impl Working {
         rows.extend(store.chats_by_ids(&chat_ids).await?);
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
-            let filter =
-                ChatFilter { statuses: vec!["offered".to_owned()], queues: None, agent: Some(agent), limit: 1000, ..ChatFilter::default() };
+            let filter = ChatFilter {
+                statuses: vec!["offered".to_owned()],
+                queues: None,
+                agent: Some(agent),
+                limit: 1000,
+                ..ChatFilter::default()
+            };
             rows.extend(store.list_chats(&filter).await?);
         }
         w.load_chats(rows, setup);

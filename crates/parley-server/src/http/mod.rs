@@ -44,7 +44,6 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::chats::get_chat))
         .routes(routes!(api::chats::accept))
         .routes(routes!(api::chats::send_message))
-        // TODO-NOTE .routes(routes!(api::chats::add_note))
         .routes(routes!(api::replies::list_replies))
         .routes(routes!(api::replies::send_reply))
         .routes(routes!(api::chats::end))

@@ -28,7 +28,6 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/chats/{id}", "get"),
     ("/api/v1/chats/{id}/accept", "post"),
     ("/api/v1/chats/{id}/messages", "post"),
-    ("/api/v1/chats/{id}/notes", "post"),
     ("/api/v1/chats/{id}/replies/{reply_id}", "post"),
     ("/api/v1/replies", "get"),
     ("/api/v1/chats/{id}/end", "post"),

@@ -213,7 +213,12 @@ pub async fn list_chats(
     let digits_queues = match &who {
         Principal::Admin => None,
         _ => Some(
-            setup.queues.iter().filter(|q| q.consumer_number == ConsumerNumber::Full).map(|q| q.id.to_string()).collect(),
+            setup
+                .queues
+                .iter()
+                .filter(|q| q.consumer_number == ConsumerNumber::Full)
+                .map(|q| q.id.to_string())
+                .collect(),
         ),
     };
     let (opened_from, opened_before) = (
