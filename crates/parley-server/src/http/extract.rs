@@ -51,7 +51,10 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
             })
             .collect();
         let (message, field) = in_words(&segments, &e.inner().to_string());
-        if let Some(field) = field {
+        // A missing field is reported at its parent; an unknown one already at itself.
+        if let Some(field) = field
+            && !matches!(segments.last(), Some(Segment::Key(last)) if *last == field)
+        {
             segments.push(Segment::Key(field));
         }
         let at = (!segments.is_empty()).then(|| pointer(segments.iter().map(Segment::as_pointer)));
