@@ -43,16 +43,42 @@ macro_rules! chat_row {
     };
 }
 
-/// Which chats a listing wants.
+/// Which chats a listing wants. Every condition given must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ChatFilter {
     /// Statuses to include; empty means all.
     pub statuses: Vec<ChatStatus>,
     /// Queues to include; `None` means every queue (and chats without one).
     pub queues: Option<Vec<String>>,
+    /// With `queues`: the chats still in the menu (no queue yet) of these business numbers too.
+    pub menu_numbers: Vec<String>,
     /// Only chats offered to or handled by this agent.
     pub agent: Option<String>,
+    /// Only chats of this queue.
+    pub queue: Option<String>,
+    /// Only chats of this consumer (E.164).
+    pub consumer: Option<String>,
+    /// Text to find: chats with a message holding all these words, or (with `digits`) whose consumer's
+    /// number holds these digits.
+    pub text: Option<String>,
+    /// With `text`: digits that may match the consumer's number instead.
+    pub digits: Option<String>,
+    /// With `digits`: the queues whose chats may match by number (`None`: all); the others show their
+    /// number masked, so a search must not reveal it.
+    pub digits_queues: Option<Vec<String>>,
+    /// Opened at or after this moment (ms).
+    pub opened_from: Option<i64>,
+    /// Opened before this moment (ms).
+    pub opened_before: Option<i64>,
+    /// Keyset page: only chats older than this `(opened_at, id)` in the listing's order.
+    pub after: Option<(i64, String)>,
     pub limit: i64,
+}
+
+/// FTS5 query text that matches messages holding every word of `text` (each word quoted, so no
+/// character of it is FTS5 syntax).
+fn fts5_words(text: &str) -> String {
+    text.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ")
 }
 
 impl Store {
@@ -156,12 +182,75 @@ impl Store {
                 push_list!(q, &names);
             }
             if let Some(queues) = &filter.queues {
-                q.push(" AND queue IN (");
+                q.push(" AND (queue IN (");
                 push_list!(q, queues);
+                if !filter.menu_numbers.is_empty() {
+                    q.push(" OR (queue IS NULL AND number IN (");
+                    push_list!(q, &filter.menu_numbers);
+                    q.push(")");
+                }
+                q.push(")");
             }
             if let Some(agent) = &filter.agent {
                 q.push(" AND agent = ");
                 q.push_bind(agent.clone());
+            }
+            if let Some(queue) = &filter.queue {
+                q.push(" AND queue = ");
+                q.push_bind(queue.clone());
+            }
+            if let Some(consumer) = &filter.consumer {
+                q.push(" AND consumer = ");
+                q.push_bind(consumer.clone());
+            }
+            if let Some(from) = filter.opened_from {
+                q.push(" AND opened_at >= ");
+                q.push_bind(from);
+            }
+            if let Some(before) = filter.opened_before {
+                q.push(" AND opened_at < ");
+                q.push_bind(before);
+            }
+            if let Some((opened_at, id)) = &filter.after {
+                q.push(" AND (opened_at < ");
+                q.push_bind(*opened_at);
+                q.push(" OR (opened_at = ");
+                q.push_bind(*opened_at);
+                q.push(" AND id < ");
+                q.push_bind(id.clone());
+                q.push("))");
+            }
+            if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+                // The words go through the index of message bodies (migration 0019): FTS5 on SQLite, a
+                // GIN index of to_tsvector('simple', body) on PostgreSQL.
+                q.push(" AND (id IN (SELECT chat_id FROM messages WHERE ");
+                match self {
+                    Store::Sqlite(_) => {
+                        q.push("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ");
+                        q.push_bind(fts5_words(text));
+                        q.push(")");
+                    }
+                    Store::Postgres(_) => {
+                        q.push("to_tsvector('simple', body) @@ plainto_tsquery('simple', ");
+                        q.push_bind(text.to_owned());
+                        q.push(")");
+                    }
+                }
+                q.push(")");
+                if let Some(digits) = &filter.digits {
+                    q.push(" OR (consumer LIKE ");
+                    q.push_bind(format!("%{digits}%"));
+                    if let Some(queues) = &filter.digits_queues {
+                        if queues.is_empty() {
+                            q.push(" AND 1 = 0");
+                        } else {
+                            q.push(" AND queue IN (");
+                            push_list!(q, queues);
+                        }
+                    }
+                    q.push(")");
+                }
+                q.push(")");
             }
             q.push(" ORDER BY opened_at DESC, id DESC LIMIT ");
             q.push_bind(filter.limit);

@@ -70,6 +70,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Print the OpenAPI document of the HTTP API (what a server serves at /api/v1/openapi.json; with
+    /// the simulator's endpoints, as `serve --sim` and `demo` serve them).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,6 +335,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users { action } => crate::users::run(action).await,
+        Command::Openapi => {
+            let doc = parley_server::http::openapi_document(true);
+            println!("{}", doc.to_pretty_json().context("writing the OpenAPI document")?);
+            Ok(())
+        }
         Command::Config { action: ConfigAction::Example } => {
             print!("{}", config::EXAMPLE);
             Ok(())

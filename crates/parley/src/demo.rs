@@ -160,6 +160,16 @@ mod tests {
         assert_eq!(setup.settings.language_tags(), ["en", "es"]);
     }
 
+    /// Spanish words the demo's texts once wrote without their accents ("no recibir mas").
+    #[test]
+    fn the_demo_spanish_texts_keep_their_accents() {
+        for line in DEMO_SETUP.lines() {
+            let words: Vec<&str> = line.split(|c: char| !c.is_alphanumeric()).collect();
+            assert!(!words.contains(&"mas"), "write \"más\": {line}");
+        }
+        assert!(DEMO_SETUP.contains("ALTO para no recibir más."));
+    }
+
     #[test]
     fn the_demo_logins_are_valid_users_of_the_demo_setup() {
         let doc = SetupDocument::from_toml(DEMO_SETUP).unwrap();

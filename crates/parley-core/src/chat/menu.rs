@@ -219,3 +219,53 @@ pub fn menu_text(options: &[&Queue], language: &str, texts: &Texts) -> String {
         .collect();
     choices.join(", ")
 }
+
+/// What a consumer reads after their first text to a number (the opt-in notice, the menu, or what a
+/// menu of one choice leads to), as [`decide`](super::decide) builds it: the preview an admin sees
+/// while editing the setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstTexts {
+    /// Every message, in order.
+    pub messages: Vec<String>,
+    /// The menu among them (`None`: the number's menu has one choice, taken at once).
+    pub menu: Option<String>,
+}
+
+/// The texts a new consumer (no consent history, nobody available) reads after a first text that names
+/// no queue, in `language` (`None`: the number's), at `now` (business hours may matter).
+pub fn first_texts(
+    setup: &crate::setup::Setup,
+    number: &crate::setup::Number,
+    language: Option<&str>,
+    now: crate::time::Timestamp,
+) -> FirstTexts {
+    use super::{Author, ChatEvent, Context, Effect, Input, Outcome, decide};
+    // A placeholder consumer: the texts do not depend on who writes.
+    let Ok(consumer) = crate::phone::E164::parse("+15005550006") else {
+        return FirstTexts { messages: vec![], menu: None };
+    };
+    let mut roster = crate::routing::Roster::default();
+    let input = Input::Inbound { text: String::new(), media: 0, language: language.map(str::to_owned) };
+    let id = crate::ids::ChatId::new("preview");
+    let ctx = Context {
+        setup,
+        number,
+        consumer: &consumer,
+        consent: super::Consent::default(),
+        roster: &mut roster,
+        now,
+        new_chat_id: &id,
+    };
+    let Outcome::Done(decision) = decide(None, &input, ctx) else {
+        return FirstTexts { messages: vec![], menu: None };
+    };
+    let mut texts = FirstTexts { messages: vec![], menu: None };
+    for effect in decision.effects {
+        match effect {
+            Effect::Send { text, author: Author::System, .. } => texts.messages.push(text),
+            Effect::Event(ChatEvent::MenuSent) => texts.menu = texts.messages.last().cloned(),
+            _ => {}
+        }
+    }
+    texts
+}

@@ -26,7 +26,7 @@ pub mod timers;
 
 pub use decide::{Context, decide};
 pub use input::{Actor, Input};
-pub use menu::menu_text;
+pub use menu::{FirstTexts, first_texts, menu_text};
 pub use model::{
     Chat, ChatStatus, Consent, ConsentChange, EndReason, Origin, StartType, Transfer, TransferFailure, TransferTarget,
 };

@@ -155,8 +155,13 @@ impl Working {
         }
         // Offers of agents going away, which the desk withdraws.
         for agent in away {
-            let filter =
-                ChatFilter { statuses: vec![ChatStatus::Offered], queues: None, agent: Some(agent), limit: 1000 };
+            let filter = ChatFilter {
+                statuses: vec![ChatStatus::Offered],
+                queues: None,
+                agent: Some(agent),
+                limit: 1000,
+                ..ChatFilter::default()
+            };
             rows.extend(store.list_chats(&filter).await?);
         }
         w.load_chats(rows, setup);

@@ -90,6 +90,33 @@ impl Principal {
         }
     }
 
+    /// The business numbers whose chats still in the menu (no queue yet) this caller sees: a supervisor
+    /// sees those of the numbers whose menu offers one of their queues, as an admin would; agents see
+    /// a chat only once it is in one of their queues.
+    pub fn menu_numbers(&self, state: &AppState) -> Vec<String> {
+        match self {
+            Principal::Admin | Principal::Agent(_) => vec![],
+            Principal::Supervisor { queues, .. } => state
+                .engine
+                .setup()
+                .numbers
+                .iter()
+                .filter(|n| n.queues.iter().any(|q| queues.contains(q)))
+                .map(|n| n.number.to_string())
+                .collect(),
+        }
+    }
+
+    /// Whether this caller may see a chat of `number` and `queue` (with no queue yet: in the menu).
+    pub fn sees_chat(&self, state: &AppState, number: &str, queue: Option<&str>) -> bool {
+        match queue {
+            None if matches!(self, Principal::Supervisor { .. }) => {
+                self.menu_numbers(state).iter().any(|n| n == number)
+            }
+            _ => self.sees(state, queue),
+        }
+    }
+
     /// Whether this caller may see a chat of `queue` (chats still in the menu have none: admins only).
     pub fn sees(&self, state: &AppState, queue: Option<&str>) -> bool {
         match self.visible_queues(state) {

@@ -1,6 +1,10 @@
-//! The one mapping from failures to HTTP answers: `{"error": {"code": "...", "message": "..."}}`.
-//! Codes are part of the public contract; a 5xx never shows internals (they are logged with a
-//! request id instead).
+//! The one mapping from failures to HTTP answers: `{"error": {"code": "...", "message": "...",
+//! "details": [{"field": "/agents/0/capacity", "message": "..."}]}}`. Codes are part of the public
+//! contract; a 5xx never shows internals (they are logged with a request id instead).
+//!
+//! `details` is there only when the request's content was at fault (422 `validation_failed`): one entry
+//! per problem, `field` the JSON Pointer (RFC 6901) into the request body of the value it concerns, left
+//! out for a problem of the whole document, so a form can show each message beside its field.
 //!
 //! A database that cannot be reached (a broken connection, a pool that timed out waiting for one; see
 //! `parley_store::outage`) is not an internal error: it is answered 503 `unavailable` with a
@@ -60,6 +64,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// One entry per problem of the request's content (empty: the body has no `details`).
+    pub details: Vec<FieldProblem>,
 }
 
 /// The error body.
@@ -73,12 +79,59 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
+    /// With `validation_failed`: each problem of the request body, with the field it concerns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldProblem>,
+}
+
+/// One problem of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The JSON Pointer (RFC 6901) of the value at fault, e.g. `/agents/0/capacity`; absent when the
+    /// problem concerns the whole document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The problem in words.
+    pub message: String,
+}
+
+impl FieldProblem {
+    /// A problem of the value at `pointer` (`None`: of the whole document).
+    pub fn new(pointer: Option<String>, message: impl Into<String>) -> FieldProblem {
+        FieldProblem { field: pointer, message: message.into() }
+    }
+}
+
+/// The JSON Pointer (RFC 6901) of a path of object keys and list indexes: `~` and `/` in a key are
+/// escaped as `~0` and `~1`.
+pub fn pointer<'a>(segments: impl IntoIterator<Item = PointerSegment<'a>>) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        out.push('/');
+        match segment {
+            PointerSegment::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            PointerSegment::Index(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
+/// One step of a JSON Pointer.
+#[derive(Debug, Clone, Copy)]
+pub enum PointerSegment<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 impl ApiError {
     /// An error with a status, a code and a message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), details: vec![] }
+    }
+
+    /// 422 `validation_failed` with one entry per problem of the body.
+    pub fn invalid_fields(message: impl Into<String>, details: Vec<FieldProblem>) -> ApiError {
+        ApiError { details, ..ApiError::invalid(message) }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -126,7 +179,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.code == ErrorCode::Unavailable;
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, details: self.details } };
         let mut response = (self.status, Json(body)).into_response();
         if retry {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));

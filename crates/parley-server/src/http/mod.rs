@@ -27,10 +27,13 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::http::error::{ApiError, ErrorCode};
 
-/// The whole router, with its OpenAPI document served at `/api/v1/openapi.json`.
-pub fn router(state: AppState) -> Router {
+/// The routes of the API, each with its OpenAPI operation (`routes!` takes the path from the handler's
+/// annotation, so a route and its documentation cannot part), plus the console's and the simulator's
+/// pages, which are not API and so not documented. `sim`: the simulator's routes are served.
+fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::setup::get_setup, api::setup::put_setup))
+        .routes(routes!(api::setup::preview))
         .routes(routes!(api::tokens::create_token))
         .routes(routes!(api::me::get_me))
         .routes(routes!(api::me::put_status))
@@ -63,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::routes())
         .merge(api::users::routes())
         .merge(console::routes());
-    if state.config.sim {
+    if sim {
         api = api
             .routes(routes!(sim::post_message))
             .routes(routes!(sim::phone_messages))
@@ -71,7 +74,22 @@ pub fn router(state: AppState) -> Router {
             .routes(routes!(sim::numbers))
             .route("/sim/phone", get(sim::phone_page));
     }
-    let (router, doc) = api.split_for_parts();
+    api
+}
+
+/// The OpenAPI document a server serves at `/api/v1/openapi.json` (`sim`: one running the simulator).
+/// `parley openapi` prints it, so CI can check it with a validator of its own.
+pub fn openapi_document(sim: bool) -> utoipa::openapi::OpenApi {
+    let mut doc = api_routes(sim).split_for_parts().1;
+    openapi::complete(&mut doc);
+    doc
+}
+
+/// The whole router, with its OpenAPI document served at `/api/v1/openapi.json`.
+pub fn router(state: AppState) -> Router {
+    let api = api_routes(state.config.sim);
+    let (router, mut doc) = api.split_for_parts();
+    openapi::complete(&mut doc);
     let doc = Arc::new(doc);
     router
         .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))

@@ -1,14 +1,17 @@
-//! The OpenAPI document's frame; paths and schemas come from the handlers' annotations.
+//! The OpenAPI document's frame; paths and schemas come from the handlers' annotations, and
+//! [`complete`] adds what every route of a kind answers, so no operation forgets a status it can give.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 /// The document's info, tags and security scheme.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN`. Errors are `{\"error\": {\"code\", \"message\"}}`."),
+    info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
     modifiers(&Bearer),
-    components(schemas(crate::http::error::ErrorCode)),
+    components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody)),
     tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"))
 )]
 pub struct ApiDoc;
@@ -23,5 +26,93 @@ impl Modify for Bearer {
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
         }
+    }
+}
+
+/// Lists on every operation the error statuses that the shared layers can answer (authentication,
+/// the extractors, a database outage), and gives every response without one a description. A
+/// status an operation documents itself keeps its own description.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            complete_operation(op);
+        }
+    }
+}
+
+fn complete_operation(op: &mut Operation) {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let params_in = |place: ParameterIn| {
+        op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+    };
+    let (query, path) = (params_in(ParameterIn::Query), params_in(ParameterIn::Path));
+    let body = op.request_body.is_some();
+    let mut shared: Vec<(&str, &str)> = vec![];
+    if secured {
+        shared.push(("401", "no, an unknown or an expired bearer token or session (code unauthorized)"));
+        shared.push((
+            "403",
+            "the caller's role or queues do not allow this, or a cookie session's write came without its \
+             X-CSRF-Token (codes forbidden, csrf)",
+        ));
+    }
+    if body {
+        shared.push(("400", "the body is not JSON; the message gives the line and column (code bad_request)"));
+        shared.push(("413", "the body is too large (code payload_too_large)"));
+        shared.push(("415", "the body is not sent as application/json (code unsupported_media_type)"));
+        shared.push((
+            "422",
+            "a value of the body is not valid; `details` names each field by its JSON Pointer (code \
+             validation_failed)",
+        ));
+    } else if query || path {
+        shared.push(("400", "a query or path parameter is malformed (code bad_request)"));
+    }
+    if path {
+        shared.push(("404", "nothing has that id (code not_found)"));
+    }
+    shared.push(("500", "a failure inside the server; the message has an id to find in its log (code internal)"));
+    shared.push((
+        "503",
+        "the server is shutting down or its database does not answer; try again after Retry-After seconds \
+         (code unavailable)",
+    ));
+    for (status, description) in shared {
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+            let mut response = Response::new(description);
+            response.content.insert(
+                "application/json".to_owned(),
+                RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
+            );
+            RefOr::T(response)
+        });
+    }
+    for (status, response) in &mut op.responses.responses {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            response.description = default_description(status).to_owned();
+        }
+    }
+}
+
+/// What a status means where its operation says nothing more.
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "200" => "the answer",
+        "201" => "created",
+        "202" => "accepted: the work is queued",
+        "204" => "done; no body",
+        "400" => "the request is malformed (code bad_request)",
+        "401" => "no, an unknown or an expired bearer token or session (code unauthorized)",
+        "403" => "the caller's role or queues do not allow this (code forbidden)",
+        "404" => "not found (code not_found)",
+        "409" => "the request conflicts with the current state; the message says which (code conflict)",
+        "413" => "the body is too large (code payload_too_large)",
+        "415" => "the body is not sent as application/json (code unsupported_media_type)",
+        "422" => "a value is not valid; the message (and `details`, for a body) says which (code validation_failed)",
+        "429" => "too many attempts; try again later",
+        _ => "see the error body's code and message",
     }
 }

@@ -103,6 +103,7 @@ pub struct SimMessages {
 
 /// Only what comes after this sequence number.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct After {
     pub after: Option<i64>,

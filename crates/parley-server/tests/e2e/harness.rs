@@ -420,7 +420,8 @@ impl Reply {
     }
 
     /// Asserts an error answer: the status, and the body `{"error": {"code", "message"}}` with this
-    /// code and a non-empty message, and nothing else. Returns the message.
+    /// code and a non-empty message, and nothing else but `details` (a list, with `validation_failed`).
+    /// Returns the message.
     #[track_caller]
     pub(crate) fn expect_error(&self, status: u16, code: &str) -> String {
         assert_eq!(self.status.as_u16(), status, "{}: unexpected status; body: {}", self.what, self.body);
@@ -435,7 +436,11 @@ impl Reply {
         assert_eq!(error["code"], code, "{}: unexpected code in {}", self.what, self.body);
         let message = error["message"].as_str().unwrap_or_default();
         assert!(!message.trim().is_empty(), "{}: empty message in {}", self.what, self.body);
-        assert_eq!(error.as_object().map(|o| o.len()), Some(2), "{}: extra fields in {}", self.what, self.body);
+        let details = error.get("details").map(|d| {
+            assert!(code == "validation_failed" && d.is_array(), "{}: details in {}", self.what, self.body);
+        });
+        let fields = 2 + usize::from(details.is_some());
+        assert_eq!(error.as_object().map(|o| o.len()), Some(fields), "{}: extra fields in {}", self.what, self.body);
         message.to_owned()
     }
 }

@@ -13,6 +13,7 @@ mod bad_input;
 mod concurrency;
 mod consent;
 mod consent_property;
+mod console_api;
 mod events;
 mod idempotency;
 mod languages_hours;

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use parley_server::clock::Clock;
 
-use crate::harness::{ADMIN, DEADLINE, TestApp, standard_setup};
+use crate::harness::{ADMIN, DEADLINE, SALES, TestApp, standard_setup};
 
 const T0: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -603,4 +603,26 @@ async fn an_open_event_stream_ends_when_its_user_is_disabled() {
     })
     .await;
     assert!(ended.is_ok(), "the stream of a disabled user was still open after 15 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_sees_the_menu_chats_of_numbers_that_offer_their_queues_as_the_admin_does() {
+    let app = TestApp::spawn().await;
+    let mut setup = teams_setup();
+    // SUPPORT's menu offers vip (team red's queue); SALES's menu offers sales and billing only.
+    setup["numbers"][1]["queues"] = json!(["sales", "billing"]);
+    app.apply_setup(&setup).await;
+    create_user(&app, json!({"username": "sam", "role": "supervisor", "teams": ["red"], "password": "sam-password-1"}))
+        .await;
+    let sam = Browser::logged_in(&app, "sam", "sam-password-1").await;
+    let support = app.phone("+14155550811").texts("hello").await.chat_id.expect("a chat in the menu");
+    let sales = app.phone("+14155550812").to(SALES).texts("hello").await.chat_id.expect("a chat in the menu");
+    let admin = app.admin().try_list("?status=upcoming").await.expect_status(200).body;
+    let admin_ids: Vec<&str> = admin["chats"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(admin_ids.contains(&support.as_str()) && admin_ids.contains(&sales.as_str()), "{admin}");
+    let listed = sam.get("/api/v1/chats?status=upcoming").await;
+    let ids: Vec<&str> = listed.body["chats"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [support.as_str()], "the menu chat of the number offering vip: {}", listed.body);
+    assert_eq!(sam.get(&format!("/api/v1/chats/{support}")).await.status, StatusCode::OK);
+    assert_eq!(sam.get(&format!("/api/v1/chats/{sales}")).await.status, StatusCode::FORBIDDEN);
 }

@@ -56,8 +56,8 @@ fn filter(statuses: &[&str], queues: Option<&[&str]>, limit: i64) -> ChatFilter 
     ChatFilter {
         statuses: statuses.iter().map(|s| ChatStatus::parse(s).unwrap()).collect(),
         queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
-        agent: None,
         limit,
+        ..ChatFilter::default()
     }
 }
 
@@ -299,4 +299,48 @@ async fn one_batch_can_finish_a_chat_and_open_the_next_for_the_pair() {
     assert_eq!(ids(&sorted_by(&live, |c| c.id.clone())), ["a2", "b2"]);
     assert_eq!(store.chat("b1").await.unwrap().status, ChatStatus::Finished);
     assert_eq!(store.chat("a1").await.unwrap().number, BUSINESS);
+}
+
+#[tokio::test]
+async fn list_chats_finds_words_of_messages_digits_of_phones_and_pages_by_keyset() {
+    let store = fresh("chats_search").await;
+    let messages = vec![
+        MessageRowBody::with(inbound("m1", "c2", "p1"), "I want a Refund, please"),
+        MessageRowBody::with(inbound("m2", "c4", "p2"), "the router is broken"),
+        MessageRowBody::with(inbound("m3", "c5", "p3"), "refund? \"quoted\" AND OR NOT *"),
+    ];
+    store.commit_batch(&Batch { chats: cast(), messages, ..Batch::default() }).await.unwrap();
+    let find = |f: ChatFilter| {
+        let store = &store;
+        async move { ids(&store.list_chats(&f).await.unwrap()).into_iter().map(str::to_owned).collect::<Vec<String>>() }
+    };
+    let text = |t: &str| ChatFilter { text: Some(t.into()), ..filter(&[], None, 100) };
+    assert_eq!(find(text("refund")).await, ["c5", "c2"], "any case, newest first");
+    assert_eq!(find(text("refund please")).await, ["c2"], "every word");
+    assert_eq!(find(text("\"quoted\" AND OR NOT *")).await, ["c5"], "query syntax is taken as words");
+    assert!(find(text("refund router")).await.is_empty());
+    let digits = ChatFilter { digits: Some(BOB[BOB.len() - 4..].to_owned()), ..text("zzz") };
+    assert_eq!(find(digits.clone()).await, ["c4", "c3"]);
+    let masked = ChatFilter { digits_queues: Some(vec!["support".into()]), ..digits };
+    assert_eq!(find(masked).await, ["c4"], "digits match only in the queues given");
+
+    // Keyset pages: after c5 (T0+40) come c4, c3...; opened_from/before bound the range.
+    let after = ChatFilter { after: Some((T0 + 40, "c5".into())), ..filter(&[], None, 2) };
+    assert_eq!(find(after).await, ["c4", "c3"]);
+    let range = ChatFilter { opened_from: Some(T0 + 10), opened_before: Some(T0 + 30), ..filter(&[], None, 100) };
+    assert_eq!(find(range).await, ["c3", "c2"]);
+    // Menu chats (no queue) of the numbers given come with the queues.
+    let menu = ChatFilter { menu_numbers: vec![OTHER_BUSINESS.into()], ..filter(&[], Some(&["sales"]), 100) };
+    assert!(find(menu).await.contains(&"c7".to_owned()));
+    let consumer = ChatFilter { consumer: Some(CAT.into()), queue: Some("support".into()), ..filter(&[], None, 100) };
+    assert_eq!(find(consumer).await, ["c6"]);
+}
+
+/// A message row with another body.
+struct MessageRowBody;
+
+impl MessageRowBody {
+    fn with(row: parley_store::rows::MessageRow, body: &str) -> parley_store::rows::MessageRow {
+        parley_store::rows::MessageRow { body: body.to_owned(), ..row }
+    }
 }

@@ -59,6 +59,7 @@ pub struct AuditList {
 
 /// Which reads to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only reads of this chat.

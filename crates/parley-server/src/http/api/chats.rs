@@ -105,25 +105,77 @@ pub fn view_for(state: &AppState, who: &Principal, chat: ChatRow) -> ChatView {
     ChatView { consumer, ..ChatView::from(chat) }
 }
 
-/// A list of chats.
+/// A page of chats, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatList {
     pub chats: Vec<ChatView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// Which chats to list.
+/// Which chats to list. Every parameter given must hold.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// ongoing (offered or connected), upcoming (waiting: queued, or in the menu for admins) or past.
+    /// ongoing (offered or connected), upcoming (waiting: queued, or in the menu, for admins and for
+    /// supervisors on numbers whose menu offers their queues) or past.
     pub status: Option<String>,
-    /// At most this many, newest first (default 100, at most 1000).
+    /// At most this many per page (default 100, at most 1000).
     pub limit: Option<i64>,
+    /// Words of the transcript (chats with a message holding every word; whole words, any case), or
+    /// digits of the consumer's number (at least 3; only in queues that show the caller whole numbers).
+    pub q: Option<String>,
+    /// The consumer's number, E.164 (`+14155550100`).
+    pub phone: Option<String>,
+    /// Chats offered to or handled by this agent (id).
+    pub agent: Option<String>,
+    /// Chats of this queue (id).
+    pub queue: Option<String>,
+    /// Opened at or after: RFC 3339 (`2026-12-01T09:00:00Z`) or a day (`2026-12-01`, from its start, UTC).
+    pub from: Option<String>,
+    /// Opened before: RFC 3339, or a day (`2026-12-01`: up to its end, UTC).
+    pub to: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Lists the chats the caller may see, newest first.
+/// A moment of `from`/`to`: RFC 3339, or a day in UTC (its start; with `end_of_day`, the next day's).
+fn moment(name: &str, value: &str, end_of_day: bool) -> Result<i64, ApiError> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(at.timestamp_millis());
+    }
+    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ApiError::bad_request(format!(
+            "{name} \"{value}\" is not a moment: use RFC 3339 (2026-12-01T09:00:00Z) or a day (2026-12-01)"
+        ))
+    })?;
+    let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
+    Ok(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis())
+}
+
+/// The opaque cursor after a chat: its opening time and id, as hex so clients do not parse it.
+fn cursor_after(chat: &ChatRow) -> String {
+    format!("{}:{}", chat.opened_at, chat.id).bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::bad_request("cursor is not one this server gave: pass next_cursor as it came");
+    let bytes: Vec<u8> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| cursor.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (at, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((at.parse().map_err(|_| bad())?, id.to_owned()))
+}
+
+/// Lists the chats the caller may see, newest first, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chats", params(ListQuery),
-    responses((status = 200, body = ChatList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, description = "a page of chats; `next_cursor` leads to the next", body = ChatList),
+              (status = 400, description = "an unknown status, a limit out of range, a bad moment, phone or cursor", body = ErrorBody),
+              (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_chats(
     State(state): State<AppState>,
@@ -143,14 +195,60 @@ pub async fn list_chats(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 1000"));
     }
+    let consumer = match q.phone.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(phone) => Some(
+            E164::parse(phone)
+                .map_err(|e| ApiError::bad_request(format!("phone \"{phone}\": {e}; write it as +14155550100")))?
+                .to_string(),
+        ),
+    };
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+    // Digits search the consumer's number only where the caller sees it whole.
+    let digits = text.as_deref().and_then(|t| {
+        let phone_like = t.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+        (phone_like && digits.len() >= 3).then_some(digits)
+    });
+    let setup = state.engine.setup();
+    let digits_queues = match &who {
+        Principal::Admin => None,
+        _ => Some(
+            setup
+                .queues
+                .iter()
+                .filter(|q| q.consumer_number == ConsumerNumber::Full)
+                .map(|q| q.id.to_string())
+                .collect(),
+        ),
+    };
+    let (opened_from, opened_before) = (
+        q.from.as_deref().map(|v| moment("from", v, false)).transpose()?,
+        q.to.as_deref().map(|v| moment("to", v, true)).transpose()?,
+    );
     let filter = ChatFilter {
         statuses,
         queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
-        agent: None,
-        limit,
+        menu_numbers: who.menu_numbers(&state),
+        agent: q.agent.filter(|a| !a.is_empty()),
+        queue: q.queue.filter(|a| !a.is_empty()),
+        consumer,
+        text,
+        digits,
+        digits_queues,
+        opened_from,
+        opened_before,
+        after: q.cursor.as_deref().map(parse_cursor).transpose()?,
+        limit: limit + 1,
     };
-    let chats = state.store.list_chats(&filter).await?;
-    Ok(Json(ChatList { chats: chats.into_iter().map(|c| view_for(&state, &who, c)).collect() }))
+    let mut chats = state.store.list_chats(&filter).await?;
+    let next_cursor = if chats.len() as i64 > limit {
+        chats.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        chats.last().map(cursor_after)
+    } else {
+        None
+    };
+    Ok(Json(ChatList { chats: chats.into_iter().map(|c| view_for(&state, &who, c)).collect(), next_cursor }))
 }
 
 /// A chat id from a URL path, parsed once at the edge; text that cannot be one names no chat.
@@ -164,7 +262,7 @@ async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId) -> Result<
         parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
         other => other.into(),
     })?;
-    if !who.sees(state, chat.queue.as_deref()) {
+    if !who.sees_chat(state, &chat.number, chat.queue.as_deref()) {
         return Err(ApiError::forbidden("this chat is in a queue you do not serve"));
     }
     Ok(chat)

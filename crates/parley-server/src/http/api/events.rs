@@ -29,6 +29,7 @@ const PAGE: i64 = 500;
 
 /// Where to resume.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Send events after this id (the `Last-Event-ID` header wins). Without either, only new events.

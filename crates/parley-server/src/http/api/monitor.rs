@@ -67,8 +67,8 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
     let filter = ChatFilter {
         statuses: vec![ChatStatus::Offered, ChatStatus::Connected],
         queues: visible.as_ref().map(|qs| qs.iter().map(ToString::to_string).collect()),
-        agent: None,
         limit: 1000,
+        ..ChatFilter::default()
     };
     let mut live: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for chat in state.store.list_chats(&filter).await? {

@@ -147,7 +147,7 @@ pub async fn start_chat(
 }
 
 /// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
-#[utoipa::path(post, path = "/api/v1/outbound/messages", tag = "outbound", request_body = OutboundMessage,
+#[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
               (status = 422, body = ErrorBody)),

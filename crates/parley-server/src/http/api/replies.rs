@@ -54,6 +54,7 @@ pub struct ReplyList {
 
 /// Which replies to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RepliesQuery {
     /// Fill each text in for this chat (one the caller may see).

@@ -76,7 +76,7 @@ pub async fn transfer(
 }
 
 /// The receiving agent takes the chat over.
-#[utoipa::path(post, path = "/api/v1/chats/{id}/transfer/accept", tag = "chats", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/chats/{id}/transfer/accept", operation_id = "accept_transfer", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, description = "no transfer waits for you", body = ErrorBody)),
     security(("bearer" = [])))]
