@@ -185,15 +185,13 @@ fn html_response(status: StatusCode, html: String) -> Response {
     response
 }
 
-/// Whether a path is read by programs (the API, the simulator's API, carriers' webhooks, probes),
-/// whose errors stay JSON; every other path is a page people open in a browser.
+/// Whether a path is read by programs (the API, the simulator's API, carriers' webhooks, probes, and
+/// `/logout`, which the console's script calls and whose refusals it reads as JSON), whose errors
+/// stay JSON; every other path is a page people open in a browser.
 fn machine_path(path: &str) -> bool {
     const PREFIXES: [&str; 4] = ["/api/", "/sim/", "/webhooks/", "/2010-04-01/"];
-    let page = path == "/sim/phone";
-    !page
-        && (path == "/api"
-            || PREFIXES.iter().any(|p| path.starts_with(p))
-            || matches!(path, "/healthz" | "/readyz" | "/metrics"))
+    const EXACT: [&str; 5] = ["/api", "/healthz", "/readyz", "/metrics", "/logout"];
+    path != "/sim/phone" && (EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p)))
 }
 
 /// The largest JSON error body read back to turn into a page; error bodies are a few hundred bytes.
@@ -303,7 +301,9 @@ mod tests {
 
     #[test]
     fn api_probe_and_webhook_paths_keep_json_errors() {
-        for path in ["/api/v1/nothing", "/api", "/sim/messages", "/webhooks/twilio/x", "/healthz", "/metrics"] {
+        for path in
+            ["/api/v1/nothing", "/api", "/sim/messages", "/webhooks/twilio/x", "/healthz", "/metrics", "/logout"]
+        {
             assert!(machine_path(path), "{path}");
         }
         for path in ["/console/nothing", "/login", "/sim/phone", "/nowhere", "/apiary", "/favicon.png"] {
