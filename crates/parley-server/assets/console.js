@@ -1,5 +1,8 @@
 // Parley console: plain JavaScript over the JSON API (cookie session + CSRF header) and the SSE event
 // stream. The page is rendered by the server; this file fills it in and keeps it live.
+//
+// admin.js (the admin page) runs after this file and uses its helpers: $, api, el, notify, guarded,
+// clearNotice. Keep their signatures.
 "use strict";
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? "";
@@ -7,9 +10,14 @@ const CSRF = meta("csrf-token");
 const ROLE = meta("parley-role");
 const ME = meta("parley-agent");
 const NUMBERS = meta("parley-numbers").split(",").filter(Boolean);
+// The chat of a per-chat URL (/console/chats/{id}); the server checked that the user may see it.
+const OPEN_CHAT = meta("parley-chat");
+const TITLE = "Parley console";
 const $ = (id) => document.getElementById(id);
 
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, status, code) { super(message); this.status = status; this.code = code; }
+}
 
 async function api(method, path, body) {
   const headers = { "X-CSRF-Token": CSRF };
@@ -20,11 +28,12 @@ async function api(method, path, body) {
   });
   if (res.status === 401) {
     location.href = "/login?next=" + encodeURIComponent(location.pathname);
-    throw new ApiError("your session has ended");
+    throw new ApiError("your session has ended", 401, "unauthorized");
   }
   const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new ApiError(data?.error?.message ?? `${res.status} ${res.statusText}`);
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { /* not JSON: the status says enough */ }
+  if (!res.ok) throw new ApiError(data?.error?.message ?? `${res.status} ${res.statusText}`, res.status, data?.error?.code);
   return data;
 }
 
@@ -40,27 +49,162 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function notify(message, kind = "info", actions = []) {
-  const box = $("notice");
-  box.replaceChildren(el("div", { class: kind === "error" ? "banner error" : "banner", role: kind === "error" ? "alert" : undefined },
-    el("span", {}, message), ...actions));
+// ---------------------------------------------------------------------------------------------------
+// Feedback in view: notices float in a fixed region (#notice) so they are seen wherever the page is
+// scrolled and never push the layout; a message about one control goes next to it (say()).
+
+const TOAST_LIMIT = 4;
+const TOAST_SECONDS = 12;
+
+// Shows a notice; kind is "info", "ok", "warn" or "error". Plain information goes away by itself;
+// errors, notices with buttons and sticky ones (waiting for an outcome) stay until closed. Returns a
+// handle to change the notice (update: the outcome, which may then go away) or dismiss it.
+function notify(message, kind = "info", actions = [], { sticky = false } = {}) {
+  const text = el("span", {}, message);
+  const close = el("button", { type: "button", class: "close", "aria-label": "Dismiss" }, "×");
+  const toast = el("div", {}, text, ...actions, close);
+  let keep = sticky || actions.length > 0;
+  let timer;
+  const handle = {
+    el: toast,
+    dismiss() { clearTimeout(timer); toast.remove(); },
+    update(next, nextKind = kind, { final = true } = {}) {
+      if (final) keep = actions.length > 0;
+      text.textContent = next;
+      toast.className = nextKind === "info" ? "banner" : `banner ${nextKind}`;
+      if (nextKind === "error") toast.setAttribute("role", "alert"); else toast.removeAttribute("role");
+      clearTimeout(timer);
+      if (!keep && nextKind !== "error") timer = setTimeout(handle.dismiss, TOAST_SECONDS * 1000);
+    },
+  };
+  close.addEventListener("click", handle.dismiss);
+  const region = $("notice");
+  region.append(toast);
+  while (region.children.length > TOAST_LIMIT) region.firstElementChild.remove();
+  handle.update(message, kind, { final: false });
+  return handle;
 }
 
 function clearNotice() { $("notice").replaceChildren(); }
 
-async function guarded(action) {
-  try { await action(); } catch (e) { notify(e.message, "error"); }
+// A message next to the control it concerns (an element with class inline-msg), or a notice when the
+// page has no such place.
+function say(id, message, kind = "info") {
+  const box = $(id);
+  if (!box) { notify(message, kind); return; }
+  box.textContent = message;
+  box.className = kind === "info" ? "inline-msg" : `inline-msg ${kind}`;
+  box.hidden = !message;
 }
 
-function since(iso) {
-  if (!iso) return "";
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+function unsay(...ids) {
+  for (const id of ids) { const box = $(id); if (box) { box.hidden = true; box.textContent = ""; } }
+}
+
+// Runs an action and shows its failure: next to the control `where` names, else as a notice.
+async function guarded(action, where) {
+  try { await action(); } catch (e) {
+    if (where && $(where)) say(where, e.message, "error"); else notify(e.message, "error");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Words for people: names instead of ids, figures rounded, durations and dates readable.
+
+const names = { queues: new Map(), agents: new Map() };
+
+function remember(agents, queues) {
+  for (const a of agents ?? []) names.agents.set(a.id, a.name);
+  for (const q of queues ?? []) names.queues.set(q.id, q.name);
+}
+
+async function loadNames() {
+  const [agents, queues] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/queues")]);
+  remember(agents.agents, queues.queues);
+  return { agents: agents.agents, queues: queues.queues };
+}
+
+const queueName = (id) => id ? (names.queues.get(id) ?? id) : "in the menu";
+const agentName = (id) => id ? (names.agents.get(id) ?? id) : "";
+
+// Intl.DisplayNames knows every language; the map is for browsers without it.
+const LANGUAGES = { en: "English", es: "Spanish", fr: "French", de: "German", it: "Italian", pt: "Portuguese",
+  nl: "Dutch", pl: "Polish", ru: "Russian", uk: "Ukrainian", zh: "Chinese", ja: "Japanese", ko: "Korean",
+  vi: "Vietnamese", tl: "Tagalog", ar: "Arabic", hi: "Hindi", tr: "Turkish", ht: "Haitian Creole" };
+let languageNames = null;
+try { languageNames = new Intl.DisplayNames(["en"], { type: "language" }); } catch { /* the map serves */ }
+
+function languageName(tag) {
+  if (!tag) return "";
+  try {
+    const name = languageNames?.of(tag);
+    if (name && name.toLowerCase() !== tag.toLowerCase()) return name;
+  } catch { /* not a valid tag: say it as it is */ }
+  return LANGUAGES[tag.toLowerCase()] ?? tag;
+}
+
+const STATUS_WORDS = { selecting: "in the menu", queued: "waiting", offered: "offered", connected: "connected",
+  finished: "finished" };
+const statusWords = (s) => STATUS_WORDS[s] ?? s?.replaceAll("_", " ") ?? "";
+
+const TRANSFER_FAILURE = { declined: "they declined", timed_out: "nobody answered in time",
+  nobody_available: "nobody was available to take it" };
+const failureWords = (code) => TRANSFER_FAILURE[code] ?? code.replaceAll("_", " ");
+
+const decimal = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
+const count = new Intl.NumberFormat("en");
+// One decimal at most: "0.3", "2", "1.5".
+const figure = (x) => decimal.format(Math.round(Number(x) * 10) / 10);
+
+// Seconds as people say them: "45 s", "4 min 5 s" (under ten minutes), "12 min", "1 h 5 min".
+function duration(seconds) {
+  const s = Math.max(0, Math.round(Number(seconds) || 0));
   if (s < 60) return `${s} s`;
+  if (s < 600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
   if (s < 3600) return `${Math.floor(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  const minutes = Math.floor((s % 3600) / 60);
+  return minutes ? `${Math.floor(s / 3600)} h ${minutes} min` : `${Math.floor(s / 3600)} h`;
 }
 
-function time(iso) { return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : ""; }
+function since(iso) { return iso ? duration((Date.now() - Date.parse(iso)) / 1000) : ""; }
+
+// A time of today as "14:03"; of another day with its date ("3 Mar, 14:03"), and year if not this one.
+function stamp(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const now = new Date();
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (d.toDateString() === now.toDateString()) return time;
+  const date = { day: "numeric", month: "short" };
+  if (d.getFullYear() !== now.getFullYear()) date.year = "numeric";
+  return `${d.toLocaleDateString([], date)}, ${time}`;
+}
+
+function timeEl(iso) {
+  return el("time", { datetime: iso, title: iso ? new Date(iso).toLocaleString() : undefined }, stamp(iso));
+}
+
+// The transcript lines the engine writes for transfers carry ids and codes; people read names and words.
+function noteWords(body) {
+  let m = /^The transfer(?: to (\S+))? failed \((\w+)\); (\S+) keeps the chat$/.exec(body);
+  if (m) {
+    return `The transfer${m[1] ? " to " + agentName(m[1]) : ""} failed: ${failureWords(m[2])}; `
+      + `${agentName(m[3])} keeps the chat.`;
+  }
+  m = /^(\S+) asked (\S+)(?: in (\S+))? to take the chat over(: [\s\S]*)?$/.exec(body);
+  if (m) {
+    return `${agentName(m[1])} asked ${agentName(m[2])}${m[3] ? " in " + queueName(m[3]) : ""} `
+      + `to take the chat over${m[4] ?? ""}`;
+  }
+  m = /^(\S+) took the chat over from (\S+)$/.exec(body);
+  if (m) return `${agentName(m[1])} took the chat over from ${agentName(m[2])}.`;
+  return body;
+}
+
+function authorName(author) {
+  if (author === "consumer" || author === "system") return author;
+  return author.startsWith("agent:") ? agentName(author.slice("agent:".length)) : author;
+}
 
 // An audible notice: a short tone, no sound file needed. Browsers only play after a first click.
 let audio;
@@ -74,14 +218,40 @@ function beep() {
   } catch { /* no audio: the visible notice is enough */ }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The transcript, shared by agents and supervisors.
+// Desktop notifications, once the user allowed them (asked from a button: browsers only ask on a
+// click). Only while the page is not in front: in front, the notice and the lists say it already.
+function desktop(title, body, chatId) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (document.visibilityState === "visible" && document.hasFocus()) return;
+  try {
+    const n = new Notification(title, { body, tag: chatId, icon: "/favicon.ico" });
+    n.addEventListener("click", () => { window.focus(); n.close(); guarded(() => showChat(chatId)); });
+  } catch { /* some browsers only notify from a service worker: the title count still tells */ }
+}
 
-let selected = null;       // the chat shown
+function setUpNotifications() {
+  const button = $("notifications");
+  if (!button || !("Notification" in window)) return;
+  const show = () => { button.hidden = Notification.permission !== "default"; };
+  show();
+  button.addEventListener("click", () => guarded(async () => {
+    const answer = await Notification.requestPermission();
+    show();
+    if (answer === "granted") notify("Desktop notifications are on: offers and new messages show while this tab is in the background.", "ok");
+    else notify("Desktop notifications stay off; the browser's site settings can turn them on later.", "warn");
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The transcript, shared by agents and supervisors. The address bar follows the chat shown
+// (/console/chats/{id}), so a reload, a link or the back button opens it again.
+
+let selected = null;       // the id of the chat shown
+let selectedChat = null;   // and the chat as its transcript last came
 const unread = new Map();  // chat id -> messages from the consumer not seen yet
 
 function describe(chat) {
-  return [chat.queue ?? "menu", chat.status, chat.language ? `language ${chat.language}` : null,
+  return [queueName(chat.queue), statusWords(chat.status), chat.language ? languageName(chat.language) : null,
     chat.start_type?.replaceAll("_", " ")].filter(Boolean).join(" · ");
 }
 
@@ -92,24 +262,33 @@ function authorClass(author) {
   return author.startsWith("agent:") ? "agent" : "api";
 }
 
-async function showChat(id) {
+function setUrl(id) {
+  const path = id ? `/console/chats/${encodeURIComponent(id)}` : "/console";
+  if (location.pathname !== path) history.pushState({ chat: id }, "", path);
+}
+
+async function showChat(id, { push = true } = {}) {
   selected = id;
   unread.delete(id);
+  if (push) setUrl(id);
   const t = await api("GET", `/api/v1/chats/${encodeURIComponent(id)}/transcript`);
   if (selected !== id) return;
+  selectedChat = t.chat;
   $("no-chat").hidden = true;
   $("chat").hidden = false;
+  $("workspace")?.classList.add("chat-open");
   $("chat-consumer").textContent = t.chat.consumer;
   $("chat-meta").textContent = describe(t.chat);
   const items = t.messages.map((m) => {
-    const cls = m.direction === "note" ? "note" : authorClass(m.author);
-    const who = m.direction === "note" ? "note (agents only)" : m.author.replace("agent:", "");
+    const note = m.direction === "note";
+    const cls = note ? "note" : authorClass(m.author);
+    const who = note ? "note (agents only)" : authorName(m.author);
     const media = m.attachments.map((a) => a.content_type?.startsWith("video/")
       ? el("video", { src: a.url, controls: true, preload: "metadata" })
       : el("img", { src: a.url, alt: `picture from ${who}` }));
     const status = m.direction === "out" ? el("span", { class: `status ${m.status}` }, ` · ${m.status}`) : null;
     return el("li", { class: cls, "data-message": m.id },
-      el("span", { class: "who" }, `${who} · ${time(m.at)}`, status), m.body, media);
+      el("span", { class: "who" }, `${who} · `, timeEl(m.at), status), note ? noteWords(m.body) : m.body, media);
   });
   $("transcript").replaceChildren(...items);
   $("transcript").scrollTop = $("transcript").scrollHeight;
@@ -117,32 +296,67 @@ async function showChat(id) {
   renderLists();
 }
 
+function closeChat({ push = true } = {}) {
+  selected = null;
+  selectedChat = null;
+  if (push) setUrl(null);
+  $("chat").hidden = true;
+  $("no-chat").hidden = false;
+  $("workspace")?.classList.remove("chat-open");
+  renderLists();
+}
+
+function chatFromPath() {
+  const m = /^\/console\/chats\/([^/]+)$/.exec(location.pathname);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+window.addEventListener("popstate", (e) => {
+  const id = e.state?.chat ?? chatFromPath();
+  if (id) guarded(() => showChat(id, { push: false })); else if ($("chat")) closeChat({ push: false });
+});
+
 // ---------------------------------------------------------------------------------------------------
 // The agent workspace.
 
-let chats = [];            // ongoing and upcoming chats the agent sees
-let transferOffers = new Map(); // chat id -> transfer_started event for me
+let chats = [];                    // ongoing and upcoming chats the agent sees
+const transferOffers = new Map();  // chat id -> { event, toast } of a transfer asked of me
+let pendingTransfer = null;        // { chat, label, toast } of the transfer I asked for last
 
 function chatButton(chat, extra) {
-  const count = unread.get(chat.id);
+  const n = unread.get(chat.id);
   return el("li", {}, el("button", {
-    type: "button", "aria-current": selected === chat.id ? "true" : "false",
+    type: "button", "aria-current": selected === chat.id ? "true" : "false", "data-chat": chat.id,
     onclick: () => guarded(() => showChat(chat.id)),
   },
-  el("strong", {}, chat.consumer), " ", count ? el("span", { class: "badge", "aria-label": `${count} unread` }, String(count)) : null,
+  el("strong", {}, chat.consumer), " ", n ? el("span", { class: "badge", "aria-label": `${n} unread` }, String(n)) : null,
   el("span", { class: "meta block" }, `${describe(chat)}${extra ? " · " + extra : ""}`)));
 }
 
-function renderLists() {
-  if (ROLE !== "agent") return;
+function listed() {
   const offers = chats.filter((c) => c.status === "offered" && c.agent === ME);
   const mine = chats.filter((c) => c.status === "connected" && c.agent === ME);
   const waiting = chats.filter((c) => c.status === "queued");
+  return { offers, mine, waiting };
+}
+
+function renderLists() {
+  if (ROLE !== "agent" || !$("offers")) return;
+  const { offers, mine, waiting } = listed();
   const fill = (id, list, extra, empty) => $(id).replaceChildren(...(list.length
     ? list.map((c) => chatButton(c, extra(c))) : [el("li", { class: "empty" }, empty)]));
   fill("offers", offers, (c) => `waiting ${since(c.queued_at ?? c.opened_at)}`, "No offers.");
-  fill("mine", mine, (c) => transferOffers.has(c.id) ? "transfer pending" : "", "No chats.");
+  fill("mine", mine, (c) => pendingTransfer?.chat === c.id ? "transfer asked" : "", "No chats.");
   fill("waiting", waiting, (c) => `waiting ${since(c.queued_at ?? c.opened_at)}`, "Nobody is waiting.");
+  updateTitle();
+}
+
+// The tab's title counts what waits for the agent: offers, transfers asked of them, unread messages.
+function updateTitle() {
+  const offers = listed().offers.length + transferOffers.size;
+  const messages = [...unread.values()].reduce((a, b) => a + b, 0);
+  const n = offers + messages;
+  document.title = n ? `(${n}) ${TITLE}` : TITLE;
 }
 
 async function loadChats() {
@@ -154,172 +368,518 @@ async function loadChats() {
 
 function agentChatControls(chat) {
   const mine = chat.agent === ME;
+  const connected = chat.status === "connected" && mine;
   $("accept").hidden = !((chat.status === "offered" && mine) || chat.status === "queued");
   $("accept").textContent = chat.status === "queued" ? "Take this chat" : "Accept";
-  $("transfer").hidden = !(chat.status === "connected" && mine);
-  $("end").hidden = !(chat.status === "connected" && mine);
-  $("composer").hidden = !(chat.status === "connected" && mine);
-  if (!$("composer").hidden) loadReplies(chat.id);
+  $("transfer").hidden = !connected;
+  $("end").hidden = !connected;
+  $("composer").hidden = !connected;
+  $("note-form").hidden = !connected;
+  if (connected) guarded(() => loadReplies(chat.id), "composer-msg");
 }
+
+let replies = [];          // the predefined replies of the chat shown
+let repliesOf = null;      // and which chat they are of
 
 async function loadReplies(chatId) {
   const list = await api("GET", `/api/v1/replies?chat=${encodeURIComponent(chatId)}`);
-  const replies = list.replies ?? list;
+  if (selected !== chatId) return replies;
+  replies = list.replies ?? list;
+  repliesOf = chatId;
   $("replies").replaceChildren(el("option", { value: "" }, "Predefined replies…"),
-    ...replies.map((r) => el("option", { value: r.id }, r.title)));
+    ...replies.map((r) => el("option", { value: r.id }, r.shortcut ? `${r.title} (/${r.shortcut})` : r.title)));
+  return replies;
 }
+
+async function sendReply(id) {
+  const chat = selected;
+  await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/replies/${encodeURIComponent(id)}`);
+  await showChat(chat, { push: false });
+}
+
+// Long replies: the server refuses more than 1,600 characters, so the page says so before sending
+// (and never cuts the text: the reply box has no maxlength). Characters are counted as the server
+// counts them, by code point.
+const MAX_CHARS = 1600;
+const characters = (s) => [...s].length;
 
 let segmentTimer;
 function countSegments() {
   clearTimeout(segmentTimer);
   const body = $("body").value;
-  if (!body) { $("segments").textContent = ""; return; }
+  const n = characters(body);
+  const out = $("segments");
+  unsay("composer-msg");
+  if (!body) { out.textContent = ""; out.className = "segments"; return; }
+  if (n > MAX_CHARS) {
+    out.textContent = `${count.format(n)} characters: ${count.format(n - MAX_CHARS)} over the limit of 1,600. Shorten it to send.`;
+    out.className = "segments error";
+    return;
+  }
   segmentTimer = setTimeout(() => guarded(async () => {
     const s = await api("POST", "/api/v1/sms/segments", { body });
-    $("segments").textContent = `${s.segments} segment${s.segments === 1 ? "" : "s"} · ${s.encoding} · ${s.characters} characters`;
-  }), 200);
+    if ($("body").value !== body) return;
+    const why = s.encoding !== "GSM-7" && s.non_gsm_characters?.length
+      ? ` (because of ${s.non_gsm_characters.slice(0, 5).join(" ")})` : "";
+    const long = s.segments > 1 ? ` · long: it goes out as ${s.segments} texts` : "";
+    out.textContent = `${s.segments} segment${s.segments === 1 ? "" : "s"} · ${s.encoding}${why} · `
+      + `${count.format(s.characters)} characters${long}`;
+    out.className = s.segments > 1 ? "segments warn" : "segments";
+  }, "composer-msg"), 200);
+}
+
+async function sendMessage() {
+  const body = $("body").value.trim();
+  if (!body) {
+    say("composer-msg", "Nothing was sent: the message is empty. Write something first.", "warn");
+    $("body").focus();
+    return;
+  }
+  const n = characters(body);
+  if (n > MAX_CHARS) {
+    say("composer-msg", `Not sent: the message has ${count.format(n)} characters and the limit is 1,600. `
+      + `Shorten it by ${count.format(n - MAX_CHARS)} or send it in two parts.`, "error");
+    return;
+  }
+  const chat = selected;
+  $("send").disabled = true;
+  try { await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/messages`, { body }); } finally { $("send").disabled = false; }
+  $("body").value = ""; countSegments();
+  await showChat(chat, { push: false });
+}
+
+async function addNote() {
+  const body = $("note-body").value.trim();
+  if (!body) { say("note-msg", "Nothing was added: the note is empty.", "warn"); return; }
+  const chat = selected;
+  await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/notes`, { body });
+  $("note-body").value = "";
+  say("note-msg", "Note added; only agents see it.", "ok");
+  await showChat(chat, { push: false });
+}
+
+// Who can take the chat now: never me; a colleague who is available, connected, serves the chat's
+// queue and has a free seat; a queue with such a colleague. (The engine decides the same way, so a
+// request to anyone else could only fail.)
+function transferTargets(chat, agents, queues) {
+  const free = (a) => a.id !== ME && a.status === "available" && a.connected !== false && a.active < a.capacity;
+  const colleagues = agents.filter((a) => free(a) && (!chat.queue || a.queues.includes(chat.queue)));
+  const withSomeone = queues
+    .map((q) => [q, agents.filter((a) => free(a) && a.queues.includes(q.id)).length])
+    .filter(([, n]) => n > 0);
+  return { colleagues, queues: withSomeone };
 }
 
 async function openTransfer() {
-  const [agents, queues] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/queues")]);
-  const chat = chats.find((c) => c.id === selected);
+  const chat = selectedChat;
+  if (!chat) return;
+  const { agents, queues } = await loadNames();
+  const targets = transferTargets(chat, agents, queues);
   const options = [
-    ...agents.agents.filter((a) => a.id !== ME && (!chat?.queue || a.queues.includes(chat.queue))).map((a) =>
-      el("option", { value: `agent:${a.id}` }, `${a.name} (${a.status}, ${a.active}/${a.capacity} chats)`)),
-    ...queues.queues.map((q) =>
-      el("option", { value: `queue:${q.id}` }, `Queue ${q.name} (${q.agents_available} available)`)),
+    ...targets.colleagues.map((a) =>
+      el("option", { value: `agent:${a.id}`, "data-label": a.name }, `${a.name} (${a.active} of ${a.capacity} chats)`)),
+    ...targets.queues.map(([q, n]) =>
+      el("option", { value: `queue:${q.id}`, "data-label": `queue ${q.name}` }, `Queue ${q.name} (${n} available)`)),
   ];
+  const nobody = options.length === 0;
   $("transfer-target").replaceChildren(...options);
+  $("transfer-target-label").hidden = nobody;
+  $("transfer-send").disabled = nobody;
+  if (nobody) {
+    say("transfer-nobody", "Nobody can take it now: no colleague of this queue is available with a free seat. "
+      + "Keep the chat, or try again when someone is available.", "warn");
+  } else {
+    unsay("transfer-nobody");
+  }
   $("transfer-note").value = "";
   $("transfer-dialog").showModal();
 }
 
 async function transfer() {
-  const [kind, id] = $("transfer-target").value.split(":");
+  const option = $("transfer-target").selectedOptions[0];
+  if (!option) return;
+  const [kind, id] = option.value.split(":");
   const body = { note: $("transfer-note").value };
   if (kind === "agent") body.to_agent = id; else body.to_queue = id;
-  await api("POST", `/api/v1/chats/${encodeURIComponent(selected)}/transfer`, body);
-  notify("Transfer asked; the chat stays yours until it is accepted.");
+  const label = option.dataset.label;
+  const chat = selected;
+  // The outcome comes as an event of the chat (transfer_failed or transfer_ended); the notice waits
+  // for it and then says what happened.
+  const toast = notify(`Asked ${label} to take this chat; waiting for an answer. It stays yours until then.`,
+    "info", [], { sticky: true });
+  pendingTransfer = { chat, label, toast };
+  renderLists();
+  try {
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/transfer`, body);
+  } catch (e) {
+    if (pendingTransfer?.toast === toast) pendingTransfer = null;
+    toast.update(`The transfer was not asked: ${e.message}`, "error");
+    renderLists();
+  }
+}
+
+function consumerOf(chatId) {
+  return chats.find((c) => c.id === chatId)?.consumer ?? (selectedChat?.id === chatId ? selectedChat.consumer : null);
+}
+
+function transferOutcome(kind, event) {
+  // A transfer asked of me ended (timed out, or taken back): its Take it notice goes.
+  if (event.to === ME && transferOffers.has(event.chat_id)) {
+    const offer = transferOffers.get(event.chat_id);
+    transferOffers.delete(event.chat_id);
+    offer.toast.dismiss();
+    if (kind === "chat.transfer_failed" && event.reason === "timed_out") {
+      notify(`The transfer from ${agentName(offer.event.from)} was withdrawn: nobody answered in time.`, "warn");
+    }
+    updateTitle();
+  }
+  if (event.from !== ME) return;
+  const pending = pendingTransfer?.chat === event.chat_id ? pendingTransfer : null;
+  const consumer = consumerOf(event.chat_id);
+  const chatWith = consumer ? `the chat with ${consumer}` : "the chat";
+  let text, tone;
+  if (kind === "chat.transfer_failed") {
+    const to = event.to ? agentName(event.to) : pending?.label;
+    text = `The transfer${to ? " to " + to : ""} failed: ${failureWords(event.reason)}. ${chatWith[0].toUpperCase()}${chatWith.slice(1)} is still yours.`;
+    tone = "error";
+  } else {
+    text = `${agentName(event.to)} took over ${chatWith}.`;
+    tone = "ok";
+  }
+  if (pending) { pending.toast.update(text, tone); pendingTransfer = null; } else notify(text, tone);
+  renderLists();
 }
 
 function transferOffer(event) {
-  transferOffers.set(event.chat_id, event);
   beep();
   const answer = (accept) => guarded(async () => {
     await api("POST", `/api/v1/chats/${encodeURIComponent(event.chat_id)}/transfer/${accept ? "accept" : "decline"}`);
+    transferOffers.get(event.chat_id)?.toast.dismiss();
     transferOffers.delete(event.chat_id);
-    clearNotice();
     await loadChats();
     if (accept) await showChat(event.chat_id);
   });
-  notify(`${event.from} asks you to take over a chat${event.note ? ": " + event.note : ""}`, "info", [
+  const toast = notify(`${agentName(event.from)} asks you to take over a chat${event.note ? ": " + event.note : ""}`, "info", [
     el("button", { type: "button", class: "primary", onclick: () => answer(true) }, "Take it"),
     el("button", { type: "button", onclick: () => answer(false) }, "Decline"),
   ]);
+  transferOffers.set(event.chat_id, { event, toast });
+  desktop("A transfer for you", `${agentName(event.from)} asks you to take over a chat`, event.chat_id);
+  updateTitle();
 }
 
+// Figures: see docs/console.md for what they count.
 async function loadStats() {
   const s = await api("GET", "/api/v1/me/stats");
-  const min = (sec) => `${Math.round(sec / 60)} min`;
-  $("stats").textContent = `Today: ${s.mine.answered} answered, ${min(s.mine.average_seconds)} on average · `
-    + `team average: ${s.team_average.answered} answered, ${min(s.team_average.average_seconds)}`;
+  const part = (f, each) => `${figure(f.answered)} answered${f.answered > 0 ? `, ${duration(f.average_seconds)} ${each}` : ""}`;
+  $("stats").textContent = `Today: ${part(s.mine, "on average")} · team average: ${part(s.team_average, "per chat")}`;
+}
+
+// Next and previous chat: through the lists as they are shown (offers, my chats, waiting).
+function stepChat(step) {
+  const { offers, mine, waiting } = listed();
+  const order = [...offers, ...mine, ...waiting].map((c) => c.id);
+  if (!order.length) { notify("No chats in your lists.", "info"); return; }
+  const at = order.indexOf(selected);
+  const next = at < 0 ? (step > 0 ? 0 : order.length - 1) : (at + step + order.length) % order.length;
+  guarded(() => showChat(order[next]));
+}
+
+// The search of predefined replies (/): by shortcut or title, best matches first.
+let replyPick = 0;
+
+function replyMatches(query) {
+  const q = query.trim().replace(/^\//, "").toLowerCase();
+  if (!q) return replies;
+  const score = (r) => {
+    const shortcut = (r.shortcut ?? "").toLowerCase();
+    const title = r.title.toLowerCase();
+    if (shortcut === q) return 0;
+    if (shortcut.startsWith(q)) return 1;
+    if (title.startsWith(q)) return 2;
+    if (shortcut.includes(q) || title.includes(q)) return 3;
+    return null;
+  };
+  return replies.map((r) => [score(r), r]).filter(([s]) => s !== null).sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+}
+
+function renderReplyMatches() {
+  const query = $("reply-search-q").value;
+  const found = replyMatches(query);
+  replyPick = Math.min(Math.max(replyPick, 0), Math.max(found.length - 1, 0));
+  $("reply-search-list").replaceChildren(...found.map((r, i) => el("li", {
+    role: "option", id: `reply-option-${i}`, "aria-selected": String(i === replyPick), "data-reply": r.id,
+    onclick: () => { replyPick = i; $("reply-search-form").requestSubmit(); },
+  }, el("strong", {}, r.title), r.shortcut ? ` /${r.shortcut}` : "",
+  el("span", { class: "meta block" }, (r.rendered ?? r.text).slice(0, 140)))));
+  $("reply-search-q").setAttribute("aria-activedescendant", found.length ? `reply-option-${replyPick}` : "");
+  $("reply-search-send").disabled = !found.length;
+  if (!replies.length) say("reply-search-msg", "This chat's queue and your teams have no predefined replies.", "warn");
+  else if (!found.length) say("reply-search-msg", `No reply has a shortcut or title like "${query.trim()}".`, "warn");
+  else unsay("reply-search-msg");
+  return found;
+}
+
+async function openReplySearch() {
+  if (!selectedChat || $("composer").hidden) {
+    notify("Open one of your connected chats first: a predefined reply is sent into the chat shown.", "warn");
+    return;
+  }
+  if (repliesOf !== selected) await loadReplies(selected);
+  $("reply-search-q").value = "";
+  replyPick = 0;
+  renderReplyMatches();
+  $("reply-search").showModal();
+  $("reply-search-q").focus();
+}
+
+function typing(target) {
+  return target instanceof Element && !!target.closest("input, textarea, select, [contenteditable]");
+}
+
+function shortcuts(e) {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+  if (document.querySelector("dialog[open]")) return;
+  const act = {
+    "/": () => guarded(openReplySearch),
+    "?": () => $("shortcuts-dialog").showModal(),
+    n: () => stepChat(1),
+    p: () => stepChat(-1),
+    a: () => { if (!$("chat").hidden && !$("accept").hidden) $("accept").click(); },
+  }[e.key];
+  if (!act) return;
+  e.preventDefault();
+  act();
+}
+
+// Ctrl+Enter (⌘+Enter on a Mac) sends the form a text box belongs to.
+function sendOnCtrlEnter(textarea, form) {
+  textarea.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+  });
+}
+
+// Agents search the chats of their queues (the API only answers with those).
+let agentSearch = null;    // the query of the shown results, with its next cursor
+
+async function searchChats(query, cursor) {
+  const params = new URLSearchParams(query);
+  if (cursor) params.set("cursor", cursor);
+  return api("GET", `/api/v1/chats?${params}`);
+}
+
+async function runAgentSearch(more) {
+  const text = $("search-q").value.trim();
+  if (!more) {
+    if (!text) { say("search-msg", "Type words of a transcript or a phone number to search.", "warn"); return; }
+    // A phone number (digits, +, spaces, dashes) is searched as one; anything else as words.
+    agentSearch = { query: /^\+?[\d\s().-]{4,}$/.test(text) ? { phone: text.replace(/[\s().-]/g, "") } : { q: text } };
+    $("search-results").replaceChildren();
+  }
+  const page = await searchChats(agentSearch.query, more ? agentSearch.cursor : null);
+  agentSearch.cursor = page.next_cursor ?? null;
+  $("search-results").append(...page.chats.map((c) => chatButton(c, stamp(c.opened_at))));
+  $("search-more").hidden = !agentSearch.cursor;
+  const shown = $("search-results").children.length;
+  if (shown) unsay("search-msg"); else say("search-msg", "No chat of your queues matches.", "info");
 }
 
 function startAgent() {
   $("accept").addEventListener("click", () => guarded(async () => {
-    await api("POST", `/api/v1/chats/${encodeURIComponent(selected)}/accept`);
-    clearNotice();
-    await loadChats(); await showChat(selected);
-  }));
+    const chat = selected;
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/accept`);
+    await loadChats(); await showChat(chat, { push: false });
+  }, "chat-msg"));
   $("end").addEventListener("click", () => guarded(async () => {
     if (!confirm("End this chat? The consumer gets the closing message.")) return;
-    await api("POST", `/api/v1/chats/${encodeURIComponent(selected)}/end`);
-    await loadChats(); await showChat(selected); await loadStats();
-  }));
-  $("transfer").addEventListener("click", () => guarded(openTransfer));
+    const chat = selected;
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/end`);
+    await loadChats(); await showChat(chat, { push: false }); await loadStats();
+  }, "chat-msg"));
+  $("back").addEventListener("click", () => closeChat());
+  $("transfer").addEventListener("click", () => guarded(openTransfer, "chat-msg"));
   $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
-  $("transfer-form").addEventListener("submit", (e) => { e.preventDefault(); $("transfer-dialog").close(); guarded(transfer); });
-  $("body").addEventListener("input", countSegments);
-  $("composer").addEventListener("submit", (e) => {
+  $("transfer-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    guarded(async () => {
-      const body = $("body").value.trim();
-      if (!body) return;
-      $("send").disabled = true;
-      try { await api("POST", `/api/v1/chats/${encodeURIComponent(selected)}/messages`, { body }); }
-      finally { $("send").disabled = false; }
-      $("body").value = ""; countSegments();
-      await showChat(selected);
-    });
+    if ($("transfer-send").disabled) return;
+    $("transfer-dialog").close();
+    guarded(transfer);
   });
+  $("body").addEventListener("input", countSegments);
+  sendOnCtrlEnter($("body"), $("composer"));
+  $("composer").addEventListener("submit", (e) => { e.preventDefault(); guarded(sendMessage, "composer-msg"); });
+  sendOnCtrlEnter($("note-body"), $("note-form"));
+  $("note-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(addNote, "note-msg"); });
   $("replies").addEventListener("change", () => guarded(async () => {
     const id = $("replies").value;
     if (!id) return;
     $("replies").value = "";
-    await api("POST", `/api/v1/chats/${encodeURIComponent(selected)}/replies/${encodeURIComponent(id)}`);
-    await showChat(selected);
-  }));
+    await sendReply(id);
+  }, "composer-msg"));
+  $("reply-search-q").addEventListener("input", () => { replyPick = 0; renderReplyMatches(); });
+  $("reply-search-q").addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      replyPick += e.key === "ArrowDown" ? 1 : -1;
+      renderReplyMatches();
+    }
+  });
+  $("reply-search-cancel").addEventListener("click", () => $("reply-search").close());
+  $("reply-search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const reply = replyMatches($("reply-search-q").value)[replyPick];
+    if (!reply) return;
+    guarded(async () => {
+      await sendReply(reply.id);
+      $("reply-search").close();
+      $("body").focus();
+    }, "reply-search-msg");
+  });
+  $("show-shortcuts").addEventListener("click", () => $("shortcuts-dialog").showModal());
+  document.addEventListener("keydown", shortcuts);
+  $("search-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(() => runAgentSearch(false), "search-msg"); });
+  $("search-more").addEventListener("click", () => guarded(() => runAgentSearch(true), "search-msg"));
   $("start-number").replaceChildren(...NUMBERS.map((n) => el("option", { value: n }, n)));
-  $("start-chat").addEventListener("click", () => $("start-dialog").showModal());
+  $("start-chat").addEventListener("click", () => { unsay("start-msg"); $("start-dialog").showModal(); });
   $("start-cancel").addEventListener("click", () => $("start-dialog").close());
   $("start-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    $("start-dialog").close();
+    const message = $("start-body").value;
+    if (characters(message) > MAX_CHARS) {
+      say("start-msg", `The message has ${count.format(characters(message))} characters; the limit is 1,600. Shorten it to send.`, "error");
+      return;
+    }
     guarded(async () => {
       const ack = await api("POST", "/api/v1/outbound/chats", {
-        end_user_number: $("start-phone").value.trim(), outbound_number: $("start-number").value,
-        message: $("start-body").value,
+        end_user_number: $("start-phone").value.trim(), outbound_number: $("start-number").value, message,
       });
+      $("start-dialog").close();
       $("start-body").value = "";
-      notify(ack.status === "scheduled" ? `Scheduled for ${new Date(ack.send_at).toLocaleString()} (quiet hours).` : "Sent.");
+      notify(ack.status === "scheduled" ? `Scheduled for ${new Date(ack.send_at).toLocaleString()} (quiet hours).` : "Sent.", "ok");
       await loadChats();
       if (ack.chat) await showChat(ack.chat.id);
-    });
+    }, "start-msg");
   });
   const status = $("status");
   status?.addEventListener("change", () => guarded(async () => {
     await api("PUT", "/api/v1/me/status", { status: status.value });
     await loadChats();
   }));
-  api("GET", "/api/v1/me").then((me) => { if (status && me.status) status.value = me.status; });
-  guarded(loadChats); guarded(loadStats);
+  api("GET", "/api/v1/me").then((me) => { if (status && me.status) status.value = me.status; }).catch(() => {});
+  setUpNotifications();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && selected) { unread.delete(selected); renderLists(); }
+  });
+  guarded(async () => {
+    await guarded(loadNames); // names are a nicety: without them the lists still work, with ids
+    await loadChats();
+    if (OPEN_CHAT) await showChat(OPEN_CHAT, { push: false });
+  });
+  guarded(loadStats);
   setInterval(renderLists, 15000); // waiting times move on
 }
 
 function onAgentEvent(kind, event) {
   if (kind === "chat.offered" && event.agent === ME) {
     beep();
-    notify(`New chat offered: ${event.queue ?? "a queue"}`, "info", [
+    notify(`New chat offered: ${event.queue ? queueName(event.queue) : "a queue"}`, "info", [
       el("button", { type: "button", class: "primary", onclick: () => guarded(() => showChat(event.chat_id)) }, "Open"),
     ]);
+    desktop("New chat offered", event.queue ? queueName(event.queue) : "", event.chat_id);
   }
   if (kind === "chat.transfer_started" && event.to === ME) transferOffer(event);
-  if (kind === "message" && event.direction === "in" && event.chat_id && event.chat_id !== selected) {
-    unread.set(event.chat_id, (unread.get(event.chat_id) ?? 0) + 1);
+  if (kind === "chat.transfer_failed" || kind === "chat.transfer_ended") transferOutcome(kind, event);
+  if (kind === "message" && event.direction === "in" && event.chat_id) {
+    const mine = chats.some((c) => c.id === event.chat_id && c.agent === ME);
+    if (event.chat_id !== selected || document.visibilityState !== "visible") {
+      unread.set(event.chat_id, (unread.get(event.chat_id) ?? 0) + 1);
+      updateTitle();
+    }
+    if (mine) desktop(`New message from ${consumerOf(event.chat_id) ?? "a consumer"}`, (event.body ?? "").slice(0, 120), event.chat_id);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Supervisors and admins: agents, queues and chats.
+// Supervisors and admins: agents, queues and chats, and the search of chats.
 
 let tab = "ongoing";
+let monitorSearch = null;  // { query, cursor } while search results are shown instead of the tab's list
+
+function agentStatus(a) {
+  const words = a.status === "offline" && a.reason === "disconnected" ? "offline (disconnected)" : a.status;
+  const cell = [el("span", { class: `status-${a.status}` }, words)];
+  if (a.status_since) cell.push(el("span", { class: "meta" }, ` for ${since(a.status_since)}`));
+  // Chats of an agent whose console is gone: nobody is answering them.
+  if (a.connected === false && a.chats.length) {
+    cell.push(el("span", { class: "flag" }, `not connected, holds ${a.chats.length} chat${a.chats.length === 1 ? "" : "s"}`));
+  }
+  return cell;
+}
+
+function chatRow(c) {
+  return el("tr", {},
+    el("td", {}, el("button", { type: "button", onclick: () => guarded(() => showChat(c.id)) }, c.consumer)),
+    el("td", {}, queueName(c.queue)), el("td", {}, statusWords(c.status)), el("td", {}, agentName(c.agent)),
+    el("td", {}, c.start_type?.replaceAll("_", " ") ?? ""), el("td", {}, languageName(c.language)),
+    el("td", {}, timeEl(c.opened_at)));
+}
+
+function fillChoices(id, items, label) {
+  const select = $(id);
+  const value = select.value;
+  select.replaceChildren(el("option", { value: "" }, "any"),
+    ...items.map((i) => el("option", { value: i.id, selected: i.id === value }, label(i))));
+}
 
 async function loadMonitor() {
-  const [agents, queues, list] = await Promise.all([
-    api("GET", "/api/v1/agents"), api("GET", "/api/v1/queues"), api("GET", `/api/v1/chats?status=${tab}&limit=200`)]);
+  const list = monitorSearch ? null : api("GET", `/api/v1/chats?${tab ? `status=${tab}&` : ""}limit=200`);
+  const [agents, queues] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/queues")]);
+  remember(agents.agents, queues.queues);
   $("agents").replaceChildren(...agents.agents.map((a) => el("tr", {},
-    el("th", { scope: "row" }, a.name), el("td", { class: `status-${a.status}` }, a.status),
-    el("td", {}, `${a.active}/${a.capacity}`),
+    el("th", { scope: "row" }, a.name), el("td", {}, ...agentStatus(a)),
+    el("td", {}, `${a.active} of ${a.capacity}`),
     el("td", {}, ...a.chats.map((id) => el("button", { type: "button", onclick: () => guarded(() => showChat(id)) }, "open"))))));
   $("queues").replaceChildren(...queues.queues.map((q) => el("tr", {},
     el("th", { scope: "row" }, `${q.name}${q.open ? "" : " (closed)"}`), el("td", {}, String(q.waiting)),
     el("td", {}, String(q.offered)), el("td", {}, String(q.connected)), el("td", {}, String(q.ended_today)),
     el("td", {}, Object.entries(q.by_start_type).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(", ")))));
-  $("chat-rows").replaceChildren(...list.chats.map((c) => el("tr", {},
-    el("td", {}, el("button", { type: "button", onclick: () => guarded(() => showChat(c.id)) }, c.consumer)),
-    el("td", {}, c.queue ?? "menu"), el("td", {}, c.status), el("td", {}, c.agent ?? ""),
-    el("td", {}, c.start_type?.replaceAll("_", " ") ?? ""), el("td", {}, c.language ?? ""),
-    el("td", {}, new Date(c.opened_at).toLocaleString()))));
+  fillChoices("search-queue", queues.queues, (q) => q.name);
+  fillChoices("search-agent", agents.agents, (a) => a.name);
+  if (list) $("chat-rows").replaceChildren(...(await list).chats.map(chatRow));
+}
+
+// The search form as query parameters of GET /api/v1/chats; dates are whole local days.
+function searchQuery() {
+  const query = {};
+  const text = (id) => $(id).value.trim();
+  if (text("search-q")) query.q = text("search-q");
+  if (text("search-phone")) query.phone = text("search-phone").replace(/[\s().-]/g, "");
+  if ($("search-queue").value) query.queue = $("search-queue").value;
+  if ($("search-agent").value) query.agent = $("search-agent").value;
+  if ($("search-from").value) query.from = new Date(`${$("search-from").value}T00:00:00`).toISOString();
+  if ($("search-to").value) {
+    const end = new Date(`${$("search-to").value}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    query.to = end.toISOString();
+  }
+  return query;
+}
+
+async function runMonitorSearch(more) {
+  if (!more) {
+    const query = searchQuery();
+    if (!Object.keys(query).length) { monitorSearch = null; unsay("search-msg"); $("search-more").hidden = true; await loadMonitor(); return; }
+    if (tab) query.status = tab;
+    monitorSearch = { query, cursor: null };
+  }
+  const page = await searchChats(monitorSearch.query, more ? monitorSearch.cursor : null);
+  monitorSearch.cursor = page.next_cursor ?? null;
+  const rows = page.chats.map(chatRow);
+  if (more) $("chat-rows").append(...rows); else $("chat-rows").replaceChildren(...rows);
+  $("search-more").hidden = !monitorSearch.cursor;
+  const n = $("chat-rows").children.length;
+  say("search-msg", n ? `${count.format(n)} chat${n === 1 ? "" : "s"} found${monitorSearch.cursor ? " so far" : ""}; `
+    + "search results do not update by themselves." : "No chat matches this search.", "info");
 }
 
 function startMonitor() {
@@ -327,10 +887,22 @@ function startMonitor() {
     b.addEventListener("click", () => {
       tab = b.dataset.status;
       for (const o of document.querySelectorAll(".tabs button")) o.setAttribute("aria-selected", String(o === b));
-      guarded(loadMonitor);
+      guarded(() => monitorSearch ? runMonitorSearch(false) : loadMonitor(), "search-msg");
     });
   }
-  guarded(loadMonitor);
+  $("search-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(() => runMonitorSearch(false), "search-msg"); });
+  $("search-more").addEventListener("click", () => guarded(() => runMonitorSearch(true), "search-msg"));
+  $("search-clear").addEventListener("click", () => {
+    $("search-form").reset();
+    monitorSearch = null;
+    unsay("search-msg");
+    $("search-more").hidden = true;
+    guarded(loadMonitor);
+  });
+  guarded(async () => {
+    await loadMonitor();
+    if (OPEN_CHAT) await showChat(OPEN_CHAT, { push: false });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -349,7 +921,7 @@ function refreshSoon(chatId) {
   refreshTimer = setTimeout(() => guarded(async () => {
     if (ROLE === "agent") await loadChats();
     else if ($("agents")) await loadMonitor();
-    if (selected && (!chatId || chatId === selected)) await showChat(selected);
+    if (selected && (!chatId || chatId === selected)) await showChat(selected, { push: false });
   }), 150);
 }
 
@@ -358,7 +930,7 @@ function listen() {
   for (const kind of KINDS) {
     source.addEventListener(kind, (m) => {
       const event = JSON.parse(m.data);
-      if (ROLE === "agent") onAgentEvent(kind, event);
+      if (ROLE === "agent" && $("workspace")) onAgentEvent(kind, event);
       refreshSoon(event.chat_id);
     });
   }
@@ -375,6 +947,7 @@ $("logout").addEventListener("click", async () => {
   location.href = "/login";
 });
 
+history.replaceState({ chat: OPEN_CHAT || null }, "");
 if ($("workspace")) startAgent();
 if ($("monitor")) startMonitor();
 listen();

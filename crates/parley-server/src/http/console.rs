@@ -1,9 +1,14 @@
 //! The web console: pages rendered here from templates embedded in the binary, filled in and kept
 //! live by one plain script (`assets/console.js`) over the JSON API and the event stream. Agents get
 //! their workspace, supervisors and admins the monitor, admins also the admin page.
+//!
+//! `/console/chats/{id}` is the same page with that chat open (the script keeps the address bar on the
+//! chat shown, so a link or a reload opens it again). Browser routes answer errors as pages in the
+//! console's style ([`html_errors`]); the API keeps its JSON errors.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,6 +18,7 @@ use parley_core::routing::Presence;
 use crate::AppState;
 use crate::http::auth::{self, SessionUser};
 use crate::http::error::ApiError;
+use crate::http::extract::ApiPath;
 
 const SHELL: &str = include_str!("../../assets/console.html");
 const AGENT: &str = include_str!("../../assets/agent.html");
@@ -21,6 +27,7 @@ const ADMIN: &str = include_str!("../../assets/admin.html");
 const SCRIPT: &str = include_str!("../../assets/console.js");
 const ADMIN_SCRIPT: &str = include_str!("../../assets/admin.js");
 const STYLE: &str = include_str!("../../assets/console.css");
+const ICON: &str = include_str!("../../assets/favicon.svg");
 
 /// Same-origin scripts, styles, media and connections only; no framing.
 const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
@@ -30,7 +37,9 @@ const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .route("/console", get(workspace))
+        .route("/console/chats/{id}", get(chat_page))
         .route("/console/admin", get(admin))
+        .route("/favicon.ico", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", ADMIN_SCRIPT) }))
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
@@ -45,6 +54,38 @@ async fn workspace(State(state): State<AppState>, headers: HeaderMap) -> Result<
     let Some(user) = auth::current(&state, &headers).await? else {
         return Ok(Redirect::to("/login?next=/console").into_response());
     };
+    console(&state, &user, None).await
+}
+
+/// The console with one chat open: 404 for a chat that does not exist, 403 for one of a queue the
+/// user does not see (the same rule as the API's, `Principal::sees`), so a shared link never shows
+/// more than the API would.
+async fn chat_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    // Chat ids are UUIDs; anything else cannot name a chat, and checking it here keeps the id safe to
+    // put back into the login redirect unencoded.
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(ApiError::not_found(format!("there is no chat {id:?}; chat links look like /console/chats/0194…")));
+    }
+    let Some(user) = auth::current(&state, &headers).await? else {
+        return Ok(Redirect::to(&format!("/login?next=/console/chats/{id}")).into_response());
+    };
+    let chat = state.store.chat(&id).await.map_err(|e| match e {
+        parley_store::StoreError::NotFound => {
+            ApiError::not_found(format!("there is no chat {id}; it may have been purged"))
+        }
+        other => other.into(),
+    })?;
+    if !user.principal.sees(&state, chat.queue.as_deref()) {
+        return Err(ApiError::forbidden("this chat is in a queue you do not serve, so you cannot open it"));
+    }
+    console(&state, &user, Some(&chat.id)).await
+}
+
+async fn console(state: &AppState, user: &SessionUser, chat: Option<&str>) -> Result<Response, ApiError> {
     let main = if user.role == "agent" { AGENT } else { MONITOR };
     // The status switch shows the agent's status as stored, never a default that may be wrong.
     let status = match &user.agent {
@@ -58,7 +99,7 @@ async fn workspace(State(state): State<AppState>, headers: HeaderMap) -> Result<
             .unwrap_or_default(),
         None => Presence::default(),
     };
-    Ok(page(&state, &user, main, "", status))
+    Ok(page(state, user, main, "", status, chat))
 }
 
 /// Numbers, the setup, users and tokens: admins only.
@@ -70,10 +111,17 @@ async fn admin(State(state): State<AppState>, headers: HeaderMap) -> Result<Resp
         return Err(ApiError::forbidden("the admin pages are for admins"));
     }
     // The admin page's own script runs after the shared one, whose helpers it uses.
-    Ok(page(&state, &user, ADMIN, "<script src=\"/assets/admin.js\" defer></script>", Presence::default()))
+    Ok(page(&state, &user, ADMIN, "<script src=\"/assets/admin.js\" defer></script>", Presence::default(), None))
 }
 
-fn page(state: &AppState, user: &SessionUser, main: &str, scripts: &str, presence: Presence) -> Response {
+fn page(
+    state: &AppState,
+    user: &SessionUser,
+    main: &str,
+    scripts: &str,
+    presence: Presence,
+    chat: Option<&str>,
+) -> Response {
     let setup = state.engine.setup();
     // The numbers an agent may start chats from: those whose menu has a queue they serve.
     let numbers: Vec<String> = match &user.agent {
@@ -118,17 +166,117 @@ fn page(state: &AppState, user: &SessionUser, main: &str, scripts: &str, presenc
         .replace("{{role}}", &escape(&user.role))
         .replace("{{agent}}", &escape(user.agent.as_ref().map(|a| a.as_str()).unwrap_or_default()))
         .replace("{{numbers}}", &escape(&numbers.join(",")))
+        .replace("{{chat}}", &escape(chat.unwrap_or_default()))
         .replace("{{name}}", &escape(&user.display_name))
         .replace("{{status}}", &status)
         .replace("{{links}}", &links.join(" "))
         .replace("{{scripts}}", scripts)
         .replace("{{main}}", main);
-    let mut response = axum::response::Html(html).into_response();
+    html_response(StatusCode::OK, html)
+}
+
+/// A console page with the console's headers: its content policy, never cached, no referrer abroad.
+fn html_response(status: StatusCode, html: String) -> Response {
+    let mut response = (status, axum::response::Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
+}
+
+/// Whether a path is read by programs (the API, the simulator's API, carriers' webhooks, probes, and
+/// `/logout`, which the console's script calls and whose refusals it reads as JSON), whose errors
+/// stay JSON; every other path is a page people open in a browser.
+fn machine_path(path: &str) -> bool {
+    const PREFIXES: [&str; 4] = ["/api/", "/sim/", "/webhooks/", "/2010-04-01/"];
+    const EXACT: [&str; 5] = ["/api", "/healthz", "/readyz", "/metrics", "/logout"];
+    path != "/sim/phone" && (EXACT.contains(&path) || PREFIXES.iter().any(|p| path.starts_with(p)))
+}
+
+/// The largest JSON error body read back to turn into a page; error bodies are a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Middleware: on browser paths, a JSON error answer (the one mapping of `http/error.rs`) becomes an
+/// HTML page with the same status and message, so people get a page with a way back instead of raw
+/// JSON. The message of a 500 carries the request's error id, which the page shows for the log.
+pub async fn html_errors(request: Request, next: Next) -> Response {
+    if machine_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || !json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let message = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
+        Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned)),
+        Err(_) => None,
+    };
+    let mut page = error_page(status, message.as_deref().unwrap_or_default());
+    // Keep what the error said beyond its body (Retry-After on a 503, Allow on a 405).
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(value) = parts.headers.get(&name) {
+            page.headers_mut().insert(name, value.clone());
+        }
+    }
+    page
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    html_response(status, error_html(status, message))
+}
+
+/// An error page in the console's style: what happened in words, the server's message, and links on.
+fn error_html(status: StatusCode, message: &str) -> String {
+    let (title, help) = match status.as_u16() {
+        401 => ("Please log in", "Your session has ended or you have not logged in yet."),
+        403 => ("Not for you", "Your login does not give access to this page."),
+        404 => ("Page not found", "There is nothing at this address. The link may be old or mistyped."),
+        405 => ("Not possible here", "This address does not take that kind of request."),
+        503 => ("Try again in a moment", "The server cannot reach its database right now; nothing was changed."),
+        500..=599 => ("Something went wrong", "The server failed to answer. Give the id below to whoever runs Parley."),
+        _ => ("That did not work", "The server could not answer this request."),
+    };
+    let detail = if message.is_empty() {
+        String::new()
+    } else {
+        format!("<p class=\"detail\" id=\"error-message\">{}</p>\n", escape(message))
+    };
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{title} · Parley</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
+<link rel="stylesheet" href="/assets/console.css">
+</head>
+<body>
+<header class="top"><h1>Parley</h1></header>
+<main class="error-page" data-status="{code}">
+<section class="card">
+<p class="code">{code}</p>
+<h2>{title}</h2>
+<p>{help}</p>
+{detail}<p class="actions"><a href="/console">Go to the console</a> <a href="/login">Log in</a></p>
+</section>
+</main>
+</body>
+</html>
+"#,
+        code = status.as_u16()
+    )
 }
 
 /// Text for HTML content and attribute values (the login page uses it too).
@@ -150,6 +298,25 @@ pub(crate) fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_probe_and_webhook_paths_keep_json_errors() {
+        for path in
+            ["/api/v1/nothing", "/api", "/sim/messages", "/webhooks/twilio/x", "/healthz", "/metrics", "/logout"]
+        {
+            assert!(machine_path(path), "{path}");
+        }
+        for path in ["/console/nothing", "/login", "/sim/phone", "/nowhere", "/apiary", "/favicon.png"] {
+            assert!(!machine_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn an_error_page_escapes_the_message() {
+        let page = error_html(StatusCode::INTERNAL_SERVER_ERROR, "internal error (id <b>1</b>)");
+        assert!(page.contains("internal error (id &lt;b&gt;1&lt;/b&gt;)"), "{page}");
+        assert!(page.contains("Something went wrong"), "{page}");
+    }
 
     #[test]
     fn escapes_what_html_would_read() {

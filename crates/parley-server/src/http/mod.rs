@@ -1,5 +1,6 @@
 //! The HTTP server: one router for the API, the simulator, health and metrics. Only this module knows
-//! HTTP and JSON.
+//! HTTP and JSON. Errors are made once, as JSON (`error.rs`); on browser paths a layer
+//! (`console::html_errors`) shows them as pages instead.
 
 pub mod api;
 pub mod auth;
@@ -98,7 +99,12 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(webhooks::routes())
-        .fallback(|| async { ApiError::not_found("no such endpoint; the API is described at /api/v1/openapi.json") })
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::not_found(format!(
+                "no such endpoint: nothing at {}; the console is at /console, the API is described at /api/v1/openapi.json",
+                uri.path()
+            ))
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -106,6 +112,7 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn(console::html_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -17,7 +17,7 @@ use crate::browser::{Browsers, click_when, element, js, lit, until};
 use crate::harness::{ADMIN, Chat, SUPPORT, TestApp, eventually};
 
 /// Every user's password here (the minimum is 10 characters).
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// One support number with a menu of billing and tech; alice and bob both serve both queues, so
 /// either can take the other's billing chat; the supervisor sam watches their team.
@@ -53,14 +53,14 @@ async fn chats(app: &TestApp, status: &str) -> Vec<Chat> {
 }
 
 /// An agent's presence as the server has it.
-async fn presence(app: &TestApp, agent: &str) -> String {
+pub(crate) async fn presence(app: &TestApp, agent: &str) -> String {
     let agents = app.request(Method::GET, "/api/v1/agents", Some(ADMIN), None).await.expect_status(200).body;
     let found = agents["agents"].as_array().and_then(|a| a.iter().find(|a| a["id"] == agent));
     found.and_then(|a| a["status"].as_str()).unwrap_or_else(|| panic!("no agent {agent} in {agents}")).to_owned()
 }
 
 /// Fills in and sends the login form; lands on the console.
-async fn log_in(session: &WebDriver, app: &TestApp, username: &str) {
+pub(crate) async fn log_in(session: &WebDriver, app: &TestApp, username: &str) {
     session.goto(format!("{}/login", app.base)).await.expect("opening /login");
     session.find(By::Id("username")).await.expect("the username field").send_keys(username).await.expect("typing");
     session.find(By::Id("password")).await.expect("the password field").send_keys(PASSWORD).await.expect("typing");
@@ -76,7 +76,7 @@ async fn log_in(session: &WebDriver, app: &TestApp, username: &str) {
 
 /// Waits until the agent's workspace is live (its event stream is open and it shows the status the
 /// server has), then picks "available" in the status menu and waits until the server has it.
-async fn becomes_available(session: &WebDriver, app: &TestApp, agent: &str) {
+pub(crate) async fn becomes_available(session: &WebDriver, app: &TestApp, agent: &str) {
     until(session, &format!("{agent}'s event stream to open"), "return document.body.dataset.live === 'true'", "body")
         .await;
     let status = presence(app, agent).await;
@@ -102,17 +102,17 @@ async fn becomes_available(session: &WebDriver, app: &TestApp, agent: &str) {
 
 /// The button of a chat in one of the workspace's lists (`offers`, `mine`, `waiting`) whose text
 /// holds `text`.
-async fn chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) -> WebElement {
+pub(crate) async fn chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) -> WebElement {
     element(session, what, &chat_button(list, text), "nav").await
 }
 
 /// Opens the chat of a workspace list whose button's text holds `text`, finding it again if the list
 /// was redrawn meanwhile.
-async fn open_chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) {
+pub(crate) async fn open_chat_in_list(session: &WebDriver, list: &str, text: &str, what: &str) {
     click_when(session, what, &chat_button(list, text), "nav").await;
 }
 
-fn chat_button(list: &str, text: &str) -> String {
+pub(crate) fn chat_button(list: &str, text: &str) -> String {
     format!(
         "return [...document.querySelectorAll('#{list} li button')].find((b) => b.innerText.includes({})) ?? null",
         lit(text)
@@ -120,7 +120,7 @@ fn chat_button(list: &str, text: &str) -> String {
 }
 
 /// A visible button with exactly this text inside `within` (a CSS selector).
-async fn button(session: &WebDriver, within: &str, text: &str, what: &str) -> WebElement {
+pub(crate) async fn button(session: &WebDriver, within: &str, text: &str, what: &str) -> WebElement {
     let script = format!(
         "return [...document.querySelectorAll({})].find((b) => b.innerText.trim() === {} && b.offsetParent !== null) ?? null",
         lit(&format!("{within} button")),
@@ -130,7 +130,7 @@ async fn button(session: &WebDriver, within: &str, text: &str, what: &str) -> We
 }
 
 /// Whether the element with this id is shown (in the page, not hidden, with a size).
-fn shown(id: &str) -> String {
+pub(crate) fn shown(id: &str) -> String {
     format!(
         "return (() => {{ const e = document.getElementById({}); return !!e && e.offsetParent !== null && e.getBoundingClientRect().width > 0; }})()",
         lit(id)
@@ -138,7 +138,7 @@ fn shown(id: &str) -> String {
 }
 
 /// Clicks an element by its id.
-async fn click(session: &WebDriver, id: &str) {
+pub(crate) async fn click(session: &WebDriver, id: &str) {
     let target = session.find(By::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
     target.click().await.unwrap_or_else(|e| panic!("clicking #{id}: {e}"));
 }
@@ -186,7 +186,7 @@ async fn phone_texts(session: &WebDriver, body: &str) {
 
 /// Fails unless the page fits the window's width (no horizontal scrolling) and the conversation,
 /// its reply box and send button are on screen, at `width`×`height`.
-async fn fits(session: &WebDriver, width: u32, height: u32) {
+pub(crate) async fn fits(session: &WebDriver, width: u32, height: u32) {
     session.set_window_rect(0, 0, width, height).await.expect("resizing the window");
     let probe = r#"
         const box = (id) => { const r = document.getElementById(id)?.getBoundingClientRect();
@@ -240,7 +240,7 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
     phone_texts(&phone, "billing").await;
 
     // The offer reaches alice's open workspace over the event stream: no reload.
-    open_chat_in_list(&alice, "offers", "billing", "the billing chat in alice's #offers (no reload)").await;
+    open_chat_in_list(&alice, "offers", "Billing", "the Billing chat in alice's #offers (no reload)").await;
     let chat =
         app.admin().all_chats().await.into_iter().find(|c| c.queue.as_deref() == Some("billing")).expect("the chat");
     until(&alice, "the offer to open with an Accept button", &shown("accept"), "#conversation").await;
@@ -307,7 +307,7 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
         "bob's notice should carry alice's note; it says {notice}"
     );
     take.click().await.expect("taking the chat");
-    chat_in_list(&bob, "mine", "billing", "the chat in bob's #mine").await;
+    chat_in_list(&bob, "mine", "Billing", "the chat in bob's #mine").await;
     until(&bob, "bob's End chat button", &shown("end"), "#conversation").await;
     click(&bob, "end").await;
     let question = confirm(&bob, "the confirmation before ending the chat").await;
@@ -336,7 +336,8 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
     let row = eventually("the chat under Past with its queue, agent and start type", || async {
         let seen = js(&alice, rows).await;
         let found = seen.as_array().and_then(|rows| {
-            rows.iter().find(|r| r[1] == "billing" && r[3] == "bob" && r[4] == Value::String(start_type.clone()))
+            // Names, not ids: the queue billing is "Billing", the agent bob "Bob Jones".
+            rows.iter().find(|r| r[1] == "Billing" && r[3] == "Bob Jones" && r[4] == Value::String(start_type.clone()))
         });
         found
             .cloned()
@@ -405,7 +406,7 @@ async fn labels_and_widths(browsers: &mut Browsers, app: &TestApp) {
     .await;
     agent.accept(&chat).await;
     log_in(&alice, app, "alice").await;
-    open_chat_in_list(&alice, "mine", "billing", "the chat in alice's #mine").await;
+    open_chat_in_list(&alice, "mine", "Billing", "the chat in alice's #mine").await;
     until(&alice, "the conversation with its reply box", &shown("composer"), "#conversation").await;
     fits(&alice, 1280, 800).await;
     fits(&alice, 390, 844).await;

@@ -4,7 +4,8 @@
 //! chromedriver, as agents, supervisors and a consumer on the simulator page would drive it.
 //!
 //! `browser` starts the driver and sessions and saves screenshots on failure; `console` holds the
-//! scenarios.
+//! scenarios of the first console (issue 6) and its shared steps, `workspace` those of the floor of
+//! agents (issue 13).
 
 #[path = "../e2e/harness.rs"]
 #[allow(dead_code, reason = "the e2e harness serves many tests; these use a few of its helpers")]
@@ -12,3 +13,4 @@ mod harness;
 
 mod browser;
 mod console;
+mod workspace;
