@@ -4,11 +4,12 @@
 //! chromedriver, as agents, supervisors and a consumer on the simulator page would drive it.
 //!
 //! `browser` starts the driver and sessions and saves screenshots on failure; `console` holds the
-//! scenarios.
+//! scenarios of the workspace and the monitor, `admin` those of the admin page.
 
 #[path = "../e2e/harness.rs"]
 #[allow(dead_code, reason = "the e2e harness serves many tests; these use a few of its helpers")]
 mod harness;
 
+mod admin;
 mod browser;
 mod console;
