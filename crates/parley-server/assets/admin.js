@@ -489,7 +489,13 @@ async function submitEditor() {
   try {
     const refusal = await save(read);
     if (refusal) showProblems(refusal, fields, $("editor-errors"), place);
-    else $("editor").close();
+    else {
+      // Closing gives the focus back to the button that opened the editor, which may scroll: the
+      // feedback is shown (and scrolled into view) after that.
+      const after = editing.after;
+      $("editor").close();
+      after?.();
+    }
   } catch (e) {
     $("editor-errors").replaceChildren(e.message);
     $("editor-errors").hidden = false;
@@ -520,7 +526,7 @@ function editObject(kind, index) {
       const result = await putSetup(doc);
       if (!result.ok) return result;
       await loadAdmin();
-      feedback(k.feedback, `${k.one[0].toUpperCase()}${k.one.slice(1)} ${k.title(obj)} ${index === null ? "added" : "saved"}.`);
+      editing.after = () => feedback(k.feedback, `${k.one[0].toUpperCase()}${k.one.slice(1)} ${k.title(obj)} ${index === null ? "added" : "saved"}.`);
       return null;
     },
   });
@@ -756,7 +762,7 @@ function editUser(u) {
         return { ok: false, message: e.message, details: [] };
       }
       await loadUsers();
-      feedback("users-feedback", `${u.username} saved${password ? " with a new password; their sessions ended" : ""}.`);
+      editing.after = () => feedback("users-feedback", `${u.username} saved${password ? " with a new password; their sessions ended" : ""}.`);
       return null;
     },
   });

@@ -159,15 +159,19 @@ async fn save_editor(session: &WebDriver, feedback: &str, says: &str) {
 
 /// Fails unless the element `id` is inside the window (feedback a person sees without scrolling).
 async fn in_view(session: &WebDriver, id: &str) {
-    until(
-        session,
-        &format!("#{id} to be in view"),
-        &format!(
-            "const r = document.getElementById({}).getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight",
-            lit(id)
-        ),
-        "body",
-    )
+    let probe = format!(
+        "const r = document.getElementById({}).getBoundingClientRect(); return {{ top: r.top, bottom: r.bottom, height: r.height, window: window.innerHeight }}",
+        lit(id)
+    );
+    eventually(&format!("#{id} to be in view"), || async {
+        let r = js(session, &probe).await;
+        let (top, bottom, height, window) = (r["top"].as_f64(), r["bottom"].as_f64(), r["height"].as_f64(), r["window"].as_f64());
+        match (top, bottom, height, window) {
+            // Scrolled to the window's edge, a box may end a fraction of a pixel past it.
+            (Some(t), Some(b), Some(h), Some(w)) if h > 0.0 && t >= -1.0 && b <= w + 1.0 => Ok(()),
+            _ => Err(format!("{r}")),
+        }
+    })
     .await;
 }
 
