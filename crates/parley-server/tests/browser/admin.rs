@@ -82,8 +82,13 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) -> WebDriver {
     let admin = browsers.open("admin").await;
     assert!(log_in_with(&admin, app, "root", PASSWORD).await, "root logs in");
     admin.goto(format!("{}/console/admin", app.base)).await.expect("opening the admin page");
-    until(&admin, "the admin page to load", "return document.querySelectorAll('#queues-rows tr[data-id]').length === 2", "#admin")
-        .await;
+    until(
+        &admin,
+        "the admin page to load",
+        "return document.querySelectorAll('#queues-rows tr[data-id]').length === 2",
+        "#admin",
+    )
+    .await;
     admin
 }
 
@@ -99,7 +104,12 @@ async fn fill(session: &WebDriver, id: &str, text: &str) {
 /// Picks the option with this value in the select `id`.
 async fn pick(session: &WebDriver, id: &str, value: &str) {
     let select = session.find(By::Id(id)).await.unwrap_or_else(|e| panic!("no #{id}: {e}"));
-    SelectElement::new(&select).await.expect("a select").select_by_value(value).await.unwrap_or_else(|e| panic!("picking {value} in #{id}: {e}"));
+    SelectElement::new(&select)
+        .await
+        .expect("a select")
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("picking {value} in #{id}: {e}"));
 }
 
 /// Clicks the checkbox labelled `label` in the fieldset `id` (a list of choices).
@@ -134,7 +144,10 @@ async fn open_editor(session: &WebDriver, name: &str, title: &str) {
     until(
         session,
         &format!("the editor {title:?}"),
-        &format!("return document.getElementById('editor').open && document.getElementById('editor-title').innerText === {}", lit(title)),
+        &format!(
+            "return document.getElementById('editor').open && document.getElementById('editor-title').innerText === {}",
+            lit(title)
+        ),
         "#editor",
     )
     .await;
@@ -165,7 +178,8 @@ async fn in_view(session: &WebDriver, id: &str) {
     );
     eventually(&format!("#{id} to be in view"), || async {
         let r = js(session, &probe).await;
-        let (top, bottom, height, window) = (r["top"].as_f64(), r["bottom"].as_f64(), r["height"].as_f64(), r["window"].as_f64());
+        let (top, bottom, height, window) =
+            (r["top"].as_f64(), r["bottom"].as_f64(), r["height"].as_f64(), r["window"].as_f64());
         match (top, bottom, height, window) {
             // Scrolled to the window's edge, a box may end a fraction of a pixel past it.
             (Some(t), Some(b), Some(h), Some(w)) if h > 0.0 && t >= -1.0 && b <= w + 1.0 => Ok(()),
@@ -227,7 +241,10 @@ async fn queues_and_numbers(browsers: &mut Browsers, app: &TestApp) {
     until(
         &admin,
         "the number's menu by queue names",
-        &format!("return document.querySelector('#numbers tr[data-id={}]').innerText.includes('Billing, Technical support')", lit(SUPPORT)),
+        &format!(
+            "return document.querySelector('#numbers tr[data-id={}]').innerText.includes('Billing, Technical support')",
+            lit(SUPPORT)
+        ),
         "#numbers",
     )
     .await;
@@ -300,7 +317,13 @@ async fn queues_and_numbers(browsers: &mut Browsers, app: &TestApp) {
     let number = stored(app, "numbers", "number", "+15550009000").await.expect("the new number");
     assert_eq!(number["queues"], json!(["sales"]));
     assert_eq!(number["opt_out_keywords"], json!(["ALTO"]));
-    until(&admin, "the new number in the table", "return !!document.querySelector('#numbers tr[data-id=\"+15550009000\"]')", "#numbers").await;
+    until(
+        &admin,
+        "the new number in the table",
+        "return !!document.querySelector('#numbers tr[data-id=\"+15550009000\"]')",
+        "#numbers",
+    )
+    .await;
 
     // Edited: Billing joins its menu after Sales (the menu keeps its order).
     open_editor(&admin, "Edit number +15550009000 (Sales line)", "Edit number +15550009000 (Sales line)").await;
@@ -329,12 +352,24 @@ async fn queues_and_numbers(browsers: &mut Browsers, app: &TestApp) {
     // The number goes first, then the queue.
     press(&admin, "Delete number +15550009000 (Sales and billing)").await;
     confirm(&admin, "the question before deleting the number").await;
-    until(&admin, "the number deleted", "return document.getElementById('numbers-feedback').innerText.includes('Deleted number')", "#numbers-card").await;
+    until(
+        &admin,
+        "the number deleted",
+        "return document.getElementById('numbers-feedback').innerText.includes('Deleted number')",
+        "#numbers-card",
+    )
+    .await;
     assert!(stored(app, "numbers", "number", "+15550009000").await.is_none());
     press(&admin, "Delete queue Sales").await;
     let question = confirm(&admin, "the question before deleting Sales again").await;
     assert_eq!(question, "Delete queue Sales?");
-    until(&admin, "the queue deleted", "return document.getElementById('queues-feedback').innerText.includes('Deleted queue Sales.')", "#queues-card").await;
+    until(
+        &admin,
+        "the queue deleted",
+        "return document.getElementById('queues-feedback').innerText.includes('Deleted queue Sales.')",
+        "#queues-card",
+    )
+    .await;
     assert!(stored(app, "queues", "id", "sales").await.is_none());
 }
 
@@ -363,8 +398,10 @@ async fn agents_teams_replies(browsers: &mut Browsers, app: &TestApp) {
     fill(&admin, "ed-agents-capacity", "4").await;
     save_editor(&admin, "agents-feedback", "Agent Carol King added.").await;
     let carol = stored(app, "agents", "id", "carol").await.expect("carol stored");
-    assert_eq!((carol["name"].clone(), carol["queues"].clone(), carol["capacity"].clone(), carol["languages"].clone()),
-        (json!("Carol King"), json!(["tech"]), json!(4), json!(["es"])));
+    assert_eq!(
+        (carol["name"].clone(), carol["queues"].clone(), carol["capacity"].clone(), carol["languages"].clone()),
+        (json!("Carol King"), json!(["tech"]), json!(4), json!(["es"]))
+    );
     open_editor(&admin, "Edit agent Carol King", "Edit agent Carol King").await;
     fill(&admin, "ed-agents-capacity", "6").await;
     choose(&admin, "ed-agents-queues", "Billing").await;
@@ -436,24 +473,57 @@ async fn agents_teams_replies(browsers: &mut Browsers, app: &TestApp) {
     .await;
     press(&admin, "Cancel").await;
     admin.refresh().await.expect("reloading the page");
-    until(&admin, "the admin page again", "return document.querySelectorAll('#agents-rows tr[data-id]').length === 3", "#admin").await;
+    until(
+        &admin,
+        "the admin page again",
+        "return document.querySelectorAll('#agents-rows tr[data-id]').length === 3",
+        "#admin",
+    )
+    .await;
 
     // Deleting: the reply, then the team the reply named (it asks first), then carol.
     press(&admin, "Delete team Red team").await;
     let question = confirm(&admin, "the question before deleting the red team").await;
     assert!(question.contains("reply Hello"), "{question}");
-    until(&admin, "the refusal next to the teams", "return document.getElementById('teams-feedback').innerText.includes('not deleted')", "#teams-card").await;
+    until(
+        &admin,
+        "the refusal next to the teams",
+        "return document.getElementById('teams-feedback').innerText.includes('not deleted')",
+        "#teams-card",
+    )
+    .await;
     press(&admin, "Delete reply Hello").await;
     confirm(&admin, "deleting the reply").await;
-    until(&admin, "the reply deleted", "return document.getElementById('replies-feedback').innerText.includes('Deleted reply Hello.')", "#replies-card").await;
+    until(
+        &admin,
+        "the reply deleted",
+        "return document.getElementById('replies-feedback').innerText.includes('Deleted reply Hello.')",
+        "#replies-card",
+    )
+    .await;
     press(&admin, "Delete team Red team").await;
     confirm(&admin, "deleting the team").await;
-    until(&admin, "the team deleted", "return document.getElementById('teams-feedback').innerText.includes('Deleted team Red team.')", "#teams-card").await;
+    until(
+        &admin,
+        "the team deleted",
+        "return document.getElementById('teams-feedback').innerText.includes('Deleted team Red team.')",
+        "#teams-card",
+    )
+    .await;
     press(&admin, "Delete agent Carol King").await;
     confirm(&admin, "deleting carol").await;
-    until(&admin, "carol deleted", "return document.getElementById('agents-feedback').innerText.includes('Deleted agent Carol King.')", "#agents-card").await;
+    until(
+        &admin,
+        "carol deleted",
+        "return document.getElementById('agents-feedback').innerText.includes('Deleted agent Carol King.')",
+        "#agents-card",
+    )
+    .await;
     let setup = app.setup().await;
-    assert!(stored(app, "agents", "id", "carol").await.is_none() && stored(app, "teams", "id", "red").await.is_none(), "{setup}");
+    assert!(
+        stored(app, "agents", "id", "carol").await.is_none() && stored(app, "teams", "id", "red").await.is_none(),
+        "{setup}"
+    );
     assert!(setup["replies"].as_array().is_none_or(|r| r.is_empty()), "{setup}");
 }
 
@@ -473,8 +543,10 @@ async fn campaigns_and_brands(browsers: &mut Browsers, app: &TestApp) {
     fill(&admin, "ed-brands-address-city", "Springfield").await;
     save_editor(&admin, "brands-feedback", "Brand Acme Inc. added.").await;
     let acme = stored(app, "brands", "id", "acme").await.expect("the brand");
-    assert_eq!((acme["tax_id_country"].clone(), acme["vertical"].clone(), acme["address"].clone()),
-        (json!("US"), json!("retail"), json!({"city": "Springfield"})));
+    assert_eq!(
+        (acme["tax_id_country"].clone(), acme["vertical"].clone(), acme["address"].clone()),
+        (json!("US"), json!("retail"), json!({"city": "Springfield"}))
+    );
     open_editor(&admin, "Edit brand Acme Inc.", "Edit brand Acme Inc.").await;
     fill(&admin, "ed-brands-website", "https://acme.example").await;
     save_editor(&admin, "brands-feedback", "Brand Acme Inc. saved.").await;
@@ -489,12 +561,15 @@ async fn campaigns_and_brands(browsers: &mut Browsers, app: &TestApp) {
     fill(&admin, "ed-campaigns-description", "Too short.").await;
     let before = app.setup().await;
     refused_at(&admin, app, "ed-campaigns-description", "40", &before).await;
-    fill(&admin, "ed-campaigns-description", "Answers to customers who text our support line about their orders.").await;
+    fill(&admin, "ed-campaigns-description", "Answers to customers who text our support line about their orders.")
+        .await;
     fill(&admin, "ed-campaigns-segments_per_second", "2.5").await;
     save_editor(&admin, "campaigns-feedback", "Campaign Customer care added.").await;
     let care = stored(app, "campaigns", "id", "care").await.expect("the campaign");
-    assert_eq!((care["brand"].clone(), care["use_case"].clone(), care["segments_per_second"].clone()),
-        (json!("acme"), json!("customer_care"), json!(2.5)));
+    assert_eq!(
+        (care["brand"].clone(), care["use_case"].clone(), care["segments_per_second"].clone()),
+        (json!("acme"), json!("customer_care"), json!(2.5))
+    );
     open_editor(&admin, "Edit campaign Customer care", "Edit campaign Customer care").await;
     fill(&admin, "ed-campaigns-expected_volume", "1000").await;
     save_editor(&admin, "campaigns-feedback", "Campaign Customer care saved.").await;
@@ -504,15 +579,36 @@ async fn campaigns_and_brands(browsers: &mut Browsers, app: &TestApp) {
     press(&admin, "Delete brand Acme Inc.").await;
     let question = confirm(&admin, "deleting the brand").await;
     assert!(question.contains("campaign Customer care"), "{question}");
-    until(&admin, "the refusal next to the brands", "return document.getElementById('brands-feedback').innerText.includes('not deleted')", "#brands-card").await;
+    until(
+        &admin,
+        "the refusal next to the brands",
+        "return document.getElementById('brands-feedback').innerText.includes('not deleted')",
+        "#brands-card",
+    )
+    .await;
     press(&admin, "Delete campaign Customer care").await;
     confirm(&admin, "deleting the campaign").await;
-    until(&admin, "the campaign deleted", "return document.getElementById('campaigns-feedback').innerText.includes('Deleted campaign')", "#campaigns-card").await;
+    until(
+        &admin,
+        "the campaign deleted",
+        "return document.getElementById('campaigns-feedback').innerText.includes('Deleted campaign')",
+        "#campaigns-card",
+    )
+    .await;
     press(&admin, "Delete brand Acme Inc.").await;
     confirm(&admin, "deleting the brand again").await;
-    until(&admin, "the brand deleted", "return document.getElementById('brands-feedback').innerText.includes('Deleted brand')", "#brands-card").await;
+    until(
+        &admin,
+        "the brand deleted",
+        "return document.getElementById('brands-feedback').innerText.includes('Deleted brand')",
+        "#brands-card",
+    )
+    .await;
     let setup = app.setup().await;
-    assert!(setup.get("brands").is_none_or(|b| b == &json!([])) && setup.get("campaigns").is_none_or(|c| c == &json!([])), "{setup}");
+    assert!(
+        setup.get("brands").is_none_or(|b| b == &json!([])) && setup.get("campaigns").is_none_or(|c| c == &json!([])),
+        "{setup}"
+    );
 }
 
 browser_test!(users_are_edited_disabled_enabled_and_given_a_new_password, users);
@@ -520,7 +616,13 @@ browser_test!(users_are_edited_disabled_enabled_and_given_a_new_password, users)
 async fn users(browsers: &mut Browsers, app: &TestApp) {
     let admin = admin_page(browsers, app).await;
     // Names, not ids: dana acts as Bob Jones.
-    until(&admin, "dana's row", "return document.querySelector('#users tr[data-user=dana]')?.innerText.includes('Bob Jones')", "#users").await;
+    until(
+        &admin,
+        "dana's row",
+        "return document.querySelector('#users tr[data-user=dana]')?.innerText.includes('Bob Jones')",
+        "#users",
+    )
+    .await;
 
     // dana becomes a supervisor of the blue team; a supervisor without a team is caught first.
     open_editor(&admin, "Edit user dana", "Edit user dana").await;
@@ -530,19 +632,41 @@ async fn users(browsers: &mut Browsers, app: &TestApp) {
     choose(&admin, "ed-user-teams", "Blue team").await;
     save_editor(&admin, "users-feedback", "dana saved.").await;
     let list = app.request(Method::GET, "/api/v1/users", Some(ADMIN), None).await.expect_status(200).body;
-    let dana = list["users"].as_array().and_then(|u| u.iter().find(|u| u["username"] == "dana").cloned()).expect("dana");
-    assert_eq!((dana["role"].clone(), dana["teams"].clone(), dana["agent"].clone()), (json!("supervisor"), json!(["blue"]), Value::Null));
-    until(&admin, "dana's row as a supervisor", "return document.querySelector('#users tr[data-user=dana]').innerText.includes('Blue team')", "#users").await;
+    let dana =
+        list["users"].as_array().and_then(|u| u.iter().find(|u| u["username"] == "dana").cloned()).expect("dana");
+    assert_eq!(
+        (dana["role"].clone(), dana["teams"].clone(), dana["agent"].clone()),
+        (json!("supervisor"), json!(["blue"]), Value::Null)
+    );
+    until(
+        &admin,
+        "dana's row as a supervisor",
+        "return document.querySelector('#users tr[data-user=dana]').innerText.includes('Blue team')",
+        "#users",
+    )
+    .await;
 
     // Disabled: dana cannot log in; enabled: she can.
     press(&admin, "Disable user dana").await;
     confirm(&admin, "disabling dana").await;
-    until(&admin, "dana disabled", "return document.getElementById('users-feedback').innerText.includes('dana is disabled')", "#users-card").await;
+    until(
+        &admin,
+        "dana disabled",
+        "return document.getElementById('users-feedback').innerText.includes('dana is disabled')",
+        "#users-card",
+    )
+    .await;
     in_view(&admin, "users-feedback").await;
     let dana = browsers.open("dana").await;
     assert!(!log_in_with(&dana, app, "dana", PASSWORD).await, "a disabled user cannot log in");
     press(&admin, "Enable user dana").await;
-    until(&admin, "dana enabled", "return document.getElementById('users-feedback').innerText.includes('dana is enabled')", "#users-card").await;
+    until(
+        &admin,
+        "dana enabled",
+        "return document.getElementById('users-feedback').innerText.includes('dana is enabled')",
+        "#users-card",
+    )
+    .await;
     assert!(log_in_with(&dana, app, "dana", PASSWORD).await, "an enabled user logs in");
 
     // A new password: too short is caught next to it; then the new one works and the old does not.
@@ -570,12 +694,24 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
         t.as_str().map(str::to_owned).ok_or_else(|| js_text(&t))
     })
     .await;
-    assert!(js(&admin, "return document.getElementById('token-out').innerText").await.as_str().unwrap_or("").contains("New admin token"));
+    assert!(
+        js(&admin, "return document.getElementById('token-out').innerText")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .contains("New admin token")
+    );
     app.request(Method::GET, "/api/v1/users", Some(&token), None).await.expect_status(200);
     // An agent's token says whose it is, by name.
     pick(&admin, "token-agent", "alice").await;
     admin.find(By::Css("#token-form button[type=submit]")).await.expect("create").click().await.expect("click");
-    until(&admin, "alice's token", "return document.getElementById('token-out').innerText.includes('New agent token for Alice Smith')", "#tokens-card").await;
+    until(
+        &admin,
+        "alice's token",
+        "return document.getElementById('token-out').innerText.includes('New agent token for Alice Smith')",
+        "#tokens-card",
+    )
+    .await;
 
     // The labels bug: each label of the timers and commands is bound (`for`) to the box right after
     // it, and is the label nearest to that box on screen.
@@ -600,7 +736,10 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     let fields = seen.as_array().expect("the labels");
     assert_eq!(fields.len(), 11, "six timers and five commands: {seen:#}");
     for f in fields {
-        assert!(f["for"].as_str().is_some_and(|s| !s.is_empty()) && f["for"] == f["next"] && f["for"] == f["control"], "{f}");
+        assert!(
+            f["for"].as_str().is_some_and(|s| !s.is_empty()) && f["for"] == f["next"] && f["for"] == f["control"],
+            "{f}"
+        );
         assert!(f["nearest"] == json!(true) && f["above"] == json!(true), "the label sits with its own box: {f}");
     }
     assert_eq!(fields[3]["label"], "Session expires after (minutes)");
@@ -612,7 +751,13 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     field_says(&admin, "timer-queue_wait_minutes", "0").await;
     fill(&admin, "timer-queue_wait_minutes", "20").await;
     admin.find(By::Css("#settings-form button[type=submit]")).await.expect("save").click().await.expect("click");
-    until(&admin, "the settings saved, next to the form", "return document.getElementById('settings-feedback').innerText.includes('Chat settings saved.')", "#settings-card").await;
+    until(
+        &admin,
+        "the settings saved, next to the form",
+        "return document.getElementById('settings-feedback').innerText.includes('Chat settings saved.')",
+        "#settings-card",
+    )
+    .await;
     in_view(&admin, "settings-feedback").await;
     assert_eq!(app.setup().await["settings"]["timers"]["queue_wait_minutes"], 20);
 
@@ -629,7 +774,14 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     .await;
 
     // The preview panel stays out while the server has no preview, and shows the menu when it does.
-    let offered = app.request(Method::POST, "/api/v1/setup/preview", Some(ADMIN), Some(&json!({"setup": app.setup().await, "number": SUPPORT}))).await;
+    let offered = app
+        .request(
+            Method::POST,
+            "/api/v1/setup/preview",
+            Some(ADMIN),
+            Some(&json!({"setup": app.setup().await, "number": SUPPORT})),
+        )
+        .await;
     if offered.status == 404 {
         assert_eq!(js(&admin, "return document.getElementById('preview-card').hidden").await, json!(true));
     } else {
