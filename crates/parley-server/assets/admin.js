@@ -536,10 +536,10 @@ function editObject(kind, index) {
 async function deleteObject(kind, index) {
   const k = SETUP_KINDS[kind];
   const obj = setupDoc[kind][index];
-  const users = k.dependents(obj);
+  const refs = k.dependents(obj);
   const what = `${k.one} ${k.title(obj)}`;
-  const question = users.length
-    ? `Delete ${what}? It is used by ${users.join(", ")}; the setup is refused until they no longer refer to it.`
+  const question = refs.length
+    ? `Delete ${what}? It is used by ${refs.join(", ")}.`
     : `Delete ${what}?`;
   if (!confirm(question)) return;
   const doc = structuredClone(setupDoc);
@@ -548,7 +548,7 @@ async function deleteObject(kind, index) {
   if (!result.ok) {
     const problems = result.details.length ? result.details.map((d) => d.message) : [result.message];
     feedback(k.feedback, [`${what} was not deleted: ${problems.join("; ")}`,
-      ...(users.length ? [el("br"), `First change what refers to it: ${users.join(", ")}.`] : [])], "error");
+      ...(refs.length ? [el("br"), `First change what refers to it: ${refs.join(", ")}.`] : [])], "error");
     return;
   }
   await loadAdmin();

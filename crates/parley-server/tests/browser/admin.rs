@@ -691,7 +691,7 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     admin.find(By::Css("#token-form button[type=submit]")).await.expect("create").click().await.expect("click");
     let token = eventually("the new admin token on the page", || async {
         let t = js(&admin, "return document.querySelector('#token-out code')?.innerText ?? null").await;
-        t.as_str().map(str::to_owned).ok_or_else(|| js_text(&t))
+        t.as_str().map(str::to_owned).ok_or_else(|| t.to_string())
     })
     .await;
     assert!(
@@ -810,8 +810,4 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
         "#editor",
     )
     .await;
-}
-
-fn js_text(v: &Value) -> String {
-    v.to_string()
 }
