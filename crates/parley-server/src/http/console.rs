@@ -28,6 +28,7 @@ const SCRIPT: &str = include_str!("../../assets/console.js");
 const ADMIN_SCRIPT: &str = include_str!("../../assets/admin.js");
 const STYLE: &str = include_str!("../../assets/console.css");
 const ICON: &str = include_str!("../../assets/favicon.svg");
+const ADMIN_STYLE: &str = include_str!("../../assets/admin.css");
 
 /// Same-origin scripts, styles, media and connections only; no framing.
 const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; \
@@ -43,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", ADMIN_SCRIPT) }))
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/assets/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_STYLE) }))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -458,6 +458,8 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
            doc.numbers[0].queues.push('nowhere'); e.value = JSON.stringify(doc, null, 2); return true"#,
     )
     .await;
+    // The document is the expert's view, in a section opened first.
+    js(&admin, "document.getElementById('expert').open = true; return true").await;
     click(&admin, "setup-save").await;
     until(
         &admin,
@@ -470,13 +472,14 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
 
     // A new agent login, added through the form, works.
     admin.find(By::Id("user-name")).await.expect("#user-name").send_keys("dana").await.expect("typing");
-    admin.find(By::Id("user-agent")).await.expect("#user-agent").send_keys("bob").await.expect("typing");
+    let agent = admin.find(By::Id("user-agent")).await.expect("#user-agent");
+    SelectElement::new(&agent).await.expect("a select").select_by_value("bob").await.expect("picking bob");
     admin.find(By::Id("user-password")).await.expect("#user-password").send_keys(PASSWORD).await.expect("typing");
     admin.find(By::Css("#user-form button[type=submit]")).await.expect("the add button").click().await.expect("click");
     until(
         &admin,
         "dana in the users table",
-        "return [...document.querySelectorAll('#users tr')].some((r) => r.innerText.includes('dana') && r.innerText.includes('bob'))",
+        "return [...document.querySelectorAll('#users tr')].some((r) => r.innerText.includes('dana') && r.innerText.includes('Bob Jones'))",
         "#admin",
     )
     .await;
@@ -500,9 +503,9 @@ async fn admin_page(browsers: &mut Browsers, app: &TestApp) {
     // Saving fills the forms in again from the stored setup, then says so.
     until(
         &admin,
-        "the notice that the settings were saved",
-        "return document.getElementById('notice').innerText.includes('Chat settings saved.')",
-        "#notice",
+        "the line under the form saying the settings were saved",
+        "return document.getElementById('settings-feedback').innerText.includes('Chat settings saved.')",
+        "#settings-card",
     )
     .await;
     let queued = admin.find(By::Css("#text-fields textarea[data-text=queued]")).await.expect("the queued text");
