@@ -10,6 +10,9 @@ const CSRF = meta("csrf-token");
 const ROLE = meta("parley-role");
 const ME = meta("parley-agent");
 const NUMBERS = meta("parley-numbers").split(",").filter(Boolean);
+// Minutes without keyboard or pointer use after which an available agent is set away (setup
+// `idle_away_minutes`); 0: never.
+const IDLE_AWAY_MINUTES = Number(meta("parley-idle-away")) || 0;
 // The chat of a per-chat URL (/console/chats/{id}); the server checked that the user may see it.
 const OPEN_CHAT = meta("parley-chat");
 const TITLE = "Parley console";
@@ -684,7 +687,26 @@ async function runAgentSearch(more) {
   if (shown) unsay("search-msg"); else say("search-msg", "No chat of your queues matches.", "info");
 }
 
+// Idle to away: an available agent who has not touched the console for IDLE_AWAY_MINUTES is set away,
+// so chats stop waiting on someone who left the desk with the console open. Activity in any of the
+// agent's tabs counts only for that tab; the server keeps the status the last tab set.
+let lastActivity = Date.now();
+function watchIdle() {
+  if (!IDLE_AWAY_MINUTES || !$("status")) return;
+  for (const kind of ["keydown", "pointerdown", "pointermove", "wheel", "focus"]) {
+    window.addEventListener(kind, () => { lastActivity = Date.now(); }, { passive: true });
+  }
+  setInterval(() => guarded(async () => {
+    const idle = Date.now() - lastActivity >= IDLE_AWAY_MINUTES * 60_000;
+    if (!idle || $("status").value !== "available") return;
+    await api("PUT", "/api/v1/me/status", { status: "away" });
+    $("status").value = "away";
+    notify(`Set to away: no activity for ${IDLE_AWAY_MINUTES} minute${IDLE_AWAY_MINUTES === 1 ? "" : "s"}. Choose Available when you are back.`);
+  }), 15_000);
+}
+
 function startAgent() {
+  watchIdle();
   $("accept").addEventListener("click", () => guarded(async () => {
     const chat = selected;
     await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/accept`);
@@ -925,8 +947,9 @@ function refreshSoon(chatId) {
   }), 150);
 }
 
+let source = null;
 function listen() {
-  const source = new EventSource("/api/v1/events", { withCredentials: true });
+  source = new EventSource("/api/v1/events", { withCredentials: true });
   for (const kind of KINDS) {
     source.addEventListener(kind, (m) => {
       const event = JSON.parse(m.data);
@@ -946,6 +969,12 @@ $("logout").addEventListener("click", async () => {
   await fetch("/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": CSRF } });
   location.href = "/login";
 });
+
+// Leaving the page closes its stream at once, so an agent drops out when their tab goes (a page kept
+// in the browser's back-forward cache would otherwise keep its stream, and them, present); coming back
+// to it opens the stream again and catches up.
+window.addEventListener("pagehide", () => { source?.close(); source = null; });
+window.addEventListener("pageshow", (e) => { if (e.persisted && !source) { listen(); refreshSoon(); } });
 
 history.replaceState({ chat: OPEN_CHAT || null }, "");
 if ($("workspace")) startAgent();

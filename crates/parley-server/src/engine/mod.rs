@@ -126,6 +126,12 @@ enum Command {
     },
     /// Finds out again which agents are connected (see `parley_store::presence`).
     Presence,
+    /// A private note on a chat, by `author` ("agent:ID", "admin", a supervisor's "user:NAME").
+    Note {
+        chat_id: ChatId,
+        author: String,
+        body: String,
+    },
     Setup {
         setup: Arc<Setup>,
         document: String,
@@ -268,6 +274,14 @@ impl Engine {
     /// Sets an agent available (takes new chats), away or offline.
     pub async fn set_status(&self, agent: AgentId, presence: Presence) -> Result<(), EngineError> {
         self.submit(Command::Status { agent, presence }).await.map(|_| ())
+    }
+
+    /// Adds a private note to a chat's transcript: agents and supervisors read it, it is never sent.
+    pub async fn add_note(&self, chat_id: ChatId, author: String, body: String) -> Result<ChatAck, EngineError> {
+        match self.submit(Command::Note { chat_id, author, body }).await? {
+            Answer::Chat(ack) => Ok(*ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a note"))),
+        }
     }
 
     /// Marks each agent connected or not, from the console streams and heartbeats the store knows of:
@@ -554,6 +568,7 @@ impl Writer {
                     w.connections(&setup, now);
                     Ok(Answer::Done)
                 }
+                Command::Note { chat_id, author, body } => w.note(&setup, chat_id, author, body, now),
                 Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
                 Command::Receipt(receipt) => {
                     w.receipt(receipt, now);

@@ -85,7 +85,7 @@ impl Working {
                     numbers.insert(sms.to.to_string());
                     provider_ids.entry(sms.carrier.as_str()).or_default().push(sms.provider_id.clone());
                 }
-                Command::Chat { chat_id, .. } => chat_ids.push(chat_id.to_string()),
+                Command::Chat { chat_id, .. } | Command::Note { chat_id, .. } => chat_ids.push(chat_id.to_string()),
                 Command::Outbound(r) => {
                     consumers.insert(r.consumer.to_string());
                     numbers.insert(r.number.to_string());
@@ -282,6 +282,37 @@ impl Working {
             _ => None,
         };
         Ok(Answer::Chat(Box::new(ChatAck { chat, message_id })))
+    }
+
+    /// A private note on a chat, live or ended: a transcript line of direction "note" by `author`.
+    pub(super) fn note(
+        &mut self,
+        setup: &Setup,
+        chat_id: &ChatId,
+        author: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<Answer, EngineError> {
+        let chat = self.desk.chat(chat_id).ok_or_else(|| EngineError::ChatNotFound(chat_id.clone()))?;
+        let number = setup.number(&chat.number).ok_or_else(|| {
+            EngineError::Conflict(format!("the chat's number {} is no longer in the setup", chat.number))
+        })?;
+        let row = MessageRow {
+            author: author.to_owned(),
+            ..MessageRow::note(
+                uuid::Uuid::now_v7().to_string(),
+                chat.id.to_string(),
+                number.number.to_string(),
+                chat.consumer.to_string(),
+                &number.carrier,
+                body,
+                now.0,
+            )
+        };
+        let message_id = Some(row.id.clone());
+        let ack = ChatAck { chat: chat_to_row(chat, setup, now), message_id };
+        push_message(&mut self.batch, row, Some(chat), now);
+        Ok(Answer::Chat(Box::new(ack)))
     }
 
     /// A message the business writes first (see [`OutboundRequest`]).

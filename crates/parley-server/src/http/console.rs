@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use parley_core::routing::Presence;
 
 use crate::AppState;
+use crate::http::api::chats::{chat_id, visible_chat};
 use crate::http::auth::{self, SessionUser};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiPath;
@@ -67,23 +68,14 @@ async fn chat_page(
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    // Chat ids are UUIDs; anything else cannot name a chat, and checking it here keeps the id safe to
-    // put back into the login redirect unencoded.
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(ApiError::not_found(format!("there is no chat {id:?}; chat links look like /console/chats/0194…")));
-    }
+    // Text that cannot be a chat id is answered before the login redirect, which puts the id back into
+    // a URL (a chat id is letters, digits, '-', '_' and '.').
+    let id = chat_id(&id)?;
     let Some(user) = auth::current(&state, &headers).await? else {
         return Ok(Redirect::to(&format!("/login?next=/console/chats/{id}")).into_response());
     };
-    let chat = state.store.chat(&id).await.map_err(|e| match e {
-        parley_store::StoreError::NotFound => {
-            ApiError::not_found(format!("there is no chat {id}; it may have been purged"))
-        }
-        other => other.into(),
-    })?;
-    if !user.principal.sees(&state, chat.queue.as_deref()) {
-        return Err(ApiError::forbidden("this chat is in a queue you do not serve, so you cannot open it"));
-    }
+    // The same check as the API's: who may see the chat sees its page.
+    let chat = visible_chat(&state, &user.principal, &id).await?;
     console(&state, &user, Some(&chat.id)).await
 }
 
@@ -168,6 +160,10 @@ fn page(
         .replace("{{role}}", &escape(&user.role))
         .replace("{{agent}}", &escape(user.agent.as_ref().map(|a| a.as_str()).unwrap_or_default()))
         .replace("{{numbers}}", &escape(&numbers.join(",")))
+        .replace(
+            "{{idle_away}}",
+            &setup.settings.presence.idle_away_minutes.map(|m| m.to_string()).unwrap_or_default(),
+        )
         .replace("{{chat}}", &escape(chat.unwrap_or_default()))
         .replace("{{name}}", &escape(&user.display_name))
         .replace("{{status}}", &status)

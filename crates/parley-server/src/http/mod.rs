@@ -49,6 +49,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::replies::send_reply))
         .routes(routes!(api::chats::end))
         .routes(routes!(api::chats::transcript))
+        .routes(routes!(api::notes::add_note))
         .routes(routes!(api::transfers::transfer))
         .routes(routes!(api::transfers::accept))
         .routes(routes!(api::transfers::decline))

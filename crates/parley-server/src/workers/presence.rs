@@ -8,8 +8,8 @@
 //! tab, a logout, an expired session) and asks the engine to look again whenever what the rows say
 //! differs from what the agents' states say. The engine decides under its write turn, from the rows as
 //! they are then, so two nodes never disagree: an agent who dropped out loses their unaccepted offers
-//! to colleagues at once (a closed tab is noticed at the stream's next keep-alive, within 5 s), and one
-//! whose node died drops out when that node's rows grow older than the
+//! to colleagues at once (a closed tab is noticed within two of the stream's keep-alives, about 8 s),
+//! and one whose node died drops out when that node's rows grow older than the
 //! timeout (their browser reconnects to another node long before).
 //!
 //! Presence is measured in wall-clock time ([`Clock::System`]), whatever clock the chats run on: it
@@ -33,7 +33,7 @@ use crate::engine::Engine;
 use crate::workers::Backoff;
 
 /// How long the kernel lets sent data go unacknowledged before it drops a connection. With the event
-/// stream's keep-alive every 5 s (`api::events::KEEP_ALIVE`), a console whose network vanished is
+/// stream's keep-alive every 4 s (`api::events::KEEP_ALIVE`), a console whose network vanished is
 /// disconnected within about 25 s, inside the default presence timeout of 60 s.
 pub const STREAM_USER_TIMEOUT: Duration = Duration::from_secs(20);
 

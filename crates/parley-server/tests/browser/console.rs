@@ -52,11 +52,17 @@ async fn chats(app: &TestApp, status: &str) -> Vec<Chat> {
     app.admin().chats(status).await
 }
 
-/// An agent's presence as the server has it.
+/// The status an agent chose, as the server has it (their status menu shows it).
 pub(crate) async fn presence(app: &TestApp, agent: &str) -> String {
+    agent_field(app, agent, "chosen").await
+}
+
+/// What the monitor shows of the agent (`status`: offline while not connected) or another field of
+/// `GET /api/v1/agents`.
+pub(crate) async fn agent_field(app: &TestApp, agent: &str, field: &str) -> String {
     let agents = app.request(Method::GET, "/api/v1/agents", Some(ADMIN), None).await.expect_status(200).body;
     let found = agents["agents"].as_array().and_then(|a| a.iter().find(|a| a["id"] == agent));
-    found.and_then(|a| a["status"].as_str()).unwrap_or_else(|| panic!("no agent {agent} in {agents}")).to_owned()
+    found.and_then(|a| a[field].as_str()).unwrap_or_else(|| panic!("no {field} of agent {agent} in {agents}")).to_owned()
 }
 
 /// Fills in and sends the login form; lands on the console.
@@ -91,8 +97,9 @@ pub(crate) async fn becomes_available(session: &WebDriver, app: &TestApp, agent:
         let menu = session.find(By::Id("status")).await.expect("the #status menu");
         SelectElement::new(&menu).await.expect("a select").select_by_value("available").await.expect("picking");
     }
-    eventually(&format!("the server to have {agent} available"), || async {
-        match presence(app, agent).await.as_str() {
+    // Available as chosen, and connected (the open console): routing offers them chats now.
+    eventually(&format!("the server to have {agent} available and connected"), || async {
+        match agent_field(app, agent, "status").await.as_str() {
             "available" => Ok(()),
             other => Err(other.to_owned()),
         }

@@ -5,7 +5,7 @@
 //!
 //! `browser` starts the driver and sessions and saves screenshots on failure; `console` holds the
 //! scenarios of the first console (issue 6) and its shared steps, `workspace` those of the floor of
-//! agents (issue 13), `admin` those of the admin page.
+//! agents (issue 13), `presence` an agent's console closing, `admin` those of the admin page.
 
 #[path = "../e2e/harness.rs"]
 #[allow(dead_code, reason = "the e2e harness serves many tests; these use a few of its helpers")]
@@ -14,4 +14,5 @@ mod harness;
 mod admin;
 mod browser;
 mod console;
+mod presence;
 mod workspace;

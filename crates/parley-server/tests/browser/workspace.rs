@@ -406,10 +406,7 @@ async fn pages_for_people(browsers: &mut Browsers, app: &TestApp) {
 }
 
 /// Issue 13, item 7: the supervisor searches chats by phone in the monitor and finds that one chat.
-/// Needs `GET /api/v1/chats?q=&phone=...` with `next_cursor` (another change of issue 13); until it
-/// lands the API refuses the parameters with 400 and this test fails, so it is ignored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the chat search API (GET /api/v1/chats?q=&phone=&cursor=); run with --ignored once it lands"]
 async fn a_supervisor_searches_chats_in_the_monitor() {
     const TEST: &str = "monitor_search";
     let Some(mut browsers) = Browsers::start(TEST) else { return };

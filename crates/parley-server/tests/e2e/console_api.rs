@@ -178,3 +178,49 @@ async fn a_chat_handed_over_counts_as_answered_for_the_agent_who_wrote_in_it() {
         assert!(stats["team_average"]["answered"].is_number(), "{stats}");
     }
 }
+
+/// A private note is a transcript line for agents and supervisors, never a message to the phone; it
+/// may be written after the chat ended, and bad notes are refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_note_is_in_the_transcript_and_never_reaches_the_phone() {
+    let app = TestApp::with_standard_setup().await;
+    let (alice, bob) = (app.agent_token("alice").await, app.agent_token("bob").await);
+    app.agent(&alice).set_status("available").await;
+    let phone = app.phone("+14155550100");
+    let chat = phone.texts("billing").await.chat_id.expect("a chat");
+    app.agent(&alice).accept(&chat).await;
+    app.outbox_drained().await;
+    let before = phone.inbox().await.len();
+
+    let path = format!("/api/v1/chats/{chat}/notes");
+    let added = call(&app, Method::POST, &path, &alice, Some(json!({"body": "  Wants a refund; check order 1234. "})))
+        .await
+        .expect_status(201)
+        .body;
+    let id = added["message_id"].as_str().expect("the note's id").to_owned();
+    let transcript = app.agent(&alice).transcript(&chat).await;
+    let line = transcript.messages.iter().find(|m| m.id == id).expect("the note in the transcript");
+    assert_eq!((line.direction.as_str(), line.author.as_str()), ("note", "agent:alice"));
+    assert_eq!(line.body, "Wants a refund; check order 1234.");
+
+    // Nothing went to the phone, not even once the outbox is drained.
+    app.outbox_drained().await;
+    assert_eq!(phone.inbox().await.len(), before);
+    // Bob serves another queue: he may not read or write here.
+    call(&app, Method::POST, &path, &bob, Some(json!({"body": "hello"}))).await.expect_error(403, "forbidden");
+    // Empty and too long are refused with what to do.
+    let empty = call(&app, Method::POST, &path, &alice, Some(json!({"body": "   "}))).await;
+    assert!(empty.expect_error(422, "validation_failed").contains("empty"));
+    let long = call(&app, Method::POST, &path, &alice, Some(json!({"body": "x".repeat(2001)}))).await;
+    assert!(long.expect_error(422, "validation_failed").contains("2001 characters"));
+    call(&app, Method::POST, "/api/v1/chats/no-such-chat/notes", ADMIN, Some(json!({"body": "x"})))
+        .await
+        .expect_error(404, "not_found");
+
+    // A wrap-up after the end, by the admin.
+    app.agent(&alice).end(&chat).await;
+    call(&app, Method::POST, &path, ADMIN, Some(json!({"body": "Refund approved."}))).await.expect_status(201);
+    let transcript = app.agent(&alice).transcript(&chat).await;
+    let last = transcript.messages.last().expect("a line");
+    assert_eq!((last.direction.as_str(), last.author.as_str(), last.body.as_str()), ("note", "admin", "Refund approved."));
+}

@@ -147,8 +147,8 @@ async fn a_closed_stream_moves_the_agents_offer_to_a_colleague_at_once_and_keeps
     carol_console.status("available").await;
 
     // Alice's console closes (her only stream): the offer goes to Carol well before any timeout, the
-    // connected chat stays Alice's, and the monitor says why. (The server notices a closed stream at
-    // its next keep-alive, every 5 s.)
+    // connected chat stays Alice's, and the monitor says why. (The server notices a closed stream
+    // within two of its keep-alives, every 4 s.)
     drop(alice_stream);
     assert_eq!(offered_to(&app, &second, Some("alice"), Duration::from_secs(15)).await, "carol");
     let shown = until_connected(&app, "alice", false).await;

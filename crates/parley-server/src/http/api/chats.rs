@@ -257,7 +257,7 @@ pub fn chat_id(text: &str) -> Result<ChatId, ApiError> {
 }
 
 /// Loads a chat the caller may see.
-async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
+pub(crate) async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
     let chat = state.store.chat(id.as_str()).await.map_err(|e| match e {
         parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
         other => other.into(),

@@ -125,9 +125,10 @@ async fn pump(
 }
 
 /// How often a stream gets a comment when nothing else is sent. Writing is also how the server finds
-/// out that a console closed (a closed tab is noticed at the next write), so this bounds how long a
-/// gone agent keeps their offers (see `workers::presence`).
-pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// out that a console closed: the first write after the browser closed the connection draws a reset,
+/// the second fails. So a gone agent keeps their offers for at most about two of these (see
+/// `workers::presence`).
+pub const KEEP_ALIVE: Duration = Duration::from_secs(4);
 
 /// How often a cookie stream checks that its session still lives: a logout, a disabled user or a new
 /// password ends the stream within this time, on every node.
