@@ -160,10 +160,7 @@ fn page(
         .replace("{{role}}", &escape(&user.role))
         .replace("{{agent}}", &escape(user.agent.as_ref().map(|a| a.as_str()).unwrap_or_default()))
         .replace("{{numbers}}", &escape(&numbers.join(",")))
-        .replace(
-            "{{idle_away}}",
-            &setup.settings.presence.idle_away_minutes.map(|m| m.to_string()).unwrap_or_default(),
-        )
+        .replace("{{idle_away}}", &setup.settings.presence.idle_away_minutes.map(|m| m.to_string()).unwrap_or_default())
         .replace("{{chat}}", &escape(chat.unwrap_or_default()))
         .replace("{{name}}", &escape(&user.display_name))
         .replace("{{status}}", &status)

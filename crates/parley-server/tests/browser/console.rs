@@ -62,7 +62,10 @@ pub(crate) async fn presence(app: &TestApp, agent: &str) -> String {
 pub(crate) async fn agent_field(app: &TestApp, agent: &str, field: &str) -> String {
     let agents = app.request(Method::GET, "/api/v1/agents", Some(ADMIN), None).await.expect_status(200).body;
     let found = agents["agents"].as_array().and_then(|a| a.iter().find(|a| a["id"] == agent));
-    found.and_then(|a| a[field].as_str()).unwrap_or_else(|| panic!("no {field} of agent {agent} in {agents}")).to_owned()
+    found
+        .and_then(|a| a[field].as_str())
+        .unwrap_or_else(|| panic!("no {field} of agent {agent} in {agents}"))
+        .to_owned()
 }
 
 /// Fills in and sends the login form; lands on the console.

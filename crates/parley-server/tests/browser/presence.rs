@@ -94,6 +94,11 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
         "return ([...document.querySelectorAll('#agents tr')].find((tr) => tr.innerText.includes({name}))?.innerText ?? '')",
         name = serde_json::to_string(if first == "alice" { "Alice Smith" } else { "Bob Jones" }).unwrap()
     );
-    until(&sam, "the monitor to show the agent disconnected", &format!("{row}.includes('offline (disconnected)')"), "main")
-        .await;
+    until(
+        &sam,
+        "the monitor to show the agent disconnected",
+        &format!("{row}.includes('offline (disconnected)')"),
+        "main",
+    )
+    .await;
 }

@@ -222,5 +222,8 @@ async fn a_private_note_is_in_the_transcript_and_never_reaches_the_phone() {
     call(&app, Method::POST, &path, ADMIN, Some(json!({"body": "Refund approved."}))).await.expect_status(201);
     let transcript = app.agent(&alice).transcript(&chat).await;
     let last = transcript.messages.last().expect("a line");
-    assert_eq!((last.direction.as_str(), last.author.as_str(), last.body.as_str()), ("note", "admin", "Refund approved."));
+    assert_eq!(
+        (last.direction.as_str(), last.author.as_str(), last.body.as_str()),
+        ("note", "admin", "Refund approved.")
+    );
 }

@@ -129,6 +129,9 @@ capacity = 2
 
 [settings]
 brand = "Acme"
+# The agents are API integrations that set their status once; the scenarios run longer than the
+# default 60 s of presence, which is not what they test (crates/parley-server/tests/e2e/presence.rs is).
+presence_timeout_seconds = 3600
 "#;
 
 /// Each agent's capacity, as in [`SETUP`].

@@ -54,7 +54,9 @@ fn setup() -> Value {
             {"id": "alice", "name": "Alice", "queues": ["billing"], "capacity": 3},
             {"id": "carol", "name": "Carol", "queues": ["sales"], "capacity": 50}
         ],
-        "settings": {"brand": "Acme"}
+        // The agents set their status once through the API; the test may outlast the default 60 s of
+        // presence, which is not what it tests.
+        "settings": {"brand": "Acme", "presence_timeout_seconds": 3600}
     })
 }
 
