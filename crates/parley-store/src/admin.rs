@@ -2,7 +2,9 @@
 
 use sqlx::Row as _;
 
-use crate::rows::AgentStateRow;
+use parley_core::routing::Presence;
+
+use crate::rows::{AgentStateRow, decode};
 use crate::{Result, Store, dispatch, dispatch_write};
 
 /// A stored API token (only its hash is kept).
@@ -58,7 +60,7 @@ impl Store {
             for row in rows {
                 out.push(AgentStateRow {
                     agent: row.try_get("agent")?,
-                    status: row.try_get("status")?,
+                    status: decode("agent_states.status", row.try_get("status")?, Presence::parse)?,
                     connected: row.try_get::<i64, _>("connected")? != 0,
                     last_assigned: row.try_get("last_assigned")?,
                     updated_at: row.try_get("updated_at")?,

@@ -191,7 +191,7 @@ macro_rules! write_rows {
             );
             q.push_values(chunk, |mut b, a: &AgentStateRow| {
                 b.push_bind(a.agent.clone())
-                    .push_bind(a.status.clone())
+                    .push_bind(a.status.as_str())
                     .push_bind(i64::from(a.connected))
                     .push_bind(a.last_assigned)
                     .push_bind(a.updated_at)

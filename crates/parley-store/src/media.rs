@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
-use crate::rows::MediaRow;
+use crate::rows::{MediaRow, MediaStatus, decode};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 const COLUMNS: &str =
@@ -18,7 +18,7 @@ macro_rules! media_row {
             source_url: $row.try_get("source_url")?,
             content_type: $row.try_get("content_type")?,
             size: $row.try_get("size")?,
-            status: $row.try_get("status")?,
+            status: decode("media.status", $row.try_get("status")?, MediaStatus::parse)?,
             attempts: $row.try_get("attempts")?,
             error: $row.try_get("error")?,
             created_at: $row.try_get("created_at")?,
@@ -60,7 +60,7 @@ macro_rules! insert_media_rows {
                     .push_bind(m.source_url.clone())
                     .push_bind(m.content_type.clone())
                     .push_bind(m.size)
-                    .push_bind(m.status.clone())
+                    .push_bind(m.status.as_str())
                     .push_bind(m.attempts)
                     .push_bind(m.created_at)
                     .push_bind(m.created_at);
@@ -133,13 +133,15 @@ impl Store {
 
     async fn finish_fetch(&self, id: &str, claim: Option<i64>, result: &MediaResult, now: i64) -> Result<bool> {
         // What each result writes; `None` keeps the column as it is (error: cleared unless given).
-        let (status, content_type, data, next_attempt_at, error): (&str, _, _, _, _) = match result {
+        let (status, content_type, data, next_attempt_at, error): (MediaStatus, _, _, _, _) = match result {
             MediaResult::Stored { content_type, data } => {
-                ("stored", Some(content_type.clone()), Some(data.clone()), None, None)
+                (MediaStatus::Stored, Some(content_type.clone()), Some(data.clone()), None, None)
             }
-            MediaResult::Linked => ("linked", None, None, None, None),
-            MediaResult::Retry { retry_at, error } => ("pending", None, None, Some(*retry_at), Some(error.clone())),
-            MediaResult::Failed { error } => ("failed", None, None, None, Some(error.clone())),
+            MediaResult::Linked => (MediaStatus::Linked, None, None, None, None),
+            MediaResult::Retry { retry_at, error } => {
+                (MediaStatus::Pending, None, None, Some(*retry_at), Some(error.clone()))
+            }
+            MediaResult::Failed { error } => (MediaStatus::Failed, None, None, None, Some(error.clone())),
         };
         let size = data.as_ref().map(|d: &Vec<u8>| i64::try_from(d.len()).unwrap_or(i64::MAX));
         // Only a row still being fetched (by this claim, when one is named) takes a result: a late
@@ -150,7 +152,7 @@ impl Store {
                  size = COALESCE($4, size), next_attempt_at = COALESCE($5, next_attempt_at), error = $6, \
                  updated_at = $7 WHERE id = $8 AND status = 'fetching' AND ($9 IS NULL OR claimed_until = $9)",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(content_type)
             .bind(data)
             .bind(size)

@@ -6,6 +6,7 @@
 
 use parley_core::chat::{ChatStatus, Purpose};
 use parley_core::message::{Direction, MessageStatus};
+use parley_core::routing::Presence;
 
 use crate::{Result, StoreError};
 
@@ -257,8 +258,8 @@ pub struct ConsentEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentStateRow {
     pub agent: String,
-    /// The status the agent chose: "available", "away" or "offline".
-    pub status: String,
+    /// The status the agent chose (stored as "available", "away" or "offline").
+    pub status: Presence,
     /// Whether they had a console stream or an API heartbeat within the presence timeout when the
     /// engine last looked (see `presence`).
     pub connected: bool,
@@ -304,6 +305,40 @@ pub struct StatusUpdate {
     pub at: i64,
 }
 
+/// Where a piece of inbound media is in its download, stored under these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaStatus {
+    /// Waiting for its (next) download attempt.
+    Pending,
+    /// A node has claimed its download.
+    Fetching,
+    /// Its bytes are stored.
+    Stored,
+    /// Kept as the carrier's link (too large to store, or storing turned off).
+    Linked,
+    /// The download failed for good.
+    Failed,
+}
+
+impl MediaStatus {
+    const ALL: [MediaStatus; 5] =
+        [MediaStatus::Pending, MediaStatus::Fetching, MediaStatus::Stored, MediaStatus::Linked, MediaStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaStatus::Pending => "pending",
+            MediaStatus::Fetching => "fetching",
+            MediaStatus::Stored => "stored",
+            MediaStatus::Linked => "linked",
+            MediaStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MediaStatus> {
+        MediaStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A piece of inbound media (its bytes are read separately).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaRow {
@@ -314,8 +349,7 @@ pub struct MediaRow {
     pub source_url: String,
     pub content_type: String,
     pub size: i64,
-    /// pending, fetching, stored, linked or failed.
-    pub status: String,
+    pub status: MediaStatus,
     pub attempts: i64,
     pub error: Option<String>,
     pub created_at: i64,

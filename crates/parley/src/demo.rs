@@ -1,6 +1,7 @@
 //! `parley demo`: a ready-to-try deployment with the simulator, two numbers, a menu and known logins.
 
 use anyhow::Context as _;
+use parley_core::routing::Presence;
 use parley_server::config::{Config, Secret};
 use parley_server::http::auth::hash_token;
 use parley_server::setup_doc::SetupDocument;
@@ -75,7 +76,7 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
             .iter()
             .map(|a| AgentStateRow {
                 agent: a.id.to_string(),
-                status: "offline".to_owned(),
+                status: Presence::Offline,
                 connected: false,
                 last_assigned: 0,
                 updated_at: now,

@@ -24,7 +24,8 @@ use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
 use parley_store::rows::{
-    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MessageRow, PendingReceiptRow, SimRow, StatusUpdate,
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MediaStatus, MessageRow, PendingReceiptRow, SimRow,
+    StatusUpdate,
 };
 
 use super::rows::{chat_from_row, chat_to_row};
@@ -493,7 +494,7 @@ impl Working {
         for seat in self.desk.changed_seats(now) {
             self.batch.agent_states.push(AgentStateRow {
                 agent: seat.agent.to_string(),
-                status: seat.presence.as_str().to_owned(),
+                status: seat.presence,
                 connected: seat.connected,
                 last_assigned: seat.last_assigned.0,
                 updated_at: now.0,
@@ -670,7 +671,7 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
             source_url: m.url.clone(),
             content_type: m.content_type.clone(),
             size: 0,
-            status: "pending".to_owned(),
+            status: MediaStatus::Pending,
             attempts: 0,
             error: None,
             created_at: now.0,
@@ -737,7 +738,7 @@ async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {
         .iter()
         .map(|a| {
             let state = states.get(a.id.as_str());
-            let presence = state.and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
+            let presence = state.map(|s| s.status).unwrap_or_default();
             let connected = state.is_some_and(|s| s.connected);
             let active = counts.get(a.id.as_str()).copied().unwrap_or(0).try_into().unwrap_or(u32::MAX);
             Desk::seat(setup, a, presence, connected, active, Timestamp(state.map_or(0, |s| s.last_assigned)))

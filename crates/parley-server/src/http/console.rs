@@ -89,7 +89,7 @@ async fn console(state: &AppState, user: &SessionUser, chat: Option<&str>) -> Re
             .await?
             .into_iter()
             .find(|s| s.agent == agent.as_str())
-            .and_then(|s| Presence::parse(&s.status))
+            .map(|s| s.status)
             .unwrap_or_default(),
         None => Presence::default(),
     };

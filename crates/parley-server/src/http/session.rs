@@ -219,7 +219,7 @@ async fn login(
     // console's event stream is open). One who chose away stays away.
     if let Principal::Agent(agent) = &principal {
         let stored = state.store.agent_states().await?.into_iter().find(|s| s.agent == agent.as_str());
-        if stored.is_none_or(|s| s.status == Presence::Offline.as_str()) {
+        if stored.is_none_or(|s| s.status == Presence::Offline) {
             state.engine.set_status(agent.clone(), Presence::Available).await?;
         }
     }

@@ -104,7 +104,7 @@ async fn a_later_batch_updates_rows_in_place() {
         chats: vec![connected.clone()],
         events: vec![event("chat-1", "offered", T0 + 9), event("chat-1", "connected", T0 + 10)],
         consents: vec![consent(ANN, true, true, T0 + 10)],
-        agent_states: vec![agent_state("alice", "busy", T0 + 10, T0 + 10)],
+        agent_states: vec![agent_state("alice", "away", T0 + 10, T0 + 10)],
         ..Batch::default()
     };
     let second_ids = store.commit_batch(&second).await.unwrap();

@@ -9,7 +9,7 @@ use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::claims::{TimerClaim, TimerOutcomes};
 use parley_store::media::MediaResult;
-use parley_store::rows::{ChatRow, MediaRow};
+use parley_store::rows::{ChatRow, MediaRow, MediaStatus};
 use parley_store::testing::fresh_database_url;
 use tempfile::TempDir;
 
@@ -41,7 +41,7 @@ fn media(id: &str, at: i64) -> MediaRow {
         source_url: format!("https://api.example/{id}"),
         content_type: "image/jpeg".to_owned(),
         size: 0,
-        status: "pending".to_owned(),
+        status: MediaStatus::Pending,
         attempts: 0,
         error: None,
         created_at: at,
@@ -174,7 +174,7 @@ async fn a_media_claim_taken_over_after_its_lease_drops_the_late_download() {
     let late = MediaResult::Failed { error: "timed out".into() };
     assert!(!a.finish_media_download(&stalled, &late, T0 + LEASE + 6).await.unwrap());
     let (row, data) = a.media("x").await.unwrap().expect("kept");
-    assert_eq!((row.status.as_str(), row.content_type.as_str(), data), ("stored", "image/png", bytes));
+    assert_eq!((row.status, row.content_type.as_str(), data), (MediaStatus::Stored, "image/png", bytes));
     // Stored media is never claimed again.
     assert!(a.claim_media_downloads(T0 + 10 * LEASE, LEASE, 10).await.unwrap().is_empty());
     assert!(b.claim_media_downloads(T0 + 10 * LEASE, LEASE, 10).await.unwrap().is_empty());

@@ -5,7 +5,7 @@ use parley_core::message::MessageStatus;
 use parley_store::StoreError;
 use parley_store::batch::Batch;
 use parley_store::erasure::ErasureReport;
-use parley_store::rows::{ChatRow, EventRow, MediaRow, MessageRow, PendingReceiptRow};
+use parley_store::rows::{ChatRow, EventRow, MediaRow, MediaStatus, MessageRow, PendingReceiptRow};
 
 use crate::support::*;
 
@@ -19,7 +19,7 @@ fn media(id: &str, message_id: &str) -> MediaRow {
         source_url: format!("https://media.example/{id}"),
         content_type: "image/jpeg".to_owned(),
         size: 0,
-        status: "pending".to_owned(),
+        status: MediaStatus::Pending,
         attempts: 0,
         error: None,
         created_at: T0,

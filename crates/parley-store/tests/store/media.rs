@@ -3,7 +3,7 @@
 
 use parley_store::batch::Batch;
 use parley_store::media::MediaResult;
-use parley_store::rows::MediaRow;
+use parley_store::rows::{MediaRow, MediaStatus};
 
 use crate::support::*;
 
@@ -16,7 +16,7 @@ fn media(id: &str, message_id: &str, at: i64) -> MediaRow {
         source_url: format!("https://api.example/{id}"),
         content_type: "image/jpeg".to_owned(),
         size: 0,
-        status: "pending".to_owned(),
+        status: MediaStatus::Pending,
         attempts: 0,
         error: None,
         created_at: at,
@@ -48,9 +48,9 @@ async fn media_is_claimed_fetched_and_read_back() {
     store.finish_media("c", &MediaResult::Failed { error: "too large".into() }, T0 + 5).await.unwrap();
 
     let (a, bytes) = store.media("a").await.unwrap().expect("stored");
-    assert_eq!((a.status.as_str(), a.size, bytes), ("stored", 5, jpeg));
+    assert_eq!((a.status, a.size, bytes), (MediaStatus::Stored, 5, jpeg));
     let (c, none) = store.media("c").await.unwrap().expect("kept");
-    assert_eq!((c.status.as_str(), c.error.as_deref(), none.len()), ("failed", Some("too large"), 0));
+    assert_eq!((c.status, c.error.as_deref(), none.len()), (MediaStatus::Failed, Some("too large"), 0));
     assert!(store.media("zzz").await.unwrap().is_none());
 
     assert!(store.claim_media(T0 + 999, 60_000, 10).await.unwrap().is_empty(), "retry not due yet");

@@ -2,6 +2,7 @@
 //! spells out only the fields it is about.
 
 use parley_core::chat::ChatStatus;
+use parley_core::routing::Presence;
 use parley_store::Store;
 use parley_store::rows::{AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MessageRow, SimRow};
 use parley_store::testing::fresh_database_url;
@@ -128,7 +129,7 @@ pub(crate) fn ledger(phone: &str, change: &str, keyword: Option<&str>, at: i64) 
 pub(crate) fn agent_state(agent: &str, status: &str, last_assigned: i64, at: i64) -> AgentStateRow {
     AgentStateRow {
         agent: agent.to_owned(),
-        status: status.to_owned(),
+        status: Presence::parse(status).expect("a presence"),
         connected: true,
         last_assigned,
         updated_at: at,

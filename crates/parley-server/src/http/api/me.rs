@@ -93,7 +93,7 @@ pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Jso
             let setup = state.engine.setup();
             let agent = setup.agent(&id).ok_or_else(|| ApiError::forbidden("you are no longer in the setup"))?;
             let stored = state.store.agent_states().await?.into_iter().find(|s| s.agent == id.as_str());
-            let presence = stored.as_ref().and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
+            let presence = stored.as_ref().map(|s| s.status).unwrap_or_default();
             Ok(Json(Me {
                 role: "agent".to_owned(),
                 agent: Some(id.to_string()),

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use parley_store::rows::MediaRow;
+use parley_store::rows::{MediaRow, MediaStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,7 +28,13 @@ pub struct Attachment {
 
 impl From<MediaRow> for Attachment {
     fn from(m: MediaRow) -> Attachment {
-        let status = if m.status == "fetching" { "pending".to_owned() } else { m.status };
+        // A claimed download is still pending to whoever reads it.
+        let status = match m.status {
+            MediaStatus::Fetching => MediaStatus::Pending,
+            other => other,
+        }
+        .as_str()
+        .to_owned();
         Attachment {
             url: format!("/api/v1/media/{}", m.id),
             id: m.id,
@@ -60,22 +66,22 @@ pub async fn get_media(
         return Err(ApiError::forbidden("this media belongs to a chat in a queue you do not serve"));
     }
     // Only media actually served is a read; one that cannot be recorded is not served.
-    if matches!(media.status.as_str(), "stored" | "linked") {
+    if matches!(media.status, MediaStatus::Stored | MediaStatus::Linked) {
         record_read(&state, &who, media.chat_id.as_deref(), &format!("media:{}", media.id)).await?;
     }
-    match media.status.as_str() {
-        "stored" => Ok((
+    match media.status {
+        MediaStatus::Stored => Ok((
             [(header::CONTENT_TYPE, media.content_type), (header::CACHE_CONTROL, "private, max-age=3600".to_owned())],
             Body::from(data),
         )
             .into_response()),
-        "linked" => Ok(Redirect::temporary(&media.source_url).into_response()),
-        "failed" => Err(ApiError::new(
+        MediaStatus::Linked => Ok(Redirect::temporary(&media.source_url).into_response()),
+        MediaStatus::Failed => Err(ApiError::new(
             StatusCode::GONE,
             ErrorCode::NotFound,
             format!("the media could not be downloaded from the carrier: {}", media.error.unwrap_or_default()),
         )),
-        _ => Err(ApiError::new(
+        MediaStatus::Pending | MediaStatus::Fetching => Err(ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::Conflict,
             "the media is still being downloaded; try again shortly",

@@ -86,7 +86,7 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
                 return None;
             }
             let stored = states.get(a.id.as_str());
-            let chosen = stored.and_then(|s| Presence::parse(&s.status)).unwrap_or_default();
+            let chosen = stored.map(|s| s.status).unwrap_or_default();
             let connected = stored.is_some_and(|s| s.connected);
             let languages =
                 if a.languages.is_empty() { vec![setup.settings.language.clone()] } else { a.languages.clone() };
@@ -153,7 +153,7 @@ pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Resul
         .agent_states()
         .await?
         .into_iter()
-        .filter(|s| s.connected && s.status == Presence::Available.as_str())
+        .filter(|s| s.connected && s.status == Presence::Available)
         .map(|s| s.agent)
         .collect();
     let mut views: BTreeMap<String, QueueView> = setup
