@@ -75,6 +75,13 @@ pub struct ChatFilter {
     pub limit: i64,
 }
 
+/// At most this many messages found by words have their chats handed to the listing by id. Rare words
+/// are looked up first and the few chats that hold them fetched by id, newest first; words so common
+/// that more messages hold them are matched while the listing walks the chats newest first, which
+/// stops at its page well before the end. Either way a search stays fast at a million chats
+/// (BENCHMARKS.md).
+const FEW_MATCHES: usize = 2_000;
+
 /// FTS5 query text that matches messages holding every word of `text` (each word quoted, so no
 /// character of it is FTS5 syntax).
 fn fts5_words(text: &str) -> String {
@@ -169,11 +176,52 @@ impl Store {
         Ok(out)
     }
 
+    /// The chats of the messages holding every word of `text`, if at most [`FEW_MATCHES`] messages
+    /// do; `None` when more do. (Counting messages, not chats, lets the index stop at the limit.)
+    async fn chats_with_words(&self, text: &str) -> Result<Option<Vec<String>>> {
+        let limit = i64::try_from(FEW_MATCHES + 1).unwrap_or(i64::MAX);
+        let found: Vec<Option<String>> = dispatch!(self, |pool, DB, begin| {
+            let rows = match self {
+                Store::Sqlite(_) => {
+                    sqlx::query(
+                        "SELECT m.chat_id FROM messages_fts f JOIN messages m ON m.seq = f.rowid \
+                         WHERE messages_fts MATCH $1 LIMIT $2",
+                    )
+                    .bind(fts5_words(text))
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+                }
+                Store::Postgres(_) => {
+                    sqlx::query(
+                        "SELECT chat_id FROM messages WHERE to_tsvector('simple', body) @@ \
+                         plainto_tsquery('simple', $1) LIMIT $2",
+                    )
+                    .bind(text)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?
+                }
+            };
+            rows.iter().map(|r| r.try_get("chat_id")).collect::<std::result::Result<_, _>>()?
+        });
+        if found.len() > FEW_MATCHES {
+            return Ok(None);
+        }
+        let ids: std::collections::BTreeSet<String> = found.into_iter().flatten().collect();
+        Ok(Some(ids.into_iter().collect()))
+    }
+
     /// Chats for a listing, newest first.
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<ChatRow>> {
         if filter.queues.as_ref().is_some_and(Vec::is_empty) {
             return Ok(vec![]);
         }
+        let text = filter.text.as_deref().filter(|t| !t.trim().is_empty());
+        let few = match text {
+            Some(text) => self.chats_with_words(text).await?,
+            None => None,
+        };
         dispatch!(self, |pool, DB, begin| {
             let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE 1 = 1"));
             if !filter.statuses.is_empty() {
@@ -220,18 +268,31 @@ impl Store {
                 q.push_bind(id.clone());
                 q.push("))");
             }
-            if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            if let Some(text) = text {
                 // The words go through the index of message bodies (migration 0019): FTS5 on SQLite, a
-                // GIN index of to_tsvector('simple', body) on PostgreSQL.
-                q.push(" AND (id IN (SELECT chat_id FROM messages WHERE ");
-                match self {
-                    Store::Sqlite(_) => {
-                        q.push("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ");
-                        q.push_bind(fts5_words(text));
-                        q.push(")");
+                // GIN index of to_tsvector('simple', body) on PostgreSQL. The few chats of rare words
+                // come as ids; common words are matched as the listing walks the chats.
+                q.push(" AND (id IN (");
+                match (&few, self) {
+                    (Some(ids), _) if ids.is_empty() => {
+                        q.push("NULL");
                     }
-                    Store::Postgres(_) => {
-                        q.push("to_tsvector('simple', body) @@ plainto_tsquery('simple', ");
+                    (Some(ids), _) => {
+                        let mut list = q.separated(", ");
+                        for id in ids {
+                            list.push_bind(id.clone());
+                        }
+                    }
+                    // SQLite would build the whole set of a common word's chats first; asking per chat, as
+                    // the listing walks newest first, stops at the page.
+                    (None, Store::Sqlite(_)) => {
+                        q.push("SELECT m.chat_id FROM messages m JOIN messages_fts f ON f.rowid = m.seq ");
+                        q.push("WHERE m.chat_id = chats.id AND messages_fts MATCH ");
+                        q.push_bind(fts5_words(text));
+                    }
+                    (None, Store::Postgres(_)) => {
+                        q.push("SELECT chat_id FROM messages WHERE to_tsvector('simple', body) @@ ");
+                        q.push("plainto_tsquery('simple', ");
                         q.push_bind(text.to_owned());
                         q.push(")");
                     }

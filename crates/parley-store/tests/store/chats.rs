@@ -344,3 +344,30 @@ impl MessageRowBody {
         parley_store::rows::MessageRow { body: body.to_owned(), ..row }
     }
 }
+
+/// A word in more chats than the search hands over by id (2,000) is matched while the listing walks the
+/// chats; a rare word's chats are fetched by id. Both answer the same listing: newest first, paged.
+#[tokio::test]
+async fn a_word_in_thousands_of_chats_and_a_rare_one_are_both_found_newest_first() {
+    let store = fresh("chats_search_common").await;
+    let n = 2_100;
+    let chats: Vec<ChatRow> =
+        (0..n).map(|i| finished(ChatRow { opened_at: T0 + i, ..chat(&format!("k{i:05}"), ANN) }, T0 + i + 1)).collect();
+    let messages = (0..n)
+        .map(|i| {
+            let body = if i % 1000 == 7 { "a common word and a rare zebracorn" } else { "a common word" };
+            MessageRowBody::with(inbound(&format!("km{i}"), &format!("k{i:05}"), &format!("kp{i}")), body)
+        })
+        .collect();
+    store.commit_batch(&Batch { chats, messages, ..Batch::default() }).await.unwrap();
+    let page =
+        |t: &str, after: Option<(i64, String)>| ChatFilter { text: Some(t.into()), after, ..filter(&[], None, 3) };
+
+    let common = ids(&store.list_chats(&page("common", None)).await.unwrap()).join(" ");
+    assert_eq!(common, "k02099 k02098 k02097");
+    let next = ids(&store.list_chats(&page("common", Some((T0 + 2097, "k02097".into())))).await.unwrap()).join(" ");
+    assert_eq!(next, "k02096 k02095 k02094");
+    let rare = ids(&store.list_chats(&page("zebracorn", None)).await.unwrap()).join(" ");
+    assert_eq!(rare, "k02007 k01007 k00007");
+    assert!(store.list_chats(&page("nowhere", None)).await.unwrap().is_empty());
+}
