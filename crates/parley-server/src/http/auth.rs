@@ -174,7 +174,7 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+        let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
             return from_session(parts, state).await;
         };
         let token = header
@@ -231,6 +231,12 @@ impl fmt::Debug for SessionUser {
             .field("principal", &self.principal)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether the request authenticates with an API token (`Authorization`) rather than a session
+/// cookie: a principal is taken from the header whenever it is there.
+pub fn by_token(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
 }
 
 /// The session token in the request's `Cookie` headers, if there is one.

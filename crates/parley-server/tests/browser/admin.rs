@@ -16,9 +16,8 @@ use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 
 use crate::browser::{Browsers, js, lit, until};
+use crate::console::PASSWORD;
 use crate::harness::{ADMIN, SUPPORT, TestApp, eventually};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// The support number's menu of billing and tech, alice and bob in the blue team, an agent user dana
 /// and the admin user root who drives the page.

@@ -63,7 +63,7 @@ pub async fn events(
         None => state.store.last_event_id().await?,
     };
     // A stream opened with a session cookie (not a bearer token) lives only as long as its session.
-    let session = if headers.contains_key(axum::http::header::AUTHORIZATION) {
+    let session = if crate::http::auth::by_token(&headers) {
         None
     } else {
         crate::http::auth::cookie_token(&headers).map(crate::http::auth::hash_token)

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use parley_core::routing::Presence;
 use parley_store::presence::API_HOLDER;
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::clock::Clock;
-use crate::http::auth::Principal;
+use crate::http::auth::{Principal, by_token};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 
@@ -123,7 +123,7 @@ pub async fn put_status(
     // connected (presence lives in wall-clock time: see workers::presence). The console's own calls
     // are not: its open event stream is what keeps its agent present, so closing the tab right after
     // a change of status still lets the agent drop out.
-    if headers.contains_key(header::AUTHORIZATION) {
+    if by_token(&headers) {
         let now = Clock::System.now().0;
         state.store.refresh_links(API_HOLDER, &[agent.to_string()], &[], now).await?;
     }
