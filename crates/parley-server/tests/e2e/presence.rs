@@ -245,3 +245,24 @@ async fn a_stream_on_another_node_keeps_an_agent_present_for_this_nodes_routing(
     .await;
     assert!(waiting["agent"].is_null(), "{waiting}");
 }
+
+/// The presence settings are checked with the rest of the setup: out of range, nothing is applied and
+/// the answer says what fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_settings_out_of_range_are_refused_in_words() {
+    let app = TestApp::spawn().await;
+    app.apply_setup(&setup(60)).await;
+    for (key, value, words) in [
+        ("presence_timeout_seconds", json!(5), "between 10 and 86400"),
+        ("idle_away_minutes", json!(0), "between 1 and 1440"),
+    ] {
+        let mut doc = setup(60);
+        doc["settings"][key] = value;
+        let reply = app.request(Method::PUT, "/api/v1/setup", Some(ADMIN), Some(&doc)).await;
+        let message = reply.expect_error(422, "validation_failed");
+        assert!(message.contains(words), "{key}: {message}");
+        assert!(reply.body.to_string().contains(key), "{key} named: {}", reply.body);
+    }
+    let kept = app.request(Method::GET, "/api/v1/setup", Some(ADMIN), None).await.expect_status(200).body;
+    assert_eq!(kept["settings"]["presence_timeout_seconds"], 60);
+}
