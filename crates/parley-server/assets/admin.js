@@ -328,6 +328,7 @@ const SETUP_KINDS = {
       { path: "auto_answer", label: "Connect chats without waiting for the agent to accept", kind: "check", group: "Routing" },
       { path: "overflow", label: "After the longest wait, move the chat to", kind: "select", empty: "nowhere (close it)", options: () => queueOptions(o.id), group: "Routing" },
       { path: "sms_chat", label: "Takes SMS chats", kind: "tri", group: "Routing" },
+      { path: "sticky_sender", label: "Chats the business starts go out from the number last used with the phone in this queue", kind: "tri", group: "Routing" },
       { path: "announce_transfers", label: "Tell the consumer who took over after a transfer", kind: "check", group: "Routing" },
       { path: "consumer_number", label: "Agents see the consumer's number", kind: "select", dflt: "full", options: () => [["full", "in full"], ["last_four", "only the last four digits"], ["hidden", "not at all"]], group: "Privacy" },
       ...TIMERS.map(([k, label]) => ({ path: `timers.${k}`, label, kind: "int", min: "0", group: "Timers (empty: the deployment's; 0 turns one off)" })),

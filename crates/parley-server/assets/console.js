@@ -297,6 +297,22 @@ async function showChat(id, { push = true } = {}) {
   $("transcript").scrollTop = $("transcript").scrollHeight;
   if (ROLE === "agent") agentChatControls(t.chat);
   renderLists();
+  loadThread(id);
+}
+
+// The consumer's other chats, on every business number, beside the one shown (one thread per consumer).
+async function loadThread(id) {
+  const box = $("thread");
+  if (!box) return;
+  const t = await api("GET", `/api/v1/chats/${encodeURIComponent(id)}/thread?limit=20`);
+  if (selected !== id) return;
+  const earlier = t.chats.filter((c) => c.id !== id);
+  box.hidden = earlier.length === 0;
+  $("thread-count").textContent = String(earlier.length) + (t.next_cursor ? "+" : "");
+  $("thread-list").replaceChildren(...earlier.map((c) => el("li", {}, el("button", {
+    type: "button", class: "link", "data-thread-chat": c.id, onclick: () => guarded(() => showChat(c.id)),
+  }, stamp(c.opened_at)), ` to ${c.number} · ${describe(c)}`,
+  c.end_reason ? ` · ${c.end_reason.replaceAll("_", " ")}` : "")));
 }
 
 function closeChat({ push = true } = {}) {
@@ -761,7 +777,9 @@ function startAgent() {
   document.addEventListener("keydown", shortcuts);
   $("search-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(() => runAgentSearch(false), "search-msg"); });
   $("search-more").addEventListener("click", () => guarded(() => runAgentSearch(true), "search-msg"));
-  $("start-number").replaceChildren(...NUMBERS.map((n) => el("option", { value: n }, n)));
+  // Empty: the server keeps the consumer's thread on the number last used with them (sticky sender).
+  $("start-number").replaceChildren(el("option", { value: "" }, "The number last used with this consumer"),
+    ...NUMBERS.map((n) => el("option", { value: n }, n)));
   $("start-chat").addEventListener("click", () => { unsay("start-msg"); $("start-dialog").showModal(); });
   $("start-cancel").addEventListener("click", () => $("start-dialog").close());
   $("start-form").addEventListener("submit", (e) => {
@@ -773,7 +791,7 @@ function startAgent() {
     }
     guarded(async () => {
       const ack = await api("POST", "/api/v1/outbound/chats", {
-        end_user_number: $("start-phone").value.trim(), outbound_number: $("start-number").value, message,
+        end_user_number: $("start-phone").value.trim(), outbound_number: $("start-number").value || undefined, message,
       });
       $("start-dialog").close();
       $("start-body").value = "";

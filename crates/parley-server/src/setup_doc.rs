@@ -436,6 +436,10 @@ pub struct QueueDoc {
     /// of menus and refuses transfers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_chat: Option<bool>,
+    /// A chat the business starts in this queue without naming a number goes out from the number of the
+    /// phone's latest chat in the queue (default true), so the consumer's thread stays on one number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_sender: Option<bool>,
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -890,6 +894,7 @@ impl SetupDocument {
                     hours: q.hours.as_ref().map(HoursDoc::to_core),
                     overflow: q.overflow.clone(),
                     sms_chat: q.sms_chat,
+                    sticky_sender: q.sticky_sender,
                 })
                 .collect(),
             agents: self
@@ -1038,6 +1043,7 @@ impl SetupDocument {
                     hours: q.hours.as_ref().map(HoursDoc::from_core),
                     overflow: q.overflow,
                     sms_chat: q.sms_chat,
+                    sticky_sender: q.sticky_sender,
                 })
                 .collect(),
             agents: d

@@ -159,6 +159,22 @@ impl Store {
         self.chats_where("consumer", consumers, true).await
     }
 
+    /// The number and queue of `consumer`'s latest chat in one of `queues` (the sender a chat the
+    /// business starts there keeps, so the consumer's thread stays on one number).
+    pub async fn latest_in_queues(&self, consumer: &str, queues: &[String]) -> Result<Option<(String, String)>> {
+        if queues.is_empty() {
+            return Ok(None);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = QueryBuilder::<DB>::new("SELECT number, queue FROM chats WHERE consumer = ");
+            q.push_bind(consumer.to_owned());
+            q.push(" AND queue IN (");
+            push_list!(q, queues);
+            q.push(" ORDER BY opened_at DESC, id DESC LIMIT 1");
+            Ok(q.build_query_as::<(String, String)>().fetch_optional(pool).await?)
+        })
+    }
+
     async fn chats_where(&self, column: &'static str, values: &[String], live_only: bool) -> Result<Vec<ChatRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(crate::CHUNK) {

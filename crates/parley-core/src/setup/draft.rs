@@ -148,6 +148,9 @@ pub struct QueueDraft {
     pub overflow: Option<String>,
     /// Whether the queue takes SMS chats; `None`: the deployment's setting.
     pub sms_chat: Option<bool>,
+    /// Whether a chat the business starts in this queue is sent, when it names no number, from the
+    /// number of the phone's latest chat in the queue; `None`: yes (the default).
+    pub sticky_sender: Option<bool>,
 }
 
 /// An agent as written.
@@ -225,6 +228,7 @@ impl Setup {
                     hours: q.hours.as_ref().map(BusinessHours::to_draft),
                     overflow: q.overflow.as_ref().map(ToString::to_string),
                     sms_chat: q.sms_chat,
+                    sticky_sender: q.sticky_sender,
                 })
                 .collect(),
             agents: self

@@ -118,6 +118,9 @@ pub struct Queue {
     /// Whether the queue takes SMS chats (shown in menus, transfers into it); `None`: the deployment's
     /// `sms_chat`.
     pub sms_chat: Option<bool>,
+    /// Whether a chat the business starts here without naming a number is sent from the number of the
+    /// phone's latest chat in the queue (see [`Setup::reply_from`]); `None`: yes.
+    pub sticky_sender: Option<bool>,
 }
 
 impl Queue {
@@ -384,6 +387,29 @@ impl Setup {
             None => number.queues.iter().filter_map(|id| self.queue(id)).filter(shown).collect(),
             Some(parent) => self.queues.iter().filter(|q| q.parent.as_ref() == Some(parent)).filter(shown).collect(),
         }
+    }
+
+    /// Where a chat the business starts goes out from when the request names no number, among the
+    /// queues it may belong to (`queues`, in order of preference). `latest` is the phone's latest chat
+    /// in one of them (its number and queue): while that queue keeps `sticky_sender` on and the number
+    /// still offers it, the thread stays on that number. Otherwise the first of `queues` that a number's
+    /// menu offers goes out from the first such number. (An agent's chat belongs to a queue of its
+    /// number's menu, as [`crate::chat`] requires.)
+    pub fn reply_from(
+        &self,
+        queues: &[QueueId],
+        latest: Option<(&BusinessNumber, &QueueId)>,
+    ) -> Option<(&Number, QueueId)> {
+        if let Some((number, queue)) = latest
+            && queues.contains(queue)
+            && self.queue(queue).is_some_and(|q| q.sticky_sender.unwrap_or(true))
+            && let Some(number) = self.number(number).filter(|n| n.queues.contains(queue))
+        {
+            return Some((number, queue.clone()));
+        }
+        queues
+            .iter()
+            .find_map(|queue| self.numbers.iter().find(|n| n.queues.contains(queue)).map(|n| (n, queue.clone())))
     }
 
     /// Whether `queue` takes SMS chats: its own setting, else the deployment's.

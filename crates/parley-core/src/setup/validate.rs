@@ -511,6 +511,7 @@ fn validate_queues(
             hours,
             overflow,
             sms_chat: q.sms_chat,
+            sticky_sender: q.sticky_sender,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.

@@ -57,6 +57,8 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::sms::segments))
         .routes(routes!(api::media::get_media))
         .routes(routes!(api::phones::erase_phone))
+        .routes(routes!(api::threads::phone_chats))
+        .routes(routes!(api::threads::chat_thread))
         .routes(routes!(api::phones::get_consent, api::phones::post_consent))
         .routes(routes!(api::outbound::start_chat))
         .routes(routes!(api::outbound::send_message))

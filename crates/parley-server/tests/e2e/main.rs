@@ -36,6 +36,7 @@ mod routing;
 mod sessions;
 mod shared_limits;
 mod smpp_chat;
+mod threads;
 mod throttle;
 mod timers;
 mod transfers;

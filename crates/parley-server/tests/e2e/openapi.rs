@@ -22,6 +22,8 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
     ("/api/v1/me/stats", "get"),
+    ("/api/v1/phones/{e164}/chats", "get"),
+    ("/api/v1/chats/{id}/thread", "get"),
     ("/api/v1/agents", "get"),
     ("/api/v1/queues", "get"),
     ("/api/v1/chats", "get"),

@@ -155,11 +155,11 @@ fn moment(name: &str, value: &str, end_of_day: bool) -> Result<i64, ApiError> {
 }
 
 /// The opaque cursor after a chat: its opening time and id, as hex so clients do not parse it.
-fn cursor_after(chat: &ChatRow) -> String {
+pub(crate) fn cursor_after(chat: &ChatRow) -> String {
     format!("{}:{}", chat.opened_at, chat.id).bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
+pub(crate) fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
     let bad = || ApiError::bad_request("cursor is not one this server gave: pass next_cursor as it came");
     let bytes: Vec<u8> = (0..cursor.len())
         .step_by(2)

@@ -13,6 +13,7 @@ pub mod phones;
 pub mod replies;
 pub mod setup;
 pub mod sms;
+pub mod threads;
 pub mod tokens;
 pub mod transfers;
 pub mod users;

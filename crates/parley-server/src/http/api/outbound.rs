@@ -23,7 +23,7 @@ use crate::clock::rfc3339;
 use crate::engine::{OutboundAck, OutboundRequest};
 use crate::http::api::chats::{ChatView, view_for};
 use crate::http::auth::Principal;
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::extract::{ApiJson, ApiPath};
 
 /// A chat the business starts.
@@ -32,8 +32,11 @@ use crate::http::extract::{ApiJson, ApiPath};
 pub struct OutboundChat {
     /// The consumer's phone, E.164.
     pub end_user_number: String,
-    /// The business number to send from, E.164; it must be in the setup and enabled.
-    pub outbound_number: String,
+    /// The business number to send from, E.164; it must be in the setup and enabled. A chat for an
+    /// agent may leave it out: it then goes out from the number of the phone's latest chat in the
+    /// queue (or the agent's queues), while that queue keeps `sticky_sender` on, else from the first
+    /// number whose menu offers the queue.
+    pub outbound_number: Option<String>,
     pub message: String,
     /// The agent who holds the chat; agent tokens may only name themselves (and default to
     /// themselves). Without an agent the consumer's answer enters the number's menu.
@@ -111,7 +114,6 @@ pub async fn start_chat(
     ApiJson(req): ApiJson<OutboundChat>,
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
     let consumer = phone("end_user_number", &req.end_user_number)?;
-    let number = business_number(&req.outbound_number)?;
     let text = message(&req.message)?;
     let agent = match (&who, req.agent_id.as_deref()) {
         (Principal::Agent(me), None) => Some(me.clone()),
@@ -140,10 +142,50 @@ pub async fn start_chat(
         }
         Some(q) => Some(QueueId::parse(q).map_err(|e| ApiError::invalid(format!("queue: {e}")))?),
     };
+    let (number, queue) = match (req.outbound_number.as_deref(), &agent) {
+        (Some(number), _) => (business_number(number)?, queue),
+        (None, Some(agent)) => {
+            let (number, queue) = sticky_sender(&state, &consumer, agent, queue).await?;
+            (number, Some(queue))
+        }
+        (None, None) => {
+            return Err(ApiError::invalid_fields(
+                "outbound_number: name the number to send from (only a chat for an agent may leave it out)",
+                vec![FieldProblem::new(Some("/outbound_number".to_owned()), "required for a chat without an agent")],
+            ));
+        }
+    };
     let source = agent.as_ref().map_or("api".to_owned(), |a| format!("agent:{a}"));
     let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source }).await?;
     Ok(sent(&state, &who, ack))
+}
+
+/// The number (and queue) an agent's chat goes out from when the request names no number: the
+/// phone's latest chat in `queue` (or in the agent's queues) keeps its number, see
+/// [`parley_core::setup::Setup::reply_from`].
+async fn sticky_sender(
+    state: &AppState,
+    consumer: &E164,
+    agent: &AgentId,
+    queue: Option<QueueId>,
+) -> Result<(BusinessNumber, QueueId), ApiError> {
+    let setup = state.engine.setup();
+    let queues = match queue {
+        Some(q) => vec![q],
+        None => setup.queues_of(agent),
+    };
+    let names: Vec<String> = queues.iter().map(ToString::to_string).collect();
+    let latest = state.store.latest_in_queues(consumer.as_str(), &names).await?;
+    // A stored value this version cannot read names no number: fall back as if there were none.
+    let latest = latest.and_then(|(n, q)| Some((BusinessNumber::parse(&n).ok()?, QueueId::parse(&q).ok()?)));
+    match setup.reply_from(&queues, latest.as_ref().map(|(n, q)| (n, q))) {
+        Some((number, queue)) => Ok((number.number.clone(), queue)),
+        None => Err(ApiError::invalid_fields(
+            format!("outbound_number: no number's menu offers {}; name the number to send from", names.join(", ")),
+            vec![FieldProblem::new(Some("/outbound_number".to_owned()), "required: no number offers the chat's queue")],
+        )),
+    }
 }
 
 /// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
