@@ -45,9 +45,11 @@ async fn thread_lists_a_phones_chats_on_every_number_newest_first_as_each_caller
     let first = app.request(Method::GET, &format!("{path}?limit=2"), Some(ADMIN), None).await.expect_status(200).body;
     assert_eq!(ids(&first), [tech.clone(), sales.clone()]);
     let cursor = first["next_cursor"].as_str().expect("a cursor");
-    let rest =
-        app.request(Method::GET, &format!("{path}?limit=2&cursor={cursor}"), Some(ADMIN), None).await.expect_status(200);
-    assert_eq!(ids(&rest.body), [billing.clone()]);
+    let rest = app
+        .request(Method::GET, &format!("{path}?limit=2&cursor={cursor}"), Some(ADMIN), None)
+        .await
+        .expect_status(200);
+    assert_eq!(ids(&rest.body), [billing.as_str()]);
     assert!(rest.body["next_cursor"].is_null());
 
     // alice serves billing and sales; bob serves tech, which masks: by number he sees nothing there.
@@ -64,7 +66,7 @@ async fn thread_lists_a_phones_chats_on_every_number_newest_first_as_each_caller
         .await
         .expect_status(200)
         .body;
-    assert_eq!(ids(&thread), [tech.clone()]);
+    assert_eq!(ids(&thread), [tech.as_str()]);
     assert_eq!(thread["chats"][0]["consumer"], "+*******0133");
     // alice's thread from the billing chat has her two chats, and none of bob's.
     let thread = app
@@ -110,7 +112,10 @@ async fn started_from(app: &TestApp, token: &str, number: Option<&str>) -> Strin
 async fn thread_stays_on_the_number_last_used_with_the_phone_in_the_queue() {
     let app = TestApp::spawn().await;
     let mut doc = standard_setup();
-    doc["numbers"].as_array_mut().unwrap().push(json!({"number": SECOND, "label": "Billing line", "carrier": "sim", "queues": ["billing"]}));
+    doc["numbers"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"number": SECOND, "label": "Billing line", "carrier": "sim", "queues": ["billing"]}));
     // bob serves billing only here, so his chats can belong to no other queue.
     doc["agents"][1]["queues"] = json!(["billing"]);
     // The messages must go out whatever the hour of the run.
@@ -126,7 +131,11 @@ async fn thread_stays_on_the_number_last_used_with_the_phone_in_the_queue() {
     assert_eq!(started_from(&app, &bob, None).await, SECOND, "still the latest chat's number");
     eventually("the phone to get the message from the billing line", || async {
         let inbox = app.phone(PHONE).inbox().await;
-        if inbox.iter().any(|m| m.from == SECOND && m.body == "Hello from Acme") { Ok(()) } else { Err(format!("{inbox:?}")) }
+        if inbox.iter().any(|m| m.from == SECOND && m.body == "Hello from Acme") {
+            Ok(())
+        } else {
+            Err(format!("{inbox:?}"))
+        }
     })
     .await;
     // A number named in the request wins, and becomes the thread's number.
