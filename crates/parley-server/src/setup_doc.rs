@@ -8,7 +8,7 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
+    AgentDraft, BlockDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
     QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
@@ -39,6 +39,42 @@ pub struct SetupDocument {
     pub replies: Vec<ReplyDoc>,
     #[serde(default)]
     pub settings: SettingsDoc,
+    /// Consumer phones the business does not serve (also managed with `/api/v1/blocklist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocklist: Vec<BlockDoc>,
+}
+
+/// A blocked consumer phone: its texts are stored with the reason but open no chat and get no answer
+/// (STOP still opts out); the business sends it nothing else.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockDoc {
+    /// The phone, E.164.
+    pub number: String,
+    /// Why it is blocked (1–500 characters), shown to admins beside its texts.
+    #[serde(default)]
+    pub reason: String,
+    /// Who blocked it; the API writes the calling admin's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub added_by: String,
+    /// When it was blocked, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}
+
+impl BlockDoc {
+    fn to_core(&self) -> BlockDraft {
+        BlockDraft {
+            number: self.number.clone(),
+            reason: self.reason.clone(),
+            added_by: self.added_by.clone(),
+            added_at: self.added_at.clone(),
+        }
+    }
+
+    fn from_core(b: BlockDraft) -> BlockDoc {
+        BlockDoc { number: b.number, reason: b.reason, added_by: b.added_by, added_at: b.added_at }
+    }
 }
 
 /// A campaign (a 10DLC registration, say): its numbers share its throughput limits. Every registration
@@ -870,6 +906,7 @@ impl SetupDocument {
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
             replies: self.replies.iter().map(ReplyDoc::to_core).collect(),
+            blocklist: self.blocklist.iter().map(BlockDoc::to_core).collect(),
             queues: self
                 .queues
                 .iter()
@@ -1014,6 +1051,7 @@ impl SetupDocument {
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
             brands: d.settings.brands.iter().map(BrandDoc::from_core).collect(),
             replies: d.replies.into_iter().map(ReplyDoc::from_core).collect(),
+            blocklist: d.blocklist.into_iter().map(BlockDoc::from_core).collect(),
             queues: d
                 .queues
                 .into_iter()
@@ -1102,6 +1140,11 @@ impl SetupDocument {
                 }),
             },
         }
+    }
+
+    /// The stored (JSON) form of a validated setup's document: what `GET /api/v1/setup` answers.
+    pub fn stored(setup: &Setup) -> anyhow::Result<String> {
+        Ok(serde_json::to_string(&SetupDocument::from_setup(setup))?)
     }
 
     /// Parses the TOML form.
