@@ -1178,6 +1178,20 @@ mod tests {
     }
 
     #[test]
+    fn blocklist_entries_are_written_as_toml_tables_and_read_back() {
+        let text = "[[blocklist]]\nnumber = \"+14155550100\"\nreason = \"Spam\"\nadded_by = \"dana\"\nadded_at = \"2026-12-01T10:00:00Z\"\n\n[settings]\nbrand = \"Acme\"\n";
+        let doc = SetupDocument::from_toml(text).expect("parses");
+        let setup = Setup::validate(&doc.to_draft(), &["sim"]).expect("valid");
+        let phone = parley_core::phone::E164::parse("+14155550100").expect("e164");
+        assert_eq!(setup.blocked(&phone).map(|b| b.added_by.as_str()), Some("dana"));
+        let exported = SetupDocument::from_setup(&setup).to_toml().expect("toml");
+        assert!(exported.contains("[[blocklist]]\nnumber = \"+14155550100\"\nreason = \"Spam\""), "{exported}");
+        assert!(exported.contains("added_at = \"2026-12-01T10:00:00Z\""), "{exported}");
+        let again = SetupDocument::from_toml(&exported).expect("parses");
+        assert_eq!(Setup::validate(&again.to_draft(), &["sim"]).expect("valid"), setup, "export round-trips");
+    }
+
+    #[test]
     fn an_unknown_system_message_is_refused_when_parsed() {
         let error = SetupDocument::from_toml("[settings.messages]\nqeued = \"x\"\n").unwrap_err().to_string();
         assert!(error.contains("unknown system message `qeued`; known: opt_in_notice"), "{error}");
