@@ -463,7 +463,10 @@ fn blocklist_entries_validate_round_trip_and_are_found_by_number() {
     let entry = setup.blocked(&phone("+14155550100")).unwrap();
     assert_eq!((entry.reason.as_str(), entry.added_by.as_str()), ("Abusive messages", "dana"));
     assert_eq!(setup.blocked(&phone("+14155550101")), None);
-    assert_eq!(setup.blocked(&phone("+14155550199")).unwrap().added_at, Some(crate::time::Timestamp(1_796_119_200_000)));
+    assert_eq!(
+        setup.blocked(&phone("+14155550199")).unwrap().added_at,
+        Some(crate::time::Timestamp(1_796_119_200_000))
+    );
     // Exported in number order, each entry as written.
     let exported = setup.to_draft().blocklist;
     let numbers: Vec<&str> = exported.iter().map(|b| b.number.as_str()).collect();
@@ -497,10 +500,16 @@ fn blocklist_duplicates_and_numbers_that_are_not_e164_are_each_named_with_the_re
     let all = errors.join("\n");
     assert!(all.contains("agent \"alice\" has capacity 0"), "the other problems are listed too: {all}");
     assert!(all.contains("blocklist entry 2 (\"4155550100\"): number not an E.164 phone number"), "{all}");
-    assert!(all.contains("blocklist entry 3 (\"+14155550100\"): number +14155550100 is listed twice (also entry 1)"), "{all}");
+    assert!(
+        all.contains("blocklist entry 3 (\"+14155550100\"): number +14155550100 is listed twice (also entry 1)"),
+        "{all}"
+    );
     assert!(all.contains("blocklist entry 4 (\"+1 415 555 0101\"): number not an E.164 phone number"), "{all}");
     assert!(all.contains("blocklist entry 5 (\"+14155550102\"): reason must not be empty"), "{all}");
-    assert!(all.contains("blocklist entry 6 (\"+14155550103\"): added_at \"yesterday\" is not an RFC 3339 time"), "{all}");
+    assert!(
+        all.contains("blocklist entry 6 (\"+14155550103\"): added_at \"yesterday\" is not an RFC 3339 time"),
+        "{all}"
+    );
     assert_eq!(errors.iter().filter(|e| e.starts_with("blocklist")).count(), 5, "{all}");
 }
 

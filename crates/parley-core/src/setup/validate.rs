@@ -19,9 +19,9 @@ use crate::registration;
 use crate::routing::Strategy;
 use crate::texts::TextOverrides;
 
+use super::blocklist::validate_blocklist;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
-use super::blocklist::validate_blocklist;
 use super::replies::validate_replies;
 use super::settings::{PresenceSettings, Settings, TimerSettings};
 

@@ -502,7 +502,8 @@ impl Writer {
             _ => return Err(EngineError::Internal(anyhow::anyhow!("not a setup change"))),
         };
         self.save_setup(setup.clone(), &document).await?;
-        let newly: Vec<Blocked> = setup.blocklist.iter().filter(|b| before.blocked(&b.number).is_none()).cloned().collect();
+        let newly: Vec<Blocked> =
+            setup.blocklist.iter().filter(|b| before.blocked(&b.number).is_none()).cloned().collect();
         if !newly.is_empty() {
             let (reply, answer) = oneshot::channel();
             self.process(vec![Job { command: Command::EndBlocked(newly), reply }]).await;

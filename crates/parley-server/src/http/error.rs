@@ -214,7 +214,9 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Refused(refusal) => refused(refusal),
             EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
-            EngineError::AlreadyBlocked(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadyBlocked, e.to_string()),
+            EngineError::AlreadyBlocked(_) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadyBlocked, e.to_string())
+            }
             EngineError::NotBlocked(_) => ApiError::not_found(e.to_string()),
             EngineError::Blocked(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Blocked, e.to_string()),
             EngineError::ShuttingDown => ApiError::new(

@@ -841,7 +841,8 @@ async fn blocklist(browsers: &mut Browsers, app: &TestApp) {
     )
     .await;
     in_view(&admin, "block-feedback").await;
-    let row = js(&admin, "return document.querySelector('#blocklist tr[data-blocked=\"+14155550166\"]').innerText").await;
+    let row =
+        js(&admin, "return document.querySelector('#blocklist tr[data-blocked=\"+14155550166\"]').innerText").await;
     let row = row.as_str().unwrap_or_default().to_owned();
     assert!(row.contains("Abusive messages") && row.contains("root"), "the row names the reason and root: {row}");
     let stored = entries().await;

@@ -168,7 +168,8 @@ async fn blocklist_texts_from_a_blocked_phone_are_stored_with_the_reason_and_get
     }
     assert_eq!(texts[1]["number"], SALES);
     // Admins are told as each text arrives.
-    let told = admin_events.until(|e| e.kind == "phone.inbound_blocked" && e.data["message_id"] == help.message_id).await;
+    let told =
+        admin_events.until(|e| e.kind == "phone.inbound_blocked" && e.data["message_id"] == help.message_id).await;
     let first = told.iter().find(|e| e.kind == "phone.inbound_blocked").expect("an event");
     assert_eq!((&first.data["phone"], &first.data["reason"]), (&json!(BLOCKED), &json!("Abusive messages")));
 
