@@ -15,7 +15,7 @@ use crate::chat::{ChatEvent, EndReason, TransferFailure};
 use crate::ids::{AgentId, QueueId};
 use crate::message::{Direction, MessageStatus};
 use crate::number::NumberState;
-use crate::phone::BusinessNumber;
+use crate::phone::{BusinessNumber, E164};
 use crate::routing::Presence;
 use crate::time::Timestamp;
 
@@ -87,6 +87,8 @@ pub enum Event {
     AgentStatus { agent: AgentId, presence: Presence, connected: bool },
     /// A text reached a number that is not enabled: it was stored, but opened no chat.
     InboundRefused { message_id: String, number: BusinessNumber, state: NumberState },
+    /// A text came from a blocked phone: it was stored with the entry's reason, but opened no chat.
+    InboundBlocked { message_id: String, number: BusinessNumber, phone: E164, reason: String },
 }
 
 impl Event {
@@ -116,6 +118,7 @@ impl Event {
             Event::MessageStatus { .. } => "message.status",
             Event::AgentStatus { .. } => "agent.status",
             Event::InboundRefused { .. } => "number.inbound_refused",
+            Event::InboundBlocked { .. } => "phone.inbound_blocked",
         }
     }
 

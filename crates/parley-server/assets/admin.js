@@ -1,5 +1,5 @@
 // Parley admin page: a form for every object of the setup (numbers, queues, agents, teams, predefined
-// replies, campaigns, brands), the chat settings and system messages, users and tokens; the whole
+// replies, campaigns, brands), the chat settings and system messages, the blocklist, users and tokens; the whole
 // setup document stays editable as JSON for experts. Loaded after console.js on the admin page only;
 // it uses console.js's helpers ($, el, api, guarded, ApiError, CSRF).
 //
@@ -607,7 +607,7 @@ async function loadAdmin() {
   $("setup").value = JSON.stringify(setup, null, 2);
   renderSettings();
   renderPickers();
-  await Promise.all([loadUsers(), preview()]);
+  await Promise.all([loadUsers(), loadBlocklist(), preview()]);
 }
 
 // The chat settings and the system messages are parts of the setup document too, saved whole.
@@ -702,6 +702,58 @@ async function preview() {
   $("preview-card").hidden = false;
   $("preview-menu").classList.toggle("error", !res.ok);
   $("preview-menu").textContent = res.ok ? (body?.menu ?? "") : `No preview: ${body?.error?.message ?? res.statusText}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The blocklist: entries are part of the setup, changed through /api/v1/blocklist (each change is a
+// new setup version), so the page reloads the setup after one: a form saved later must not undo it.
+
+async function loadBlocklist() {
+  const prefix = $("blocklist-filter").value.trim();
+  const page = await api("GET", `/api/v1/blocklist?limit=200${prefix ? `&q=${encodeURIComponent(prefix)}` : ""}`);
+  $("blocklist").replaceChildren(...page.entries.map((b) => el("tr", { "data-blocked": b.number },
+    el("th", { scope: "row" }, b.number), el("td", {}, b.reason), el("td", {}, b.added_by),
+    el("td", {}, b.added_at ? new Date(b.added_at).toLocaleString() : ""),
+    el("td", { class: "row-actions" }, el("button", {
+      type: "button", class: "danger", "aria-label": `Unblock ${b.number}`, onclick: () => guarded(() => unblock(b)),
+    }, "Unblock")))));
+  const shown = page.entries.length;
+  $("blocklist-count").textContent = page.total === 0 ? (prefix ? `No blocked phone starts with ${prefix}.` : "No phone is blocked.")
+    : `${page.total} blocked phone${page.total === 1 ? "" : "s"}${shown < page.total ? `, the first ${shown} shown: narrow the filter to find others` : ""}.`;
+}
+
+async function unblock(b) {
+  if (!confirm(`Unblock ${b.number}? Its texts open chats again.`)) return;
+  try {
+    await api("DELETE", `/api/v1/blocklist/${encodeURIComponent(b.number)}`);
+  } catch (e) {
+    feedback("blocklist-feedback", `${b.number} stays blocked: ${e.message}`, "error");
+    return;
+  }
+  await loadAdmin();
+  feedback("blocklist-feedback", `${b.number} is no longer blocked.`);
+}
+
+async function block() {
+  const fields = formFields($("block-form"));
+  clearFieldErrors(fields, $("block-errors"));
+  const number = $("block-number").value.trim();
+  const reason = $("block-reason").value.trim();
+  $("block-number").setCustomValidity(/^\+[1-9][0-9]{7,14}$/.test(number) ? "" : "Write the phone in E.164: + and the country code, then the number, digits only (e.g. +14155550100).");
+  $("block-reason").setCustomValidity(reason ? "" : "Say why the phone is blocked: admins read it beside its texts.");
+  if (!checkFields(fields, {})) return;
+  try {
+    await api("POST", "/api/v1/blocklist", { number, reason });
+  } catch (err) {
+    const why = err.code === "already_blocked" ? `${number} is blocked already. ${err.message}` : err.message;
+    $("block-errors").replaceChildren(`Not blocked: ${why}`);
+    $("block-errors").hidden = false;
+    return;
+  }
+  $("block-number").value = "";
+  $("block-reason").value = "";
+  await loadAdmin();
+  feedback("block-feedback", `${number} is blocked: its texts open no chat, and a live chat with it has ended.`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -867,6 +919,8 @@ function startAdmin() {
       feedback("user-feedback", `User ${name} added.`);
     });
   });
+  $("block-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(block); });
+  $("blocklist-filter").addEventListener("input", () => guarded(loadBlocklist));
   $("token-form").addEventListener("submit", (e) => {
     e.preventDefault();
     guarded(async () => {

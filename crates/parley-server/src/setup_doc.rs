@@ -8,7 +8,7 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
+    AgentDraft, BlockDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
     QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
@@ -39,6 +39,42 @@ pub struct SetupDocument {
     pub replies: Vec<ReplyDoc>,
     #[serde(default)]
     pub settings: SettingsDoc,
+    /// Consumer phones the business does not serve (also managed with `/api/v1/blocklist`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocklist: Vec<BlockDoc>,
+}
+
+/// A blocked consumer phone: its texts are stored with the reason but open no chat and get no answer
+/// (STOP still opts out); the business sends it nothing else.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockDoc {
+    /// The phone, E.164.
+    pub number: String,
+    /// Why it is blocked (1–500 characters), shown to admins beside its texts.
+    #[serde(default)]
+    pub reason: String,
+    /// Who blocked it; the API writes the calling admin's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub added_by: String,
+    /// When it was blocked, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
+}
+
+impl BlockDoc {
+    fn to_core(&self) -> BlockDraft {
+        BlockDraft {
+            number: self.number.clone(),
+            reason: self.reason.clone(),
+            added_by: self.added_by.clone(),
+            added_at: self.added_at.clone(),
+        }
+    }
+
+    fn from_core(b: BlockDraft) -> BlockDoc {
+        BlockDoc { number: b.number, reason: b.reason, added_by: b.added_by, added_at: b.added_at }
+    }
 }
 
 /// A campaign (a 10DLC registration, say): its numbers share its throughput limits. Every registration
@@ -874,6 +910,7 @@ impl SetupDocument {
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
             replies: self.replies.iter().map(ReplyDoc::to_core).collect(),
+            blocklist: self.blocklist.iter().map(BlockDoc::to_core).collect(),
             queues: self
                 .queues
                 .iter()
@@ -1019,6 +1056,7 @@ impl SetupDocument {
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
             brands: d.settings.brands.iter().map(BrandDoc::from_core).collect(),
             replies: d.replies.into_iter().map(ReplyDoc::from_core).collect(),
+            blocklist: d.blocklist.into_iter().map(BlockDoc::from_core).collect(),
             queues: d
                 .queues
                 .into_iter()
@@ -1110,6 +1148,11 @@ impl SetupDocument {
         }
     }
 
+    /// The stored (JSON) form of a validated setup's document: what `GET /api/v1/setup` answers.
+    pub fn stored(setup: &Setup) -> anyhow::Result<String> {
+        Ok(serde_json::to_string(&SetupDocument::from_setup(setup))?)
+    }
+
     /// Parses the TOML form.
     pub fn from_toml(text: &str) -> anyhow::Result<SetupDocument> {
         toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))
@@ -1137,6 +1180,20 @@ mod tests {
         assert!(billing.hours.is_some() && billing.overflow.is_some() && billing.translations.contains_key("es"));
         let again =
             SetupDocument::from_toml(&SetupDocument::from_setup(&setup).to_toml().expect("toml")).expect("parses");
+        assert_eq!(Setup::validate(&again.to_draft(), &["sim"]).expect("valid"), setup, "export round-trips");
+    }
+
+    #[test]
+    fn blocklist_entries_are_written_as_toml_tables_and_read_back() {
+        let text = "[[blocklist]]\nnumber = \"+14155550100\"\nreason = \"Spam\"\nadded_by = \"dana\"\nadded_at = \"2026-12-01T10:00:00Z\"\n\n[settings]\nbrand = \"Acme\"\n";
+        let doc = SetupDocument::from_toml(text).expect("parses");
+        let setup = Setup::validate(&doc.to_draft(), &["sim"]).expect("valid");
+        let phone = parley_core::phone::E164::parse("+14155550100").expect("e164");
+        assert_eq!(setup.blocked(&phone).map(|b| b.added_by.as_str()), Some("dana"));
+        let exported = SetupDocument::from_setup(&setup).to_toml().expect("toml");
+        assert!(exported.contains("[[blocklist]]\nnumber = \"+14155550100\"\nreason = \"Spam\""), "{exported}");
+        assert!(exported.contains("added_at = \"2026-12-01T10:00:00Z\""), "{exported}");
+        let again = SetupDocument::from_toml(&exported).expect("parses");
         assert_eq!(Setup::validate(&again.to_draft(), &["sim"]).expect("valid"), setup, "export round-trips");
     }
 

@@ -328,3 +328,25 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// The texts a phone sent that opened no chat (from a blocked phone, to a number not enabled),
+    /// newest first, at most `limit`: what admins look at for a blocked phone.
+    pub async fn texts_without_chat(&self, consumer: &str, limit: i64) -> Result<Vec<MessageRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM messages WHERE consumer = $1 AND direction = 'in' AND chat_id IS NULL \
+                 ORDER BY seq DESC LIMIT $2"
+            )))
+            .bind(consumer)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(message_row!(row));
+            }
+            Ok(out)
+        })
+    }
+}

@@ -60,6 +60,10 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             d.end(chat, EndReason::OptedOut, "consumer".to_owned());
             Ok(())
         }),
+        Input::Blocked { by } => d.business(chat, |d, chat| {
+            d.end(chat, EndReason::Blocked, by.clone());
+            Ok(())
+        }),
         Input::Route => d.business(chat, |d, chat| {
             if chat.status == ChatStatus::Queued {
                 d.route(chat);
@@ -249,6 +253,8 @@ impl Decider<'_> {
         let key = match reason {
             // The opt-out confirmation is the last message; the after-hours one was just sent.
             EndReason::OptedOut | EndReason::AfterHours => return,
+            // A block is not announced to the consumer.
+            EndReason::Blocked => return,
             EndReason::Expired => TextKey::Expired,
             EndReason::ConsumerSilent => TextKey::InactivityClosed,
             EndReason::QueueTimeout => TextKey::QueueTimeout,

@@ -32,6 +32,9 @@ pub enum Input {
     /// The consumer opted out through another chat (another business number): this chat ends too,
     /// so no agent keeps waiting on a phone that may not be texted.
     OptedOutElsewhere,
+    /// An admin blocked the consumer's phone: the chat ends at once, ended `by` that admin, and the
+    /// consumer is sent nothing (a block is not announced).
+    Blocked { by: String },
     /// The business writes first: an agent starts a chat (`agent`, in `queue` or the first queue of the
     /// number they serve), or the outbound API sends (no agent). A live chat with the phone is joined
     /// instead of opening a second one. `no_delay`: refuse rather than wait out quiet hours.

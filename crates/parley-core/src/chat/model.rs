@@ -108,6 +108,8 @@ pub enum EndReason {
     QueueTimeout,
     /// The queue was closed and does not keep chats after hours.
     AfterHours,
+    /// An admin blocked the consumer's phone (the blocklist); the consumer is not told.
+    Blocked,
 }
 
 impl EndReason {
@@ -122,6 +124,7 @@ impl EndReason {
             EndReason::ConsumerSilent => "consumer_silent",
             EndReason::QueueTimeout => "queue_timeout",
             EndReason::AfterHours => "after_hours",
+            EndReason::Blocked => "blocked",
         }
     }
 
@@ -136,6 +139,7 @@ impl EndReason {
             EndReason::ConsumerSilent,
             EndReason::QueueTimeout,
             EndReason::AfterHours,
+            EndReason::Blocked,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)

@@ -18,7 +18,7 @@ use crate::keyword::{self, CarrierKeyword, ExtraKeywords};
 use crate::number::{NumberKind, NumberState};
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::{Presence, Seat};
-use crate::setup::{Number, Setup};
+use crate::setup::{Blocked, Number, Setup};
 use crate::texts::TextOverrides;
 use crate::time::Timestamp;
 use crate::timers;
@@ -54,6 +54,8 @@ pub enum Rejection {
     AgentNotSetUp,
     /// The chat's state does not allow the input.
     Refused(Refusal),
+    /// The consumer's phone is on the blocklist: the business sends it nothing.
+    Blocked(Blocked),
 }
 
 impl Desk {
@@ -70,6 +72,10 @@ impl Desk {
         rec: &mut impl Recorder,
     ) -> Result<Option<ChatId>, Rejection> {
         let number = setup.number(text.to).ok_or(Rejection::NumberNotSetUp)?;
+        if let Some(blocked) = setup.blocked(text.from) {
+            self.text_from_blocked(setup, number, text, blocked, now, rec);
+            return Ok(None);
+        }
         let state = self.number_state(number);
         if !state.is_enabled() {
             self.text_to_disabled(setup, number, text, state, now, rec);
@@ -143,6 +149,66 @@ impl Desk {
         rec.refused_text(number, text.from, state, now);
     }
 
+    /// A text from a blocked phone: kept with the reason, no chat, no answer. A live chat of the phone
+    /// ends first (blocking ends them, so one is left only if the setup was saved and the chats' end
+    /// was not, a crash between the two). STOP and START still change consent, as carriers require,
+    /// and STOP still gets its one confirmation (CTIA: an opt-out is always confirmed, once); HELP
+    /// and everything else get nothing.
+    fn text_from_blocked(
+        &mut self,
+        setup: &Setup,
+        number: &Number,
+        text: Text<'_>,
+        blocked: &Blocked,
+        now: Timestamp,
+        rec: &mut impl Recorder,
+    ) {
+        self.end_blocked(setup, blocked, now, rec);
+        rec.blocked_text(number, blocked, now);
+        let consent = self.consent_of(text.from);
+        match setup.carrier_keyword(number, text.body) {
+            Some(CarrierKeyword::OptOut) => {
+                // The chat decision of a STOP with no chat open: the consent change and, for a phone not
+                // opted out yet, the confirmation. The text itself was recorded above.
+                let input = Input::Inbound { text: text.body.to_owned(), media: text.media, language: None };
+                let context = Context {
+                    setup,
+                    number,
+                    consumer: text.from,
+                    consent,
+                    roster: &mut self.roster,
+                    now,
+                    new_chat_id: &ChatId::new(String::new()),
+                };
+                if let Outcome::Done(decision) = decide(None, &input, context) {
+                    self.settle(Step::Input, None, decision, number, text.from, now, rec);
+                }
+            }
+            Some(CarrierKeyword::OptIn) if consent.opted_out => {
+                let change = ConsentChange::OptedIn { keyword: keyword::normalize(text.body) };
+                rec.consent(text.from, &number.number, &change, now);
+                self.change_consent(text.from, &change);
+            }
+            _ => {}
+        }
+    }
+
+    /// A phone was blocked (`blocked`, by the admin it names): its live chats end on every number, as
+    /// ended by that admin, and the consumer is told nothing. Their agents' capacity frees up.
+    pub fn block(&mut self, setup: &Setup, blocked: &Blocked, now: Timestamp, rec: &mut impl Recorder) {
+        self.end_blocked(setup, blocked, now, rec);
+    }
+
+    fn end_blocked(&mut self, setup: &Setup, blocked: &Blocked, now: Timestamp, rec: &mut impl Recorder) {
+        let Some(chats) = self.live.get(&blocked.number) else { return };
+        let ids: Vec<ChatId> = chats.iter().map(|(_, id)| id.clone()).collect();
+        let input = Input::Blocked { by: blocked.added_by.clone() };
+        for id in ids {
+            // A live chat's end is never refused.
+            let _ = self.run(setup, &id, &input, Step::Blocked, now, rec);
+        }
+    }
+
     /// An agent's or admin's input on a chat (or the timer worker's [`Input::Tick`]). Returns the chat
     /// as the input left it.
     pub fn chat_action(
@@ -168,6 +234,10 @@ impl Desk {
         rec: &mut impl Recorder,
     ) -> Result<Option<ChatId>, Rejection> {
         let number = setup.number(request.number).ok_or(Rejection::NumberNotSetUp)?;
+        // The business does not write to a phone it blocked, on any number, by any path.
+        if let Some(blocked) = setup.blocked(request.consumer) {
+            return Err(Rejection::Blocked(blocked.clone()));
+        }
         let state = self.number_state(number);
         if !state.is_enabled() {
             return Err(Rejection::NumberNotEnabled(state));

@@ -5,7 +5,9 @@
 //! a text is handled; an opt-out (STOP, or one given through the API) ends the phone's chats on every
 //! number; an agent who goes away loses the offers they have not accepted; capacity that frees up is
 //! offered to the queued chats of its queues, oldest first; a text to a number that is not enabled opens
-//! no chat, but its opt-out or opt-in still counts. Why: the engine (`parley-server`'s
+//! no chat, but its opt-out or opt-in still counts; a text from a blocked phone likewise (its opt-out is
+//! confirmed once), blocking a phone ends its live chats, and the business writes first to no blocked
+//! phone. Why: the engine (`parley-server`'s
 //! `engine::working`) and the conversation scripts (`tests/scripts`) both drive a `Desk`, so the scripts
 //! test the engine's rules rather than a copy of them, and a rule cannot drift between the two.
 //!

@@ -11,7 +11,7 @@ use crate::ids::AgentId;
 use crate::number::NumberState;
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::Presence;
-use crate::setup::Number;
+use crate::setup::{Blocked, Number};
 use crate::time::Timestamp;
 
 /// Why the desk ran a decision.
@@ -29,6 +29,8 @@ pub enum Step {
     Withdrawn,
     /// Capacity freed up in the chat's queue (`Input::Route`).
     Routed,
+    /// An admin blocked the chat's phone (`Input::Blocked`).
+    Blocked,
 }
 
 /// One decision, as the desk is about to keep it.
@@ -62,6 +64,11 @@ pub trait Recorder {
     /// A text to `number`, which is in `state` (not enabled): it is kept and shown to admins, but it
     /// opens no chat and gets no answer.
     fn refused_text(&mut self, number: &Number, consumer: &E164, state: NumberState, now: Timestamp);
+
+    /// A text from a blocked phone: it is kept with the entry's reason and shown to admins, but it
+    /// opens no chat and gets no answer (an opt-out still gets its one confirmation, reported as a
+    /// decision after this).
+    fn blocked_text(&mut self, number: &Number, blocked: &Blocked, now: Timestamp);
 
     /// An agent's presence changed: the status they chose, or whether they are connected.
     fn presence(&mut self, agent: &AgentId, presence: Presence, connected: bool, now: Timestamp);

@@ -14,6 +14,7 @@ use crate::registration::{CampaignRegistration, TollFreeVerification};
 use crate::routing::Strategy;
 use crate::texts::TextOverrides;
 
+use super::blocklist::{BlockDraft, Blocked};
 use super::model::Setup;
 use super::replies::{Reply, ReplyDraft};
 use super::settings::{Settings, TimerSettings};
@@ -31,6 +32,8 @@ pub struct SetupDraft {
     pub quiet_hours: QuietHoursDraft,
     /// Predefined replies agents send.
     pub replies: Vec<ReplyDraft>,
+    /// Phones the business does not serve (`[[blocklist]]`).
+    pub blocklist: Vec<BlockDraft>,
 }
 
 /// Quiet hours as written: `HH:MM` times in the consumer's local time and an IANA zone for numbers
@@ -268,6 +271,7 @@ impl Setup {
             settings: self.settings.clone(),
             quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
             replies: self.replies.iter().map(Reply::to_draft).collect(),
+            blocklist: self.blocklist.iter().map(Blocked::to_draft).collect(),
         }
     }
 }

@@ -9,11 +9,13 @@
 //! - `validate.rs`: [`Setup::validate`] and [`SetupError`], every check that spans the document.
 //! - `model.rs`: the validated [`Setup`] and the questions asked of it.
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
+//! - `blocklist.rs`: the phones the business does not serve: draft, the validated map, validation.
 //!
 //! The setup depends on the leaf modules of its fields (ids, phone, hours, registration, texts,
 //! commands, ...) and on nothing that depends on it: the chat, its timers and the use of replies read
 //! the setup, never the other way round.
 
+mod blocklist;
 mod draft;
 mod model;
 mod replies;
@@ -22,6 +24,7 @@ mod settings;
 mod tests;
 mod validate;
 
+pub use blocklist::{BlockDraft, Blocked, Blocklist, MAX_REASON_CHARS, reason_problem};
 pub use draft::{
     AgentDraft, CampaignDraft, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, SetupDraft, TeamDraft,
 };

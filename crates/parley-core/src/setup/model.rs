@@ -16,6 +16,7 @@ use crate::registration::{self, Brand, CampaignRegistration, TollFreeVerificatio
 use crate::routing::Strategy;
 use crate::texts::{TextOverrides, Texts};
 
+use super::blocklist::Blocklist;
 use super::draft::QueueTranslation;
 use super::replies::Reply;
 use super::settings::{Settings, TimerSettings};
@@ -37,6 +38,8 @@ pub struct Setup {
     pub language_keywords: ExtraKeywords,
     /// Predefined replies agents send, in the order written.
     pub replies: Vec<Reply>,
+    /// The phones the business does not serve, looked up by number.
+    pub blocklist: Blocklist,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -234,6 +237,7 @@ impl Setup {
             registrations: vec![],
             language_keywords: ExtraKeywords::default(),
             replies: vec![],
+            blocklist: Blocklist::default(),
         }
     }
 

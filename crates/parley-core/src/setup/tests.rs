@@ -74,6 +74,7 @@ fn draft() -> SetupDraft {
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
         replies: vec![],
+        blocklist: vec![],
     }
 }
 
@@ -443,4 +444,90 @@ fn unknown_carrier_is_named() {
         errors[0].to_string(),
         "number +15550001000 names carrier \"sim\", which is not configured (known: twilio)"
     );
+}
+
+fn block(number: &str, reason: &str) -> BlockDraft {
+    BlockDraft { number: number.into(), reason: reason.into(), added_by: "dana".into(), added_at: None }
+}
+
+#[test]
+fn blocklist_entries_validate_round_trip_and_are_found_by_number() {
+    let mut d = draft();
+    d.blocklist = vec![
+        BlockDraft { added_at: Some("2026-12-01T10:00:00Z".into()), ..block("+14155550199", "Spam") },
+        block("+14155550100", "Abusive messages"),
+        block("+4930123456", "Asked never to be contacted"),
+    ];
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let phone = |p: &str| E164::parse(p).unwrap();
+    let entry = setup.blocked(&phone("+14155550100")).unwrap();
+    assert_eq!((entry.reason.as_str(), entry.added_by.as_str()), ("Abusive messages", "dana"));
+    assert_eq!(setup.blocked(&phone("+14155550101")), None);
+    assert_eq!(
+        setup.blocked(&phone("+14155550199")).unwrap().added_at,
+        Some(crate::time::Timestamp(1_796_119_200_000))
+    );
+    // Exported in number order, each entry as written.
+    let exported = setup.to_draft().blocklist;
+    let numbers: Vec<&str> = exported.iter().map(|b| b.number.as_str()).collect();
+    assert_eq!(numbers, ["+14155550100", "+14155550199", "+4930123456"]);
+    assert_eq!(exported[1].added_at.as_deref(), Some("2026-12-01T10:00:00Z"));
+    assert_eq!(Setup::validate(&setup.to_draft(), &["sim"]).unwrap(), setup);
+    // A prefix is a range of the list, paged after the last number of the previous page.
+    let list = &setup.blocklist;
+    let of = |prefix: &str, after: Option<&str>| -> Vec<String> {
+        list.matching(prefix, after).map(|b| b.number.to_string()).collect()
+    };
+    assert_eq!(of("+1415", None), ["+14155550100", "+14155550199"]);
+    assert_eq!(of("+1415", Some("+14155550100")), ["+14155550199"]);
+    assert_eq!(of("", Some("+14155550199")), ["+4930123456"]);
+    assert_eq!(of("+44", None), Vec::<String>::new());
+}
+
+#[test]
+fn blocklist_duplicates_and_numbers_that_are_not_e164_are_each_named_with_the_rest() {
+    let mut d = draft();
+    d.agents[0].capacity = 0;
+    d.blocklist = vec![
+        block("+14155550100", "Spam"),
+        block("4155550100", "No plus"),
+        block("+14155550100", "Again"),
+        block("+1 415 555 0101", "Spaces"),
+        block("+14155550102", "  "),
+        BlockDraft { added_at: Some("yesterday".into()), ..block("+14155550103", "Bad time") },
+    ];
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let all = errors.join("\n");
+    assert!(all.contains("agent \"alice\" has capacity 0"), "the other problems are listed too: {all}");
+    assert!(all.contains("blocklist entry 2 (\"4155550100\"): number not an E.164 phone number"), "{all}");
+    assert!(
+        all.contains("blocklist entry 3 (\"+14155550100\"): number +14155550100 is listed twice (also entry 1)"),
+        "{all}"
+    );
+    assert!(all.contains("blocklist entry 4 (\"+1 415 555 0101\"): number not an E.164 phone number"), "{all}");
+    assert!(all.contains("blocklist entry 5 (\"+14155550102\"): reason must not be empty"), "{all}");
+    assert!(
+        all.contains("blocklist entry 6 (\"+14155550103\"): added_at \"yesterday\" is not an RFC 3339 time"),
+        "{all}"
+    );
+    assert_eq!(errors.iter().filter(|e| e.starts_with("blocklist")).count(), 5, "{all}");
+}
+
+#[test]
+fn blocklist_with_and_without_block_change_only_the_list() {
+    let setup = Setup::validate(&draft(), &["sim"]).unwrap();
+    let entry = Blocked {
+        number: E164::parse("+14155550100").unwrap(),
+        reason: "Spam".into(),
+        added_by: "dana".into(),
+        added_at: None,
+    };
+    let blocked = setup.with_block(entry.clone()).unwrap();
+    assert_eq!(blocked.blocked(&entry.number), Some(&entry));
+    assert_eq!(Setup { blocklist: Blocklist::default(), ..blocked.clone() }, setup);
+    let again = Blocked { reason: "Other".into(), ..entry.clone() };
+    assert_eq!(blocked.with_block(again).unwrap_err(), entry, "a duplicate names the entry there");
+    let (unblocked, removed) = blocked.without_block(&entry.number).unwrap();
+    assert_eq!((unblocked, removed), (setup.clone(), entry.clone()));
+    assert!(setup.without_block(&entry.number).is_none());
 }

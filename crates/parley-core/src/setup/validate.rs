@@ -19,6 +19,7 @@ use crate::registration;
 use crate::routing::Strategy;
 use crate::texts::TextOverrides;
 
+use super::blocklist::validate_blocklist;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
@@ -67,6 +68,9 @@ pub enum SetupError {
     /// (with its value or index where that helps).
     #[error("{owner}: {field}: {reason}")]
     InvalidField { owner: String, field: String, reason: String },
+    /// A bad blocklist entry: `index` counts from 1, `field` is the entry's field at fault.
+    #[error("blocklist entry {index} (\"{number}\"): {field} {reason}")]
+    InvalidBlock { index: usize, number: String, field: &'static str, reason: String },
 }
 
 /// The most segments per minute a number or campaign may be given: a minute at the largest per-second
@@ -361,6 +365,7 @@ impl Setup {
         }
 
         let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
+        let blocklist = validate_blocklist(&draft.blocklist, &mut errors);
 
         if draft.settings.brand.trim().is_empty() {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
@@ -369,7 +374,18 @@ impl Setup {
 
         if errors.is_empty() {
             let settings = Settings { quiet_hours, ..draft.settings.clone() };
-            Ok(Setup { numbers, queues, agents, teams, campaigns, settings, registrations, language_keywords, replies })
+            Ok(Setup {
+                numbers,
+                queues,
+                agents,
+                teams,
+                campaigns,
+                settings,
+                registrations,
+                language_keywords,
+                replies,
+                blocklist,
+            })
         } else {
             Err(errors)
         }

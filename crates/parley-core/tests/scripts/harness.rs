@@ -40,6 +40,9 @@
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
 //! admin> number +15550002000 suspended   the number's registration state from now on (enabled by default)
+//! admin> block +14155550100 Abusive     the phone goes on the blocklist, by "admin", for the reason given
+//!                                    (a new setup, as the API's block makes), and its live chats end
+//! admin> unblock +14155550100        the phone leaves the blocklist
 //! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
@@ -74,7 +77,7 @@ use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
 use parley_core::setup::{
-    AgentDraft, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup,
+    AgentDraft, Blocked, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup,
     SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
@@ -167,6 +170,7 @@ fn setup(variants: &[&str]) -> Setup {
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
         replies: vec![],
+        blocklist: vec![],
     };
     for variant in variants {
         match *variant {
@@ -465,6 +469,9 @@ impl World {
                 }
             }
             Err(Rejection::Refused(refusal)) => self.transcript.refused(&refusal, None),
+            Err(Rejection::Blocked(blocked)) => {
+                writeln!(self.transcript.out, "  refused: Blocked ({})", blocked.reason).unwrap();
+            }
             Err(other) => panic!("the support number sends: {other:?}"),
         }
     }
@@ -495,7 +502,22 @@ impl World {
                 let state = NumberState::parse(state.trim()).expect("a number state (enabled, suspended, ...)");
                 self.desk.set_number_state(number, state);
             }
-            _ => panic!("unknown admin command `{command}` (end, number)"),
+            "block" => {
+                let (phone, reason) = rest.trim().split_once(' ').expect("`admin> block +1415... reason`");
+                let entry = Blocked {
+                    number: E164::parse(phone).unwrap(),
+                    reason: reason.trim().to_owned(),
+                    added_by: "admin".to_owned(),
+                    added_at: Some(self.now),
+                };
+                self.setup = self.setup.with_block(entry.clone()).expect("a phone not blocked yet");
+                self.desk.block(&self.setup, &entry, self.now, &mut self.transcript);
+            }
+            "unblock" => {
+                let phone = E164::parse(rest.trim()).unwrap();
+                self.setup = self.setup.without_block(&phone).expect("a blocked phone").0;
+            }
+            _ => panic!("unknown admin command `{command}` (end, number, block, unblock)"),
         }
     }
 
@@ -558,6 +580,7 @@ impl Recorder for Transcript {
             Step::Routed => Some("route"),
             Step::DueFirst => Some("tick"),
             Step::OptedOutElsewhere => Some("opt-out"),
+            Step::Blocked => Some("block"),
         };
         let outer = self.indent.clone();
         if let (Some(header), Some(before)) = (header, d.before) {
@@ -599,6 +622,15 @@ impl Recorder for Transcript {
             self.indent,
             number.number,
             state.as_str()
+        )
+        .unwrap();
+    }
+
+    fn blocked_text(&mut self, number: &Number, blocked: &Blocked, _now: Timestamp) {
+        writeln!(
+            self.out,
+            "{}blocked: {} is on the blocklist ({}); the text to {} opens no chat",
+            self.indent, blocked.number, blocked.reason, number.number
         )
         .unwrap();
     }

@@ -9,6 +9,7 @@
 
 mod harness;
 
+mod blocklist;
 mod business_hours;
 mod commands;
 mod consent;

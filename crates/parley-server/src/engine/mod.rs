@@ -17,7 +17,7 @@ use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::message::MessageStatus;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::Presence;
-use parley_core::setup::Setup;
+use parley_core::setup::{Blocked, Setup};
 use parley_store::erasure::ErasureReport;
 use parley_store::rows::{ChatRow, EventRow};
 use parley_store::{Store, StoreError};
@@ -33,6 +33,9 @@ mod working;
 
 pub use rows::{chat_from_row, chat_to_row};
 use working::Working;
+
+/// The kind of the event a text from a blocked phone leaves, counted in `parley_blocked_texts_total`.
+const BLOCKED_KIND: &str = "phone.inbound_blocked";
 
 /// Most inputs handled in one transaction.
 const MAX_BATCH: usize = 512;
@@ -106,6 +109,15 @@ pub enum EngineError {
     /// The request conflicts with stored state (erasing a phone that has a live chat).
     #[error("{0}")]
     Conflict(String),
+    /// The phone to block is on the blocklist already: the entry there.
+    #[error("{} is blocked already (by {}: {})", .0.number, .0.added_by, .0.reason)]
+    AlreadyBlocked(Blocked),
+    /// The phone to unblock is not on the blocklist.
+    #[error("{0} is not on the blocklist")]
+    NotBlocked(E164),
+    /// The business may not write to this phone: it is on the blocklist.
+    #[error("{} is on the blocklist ({}): the business sends it nothing", .0.number, .0.reason)]
+    Blocked(Blocked),
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error(transparent)]
@@ -140,6 +152,12 @@ enum Command {
         phone: E164,
         by: String,
     },
+    /// Puts a phone on the blocklist: a new setup version, then its live chats end.
+    Block(Blocked),
+    /// Takes a phone off the blocklist: a new setup version.
+    Unblock(E164),
+    /// Ends the live chats of phones just blocked (by the API or a saved setup), as the entry's admin.
+    EndBlocked(Vec<Blocked>),
     Receipt(Receipt),
     Sent(Vec<SendOutcome>),
 }
@@ -170,6 +188,8 @@ enum Answer {
     Chat(Box<ChatAck>),
     Outbound(Box<OutboundAck>),
     Erased(ErasureReport),
+    /// The blocklist entry a change removed.
+    Unblocked(Blocked),
     Done,
 }
 
@@ -313,9 +333,26 @@ impl Engine {
         }
     }
 
-    /// Stores a validated setup and puts it in force, after every input submitted before it.
+    /// Stores a validated setup and puts it in force, after every input submitted before it. Phones
+    /// it blocks that were not blocked before have their live chats ended.
     pub async fn apply_setup(&self, setup: Setup, document: String) -> Result<(), EngineError> {
         self.submit(Command::Setup { setup: Arc::new(setup), document }).await.map(|_| ())
+    }
+
+    /// Puts a phone on the blocklist as a new setup version (made from the setup in force when the
+    /// writer gets to it, so two admins' changes never undo each other), then ends its live chats.
+    /// [`EngineError::AlreadyBlocked`] when it is blocked already.
+    pub async fn block(&self, entry: Blocked) -> Result<(), EngineError> {
+        self.submit(Command::Block(entry)).await.map(|_| ())
+    }
+
+    /// Takes a phone off the blocklist as a new setup version; answers the entry removed, or
+    /// [`EngineError::NotBlocked`].
+    pub async fn unblock(&self, phone: E164) -> Result<Blocked, EngineError> {
+        match self.submit(Command::Unblock(phone)).await? {
+            Answer::Unblocked(entry) => Ok(entry),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to an unblock"))),
+        }
     }
 }
 
@@ -424,10 +461,9 @@ impl Writer {
             // A setup change or an erasure takes effect exactly between the inputs before and after it.
             let mut pending = Vec::new();
             for job in jobs {
-                if let Command::Setup { setup, document } = &job.command {
-                    let (setup, document) = (setup.clone(), document.clone());
+                if matches!(job.command, Command::Setup { .. } | Command::Block(_) | Command::Unblock(_)) {
                     self.process(std::mem::take(&mut pending)).await;
-                    let result = self.save_setup(setup, &document).await.map(|()| Answer::Done);
+                    let result = self.change_setup(&job.command).await;
                     let _ = job.reply.send(result);
                 } else if let Command::Erase { phone, by } = &job.command {
                     self.process(std::mem::take(&mut pending)).await;
@@ -440,6 +476,42 @@ impl Writer {
             self.process(pending).await;
         }
         tracing::info!("engine stopped");
+    }
+
+    /// A new setup version: the document given (`PUT /api/v1/setup`), or the setup in force with one
+    /// blocklist change. Then the phones it newly blocks have their live chats ended, in a batch of
+    /// their own: a crash between the two commits leaves such a chat live, and the phone's next text
+    /// ends it (`Desk::inbound`), so a blocked phone is never served.
+    async fn change_setup(&mut self, command: &Command) -> Result<Answer, EngineError> {
+        let before = self.current_setup();
+        let (setup, document, answer) = match command {
+            Command::Setup { setup, document } => (setup.clone(), document.clone(), Answer::Done),
+            Command::Block(entry) => {
+                self.refresh_setup().await?;
+                let next = self.current_setup().with_block(entry.clone()).map_err(EngineError::AlreadyBlocked)?;
+                let document = crate::setup_doc::SetupDocument::stored(&next)?;
+                (Arc::new(next), document, Answer::Done)
+            }
+            Command::Unblock(phone) => {
+                self.refresh_setup().await?;
+                let (next, removed) =
+                    self.current_setup().without_block(phone).ok_or_else(|| EngineError::NotBlocked(phone.clone()))?;
+                let document = crate::setup_doc::SetupDocument::stored(&next)?;
+                (Arc::new(next), document, Answer::Unblocked(removed))
+            }
+            _ => return Err(EngineError::Internal(anyhow::anyhow!("not a setup change"))),
+        };
+        self.save_setup(setup.clone(), &document).await?;
+        let newly: Vec<Blocked> =
+            setup.blocklist.iter().filter(|b| before.blocked(&b.number).is_none()).cloned().collect();
+        if !newly.is_empty() {
+            let (reply, answer) = oneshot::channel();
+            self.process(vec![Job { command: Command::EndBlocked(newly), reply }]).await;
+            if let Ok(Err(e)) = answer.await {
+                tracing::warn!(error = %e, "ending the chats of blocked phones failed; their next texts end them");
+            }
+        }
+        Ok(answer)
     }
 
     async fn save_setup(&mut self, setup: Arc<Setup>, document: &str) -> Result<(), EngineError> {
@@ -569,7 +641,13 @@ impl Writer {
                     Ok(Answer::Done)
                 }
                 Command::Note { chat_id, author, body } => w.note(&setup, chat_id, author, body, now),
-                Command::Setup { .. } | Command::Erase { .. } => Ok(Answer::Done),
+                Command::EndBlocked(entries) => {
+                    w.end_blocked(&setup, entries, now);
+                    Ok(Answer::Done)
+                }
+                Command::Setup { .. } | Command::Erase { .. } | Command::Block(_) | Command::Unblock(_) => {
+                    Ok(Answer::Done)
+                }
                 Command::Receipt(receipt) => {
                     w.receipt(receipt, now);
                     Ok(Answer::Done)
@@ -585,6 +663,7 @@ impl Writer {
         let waiting = w.waiting().clone();
         let (batch, wakes_outbox) = w.into_batch(&setup, now);
         let has_media = !batch.media.is_empty();
+        let committed_blocked = batch.events.iter().filter(|e| e.kind == BLOCKED_KIND).count() as u64;
         let committed = self.store.commit_turn(turn, &batch).await?;
         // Only what was committed counts. The counts are this engine's to trust only while nobody else
         // wrote: on SQLite another process (the CLI) may have written between the turn and the commit.
@@ -600,6 +679,11 @@ impl Writer {
         }
         let inbound = commands.iter().filter(|c| matches!(c, Command::Inbound(_))).count();
         metrics::counter!("parley_inbound_messages_total").increment(inbound as u64);
+        // Counted from what was committed, so a batch retried input by input counts each text once.
+        let blocked = committed_blocked;
+        if blocked > 0 {
+            metrics::counter!("parley_blocked_texts_total").increment(blocked);
+        }
         Ok(answers)
     }
 }

@@ -18,7 +18,7 @@ use parley_core::message::{Direction, MessageStatus};
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
-use parley_core::setup::{Number, Setup};
+use parley_core::setup::{Blocked, Number, Setup};
 use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
@@ -94,8 +94,14 @@ impl Working {
                 Command::Consent(r) => {
                     consumers.insert(r.phone.to_string());
                 }
+                Command::EndBlocked(entries) => consumers.extend(entries.iter().map(|b| b.number.to_string())),
                 Command::Status { agent, presence } if *presence != Presence::Available => away.push(agent.to_string()),
-                Command::Status { .. } | Command::Presence | Command::Setup { .. } | Command::Erase { .. } => {}
+                Command::Status { .. }
+                | Command::Presence
+                | Command::Setup { .. }
+                | Command::Erase { .. }
+                | Command::Block(_)
+                | Command::Unblock(_) => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
                 Command::Sent(outcomes) => {
                     for o in outcomes {
@@ -336,6 +342,7 @@ impl Working {
                 });
             }
             Err(Rejection::Refused(refusal)) => return Err(EngineError::Refused(refusal)),
+            Err(Rejection::Blocked(blocked)) => return Err(EngineError::Blocked(blocked)),
             Err(Rejection::NumberNotSetUp) => return Err(EngineError::NumberNotSetUp(request.number.to_string())),
             Err(other) => return Err(EngineError::Internal(anyhow::anyhow!("an outbound request failed: {other:?}"))),
         };
@@ -351,6 +358,14 @@ impl Working {
             send_at,
         };
         Ok(Answer::Outbound(Box::new(ack)))
+    }
+
+    /// Phones just blocked: their live chats end, as ended by the admin of each entry.
+    pub(super) fn end_blocked(&mut self, setup: &Setup, entries: &[Blocked], now: Timestamp) {
+        let mut rec = Record { batch: &mut self.batch, source: "admin", inbound: None };
+        for entry in entries {
+            self.desk.block(setup, entry, now, &mut rec);
+        }
     }
 
     /// An opt-in or opt-out given outside SMS. An opt-out ends the phone's live chats, as STOP does.
@@ -620,6 +635,30 @@ impl Recorder for Record<'_> {
         tracing::warn!(number = %number.number, state = state.as_str(), "a text reached a number that is not enabled");
     }
 
+    fn blocked_text(&mut self, number: &Number, blocked: &Blocked, now: Timestamp) {
+        let Some(Inbound { sms, message_id }) = self.inbound.take() else { return };
+        self.batch.messages.push(MessageRow {
+            media: sms.media.iter().map(|m| m.url.as_str()).collect::<Vec<_>>().join("\n"),
+            error: Some(blocked_note(blocked)),
+            ..MessageRow::inbound(
+                message_id,
+                number.number.to_string(),
+                blocked.number.to_string(),
+                &sms.carrier,
+                &sms.provider_id,
+                &sms.body,
+                now.0,
+            )
+        });
+        let event = Event::InboundBlocked {
+            message_id: message_id.to_owned(),
+            number: number.number.clone(),
+            phone: blocked.number.clone(),
+            reason: blocked.reason.clone(),
+        };
+        push_event_for(self.batch, None, None, event, now);
+    }
+
     fn presence(&mut self, agent: &AgentId, presence: Presence, connected: bool, now: Timestamp) {
         let event = Event::AgentStatus { agent: agent.clone(), presence, connected };
         push_event_for(self.batch, None, Some(agent), event, now);
@@ -643,6 +682,11 @@ impl Record<'_> {
             at: now.0,
         });
     }
+}
+
+/// What a blocked text's stored message says in its `error`, for admins: that it was blocked and why.
+pub(crate) fn blocked_note(blocked: &Blocked) -> String {
+    format!("blocked: {} is on the blocklist ({}); no chat was opened", blocked.number, blocked.reason)
 }
 
 /// The consumer's text, its media to fetch and (from the phone simulator) its line on the phone page.

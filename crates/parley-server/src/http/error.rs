@@ -43,6 +43,10 @@ pub enum ErrorCode {
     QuietHours,
     /// The business number is not enabled (its registration is not through, or it is suspended).
     NumberNotEnabled,
+    /// The consumer's phone is on the blocklist: the business sends it nothing.
+    Blocked,
+    /// The phone is on the blocklist already.
+    AlreadyBlocked,
     /// A field is well-formed JSON but not a valid value.
     ValidationFailed,
     /// The destination number is not set up in this deployment.
@@ -210,6 +214,11 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Refused(refusal) => refused(refusal),
             EngineError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
+            EngineError::AlreadyBlocked(_) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadyBlocked, e.to_string())
+            }
+            EngineError::NotBlocked(_) => ApiError::not_found(e.to_string()),
+            EngineError::Blocked(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Blocked, e.to_string()),
             EngineError::ShuttingDown => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::Unavailable,

@@ -124,6 +124,9 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::InboundRefused { message_id, number, state } => {
             json!({ "message_id": message_id, "number": number.as_str(), "state": state.as_str() })
         }
+        Event::InboundBlocked { message_id, number, phone, reason } => {
+            json!({ "message_id": message_id, "number": number.as_str(), "phone": phone.as_str(), "reason": reason })
+        }
     };
     // `json!({ .. })` always makes an object.
     match value {
@@ -264,6 +267,15 @@ mod tests {
                 },
                 false,
             ),
+            (
+                Event::InboundBlocked {
+                    message_id: "0194403a-6f1e-7c52-9d0e-000000000004".to_owned(),
+                    number: BusinessNumber::parse("+15550001111").unwrap(),
+                    phone: parley_core::phone::E164::parse("+14155550100").unwrap(),
+                    reason: "Abusive messages".to_owned(),
+                },
+                false,
+            ),
         ];
         // A new variant does not compile here until it is listed: give it a sample above and a section
         // in docs/events.md.
@@ -291,7 +303,8 @@ mod tests {
                 | Event::Message { .. }
                 | Event::MessageStatus { .. }
                 | Event::AgentStatus { .. }
-                | Event::InboundRefused { .. } => {}
+                | Event::InboundRefused { .. }
+                | Event::InboundBlocked { .. } => {}
             }
         }
         samples
@@ -339,9 +352,10 @@ mod tests {
     fn the_console_listens_for_every_kind_it_can_show() {
         let list = CONSOLE.split_once("const KINDS = [").and_then(|(_, rest)| rest.split_once("];")).unwrap().0;
         let listened: BTreeSet<&str> = list.split(',').map(|k| k.trim().trim_matches('"')).collect();
-        // The console shows no texts refused by a number; every other kind changes what it shows.
-        let shown: BTreeSet<&str> =
-            samples().iter().map(|(e, _)| e.kind()).filter(|k| *k != "number.inbound_refused").collect();
+        // The console shows no texts refused by a number or from a blocked phone; every other kind
+        // changes what it shows.
+        let hidden = ["number.inbound_refused", "phone.inbound_blocked"];
+        let shown: BTreeSet<&str> = samples().iter().map(|(e, _)| e.kind()).filter(|k| !hidden.contains(k)).collect();
         assert_eq!(listened, shown);
     }
 

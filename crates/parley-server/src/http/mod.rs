@@ -69,6 +69,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::numbers::set_state))
         .merge(session::routes())
         .merge(api::users::routes())
+        .merge(api::blocklist::routes())
         .merge(console::routes());
     if sim {
         api = api

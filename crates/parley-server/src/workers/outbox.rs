@@ -186,6 +186,14 @@ impl OutboxSender {
                     status: MessageStatus::Suppressed,
                     error: "the consumer opted out".to_owned(),
                 })
+            } else if let Some(blocked) = E164::parse(&m.consumer).ok().and_then(|p| setup.blocked(&p).cloned())
+                && m.purpose != Purpose::OptOutConfirmation
+            {
+                // Queued or scheduled before the phone was blocked: the block wins, as a STOP does.
+                Gate::Done(SendResult::Given {
+                    status: MessageStatus::Suppressed,
+                    error: format!("the phone is on the blocklist ({})", blocked.reason),
+                })
             } else if let Some(state) = state_of(&m.number).filter(|s| !s.is_enabled()) {
                 // A number that is not enabled sends nothing; the agent sees why on the message.
                 let error = format!("number {} is {}: it may not send", m.number, state.as_str());

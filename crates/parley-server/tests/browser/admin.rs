@@ -810,3 +810,78 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     )
     .await;
 }
+
+browser_test!(blocklist_entries_are_added_and_removed_on_the_admin_page, blocklist);
+
+/// Issue 14, item 3: the Blocklist section adds an entry (a bad number and a duplicate refused in
+/// words next to the form), lists it with its reason and who blocked it, and removes it; the stored
+/// setup follows, and a setup form saved afterwards keeps the entry.
+async fn blocklist(browsers: &mut Browsers, app: &TestApp) {
+    let admin = admin_page(browsers, app).await;
+    let entries = || async {
+        let page = app.request(Method::GET, "/api/v1/blocklist", Some(ADMIN), None).await.expect_status(200).body;
+        page["entries"].as_array().cloned().unwrap_or_default()
+    };
+
+    // A number that is not E.164 is caught next to its field, and nothing is stored.
+    fill(&admin, "block-number", "415 555 0166").await;
+    fill(&admin, "block-reason", "Abusive messages").await;
+    press(&admin, "Block").await;
+    field_says(&admin, "block-number", "e.164").await;
+    assert!(entries().await.is_empty(), "nothing was blocked");
+
+    fill(&admin, "block-number", "+14155550166").await;
+    press(&admin, "Block").await;
+    until(
+        &admin,
+        "the block to be confirmed and listed",
+        "return document.getElementById('block-feedback').innerText.includes('+14155550166 is blocked')
+           && !!document.querySelector('#blocklist tr[data-blocked=\"+14155550166\"]')",
+        "#blocklist-card",
+    )
+    .await;
+    in_view(&admin, "block-feedback").await;
+    let row =
+        js(&admin, "return document.querySelector('#blocklist tr[data-blocked=\"+14155550166\"]').innerText").await;
+    let row = row.as_str().unwrap_or_default().to_owned();
+    assert!(row.contains("Abusive messages") && row.contains("root"), "the row names the reason and root: {row}");
+    let stored = entries().await;
+    assert_eq!((stored.len(), &stored[0]["added_by"]), (1, &json!("root")), "{stored:?}");
+
+    // The same phone again: refused in words, the entry stays as it was.
+    fill(&admin, "block-number", "+14155550166").await;
+    fill(&admin, "block-reason", "Another reason").await;
+    press(&admin, "Block").await;
+    until(
+        &admin,
+        "the duplicate to be refused in words",
+        "const e = document.getElementById('block-errors'); return !e.hidden && e.innerText.includes('blocked already')",
+        "#blocklist-card",
+    )
+    .await;
+    assert_eq!(entries().await[0]["reason"], "Abusive messages");
+
+    // A setup form saved after the block keeps it: the page reloaded the setup.
+    press(&admin, "Save the chat settings").await;
+    until(
+        &admin,
+        "the settings to be saved",
+        "return document.getElementById('settings-feedback').innerText.length > 0",
+        "#settings-card",
+    )
+    .await;
+    assert_eq!(entries().await.len(), 1, "saving the settings kept the blocklist");
+
+    press(&admin, "Unblock +14155550166").await;
+    let question = confirm(&admin, "the question before unblocking").await;
+    assert!(question.contains("+14155550166"), "{question}");
+    until(
+        &admin,
+        "the entry to be gone",
+        "return document.getElementById('blocklist-feedback').innerText.includes('no longer blocked')
+           && !document.querySelector('#blocklist tr[data-blocked]')",
+        "#blocklist-card",
+    )
+    .await;
+    assert!(entries().await.is_empty(), "the entry was removed");
+}

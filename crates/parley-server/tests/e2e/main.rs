@@ -10,6 +10,7 @@ mod harness;
 mod audit;
 mod authorization;
 mod bad_input;
+mod blocklist;
 mod concurrency;
 mod consent;
 mod consent_property;

@@ -50,6 +50,10 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/users", "get"),
     ("/api/v1/users", "post"),
     ("/api/v1/users/{username}", "put"),
+    ("/api/v1/blocklist", "get"),
+    ("/api/v1/blocklist", "post"),
+    ("/api/v1/blocklist/{e164}", "get"),
+    ("/api/v1/blocklist/{e164}", "delete"),
 ];
 
 /// The routes that are not API and so not in the document: pages for people, the simulator's phone

@@ -112,3 +112,34 @@ async fn transcript_returns_a_chats_messages_in_insertion_order() {
     assert_eq!(store.transcript("chat-2").await.unwrap().len(), 1);
     assert!(store.transcript("chat-none").await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn blocklist_texts_without_chat_are_a_phones_chatless_texts_newest_first() {
+    let store = fresh("blocklist_texts_without_chat").await;
+    let chatless = |id: &str, consumer: &str| MessageRow {
+        chat_id: None,
+        consumer: consumer.to_owned(),
+        error: Some("blocked: on the blocklist (Spam); no chat was opened".to_owned()),
+        ..inbound(id, "unused", &format!("p-{id}"))
+    };
+    let batch = Batch {
+        chats: vec![chat("chat-1", ANN)],
+        messages: vec![
+            chatless("m-1", ANN),
+            inbound("m-2", "chat-1", "p-m-2"),
+            chatless("m-3", ANN),
+            chatless("m-4", BOB),
+            MessageRow { chat_id: None, consumer: ANN.to_owned(), ..outbound("m-5", "unused", "sessionless") },
+            chatless("m-6", ANN),
+        ],
+        ..Batch::default()
+    };
+    store.commit_batch(&batch).await.unwrap();
+    let ids = |rows: Vec<MessageRow>| rows.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    // Not the text of a chat, not another phone's, not an outbound message; newest first, limited.
+    assert_eq!(ids(store.texts_without_chat(ANN, 10).await.unwrap()), ["m-6", "m-3", "m-1"]);
+    assert_eq!(ids(store.texts_without_chat(ANN, 2).await.unwrap()), ["m-6", "m-3"]);
+    let first = store.texts_without_chat(ANN, 10).await.unwrap().pop().unwrap();
+    assert_eq!(first.error.as_deref(), Some("blocked: on the blocklist (Spam); no chat was opened"));
+    assert!(store.texts_without_chat("+15550109", 10).await.unwrap().is_empty());
+}

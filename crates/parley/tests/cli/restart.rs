@@ -4,7 +4,8 @@
 //!
 //! What must hold afterwards: every text acknowledged with 2xx before the kill is stored; a carrier
 //! redelivering the texts it got no answer for stores each of them once; every outbound message
-//! reaches its phone exactly once; and the conversations go on.
+//! reaches its phone exactly once; and the conversations go on. Besides, what the running server
+//! writes into the setup (a blocked phone) is what `parley setup export` prints.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -412,4 +413,41 @@ async fn acknowledged_texts_survive_a_kill_and_the_conversation_goes_on() {
     assert_eq!(api.inbox(phone).await.last().map(String::as_str), Some("Still there? Carol from sales here."));
     let transcript = api.transcript(&conversation).await;
     assert_eq!(transcript.last().map(|m| m["body"].clone()), Some(json!("Thank you!")));
+}
+
+/// Issue 14, item 3: a phone blocked through the API of the real server is in the setup that
+/// `parley setup export` prints afterwards, as a `[[blocklist]]` entry, and the export applies again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocklist_entries_added_through_the_api_are_in_the_exported_setup() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url =
+        parley_store::testing::fresh_database_url(dir.path(), "blocklist_cli_export").await.expect("a fresh database");
+    let mut server = Server::start(dir.path(), &url, 1).await;
+    let api = Api::new(&server);
+    api.expect(200, Method::PUT, "/api/v1/setup", Some(ADMIN), Some(&setup())).await;
+    let entry = json!({ "number": "+14155550166", "reason": "Abusive messages" });
+    api.expect(201, Method::POST, "/api/v1/blocklist", Some(ADMIN), Some(&entry)).await;
+    server.kill();
+
+    let export = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_parley"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("PARLEY_DATABASE_URL")
+            .env_remove("PARLEY_CONFIG")
+            .output()
+            .expect("the parley binary runs")
+    };
+    let exported = export(&["setup", "export", "--database-url", &url]);
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let text = String::from_utf8(exported.stdout).expect("utf-8");
+    let doc: toml::Value = toml::from_str(&text).expect("the export is TOML");
+    let blocked = &doc["blocklist"][0];
+    assert_eq!(blocked["number"].as_str(), Some("+14155550166"), "{text}");
+    assert_eq!(blocked["reason"].as_str(), Some("Abusive messages"), "{text}");
+    assert_eq!(blocked["added_by"].as_str(), Some("admin"), "{text}");
+    assert!(blocked["added_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{text}");
+    std::fs::write(dir.path().join("again.toml"), &text).expect("writing the export");
+    let again = export(&["setup", "apply", "again.toml", "--database-url", &url]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
 }

@@ -1,6 +1,7 @@
 //! The `/api/v1` resources, one file each.
 
 pub mod audit;
+pub mod blocklist;
 pub mod chats;
 pub mod events;
 pub mod me;

@@ -105,7 +105,7 @@ fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Jso
 /// Starts a chat with a consumer, or writes into the live chat between the two numbers.
 #[utoipa::path(post, path = "/api/v1/outbound/chats", tag = "outbound", request_body = OutboundChat,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 409, description = "opted_out, quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
+              (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
               (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_chat(
@@ -191,7 +191,7 @@ async fn sticky_sender(
 /// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
 #[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 409, description = "opted_out, quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
+              (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
               (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn send_message(

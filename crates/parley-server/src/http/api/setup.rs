@@ -130,6 +130,11 @@ pub fn validate(state: &AppState, doc: &SetupDocument) -> Result<Setup, ApiError
 pub fn locate(doc: &Value, problem: &SetupError) -> Option<String> {
     let (owner, field, value): (String, Option<&str>, Option<&str>) = match problem {
         SetupError::InvalidNumber { index, .. } => return Some(format!("/numbers/{index}/number")),
+        SetupError::InvalidBlock { index, field, .. } => {
+            let at = format!("/blocklist/{}", index.saturating_sub(1));
+            let field = format!("{at}/{field}");
+            return Some(if doc.pointer(&field).is_some() { field } else { at });
+        }
         SetupError::DuplicateNumber(n) => {
             return item(doc, "numbers", "number", n, true).map(|p| format!("{p}/number"));
         }
