@@ -98,11 +98,7 @@ pub fn gate(held: &Held, facts: DueFacts<'_>) -> Due {
         return Due::Suppress("the consumer opted out before the message was due".to_owned());
     }
     if !state.is_enabled() {
-        return Due::Fail(format!(
-            "number {} was {} when the message was due: it may not send",
-            held.number,
-            state.as_str()
-        ));
+        return Due::Fail(format!("number {} is {}: it may not send", held.number, state.as_str()));
     }
     let proactive = match &held.kind {
         HeldKind::Reply { agent, .. } => {
@@ -267,7 +263,7 @@ mod tests {
         let rule = rule();
         let f = DueFacts { number_state: Some(NumberState::Suspended), ..facts(&rule, NOON_NY) };
         let Due::Fail(reason) = gate(&held(HeldKind::Sessionless), f) else { panic!("not sent") };
-        assert_eq!(reason, "number +15550007000 was suspended when the message was due: it may not send");
+        assert_eq!(reason, "number +15550007000 is suspended: it may not send");
         let f = DueFacts { number_state: None, ..facts(&rule, NOON_NY) };
         assert!(matches!(gate(&held(HeldKind::Sessionless), f), Due::Fail(_)));
     }

@@ -58,7 +58,7 @@ impl Desk {
             Rejection::Refused(Refusal::OptedOut) => Released::Suppressed(refusal_reason(&Refusal::OptedOut)),
             Rejection::Refused(refusal) => Released::Failed(refusal_reason(&refusal)),
             Rejection::NumberNotEnabled(state) => {
-                Released::Failed(format!("number {} was {} when the message was due", held.number, state.as_str()))
+                Released::Failed(format!("number {} is {}: it may not send", held.number, state.as_str()))
             }
             Rejection::ChatNotFound => Released::Failed("the chat ended before the message was due".to_owned()),
             Rejection::NumberNotSetUp | Rejection::AgentNotSetUp => {
