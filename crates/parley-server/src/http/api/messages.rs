@@ -114,7 +114,7 @@ async fn message_for(state: &AppState, who: &Principal, id: &str, act: bool) -> 
 }
 
 /// A message with its delivery timeline: every status it took, when, and what the carrier said.
-#[utoipa::path(get, path = "/api/v1/messages/{id}", tag = "chats", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/messages/{id}", operation_id = "get_message_timeline", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = MessageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_message(
