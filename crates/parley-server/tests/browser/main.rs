@@ -15,4 +15,5 @@ mod admin;
 mod browser;
 mod console;
 mod presence;
+mod send_later;
 mod workspace;
