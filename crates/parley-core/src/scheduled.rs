@@ -131,9 +131,7 @@ pub fn refusal_reason(refusal: &Refusal) -> String {
         Refusal::NotConnected | Refusal::TakenByAnother => {
             "the chat was no longer connected with its agent when the message was due".to_owned()
         }
-        Refusal::ChatInProgress => {
-            "the consumer had a live chat with someone else when the message was due".to_owned()
-        }
+        Refusal::ChatInProgress => "the consumer had a live chat with someone else when the message was due".to_owned(),
         Refusal::NotYourQueue => "the agent no longer serves the chat's queue".to_owned(),
         other => format!("refused when due: {other:?}"),
     }
@@ -274,7 +272,10 @@ mod tests {
         let ended = chat(Origin::Inbound, ChatStatus::Finished, Some("alice"));
         let f = DueFacts { chat: Some(&ended), ..facts(&rule, NOON_NY) };
         assert_eq!(gate(&reply(), f), Due::Fail("the chat ended before the message was due".into()));
-        assert_eq!(gate(&reply(), facts(&rule, NOON_NY)), Due::Fail("the chat ended before the message was due".into()));
+        assert_eq!(
+            gate(&reply(), facts(&rule, NOON_NY)),
+            Due::Fail("the chat ended before the message was due".into())
+        );
         let bobs = chat(Origin::Inbound, ChatStatus::Connected, Some("bob"));
         let f = DueFacts { chat: Some(&bobs), ..facts(&rule, NOON_NY) };
         assert_eq!(

@@ -18,7 +18,6 @@ use crate::messages::{COLUMNS, message_row};
 use crate::rows::{MessageRow, StatusChangeRow, decode};
 use crate::{Result, Store, dispatch};
 
-
 /// Inserts timeline rows with one statement per call (callers chunk).
 macro_rules! insert_status_changes {
     ($db:ty, $conn:expr, $rows:expr) => {

@@ -74,8 +74,12 @@ impl Desk {
                 }
             }
             HeldKind::Chat { agent, queue } => {
-                let input =
-                    Input::Outbound { text: held.text.clone(), agent: agent.clone(), queue: queue.clone(), no_delay: true };
+                let input = Input::Outbound {
+                    text: held.text.clone(),
+                    agent: agent.clone(),
+                    queue: queue.clone(),
+                    no_delay: true,
+                };
                 let request = Outbound { number: &held.number, consumer: &held.consumer, input: &input };
                 match self.outbound(setup, request, new_chat_id, now, rec) {
                     Ok(chat) => Released::Sent { chat },

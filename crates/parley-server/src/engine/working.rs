@@ -107,7 +107,8 @@ impl Working {
                 Command::Status { .. } | Command::Presence | Command::Setup { .. } | Command::Erase { .. } => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
                 // Loaded by load_later.
-                Command::Schedule(_) | Command::ReleaseDue { .. } | Command::Cancel { .. } | Command::Resend { .. } => {}
+                Command::Schedule(_) | Command::ReleaseDue { .. } | Command::Cancel { .. } | Command::Resend { .. } => {
+                }
                 Command::Sent(outcomes) => {
                     for o in outcomes {
                         chat_ids.extend(o.chat_id.clone());

@@ -36,6 +36,12 @@ fn line(text: &str) -> String {
     )
 }
 
+/// A script that finds the transcript line holding `text` as `li` and returns `condition` of it.
+fn of_line(text: &str, condition: &str) -> String {
+    let find = line(text);
+    format!("const li = (() => {{ {find} }})(); return {condition}")
+}
+
 async fn type_and_send(session: &WebDriver, body: &str) {
     session.find(By::Id("body")).await.expect("the composer").send_keys(body).await.expect("typing");
     click(session, "send").await;
@@ -68,10 +74,10 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     )
     .await;
     type_and_send(&alice, "See you tomorrow").await;
-    let scheduled = format!(
-        "const li = ({})(); return !!li && li.dataset.status === 'scheduled' && li.innerText.includes('scheduled for') \
+    let scheduled = of_line(
+        "See you tomorrow",
+        "!!li && li.dataset.status === 'scheduled' && li.innerText.includes('scheduled for') \
          && [...li.querySelectorAll('button')].some((b) => b.innerText.trim() === 'Cancel')",
-        format!("() => {{ {} }}", line("See you tomorrow"))
     );
     until(&alice, "the transcript to show the message as scheduled, with Cancel", &scheduled, "#transcript").await;
     assert_eq!(js(&alice, "return document.getElementById('send-at').value").await, "", "the time is cleared");
@@ -79,7 +85,7 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     assert_eq!(listed.expect_status(200).body["messages"].as_array().map(Vec::len), Some(1));
 
     button(&alice, "#transcript", "Cancel", "the Cancel button").await.click().await.expect("clicking Cancel");
-    let canceled = format!("const li = ({})(); return !!li && li.dataset.status === 'canceled'", format!("() => {{ {} }}", line("See you tomorrow")));
+    let canceled = of_line("See you tomorrow", "!!li && li.dataset.status === 'canceled'");
     until(&alice, "the message to show canceled", &canceled, "#transcript").await;
     let listed = app.request(Method::GET, &format!("/api/v1/chats/{chat}/scheduled"), Some(ADMIN), None).await;
     assert_eq!(listed.expect_status(200).body["messages"], json!([]));
@@ -87,26 +93,26 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     // A message that fails: the number may not send.
     set_number(app, "suspended").await;
     type_and_send(&alice, "Your code is 42").await;
-    let failed = format!(
-        "const li = ({})(); return !!li && li.dataset.status === 'failed' \
+    let failed = of_line(
+        "Your code is 42",
+        "!!li && li.dataset.status === 'failed' \
          && [...li.querySelectorAll('button')].some((b) => b.innerText.trim() === 'Resend')",
-        format!("() => {{ {} }}", line("Your code is 42"))
     );
     until(&alice, "the message to show failed, with Resend", &failed, "#transcript").await;
     // Its timeline, on a click of its status.
     click_when(
         &alice,
         "the failed message's status",
-        &format!("const li = ({})(); return li?.querySelector('button.status') ?? null", format!("() => {{ {} }}", line("Your code is 42"))),
+        &of_line("Your code is 42", "li?.querySelector('button.status') ?? null"),
         "#transcript",
     )
     .await;
     until(
         &alice,
         "the timeline to list queued then failed",
-        &format!(
-            "const li = ({})(); return !!li && [...li.querySelectorAll('ol.timeline li')].map((x) => x.dataset.status).join(',') === 'queued,failed'",
-            format!("() => {{ {} }}", line("Your code is 42"))
+        &of_line(
+            "Your code is 42",
+            "!!li && [...li.querySelectorAll('ol.timeline li')].map((x) => x.dataset.status).join(',') === 'queued,failed'",
         ),
         "#transcript",
     )

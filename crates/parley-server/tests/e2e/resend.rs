@@ -64,7 +64,8 @@ async fn resend_a_failed_message_goes_out_again_as_a_new_message_linked_to_it() 
     let new_id = resent["message_id"].as_str().unwrap().to_owned();
     assert_ne!(new_id, failed);
     assert_eq!(resent["chat"]["id"], chat.as_str(), "a reply into the same chat: {resent}");
-    let new = message_until(&app, &alice.token, &new_id, "the resend to be delivered", |m| m["status"] == "delivered").await;
+    let new =
+        message_until(&app, &alice.token, &new_id, "the resend to be delivered", |m| m["status"] == "delivered").await;
     assert_eq!(new["resend_of"], failed.as_str(), "{new}");
     assert_eq!(new["author"], "agent:alice");
     let original = message_until(&app, &alice.token, &failed, "the link", |m| !m["resent_as"].is_null()).await;

@@ -81,7 +81,8 @@ async fn send_later_a_reply_waits_as_scheduled_then_goes_out_when_due() {
     assert!(!bodies(&phone.inbox().await).contains(&"Your refund went out today.".to_owned()), "not before its time");
 
     now.store(T0 + 2 * HOUR, Ordering::SeqCst);
-    let sent = message_until(&app, &alice.token, &id, "the message to be delivered", |m| m["status"] == "delivered").await;
+    let sent =
+        message_until(&app, &alice.token, &id, "the message to be delivered", |m| m["status"] == "delivered").await;
     assert_eq!(sent["send_at"], send_at.as_str(), "{sent}");
     assert_eq!(statuses(&sent), ["scheduled", "queued", "delivered"], "{sent}");
     assert!(bodies(&phone.inbox().await).contains(&"Your refund went out today.".to_owned()));
@@ -109,14 +110,17 @@ async fn send_later_send_at_in_the_past_or_beyond_30_days_is_refused_and_nothing
         let message = reply.expect_error(422, "validation_failed");
         assert!(message.contains(words), "{message}");
         assert_eq!(reply.body["error"]["details"][0]["field"], "/send_at", "{}", reply.body);
-        let sessionless = json!({"end_user_number": PHONE, "outbound_number": SUPPORT, "message": "Hi", "send_at": send_at});
+        let sessionless =
+            json!({"end_user_number": PHONE, "outbound_number": SUPPORT, "message": "Hi", "send_at": send_at});
         let reply = call(&app, Method::POST, "/api/v1/outbound/messages", ADMIN, Some(sessionless)).await;
         assert!(reply.expect_error(422, "validation_failed").contains(words));
-        let started = json!({"end_user_number": "+14155550178", "outbound_number": SUPPORT, "message": "Hi", "send_at": send_at});
+        let started =
+            json!({"end_user_number": "+14155550178", "outbound_number": SUPPORT, "message": "Hi", "send_at": send_at});
         let reply = call(&app, Method::POST, "/api/v1/outbound/chats", ADMIN, Some(started)).await;
         assert!(reply.expect_error(422, "validation_failed").contains(words));
     }
-    let reply = call(&app, Method::POST, &format!("/api/v1/chats/{chat}/replies/nope?send_at=x"), &alice.token, None).await;
+    let reply =
+        call(&app, Method::POST, &format!("/api/v1/chats/{chat}/replies/nope?send_at=x"), &alice.token, None).await;
     assert_eq!(reply.status, 404, "an unknown reply is named first: {}", reply.body);
     assert_eq!(alice.transcript(&chat).await.messages.len(), before, "nothing was stored");
     let scheduled = call(&app, Method::GET, &format!("/api/v1/chats/{chat}/scheduled"), &alice.token, None).await;
@@ -198,7 +202,11 @@ async fn send_later_an_outbound_chat_opens_when_due_and_waits_out_quiet_hours() 
     let body = json!({"end_user_number": PHONE, "outbound_number": SUPPORT, "message": "About your ticket",
                       "send_at": rfc3339(due)});
     let sent = call(&app, Method::POST, "/api/v1/outbound/chats", &bob.token, Some(body)).await.expect_status(201).body;
-    assert_eq!((&sent["status"], &sent["chat"]), (&json!("scheduled"), &Value::Null), "no chat until it is due: {sent}");
+    assert_eq!(
+        (&sent["status"], &sent["chat"]),
+        (&json!("scheduled"), &Value::Null),
+        "no chat until it is due: {sent}"
+    );
     let id = sent["message_id"].as_str().unwrap().to_owned();
     assert!(bob.all_chats().await.is_empty(), "nothing in the agent's lists meanwhile");
 
@@ -211,10 +219,9 @@ async fn send_later_an_outbound_chat_opens_when_due_and_waits_out_quiet_hours() 
     assert!(bob.all_chats().await.is_empty(), "still no chat at night");
 
     now.store(morning, Ordering::SeqCst);
-    let m = message_until(&app, &bob.token, &id, "the chat to open and the message to go", |m| {
-        m["status"] == "delivered"
-    })
-    .await;
+    let m =
+        message_until(&app, &bob.token, &id, "the chat to open and the message to go", |m| m["status"] == "delivered")
+            .await;
     let chat = m["chat_id"].as_str().expect("the message is in the chat it opened").to_owned();
     let opened = bob.chat(&chat).await;
     assert_eq!((opened.status.as_str(), opened.agent.as_deref()), ("connected", Some("bob")), "{opened:?}");

@@ -31,7 +31,11 @@ fn statuses(changes: &[parley_store::rows::StatusChangeRow]) -> Vec<MessageStatu
 async fn timeline_held_messages_wait_outside_the_outbox_until_due() {
     let store = fresh("timeline_held_wait").await;
     // A message quiet hours hold back is the outbox's; a held one is the engine's.
-    let quiet = MessageRow { status: MessageStatus::Scheduled, next_attempt_at: T0 + 1_000, ..outbound("quiet", "chat-1", "q") };
+    let quiet = MessageRow {
+        status: MessageStatus::Scheduled,
+        next_attempt_at: T0 + 1_000,
+        ..outbound("quiet", "chat-1", "q")
+    };
     let messages = vec![held("later", T0 + 1_000), quiet];
     store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
     let listed: Vec<String> = store.scheduled_of_chat("chat-1").await.unwrap().into_iter().map(|m| m.id).collect();
@@ -41,7 +45,10 @@ async fn timeline_held_messages_wait_outside_the_outbox_until_due() {
     assert!(store.any_held_due(T0 + 1_000).await.unwrap());
     let due = store.held_due(T0 + 1_000, 10).await.unwrap();
     assert_eq!(due.len(), 1);
-    assert_eq!((due[0].id.as_str(), due[0].send_at, due[0].held.as_deref()), ("later", Some(T0 + 1_000), Some("reply")));
+    assert_eq!(
+        (due[0].id.as_str(), due[0].send_at, due[0].held.as_deref()),
+        ("later", Some(T0 + 1_000), Some("reply"))
+    );
     assert_eq!(store.outbox_depth(T0 + 2_000).await.unwrap(), 1, "the held message is not in the outbox");
     let claimed = store.claim_outbox(T0 + 2_000, LEASE, 10).await.unwrap();
     let ids: Vec<&str> = claimed.iter().map(|m| m.id.as_str()).collect();
@@ -109,7 +116,8 @@ async fn timeline_keeps_outcomes_and_receipts_but_not_rate_limit_waits() {
     assert_eq!(statuses(&store.status_changes("b").await.unwrap()), [MessageStatus::Queued]);
     // A receipt that moves the message on joins its timeline with the carrier's code; a late one that
     // would move it back does not.
-    let undelivered = StatusUpdate { seq: a, status: MessageStatus::Undelivered, error: Some("30003".into()), at: T0 + 3 };
+    let undelivered =
+        StatusUpdate { seq: a, status: MessageStatus::Undelivered, error: Some("30003".into()), at: T0 + 3 };
     let late = StatusUpdate { seq: a, status: MessageStatus::Sent, error: None, at: T0 + 4 };
     store.commit_batch(&Batch { status_updates: vec![undelivered], ..Batch::default() }).await.unwrap();
     store.commit_batch(&Batch { status_updates: vec![late], ..Batch::default() }).await.unwrap();

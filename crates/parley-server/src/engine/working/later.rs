@@ -102,7 +102,8 @@ impl Working {
         request: &ScheduleRequest,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let number = setup.number(&request.number).ok_or_else(|| EngineError::NumberNotSetUp(request.number.to_string()))?;
+        let number =
+            setup.number(&request.number).ok_or_else(|| EngineError::NumberNotSetUp(request.number.to_string()))?;
         let chat = match &request.kind {
             HeldKind::Reply { chat, agent } => {
                 let chat = self.desk.chat(chat).ok_or_else(|| EngineError::ChatNotFound(chat.clone()))?;
@@ -154,7 +155,12 @@ impl Working {
                 continue;
             }
             let Some(held) = held_of(&m) else {
-                self.give_up(&m, MessageStatus::Failed, "this scheduled message cannot be read: it was not sent".into(), now);
+                self.give_up(
+                    &m,
+                    MessageStatus::Failed,
+                    "this scheduled message cannot be read: it was not sent".into(),
+                    now,
+                );
                 continue;
             };
             match self.send_held(setup, &held, &m.author, m.id.clone(), now) {
@@ -208,7 +214,11 @@ impl Working {
     /// Cancels a message that waits to be sent later. One that left (or was let go to the outbox) is
     /// 409 `already_sent`.
     pub(in crate::engine) fn cancel(&mut self, message_id: &str, now: Timestamp) -> Result<Answer, EngineError> {
-        let m = self.messages.get(message_id).cloned().ok_or_else(|| EngineError::MessageNotFound(message_id.to_owned()))?;
+        let m = self
+            .messages
+            .get(message_id)
+            .cloned()
+            .ok_or_else(|| EngineError::MessageNotFound(message_id.to_owned()))?;
         if m.direction != Direction::Out {
             return Err(EngineError::AlreadySent(format!("message {message_id} is not an outbound message")));
         }
@@ -248,7 +258,11 @@ impl Working {
         by: &str,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let m = self.messages.get(message_id).cloned().ok_or_else(|| EngineError::MessageNotFound(message_id.to_owned()))?;
+        let m = self
+            .messages
+            .get(message_id)
+            .cloned()
+            .ok_or_else(|| EngineError::MessageNotFound(message_id.to_owned()))?;
         if m.direction != Direction::Out || !m.status.resendable() {
             let what = if m.direction == Direction::Out { m.status.as_str() } else { m.direction.as_str() };
             return Err(EngineError::NotResendable(format!(
@@ -260,8 +274,9 @@ impl Working {
                 "message {message_id} was resent already as {resend}: resend that one if it fails too"
             )));
         }
-        let held = resend_as_held(&m, self.desk.chat(&ChatId::new(m.chat_id.clone().unwrap_or_default())))
-            .ok_or_else(|| EngineError::Conflict(format!("message {message_id} has no number or phone to resend to")))?;
+        let held = resend_as_held(&m, self.desk.chat(&ChatId::new(m.chat_id.clone().unwrap_or_default()))).ok_or_else(
+            || EngineError::Conflict(format!("message {message_id} has no number or phone to resend to")),
+        )?;
         let new_id = uuid::Uuid::now_v7().to_string();
         let author = if m.author.starts_with("agent:") { m.author.clone() } else { by.to_owned() };
         let released = self.send_held(setup, &held, &author, new_id.clone(), now);
@@ -287,7 +302,15 @@ impl Working {
                     held: Some(word.to_owned()),
                     held_queue,
                     resend_of: Some(m.id.clone()),
-                    ..MessageRow::outbound(new_id.clone(), m.number.clone(), m.consumer.clone(), &number.carrier, author, m.body.clone(), now.0)
+                    ..MessageRow::outbound(
+                        new_id.clone(),
+                        m.number.clone(),
+                        m.consumer.clone(),
+                        &number.carrier,
+                        author,
+                        m.body.clone(),
+                        now.0,
+                    )
                 };
                 let chat_id = chat.map(|c| c.id.clone());
                 push_message(&mut self.batch, row, chat, now);

@@ -20,8 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::clock::rfc3339;
-use crate::http::api::audit::record_read;
 use crate::engine::ScheduleRequest;
+use crate::http::api::audit::record_read;
 use crate::http::api::media::Attachment;
 use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;

@@ -22,8 +22,8 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::clock::rfc3339;
 use crate::engine::{OutboundAck, OutboundRequest, ScheduleRequest};
-use crate::http::api::messages::parse_send_at;
 use crate::http::api::chats::{ChatView, view_for};
+use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -155,7 +155,8 @@ pub async fn start_chat(
     if let Some(send_at) = req.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
         let kind = HeldKind::Chat { agent, queue };
-        let ack = state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author: source }).await?;
+        let ack =
+            state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author: source }).await?;
         return Ok(sent(&state, &who, ack));
     }
     let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
