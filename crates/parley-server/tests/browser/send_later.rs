@@ -11,7 +11,7 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 
 use crate::browser::{Browsers, click_when, js, lit, until};
-use crate::console::{PASSWORD, becomes_available, button, click, log_in};
+use crate::console::{PASSWORD, becomes_available, click, log_in};
 use crate::harness::{ADMIN, SUPPORT, TestApp, bodies, eventually, standard_setup};
 
 const PHONE: &str = "+14155550199";
@@ -84,7 +84,9 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     let listed = app.request(Method::GET, &format!("/api/v1/chats/{chat}/scheduled"), Some(ADMIN), None).await;
     assert_eq!(listed.expect_status(200).body["messages"].as_array().map(Vec::len), Some(1));
 
-    button(&alice, "#transcript", "Cancel", "the Cancel button").await.click().await.expect("clicking Cancel");
+    // The transcript redraws on every event of the chat: the button is found again for the click.
+    let cancel = of_line("See you tomorrow", "li?.querySelector('button.cancel-scheduled') ?? null");
+    click_when(&alice, "the Cancel button", &cancel, "#transcript").await;
     let canceled = of_line("See you tomorrow", "!!li && li.dataset.status === 'canceled'");
     until(&alice, "the message to show canceled", &canceled, "#transcript").await;
     let listed = app.request(Method::GET, &format!("/api/v1/chats/{chat}/scheduled"), Some(ADMIN), None).await;
@@ -119,7 +121,8 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     .await;
 
     set_number(app, "enabled").await;
-    button(&alice, "#transcript", "Resend", "the Resend button").await.click().await.expect("clicking Resend");
+    let resend = of_line("Your code is 42", "li?.querySelector('button.resend') ?? null");
+    click_when(&alice, "the Resend button", &resend, "#transcript").await;
     until(
         &alice,
         "the resend to show delivered, linked to the first attempt",
