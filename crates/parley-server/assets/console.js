@@ -251,6 +251,9 @@ function setUpNotifications() {
 
 let selected = null;       // the id of the chat shown
 let selectedChat = null;   // and the chat as its transcript last came
+// Delivery timelines shown (message ids): they stay open while the transcript is redrawn, until closed
+// or another chat is shown.
+const openTimelines = new Set();
 const unread = new Map();  // chat id -> messages from the consumer not seen yet
 
 function describe(chat) {
@@ -271,6 +274,7 @@ function setUrl(id) {
 }
 
 async function showChat(id, { push = true } = {}) {
+  if (selected !== id) openTimelines.clear();
   selected = id;
   unread.delete(id);
   if (push) setUrl(id);
@@ -315,6 +319,11 @@ async function showChat(id, { push = true } = {}) {
   });
   $("transcript").replaceChildren(...items);
   $("transcript").scrollTop = $("transcript").scrollHeight;
+  for (const open of [...openTimelines]) {
+    const button = $("transcript").querySelector(`li[data-message="${CSS.escape(open)}"] button.status`);
+    if (button) guarded(() => toggleTimeline(open, button, { reopen: true }), "chat-msg");
+    else openTimelines.delete(open);
+  }
   if (ROLE === "agent") agentChatControls(t.chat);
   renderLists();
 }
@@ -446,11 +455,17 @@ async function resendMessage(id) {
 }
 
 // The delivery timeline of one message, shown under it on a click of its status.
-async function toggleTimeline(id, button) {
+async function toggleTimeline(id, button, { reopen = false } = {}) {
   const item = button.closest("li");
   const open = item.querySelector(".timeline");
-  if (open) { open.remove(); button.setAttribute("aria-expanded", "false"); return; }
+  if (open) {
+    if (reopen) return;
+    open.remove(); button.setAttribute("aria-expanded", "false"); openTimelines.delete(id);
+    return;
+  }
+  openTimelines.add(id);
   const m = await api("GET", `/api/v1/messages/${encodeURIComponent(id)}`);
+  if (item.querySelector(".timeline")) return;
   const lines = m.timeline.map((c) => el("li", { "data-status": c.status }, timeEl(c.at), ` ${c.status}`,
     c.carrier_code ? ` · carrier code ${c.carrier_code}` : "", c.error ? ` · ${c.error}` : ""));
   item.append(el("ol", { class: "timeline", "aria-label": "Delivery timeline" }, lines));
