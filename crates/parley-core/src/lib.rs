@@ -34,6 +34,7 @@ pub mod quiet_hours;
 pub mod registration;
 pub mod replies;
 pub mod routing;
+pub mod scheduled;
 pub mod setup;
 pub mod text;
 pub mod texts;

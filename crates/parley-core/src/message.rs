@@ -55,7 +55,8 @@ impl Direction {
 }
 
 /// Where a message stands. An inbound message is received; a note is internal; an outbound one moves
-/// scheduled/queued → sending → sent → delivered, or ends undelivered, failed or suppressed.
+/// scheduled/queued → sending → sent → delivered, or ends undelivered, failed, suppressed or (a
+/// scheduled one, before it left) canceled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageStatus {
     /// An inbound message, stored.
@@ -78,11 +79,13 @@ pub enum MessageStatus {
     Failed,
     /// Not sent: the consumer opted out.
     Suppressed,
+    /// Not sent: canceled while it was scheduled.
+    Canceled,
 }
 
 impl MessageStatus {
     /// Every status, in the order of [`MessageStatus::rank`] (ties in declaration order).
-    pub const ALL: [MessageStatus; 10] = [
+    pub const ALL: [MessageStatus; 11] = [
         MessageStatus::Received,
         MessageStatus::Internal,
         MessageStatus::Scheduled,
@@ -93,6 +96,7 @@ impl MessageStatus {
         MessageStatus::Undelivered,
         MessageStatus::Failed,
         MessageStatus::Suppressed,
+        MessageStatus::Canceled,
     ];
 
     /// The status as stored and shown in the API.
@@ -108,6 +112,7 @@ impl MessageStatus {
             MessageStatus::Undelivered => "undelivered",
             MessageStatus::Failed => "failed",
             MessageStatus::Suppressed => "suppressed",
+            MessageStatus::Canceled => "canceled",
         }
     }
 
@@ -126,8 +131,16 @@ impl MessageStatus {
             MessageStatus::Delivered
             | MessageStatus::Undelivered
             | MessageStatus::Failed
-            | MessageStatus::Suppressed => 3,
+            | MessageStatus::Suppressed
+            | MessageStatus::Canceled => 3,
         }
+    }
+
+    /// Whether an outbound message in this status may be sent again as a new attempt (`resend`): only
+    /// one the carrier or the outbox gave up on. A message on its way or delivered is not resent, and
+    /// one that was suppressed or canceled was not sent on purpose.
+    pub fn resendable(self) -> bool {
+        matches!(self, MessageStatus::Failed | MessageStatus::Undelivered)
     }
 }
 
@@ -153,6 +166,7 @@ mod tests {
             assert_eq!(MessageStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(MessageStatus::parse("Sent"), None);
+        assert_eq!(MessageStatus::parse("canceled"), Some(MessageStatus::Canceled));
         assert_eq!(Direction::parse("mo"), None);
     }
 
@@ -166,5 +180,11 @@ mod tests {
             MessageStatus::Failed.rank(),
             "final states do not replace each other"
         );
+    }
+
+    #[test]
+    fn only_given_up_messages_are_resendable() {
+        let resendable: Vec<MessageStatus> = MessageStatus::ALL.into_iter().filter(|s| s.resendable()).collect();
+        assert_eq!(resendable, vec![MessageStatus::Undelivered, MessageStatus::Failed]);
     }
 }

@@ -251,6 +251,9 @@ function setUpNotifications() {
 
 let selected = null;       // the id of the chat shown
 let selectedChat = null;   // and the chat as its transcript last came
+// Delivery timelines shown (message ids): they stay open while the transcript is redrawn, until closed
+// or another chat is shown.
+const openTimelines = new Set();
 const unread = new Map();  // chat id -> messages from the consumer not seen yet
 
 function describe(chat) {
@@ -271,6 +274,7 @@ function setUrl(id) {
 }
 
 async function showChat(id, { push = true } = {}) {
+  if (selected !== id) openTimelines.clear();
   selected = id;
   unread.delete(id);
   if (push) setUrl(id);
@@ -289,12 +293,37 @@ async function showChat(id, { push = true } = {}) {
     const media = m.attachments.map((a) => a.content_type?.startsWith("video/")
       ? el("video", { src: a.url, controls: true, preload: "metadata" })
       : el("img", { src: a.url, alt: `picture from ${who}` }));
-    const status = m.direction === "out" ? el("span", { class: `status ${m.status}` }, ` · ${m.status}`) : null;
-    return el("li", { class: cls, "data-message": m.id },
-      el("span", { class: "who" }, `${who} · `, timeEl(m.at), status), note ? noteWords(m.body) : m.body, media);
+    const out = m.direction === "out";
+    // The status opens the message's delivery timeline; a scheduled one says when it goes.
+    const label = m.status === "scheduled" && m.due_at ? `scheduled for ${stamp(m.due_at)}` : m.status;
+    const status = out ? [" · ", el("button", {
+      type: "button", class: `status link ${m.status}`, title: "Show the delivery timeline", "aria-expanded": "false",
+      onclick: (e) => guarded(() => toggleTimeline(m.id, e.currentTarget), "chat-msg"),
+    }, label)] : null;
+    const link = m.resend_of ? el("span", { class: "resend-link" }, " · a resend of an earlier attempt")
+      : m.resent_as ? el("span", { class: "resend-link" }, " · resent") : null;
+    const actions = [];
+    if (ROLE === "agent" && out && m.status === "scheduled") {
+      actions.push(el("button", { type: "button", class: "cancel-scheduled",
+        onclick: () => guarded(() => cancelScheduled(m.id), "chat-msg") }, "Cancel"));
+    }
+    if (ROLE === "agent" && out && (m.status === "failed" || m.status === "undelivered") && !m.resent_as) {
+      actions.push(el("button", { type: "button", class: "resend",
+        onclick: () => guarded(() => resendMessage(m.id), "chat-msg") }, "Resend"));
+    }
+    const why = out && m.error && (m.status === "failed" || m.status === "undelivered" || m.status === "suppressed")
+      ? el("span", { class: "error-text" }, ` (${m.error})`) : null;
+    return el("li", { class: cls, "data-message": m.id, "data-status": m.status },
+      el("span", { class: "who" }, `${who} · `, timeEl(m.at), status, why, link), note ? noteWords(m.body) : m.body, media,
+      actions.length ? el("span", { class: "message-actions" }, actions) : null);
   });
   $("transcript").replaceChildren(...items);
   $("transcript").scrollTop = $("transcript").scrollHeight;
+  for (const open of [...openTimelines]) {
+    const button = $("transcript").querySelector(`li[data-message="${CSS.escape(open)}"] button.status`);
+    if (button) guarded(() => toggleTimeline(open, button, { reopen: true }), "chat-msg");
+    else openTimelines.delete(open);
+  }
   if (ROLE === "agent") agentChatControls(t.chat);
   renderLists();
   loadThread(id);
@@ -412,8 +441,51 @@ async function loadReplies(chatId) {
 
 async function sendReply(id) {
   const chat = selected;
-  await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/replies/${encodeURIComponent(id)}`);
+  const later = sendAt();
+  const query = later ? `?send_at=${encodeURIComponent(later)}` : "";
+  await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/replies/${encodeURIComponent(id)}${query}`);
+  if (later) clearSendAt();
   await showChat(chat, { push: false });
+}
+
+// Send later: the composer's time (the agent's local time) as RFC 3339, or null to send now.
+function sendAt() {
+  const value = $("send-at")?.value;
+  return value ? new Date(value).toISOString() : null;
+}
+
+function clearSendAt() { if ($("send-at")) $("send-at").value = ""; }
+
+async function cancelScheduled(id) {
+  const chat = selected;
+  await api("DELETE", `/api/v1/messages/${encodeURIComponent(id)}`);
+  await showChat(chat, { push: false });
+}
+
+async function resendMessage(id) {
+  const chat = selected;
+  const sent = await api("POST", `/api/v1/messages/${encodeURIComponent(id)}/resend`);
+  notify(sent.status === "scheduled" ? `Resent: it waits for the consumer's quiet hours to end (${stamp(sent.send_at)}).`
+    : "Resent as a new message.", "ok");
+  await showChat(chat, { push: false });
+}
+
+// The delivery timeline of one message, shown under it on a click of its status.
+async function toggleTimeline(id, button, { reopen = false } = {}) {
+  const item = button.closest("li");
+  const open = item.querySelector(".timeline");
+  if (open) {
+    if (reopen) return;
+    open.remove(); button.setAttribute("aria-expanded", "false"); openTimelines.delete(id);
+    return;
+  }
+  openTimelines.add(id);
+  const m = await api("GET", `/api/v1/messages/${encodeURIComponent(id)}`);
+  if (item.querySelector(".timeline")) return;
+  const lines = m.timeline.map((c) => el("li", { "data-status": c.status }, timeEl(c.at), ` ${c.status}`,
+    c.carrier_code ? ` · carrier code ${c.carrier_code}` : "", c.error ? ` · ${c.error}` : ""));
+  item.append(el("ol", { class: "timeline", "aria-label": "Delivery timeline" }, lines));
+  button.setAttribute("aria-expanded", "true");
 }
 
 // Long replies: the server refuses more than 1,600 characters, so the page says so before sending
@@ -462,8 +534,11 @@ async function sendMessage() {
   }
   const chat = selected;
   $("send").disabled = true;
-  try { await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/messages`, { body }); } finally { $("send").disabled = false; }
+  const later = sendAt();
+  const message = later ? { body, send_at: later } : { body };
+  try { await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/messages`, message); } finally { $("send").disabled = false; }
   $("body").value = ""; countSegments();
+  if (later) clearSendAt();
   await showChat(chat, { push: false });
 }
 

@@ -48,6 +48,7 @@ use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
 use crate::workers::presence::{PresenceWorker, STREAM_USER_TIMEOUT, Streams};
 use crate::workers::retention::RetentionWorker;
+use crate::workers::scheduled::ScheduledWorker;
 use crate::workers::throttle::Throttle;
 use crate::workers::timers::TimerWorker;
 
@@ -353,6 +354,8 @@ pub async fn serve_with_clock(
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let timers = TimerWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
     let timer_task = tokio::spawn(timers.run(stop_rx.clone()));
+    let scheduled = ScheduledWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
+    let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
     let streams = Streams::new();
     let presence = PresenceWorker { store: store.clone(), engine: engine.clone(), streams: streams.clone() };
     let presence_task = tokio::spawn(presence.run(stop_rx.clone()));
@@ -401,6 +404,7 @@ pub async fn serve_with_clock(
     // and stops once the last handle to it is gone.
     let _ = sender_task.await;
     let _ = timer_task.await;
+    let _ = scheduled_task.await;
     let _ = presence_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {

@@ -6,10 +6,11 @@ use sqlx::{QueryBuilder, Row as _};
 
 use crate::media::insert_media_rows;
 use crate::rows::{
-    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, MediaRow, MessageRow, PendingReceiptRow, SimRow,
-    StatusUpdate,
+    AgentStateRow, ChatRow, ConsentEntry, ConsentRow, EventRow, HeldUpdate, MediaRow, MessageRow, PendingReceiptRow,
+    SimRow, StatusChangeRow, StatusUpdate,
 };
 use crate::sim::insert_sim_rows;
+use crate::timeline::insert_status_changes;
 use crate::{Result, Store};
 
 /// The writes of one batch. Each chat, consent and agent state appears at most once (its final
@@ -32,6 +33,13 @@ pub struct Batch {
     pub applied_receipts: Vec<(String, String)>,
     /// Media announced by inbound messages, to fetch.
     pub media: Vec<MediaRow>,
+    /// Held (send-later) messages released in this batch, by seq: deleted before `messages` are
+    /// inserted, where each comes back under its id as the message its input sent.
+    pub held_released: Vec<i64>,
+    /// Held messages that wait on (quiet hours), were given up or canceled.
+    pub held_updates: Vec<HeldUpdate>,
+    /// Messages resent in this batch: (seq of the original, id of its resend).
+    pub resent: Vec<(i64, String)>,
 }
 
 impl Batch {
@@ -48,6 +56,9 @@ impl Batch {
             && self.pending_receipts.is_empty()
             && self.applied_receipts.is_empty()
             && self.media.is_empty()
+            && self.held_released.is_empty()
+            && self.held_updates.is_empty()
+            && self.resent.is_empty()
     }
 }
 
@@ -109,10 +120,18 @@ macro_rules! write_rows {
             );
             q.build().execute(&mut *$tx).await?;
         }
+        // A released held message leaves its place before it comes back under the same id.
+        for seq in &batch.held_released {
+            sqlx::query("DELETE FROM messages WHERE seq = $1 AND status = 'scheduled' AND held IS NOT NULL")
+                .bind(*seq)
+                .execute(&mut *$tx)
+                .await?;
+        }
         for chunk in batch.messages.chunks(crate::CHUNK) {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO messages (id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
-                 provider_id, attempts, next_attempt_at, error, created_at, updated_at) ",
+                 provider_id, attempts, next_attempt_at, error, created_at, updated_at, send_at, held, held_queue, \
+                 resend_of, resent_as) ",
             );
             q.push_values(chunk, |mut b, m: &MessageRow| {
                 b.push_bind(m.id.clone())
@@ -131,9 +150,58 @@ macro_rules! write_rows {
                     .push_bind(m.next_attempt_at)
                     .push_bind(m.error.clone())
                     .push_bind(m.created_at)
-                    .push_bind(m.updated_at);
+                    .push_bind(m.updated_at)
+                    .push_bind(m.send_at)
+                    .push_bind(m.held.clone())
+                    .push_bind(m.held_queue.clone())
+                    .push_bind(m.resend_of.clone())
+                    .push_bind(m.resent_as.clone());
             });
             q.build().execute(&mut *$tx).await?;
+            // The first line of each message's timeline (notes have none).
+            let changes: Vec<StatusChangeRow> = chunk
+                .iter()
+                .filter(|m| m.direction != parley_core::message::Direction::Note)
+                .map(|m| StatusChangeRow {
+                    message_id: m.id.clone(),
+                    status: m.status,
+                    at: m.created_at,
+                    carrier_code: None,
+                    error: m.error.clone(),
+                })
+                .collect();
+            insert_status_changes!(DB, &mut *$tx, changes);
+        }
+        for u in &batch.held_updates {
+            let done = sqlx::query(
+                "UPDATE messages SET status = $1, next_attempt_at = $2, error = $3, updated_at = $4 \
+                 WHERE seq = $5 AND status = 'scheduled' AND held IS NOT NULL",
+            )
+            .bind(u.status.as_str())
+            .bind(u.next_attempt_at)
+            .bind(u.error.clone())
+            .bind(u.at)
+            .bind(u.seq)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if done > 0 && u.status != parley_core::message::MessageStatus::Scheduled {
+                let change = [StatusChangeRow {
+                    message_id: u.message_id.clone(),
+                    status: u.status,
+                    at: u.at,
+                    carrier_code: None,
+                    error: u.error.clone(),
+                }];
+                insert_status_changes!(DB, &mut *$tx, change);
+            }
+        }
+        for (seq, resend) in &batch.resent {
+            sqlx::query("UPDATE messages SET resent_as = $1 WHERE seq = $2")
+                .bind(resend.clone())
+                .bind(*seq)
+                .execute(&mut *$tx)
+                .await?;
         }
         let mut event_ids = Vec::with_capacity(batch.events.len());
         for chunk in batch.events.chunks(crate::CHUNK) {
@@ -231,10 +299,24 @@ macro_rules! write_rows {
             }
             q.push(format!(
                 ") UPDATE messages SET status = v.status, error = COALESCE(v.error, messages.error), updated_at = v.at \
-                 FROM v WHERE messages.seq = v.seq AND {} < v.new_rank",
+                 FROM v WHERE messages.seq = v.seq AND {} < v.new_rank RETURNING messages.seq, messages.id",
                 crate::messages::status_rank_sql("messages.status")
             ));
-            q.build().execute(&mut *$tx).await?;
+            // Only the receipts that moved their message forward join its timeline.
+            let moved = q.build().fetch_all(&mut *$tx).await?;
+            let mut changes = Vec::with_capacity(moved.len());
+            for row in moved {
+                let seq: i64 = row.try_get("seq")?;
+                let Some(u) = chunk.iter().find(|u| u.seq == seq) else { continue };
+                changes.push(StatusChangeRow {
+                    message_id: row.try_get("id")?,
+                    status: u.status,
+                    at: u.at,
+                    carrier_code: u.error.clone(),
+                    error: None,
+                });
+            }
+            insert_status_changes!(DB, &mut *$tx, changes);
         }
         for chunk in batch.pending_receipts.chunks(crate::CHUNK) {
             let mut q =

@@ -84,6 +84,13 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            // The delivery timeline of the phone's messages (it holds carriers' errors about them).
+            sqlx::query(
+                "DELETE FROM message_status_changes WHERE message_id IN (SELECT id FROM messages WHERE consumer = $1)",
+            )
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
             let chat_events =
                 sqlx::query("DELETE FROM events WHERE chat_id IN (SELECT id FROM chats WHERE consumer = $1)")
                     .bind(phone)

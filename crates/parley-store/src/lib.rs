@@ -34,6 +34,7 @@ pub mod retention;
 pub mod rows;
 pub mod sim;
 pub mod throughput;
+pub mod timeline;
 pub mod users;
 
 use std::str::FromStr;

@@ -10,8 +10,9 @@ use parley_core::message::{Direction, MessageStatus};
 use crate::rows::{MessageRow, PendingReceiptRow, decode};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
-const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
-                       provider_id, attempts, next_attempt_at, error, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
+                       provider_id, attempts, next_attempt_at, error, created_at, updated_at, send_at, held, held_queue, \
+                       resend_of, resent_as";
 
 macro_rules! message_row {
     ($row:expr) => {
@@ -34,9 +35,16 @@ macro_rules! message_row {
             error: $row.try_get("error")?,
             created_at: $row.try_get("created_at")?,
             updated_at: $row.try_get("updated_at")?,
+            send_at: $row.try_get("send_at")?,
+            held: $row.try_get("held")?,
+            held_queue: $row.try_get("held_queue")?,
+            resend_of: $row.try_get("resend_of")?,
+            resent_as: $row.try_get("resent_as")?,
         }
     };
 }
+
+pub(crate) use message_row;
 
 /// [`MessageStatus::rank`] as SQL over the status column `column`: a receipt may only raise it.
 pub(crate) fn status_rank_sql(column: &str) -> String {
@@ -124,7 +132,7 @@ impl Store {
             format!(" AND carrier NOT IN ({})", marks.join(", "))
         };
         let pick = format!(
-            "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND \
+            "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND held IS NULL AND \
              ((status IN ('scheduled', 'queued') AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)){skipped} \
              ORDER BY seq LIMIT $3"
         );
@@ -207,8 +215,27 @@ impl Store {
                      attempts = messages.attempts - v.uncount, updated_at = ",
                 );
                 q.push_bind(now);
-                q.push(" FROM v WHERE messages.seq = v.seq AND messages.status = 'sending'");
-                q.build().execute(&mut *tx).await?;
+                q.push(
+                    " FROM v WHERE messages.seq = v.seq AND messages.status = 'sending' \
+                     RETURNING messages.seq, messages.id, messages.status, messages.error",
+                );
+                let rows = q.build().fetch_all(&mut *tx).await?;
+                // The timeline keeps each outcome, but not a wait for a rate limit (see crate::timeline).
+                let mut changes = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let seq: i64 = row.try_get("seq")?;
+                    if chunk.iter().any(|(s, r)| *s == seq && matches!(r, SendResult::Deferred { .. })) {
+                        continue;
+                    }
+                    changes.push(crate::rows::StatusChangeRow {
+                        message_id: row.try_get("id")?,
+                        status: decode("messages.status", row.try_get("status")?, MessageStatus::parse)?,
+                        at: now,
+                        carrier_code: None,
+                        error: row.try_get("error")?,
+                    });
+                }
+                crate::timeline::insert_status_changes!(DB, &mut *tx, changes);
             }
             tx.commit().await?;
             Ok(())
@@ -319,7 +346,7 @@ impl Store {
         dispatch!(self, |pool, DB, begin| {
             let (n,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM messages WHERE direction = 'out' AND (status IN ('queued', 'sending') \
-                 OR (status = 'scheduled' AND next_attempt_at <= $1))",
+                 OR (status = 'scheduled' AND held IS NULL AND next_attempt_at <= $1))",
             )
             .bind(now)
             .fetch_one(pool)

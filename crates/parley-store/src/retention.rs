@@ -54,6 +54,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+                sqlx::query(
+                    "DELETE FROM message_status_changes WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 report.messages += sqlx::query("DELETE FROM messages WHERE chat_id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -69,6 +75,13 @@ impl Store {
                 .await?
                 .rows_affected();
             // Outbound messages still waiting to be sent are not history yet.
+            sqlx::query(
+                "DELETE FROM message_status_changes WHERE message_id IN (SELECT id FROM messages WHERE chat_id IS NULL \
+                 AND created_at < $1 AND status NOT IN ('scheduled', 'queued', 'sending'))",
+            )
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
             report.messages += sqlx::query(
                 "DELETE FROM messages WHERE chat_id IS NULL AND created_at < $1 AND status NOT IN ('scheduled', 'queued', 'sending')",
             )

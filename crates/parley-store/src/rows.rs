@@ -128,6 +128,18 @@ pub struct MessageRow {
     pub error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Send later: the moment the message was scheduled for (epoch ms).
+    pub send_at: Option<i64>,
+    /// Send later: while the message waits for its time, what it becomes when due ("reply", "chat" or
+    /// "sessionless"; see the 0023 migration). The outbox never claims a held message; the engine looks
+    /// at it at `next_attempt_at`.
+    pub held: Option<String>,
+    /// The queue a held "chat" opens in, when one was asked for.
+    pub held_queue: Option<String>,
+    /// A resend: the message it sends again.
+    pub resend_of: Option<String>,
+    /// A message sent again: its resend.
+    pub resent_as: Option<String>,
 }
 
 impl MessageRow {
@@ -212,8 +224,36 @@ impl MessageRow {
             error: None,
             created_at: at,
             updated_at: at,
+            send_at: None,
+            held: None,
+            held_queue: None,
+            resend_of: None,
+            resent_as: None,
         }
     }
+}
+
+/// One line of a message's delivery timeline: a status it took, when, and what the carrier said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChangeRow {
+    pub message_id: String,
+    pub status: MessageStatus,
+    pub at: i64,
+    /// The carrier's status or error code (a Twilio ErrorCode, an SMPP receipt's err).
+    pub carrier_code: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A held (send-later) message the engine looked at: still held until `next_attempt_at` when its
+/// status stays scheduled (quiet hours), else given up (failed, suppressed) or canceled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldUpdate {
+    pub seq: i64,
+    pub message_id: String,
+    pub status: MessageStatus,
+    pub next_attempt_at: i64,
+    pub error: Option<String>,
+    pub at: i64,
 }
 
 /// One event of the append-only log: transcript markers, audit, SSE resume point.

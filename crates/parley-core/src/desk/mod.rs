@@ -20,6 +20,7 @@
 //!
 //! - `record`: what the desk reports ([`Decided`], [`Step`]), and the trait its adapters implement.
 //! - `inputs`: the inputs the desk takes ([`Text`], [`Outbound`], ...), and the rules around each.
+//! - `release`: scheduled messages that came due ([`Desk::release`]; the rule is `crate::scheduled`'s).
 //!
 //! [`decide`]: crate::chat::decide
 
@@ -35,9 +36,11 @@ use crate::time::Timestamp;
 
 mod inputs;
 mod record;
+mod release;
 
 pub use inputs::{Outbound, Rejection, Text};
 pub use record::{Decided, Recorder, Step};
+pub use release::Released;
 
 /// The state one batch of inputs works on; see the module documentation.
 #[derive(Debug, Default)]

@@ -118,6 +118,14 @@ pub enum EngineError {
     /// The business may not write to this phone: it is on the blocklist.
     #[error("{} is on the blocklist ({}): the business sends it nothing", .0.number, .0.reason)]
     Blocked(Blocked),
+    #[error("no message with id {0}")]
+    MessageNotFound(String),
+    /// Canceling a message that has left (409 `already_sent`).
+    #[error("{0}")]
+    AlreadySent(String),
+    /// Resending a message that is on its way, delivered, or resent already (409 `not_resendable`).
+    #[error("{0}")]
+    NotResendable(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
     #[error(transparent)]
@@ -160,6 +168,33 @@ enum Command {
     EndBlocked(Vec<Blocked>),
     Receipt(Receipt),
     Sent(Vec<SendOutcome>),
+    /// A message to send later (see `working::later`).
+    Schedule(ScheduleRequest),
+    /// Held messages due at `now` (the scheduled-message worker's clock) are looked at.
+    ReleaseDue {
+        now: i64,
+    },
+    Cancel {
+        message_id: String,
+    },
+    /// `by`: who asked, "agent:ID" or "admin" (the author of a resend of a system message).
+    Resend {
+        message_id: String,
+        by: String,
+    },
+}
+
+/// A message to send later: into a chat (`HeldKind::Reply`), as a chat the business starts when it is
+/// due, or as a sessionless notification. Nothing but the chat (for a reply) is checked now.
+#[derive(Debug, Clone)]
+pub struct ScheduleRequest {
+    pub number: BusinessNumber,
+    pub consumer: E164,
+    pub text: String,
+    pub kind: parley_core::scheduled::HeldKind,
+    pub send_at: parley_core::time::Timestamp,
+    /// "agent:ID" or "api".
+    pub author: String,
 }
 
 /// Whether the writer's queue has a job, or another node saved a setup.
@@ -190,6 +225,7 @@ enum Answer {
     Erased(ErasureReport),
     /// The blocklist entry a change removed.
     Unblocked(Blocked),
+    Message(Box<parley_store::rows::MessageRow>),
     Done,
 }
 
@@ -321,6 +357,36 @@ impl Engine {
             return Ok(());
         }
         self.submit(Command::Sent(outcomes)).await.map(|_| ())
+    }
+
+    /// Stores a message to send later; returns once it is committed.
+    pub async fn schedule(&self, request: ScheduleRequest) -> Result<OutboundAck, EngineError> {
+        match self.submit(Command::Schedule(request)).await? {
+            Answer::Outbound(ack) => Ok(*ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a scheduled message"))),
+        }
+    }
+
+    /// Looks at the held messages due at `now`: sends them, lets them wait out quiet hours, or gives
+    /// them up.
+    pub async fn release_due(&self, now: i64) -> Result<(), EngineError> {
+        self.submit(Command::ReleaseDue { now }).await.map(|_| ())
+    }
+
+    /// Cancels a message that waits to be sent later; returns it as canceled.
+    pub async fn cancel(&self, message_id: &str) -> Result<parley_store::rows::MessageRow, EngineError> {
+        match self.submit(Command::Cancel { message_id: message_id.to_owned() }).await? {
+            Answer::Message(row) => Ok(*row),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a cancel"))),
+        }
+    }
+
+    /// Sends a failed or undelivered message again, as a new message linked to it.
+    pub async fn resend(&self, message_id: &str, by: &str) -> Result<OutboundAck, EngineError> {
+        match self.submit(Command::Resend { message_id: message_id.to_owned(), by: by.to_owned() }).await? {
+            Answer::Outbound(ack) => Ok(*ack),
+            _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a resend"))),
+        }
     }
 
     /// Erases everything stored about `phone` (see [`Store::erase_phone`]) after every input submitted
@@ -656,6 +722,13 @@ impl Writer {
                     w.sent(outcomes, now);
                     Ok(Answer::Done)
                 }
+                Command::Schedule(request) => w.schedule(&setup, request, now),
+                Command::ReleaseDue { .. } => {
+                    w.release_due(&setup, now);
+                    Ok(Answer::Done)
+                }
+                Command::Cancel { message_id } => w.cancel(message_id, now),
+                Command::Resend { message_id, by } => w.resend(&setup, message_id, by, now),
             };
             answers.push(answer);
         }

@@ -7,7 +7,7 @@
 //! queued chats of the queues to dispatch), writes what the desk reports as rows, and keeps what only
 //! the store knows of: repeated inbound texts and delivery receipts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use parley_carriers::DeliveryStatus;
 use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input};
@@ -37,6 +37,8 @@ use crate::clock::Clock;
 use crate::http::event_json;
 use crate::language::Detector;
 
+mod later;
+
 /// The state a batch works on: loaded once, changed in memory by each decision, written at the end.
 #[derive(Default)]
 pub(super) struct Working {
@@ -52,6 +54,13 @@ pub(super) struct Working {
     /// the batch decides on presence.
     linked: Option<BTreeSet<AgentId>>,
     batch: Batch,
+    /// Send later (`later`): the due held messages to release, the messages cancels and resends
+    /// name by id, and what this batch did to them already.
+    held: Vec<MessageRow>,
+    messages: HashMap<String, MessageRow>,
+    released: HashSet<String>,
+    canceled: HashSet<String>,
+    resent: HashMap<String, String>,
 }
 
 impl Working {
@@ -103,6 +112,9 @@ impl Working {
                 | Command::Block(_)
                 | Command::Unblock(_) => {}
                 Command::Receipt(r) => receipts.entry(r.carrier.as_str()).or_default().push(r.provider_id.clone()),
+                // Loaded by load_later.
+                Command::Schedule(_) | Command::ReleaseDue { .. } | Command::Cancel { .. } | Command::Resend { .. } => {
+                }
                 Command::Sent(outcomes) => {
                     for o in outcomes {
                         chat_ids.extend(o.chat_id.clone());
@@ -114,6 +126,7 @@ impl Working {
                 }
             }
         }
+        w.load_later(store, commands, &mut consumers, &mut numbers, &mut chat_ids).await?;
         for (carrier, ids) in provider_ids {
             for (provider_id, message_id, chat_id) in store.inbound_seen(carrier, &ids).await? {
                 w.seen.insert(
@@ -257,7 +270,7 @@ impl Working {
         let text = Text { from: &sms.from, to: &sms.to, body: &sms.body, media: sms.media.len() };
         let detect = |body: &str| detector.and_then(|d| d.detect(body));
         let inbound = Some(Inbound { sms, message_id: &message_id });
-        let mut rec = Record { batch: &mut self.batch, source: "sms", inbound };
+        let mut rec = Record { batch: &mut self.batch, source: "sms", inbound, reuse_id: None };
         let chat_id = match self.desk.inbound(setup, text, detect, &new_chat_id, now, &mut rec) {
             Ok(chat_id) => chat_id,
             Err(Rejection::NumberNotSetUp) => return Err(EngineError::NumberNotSetUp(sms.to.to_string())),
@@ -276,7 +289,7 @@ impl Working {
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let before = self.batch.messages.len();
-        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None, reuse_id: None };
         let chat = match self.desk.chat_action(setup, chat_id, input, now, &mut rec) {
             Ok(chat) => chat_to_row(chat, setup, now),
             Err(Rejection::Refused(refusal)) => return Err(EngineError::Refused(refusal)),
@@ -331,7 +344,7 @@ impl Working {
     ) -> Result<Answer, EngineError> {
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let before = self.batch.messages.len();
-        let mut rec = Record { batch: &mut self.batch, source: &request.source, inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: &request.source, inbound: None, reuse_id: None };
         let first = Outbound { number: &request.number, consumer: &request.consumer, input: &request.input };
         let opened = match self.desk.outbound(setup, first, &new_chat_id, now, &mut rec) {
             Ok(opened) => opened,
@@ -362,7 +375,7 @@ impl Working {
 
     /// Phones just blocked: their live chats end, as ended by the admin of each entry.
     pub(super) fn end_blocked(&mut self, setup: &Setup, entries: &[Blocked], now: Timestamp) {
-        let mut rec = Record { batch: &mut self.batch, source: "admin", inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: "admin", inbound: None, reuse_id: None };
         for entry in entries {
             self.desk.block(setup, entry, now, &mut rec);
         }
@@ -376,7 +389,7 @@ impl Working {
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let source = format!("api: {}", request.source);
-        let mut rec = Record { batch: &mut self.batch, source: &source, inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: &source, inbound: None, reuse_id: None };
         self.desk.consent(setup, &request.phone, &request.number, request.opted_in, now, &mut rec);
         Ok(Answer::Done)
     }
@@ -388,7 +401,7 @@ impl Working {
         presence: Presence,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None, reuse_id: None };
         // Setting a status is a heartbeat too (the caller recorded it): an agent who was disconnected
         // is connected again before the status applies.
         if let Some(linked) = &self.linked {
@@ -403,7 +416,7 @@ impl Working {
     /// Marks each agent connected or not, from the links read in the turn.
     pub(super) fn connections(&mut self, setup: &Setup, now: Timestamp) {
         let Some(linked) = &self.linked else { return };
-        let mut rec = Record { batch: &mut self.batch, source: "presence", inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: "presence", inbound: None, reuse_id: None };
         self.desk.connections(setup, linked, now, &mut rec);
     }
 
@@ -486,7 +499,7 @@ impl Working {
         self.load_chats(rows, setup);
         let phones: Vec<String> = self.desk.chats().map(|c| c.consumer.to_string()).collect();
         self.load_consents(store, &phones).await?;
-        let mut rec = Record { batch: &mut self.batch, source: "routing", inbound: None };
+        let mut rec = Record { batch: &mut self.batch, source: "routing", inbound: None, reuse_id: None };
         self.desk.dispatch(setup, now, &mut rec);
         Ok(())
     }
@@ -545,6 +558,9 @@ struct Record<'a> {
     /// The consumer's text, recorded where the input's own decision saw it (its `ConsumerMessage`
     /// event), so that messages and events keep the order in which things happened.
     inbound: Option<Inbound<'a>>,
+    /// The id the input's own message gets (the first one not written by the system): a released
+    /// scheduled message keeps the id it was given when it was scheduled, a resend gets its own.
+    reuse_id: Option<String>,
 }
 
 impl Recorder for Record<'_> {
@@ -564,12 +580,13 @@ impl Recorder for Record<'_> {
         for effect in effects {
             match effect {
                 Effect::Send { text, author, purpose, not_before } => {
+                    let reused = if matches!(author, chat::Author::System) { None } else { self.reuse_id.take() };
                     let author = match author {
                         chat::Author::System => "system".to_owned(),
                         chat::Author::Agent(agent) => format!("agent:{agent}"),
                         chat::Author::Api => "api".to_owned(),
                     };
-                    let id = uuid::Uuid::now_v7().to_string();
+                    let id = reused.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
                     let row = MessageRow {
                         chat_id: chat.map(|c| c.id.to_string()),
                         status: if not_before.is_some() { MessageStatus::Scheduled } else { MessageStatus::Queued },

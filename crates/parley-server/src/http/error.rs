@@ -47,6 +47,10 @@ pub enum ErrorCode {
     Blocked,
     /// The phone is on the blocklist already.
     AlreadyBlocked,
+    /// Canceling a scheduled message that has already been handed to the outbox or the carrier.
+    AlreadySent,
+    /// Resending a message that is not failed or undelivered (or was resent already).
+    NotResendable,
     /// A field is well-formed JSON but not a valid value.
     ValidationFailed,
     /// The destination number is not set up in this deployment.
@@ -208,7 +212,11 @@ impl From<EngineError> for ApiError {
             EngineError::NumberNotSetUp(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NumberNotSetUp, e.to_string())
             }
-            EngineError::ChatNotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::ChatNotFound(_) | EngineError::MessageNotFound(_) => ApiError::not_found(e.to_string()),
+            EngineError::AlreadySent(message) => ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadySent, message),
+            EngineError::NotResendable(message) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::NotResendable, message)
+            }
             EngineError::NumberNotEnabled { .. } => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::NumberNotEnabled, e.to_string())
             }

@@ -13,6 +13,7 @@ pub mod media;
 pub mod outbox;
 pub mod presence;
 pub mod retention;
+pub mod scheduled;
 pub mod throttle;
 pub mod timers;
 

@@ -15,5 +15,6 @@ mod admin;
 mod browser;
 mod console;
 mod presence;
+mod send_later;
 mod thread;
 mod workspace;

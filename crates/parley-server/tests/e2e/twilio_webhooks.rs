@@ -140,6 +140,11 @@ async fn twilio_end_to_end() {
     let t = app.admin().transcript(chat).await;
     let reply = t.messages.iter().find(|m| m.body == "hi from alice").expect("the reply");
     assert_eq!(reply.status, "delivered", "{t:#?}");
+    // Its delivery timeline: the send's outcome and the callback that moved it on, not the late one.
+    let m = app.request(Method::GET, &format!("/api/v1/messages/{}", reply.id), Some(&alice), None).await;
+    let m = m.expect_status(200).body;
+    let statuses: Vec<&str> = m["timeline"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["queued", "sent", "delivered"], "{m}");
 }
 
 #[tokio::test]

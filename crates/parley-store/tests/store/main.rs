@@ -23,4 +23,5 @@ mod retention;
 mod schema;
 mod sim;
 mod throughput;
+mod timeline;
 mod turns;

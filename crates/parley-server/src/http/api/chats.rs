@@ -10,7 +10,8 @@ use axum::extract::State;
 use parley_core::chat::{Actor, ChatStatus, Input};
 use parley_core::ids::ChatId;
 use parley_core::message::check_body;
-use parley_core::phone::E164;
+use parley_core::phone::{BusinessNumber, E164};
+use parley_core::scheduled::HeldKind;
 use parley_core::setup::{ConsumerNumber, mask};
 use parley_store::chats::ChatFilter;
 use parley_store::rows::{ChatRow, MessageRow};
@@ -19,8 +20,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::clock::rfc3339;
+use crate::engine::ScheduleRequest;
 use crate::http::api::audit::record_read;
 use crate::http::api::media::Attachment;
+use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -305,6 +308,9 @@ pub async fn accept(
 pub struct NewMessage {
     /// 1 to 1600 characters.
     pub body: String,
+    /// Send later: RFC 3339, after now and at most 30 days ahead. The message waits as `scheduled`;
+    /// consent, the number's state and quiet hours are checked when it is due.
+    pub send_at: Option<String>,
 }
 
 /// The message as queued for sending.
@@ -316,7 +322,7 @@ pub struct MessageQueued {
 
 /// Sends a message to the consumer of a chat connected with the calling agent.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage,
-    responses((status = 202, body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 202, description = "queued, or with send_at scheduled", body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
               (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -329,10 +335,37 @@ pub async fn send_message(
     let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
     check_body(&msg.body, 0).map_err(|e| ApiError::invalid(e.to_string()))?;
-    visible_chat(&state, &who, &id).await?;
+    let send_at = msg.send_at.as_deref().map(|v| parse_send_at(&state, v, Some("/send_at"))).transpose()?;
+    let chat = visible_chat(&state, &who, &id).await?;
+    if let Some(send_at) = send_at {
+        return send_later(&state, &who, &chat, agent, msg.body, send_at).await;
+    }
     let ack = state.engine.chat_action(&id, Input::Reply { agent, text: msg.body }).await?;
     let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: view_for(&state, &who, ack.chat) })))
+}
+
+/// Schedules an agent's message into `chat` for `send_at` (see `api::messages`).
+pub(crate) async fn send_later(
+    state: &AppState,
+    who: &Principal,
+    chat: &ChatRow,
+    agent: parley_core::ids::AgentId,
+    text: String,
+    send_at: parley_core::time::Timestamp,
+) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
+    let (number, consumer) = match (BusinessNumber::parse(&chat.number), E164::parse(&chat.consumer)) {
+        (Ok(n), Ok(c)) => (n, c),
+        _ => return Err(ApiError::internal("a stored chat has numbers that do not parse")),
+    };
+    let kind = HeldKind::Reply { chat: ChatId::new(chat.id.clone()), agent: agent.clone() };
+    let request = ScheduleRequest { number, consumer, text, kind, send_at, author: format!("agent:{agent}") };
+    let ack = state.engine.schedule(request).await?;
+    let chat = ack.chat.ok_or_else(|| ApiError::internal("a scheduled reply has no chat"))?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(MessageQueued { message_id: ack.message_id, chat: view_for(state, who, chat) }),
+    ))
 }
 
 /// Ends a chat (the consumer gets the closing message). Ending an ended chat changes nothing. Its agent
@@ -377,9 +410,18 @@ pub struct TranscriptEntry {
     pub media: Vec<String>,
     /// The media as Parley keeps it, each with a URL agents can open.
     pub attachments: Vec<Attachment>,
-    /// received (inbound); queued, sending, sent, delivered, undelivered, failed or suppressed (outbound).
+    /// received (inbound); scheduled, queued, sending, sent, delivered, undelivered, failed, suppressed or
+    /// canceled (outbound).
     pub status: String,
     pub error: Option<String>,
+    /// Sent later: the moment it was scheduled for.
+    pub send_at: Option<String>,
+    /// While scheduled: when it is looked at next (its time, or the end of the consumer's quiet hours).
+    pub due_at: Option<String>,
+    /// A resend: the id of the message it sends again.
+    pub resend_of: Option<String>,
+    /// Resent: the id of the new attempt.
+    pub resent_as: Option<String>,
 }
 
 impl From<MessageRow> for TranscriptEntry {
@@ -392,8 +434,12 @@ impl From<MessageRow> for TranscriptEntry {
             body: m.body,
             media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
             attachments: vec![],
+            due_at: (m.status == parley_core::message::MessageStatus::Scheduled).then(|| rfc3339(m.next_attempt_at)),
             status: m.status.as_str().to_owned(),
             error: m.error,
+            send_at: m.send_at.map(rfc3339),
+            resend_of: m.resend_of,
+            resent_as: m.resent_as,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod chats;
 pub mod events;
 pub mod me;
 pub mod media;
+pub mod messages;
 pub mod monitor;
 pub mod notes;
 pub mod numbers;

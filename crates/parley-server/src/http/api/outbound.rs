@@ -15,13 +15,15 @@ use parley_core::chat::Input;
 use parley_core::ids::{AgentId, QueueId};
 use parley_core::message::{Direction, MAX_BODY_CHARS, MessageStatus};
 use parley_core::phone::{BusinessNumber, E164};
+use parley_core::scheduled::HeldKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::clock::rfc3339;
-use crate::engine::{OutboundAck, OutboundRequest};
+use crate::engine::{OutboundAck, OutboundRequest, ScheduleRequest};
 use crate::http::api::chats::{ChatView, view_for};
+use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -46,6 +48,10 @@ pub struct OutboundChat {
     /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
     #[serde(default)]
     pub no_delay: bool,
+    /// Send later: RFC 3339, after now and at most 30 days ahead. Nothing happens until then (for a
+    /// chat: it opens when the message is due); consent, the number's state and quiet hours are
+    /// checked at that time, not now.
+    pub send_at: Option<String>,
 }
 
 /// A sessionless notification.
@@ -60,13 +66,18 @@ pub struct OutboundMessage {
     /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
     #[serde(default)]
     pub no_delay: bool,
+    /// Send later: RFC 3339, after now and at most 30 days ahead. Nothing happens until then (for a
+    /// chat: it opens when the message is due); consent, the number's state and quiet hours are
+    /// checked at that time, not now.
+    pub send_at: Option<String>,
 }
 
 /// What became of an outbound message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboundSent {
     pub message_id: String,
-    /// "queued" (goes out now), or "scheduled" (held by the consumer's quiet hours until `send_at`).
+    /// "queued" (goes out now), or "scheduled": sent later as asked (`send_at`), or held by the
+    /// consumer's quiet hours until `send_at`.
     pub status: String,
     pub send_at: Option<String>,
     /// The chat the message opened or joined (none for a sessionless message).
@@ -92,7 +103,7 @@ fn message(text: &str) -> Result<String, ApiError> {
     Ok(text.to_owned())
 }
 
-fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Json<OutboundSent>) {
+pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Json<OutboundSent>) {
     let body = OutboundSent {
         message_id: ack.message_id,
         status: ack.status.as_str().to_owned(),
@@ -156,6 +167,13 @@ pub async fn start_chat(
         }
     };
     let source = agent.as_ref().map_or("api".to_owned(), |a| format!("agent:{a}"));
+    if let Some(send_at) = req.send_at.as_deref() {
+        let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
+        let kind = HeldKind::Chat { agent, queue };
+        let ack =
+            state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author: source }).await?;
+        return Ok(sent(&state, &who, ack));
+    }
     let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source }).await?;
     Ok(sent(&state, &who, ack))
@@ -203,6 +221,13 @@ pub async fn send_message(
     let consumer = phone("end_user_number", &req.end_user_number)?;
     let number = business_number(&req.outbound_number)?;
     let text = message(&req.message)?;
+    if let Some(send_at) = req.send_at.as_deref() {
+        let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
+        let kind = HeldKind::Sessionless;
+        let author = "api".to_owned();
+        let ack = state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author }).await?;
+        return Ok(sent(&state, &who, ack));
+    }
     let input = Input::Sessionless { text, no_delay: req.no_delay };
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source: "api".to_owned() }).await?;
     Ok(sent(&state, &who, ack))
@@ -241,7 +266,7 @@ pub async fn get_message(
         return Err(ApiError::not_found(format!("no outbound message with id {id}")));
     };
     Ok(Json(OutboundStatus {
-        send_at: (m.status == MessageStatus::Scheduled).then(|| rfc3339(m.next_attempt_at)),
+        send_at: m.send_at.or((m.status == MessageStatus::Scheduled).then_some(m.next_attempt_at)).map(rfc3339),
         message_id: m.id,
         end_user_number: m.consumer,
         outbound_number: m.number,

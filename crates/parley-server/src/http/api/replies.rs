@@ -22,7 +22,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::http::api::audit::record_read;
-use crate::http::api::chats::{MessageQueued, chat_id, view_for};
+use crate::http::api::chats::{MessageQueued, chat_id, send_later, view_for};
+use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -104,10 +105,19 @@ pub async fn list_replies(
     Ok(Json(ReplyList { replies }))
 }
 
+/// When to send a predefined reply.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SendReplyQuery {
+    /// Send later: RFC 3339, after now and at most 30 days ahead (see `POST /api/v1/chats/{id}/messages`).
+    pub send_at: Option<String>,
+}
+
 /// Sends a predefined reply, filled in for the chat, to the consumer of a chat connected with the
 /// calling agent: the same as `POST /api/v1/chats/{id}/messages` with that text.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/replies/{reply_id}", tag = "chats",
-    params(("id" = String, Path), ("reply_id" = String, Path)),
+    params(("id" = String, Path), ("reply_id" = String, Path), SendReplyQuery),
     responses((status = 202, body = MessageQueued),
               (status = 403, description = "an admin token, a chat of another queue, or a reply for other queues or teams", body = ErrorBody),
               (status = 404, description = "no such chat or reply", body = ErrorBody),
@@ -118,6 +128,7 @@ pub async fn send_reply(
     State(state): State<AppState>,
     who: Principal,
     ApiPath((id, reply_id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<SendReplyQuery>,
 ) -> Result<(StatusCode, Json<MessageQueued>), ApiError> {
     let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
@@ -136,6 +147,10 @@ pub async fn send_reply(
     }
     let text = reply.render(&vars);
     check_body(&text, 0).map_err(|e| ApiError::invalid(format!("reply \"{reply_id}\" filled in: {e}")))?;
+    if let Some(send_at) = q.send_at.as_deref() {
+        let send_at = parse_send_at(&state, send_at, None)?;
+        return send_later(&state, &who, &chat, agent, text, send_at).await;
+    }
     let ack = state.engine.chat_action(&id, Input::Reply { agent, text }).await?;
     let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
     Ok((StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: view_for(&state, &who, ack.chat) })))
