@@ -16,7 +16,7 @@ use crate::texts::TextOverrides;
 
 use super::model::Setup;
 use super::replies::{Reply, ReplyDraft};
-use super::settings::{Settings, TimerSettings};
+use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// The setup document as written, before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -29,6 +29,9 @@ pub struct SetupDraft {
     /// Everything of the settings but quiet hours, which are checked from `quiet_hours`.
     pub settings: Settings,
     pub quiet_hours: QuietHoursDraft,
+    /// `settings.consumer_number` as written: what agents see of consumers' numbers in queues that do
+    /// not say ("" or "full", "last_four", "hidden"); checked into `settings.consumer_number`.
+    pub consumer_number: String,
     /// Predefined replies agents send.
     pub replies: Vec<ReplyDraft>,
 }
@@ -124,7 +127,8 @@ pub struct QueueDraft {
     pub name: String,
     pub keywords: Vec<String>,
     pub auto_answer: bool,
-    /// How agents see the consumer's number: "full" (also when empty), "last_four" or "hidden".
+    /// How agents see the consumer's number: "full", "last_four" or "hidden"; empty inherits (from the
+    /// parent queue, else the deployment).
     pub consumer_number: String,
     /// Timers of this queue's chats over the deployment's (`None` inherits, `Some(0)` is off).
     pub timers: TimerSettings,
@@ -146,8 +150,12 @@ pub struct QueueDraft {
     pub hours: Option<BusinessHoursDraft>,
     /// Where a chat goes when it has waited the queue's `queue_wait_minutes` (instead of closing).
     pub overflow: Option<String>,
-    /// Whether the queue takes SMS chats; `None`: the deployment's setting.
+    /// Whether the queue takes SMS chats; `None`: inherited (parent, else the deployment).
     pub sms_chat: Option<bool>,
+    /// Whether agents may start outbound chats in the queue; `None`: inherited.
+    pub agent_outbound: Option<bool>,
+    /// Dismissal of quiet chats; `None`: inherited.
+    pub dismissal: Option<DismissalSettings>,
 }
 
 /// An agent as written.
@@ -208,7 +216,7 @@ impl Setup {
                     name: q.name.clone(),
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
-                    consumer_number: q.consumer_number.as_str().to_owned(),
+                    consumer_number: q.consumer_number.map(|c| c.as_str().to_owned()).unwrap_or_default(),
                     timers: q.timers,
                     announce_transfers: q.announce_transfers,
                     parent: q.parent.as_ref().map(ToString::to_string),
@@ -225,6 +233,8 @@ impl Setup {
                     hours: q.hours.as_ref().map(BusinessHours::to_draft),
                     overflow: q.overflow.as_ref().map(ToString::to_string),
                     sms_chat: q.sms_chat,
+                    agent_outbound: q.agent_outbound,
+                    dismissal: q.dismissal,
                 })
                 .collect(),
             agents: self
@@ -263,6 +273,7 @@ impl Setup {
                 .collect(),
             settings: self.settings.clone(),
             quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
+            consumer_number: self.settings.consumer_number.as_str().to_owned(),
             replies: self.replies.iter().map(Reply::to_draft).collect(),
         }
     }

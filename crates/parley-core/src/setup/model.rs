@@ -18,7 +18,7 @@ use crate::texts::{TextOverrides, Texts};
 
 use super::draft::QueueTranslation;
 use super::replies::Reply;
-use super::settings::{Settings, TimerSettings};
+use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// A validated setup: every reference resolves, every id and number is unique.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,9 +93,10 @@ pub struct Queue {
     pub keywords: Vec<String>,
     /// Connect an offered chat without waiting for the agent to accept it.
     pub auto_answer: bool,
-    /// How much of the consumer's number agents of this queue see (admins always see all of it).
-    pub consumer_number: ConsumerNumber,
-    /// Timers of this queue's chats over the deployment's.
+    /// How much of the consumer's number agents of this queue see (admins always see all of it);
+    /// `None`: inherited (see `tree.rs`).
+    pub consumer_number: Option<ConsumerNumber>,
+    /// Timers of this queue's chats over its parents' and the deployment's (`None` fields inherit).
     pub timers: TimerSettings,
     /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
     pub announce_transfers: bool,
@@ -111,13 +112,17 @@ pub struct Queue {
     pub messages: TextOverrides,
     /// Its menu name, keywords and messages in other languages, by tag.
     pub translations: BTreeMap<String, QueueTranslation>,
-    /// When agents answer; `None`: always.
+    /// When agents answer; `None`: as the parent queue says (always, at the top).
     pub hours: Option<BusinessHours>,
     /// Where a chat that waited `queue_wait_minutes` moves; `None`: it closes.
     pub overflow: Option<QueueId>,
     /// Whether the queue takes SMS chats (shown in menus, transfers into it); `None`: the deployment's
     /// `sms_chat`.
     pub sms_chat: Option<bool>,
+    /// Whether agents may start outbound chats in this queue; `None`: inherited.
+    pub agent_outbound: Option<bool>,
+    /// Dismissal of quiet chats; `None`: inherited.
+    pub dismissal: Option<DismissalSettings>,
 }
 
 impl Queue {
@@ -289,12 +294,10 @@ impl Setup {
         self.campaigns.iter().find(|c| &c.id == id)
     }
 
-    /// The timers of a chat in `queue` (or in none yet): the queue's over the deployment's.
+    /// The timers of a chat in `queue` (or in none yet): each from the nearest queue up the tree that
+    /// sets it, else the deployment's (see `tree.rs`).
     pub fn timers_for(&self, queue: Option<&QueueId>) -> TimerSettings {
-        match queue.and_then(|q| self.queue(q)) {
-            Some(q) => self.settings.timers.with(&q.timers),
-            None => self.settings.timers,
-        }
+        self.lineage(queue).iter().rev().fold(self.settings.timers, |t, q| t.with(&q.timers))
     }
 
     /// The language of `number`'s chats until something else decides: its own, or the deployment's.
@@ -304,7 +307,7 @@ impl Setup {
 
     /// The system messages of a chat in `language` on `number`, in `queue` if it has one. From the
     /// bottom: the deployment's texts, the language's, the number's (its own language's, then its
-    /// translation), the queue's (likewise). A text no layer gives in `language` falls back to the
+    /// translation), the queue's parents' from the top down and the queue's (likewise). A text no layer gives in `language` falls back to the
     /// deployment's.
     pub fn texts_for(&self, number: &Number, queue: Option<&QueueId>, language: &str) -> Texts {
         let mut texts = self.settings.texts.clone();
@@ -319,7 +322,8 @@ impl Setup {
         if let Some(translation) = number.translations.get(language) {
             texts = texts.overridden(translation);
         }
-        if let Some(q) = queue.and_then(|q| self.queue(q)) {
+        // The queue's texts over its parents', the top queue's first.
+        for q in self.lineage(queue).iter().rev() {
             if q.language.as_deref().unwrap_or(&self.settings.language) == language {
                 texts = texts.overridden(&q.messages);
             }
@@ -386,9 +390,10 @@ impl Setup {
         }
     }
 
-    /// Whether `queue` takes SMS chats: its own setting, else the deployment's.
+    /// Whether `queue` takes SMS chats: its own setting, else its nearest parent's, else the
+    /// deployment's.
     pub fn sms_chat(&self, queue: &Queue) -> bool {
-        queue.sms_chat.unwrap_or(self.settings.sms_chat)
+        self.queue_settings(&queue.id).sms_chat.value
     }
 
     /// The queues an agent serves: their own and their teams'.

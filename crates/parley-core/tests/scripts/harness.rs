@@ -521,7 +521,7 @@ impl World {
             let due: Vec<ChatId> = (self.transcript.order.iter())
                 .filter(|id| {
                     let chat = self.desk.chat(id).unwrap();
-                    let timers = self.setup.timers_for(chat.queue.as_ref());
+                    let timers = parley_core::timers::for_chat(&self.setup, chat);
                     parley_core::timers::next_due(chat, &timers).is_some_and(|t| t <= self.now)
                 })
                 .cloned()
