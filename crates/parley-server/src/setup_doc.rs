@@ -1164,7 +1164,7 @@ impl SetupDocument {
                 presence_timeout_seconds: Some(d.settings.presence.timeout_seconds),
                 idle_away_minutes: d.settings.presence.idle_away_minutes,
                 agent_outbound: Some(d.settings.agent_outbound),
-                consumer_number: Some(d.consumer_number.clone()),
+                consumer_number: Some(setup.settings.consumer_number.as_str().to_owned()),
                 dismissal: d.settings.dismissal.as_ref().map(DismissalDoc::from_core),
                 quiet_hours: Some(QuietHoursDoc {
                     enabled: Some(d.quiet_hours.enabled),

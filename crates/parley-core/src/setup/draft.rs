@@ -273,7 +273,11 @@ impl Setup {
                 .collect(),
             settings: self.settings.clone(),
             quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
-            consumer_number: self.settings.consumer_number.as_str().to_owned(),
+            // The default is written as nothing, like the queues' optional settings.
+            consumer_number: match self.settings.consumer_number {
+                super::ConsumerNumber::Full => String::new(),
+                other => other.as_str().to_owned(),
+            },
             replies: self.replies.iter().map(Reply::to_draft).collect(),
         }
     }

@@ -73,6 +73,7 @@ fn draft() -> SetupDraft {
         }],
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
+        consumer_number: String::new(),
         replies: vec![],
     }
 }
@@ -288,10 +289,13 @@ fn consumer_number_defaults_to_full_and_parses_every_value() {
     d.queues[1].consumer_number = String::new();
     d.queues[0].consumer_number = "hidden".into();
     let setup = Setup::validate(&d, &["sim"]).unwrap();
-    assert_eq!(setup.queues[0].consumer_number, ConsumerNumber::Hidden);
-    assert_eq!(setup.queues[1].consumer_number, ConsumerNumber::Full);
-    // Exported, the default is spelled out.
-    assert_eq!(setup.to_draft().queues[1].consumer_number, "full");
+    assert_eq!(setup.queues[0].consumer_number, Some(ConsumerNumber::Hidden));
+    // Empty inherits: from the deployment, whose default is full.
+    assert_eq!(setup.queues[1].consumer_number, None);
+    assert_eq!(setup.consumer_number_of(&setup.queues[1].id), ConsumerNumber::Full);
+    // Exported, "not set" stays not set, so the export round-trips.
+    assert_eq!(setup.to_draft().queues[1].consumer_number, "");
+    assert_eq!(setup.to_draft().queues[0].consumer_number, "hidden");
     for value in ["full", "last_four", "hidden"] {
         assert_eq!(ConsumerNumber::parse(value).map(ConsumerNumber::as_str), Some(value));
     }
