@@ -14,5 +14,6 @@ mod harness;
 mod admin;
 mod browser;
 mod console;
+mod dismissal;
 mod presence;
 mod workspace;
