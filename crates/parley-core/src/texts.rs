@@ -193,7 +193,9 @@ impl TextKey {
             TextKey::DismissalNotice => {
                 "We will set this chat aside in {minutes} minutes unless you reply. Text us any time to pick it up again."
             }
-            TextKey::DismissedResume => "Welcome back! Your chat is back in the {queue} queue; an agent will answer shortly.",
+            TextKey::DismissedResume => {
+                "Welcome back! Your chat is back in the {queue} queue; an agent will answer shortly."
+            }
         }
     }
 }

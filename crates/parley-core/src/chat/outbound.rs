@@ -95,7 +95,7 @@ impl Decider<'_> {
                 Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
                 None => match self.ctx.number.queues.iter().filter(|q| serves(q)).find(|q| allows(q)) {
                     Some(q) => q.clone(),
-                    None if self.ctx.number.queues.iter().any(|q| serves(q)) => {
+                    None if self.ctx.number.queues.iter().any(serves) => {
                         return Outcome::Refused(Refusal::AgentOutboundOff);
                     }
                     None => return Outcome::Refused(Refusal::NotYourQueue),

@@ -20,9 +20,9 @@ mod draft;
 mod model;
 mod replies;
 mod settings;
-mod tree;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod validate;
 
 pub use draft::{

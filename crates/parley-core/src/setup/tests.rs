@@ -479,7 +479,12 @@ fn tree_draft() -> SetupDraft {
         timers: TimerSettings { queue_wait_minutes: Some(9), ..TimerSettings::default() },
         ..QueueDraft::default()
     });
-    d.queues.push(QueueDraft { id: "europe".into(), name: "europe".into(), parent: Some("invoices".into()), ..QueueDraft::default() });
+    d.queues.push(QueueDraft {
+        id: "europe".into(),
+        name: "europe".into(),
+        parent: Some("invoices".into()),
+        ..QueueDraft::default()
+    });
     d
 }
 
@@ -544,10 +549,17 @@ fn dismissal_minutes_out_of_range_and_a_late_notice_are_refused_naming_the_field
     let errors = Setup::validate(&d, &["sim"]).unwrap_err();
     let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert!(
-        all.contains(&"queue \"billing\": dismissal.after_minutes 0: must be between 1 and 10080 minutes (a week)".to_owned()),
+        all.contains(
+            &"queue \"billing\": dismissal.after_minutes 0: must be between 1 and 10080 minutes (a week)".to_owned()
+        ),
         "{all:?}"
     );
-    assert!(all.contains(&"settings: dismissal.after_minutes 10081: must be between 1 and 10080 minutes (a week)".to_owned()), "{all:?}");
+    assert!(
+        all.contains(
+            &"settings: dismissal.after_minutes 10081: must be between 1 and 10080 minutes (a week)".to_owned()
+        ),
+        "{all:?}"
+    );
     assert!(
         all.contains(&"queue \"tech\": dismissal.notice_minutes_before 30: must be at least 1 and less than dismissal.after_minutes (30), or left out for no notice".to_owned()),
         "{all:?}"
@@ -556,8 +568,11 @@ fn dismissal_minutes_out_of_range_and_a_late_notice_are_refused_naming_the_field
     // The edges are fine, and a turned-off dismissal needs no minutes.
     d.queues[0].dismissal = Some(DismissalSettings { after_minutes: 1, ..DismissalSettings::default() });
     d.queues[1].dismissal = Some(DismissalSettings { enabled: false, ..DismissalSettings::default() });
-    d.settings.dismissal =
-        Some(DismissalSettings { after_minutes: 10_080, notice_minutes_before: Some(10_079), ..DismissalSettings::default() });
+    d.settings.dismissal = Some(DismissalSettings {
+        after_minutes: 10_080,
+        notice_minutes_before: Some(10_079),
+        ..DismissalSettings::default()
+    });
     assert!(Setup::validate(&d, &["sim"]).is_ok());
 }
 

@@ -78,8 +78,8 @@ use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
 use parley_core::setup::{
-    AgentDraft, DismissalSettings, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup,
-    SetupDraft, TeamDraft,
+    AgentDraft, DismissalSettings, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
+    Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::time::Timestamp;
@@ -261,7 +261,8 @@ fn setup(variants: &[&str]) -> Setup {
                 billing.consumer_number = "last_four".into();
                 billing.agent_outbound = Some(false);
                 let days = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d.to_owned(), vec!["09:00-17:00".to_owned()]));
-                let mut invoices = QueueDraft { parent: Some("billing".into()), ..queue("invoices", "Invoices", &["1"]) };
+                let mut invoices =
+                    QueueDraft { parent: Some("billing".into()), ..queue("invoices", "Invoices", &["1"]) };
                 invoices.hours = Some(BusinessHoursDraft {
                     time_zone: "America/New_York".into(),
                     days: days.into_iter().collect(),

@@ -58,7 +58,13 @@ async fn dismiss_and_back(browsers: &mut Browsers, app: &TestApp) {
     open_chat_in_list(&alice, "mine", "Billing", "the billing chat in alice's #mine").await;
     until(&alice, "the Dismiss button (billing dismisses)", &shown("dismiss"), "#conversation").await;
     click(&alice, "dismiss").await;
-    until(&alice, "the chat under Upcoming", &format!("return !!({})", chat_button("upcoming", "Billing").trim_start_matches("return ")), "nav").await;
+    until(
+        &alice,
+        "the chat under Upcoming",
+        &format!("return !!({})", chat_button("upcoming", "Billing").trim_start_matches("return ")),
+        "nav",
+    )
+    .await;
     let upcoming = js(&alice, "return document.getElementById('upcoming').innerText").await;
     assert!(upcoming.as_str().is_some_and(|t| t.contains("dismissed") && t.contains("ago")), "its age: {upcoming}");
     let mine = js(&alice, "return document.getElementById('mine').innerText").await;

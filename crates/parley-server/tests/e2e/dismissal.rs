@@ -90,8 +90,7 @@ async fn dismissal_by_the_agent_frees_them_and_the_consumers_text_brings_the_cha
     assert_eq!((back.status.as_str(), back.queue.as_deref()), ("queued", Some("sales")));
     let inbox = phone.receives(before + 1).await;
     assert_eq!(
-        inbox[before].body,
-        "Welcome back! Your chat is back in the Sales queue; an agent will answer shortly.",
+        inbox[before].body, "Welcome back! Your chat is back in the Sales queue; an agent will answer shortly.",
         "no menu: the dismissed_resume message"
     );
     let resumed = events.until(|e| e.kind == "chat.resumed").await.pop().expect("the event");
@@ -133,7 +132,9 @@ async fn dismissal_resume_by_the_business_and_its_refusals() {
     let refused = post(&app, &format!("/api/v1/chats/{tech}/dismiss"), &bob.token).await;
     let message = refused.expect_error(409, "dismissal_off");
     assert!(message.contains("does not dismiss"), "{message}");
-    post(&app, "/api/v1/chats/0194403a-6f1e-7c52-9d0e-2b8f0a3c4d5e/dismiss", &bob.token).await.expect_error(404, "not_found");
+    post(&app, "/api/v1/chats/0194403a-6f1e-7c52-9d0e-2b8f0a3c4d5e/dismiss", &bob.token)
+        .await
+        .expect_error(404, "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

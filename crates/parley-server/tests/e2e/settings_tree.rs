@@ -56,7 +56,10 @@ async fn settings_tree_a_sub_sub_queue_shows_each_value_and_its_source() {
     assert_eq!(pair("sms_chat"), (json!(true), json!("deployment")));
     assert_eq!(s["hours"]["source"], json!("queue:leads"), "{body}");
     assert_eq!(s["hours"]["value"]["mon"], json!(["09:00-17:00"]), "{body}");
-    assert_eq!(pair("dismissal"), (json!({"after_minutes": 45, "notice_minutes_before": null, "by_agent": false}), json!("queue:sales")));
+    assert_eq!(
+        pair("dismissal"),
+        (json!({"after_minutes": 45, "notice_minutes_before": null, "by_agent": false}), json!("queue:sales"))
+    );
     let texts = &body["texts"];
     assert_eq!(texts["queued"], json!({"value": "Sales line: you are in {queue}.", "source": "queue:sales"}));
     assert_eq!(texts["dismissed_resume"]["source"], json!("deployment"));
@@ -93,7 +96,8 @@ async fn settings_tree_masking_and_the_agent_outbound_switch_are_inherited() {
     assert_eq!(seen.queue.as_deref(), Some("hot"));
     assert_eq!(seen.consumer, "+*******0180", "hot inherits sales' last_four");
 
-    let start = |number: &str| json!({"end_user_number": "+14155550181", "outbound_number": number, "message": "Hello"});
+    let start =
+        |number: &str| json!({"end_user_number": "+14155550181", "outbound_number": number, "message": "Hello"});
     // Tech sets nothing: the deployment's agent_outbound = false.
     let bob = app.agent_token("bob").await;
     let body = start(SUPPORT);
@@ -101,7 +105,8 @@ async fn settings_tree_masking_and_the_agent_outbound_switch_are_inherited() {
     let message = refused.expect_error(403, "agent_outbound_off");
     assert!(message.contains("agent_outbound"), "{message}");
     // Sales turns it on again for itself and its children: hot, two levels below, inherits it.
-    let body = json!({"end_user_number": "+14155550181", "outbound_number": HOT_LINE, "message": "Hello", "queue": "hot"});
+    let body =
+        json!({"end_user_number": "+14155550181", "outbound_number": HOT_LINE, "message": "Hello", "queue": "hot"});
     let started = app.request(Method::POST, "/api/v1/outbound/chats", Some(&alice.token), Some(&body)).await;
     let started = started.expect_status(201).body;
     assert_eq!(started["chat"]["queue"], json!("hot"), "{started}");

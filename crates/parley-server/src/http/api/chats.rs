@@ -193,7 +193,9 @@ pub async fn list_chats(
         Some("dismissed") => vec![ChatStatus::Dismissed],
         Some("past") => vec![ChatStatus::Finished],
         Some(other) => {
-            return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming, dismissed or past")));
+            return Err(ApiError::bad_request(format!(
+                "unknown status \"{other}\": use ongoing, upcoming, dismissed or past"
+            )));
         }
     };
     let limit = q.limit.unwrap_or(100);
