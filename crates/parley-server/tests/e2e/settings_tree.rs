@@ -111,3 +111,30 @@ async fn settings_tree_masking_and_the_agent_outbound_switch_are_inherited() {
     let started = started.expect_status(201).body;
     assert_eq!(started["chat"]["queue"], json!("hot"), "{started}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_tree_dismissal_minutes_out_of_range_are_refused_with_pointers_and_nothing_stored() {
+    let app = TestApp::spawn().await;
+    app.apply_setup(&tree()).await;
+    let before = app.setup().await;
+    let mut doc = tree();
+    doc["queues"][0]["dismissal"] = json!({"after_minutes": 10081});
+    doc["queues"][1]["dismissal"] = json!({"after_minutes": 30, "notice_minutes_before": 30});
+    let reply = app.try_apply_setup(&doc).await;
+    reply.expect_error(422, "validation_failed");
+    let details = reply.body["error"]["details"].as_array().unwrap().clone();
+    let field_of = |needle: &str| {
+        details.iter().find(|d| d["message"].as_str().is_some_and(|m| m.contains(needle))).map(|d| d["field"].clone())
+    };
+    assert_eq!(field_of("between 1 and 10080"), Some(json!("/queues/0/dismissal/after_minutes")), "{details:?}");
+    assert_eq!(
+        field_of("less than dismissal.after_minutes"),
+        Some(json!("/queues/1/dismissal/notice_minutes_before")),
+        "{details:?}"
+    );
+    assert_eq!(app.setup().await, before, "nothing stored");
+    // Unknown keys in a dismissal are refused as well.
+    doc = tree();
+    doc["queues"][0]["dismissal"] = json!({"after_minutes": 30, "after_hours": 2});
+    app.try_apply_setup(&doc).await.expect_error(422, "validation_failed");
+}
