@@ -11,7 +11,7 @@
 //! [`Event::from_chat`] turns them into recorded events. Messages, delivery status, agent presence and
 //! texts refused by a number are recorded by the engine around the decision.
 
-use crate::chat::{ChatEvent, EndReason, TransferFailure};
+use crate::chat::{ChatEvent, DismissReason, EndReason, TransferFailure};
 use crate::ids::{AgentId, QueueId};
 use crate::message::{Direction, MessageStatus};
 use crate::number::NumberState;
@@ -61,6 +61,11 @@ pub enum Event {
     OptedOut,
     /// The chat is over: why, and who ended it ("consumer", "system", "admin" or the agent's id).
     Ended { reason: EndReason, by: String },
+    /// The chat was dismissed while the consumer is quiet: who ("system", "admin" or the agent's id)
+    /// and why. It left its agent's list; its session lives on.
+    Dismissed { by: String, reason: DismissReason },
+    /// A dismissed chat went back to its queue: who resumed it ("consumer", "admin" or the agent's id).
+    Resumed { by: String },
     /// A message of the chat's transcript was stored: the consumer's text, one sent to the consumer, or an
     /// internal note. The values are the message's as the messages API shows them.
     Message {
@@ -114,6 +119,8 @@ impl Event {
             Event::TransferEnded { .. } => "chat.transfer_ended",
             Event::OptedOut => "consumer.opted_out",
             Event::Ended { .. } => "chat.ended",
+            Event::Dismissed { .. } => "chat.dismissed",
+            Event::Resumed { .. } => "chat.resumed",
             Event::Message { .. } => "message",
             Event::MessageStatus { .. } => "message.status",
             Event::AgentStatus { .. } => "agent.status",
@@ -146,6 +153,8 @@ impl Event {
             ChatEvent::TransferEnded { from, to } => Event::TransferEnded { from, to },
             ChatEvent::OptedOut => Event::OptedOut,
             ChatEvent::Ended { reason, by } => Event::Ended { reason, by },
+            ChatEvent::Dismissed { by, reason } => Event::Dismissed { by, reason },
+            ChatEvent::Resumed { by } => Event::Resumed { by },
             ChatEvent::ConsumerMessage | ChatEvent::AgentMessage { .. } => return None,
         };
         Some(event)

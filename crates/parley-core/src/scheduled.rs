@@ -186,6 +186,8 @@ mod tests {
             ended_at: None,
             end_reason: None,
             ended_by: None,
+            agent_message_at: None,
+            dismissed_at: None,
         }
     }
 

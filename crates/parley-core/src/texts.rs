@@ -55,10 +55,14 @@ pub enum TextKey {
     LanguageUnknown,
     /// SMS chat is turned off: a text that would open a chat gets this instead.
     Unavailable,
+    /// The chat will be dismissed in `{minutes}` minutes unless the consumer replies.
+    DismissalNotice,
+    /// The first answer to a dismissed chat's consumer when it goes back to its queue.
+    DismissedResume,
 }
 
 impl TextKey {
-    pub const ALL: [TextKey; 23] = [
+    pub const ALL: [TextKey; 25] = [
         TextKey::OptInNotice,
         TextKey::Menu,
         TextKey::MenuRetry,
@@ -82,6 +86,8 @@ impl TextKey {
         TextKey::LanguageChanged,
         TextKey::LanguageUnknown,
         TextKey::Unavailable,
+        TextKey::DismissalNotice,
+        TextKey::DismissedResume,
     ];
 
     /// The name in the setup document.
@@ -110,6 +116,8 @@ impl TextKey {
             TextKey::LanguageChanged => "language_changed",
             TextKey::LanguageUnknown => "language_unknown",
             TextKey::Unavailable => "unavailable",
+            TextKey::DismissalNotice => "dismissal_notice",
+            TextKey::DismissedResume => "dismissed_resume",
         }
     }
 
@@ -132,7 +140,8 @@ impl TextKey {
             TextKey::Connected | TextKey::Transferred => {
                 &["brand", "business", "end_command", "queue", "agent", "agent_first_name"]
             }
-            TextKey::InactivityWarning => &["brand", "business", "end_command", "minutes"],
+            TextKey::InactivityWarning | TextKey::DismissalNotice => &["brand", "business", "end_command", "minutes"],
+            TextKey::DismissedResume => &["brand", "business", "end_command", "queue"],
             TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
             TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],
             _ => &["brand", "business", "end_command"],
@@ -181,6 +190,12 @@ impl TextKey {
             TextKey::LanguageChanged => "OK, we will write to you in {language}.",
             TextKey::LanguageUnknown => "Sorry, we cannot write in that language. Reply LANG and one of: {languages}.",
             TextKey::Unavailable => "{brand} does not take chats by text right now. Please try again later.",
+            TextKey::DismissalNotice => {
+                "We will set this chat aside in {minutes} minutes unless you reply. Text us any time to pick it up again."
+            }
+            TextKey::DismissedResume => {
+                "Welcome back! Your chat is back in the {queue} queue; an agent will answer shortly."
+            }
         }
     }
 }

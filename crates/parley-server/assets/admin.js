@@ -300,7 +300,7 @@ const SETUP_KINDS = {
     dependents: () => [],
   },
   queues: {
-    one: "queue", key: "id", feedback: "queues-feedback", groups: ["timers", "hours"],
+    one: "queue", key: "id", feedback: "queues-feedback", groups: ["timers", "hours", "dismissal"],
     // Hours with neither a time zone nor an opening time are no hours: the queue is always open.
     finish: (q) => {
       const h = q.hours;
@@ -327,10 +327,15 @@ const SETUP_KINDS = {
       { path: "strategy", label: "Who gets the next chat", kind: "select", dflt: "least_busy", options: () => [["least_busy", "the least busy agent"], ["longest_idle", "the agent idle the longest"]], group: "Routing" },
       { path: "auto_answer", label: "Connect chats without waiting for the agent to accept", kind: "check", group: "Routing" },
       { path: "overflow", label: "After the longest wait, move the chat to", kind: "select", empty: "nowhere (close it)", options: () => queueOptions(o.id), group: "Routing" },
-      { path: "sms_chat", label: "Takes SMS chats", kind: "tri", group: "Routing" },
-      { path: "sticky_sender", label: "Chats the business starts go out from the number last used with the phone in this queue", kind: "tri", group: "Routing" },
+      { path: "sms_chat", label: "Takes SMS chats", kind: "tri", inherit: "As the parent queue (or the deployment) says", group: "Routing" },
+      { path: "agent_outbound", label: "Agents may start outbound SMS chats", kind: "tri", inherit: "As the parent queue (or the deployment) says", group: "Routing" },
+      { path: "sticky_sender", label: "Chats the business starts go out from the number last used with the phone in this queue", kind: "tri", inherit: "Yes (the default)", group: "Routing" },
       { path: "announce_transfers", label: "Tell the consumer who took over after a transfer", kind: "check", group: "Routing" },
-      { path: "consumer_number", label: "Agents see the consumer's number", kind: "select", dflt: "full", options: () => [["full", "in full"], ["last_four", "only the last four digits"], ["hidden", "not at all"]], group: "Privacy" },
+      { path: "consumer_number", label: "Agents see the consumer's number", kind: "select", empty: "as the parent queue (or the deployment) says", options: () => [["full", "in full"], ["last_four", "only the last four digits"], ["hidden", "not at all"]], group: "Privacy" },
+      { path: "dismissal.after_minutes", label: "Dismiss a quiet chat after (minutes, 1 to 10080; empty: as the parent queue or the deployment)", kind: "int", min: "1", max: "10080", group: "Dismissal (instead of closing quiet chats)" },
+      { path: "dismissal.notice_minutes_before", label: "Tell the consumer this many minutes before (empty: no notice)", kind: "int", min: "1", group: "Dismissal (instead of closing quiet chats)" },
+      { path: "dismissal.by_agent", label: "The agent may dismiss by hand", kind: "tri", inherit: "Yes (the default)", group: "Dismissal (instead of closing quiet chats)" },
+      { path: "dismissal.enabled", label: "Dismissal here", kind: "tri", inherit: "On when minutes are given", group: "Dismissal (instead of closing quiet chats)" },
       ...TIMERS.map(([k, label]) => ({ path: `timers.${k}`, label, kind: "int", min: "0", group: "Timers (empty: the deployment's; 0 turns one off)" })),
       { path: "hours.time_zone", label: "Time zone (IANA, e.g. America/New_York)", group: "Business hours (none: always open)", check: (v, { read }) => !v && DAYS.some(([d]) => read(`hours.${d}`)?.length) ? "Give the time zone of the opening times." : "" },
       ...DAYS.map(([d, label]) => ({ path: `hours.${d}`, label: `${label} (e.g. 09:00-17:00)`, kind: "words", check: rangesCheck, group: "Business hours (none: always open)" })),

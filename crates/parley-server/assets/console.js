@@ -385,17 +385,19 @@ function listed() {
   const offers = chats.filter((c) => c.status === "offered" && c.agent === ME);
   const mine = chats.filter((c) => c.status === "connected" && c.agent === ME);
   const waiting = chats.filter((c) => c.status === "queued");
-  return { offers, mine, waiting };
+  const upcoming = chats.filter((c) => c.status === "dismissed");
+  return { offers, mine, waiting, upcoming };
 }
 
 function renderLists() {
   if (ROLE !== "agent" || !$("offers")) return;
-  const { offers, mine, waiting } = listed();
+  const { offers, mine, waiting, upcoming } = listed();
   const fill = (id, list, extra, empty) => $(id).replaceChildren(...(list.length
     ? list.map((c) => chatButton(c, extra(c))) : [el("li", { class: "empty" }, empty)]));
   fill("offers", offers, (c) => `waiting ${since(c.queued_at ?? c.opened_at)}`, "No offers.");
   fill("mine", mine, (c) => pendingTransfer?.chat === c.id ? "transfer asked" : "", "No chats.");
   fill("waiting", waiting, (c) => `waiting ${since(c.queued_at ?? c.opened_at)}`, "Nobody is waiting.");
+  if ($("upcoming")) fill("upcoming", upcoming, (c) => `dismissed ${since(c.dismissed_at)} ago`, "No dismissed chats.");
   updateTitle();
 }
 
@@ -421,9 +423,29 @@ function agentChatControls(chat) {
   $("accept").textContent = chat.status === "queued" ? "Take this chat" : "Accept";
   $("transfer").hidden = !connected;
   $("end").hidden = !connected;
+  $("resume").hidden = chat.status !== "dismissed";
+  $("dismiss").hidden = true;
+  // Dismiss only where the chat's queue (or a parent, or the deployment) lets its agent dismiss.
+  if (connected && chat.origin === "inbound") {
+    guarded(async () => {
+      const rule = await dismissalOf(chat.queue);
+      if (selected === chat.id) $("dismiss").hidden = !(rule && rule.by_agent);
+    }, "chat-msg");
+  }
   $("composer").hidden = !connected;
   $("note-form").hidden = !connected;
   if (connected) guarded(() => loadReplies(chat.id), "composer-msg");
+}
+
+const dismissals = new Map();  // queue id -> its effective dismissal rule (null: none)
+
+async function dismissalOf(queue) {
+  if (!queue) return null;
+  if (!dismissals.has(queue)) {
+    const s = await api("GET", `/api/v1/queues/${encodeURIComponent(queue)}/settings`);
+    dismissals.set(queue, s.settings.dismissal?.value ?? null);
+  }
+  return dismissals.get(queue);
 }
 
 let replies = [];          // the predefined replies of the chat shown
@@ -671,7 +693,7 @@ async function loadStats() {
 
 // Next and previous chat: through the lists as they are shown (offers, my chats, waiting).
 function stepChat(step) {
-  const { offers, mine, waiting } = listed();
+  const { offers, mine, waiting, upcoming } = listed();
   const order = [...offers, ...mine, ...waiting].map((c) => c.id);
   if (!order.length) { notify("No chats in your lists.", "info"); return; }
   const at = order.indexOf(selected);
@@ -808,6 +830,16 @@ function startAgent() {
     const chat = selected;
     await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/end`);
     await loadChats(); await showChat(chat, { push: false }); await loadStats();
+  }, "chat-msg"));
+  $("dismiss").addEventListener("click", () => guarded(async () => {
+    const chat = selected;
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/dismiss`);
+    await loadChats(); await showChat(chat, { push: false });
+  }, "chat-msg"));
+  $("resume").addEventListener("click", () => guarded(async () => {
+    const chat = selected;
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/resume`);
+    await loadChats(); await showChat(chat, { push: false });
   }, "chat-msg"));
   $("back").addEventListener("click", () => closeChat());
   $("transfer").addEventListener("click", () => guarded(openTransfer, "chat-msg"));
@@ -956,7 +988,8 @@ async function loadMonitor() {
     el("td", {}, ...a.chats.map((id) => el("button", { type: "button", onclick: () => guarded(() => showChat(id)) }, "open"))))));
   $("queues").replaceChildren(...queues.queues.map((q) => el("tr", {},
     el("th", { scope: "row" }, `${q.name}${q.open ? "" : " (closed)"}`), el("td", {}, String(q.waiting)),
-    el("td", {}, String(q.offered)), el("td", {}, String(q.connected)), el("td", {}, String(q.ended_today)),
+    el("td", {}, String(q.offered)), el("td", {}, String(q.connected)), el("td", {}, String(q.dismissed ?? 0)),
+    el("td", {}, String(q.ended_today)),
     el("td", {}, Object.entries(q.by_start_type).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(", ")))));
   fillChoices("search-queue", queues.queues, (q) => q.name);
   fillChoices("search-agent", agents.agents, (a) => a.name);
@@ -1028,7 +1061,7 @@ const KINDS = ["message", "message.status", "agent.status", "consumer.opted_out"
   "chat.offered", "chat.offer_withdrawn", "chat.offer_timed_out", "chat.connected", "chat.ended",
   "chat.started_outbound", "chat.transfer_started", "chat.transfer_failed", "chat.transfer_ended",
   "chat.back_to_menu", "chat.language_changed", "chat.after_hours", "chat.reply_timed_out", "chat.overflowed",
-  "chat.inactivity_warning", "chat.menu_sent"];
+  "chat.inactivity_warning", "chat.menu_sent", "chat.dismissed", "chat.resumed"];
 
 let refreshTimer;
 function refreshSoon(chatId) {

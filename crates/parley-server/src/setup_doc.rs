@@ -8,8 +8,8 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, BlockDraft, CampaignDraft, Language, LanguageDetection, NumberDraft, PresenceSettings, QueueDraft,
-    QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, BlockDraft, CampaignDraft, DismissalSettings, Language, LanguageDetection, NumberDraft,
+    PresenceSettings, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::timers::TimerSettings;
@@ -469,13 +469,64 @@ pub struct QueueDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overflow: Option<String>,
     /// Whether the queue takes SMS chats (default: `settings.sms_chat`); one that does not is left out
-    /// of menus and refuses transfers.
+    /// of menus and refuses transfers. Inherited by sub-queues, like every setting below.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms_chat: Option<bool>,
+    /// Whether agents may start outbound chats in this queue (default: the parent's, else
+    /// `settings.agent_outbound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_outbound: Option<bool>,
+    /// Dismiss quiet chats instead of closing them (default: the parent's, else `settings.dismissal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dismissal: Option<DismissalDoc>,
     /// A chat the business starts in this queue without naming a number goes out from the number of the
     /// phone's latest chat in the queue (default true), so the consumer's thread stays on one number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticky_sender: Option<bool>,
+}
+
+/// Dismissal of quiet chats: after `after_minutes` without a consumer message, counted from the agent's
+/// last message, a connected inbound chat is dismissed (it leaves the agent's list; the consumer's next
+/// text puts it back in the queue). `enabled = false` turns an inherited dismissal off.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissalDoc {
+    /// Default true; false turns a parent's (or the deployment's) dismissal off here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// 1 to 10080 (a week); required unless `enabled = false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_minutes: Option<u32>,
+    /// Send the `dismissal_notice` message this many minutes before (less than `after_minutes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_minutes_before: Option<u32>,
+    /// Whether the connected agent may dismiss by hand (default true; admins always may).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_agent: Option<bool>,
+}
+
+impl DismissalDoc {
+    fn into_core(self) -> DismissalSettings {
+        let d = DismissalSettings::default();
+        DismissalSettings {
+            enabled: self.enabled.unwrap_or(d.enabled),
+            after_minutes: self.after_minutes.unwrap_or(d.after_minutes),
+            notice_minutes_before: self.notice_minutes_before,
+            by_agent: self.by_agent.unwrap_or(d.by_agent),
+        }
+    }
+
+    fn from_core(d: &DismissalSettings) -> DismissalDoc {
+        if !d.enabled {
+            return DismissalDoc { enabled: Some(false), ..DismissalDoc::default() };
+        }
+        DismissalDoc {
+            enabled: None,
+            after_minutes: Some(d.after_minutes),
+            notice_minutes_before: d.notice_minutes_before,
+            by_agent: Some(d.by_agent),
+        }
+    }
 }
 
 /// Chat timers; every key is optional (a queue inherits the deployment's, the deployment has defaults),
@@ -663,6 +714,16 @@ pub struct SettingsDoc {
     /// away (1 to 1440; absent: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_away_minutes: Option<u32>,
+    /// Whether agents may start outbound SMS chats (default true; each queue may say otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_outbound: Option<bool>,
+    /// What agents see of consumers' numbers in queues that do not say: "full" (default), "last_four"
+    /// or "hidden".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_number: Option<String>,
+    /// Dismissal of quiet chats for queues that do not say (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dismissal: Option<DismissalDoc>,
 }
 
 /// One more language.
@@ -826,7 +887,7 @@ impl HoursDoc {
         }
     }
 
-    fn from_core(h: &BusinessHoursDraft) -> HoursDoc {
+    pub fn from_core(h: &BusinessHoursDraft) -> HoursDoc {
         let day = |name: &str| h.days.get(name).cloned().unwrap_or_default();
         HoursDoc {
             time_zone: h.time_zone.clone(),
@@ -932,6 +993,8 @@ impl SetupDocument {
                     overflow: q.overflow.clone(),
                     sms_chat: q.sms_chat,
                     sticky_sender: q.sticky_sender,
+                    agent_outbound: q.agent_outbound,
+                    dismissal: q.dismissal.map(DismissalDoc::into_core),
                 })
                 .collect(),
             agents: self
@@ -1008,7 +1071,11 @@ impl SetupDocument {
                         .unwrap_or(PresenceSettings::default().timeout_seconds),
                     idle_away_minutes: self.settings.idle_away_minutes,
                 },
+                agent_outbound: self.settings.agent_outbound.unwrap_or(defaults.agent_outbound),
+                consumer_number: defaults.consumer_number,
+                dismissal: self.settings.dismissal.map(DismissalDoc::into_core),
             },
+            consumer_number: self.settings.consumer_number.clone().unwrap_or_default(),
             quiet_hours: {
                 let q = self.settings.quiet_hours.clone().unwrap_or_default();
                 let d = QuietHoursDraft::default();
@@ -1082,6 +1149,8 @@ impl SetupDocument {
                     overflow: q.overflow,
                     sms_chat: q.sms_chat,
                     sticky_sender: q.sticky_sender,
+                    agent_outbound: q.agent_outbound,
+                    dismissal: q.dismissal.as_ref().map(DismissalDoc::from_core),
                 })
                 .collect(),
             agents: d
@@ -1138,6 +1207,9 @@ impl SetupDocument {
                 }),
                 presence_timeout_seconds: Some(d.settings.presence.timeout_seconds),
                 idle_away_minutes: d.settings.presence.idle_away_minutes,
+                agent_outbound: Some(d.settings.agent_outbound),
+                consumer_number: Some(setup.settings.consumer_number.as_str().to_owned()),
+                dismissal: d.settings.dismissal.as_ref().map(DismissalDoc::from_core),
                 quiet_hours: Some(QuietHoursDoc {
                     enabled: Some(d.quiet_hours.enabled),
                     start: Some(d.quiet_hours.start.clone()),

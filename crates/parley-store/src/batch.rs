@@ -78,7 +78,7 @@ macro_rules! write_rows {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
                  last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, awaiting_reply_since, \
-                 wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at) ",
+                 wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at, agent_message_at, dismissed_at) ",
             );
             q.push_values(chunk, |mut b, c| {
                 b.push_bind(c.id.clone())
@@ -105,7 +105,9 @@ macro_rules! write_rows {
                     .push_bind(c.ended_at)
                     .push_bind(c.end_reason.clone())
                     .push_bind(c.ended_by.clone())
-                    .push_bind(c.updated_at);
+                    .push_bind(c.updated_at)
+                    .push_bind(c.agent_message_at)
+                    .push_bind(c.dismissed_at);
             });
             q.push(
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \
@@ -116,7 +118,8 @@ macro_rules! write_rows {
                  awaiting_reply_since = excluded.awaiting_reply_since, wait_since = excluded.wait_since, \
                  after_hours_until = excluded.after_hours_until, \
                  ended_at = excluded.ended_at, end_reason = excluded.end_reason, \
-                 ended_by = excluded.ended_by, updated_at = excluded.updated_at",
+                 ended_by = excluded.ended_by, updated_at = excluded.updated_at, \
+                 agent_message_at = excluded.agent_message_at, dismissed_at = excluded.dismissed_at",
             );
             q.build().execute(&mut *$tx).await?;
         }

@@ -9,7 +9,8 @@ use crate::{Result, Store, StoreError, dispatch, push_list};
 
 const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
                        last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, \
-                       awaiting_reply_since, wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at";
+                       awaiting_reply_since, wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at, \
+                       agent_message_at, dismissed_at";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -33,6 +34,8 @@ macro_rules! chat_row {
             language: $row.try_get("language")?,
             answered_at: $row.try_get("answered_at")?,
             awaiting_reply_since: $row.try_get("awaiting_reply_since")?,
+            agent_message_at: $row.try_get("agent_message_at")?,
+            dismissed_at: $row.try_get("dismissed_at")?,
             wait_since: $row.try_get("wait_since")?,
             after_hours_until: $row.try_get("after_hours_until")?,
             ended_at: $row.try_get("ended_at")?,

@@ -48,6 +48,10 @@ pub struct ChatRow {
     pub answered_at: Option<i64>,
     /// The consumer's oldest message the connected agent has not answered.
     pub awaiting_reply_since: Option<i64>,
+    /// The connected agent's last message (dismissal counts from here).
+    pub agent_message_at: Option<i64>,
+    /// When the chat was dismissed (while it is).
+    pub dismissed_at: Option<i64>,
     /// When the queue's wait limit started counting.
     pub wait_since: Option<i64>,
     /// After hours: when the queue opens.
@@ -88,6 +92,8 @@ impl ChatRow {
             language: String::new(),
             answered_at: None,
             awaiting_reply_since: None,
+            agent_message_at: None,
+            dismissed_at: None,
             wait_since: None,
             after_hours_until: None,
             ended_at: None,

@@ -22,6 +22,7 @@ impl Decider<'_> {
         chat.warned_at = None;
         // The consumer is waiting for the agent's first words.
         chat.awaiting_reply_since = Some(self.ctx.now);
+        chat.agent_message_at = None;
         self.event(ChatEvent::Connected { agent: agent.clone(), auto_answered });
         self.announce_agent(chat, &agent, TextKey::Connected);
     }
@@ -56,6 +57,7 @@ impl Decider<'_> {
                 Ok(())
             }
             (ChatStatus::Selecting, _) => Err(Refusal::NoQueue),
+            (ChatStatus::Dismissed, _) => Err(Refusal::IsDismissed),
             (ChatStatus::Finished, _) => Err(Refusal::Ended),
         }
     }
@@ -75,6 +77,7 @@ impl Decider<'_> {
         chat.last_message_at = self.ctx.now;
         chat.warned_at = None;
         chat.awaiting_reply_since = None;
+        chat.agent_message_at = Some(self.ctx.now);
         Ok(())
     }
 

@@ -84,6 +84,8 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
         }),
         Input::Transfer { from, target, note } => d.business(chat, |d, chat| d.transfer(chat, from, target, note)),
         Input::AnswerTransfer { agent, accept } => d.business(chat, |d, chat| d.answer_transfer(chat, agent, *accept)),
+        Input::Dismiss { by } => d.business(chat, |d, chat| d.dismiss_by(chat, by)),
+        Input::Resume { by } => d.business(chat, |d, chat| d.resume_by(chat, by)),
     }
 }
 
@@ -193,6 +195,11 @@ impl Decider<'_> {
         };
         let before_agent = matches!(chat.status, ChatStatus::Selecting | ChatStatus::Queued | ChatStatus::Offered);
         match command {
+            // A dismissed chat's consumer writes again: back to the queue, no menu (EXIT still ends it).
+            Some(cmd) if chat.status == ChatStatus::Dismissed && cmd != Command::End => {
+                self.resume(&mut chat, "consumer".to_owned())
+            }
+            None if chat.status == ChatStatus::Dismissed => self.resume(&mut chat, "consumer".to_owned()),
             Some(Command::End) => self.end(&mut chat, EndReason::ConsumerCommand, "consumer".to_owned()),
             Some(Command::Language(tag)) => {
                 // The menu again, in the new language, for a consumer who is choosing.

@@ -48,4 +48,8 @@ pub enum Input {
     Transfer { from: AgentId, target: TransferTarget, note: String },
     /// The agent a transfer is offered to takes the chat or declines it.
     AnswerTransfer { agent: AgentId, accept: bool },
+    /// The connected agent or an admin dismisses a quiet chat (see `chat/dismissal.rs`).
+    Dismiss { by: Actor },
+    /// An agent of the queue or an admin puts a dismissed chat back in its queue.
+    Resume { by: Actor },
 }

@@ -94,6 +94,8 @@ impl Decider<'_> {
             language,
             answered_at: None,
             awaiting_reply_since: None,
+            agent_message_at: None,
+            dismissed_at: None,
             wait_since: None,
             after_hours_until: None,
             ended_at: None,

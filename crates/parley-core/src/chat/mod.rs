@@ -5,16 +5,18 @@
 //! first contact ─► opt-in notice ─► selecting (menu) ─► queued ─► offered ─► connected ─► finished
 //!                                   └─ one queue: straight to queued ─┘   └─ auto-answer ─┘
 //! STOP / START / HELP work in every state; EXIT ends, BACK returns to the menu before connection.
+//! connected ─► dismissed (quiet consumer, queues with dismissal) ─► queued (the consumer's next text, or a resume)
 //! ```
 //!
 //! One idea a file: `model` (the chat kept between inputs), `input` and `outcome` (what goes into and
 //! comes out of `decide`), `decide` (the consumer's texts and the dispatch of every input), and the
-//! parts of a decision: `menu`, `queue`, `agent`, `outbound`, `consent`, `tick` (timers firing), and
+//! parts of a decision: `menu`, `queue`, `agent`, `outbound`, `consent`, `dismissal` (putting quiet chats aside and back), `tick` (timers firing), and
 //! `timers` (the deadlines a live chat runs against, which `tick` fires).
 
 mod agent;
 mod consent;
 mod decide;
+mod dismissal;
 mod input;
 mod menu;
 mod model;
@@ -30,4 +32,4 @@ pub use menu::{FirstTexts, first_texts, menu_text};
 pub use model::{
     Chat, ChatStatus, Consent, ConsentChange, EndReason, Origin, StartType, Transfer, TransferFailure, TransferTarget,
 };
-pub use outcome::{Author, ChatEvent, Decision, Effect, Outcome, Purpose, Refusal};
+pub use outcome::{Author, ChatEvent, Decision, DismissReason, Effect, Outcome, Purpose, Refusal};

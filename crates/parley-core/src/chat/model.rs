@@ -16,6 +16,9 @@ pub enum ChatStatus {
     Offered,
     /// An agent and the consumer are talking.
     Connected,
+    /// Put aside while the consumer is quiet (dismissal): off the agent's list, the session lives on;
+    /// the consumer's next text (or a resume) puts it back in its queue.
+    Dismissed,
     /// Over; a later text starts a new chat.
     Finished,
 }
@@ -28,15 +31,23 @@ impl ChatStatus {
             ChatStatus::Queued => "queued",
             ChatStatus::Offered => "offered",
             ChatStatus::Connected => "connected",
+            ChatStatus::Dismissed => "dismissed",
             ChatStatus::Finished => "finished",
         }
     }
 
     /// Parses a stored status.
     pub fn parse(text: &str) -> Option<ChatStatus> {
-        [ChatStatus::Selecting, ChatStatus::Queued, ChatStatus::Offered, ChatStatus::Connected, ChatStatus::Finished]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            ChatStatus::Selecting,
+            ChatStatus::Queued,
+            ChatStatus::Offered,
+            ChatStatus::Connected,
+            ChatStatus::Dismissed,
+            ChatStatus::Finished,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 
@@ -181,6 +192,11 @@ pub struct Chat {
     pub answered_at: Option<Timestamp>,
     /// The consumer's oldest message the connected agent has not answered yet.
     pub awaiting_reply_since: Option<Timestamp>,
+    /// The connected agent's last message; dismissal counts from here (`None`: the agent has not
+    /// written since the chat was last connected).
+    pub agent_message_at: Option<Timestamp>,
+    /// When the chat was dismissed (while it is).
+    pub dismissed_at: Option<Timestamp>,
     /// When the queue's wait limit started counting: on joining the queue, or when it opened.
     pub wait_since: Option<Timestamp>,
     /// The queue is closed: the chat waits for this moment, when it opens.

@@ -45,8 +45,10 @@ impl Decider<'_> {
                 return Outcome::Refused(refusal);
             }
             self.send(text.to_owned(), author, Purpose::Conversation);
+            let mut chat = chat;
             if let Some(agent) = agent {
                 self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+                chat.agent_message_at = Some(self.ctx.now);
             }
             self.decision.chat = Some(chat);
             return Outcome::Done(self.decision);
@@ -73,6 +75,8 @@ impl Decider<'_> {
             language: self.language.clone(),
             answered_at: agent.map(|_| self.ctx.now),
             awaiting_reply_since: None,
+            agent_message_at: None,
+            dismissed_at: None,
             wait_since: None,
             after_hours_until: None,
             ended_at: None,
@@ -81,11 +85,19 @@ impl Decider<'_> {
         };
         if let Some(agent) = agent {
             let serves = |q: &QueueId| self.ctx.roster.serves(agent, q);
+            // Agents start outbound chats only in queues that let them (`agent_outbound`, inherited).
+            let allows = |q: &QueueId| self.ctx.setup.agent_outbound(q);
             let queue = match queue {
+                Some(q) if self.ctx.number.queues.contains(q) && serves(q) && !allows(q) => {
+                    return Outcome::Refused(Refusal::AgentOutboundOff);
+                }
                 Some(q) if self.ctx.number.queues.contains(q) && serves(q) => q.clone(),
                 Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
-                None => match self.ctx.number.queues.iter().find(|q| serves(q)) {
+                None => match self.ctx.number.queues.iter().filter(|q| serves(q)).find(|q| allows(q)) {
                     Some(q) => q.clone(),
+                    None if self.ctx.number.queues.iter().any(serves) => {
+                        return Outcome::Refused(Refusal::AgentOutboundOff);
+                    }
                     None => return Outcome::Refused(Refusal::NotYourQueue),
                 },
             };
@@ -94,6 +106,7 @@ impl Decider<'_> {
             chat.queue = Some(queue);
             chat.status = ChatStatus::Connected;
             chat.agent = Some(agent.clone());
+            chat.agent_message_at = Some(self.ctx.now);
         }
         self.event(ChatEvent::Opened);
         self.event(ChatEvent::StartedOutbound { agent: agent.cloned() });

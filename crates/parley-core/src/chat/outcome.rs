@@ -113,6 +113,36 @@ pub enum ChatEvent {
         reason: EndReason,
         by: String,
     },
+    /// The chat was put aside while the consumer is quiet; `by` is "system", "admin" or the agent's id.
+    Dismissed {
+        by: String,
+        reason: DismissReason,
+    },
+    /// A dismissed chat went back to its queue; `by` is "consumer", "admin" or the agent's id.
+    Resumed {
+        by: String,
+    },
+}
+
+/// Why a chat was dismissed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DismissReason {
+    /// The dismissal timer: the consumer was quiet for the queue's `after_minutes`.
+    ConsumerSilent,
+    /// The connected agent dismissed it.
+    ByAgent,
+    /// An admin dismissed it.
+    ByAdmin,
+}
+
+impl DismissReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DismissReason::ConsumerSilent => "consumer_silent",
+            DismissReason::ByAgent => "by_agent",
+            DismissReason::ByAdmin => "by_admin",
+        }
+    }
 }
 
 /// What to carry out, in order, in the same transaction as the chat's new state.
@@ -153,6 +183,18 @@ pub enum Refusal {
     NoTransfer,
     /// The agent to transfer to is the one transferring, or does not serve the chat's queue.
     BadTransferTarget,
+    /// The chat's queue (or its parents, or the deployment) sets no dismissal.
+    DismissalOff,
+    /// The chat cannot be dismissed: it is not an inbound chat in which the agent has written.
+    NotDismissable,
+    /// The queue's dismissal has `by_agent = false`: only the timer or an admin dismisses.
+    DismissByAgentOff,
+    /// Only a dismissed chat can be resumed.
+    NotDismissed,
+    /// The chat is dismissed: resume it before taking it.
+    IsDismissed,
+    /// The queue does not let agents start outbound chats (`agent_outbound = false`).
+    AgentOutboundOff,
 }
 
 /// The result of one input.

@@ -22,29 +22,10 @@ impl Decider<'_> {
         chat.after_hours_until = None;
         self.retext(chat);
         self.event(ChatEvent::Queued { queue: queue.clone() });
-        let name = self.queue_name(&queue);
-        if let Some(hours) = self.ctx.setup.queue(&queue).and_then(|q| q.hours.as_ref())
-            && !hours.is_open(now)
-        {
-            let opens = hours.next_open(now);
-            let label = opens.map_or_else(|| "later".to_owned(), |t| hours.local_label(t));
-            let vars = [("queue", name.as_str()), ("opens", label.as_str())];
-            match (hours.after_hours, opens) {
-                (AfterHours::KeepQueued, Some(opens)) => {
-                    chat.after_hours_until = Some(opens);
-                    chat.wait_since = None;
-                    self.event(ChatEvent::AfterHours { opens: Some(opens) });
-                    self.system(TextKey::AfterHours, &vars);
-                }
-                // A queue that never opens again cannot keep anyone waiting.
-                _ => {
-                    self.event(ChatEvent::AfterHours { opens: None });
-                    self.system(TextKey::AfterHoursClosed, &vars);
-                    self.end(chat, EndReason::AfterHours, "system".to_owned());
-                }
-            }
+        if self.closed(chat, &queue) {
             return;
         }
+        let name = self.queue_name(&queue);
         let vars = [("queue", name.as_str())];
         if moved {
             self.system(TextKey::QueueMoved, &vars);
@@ -57,14 +38,42 @@ impl Decider<'_> {
         }
     }
 
+    /// Outside the queue's hours (its own or inherited) a chat just queued waits for the opening or
+    /// ends, as the queue says, and the consumer is told. True when the queue is closed.
+    pub(super) fn closed(&mut self, chat: &mut Chat, queue: &QueueId) -> bool {
+        let now = self.ctx.now;
+        let Some(hours) = self.ctx.setup.hours_of(queue).filter(|h| !h.is_open(now)) else {
+            return false;
+        };
+        let name = self.queue_name(queue);
+        let opens = hours.next_open(now);
+        let label = opens.map_or_else(|| "later".to_owned(), |t| hours.local_label(t));
+        let after_hours = hours.after_hours;
+        let vars = [("queue", name.as_str()), ("opens", label.as_str())];
+        match (after_hours, opens) {
+            (AfterHours::KeepQueued, Some(opens)) => {
+                chat.after_hours_until = Some(opens);
+                chat.wait_since = None;
+                self.event(ChatEvent::AfterHours { opens: Some(opens) });
+                self.system(TextKey::AfterHours, &vars);
+            }
+            // A queue that never opens again cannot keep anyone waiting.
+            _ => {
+                self.event(ChatEvent::AfterHours { opens: None });
+                self.system(TextKey::AfterHoursClosed, &vars);
+                self.end(chat, EndReason::AfterHours, "system".to_owned());
+            }
+        }
+        true
+    }
+
     /// A chat that was already waiting when its queue closed waits for the opening like one that came
     /// after hours (a durable timer routes it then; its wait limit rests meanwhile). True when it does.
     pub(super) fn hold_until_opening(&mut self, chat: &mut Chat) -> bool {
         if chat.status != ChatStatus::Queued || chat.after_hours_until.is_some() {
             return false;
         }
-        let Some(hours) = chat.queue.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.hours.as_ref())
-        else {
+        let Some(hours) = chat.queue.as_ref().and_then(|q| self.ctx.setup.hours_of(q)) else {
             return false;
         };
         if hours.is_open(self.ctx.now) || hours.after_hours != AfterHours::KeepQueued {
@@ -95,7 +104,7 @@ impl Decider<'_> {
     fn pick(&self, chat: &Chat, except: Option<&AgentId>) -> Option<AgentId> {
         let queue = chat.queue.as_ref()?;
         let q = self.ctx.setup.queue(queue);
-        if q.and_then(|q| q.hours.as_ref()).is_some_and(|h| !h.is_open(self.ctx.now)) {
+        if self.ctx.setup.hours_of(queue).is_some_and(|h| !h.is_open(self.ctx.now)) {
             return None;
         }
         let strategy = q.map(|q| q.strategy).unwrap_or_default();
@@ -119,12 +128,17 @@ impl Decider<'_> {
         let Some(agent) = self.pick(chat, except) else {
             return;
         };
+        self.offer(chat, &queue, agent);
+    }
+
+    /// Offers the chat to `agent`, who has room, connecting it at once on auto-answer queues.
+    pub(super) fn offer(&mut self, chat: &mut Chat, queue: &QueueId, agent: AgentId) {
         self.ctx.roster.assign(&agent, self.ctx.now);
         chat.status = ChatStatus::Offered;
         chat.offered_at = Some(self.ctx.now);
         chat.agent = Some(agent.clone());
         self.event(ChatEvent::Offered { agent: agent.clone() });
-        if self.ctx.setup.queue(&queue).is_some_and(|q| q.auto_answer) {
+        if self.ctx.setup.queue(queue).is_some_and(|q| q.auto_answer) {
             self.connect(chat, agent, true);
         }
     }

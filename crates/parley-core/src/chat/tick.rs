@@ -4,13 +4,14 @@ use super::timers::{self, Due};
 use crate::texts::TextKey;
 
 use super::decide::Decider;
-use super::{Chat, ChatEvent, ChatStatus, EndReason, TransferFailure};
+use super::{Chat, ChatEvent, ChatStatus, DismissReason, EndReason, TransferFailure};
 
 impl Decider<'_> {
     /// Fires the chat's timer that is due, if any.
     pub(super) fn tick(&mut self, chat: &mut Chat) {
-        let timers = self.ctx.setup.timers_for(chat.queue.as_ref());
-        let Some(due) = timers::due_at(chat, &timers, self.ctx.now) else {
+        let rules = timers::for_chat(self.ctx.setup, chat);
+        let timers = rules.timers;
+        let Some(due) = timers::due_at(chat, &rules, self.ctx.now) else {
             return;
         };
         match due {
@@ -43,6 +44,12 @@ impl Decider<'_> {
                 self.route_except(chat, Some(&agent));
             }
             Due::InactivityClose => self.end(chat, EndReason::ConsumerSilent, "system".to_owned()),
+            Due::DismissalNotice => {
+                let minutes = rules.dismissal.and_then(|d| d.notice_minutes_before).unwrap_or(0).to_string();
+                self.system(TextKey::DismissalNotice, &[("minutes", &minutes)]);
+                chat.warned_at = Some(self.ctx.now);
+            }
+            Due::Dismiss => self.dismiss(chat, DismissReason::ConsumerSilent, "system".to_owned()),
             Due::InactivityWarning => {
                 let minutes = timers.inactivity_close_minutes.unwrap_or(0).to_string();
                 self.system(TextKey::InactivityWarning, &[("minutes", &minutes)]);

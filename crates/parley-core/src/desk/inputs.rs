@@ -88,7 +88,7 @@ impl Desk {
             .filter(|id| {
                 self.chats
                     .get(*id)
-                    .is_some_and(|c| timers::next_due(c, &setup.timers_for(c.queue.as_ref())).is_some_and(|t| t <= now))
+                    .is_some_and(|c| timers::next_due(c, &timers::for_chat(setup, c)).is_some_and(|t| t <= now))
             })
             .cloned();
         if let Some(id) = overdue {

@@ -244,7 +244,7 @@ impl Desk {
         }
     }
 
-    /// Ending a chat, sending it back to the menu or taking back an offer or a transfer frees an
+    /// Ending or dismissing a chat, sending it back to the menu or taking back an offer or a transfer frees an
     /// agent's capacity: their queues are dispatched at the end of the batch.
     fn freed_capacity(&mut self, event: &ChatEvent, before: Option<&Chat>) {
         let agent = match event {
@@ -253,6 +253,7 @@ impl Desk {
             | ChatEvent::OfferWithdrawn { .. }
             | ChatEvent::OfferTimedOut { .. }
             | ChatEvent::ReplyTimedOut { .. }
+            | ChatEvent::Dismissed { .. }
             | ChatEvent::TransferEnded { .. } => before.and_then(|c| c.agent.as_ref()),
             // The agent who was asked held a place for the chat; it is free again.
             ChatEvent::TransferFailed { to, .. } => to.as_ref(),

@@ -17,7 +17,7 @@ use crate::texts::TextOverrides;
 use super::blocklist::{BlockDraft, Blocked};
 use super::model::Setup;
 use super::replies::{Reply, ReplyDraft};
-use super::settings::{Settings, TimerSettings};
+use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// The setup document as written, before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,6 +30,9 @@ pub struct SetupDraft {
     /// Everything of the settings but quiet hours, which are checked from `quiet_hours`.
     pub settings: Settings,
     pub quiet_hours: QuietHoursDraft,
+    /// `settings.consumer_number` as written: what agents see of consumers' numbers in queues that do
+    /// not say ("" or "full", "last_four", "hidden"); checked into `settings.consumer_number`.
+    pub consumer_number: String,
     /// Predefined replies agents send.
     pub replies: Vec<ReplyDraft>,
     /// Phones the business does not serve (`[[blocklist]]`).
@@ -127,7 +130,8 @@ pub struct QueueDraft {
     pub name: String,
     pub keywords: Vec<String>,
     pub auto_answer: bool,
-    /// How agents see the consumer's number: "full" (also when empty), "last_four" or "hidden".
+    /// How agents see the consumer's number: "full", "last_four" or "hidden"; empty inherits (from the
+    /// parent queue, else the deployment).
     pub consumer_number: String,
     /// Timers of this queue's chats over the deployment's (`None` inherits, `Some(0)` is off).
     pub timers: TimerSettings,
@@ -149,11 +153,15 @@ pub struct QueueDraft {
     pub hours: Option<BusinessHoursDraft>,
     /// Where a chat goes when it has waited the queue's `queue_wait_minutes` (instead of closing).
     pub overflow: Option<String>,
-    /// Whether the queue takes SMS chats; `None`: the deployment's setting.
+    /// Whether the queue takes SMS chats; `None`: inherited (parent, else the deployment).
     pub sms_chat: Option<bool>,
     /// Whether a chat the business starts in this queue is sent, when it names no number, from the
     /// number of the phone's latest chat in the queue; `None`: yes (the default).
     pub sticky_sender: Option<bool>,
+    /// Whether agents may start outbound chats in the queue; `None`: inherited.
+    pub agent_outbound: Option<bool>,
+    /// Dismissal of quiet chats; `None`: inherited.
+    pub dismissal: Option<DismissalSettings>,
 }
 
 /// An agent as written.
@@ -214,7 +222,7 @@ impl Setup {
                     name: q.name.clone(),
                     keywords: q.keywords.clone(),
                     auto_answer: q.auto_answer,
-                    consumer_number: q.consumer_number.as_str().to_owned(),
+                    consumer_number: q.consumer_number.map(|c| c.as_str().to_owned()).unwrap_or_default(),
                     timers: q.timers,
                     announce_transfers: q.announce_transfers,
                     parent: q.parent.as_ref().map(ToString::to_string),
@@ -232,6 +240,8 @@ impl Setup {
                     overflow: q.overflow.as_ref().map(ToString::to_string),
                     sms_chat: q.sms_chat,
                     sticky_sender: q.sticky_sender,
+                    agent_outbound: q.agent_outbound,
+                    dismissal: q.dismissal,
                 })
                 .collect(),
             agents: self
@@ -270,6 +280,11 @@ impl Setup {
                 .collect(),
             settings: self.settings.clone(),
             quiet_hours: QuietHoursDraft::from_rule(self.settings.quiet_hours.as_ref()),
+            // The default is written as nothing, like the queues' optional settings.
+            consumer_number: match self.settings.consumer_number {
+                super::ConsumerNumber::Full => String::new(),
+                other => other.as_str().to_owned(),
+            },
             replies: self.replies.iter().map(Reply::to_draft).collect(),
             blocklist: self.blocklist.iter().map(Blocked::to_draft).collect(),
         }

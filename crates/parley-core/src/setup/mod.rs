@@ -8,6 +8,8 @@
 //! - `settings.rs`: [`Settings`] and [`TimerSettings`], which draft and model share as written.
 //! - `validate.rs`: [`Setup::validate`] and [`SetupError`], every check that spans the document.
 //! - `model.rs`: the validated [`Setup`] and the questions asked of it.
+//! - `tree.rs`: the settings tree: what a queue inherits from its parents and the deployment
+//!   ([`Setup::queue_settings`]), the one place every inherited setting is resolved.
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
 //! - `blocklist.rs`: the phones the business does not serve: draft, the validated map, validation.
 //!
@@ -22,6 +24,7 @@ mod replies;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod validate;
 
 pub use blocklist::{BlockDraft, Blocked, Blocklist, MAX_REASON_CHARS, reason_problem};
@@ -30,5 +33,6 @@ pub use draft::{
 };
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
 pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
-pub use settings::{Language, LanguageDetection, PresenceSettings, Settings, TimerSettings};
+pub use settings::{DismissalSettings, Language, LanguageDetection, PresenceSettings, Settings, TimerSettings};
+pub use tree::{QueueSettings, Source, Sourced};
 pub use validate::{MAX_CAPACITY, MAX_PER_DAY, MAX_PER_MINUTE, SetupError};

@@ -19,7 +19,7 @@ use crate::texts::{TextOverrides, Texts};
 use super::blocklist::Blocklist;
 use super::draft::QueueTranslation;
 use super::replies::Reply;
-use super::settings::{Settings, TimerSettings};
+use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// A validated setup: every reference resolves, every id and number is unique.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,9 +96,10 @@ pub struct Queue {
     pub keywords: Vec<String>,
     /// Connect an offered chat without waiting for the agent to accept it.
     pub auto_answer: bool,
-    /// How much of the consumer's number agents of this queue see (admins always see all of it).
-    pub consumer_number: ConsumerNumber,
-    /// Timers of this queue's chats over the deployment's.
+    /// How much of the consumer's number agents of this queue see (admins always see all of it);
+    /// `None`: inherited (see `tree.rs`).
+    pub consumer_number: Option<ConsumerNumber>,
+    /// Timers of this queue's chats over its parents' and the deployment's (`None` fields inherit).
     pub timers: TimerSettings,
     /// Tell the consumer who took over when a chat is transferred into this queue (or within it).
     pub announce_transfers: bool,
@@ -114,7 +115,7 @@ pub struct Queue {
     pub messages: TextOverrides,
     /// Its menu name, keywords and messages in other languages, by tag.
     pub translations: BTreeMap<String, QueueTranslation>,
-    /// When agents answer; `None`: always.
+    /// When agents answer; `None`: as the parent queue says (always, at the top).
     pub hours: Option<BusinessHours>,
     /// Where a chat that waited `queue_wait_minutes` moves; `None`: it closes.
     pub overflow: Option<QueueId>,
@@ -124,6 +125,10 @@ pub struct Queue {
     /// Whether a chat the business starts here without naming a number is sent from the number of the
     /// phone's latest chat in the queue (see [`Setup::reply_from`]); `None`: yes.
     pub sticky_sender: Option<bool>,
+    /// Whether agents may start outbound chats in this queue; `None`: inherited.
+    pub agent_outbound: Option<bool>,
+    /// Dismissal of quiet chats; `None`: inherited.
+    pub dismissal: Option<DismissalSettings>,
 }
 
 impl Queue {
@@ -296,12 +301,10 @@ impl Setup {
         self.campaigns.iter().find(|c| &c.id == id)
     }
 
-    /// The timers of a chat in `queue` (or in none yet): the queue's over the deployment's.
+    /// The timers of a chat in `queue` (or in none yet): each from the nearest queue up the tree that
+    /// sets it, else the deployment's (see `tree.rs`).
     pub fn timers_for(&self, queue: Option<&QueueId>) -> TimerSettings {
-        match queue.and_then(|q| self.queue(q)) {
-            Some(q) => self.settings.timers.with(&q.timers),
-            None => self.settings.timers,
-        }
+        self.lineage(queue).iter().rev().fold(self.settings.timers, |t, q| t.with(&q.timers))
     }
 
     /// The language of `number`'s chats until something else decides: its own, or the deployment's.
@@ -311,7 +314,7 @@ impl Setup {
 
     /// The system messages of a chat in `language` on `number`, in `queue` if it has one. From the
     /// bottom: the deployment's texts, the language's, the number's (its own language's, then its
-    /// translation), the queue's (likewise). A text no layer gives in `language` falls back to the
+    /// translation), the queue's parents' from the top down and the queue's (likewise). A text no layer gives in `language` falls back to the
     /// deployment's.
     pub fn texts_for(&self, number: &Number, queue: Option<&QueueId>, language: &str) -> Texts {
         let mut texts = self.settings.texts.clone();
@@ -326,7 +329,8 @@ impl Setup {
         if let Some(translation) = number.translations.get(language) {
             texts = texts.overridden(translation);
         }
-        if let Some(q) = queue.and_then(|q| self.queue(q)) {
+        // The queue's texts over its parents', the top queue's first.
+        for q in self.lineage(queue).iter().rev() {
             if q.language.as_deref().unwrap_or(&self.settings.language) == language {
                 texts = texts.overridden(&q.messages);
             }
@@ -416,9 +420,10 @@ impl Setup {
             .find_map(|queue| self.numbers.iter().find(|n| n.queues.contains(queue)).map(|n| (n, queue.clone())))
     }
 
-    /// Whether `queue` takes SMS chats: its own setting, else the deployment's.
+    /// Whether `queue` takes SMS chats: its own setting, else its nearest parent's, else the
+    /// deployment's.
     pub fn sms_chat(&self, queue: &Queue) -> bool {
-        queue.sms_chat.unwrap_or(self.settings.sms_chat)
+        self.queue_settings(&queue.id).sms_chat.value
     }
 
     /// The queues an agent serves: their own and their teams'.

@@ -46,6 +46,41 @@ pub struct Settings {
     pub language_detection: LanguageDetection,
     /// When an agent counts as really there.
     pub presence: PresenceSettings,
+    /// Whether agents may start outbound SMS chats (each queue may say otherwise, see
+    /// [`super::Setup::agent_outbound`]); the outbound API without an agent is not affected.
+    pub agent_outbound: bool,
+    /// What agents see of the consumer's number in queues that do not say (see `ConsumerNumber`).
+    pub consumer_number: super::ConsumerNumber,
+    /// Dismissing quiet chats, for queues that do not say; `None`: no dismissal (quiet chats are warned
+    /// and closed by the inactivity timers).
+    pub dismissal: Option<DismissalSettings>,
+}
+
+/// Dismissal of quiet chats (instead of the inactivity close), as written and as validated: after
+/// `after_minutes` without a consumer message, counted from the agent's last message, a connected
+/// inbound chat in which the agent has written becomes `dismissed`. `enabled = false` turns an
+/// inherited dismissal off for a queue and its children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DismissalSettings {
+    pub enabled: bool,
+    /// 1 to 10,080 (a week).
+    pub after_minutes: u32,
+    /// A notice (`dismissal_notice`) goes to the consumer this many minutes before; below
+    /// `after_minutes`.
+    pub notice_minutes_before: Option<u32>,
+    /// Whether the connected agent may dismiss the chat by hand (admins always may).
+    pub by_agent: bool,
+}
+
+impl DismissalSettings {
+    /// The range of `after_minutes`: a minute to a week.
+    pub const AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=10_080;
+}
+
+impl Default for DismissalSettings {
+    fn default() -> DismissalSettings {
+        DismissalSettings { enabled: true, after_minutes: 0, notice_minutes_before: None, by_agent: true }
+    }
 }
 
 /// When an agent counts as really there, so routing offers them chats only then.
@@ -143,6 +178,9 @@ impl Default for Settings {
             commands: Commands::default(),
             language_detection: LanguageDetection::default(),
             presence: PresenceSettings::default(),
+            agent_outbound: true,
+            consumer_number: super::ConsumerNumber::Full,
+            dismissal: None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! model turned back into the same draft.
 
 use super::*;
-use crate::hours::BusinessHoursDraft;
+use crate::hours::{BusinessHours, BusinessHoursDraft};
+use crate::ids::QueueId;
 use crate::keyword;
 use crate::number::NumberKind;
 use crate::phone::{BusinessNumber, E164};
@@ -73,6 +74,7 @@ fn draft() -> SetupDraft {
         }],
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
+        consumer_number: String::new(),
         replies: vec![],
         blocklist: vec![],
     }
@@ -289,10 +291,13 @@ fn consumer_number_defaults_to_full_and_parses_every_value() {
     d.queues[1].consumer_number = String::new();
     d.queues[0].consumer_number = "hidden".into();
     let setup = Setup::validate(&d, &["sim"]).unwrap();
-    assert_eq!(setup.queues[0].consumer_number, ConsumerNumber::Hidden);
-    assert_eq!(setup.queues[1].consumer_number, ConsumerNumber::Full);
-    // Exported, the default is spelled out.
-    assert_eq!(setup.to_draft().queues[1].consumer_number, "full");
+    assert_eq!(setup.queues[0].consumer_number, Some(ConsumerNumber::Hidden));
+    // Empty inherits: from the deployment, whose default is full.
+    assert_eq!(setup.queues[1].consumer_number, None);
+    assert_eq!(setup.consumer_number_of(&setup.queues[1].id), ConsumerNumber::Full);
+    // Exported, "not set" stays not set, so the export round-trips.
+    assert_eq!(setup.to_draft().queues[1].consumer_number, "");
+    assert_eq!(setup.to_draft().queues[0].consumer_number, "hidden");
     for value in ["full", "last_four", "hidden"] {
         assert_eq!(ConsumerNumber::parse(value).map(ConsumerNumber::as_str), Some(value));
     }
@@ -530,4 +535,144 @@ fn blocklist_with_and_without_block_change_only_the_list() {
     let (unblocked, removed) = blocked.without_block(&entry.number).unwrap();
     assert_eq!((unblocked, removed), (setup.clone(), entry.clone()));
     assert!(setup.without_block(&entry.number).is_none());
+}
+
+/// The draft with billing > invoices > europe below the deployment: billing sets masking, the
+/// outbound switch, dismissal, a timer and a text; invoices sets hours and another timer; europe
+/// nothing.
+fn tree_draft() -> SetupDraft {
+    let mut d = draft();
+    d.settings.timers.inactivity_warning_minutes = Some(12);
+    d.settings.dismissal =
+        Some(DismissalSettings { enabled: true, after_minutes: 600, notice_minutes_before: None, by_agent: true });
+    let billing = &mut d.queues[0];
+    billing.consumer_number = "hidden".into();
+    billing.agent_outbound = Some(false);
+    billing.dismissal =
+        Some(DismissalSettings { enabled: true, after_minutes: 30, notice_minutes_before: Some(5), by_agent: false });
+    billing.timers.offer_timeout_seconds = Some(20);
+    billing.messages.set(TextKey::Queued, "Billing: in line for {queue}.");
+    let hours = BusinessHoursDraft {
+        time_zone: "UTC".into(),
+        days: [("mon".to_owned(), vec!["09:00-17:00".to_owned()])].into_iter().collect(),
+        closed_dates: vec![],
+        after_hours: "keep_queued".into(),
+    };
+    d.queues.push(QueueDraft {
+        id: "invoices".into(),
+        name: "invoices".into(),
+        parent: Some("billing".into()),
+        hours: Some(hours),
+        timers: TimerSettings { queue_wait_minutes: Some(9), ..TimerSettings::default() },
+        ..QueueDraft::default()
+    });
+    d.queues.push(QueueDraft {
+        id: "europe".into(),
+        name: "europe".into(),
+        parent: Some("invoices".into()),
+        ..QueueDraft::default()
+    });
+    d
+}
+
+#[test]
+fn settings_tree_a_sub_sub_queue_inherits_every_setting_from_the_nearest_that_sets_it() {
+    let setup = Setup::validate(&tree_draft(), &["sim"]).unwrap();
+    let europe = QueueId::parse("europe").unwrap();
+    let billing = Source::Queue(QueueId::parse("billing").unwrap());
+    let invoices = Source::Queue(QueueId::parse("invoices").unwrap());
+    // Each timer on its own: billing's, invoices', the deployment's.
+    let timers = setup.timers_for(Some(&europe));
+    assert_eq!(timers.offer_timeout_seconds, Some(20));
+    assert_eq!(timers.queue_wait_minutes, Some(9));
+    assert_eq!(timers.inactivity_warning_minutes, Some(12));
+    let s = setup.queue_settings(&europe);
+    let source_of = |name: &str| s.timers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(source_of("offer_timeout_seconds"), Sourced { value: 20, source: billing.clone() });
+    assert_eq!(source_of("queue_wait_minutes"), Sourced { value: 9, source: invoices.clone() });
+    assert_eq!(source_of("inactivity_warning_minutes"), Sourced { value: 12, source: Source::Deployment });
+    // Masking, the switches, hours and dismissal.
+    assert_eq!(setup.consumer_number_of(&europe), ConsumerNumber::Hidden);
+    assert_eq!(s.consumer_number.source, billing);
+    assert!(!setup.agent_outbound(&europe));
+    assert_eq!(s.sms_chat, Sourced { value: true, source: Source::Deployment });
+    assert_eq!(setup.hours_of(&europe).map(BusinessHours::time_zone), Some("UTC"));
+    assert_eq!(s.hours.source, invoices);
+    let dismissal = setup.dismissal_of(Some(&europe)).unwrap();
+    assert_eq!((dismissal.after_minutes, dismissal.notice_minutes_before, dismissal.by_agent), (30, Some(5), false));
+    // Texts: billing's queued text, the deployment's menu.
+    let texts = setup.texts_for(&setup.numbers[0], Some(&europe), "en");
+    assert_eq!(texts.get(TextKey::Queued), "Billing: in line for {queue}.");
+    let queued = s.texts.iter().find(|(k, _)| *k == TextKey::Queued).unwrap();
+    assert_eq!(queued.1.source, billing);
+    assert_eq!(s.texts.iter().find(|(k, _)| *k == TextKey::Menu).unwrap().1.source, Source::Deployment);
+    // Tech sets none of these: the deployment's.
+    let tech = QueueId::parse("tech").unwrap();
+    assert_eq!(setup.dismissal_of(Some(&tech)).map(|d| d.after_minutes), Some(600));
+    assert!(setup.agent_outbound(&tech));
+    assert_eq!(setup.queue_settings(&tech).dismissal.source, Source::Deployment);
+}
+
+#[test]
+fn settings_tree_a_child_turns_an_inherited_dismissal_off_and_exports_what_was_written() {
+    let mut d = tree_draft();
+    d.queues[3].dismissal = Some(DismissalSettings { enabled: false, ..DismissalSettings::default() });
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let europe = QueueId::parse("europe").unwrap();
+    assert_eq!(setup.dismissal_of(Some(&europe)), None);
+    assert_eq!(setup.queue_settings(&europe).dismissal.source, Source::Queue(europe.clone()));
+    // "Not set" stays not set: the export is the draft as written.
+    assert_eq!(setup.to_draft(), d);
+}
+
+#[test]
+fn dismissal_minutes_out_of_range_and_a_late_notice_are_refused_naming_the_field() {
+    let mut d = draft();
+    d.queues[0].dismissal =
+        Some(DismissalSettings { enabled: true, after_minutes: 0, notice_minutes_before: None, by_agent: true });
+    d.queues[1].dismissal =
+        Some(DismissalSettings { enabled: true, after_minutes: 30, notice_minutes_before: Some(30), by_agent: true });
+    d.settings.dismissal = Some(DismissalSettings { after_minutes: 10_081, ..DismissalSettings::default() });
+    let errors = Setup::validate(&d, &["sim"]).unwrap_err();
+    let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        all.contains(
+            &"queue \"billing\": dismissal.after_minutes 0: must be between 1 and 10080 minutes (a week)".to_owned()
+        ),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(
+            &"settings: dismissal.after_minutes 10081: must be between 1 and 10080 minutes (a week)".to_owned()
+        ),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"queue \"tech\": dismissal.notice_minutes_before 30: must be at least 1 and less than dismissal.after_minutes (30), or left out for no notice".to_owned()),
+        "{all:?}"
+    );
+    assert_eq!(all.len(), 3, "{all:?}");
+    // The edges are fine, and a turned-off dismissal needs no minutes.
+    d.queues[0].dismissal = Some(DismissalSettings { after_minutes: 1, ..DismissalSettings::default() });
+    d.queues[1].dismissal = Some(DismissalSettings { enabled: false, ..DismissalSettings::default() });
+    d.settings.dismissal = Some(DismissalSettings {
+        after_minutes: 10_080,
+        notice_minutes_before: Some(10_079),
+        ..DismissalSettings::default()
+    });
+    assert!(Setup::validate(&d, &["sim"]).is_ok());
+}
+
+#[test]
+fn a_deployment_consumer_number_that_is_no_choice_is_refused() {
+    let mut d = draft();
+    d.consumer_number = "most".into();
+    let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(all, vec!["settings: consumer_number \"most\": use full, last_four or hidden".to_owned()]);
+    d.consumer_number = "last_four".into();
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    // Tech says full itself; a queue that says nothing would get the deployment's.
+    assert_eq!(setup.consumer_number_of(&QueueId::parse("tech").unwrap()), ConsumerNumber::Full);
+    assert_eq!(setup.settings.consumer_number, ConsumerNumber::LastFour);
+    assert_eq!(setup.to_draft().consumer_number, "last_four");
 }

@@ -23,7 +23,7 @@ use super::blocklist::validate_blocklist;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
-use super::settings::{PresenceSettings, Settings, TimerSettings};
+use super::settings::{DismissalSettings, PresenceSettings, Settings, TimerSettings};
 
 /// One problem in a setup document. Each message names the item at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -371,9 +371,17 @@ impl Setup {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
         }
         let quiet_hours = draft.quiet_hours.validate(&mut errors);
+        let consumer_number = ConsumerNumber::parse(&draft.consumer_number).unwrap_or_else(|| {
+            errors.push(SetupError::InvalidField {
+                owner: "settings".to_owned(),
+                field: format!("consumer_number \"{}\"", draft.consumer_number),
+                reason: format!("use {}", ConsumerNumber::ALLOWED),
+            });
+            ConsumerNumber::default()
+        });
 
         if errors.is_empty() {
-            let settings = Settings { quiet_hours, ..draft.settings.clone() };
+            let settings = Settings { quiet_hours, consumer_number, ..draft.settings.clone() };
             Ok(Setup {
                 numbers,
                 queues,
@@ -484,10 +492,17 @@ fn validate_queues(
                 None
             }
         });
-        let consumer_number = ConsumerNumber::parse(&q.consumer_number).unwrap_or_else(|| {
-            errors.push(SetupError::InvalidConsumerNumber { queue: id.to_string(), value: q.consumer_number.clone() });
-            ConsumerNumber::default()
-        });
+        // Empty inherits (from the parent queue, else the deployment).
+        let consumer_number = match q.consumer_number.as_str() {
+            "" => None,
+            text => Some(ConsumerNumber::parse(text).unwrap_or_else(|| {
+                errors.push(SetupError::InvalidConsumerNumber { queue: id.to_string(), value: text.to_owned() });
+                ConsumerNumber::default()
+            })),
+        };
+        if let Some(dismissal) = &q.dismissal {
+            check_dismissal(&owner, dismissal, errors);
+        }
         check_timers(&format!("queue \"{id}\""), &q.timers, errors);
         let strategy = Strategy::parse(&q.strategy).unwrap_or_else(|| {
             errors.push(SetupError::InvalidField {
@@ -528,6 +543,8 @@ fn validate_queues(
             overflow,
             sms_chat: q.sms_chat,
             sticky_sender: q.sticky_sender,
+            agent_outbound: q.agent_outbound,
+            dismissal: q.dismissal,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.
@@ -662,6 +679,9 @@ fn validate_languages(settings: &Settings, errors: &mut Vec<SetupError>) -> Extr
         });
     }
     check_timers("settings", &settings.timers, errors);
+    if let Some(dismissal) = &settings.dismissal {
+        check_dismissal("settings", dismissal, errors);
+    }
     let presence = settings.presence;
     if !PresenceSettings::TIMEOUT_SECONDS.contains(&presence.timeout_seconds) {
         errors.push(SetupError::InvalidField {
@@ -731,6 +751,34 @@ fn is_language_tag(tag: &str) -> bool {
     let language_ok =
         parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
     language_ok && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Refuses a dismissal after less than a minute or more than a week, and a notice that would not come
+/// before it.
+fn check_dismissal(owner: &str, d: &DismissalSettings, errors: &mut Vec<SetupError>) {
+    if !d.enabled {
+        return;
+    }
+    let range = DismissalSettings::AFTER_MINUTES;
+    if !range.contains(&d.after_minutes) {
+        errors.push(SetupError::InvalidField {
+            owner: owner.to_owned(),
+            field: format!("dismissal.after_minutes {}", d.after_minutes),
+            reason: format!("must be between {} and {} minutes (a week)", range.start(), range.end()),
+        });
+    }
+    if let Some(notice) = d.notice_minutes_before
+        && (notice == 0 || notice >= d.after_minutes)
+    {
+        errors.push(SetupError::InvalidField {
+            owner: owner.to_owned(),
+            field: format!("dismissal.notice_minutes_before {notice}"),
+            reason: format!(
+                "must be at least 1 and less than dismissal.after_minutes ({}), or left out for no notice",
+                d.after_minutes
+            ),
+        });
+    }
 }
 
 /// Refuses timer values beyond a week.

@@ -26,6 +26,9 @@
 //! setup reply-within-5m              a connected agent has 5 minutes to answer the consumer;
 //! setup commands-bye                 the end command is BYE (not EXIT or CLOSE), the menu command START OVER
 //! setup sms-chat-off                 no queue takes SMS chats (`tech-without-sms`: tech does not)
+//! setup billing-dismisses            billing dismisses quiet chats after 30 min, with a notice 5 min before
+//!                                    (`billing-dismisses-no-click`: and agents may not dismiss by hand)
+//! setup tree                         billing > invoices > europe, settings inherited (see the variant)
 //! phone +14155550100> hi            the phone texts the first number of the setup
 //! phone +14155550100 (es)> hola     ... and the language detector heard Spanish
 //! phone +14155550100 to +15550002000> hi     ... or the named business number
@@ -33,12 +36,13 @@
 //! phone +14155550100> [photo]       a trailing `[photo]` is one media item (here with an empty body)
 //! agent alice> accept               Input::Accept
 //! agent alice> say Hello there      Input::Reply
-//! agent alice> end                  Input::End by the agent
+//! agent alice> end                  Input::End by the agent (`dismiss`, `resume`: Input::Dismiss, Input::Resume)
 //! agent bob> transfer carol Note     Input::Transfer to a colleague (`transfer-queue billing Note`: to a queue)
 //! agent carol> take                  Input::AnswerTransfer, accepting (`decline` declines)
 //! agent alice> away                 marks the agent away (`available`, `offline` likewise)
 //! agent bob @chat-1> accept         names the chat the agent acts on
 //! admin> end +14155550100           Input::End by an admin, on the phone's live chat (or `admin> end chat-1`)
+//! admin> dismiss chat-1             Input::Dismiss by an admin (`admin> resume chat-1`: Input::Resume)
 //! admin> number +15550002000 suspended   the number's registration state from now on (enabled by default)
 //! admin> block +14155550100 Abusive     the phone goes on the blocklist, by "admin", for the reason given
 //!                                    (a new setup, as the API's block makes), and its live chats end
@@ -77,8 +81,8 @@ use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
 use parley_core::setup::{
-    AgentDraft, Blocked, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup,
-    SetupDraft, TeamDraft,
+    AgentDraft, Blocked, DismissalSettings, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
+    Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::time::Timestamp;
@@ -169,6 +173,7 @@ fn setup(variants: &[&str]) -> Setup {
         campaigns: vec![],
         settings: Settings::default(),
         quiet_hours: QuietHoursDraft::default(),
+        consumer_number: String::new(),
         replies: vec![],
         blocklist: vec![],
     };
@@ -234,13 +239,57 @@ fn setup(variants: &[&str]) -> Setup {
             "reply-within-5m" => draft.settings.timers.agent_response_minutes = Some(5),
             "sms-chat-off" => draft.settings.sms_chat = false,
             "tech-without-sms" => draft.queues[1].sms_chat = Some(false),
+            "billing-dismisses" | "billing-dismisses-no-click" => {
+                draft.queues[0].dismissal = Some(DismissalSettings {
+                    enabled: true,
+                    after_minutes: 30,
+                    notice_minutes_before: Some(5),
+                    by_agent: *variant == "billing-dismisses",
+                });
+            }
+            "tree" => {
+                // Three levels below the deployment: billing (top) > invoices > europe. Billing sets an
+                // offer timeout of 30 s, its queued text, dismissal after 20 min with a notice 5 min
+                // before, masking and no agent outbound; invoices sets weekday hours (09:00-17:00 New
+                // York) and its dismissed_resume text; europe sets nothing. Team "money" (alice) serves
+                // invoices and europe.
+                let billing = &mut draft.queues[0];
+                billing.timers.offer_timeout_seconds = Some(30);
+                billing.messages.set(TextKey::Queued, "Billing here: you are in the {queue} line.");
+                billing.dismissal = Some(DismissalSettings {
+                    enabled: true,
+                    after_minutes: 20,
+                    notice_minutes_before: Some(5),
+                    by_agent: true,
+                });
+                billing.consumer_number = "last_four".into();
+                billing.agent_outbound = Some(false);
+                let days = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d.to_owned(), vec!["09:00-17:00".to_owned()]));
+                let mut invoices =
+                    QueueDraft { parent: Some("billing".into()), ..queue("invoices", "Invoices", &["1"]) };
+                invoices.hours = Some(BusinessHoursDraft {
+                    time_zone: "America/New_York".into(),
+                    days: days.into_iter().collect(),
+                    closed_dates: vec![],
+                    after_hours: "keep_queued".into(),
+                });
+                invoices.messages.set(TextKey::DismissedResume, "Invoices again: back in the {queue} line.");
+                draft.queues.push(invoices);
+                draft.queues.push(QueueDraft { parent: Some("invoices".into()), ..queue("europe", "Europe", &["1"]) });
+                draft.teams.push(TeamDraft {
+                    id: "money".into(),
+                    name: "Money".into(),
+                    members: vec!["alice".into()],
+                    queues: vec!["invoices".into(), "europe".into()],
+                });
+            }
             "commands-bye" => {
                 draft.settings.commands.end = vec!["BYE".into()];
                 draft.settings.commands.menu = vec!["START OVER".into()];
             }
             other => {
                 panic!(
-                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye, sms-chat-off, tech-without-sms)"
+                    "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye, sms-chat-off, tech-without-sms, billing-dismisses, billing-dismisses-no-click, tree)"
                 )
             }
         }
@@ -381,6 +430,8 @@ impl World {
             "accept" => Input::Accept { agent: agent.clone() },
             "say" => Input::Reply { agent: agent.clone(), text: rest.to_owned() },
             "end" => Input::End { by: Actor::Agent(agent.clone()) },
+            "dismiss" => Input::Dismiss { by: Actor::Agent(agent.clone()) },
+            "resume" => Input::Resume { by: Actor::Agent(agent.clone()) },
             "transfer" | "transfer-queue" => {
                 let (to, note) = rest.split_once(' ').unwrap_or((rest, ""));
                 let target = if verb == "transfer" {
@@ -496,6 +547,15 @@ impl World {
                 };
                 self.business(&id, &Input::End { by: Actor::Admin });
             }
+            "dismiss" | "resume" => {
+                let id = self.chat_id(rest.trim());
+                let input = if verb == "dismiss" {
+                    Input::Dismiss { by: Actor::Admin }
+                } else {
+                    Input::Resume { by: Actor::Admin }
+                };
+                self.business(&id, &input);
+            }
             "number" => {
                 let (number, state) = rest.trim().split_once(' ').expect("`admin> number +1555... suspended`");
                 let number = BusinessNumber::parse(number).unwrap();
@@ -517,7 +577,7 @@ impl World {
                 let phone = E164::parse(rest.trim()).unwrap();
                 self.setup = self.setup.without_block(&phone).expect("a blocked phone").0;
             }
-            _ => panic!("unknown admin command `{command}` (end, number, block, unblock)"),
+            _ => panic!("unknown admin command `{command}` (end, dismiss, resume, number, block, unblock)"),
         }
     }
 
@@ -543,7 +603,7 @@ impl World {
             let due: Vec<ChatId> = (self.transcript.order.iter())
                 .filter(|id| {
                     let chat = self.desk.chat(id).unwrap();
-                    let timers = self.setup.timers_for(chat.queue.as_ref());
+                    let timers = parley_core::timers::for_chat(&self.setup, chat);
                     parley_core::timers::next_due(chat, &timers).is_some_and(|t| t <= self.now)
                 })
                 .cloned()
@@ -728,6 +788,8 @@ fn render_event(event: &ChatEvent) -> String {
         ChatEvent::AgentMessage { agent } => format!("AgentMessage {agent}"),
         ChatEvent::OptedOut => "OptedOut".to_owned(),
         ChatEvent::Ended { reason, by } => format!("Ended {} by {by}", reason.as_str()),
+        ChatEvent::Dismissed { by, reason } => format!("Dismissed by {by} ({})", reason.as_str()),
+        ChatEvent::Resumed { by } => format!("Resumed by {by}"),
     }
 }
 

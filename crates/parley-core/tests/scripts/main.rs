@@ -14,6 +14,7 @@ mod business_hours;
 mod commands;
 mod consent;
 mod conversation;
+mod dismissal;
 mod first_contact;
 mod help;
 mod languages;

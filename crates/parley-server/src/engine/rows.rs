@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 /// A chat as stored, with the next moment one of its timers (under `setup`) is due.
 pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow {
-    let due_at = timers::next_due(chat, &setup.timers_for(chat.queue.as_ref())).map(|t| t.0);
+    let due_at = timers::next_due(chat, &timers::for_chat(setup, chat)).map(|t| t.0);
     ChatRow {
         id: chat.id.to_string(),
         number: chat.number.to_string(),
@@ -32,6 +32,8 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         language: chat.language.clone(),
         answered_at: chat.answered_at.map(|t| t.0),
         awaiting_reply_since: chat.awaiting_reply_since.map(|t| t.0),
+        agent_message_at: chat.agent_message_at.map(|t| t.0),
+        dismissed_at: chat.dismissed_at.map(|t| t.0),
         wait_since: chat.wait_since.map(|t| t.0),
         after_hours_until: chat.after_hours_until.map(|t| t.0),
         ended_at: chat.ended_at.map(|t| t.0),
@@ -67,6 +69,8 @@ pub fn chat_from_row(row: &ChatRow, language: &str) -> Option<Chat> {
         language: if row.language.is_empty() { language.to_owned() } else { row.language.clone() },
         answered_at: row.answered_at.map(Timestamp),
         awaiting_reply_since: row.awaiting_reply_since.map(Timestamp),
+        agent_message_at: row.agent_message_at.map(Timestamp),
+        dismissed_at: row.dismissed_at.map(Timestamp),
         wait_since: row.wait_since.map(Timestamp),
         after_hours_until: row.after_hours_until.map(Timestamp),
         ended_at: row.ended_at.map(Timestamp),

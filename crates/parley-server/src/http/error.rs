@@ -53,6 +53,14 @@ pub enum ErrorCode {
     NotResendable,
     /// A field is well-formed JSON but not a valid value.
     ValidationFailed,
+    /// Dismissing a chat whose queue (or its parents, or the deployment) sets no dismissal.
+    DismissalOff,
+    /// Dismissing a chat that is not an inbound chat in which both the consumer and the agent wrote.
+    NotDismissable,
+    /// Resuming (or taking) a chat that is not dismissed (or is).
+    NotDismissed,
+    /// An agent starting an outbound chat in a queue with `agent_outbound = false`.
+    AgentOutboundOff,
     /// The destination number is not set up in this deployment.
     NumberNotSetUp,
     PayloadTooLarge,
@@ -274,6 +282,34 @@ fn refused(refusal: Refusal) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::ValidationFailed,
             "transfer to a colleague who serves this chat's queue (not yourself), or to a queue",
+        ),
+        Refusal::DismissalOff => (
+            StatusCode::CONFLICT,
+            ErrorCode::DismissalOff,
+            "this chat's queue does not dismiss chats: set dismissal on the queue, a parent queue or the settings",
+        ),
+        Refusal::NotDismissable => (
+            StatusCode::CONFLICT,
+            ErrorCode::NotDismissable,
+            "only an inbound chat in which both the consumer and the agent have written can be dismissed",
+        ),
+        Refusal::DismissByAgentOff => (
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "this queue's dismissal has by_agent = false: the timer or an admin dismisses its chats",
+        ),
+        Refusal::NotDismissed => {
+            (StatusCode::CONFLICT, ErrorCode::NotDismissed, "only a dismissed chat can be resumed")
+        }
+        Refusal::IsDismissed => (
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "the chat is dismissed: resume it (POST /api/v1/chats/{id}/resume) to put it back in its queue",
+        ),
+        Refusal::AgentOutboundOff => (
+            StatusCode::FORBIDDEN,
+            ErrorCode::AgentOutboundOff,
+            "agents may not start outbound chats in this queue (agent_outbound = false in the setup)",
         ),
         Refusal::QuietHours { until, zones } => {
             let message = format!(

@@ -103,6 +103,8 @@ fn fields(event: &Event) -> Map<String, Value> {
         }),
         Event::TransferEnded { from, to } => json!({ "from": from.as_str(), "to": to.as_str() }),
         Event::Ended { reason, by } => json!({ "reason": reason.as_str(), "by": by }),
+        Event::Dismissed { by, reason } => json!({ "by": by, "reason": reason.as_str() }),
+        Event::Resumed { by } => json!({ "by": by }),
         Event::Message { message_id, direction, author, body, media, status } => json!({
             "message_id": message_id,
             "direction": direction.as_str(),
@@ -145,7 +147,7 @@ pub fn shown_status(presence: Presence, connected: bool) -> &'static str {
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use parley_core::chat::{EndReason, TransferFailure};
+    use parley_core::chat::{DismissReason, EndReason, TransferFailure};
     use parley_core::message::{Direction, MessageStatus};
     use parley_core::number::NumberState;
     use parley_core::phone::BusinessNumber;
@@ -239,6 +241,8 @@ mod tests {
             (Event::TransferEnded { from: bob.clone(), to: carol }, true),
             (Event::OptedOut, true),
             (Event::Ended { reason: EndReason::EndedByAgent, by: "bob".to_owned() }, true),
+            (Event::Dismissed { by: "system".to_owned(), reason: DismissReason::ConsumerSilent }, true),
+            (Event::Resumed { by: "consumer".to_owned() }, true),
             (
                 Event::Message {
                     message_id: "0194403a-6f1e-7c52-9d0e-000000000001".to_owned(),
@@ -300,6 +304,8 @@ mod tests {
                 | Event::TransferEnded { .. }
                 | Event::OptedOut
                 | Event::Ended { .. }
+                | Event::Dismissed { .. }
+                | Event::Resumed { .. }
                 | Event::Message { .. }
                 | Event::MessageStatus { .. }
                 | Event::AgentStatus { .. }

@@ -14,6 +14,7 @@ mod harness;
 mod admin;
 mod browser;
 mod console;
+mod dismissal;
 mod presence;
 mod send_later;
 mod thread;

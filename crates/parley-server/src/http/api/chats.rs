@@ -41,7 +41,7 @@ pub struct ChatView {
     pub origin: String,
     /// How the chat got its agent: manually_answered, auto_answered or outbound (none before).
     pub start_type: Option<String>,
-    /// selecting, queued, offered, connected or finished.
+    /// selecting, queued, offered, connected, dismissed or finished.
     pub status: String,
     pub queue: Option<String>,
     pub agent: Option<String>,
@@ -53,6 +53,8 @@ pub struct ChatView {
     pub answered_at: Option<String>,
     /// After hours: when the chat's queue opens and the chat is routed.
     pub waiting_until: Option<String>,
+    /// While the chat is dismissed: since when. `agent` is then the agent it had.
+    pub dismissed_at: Option<String>,
     pub ended_at: Option<String>,
     /// ended_by_agent, ended_by_admin, consumer_command, opted_out, expired, consumer_silent,
     /// queue_timeout or after_hours.
@@ -77,6 +79,7 @@ impl From<ChatRow> for ChatView {
             queued_at: c.queued_at.map(rfc3339),
             answered_at: c.answered_at.map(rfc3339),
             waiting_until: c.after_hours_until.map(rfc3339),
+            dismissed_at: c.dismissed_at.map(rfc3339),
             ended_at: c.ended_at.map(rfc3339),
             end_reason: c.end_reason,
             ended_by: c.ended_by,
@@ -92,11 +95,12 @@ pub fn view_for(state: &AppState, who: &Principal, chat: ChatRow) -> ChatView {
         Principal::Admin => ConsumerNumber::Full,
         Principal::Agent(_) | Principal::Supervisor { .. } => {
             let setup = state.engine.setup();
+            // The queue's own setting, else its parents', else the deployment's (the settings tree).
             setup
                 .queues
                 .iter()
                 .find(|q| chat.queue.as_deref() == Some(q.id.as_str()))
-                .map_or(ConsumerNumber::Hidden, |q| q.consumer_number)
+                .map_or(ConsumerNumber::Hidden, |q| setup.consumer_number_of(&q.id))
         }
     };
     let consumer = match (masking, E164::parse(&chat.consumer)) {
@@ -121,7 +125,7 @@ pub struct ChatList {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// ongoing (offered or connected), upcoming (waiting: queued, or in the menu, for admins and for
+    /// ongoing (offered or connected), dismissed, upcoming (waiting: queued, dismissed, or in the menu, for admins and for
     /// supervisors on numbers whose menu offers their queues) or past.
     pub status: Option<String>,
     /// At most this many per page (default 100, at most 1000).
@@ -188,10 +192,13 @@ pub async fn list_chats(
     let statuses = match q.status.as_deref() {
         None => vec![],
         Some("ongoing") => vec![ChatStatus::Offered, ChatStatus::Connected],
-        Some("upcoming") => vec![ChatStatus::Selecting, ChatStatus::Queued],
+        Some("upcoming") => vec![ChatStatus::Selecting, ChatStatus::Queued, ChatStatus::Dismissed],
+        Some("dismissed") => vec![ChatStatus::Dismissed],
         Some("past") => vec![ChatStatus::Finished],
         Some(other) => {
-            return Err(ApiError::bad_request(format!("unknown status \"{other}\": use ongoing, upcoming or past")));
+            return Err(ApiError::bad_request(format!(
+                "unknown status \"{other}\": use ongoing, upcoming, dismissed or past"
+            )));
         }
     };
     let limit = q.limit.unwrap_or(100);
@@ -220,7 +227,7 @@ pub async fn list_chats(
             setup
                 .queues
                 .iter()
-                .filter(|q| q.consumer_number == ConsumerNumber::Full)
+                .filter(|q| setup.consumer_number_of(&q.id) == ConsumerNumber::Full)
                 .map(|q| q.id.to_string())
                 .collect(),
         ),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod blocklist;
 pub mod chats;
+pub mod dismissal;
 pub mod events;
 pub mod me;
 pub mod media;
@@ -12,6 +13,7 @@ pub mod notes;
 pub mod numbers;
 pub mod outbound;
 pub mod phones;
+pub mod queue_settings;
 pub mod replies;
 pub mod setup;
 pub mod sms;

@@ -121,6 +121,9 @@ pub struct QueueView {
     pub waiting: i64,
     pub offered: i64,
     pub connected: i64,
+    /// Chats put aside while their consumer is quiet (dismissed); they wait for the consumer's next
+    /// text.
+    pub dismissed: i64,
     /// Chats that ended since midnight UTC.
     pub ended_today: i64,
     /// Live chats and those ended today, by how they got their agent: manually_answered, auto_answered,
@@ -165,7 +168,7 @@ pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Resul
                 id: q.id.to_string(),
                 name: q.name.clone(),
                 hidden: q.hidden,
-                open: q.hours.as_ref().is_none_or(|h| h.is_open(now)),
+                open: setup.hours_of(&q.id).is_none_or(|h| h.is_open(now)),
                 agents_available: setup
                     .agents
                     .iter()
@@ -182,6 +185,7 @@ pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Resul
             "queued" => view.waiting += count.count,
             "offered" => view.offered += count.count,
             "connected" => view.connected += count.count,
+            "dismissed" => view.dismissed += count.count,
             "finished" => view.ended_today += count.count,
             _ => {}
         }

@@ -113,9 +113,12 @@ pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (Stat
     (StatusCode::CREATED, Json(body))
 }
 
-/// Starts a chat with a consumer, or writes into the live chat between the two numbers.
+/// Starts a chat with a consumer, or writes into the live chat between the two numbers. A chat started
+/// for an agent goes to a queue whose `agent_outbound` switch (inherited) is on: the named queue, or
+/// the number's first that the agent serves and that allows it.
 #[utoipa::path(post, path = "/api/v1/outbound/chats", tag = "outbound", request_body = OutboundChat,
-    responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody),
+              (status = 403, description = "not allowed, or agents may not start outbound chats in the queue (code agent_outbound_off: `agent_outbound = false` on the queue, a parent or the settings)", body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
               (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]

@@ -197,7 +197,7 @@ fn vars_for(setup: &Setup, who: &Principal, chat: &ChatRow) -> ReplyVars {
     let masking = match who {
         Principal::Admin => ConsumerNumber::Full,
         Principal::Agent(_) | Principal::Supervisor { .. } => {
-            queue.map_or(ConsumerNumber::Hidden, |q| q.consumer_number)
+            queue.map_or(ConsumerNumber::Hidden, |q| setup.consumer_number_of(&q.id))
         }
     };
     let consumer = match masking {

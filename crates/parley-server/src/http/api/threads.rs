@@ -90,7 +90,7 @@ pub async fn phone_chats(
         let setup = state.engine.setup();
         visible
             .iter()
-            .filter(|id| setup.queue(id).is_some_and(|q| q.consumer_number == ConsumerNumber::Full))
+            .filter(|id| setup.consumer_number_of(id) == ConsumerNumber::Full)
             .map(ToString::to_string)
             .collect()
     });
