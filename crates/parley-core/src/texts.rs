@@ -55,10 +55,16 @@ pub enum TextKey {
     LanguageUnknown,
     /// SMS chat is turned off: a text that would open a chat gets this instead.
     Unavailable,
+    /// A text to a number nobody reads: an outbound-only number, or a reply to a sessionless
+    /// notification on a number that answers those automatically. No chat opens.
+    Unmonitored,
+    /// The first answer on an agent's direct number (the agent's own `greeting` replaces it):
+    /// `{agent}`, `{agent_first_name}`.
+    DirectGreeting,
 }
 
 impl TextKey {
-    pub const ALL: [TextKey; 23] = [
+    pub const ALL: [TextKey; 25] = [
         TextKey::OptInNotice,
         TextKey::Menu,
         TextKey::MenuRetry,
@@ -82,6 +88,8 @@ impl TextKey {
         TextKey::LanguageChanged,
         TextKey::LanguageUnknown,
         TextKey::Unavailable,
+        TextKey::Unmonitored,
+        TextKey::DirectGreeting,
     ];
 
     /// The name in the setup document.
@@ -110,6 +118,8 @@ impl TextKey {
             TextKey::LanguageChanged => "language_changed",
             TextKey::LanguageUnknown => "language_unknown",
             TextKey::Unavailable => "unavailable",
+            TextKey::Unmonitored => "unmonitored",
+            TextKey::DirectGreeting => "direct_greeting",
         }
     }
 
@@ -133,6 +143,7 @@ impl TextKey {
                 &["brand", "business", "end_command", "queue", "agent", "agent_first_name"]
             }
             TextKey::InactivityWarning => &["brand", "business", "end_command", "minutes"],
+            TextKey::DirectGreeting => &["brand", "business", "end_command", "agent", "agent_first_name"],
             TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
             TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],
             _ => &["brand", "business", "end_command"],
@@ -181,6 +192,10 @@ impl TextKey {
             TextKey::LanguageChanged => "OK, we will write to you in {language}.",
             TextKey::LanguageUnknown => "Sorry, we cannot write in that language. Reply LANG and one of: {languages}.",
             TextKey::Unavailable => "{brand} does not take chats by text right now. Please try again later.",
+            TextKey::Unmonitored => {
+                "{brand}: This number does not receive replies. Reply HELP for help, STOP to opt out."
+            }
+            TextKey::DirectGreeting => "Thanks! You have reached {agent}, who will answer you here.",
         }
     }
 }

@@ -82,16 +82,18 @@ impl Decider<'_> {
         if let Some(agent) = agent {
             let serves = |q: &QueueId| self.ctx.roster.serves(agent, q);
             let queue = match queue {
-                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => q.clone(),
+                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => Some(q.clone()),
                 Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
+                // On their own direct number an agent's chat is theirs, in no queue.
+                None if self.ctx.number.agent.as_ref() == Some(agent) => None,
                 None => match self.ctx.number.queues.iter().find(|q| serves(q)) {
-                    Some(q) => q.clone(),
+                    Some(q) => Some(q.clone()),
                     None => return Outcome::Refused(Refusal::NotYourQueue),
                 },
             };
             // The agent chose to start this chat: it counts against their capacity but is not refused by it.
             self.ctx.roster.assign(agent, self.ctx.now);
-            chat.queue = Some(queue);
+            chat.queue = queue;
             chat.status = ChatStatus::Connected;
             chat.agent = Some(agent.clone());
         }

@@ -153,6 +153,8 @@ pub enum Refusal {
     NoTransfer,
     /// The agent to transfer to is the one transferring, or does not serve the chat's queue.
     BadTransferTarget,
+    /// The business number only takes chats (`role = "incoming"`): it never writes first.
+    IncomingOnly,
 }
 
 /// The result of one input.
@@ -174,4 +176,7 @@ pub struct Decision {
     pub chat: Option<Chat>,
     pub consent: Option<ConsentChange>,
     pub effects: Vec<Effect>,
+    /// The consumer's text is the reply to the number's latest sessionless notification (answered
+    /// with the `unmonitored` message, in no chat).
+    pub notification_reply: bool,
 }

@@ -9,6 +9,8 @@
 //! - `validate.rs`: [`Setup::validate`] and [`SetupError`], every check that spans the document.
 //! - `model.rs`: the validated [`Setup`] and the questions asked of it.
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
+//! - `roles.rs`: what a number is for (its role, a direct agent, sessionless replies) and the checks
+//!   that span numbers and agents.
 //!
 //! The setup depends on the leaf modules of its fields (ids, phone, hours, registration, texts,
 //! commands, ...) and on nothing that depends on it: the chat, its timers and the use of replies read
@@ -17,6 +19,7 @@
 mod draft;
 mod model;
 mod replies;
+mod roles;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -27,5 +30,8 @@ pub use draft::{
 };
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
 pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
+pub use roles::{
+    DEFAULT_SESSIONLESS_WINDOW_HOURS, DirectNumbers, NumberRole, SESSIONLESS_WINDOW_HOURS, SessionlessReply,
+};
 pub use settings::{Language, LanguageDetection, PresenceSettings, Settings, TimerSettings};
 pub use validate::{MAX_CAPACITY, MAX_PER_DAY, MAX_PER_MINUTE, SetupError};

@@ -22,6 +22,7 @@ use crate::texts::TextOverrides;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
+use super::roles;
 use super::settings::{PresenceSettings, Settings, TimerSettings};
 
 /// One problem in a setup document. Each message names the item at fault.
@@ -211,6 +212,9 @@ impl Setup {
 
         let mut numbers = Vec::new();
         let mut seen_numbers = HashSet::new();
+        // The agent ids written (well-formed ones), for direct numbers, which come before the agents.
+        let draft_agents: HashSet<AgentId> = draft.agents.iter().filter_map(|a| AgentId::parse(&a.id).ok()).collect();
+        let mut direct: Vec<(String, AgentId)> = Vec::new();
         for (index, n) in draft.numbers.iter().enumerate() {
             let number = match BusinessNumber::parse(&n.number) {
                 Ok(number) => number,
@@ -230,7 +234,8 @@ impl Setup {
                     known: carriers.join(", "),
                 });
             }
-            if n.queues.is_empty() {
+            // A direct number has no menu (roles.rs says why); every other number needs one.
+            if n.queues.is_empty() && n.agent.is_none() {
                 errors.push(SetupError::NumberWithoutQueues(number.to_string()));
             }
             let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
@@ -305,7 +310,16 @@ impl Setup {
                 check_language(&owner, format!("languages.{tag}"), tag, &languages, &mut errors);
                 check_placeholders(&format!("{owner} (languages.{tag})"), messages, &mut errors);
             }
+            let use_ = roles::number_use(&owner, n, &draft_agents, &queue_ids, &mut errors);
+            if let Some(agent) = &use_.agent {
+                direct.push((number.to_string(), agent.clone()));
+            }
             numbers.push(Number {
+                role: use_.role,
+                agent: use_.agent,
+                fallback_queue: use_.fallback_queue,
+                sessionless_reply: use_.sessionless_reply,
+                sessionless_window_hours: use_.sessionless_window_hours,
                 keywords,
                 language: n.language.clone().filter(|l| l != &draft.settings.language),
                 messages: n.messages.clone(),
@@ -322,6 +336,7 @@ impl Setup {
 
         let mut agents = Vec::new();
         let mut seen_agents = HashSet::new();
+        let mut allows = std::collections::BTreeMap::new();
         for a in &draft.agents {
             let Some(id) = parse_id(AgentId::parse, "agent", &a.id, &mut seen_agents, &mut errors) else {
                 continue;
@@ -335,8 +350,20 @@ impl Setup {
             for tag in &a.languages {
                 check_language(&owner, format!("languages \"{tag}\""), tag, &languages, &mut errors);
             }
-            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity, languages: a.languages.clone() });
+            let own = roles::agent_direct(&owner, a, &mut errors);
+            allows.insert(id.clone(), own.direct_numbers);
+            agents.push(Agent {
+                id,
+                name,
+                queues: agent_queues,
+                capacity: a.capacity,
+                languages: a.languages.clone(),
+                hours: own.hours,
+                greeting: own.greeting,
+                direct_numbers: own.direct_numbers,
+            });
         }
+        roles::check_direct_counts(&direct, &allows, &mut errors);
 
         let agent_ids: HashSet<&AgentId> = agents.iter().map(|a| &a.id).collect();
         let mut teams = Vec::new();
