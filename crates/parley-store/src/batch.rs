@@ -32,6 +32,8 @@ pub struct Batch {
     pub applied_receipts: Vec<(String, String)>,
     /// Media announced by inbound messages, to fetch.
     pub media: Vec<MediaRow>,
+    /// Texts that answered a sessionless notification, linked to it.
+    pub notification_replies: Vec<crate::notifications::NotificationReplyRow>,
 }
 
 impl Batch {
@@ -48,6 +50,7 @@ impl Batch {
             && self.pending_receipts.is_empty()
             && self.applied_receipts.is_empty()
             && self.media.is_empty()
+            && self.notification_replies.is_empty()
     }
 }
 
@@ -245,6 +248,14 @@ macro_rules! write_rows {
                     .push_bind(r.status.as_str())
                     .push_bind(r.error.clone())
                     .push_bind(r.at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.notification_replies.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO notification_replies (message_id, notification_id, created_at) ");
+            q.push_values(chunk, |mut b, r: &crate::notifications::NotificationReplyRow| {
+                b.push_bind(r.message_id.clone()).push_bind(r.notification_id.clone()).push_bind(r.created_at);
             });
             q.build().execute(&mut *$tx).await?;
         }

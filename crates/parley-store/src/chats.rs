@@ -351,6 +351,27 @@ impl Store {
         })
     }
 
+    /// The queued chats of direct numbers (in no queue) on these business numbers, oldest first: the
+    /// chats waiting for a direct number's agent.
+    pub async fn queued_direct_chats(&self, numbers: &[String], limit: i64) -> Result<Vec<ChatRow>> {
+        if numbers.is_empty() {
+            return Ok(vec![]);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = QueryBuilder::<DB>::new(format!(
+                "SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IS NULL AND number IN ("
+            ));
+            push_list!(q, numbers);
+            q.push(" ORDER BY queued_at, id LIMIT ");
+            q.push_bind(limit);
+            let mut out = Vec::new();
+            for row in q.build().fetch_all(pool).await? {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
     /// How many chats each agent holds now (offered or connected).
     pub async fn active_chat_counts(&self) -> Result<Vec<(String, i64)>> {
         dispatch!(self, |pool, DB, begin| {

@@ -22,6 +22,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/me", "get"),
     ("/api/v1/me/status", "put"),
     ("/api/v1/me/stats", "get"),
+    ("/api/v1/me/numbers", "get"),
     ("/api/v1/agents", "get"),
     ("/api/v1/queues", "get"),
     ("/api/v1/chats", "get"),

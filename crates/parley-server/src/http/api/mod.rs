@@ -6,6 +6,7 @@ pub mod events;
 pub mod me;
 pub mod media;
 pub mod monitor;
+pub mod my_numbers;
 pub mod notes;
 pub mod numbers;
 pub mod outbound;

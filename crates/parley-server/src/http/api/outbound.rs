@@ -3,8 +3,9 @@
 //! notification that belongs to no chat. The field names are the seed platform's (`end_user_number`,
 //! `outbound_number`, `message`, `agent_id`).
 //!
-//! Both refuse a phone that opted out (409 `opted_out`) and a number that is not enabled (409
-//! `number_not_enabled`). Inside the consumer's quiet hours the message is scheduled for the first
+//! Both refuse a phone that opted out (409 `opted_out`), a number that is not enabled (409
+//! `number_not_enabled`) and an incoming-only number (422 naming `/outbound_number`; the core refuses
+//! it, `Refusal::IncomingOnly`). Inside the consumer's quiet hours the message is scheduled for the first
 //! allowed moment (`status: "scheduled"`, `send_at`), or refused (409 `quiet_hours`) when the caller
 //! set `no_delay`.
 
@@ -103,7 +104,7 @@ fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Jso
 #[utoipa::path(post, path = "/api/v1/outbound/chats", tag = "outbound", request_body = OutboundChat,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_chat(
     State(state): State<AppState>,
@@ -146,11 +147,12 @@ pub async fn start_chat(
     Ok(sent(&state, &who, ack))
 }
 
-/// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
+/// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text,
+/// or, on a number with `sessionless_reply = "auto_reply"`, kept as the notification's reply.
 #[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -181,6 +183,18 @@ pub struct OutboundStatus {
     pub send_at: Option<String>,
     pub error: Option<String>,
     pub created_at: String,
+    /// A sessionless notification's replies: the consumer's texts within the number's
+    /// `sessionless_window_hours`, on a number with `sessionless_reply = "auto_reply"` (or an
+    /// outbound-only one), each answered with its `unmonitored` message. Oldest first.
+    pub replies: Vec<NotificationReply>,
+}
+
+/// A consumer's text that answered a notification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationReply {
+    pub message_id: String,
+    pub body: String,
+    pub received_at: String,
 }
 
 /// The delivery status of a message sent through the outbound API (or any outbound message).
@@ -198,7 +212,13 @@ pub async fn get_message(
     let Some(m) = found.filter(|m| m.direction == Direction::Out) else {
         return Err(ApiError::not_found(format!("no outbound message with id {id}")));
     };
+    let replies = if m.chat_id.is_none() { state.store.notification_replies(&m.id).await? } else { vec![] };
+    let replies = replies
+        .into_iter()
+        .map(|r| NotificationReply { message_id: r.id, body: r.body, received_at: rfc3339(r.created_at) })
+        .collect();
     Ok(Json(OutboundStatus {
+        replies,
         send_at: (m.status == MessageStatus::Scheduled).then(|| rfc3339(m.next_attempt_at)),
         message_id: m.id,
         end_user_number: m.consumer,
