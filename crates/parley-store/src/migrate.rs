@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_worker_leases.sql")),
     (18, include_str!("../migrations/sqlite/0018_agent_presence.sql")),
     (19, include_str!("../migrations/sqlite/0019_chat_search.sql")),
+    (21, include_str!("../migrations/sqlite/0021_notification_replies.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -45,6 +46,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (17, include_str!("../migrations/postgres/0017_worker_leases.sql")),
     (18, include_str!("../migrations/postgres/0018_agent_presence.sql")),
     (19, include_str!("../migrations/postgres/0019_chat_search.sql")),
+    (21, include_str!("../migrations/postgres/0021_notification_replies.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -262,7 +262,10 @@ fn refused(refusal: Refusal) -> ApiError {
         Refusal::IncomingOnly => {
             let message = "outbound_number: the number has role \"incoming\": it takes chats but never sends first; \
                            send from a number whose role is outbound or both";
-            return ApiError::invalid_fields(message, vec![FieldProblem::new(Some("/outbound_number".to_owned()), message)]);
+            return ApiError::invalid_fields(
+                message,
+                vec![FieldProblem::new(Some("/outbound_number".to_owned()), message)],
+            );
         }
         Refusal::QuietHours { until, zones } => {
             let message = format!(
