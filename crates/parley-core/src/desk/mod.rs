@@ -12,7 +12,10 @@
 //! The desk does no I/O. Its adapter loads what a batch touches before the first input ([`Desk::load_chat`],
 //! [`Desk::load_consent`], the roster, number states, places in line) and fulfils the one request the
 //! desk makes mid-batch: [`Desk::queues_to_dispatch`] names the queues whose queued chats (and their
-//! phones' consents) must be loaded before [`Desk::dispatch`]. Each decision is reported, in order, to
+//! phones' consents) must be loaded before [`Desk::dispatch`], and [`Desk::agents_to_dispatch`] the
+//! agents whose direct numbers' waiting chats must be (a direct chat is in no queue and waits for its
+//! agent alone). The adapter also tells the desk of each texting phone's latest sessionless
+//! notification per number ([`Desk::set_notification`]), which decides whether a text is its reply. Each decision is reported, in order, to
 //! a [`Recorder`], which turns it into rows (the engine) or a transcript (the scripts); what changed is
 //! read back at the end ([`Desk::changed_chats`], [`Desk::changed_consents`], [`Desk::changed_seats`]).
 //!
