@@ -117,6 +117,7 @@ mod tests {
             queues: queues.iter().map(|q| (*q).into()).collect(),
             capacity: 2,
             languages: vec![],
+            ..AgentDraft::default()
         };
         SetupDraft {
             queues: vec![queue("billing", "Billing"), queue("tech", "Technical support")],

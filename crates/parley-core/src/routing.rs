@@ -161,6 +161,17 @@ impl Roster {
         self.seat(agent).is_some_and(|s| s.active < s.capacity && s.queues.contains(queue))
     }
 
+    /// Whether routing may offer `agent` a chat of their own (a direct number's) now: they take
+    /// chats and have room.
+    pub fn takes_chat(&self, agent: &AgentId) -> bool {
+        self.seat(agent).is_some_and(|s| s.takes_chats() && s.active < s.capacity)
+    }
+
+    /// Whether `agent` has room for one more chat, whatever their status.
+    pub fn has_room_for(&self, agent: &AgentId) -> bool {
+        self.seat(agent).is_some_and(|s| s.active < s.capacity)
+    }
+
     /// Whether `agent` serves `queue`.
     pub fn serves(&self, agent: &AgentId, queue: &QueueId) -> bool {
         self.seat(agent).is_some_and(|s| s.queues.contains(queue))

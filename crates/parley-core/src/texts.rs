@@ -59,10 +59,16 @@ pub enum TextKey {
     DismissalNotice,
     /// The first answer to a dismissed chat's consumer when it goes back to its queue.
     DismissedResume,
+    /// A text to a number nobody reads: an outbound-only number, or a reply to a sessionless
+    /// notification on a number that answers those automatically. No chat opens.
+    Unmonitored,
+    /// The first answer on an agent's direct number (the agent's own `greeting` replaces it):
+    /// `{agent}`, `{agent_first_name}`.
+    DirectGreeting,
 }
 
 impl TextKey {
-    pub const ALL: [TextKey; 25] = [
+    pub const ALL: [TextKey; 27] = [
         TextKey::OptInNotice,
         TextKey::Menu,
         TextKey::MenuRetry,
@@ -88,6 +94,8 @@ impl TextKey {
         TextKey::Unavailable,
         TextKey::DismissalNotice,
         TextKey::DismissedResume,
+        TextKey::Unmonitored,
+        TextKey::DirectGreeting,
     ];
 
     /// The name in the setup document.
@@ -118,6 +126,8 @@ impl TextKey {
             TextKey::Unavailable => "unavailable",
             TextKey::DismissalNotice => "dismissal_notice",
             TextKey::DismissedResume => "dismissed_resume",
+            TextKey::Unmonitored => "unmonitored",
+            TextKey::DirectGreeting => "direct_greeting",
         }
     }
 
@@ -142,6 +152,7 @@ impl TextKey {
             }
             TextKey::InactivityWarning | TextKey::DismissalNotice => &["brand", "business", "end_command", "minutes"],
             TextKey::DismissedResume => &["brand", "business", "end_command", "queue"],
+            TextKey::DirectGreeting => &["brand", "business", "end_command", "agent", "agent_first_name"],
             TextKey::LanguageChanged => &["brand", "business", "end_command", "language"],
             TextKey::LanguageUnknown => &["brand", "business", "end_command", "languages"],
             _ => &["brand", "business", "end_command"],
@@ -196,6 +207,10 @@ impl TextKey {
             TextKey::DismissedResume => {
                 "Welcome back! Your chat is back in the {queue} queue; an agent will answer shortly."
             }
+            TextKey::Unmonitored => {
+                "{brand}: This number does not receive replies. Reply HELP for help, STOP to opt out."
+            }
+            TextKey::DirectGreeting => "Thanks! You have reached {agent}, who will answer you here.",
         }
     }
 }

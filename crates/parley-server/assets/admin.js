@@ -287,7 +287,17 @@ const SETUP_KINDS = {
       { path: "label", label: "Label" },
       { path: "carrier", label: "Carrier account", required: true, placeholder: "sim", hint: "The name of a carrier account of the server's configuration (sim for the simulator)." },
       { path: "type", label: "Type", kind: "select", dflt: "long_code", options: () => [["long_code", "long code (enabled at once)"], ...plain(["us_10dlc", "toll_free", "short_code"])], hint: "10DLC, toll-free and short codes start requested and send nothing until enabled (the State column)." },
-      { path: "queues", label: "Menu: the queues it offers", kind: "checks", options: () => queueOptions(), before: o.queues, atLeastOne: "Pick at least one queue for the number's menu.", none: "Add a queue first." },
+      { path: "queues", label: "Menu: the queues it offers", kind: "checks", options: () => queueOptions(), before: o.queues, none: "Add a queue first.",
+        check: (v, { read }) => {
+          const direct = !!read("agent");
+          if (!direct && !(v ?? []).length) return "Pick at least one queue for the number's menu.";
+          return direct && (v ?? []).length ? "A direct number has no menu: clear its queues (name a fallback queue instead)." : "";
+        } },
+      { path: "role", label: "What it is for", kind: "select", dflt: "both", options: () => [["both", "takes chats and sends"], ["incoming", "takes chats, never sends first"], ["outbound", "sends; a text to it gets the unmonitored message"]], group: "Role" },
+      { path: "agent", label: "Direct number of", kind: "select", empty: "nobody (a menu number)", options: agentOptions, group: "Role", hint: "Every chat on a direct number goes to that agent, with their greeting and hours." },
+      { path: "fallback_queue", label: "When that agent cannot take a chat, send it to", kind: "select", empty: "nowhere (it waits for them)", options: () => queueOptions(), group: "Role" },
+      { path: "sessionless_reply", label: "A reply to a notification from it", kind: "select", dflt: "chat", options: () => [["chat", "opens a chat"], ["auto_reply", "gets the unmonitored message (no chat)"]], group: "Role" },
+      { path: "sessionless_window_hours", label: "Replies count for (hours after a notification, 1 to 720; empty: 24)", kind: "int", min: "1", max: "720", group: "Role" },
       { path: "campaign", label: "Campaign", kind: "select", options: () => (setupDoc.campaigns ?? []).map((c) => [c.id, c.name || c.id]) },
       { path: "language", label: "Language of its messages", kind: "select", empty: "the deployment's", options: languageOptions },
       { path: "segments_per_second", label: "Most segments per second", kind: "number", min: "0.001", max: "1000" },
@@ -353,7 +363,12 @@ const SETUP_KINDS = {
     ],
   },
   agents: {
-    one: "agent", key: "id", feedback: "agents-feedback", groups: [],
+    one: "agent", key: "id", feedback: "agents-feedback", groups: ["hours"],
+    // Hours with neither a time zone nor an opening time are no hours: the agent is always there.
+    finish: (a) => {
+      const h = a.hours;
+      if (h && !h.time_zone && !DAYS.some(([d]) => h[d]?.length) && !h.closed_dates?.length) delete a.hours;
+    },
     title: (o) => o.name || o.id,
     columns: ["Agent", "Queues", "Capacity", "Languages", "Teams"],
     row: (a) => [a.name || a.id, (a.queues ?? []).map(queueName).join(", "), String(a.capacity ?? 3),
@@ -365,6 +380,12 @@ const SETUP_KINDS = {
       { path: "queues", label: "Queues they serve", kind: "checks", options: () => queueOptions(), before: o.queues },
       { path: "capacity", label: "Chats at once (1 to 50)", kind: "int", min: "1", max: "50", required: true },
       { path: "languages", label: "Languages they write", kind: "checks", options: languageOptions, before: o.languages, hint: "None: the deployment's language." },
+      { path: "greeting", label: "Greeting on their direct numbers", kind: "textarea", rows: 2, group: "Direct numbers", hint: "Placeholders: {agent_first_name}, {agent}, {brand}, {end_command}. Empty: the direct_greeting message." },
+      { path: "direct_numbers", label: "Direct numbers they may have", kind: "select", dflt: "one", options: () => [["one", "at most one"], ["several", "several"]], group: "Direct numbers" },
+      { path: "hours.time_zone", label: "Time zone (IANA, e.g. America/New_York)", group: "Hours on direct numbers (none: always)", check: (v, { read }) => !v && DAYS.some(([d]) => read(`hours.${d}`)?.length) ? "Give the time zone of the opening times." : "" },
+      ...DAYS.map(([d, label]) => ({ path: `hours.${d}`, label: `${label} (e.g. 09:00-17:00)`, kind: "words", check: rangesCheck, group: "Hours on direct numbers (none: always)" })),
+      { path: "hours.closed_dates", label: "Away on (YYYY-MM-DD, comma-separated)", kind: "words", group: "Hours on direct numbers (none: always)", check: (v) => (v ?? []).every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)) ? "" : "Write dates as YYYY-MM-DD." },
+      { path: "hours.after_hours", label: "A chat after hours", kind: "select", dflt: "keep_queued", options: () => [["keep_queued", "waits for them"], ["close", "is closed with a message"]], group: "Hours on direct numbers (none: always)" },
     ],
     blank: () => ({ capacity: 3 }),
     dependents: (a) => [

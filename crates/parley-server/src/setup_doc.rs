@@ -420,6 +420,23 @@ pub struct NumberDoc {
     /// The number's system messages in other languages of the setup, by tag.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, NumberLanguageDoc>,
+    /// "both" (the default), "incoming" (takes chats, never sends first) or "outbound" (sends; a text
+    /// to it opens no chat and gets the `unmonitored` message).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
+    /// Makes a direct number: every chat on it goes to this agent, with no menu (leave `queues` out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// A direct number's queue for chats its agent cannot take (offline, busy or outside their hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_queue: Option<String>,
+    /// "chat" (the default: a reply to a sessionless notification opens a chat) or "auto_reply" (a
+    /// reply within `sessionless_window_hours` gets the `unmonitored` message and no chat).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sessionless_reply: String,
+    /// How long after a notification a reply counts as its reply: 1 to 720 hours (default 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessionless_window_hours: Option<u32>,
 }
 
 /// A queue and the menu keywords that pick it.
@@ -597,6 +614,16 @@ pub struct AgentDoc {
     /// go to them first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
+    /// When the agent answers chats of their direct numbers (same shape as a queue's); default: always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<HoursDoc>,
+    /// The first answer on the agent's direct numbers (default: the `direct_greeting` message); may
+    /// use {agent}, {agent_first_name}, {brand}, {end_command}.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    /// "one" (the default) or "several": how many direct numbers name this agent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub direct_numbers: String,
 }
 
 fn default_capacity() -> u32 {
@@ -967,6 +994,11 @@ impl SetupDocument {
                             (tag.clone(), l.messages.clone().map(MessagesDoc::into_core).unwrap_or_default())
                         })
                         .collect(),
+                    role: n.role.clone(),
+                    agent: n.agent.clone(),
+                    fallback_queue: n.fallback_queue.clone(),
+                    sessionless_reply: n.sessionless_reply.clone(),
+                    sessionless_window_hours: n.sessionless_window_hours,
                 })
                 .collect(),
             campaigns: self.campaigns.iter().map(CampaignDoc::to_core).collect(),
@@ -1006,6 +1038,9 @@ impl SetupDocument {
                     queues: a.queues.clone(),
                     capacity: a.capacity,
                     languages: a.languages.clone(),
+                    hours: a.hours.as_ref().map(HoursDoc::to_core),
+                    greeting: a.greeting.clone(),
+                    direct_numbers: a.direct_numbers.clone(),
                 })
                 .collect(),
             teams: self
@@ -1118,6 +1153,11 @@ impl SetupDocument {
                         .iter()
                         .map(|(tag, t)| (tag.clone(), NumberLanguageDoc { messages: MessagesDoc::from_core(t) }))
                         .collect(),
+                    role: n.role,
+                    agent: n.agent,
+                    fallback_queue: n.fallback_queue,
+                    sessionless_reply: n.sessionless_reply,
+                    sessionless_window_hours: n.sessionless_window_hours,
                 })
                 .collect(),
             campaigns: d.campaigns.into_iter().map(CampaignDoc::from_core).collect(),
@@ -1162,6 +1202,9 @@ impl SetupDocument {
                     queues: a.queues,
                     capacity: a.capacity,
                     languages: a.languages,
+                    hours: a.hours.as_ref().map(HoursDoc::from_core),
+                    greeting: a.greeting,
+                    direct_numbers: a.direct_numbers,
                 })
                 .collect(),
             teams: d

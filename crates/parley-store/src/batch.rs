@@ -40,6 +40,8 @@ pub struct Batch {
     pub held_updates: Vec<HeldUpdate>,
     /// Messages resent in this batch: (seq of the original, id of its resend).
     pub resent: Vec<(i64, String)>,
+    /// Texts that answered a sessionless notification, linked to it.
+    pub notification_replies: Vec<crate::notifications::NotificationReplyRow>,
 }
 
 impl Batch {
@@ -59,6 +61,7 @@ impl Batch {
             && self.held_released.is_empty()
             && self.held_updates.is_empty()
             && self.resent.is_empty()
+            && self.notification_replies.is_empty()
     }
 }
 
@@ -330,6 +333,14 @@ macro_rules! write_rows {
                     .push_bind(r.status.as_str())
                     .push_bind(r.error.clone())
                     .push_bind(r.at);
+            });
+            q.build().execute(&mut *$tx).await?;
+        }
+        for chunk in batch.notification_replies.chunks(crate::CHUNK) {
+            let mut q =
+                QueryBuilder::<DB>::new("INSERT INTO notification_replies (message_id, notification_id, created_at) ");
+            q.push_values(chunk, |mut b, r: &crate::notifications::NotificationReplyRow| {
+                b.push_bind(r.message_id.clone()).push_bind(r.notification_id.clone()).push_bind(r.created_at);
             });
             q.build().execute(&mut *$tx).await?;
         }

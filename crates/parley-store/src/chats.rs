@@ -53,7 +53,8 @@ pub struct ChatFilter {
     pub statuses: Vec<ChatStatus>,
     /// Queues to include; `None` means every queue (and chats without one).
     pub queues: Option<Vec<String>>,
-    /// With `queues`: the chats still in the menu (no queue yet) of these business numbers too.
+    /// With `queues`: the chats in no queue of these business numbers too (still in the menu, or
+    /// direct numbers' chats).
     pub menu_numbers: Vec<String>,
     /// Only chats offered to or handled by this agent.
     pub agent: Option<String>,
@@ -233,7 +234,7 @@ impl Store {
 
     /// Chats for a listing, newest first.
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<ChatRow>> {
-        if filter.queues.as_ref().is_some_and(Vec::is_empty) {
+        if filter.queues.as_ref().is_some_and(Vec::is_empty) && filter.menu_numbers.is_empty() {
             return Ok(vec![]);
         }
         let text = filter.text.as_deref().filter(|t| !t.trim().is_empty());
@@ -257,8 +258,13 @@ impl Store {
                 push_list!(q, &names);
             }
             if let Some(queues) = &filter.queues {
-                q.push(" AND (queue IN (");
-                push_list!(q, queues);
+                // An agent with no queue but a direct number sees that number's chats only.
+                if queues.is_empty() {
+                    q.push(" AND (1 = 0");
+                } else {
+                    q.push(" AND (queue IN (");
+                    push_list!(q, queues);
+                }
                 if !filter.menu_numbers.is_empty() {
                     q.push(" OR (queue IS NULL AND number IN (");
                     push_list!(q, &filter.menu_numbers);
@@ -360,6 +366,27 @@ impl Store {
             let mut q =
                 QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IN ("));
             push_list!(q, queues);
+            q.push(" ORDER BY queued_at, id LIMIT ");
+            q.push_bind(limit);
+            let mut out = Vec::new();
+            for row in q.build().fetch_all(pool).await? {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The queued chats of direct numbers (in no queue) on these business numbers, oldest first: the
+    /// chats waiting for a direct number's agent.
+    pub async fn queued_direct_chats(&self, numbers: &[String], limit: i64) -> Result<Vec<ChatRow>> {
+        if numbers.is_empty() {
+            return Ok(vec![]);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = QueryBuilder::<DB>::new(format!(
+                "SELECT {COLUMNS} FROM chats WHERE status = 'queued' AND queue IS NULL AND number IN ("
+            ));
+            push_list!(q, numbers);
             q.push(" ORDER BY queued_at, id LIMIT ");
             q.push_bind(limit);
             let mut out = Vec::new();

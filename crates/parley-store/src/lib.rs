@@ -27,6 +27,7 @@ pub mod media;
 pub mod messages;
 mod migrate;
 pub mod monitor;
+pub mod notifications;
 pub mod numbers;
 pub mod outage;
 pub mod presence;

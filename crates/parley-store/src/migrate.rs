@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_agent_presence.sql")),
     (19, include_str!("../migrations/sqlite/0019_chat_search.sql")),
     (20, include_str!("../migrations/sqlite/0020_dismissal.sql")),
+    (21, include_str!("../migrations/sqlite/0021_notification_replies.sql")),
     (23, include_str!("../migrations/sqlite/0023_send_later.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_agent_presence.sql")),
     (19, include_str!("../migrations/postgres/0019_chat_search.sql")),
     (20, include_str!("../migrations/postgres/0020_dismissal.sql")),
+    (21, include_str!("../migrations/postgres/0021_notification_replies.sql")),
     (23, include_str!("../migrations/postgres/0023_send_later.sql")),
 ];
 

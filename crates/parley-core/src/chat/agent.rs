@@ -36,7 +36,9 @@ impl Decider<'_> {
     }
 
     pub(super) fn accept(&mut self, chat: &mut Chat, agent: &AgentId) -> Result<(), Refusal> {
-        let queue = chat.queue.clone().ok_or(Refusal::NoQueue)?;
+        let Some(queue) = chat.queue.clone() else {
+            return self.accept_direct(chat, agent);
+        };
         if !self.ctx.roster.serves(agent, &queue) {
             return Err(Refusal::NotYourQueue);
         }

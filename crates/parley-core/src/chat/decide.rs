@@ -27,6 +27,8 @@ pub struct Context<'a> {
     pub now: Timestamp,
     /// The id a chat opened by this input gets.
     pub new_chat_id: &'a ChatId,
+    /// When the number last sent the consumer a sessionless notification, if the desk knows of one.
+    pub last_notification: Option<Timestamp>,
 }
 
 /// Decides what one input does to a chat. `chat` is the live chat between the consumer and the number,
@@ -70,6 +72,10 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             }
             Ok(())
         }),
+        // An incoming-only number never writes first, whoever asks.
+        Input::Outbound { .. } | Input::Sessionless { .. } if !d.ctx.number.role.sends() => {
+            Outcome::Refused(Refusal::IncomingOnly)
+        }
         // Checked before anything else: the do-not-contact list outranks every other answer.
         Input::Outbound { .. } | Input::Sessionless { .. } if d.ctx.consent.opted_out => {
             Outcome::Refused(Refusal::OptedOut)
@@ -191,6 +197,8 @@ impl Decider<'_> {
             }
             // Ending with no chat open has nothing to end; it must not start a chat either.
             None if command == Some(Command::End) => return,
+            // Nobody reads this number (or this reply to a notification): answered, no chat.
+            None if self.unmonitored().is_some() => return self.answer_unmonitored(),
             None => return self.open(text, command, detected),
         };
         let before_agent = matches!(chat.status, ChatStatus::Selecting | ChatStatus::Queued | ChatStatus::Offered);

@@ -59,7 +59,8 @@ impl Decider<'_> {
 
     pub(super) fn open(&mut self, text: &str, command: Option<Command>, detected: Option<&str>) {
         // SMS chat is off for every queue of the number (or the deployment): nothing to choose from.
-        if self.ctx.setup.menu_options(self.ctx.number, None).is_empty() {
+        // A direct number has no menu: its chats go to its agent.
+        if self.ctx.number.agent.is_none() && self.ctx.setup.menu_options(self.ctx.number, None).is_empty() {
             self.system(TextKey::Unavailable, &[]);
             return;
         }
@@ -109,6 +110,11 @@ impl Decider<'_> {
         }
         self.retext(&chat);
         self.opt_in_notice(self.ctx.setup.settings.opt_in_notice_every_chat);
+        if let Some(agent) = self.ctx.number.agent.clone() {
+            self.open_direct(&mut chat, agent);
+            self.decision.chat = Some(chat);
+            return;
+        }
         // A first text that already names a queue skips the menu; so does a menu of one choice, and
         // asking for an agent (the number's first queue).
         let first = self.ctx.setup.menu_options(self.ctx.number, None).first().map(|q| q.id.clone());
@@ -257,6 +263,7 @@ pub fn first_texts(
         roster: &mut roster,
         now,
         new_chat_id: &id,
+        last_notification: None,
     };
     let Outcome::Done(decision) = decide(None, &input, ctx) else {
         return FirstTexts { messages: vec![], menu: None };

@@ -91,10 +91,12 @@ impl Decider<'_> {
                 Some(q) if self.ctx.number.queues.contains(q) && serves(q) && !allows(q) => {
                     return Outcome::Refused(Refusal::AgentOutboundOff);
                 }
-                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => q.clone(),
+                Some(q) if self.ctx.number.queues.contains(q) && serves(q) => Some(q.clone()),
                 Some(_) => return Outcome::Refused(Refusal::NotYourQueue),
+                // On their own direct number an agent's chat is theirs, in no queue.
+                None if self.ctx.number.agent.as_ref() == Some(agent) => None,
                 None => match self.ctx.number.queues.iter().filter(|q| serves(q)).find(|q| allows(q)) {
-                    Some(q) => q.clone(),
+                    Some(q) => Some(q.clone()),
                     None if self.ctx.number.queues.iter().any(serves) => {
                         return Outcome::Refused(Refusal::AgentOutboundOff);
                     }
@@ -103,7 +105,7 @@ impl Decider<'_> {
             };
             // The agent chose to start this chat: it counts against their capacity but is not refused by it.
             self.ctx.roster.assign(agent, self.ctx.now);
-            chat.queue = Some(queue);
+            chat.queue = queue;
             chat.status = ChatStatus::Connected;
             chat.agent = Some(agent.clone());
             chat.agent_message_at = Some(self.ctx.now);

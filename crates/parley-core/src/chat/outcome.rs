@@ -195,6 +195,8 @@ pub enum Refusal {
     IsDismissed,
     /// The queue does not let agents start outbound chats (`agent_outbound = false`).
     AgentOutboundOff,
+    /// The business number only takes chats (`role = "incoming"`): it never writes first.
+    IncomingOnly,
 }
 
 /// The result of one input.
@@ -216,4 +218,7 @@ pub struct Decision {
     pub chat: Option<Chat>,
     pub consent: Option<ConsentChange>,
     pub effects: Vec<Effect>,
+    /// The consumer's text is the reply to the number's latest sessionless notification (answered
+    /// with the `unmonitored` message, in no chat).
+    pub notification_reply: bool,
 }

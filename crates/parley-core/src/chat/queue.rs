@@ -120,6 +120,10 @@ impl Decider<'_> {
     /// anyone else can take the chat.
     pub(super) fn route_except(&mut self, chat: &mut Chat, except: Option<&AgentId>) {
         let Some(queue) = chat.queue.clone() else {
+            // A direct number's chat is its agent's, and nobody else's.
+            if let Some(agent) = self.direct_agent(chat) {
+                self.route_direct(chat, &agent);
+            }
             return;
         };
         if self.hold_until_opening(chat) {

@@ -18,6 +18,8 @@ impl Decider<'_> {
             Due::Expired => self.end(chat, EndReason::Expired, "system".to_owned()),
             // The wait limit does not run while the queue is closed.
             Due::QueueTimeout if self.hold_until_opening(chat) => {}
+            // A direct chat whose agent did not come in time goes to the number's fallback queue.
+            Due::QueueTimeout if self.direct_timed_out(chat) => {}
             Due::QueueTimeout => {
                 let from = chat.queue.clone();
                 let overflow = from.as_ref().and_then(|q| self.ctx.setup.queue(q)).and_then(|q| q.overflow.clone());

@@ -8,18 +8,17 @@
 //! ends, the offers an agent loses) are never turned down: they act on live chats in states that
 //! allow them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::Desk;
 use super::record::{Decided, Recorder, Step};
 use crate::chat::{Chat, ChatStatus, ConsentChange, Context, Decision, Effect, Input, Outcome, Refusal, decide};
 use crate::ids::{AgentId, ChatId};
-use crate::keyword::{self, CarrierKeyword, ExtraKeywords};
-use crate::number::{NumberKind, NumberState};
+use crate::keyword::{self, CarrierKeyword};
+use crate::number::NumberState;
 use crate::phone::{BusinessNumber, E164};
 use crate::routing::{Presence, Seat};
 use crate::setup::{Blocked, Number, Setup};
-use crate::texts::TextOverrides;
 use crate::time::Timestamp;
 use crate::timers;
 
@@ -103,8 +102,17 @@ impl Desk {
         let language = if before.is_none() { detect(text.body) } else { None };
         let input = Input::Inbound { text: text.body.to_owned(), media: text.media, language };
         let consent = self.consent_of(text.from);
-        let context =
-            Context { setup, number, consumer: text.from, consent, roster: &mut self.roster, now, new_chat_id };
+        let last_notification = self.notification(text.from, text.to).map(|n| n.sent_at);
+        let context = Context {
+            setup,
+            number,
+            consumer: text.from,
+            consent,
+            roster: &mut self.roster,
+            now,
+            new_chat_id,
+            last_notification,
+        };
         let decision = match decide(before.as_ref(), &input, context) {
             Outcome::Done(decision) => decision,
             Outcome::Refused(refusal) => {
@@ -179,6 +187,7 @@ impl Desk {
                     roster: &mut self.roster,
                     now,
                     new_chat_id: &ChatId::new(String::new()),
+                    last_notification: None,
                 };
                 if let Outcome::Done(decision) = decide(None, &input, context) {
                     self.settle(Step::Input, None, decision, number, text.from, now, rec);
@@ -247,8 +256,17 @@ impl Desk {
             None => None,
         };
         let consent = self.consent_of(request.consumer);
-        let context =
-            Context { setup, number, consumer: request.consumer, consent, roster: &mut self.roster, now, new_chat_id };
+        let last_notification = self.notification(request.consumer, request.number).map(|n| n.sent_at);
+        let context = Context {
+            setup,
+            number,
+            consumer: request.consumer,
+            consent,
+            roster: &mut self.roster,
+            now,
+            new_chat_id,
+            last_notification,
+        };
         let decision = match decide(before.as_ref(), request.input, context) {
             Outcome::Done(decision) => decision,
             Outcome::Refused(refusal) => {
@@ -258,6 +276,11 @@ impl Desk {
         };
         let sessionless = matches!(request.input, Input::Sessionless { .. });
         let opened = if sessionless { None } else { decision.chat.as_ref().map(|c| c.id.clone()) };
+        if sessionless {
+            // The phone's reply may come in this same batch; the adapter adds the message id.
+            let notification = super::Notification { message_id: None, sent_at: now };
+            self.set_notification(request.consumer.clone(), request.number.clone(), notification);
+        }
         self.settle(Step::Input, before.as_ref(), decision, number, request.consumer, now, rec);
         Ok(opened)
     }
@@ -347,6 +370,9 @@ impl Desk {
         if self.roster.seat(agent).is_some_and(Seat::takes_chats) {
             if let Some(a) = setup.agent(agent) {
                 self.dispatch_queues.extend(setup.queues_of(&a.id));
+                if setup.direct_numbers_of(&a.id).next().is_some() {
+                    self.dispatch_direct.insert(a.id.clone());
+                }
             }
             return;
         }
@@ -368,21 +394,33 @@ impl Desk {
     /// who have room now. The adapter loads the queued chats of [`Desk::queues_to_dispatch`] first.
     pub fn dispatch(&mut self, setup: &Setup, now: Timestamp, rec: &mut impl Recorder) {
         let queues = std::mem::take(&mut self.dispatch_queues);
-        if queues.is_empty() {
+        let agents = std::mem::take(&mut self.dispatch_direct);
+        if queues.is_empty() && agents.is_empty() {
             return;
         }
+        // A direct number's chat (in no queue) waits for the number's agent alone.
+        let direct_agent =
+            |c: &Chat| setup.number(&c.number).and_then(|n| n.agent.clone()).filter(|_| c.queue.is_none());
         let mut waiting: Vec<(Option<Timestamp>, ChatId)> = self
             .chats
             .values()
-            .filter(|c| c.status == ChatStatus::Queued && c.queue.as_ref().is_some_and(|q| queues.contains(q)))
+            .filter(|c| c.status == ChatStatus::Queued)
+            .filter(|c| {
+                c.queue.as_ref().is_some_and(|q| queues.contains(q))
+                    || direct_agent(c).is_some_and(|a| agents.contains(&a))
+            })
             .map(|c| (c.queued_at, c.id.clone()))
             .collect();
         waiting.sort();
         for (_, id) in waiting {
             let Some(chat) = self.chats.get(&id) else { continue };
-            // Nobody has room in the queue: the chat keeps waiting, undecided.
-            if chat.queue.as_ref().is_none_or(|q| self.roster.pick(q).is_none()) || setup.number(&chat.number).is_none()
-            {
+            // Nobody has room in the queue (or the agent has none): the chat keeps waiting, undecided.
+            let nobody = match (&chat.queue, direct_agent(chat)) {
+                (Some(q), _) => self.roster.pick(q).is_none(),
+                (None, Some(agent)) => !self.roster.takes_chat(&agent),
+                (None, None) => true,
+            };
+            if nobody || setup.number(&chat.number).is_none() {
                 continue;
             }
             let _ = self.run(setup, &id, &Input::Route, Step::Routed, now, rec);
@@ -427,6 +465,7 @@ impl Desk {
             roster: &mut self.roster,
             now,
             new_chat_id: id,
+            last_notification: None,
         };
         match decide(Some(&chat), input, context) {
             Outcome::Done(decision) => {
@@ -452,14 +491,17 @@ impl Desk {
         now: Timestamp,
         rec: &mut impl Recorder,
     ) {
-        let Decision { chat, consent, effects } = decision;
+        let Decision { chat, consent, effects, notification_reply } = decision;
         for effect in &effects {
             if let Effect::Event(event) = effect {
                 self.freed_capacity(event, before);
             }
         }
         let consent = consent.as_ref();
-        rec.decided(Decided { step, before, chat: chat.as_ref(), consent, effects, number, consumer, now });
+        let notification =
+            if notification_reply { self.notifications.get(&(consumer.clone(), number.number.clone())) } else { None };
+        let reply_to = notification.and_then(|n| n.message_id.as_deref());
+        rec.decided(Decided { step, before, chat: chat.as_ref(), consent, effects, number, consumer, now, reply_to });
         if let Some(change) = consent {
             self.change_consent(consumer, change);
         }
@@ -481,17 +523,5 @@ impl Desk {
 
 /// A stand-in for a chat's number that left the setup: no carrier, no queues, no texts of its own.
 fn detached_number(number: &BusinessNumber) -> Number {
-    Number {
-        number: number.clone(),
-        label: String::new(),
-        carrier: String::new(),
-        queues: vec![],
-        segments_per_second: None,
-        campaign: None,
-        kind: NumberKind::default(),
-        keywords: ExtraKeywords::default(),
-        language: None,
-        messages: TextOverrides::default(),
-        translations: BTreeMap::new(),
-    }
+    Number::detached(number.clone())
 }

@@ -14,7 +14,10 @@
 //! The desk does no I/O. Its adapter loads what a batch touches before the first input ([`Desk::load_chat`],
 //! [`Desk::load_consent`], the roster, number states, places in line) and fulfils the one request the
 //! desk makes mid-batch: [`Desk::queues_to_dispatch`] names the queues whose queued chats (and their
-//! phones' consents) must be loaded before [`Desk::dispatch`]. Each decision is reported, in order, to
+//! phones' consents) must be loaded before [`Desk::dispatch`], and [`Desk::agents_to_dispatch`] the
+//! agents whose direct numbers' waiting chats must be (a direct chat is in no queue and waits for its
+//! agent alone). The adapter also tells the desk of each texting phone's latest sessionless
+//! notification per number ([`Desk::set_notification`]), which decides whether a text is its reply. Each decision is reported, in order, to
 //! a [`Recorder`], which turns it into rows (the engine) or a transcript (the scripts); what changed is
 //! read back at the end ([`Desk::changed_chats`], [`Desk::changed_consents`], [`Desk::changed_seats`]).
 //!
@@ -63,6 +66,18 @@ pub struct Desk {
     dispatch_queues: BTreeSet<QueueId>,
     /// Agents whose presence changed.
     touched_agents: BTreeSet<AgentId>,
+    /// Agents whose direct numbers' waiting chats [`Desk::dispatch`] offers them.
+    dispatch_direct: BTreeSet<AgentId>,
+    /// The latest sessionless notification of each (phone, business number) the batch knows of.
+    notifications: HashMap<(E164, BusinessNumber), Notification>,
+}
+
+/// A sessionless notification, as the desk knows of it: when it was sent, and its message's id when
+/// stored (one sent in this batch has none until the adapter tells it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub message_id: Option<String>,
+    pub sent_at: Timestamp,
 }
 
 impl Desk {
@@ -117,6 +132,21 @@ impl Desk {
     /// Whether the desk holds `phone`'s consent (loaded, or changed by an input).
     pub fn holds_consent(&self, phone: &E164) -> bool {
         self.consents.contains_key(phone)
+    }
+
+    /// The latest sessionless notification `number` sent `phone` (loaded, or sent in this batch).
+    pub fn set_notification(&mut self, phone: E164, number: BusinessNumber, notification: Notification) {
+        self.notifications.insert((phone, number), notification);
+    }
+
+    fn notification(&self, phone: &E164, number: &BusinessNumber) -> Option<&Notification> {
+        self.notifications.get(&(phone.clone(), number.clone()))
+    }
+
+    /// The agents whose direct numbers' waiting chats [`Desk::dispatch`] will offer them: the adapter
+    /// loads the queued chats of their direct numbers first.
+    pub fn agents_to_dispatch(&self) -> &BTreeSet<AgentId> {
+        &self.dispatch_direct
     }
 
     /// The stored registration state of `number`.
@@ -263,5 +293,6 @@ impl Desk {
         if let Some(seat) = self.roster.seats.iter().find(|s| &s.agent == agent) {
             self.dispatch_queues.extend(seat.queues.iter().cloned());
         }
+        self.dispatch_direct.insert(agent.clone());
     }
 }

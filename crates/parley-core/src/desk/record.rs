@@ -50,6 +50,10 @@ pub struct Decided<'a> {
     pub number: &'a Number,
     pub consumer: &'a E164,
     pub now: Timestamp,
+    /// The consumer's text is the reply to this sessionless notification: the id of its message
+    /// (`None`: the text is no notification's reply, or the notification was sent in this batch and
+    /// its id is not known to the desk).
+    pub reply_to: Option<&'a str>,
 }
 
 /// Takes the desk's reports. The engine writes rows from them; the scripts write a transcript.

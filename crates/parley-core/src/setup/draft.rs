@@ -17,6 +17,7 @@ use crate::texts::TextOverrides;
 use super::blocklist::{BlockDraft, Blocked};
 use super::model::Setup;
 use super::replies::{Reply, ReplyDraft};
+use super::roles::{DEFAULT_SESSIONLESS_WINDOW_HOURS, DirectNumbers, NumberRole, SessionlessReply};
 use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// The setup document as written, before validation.
@@ -111,6 +112,16 @@ pub struct NumberDraft {
     pub messages: TextOverrides,
     /// The number's system messages in other languages, by tag.
     pub translations: BTreeMap<String, TextOverrides>,
+    /// "incoming", "outbound" or "both" (empty: both); see `roles.rs`.
+    pub role: String,
+    /// The agent of a direct number: every chat on it goes to them, with no menu.
+    pub agent: Option<String>,
+    /// Where a direct number's chat goes when its agent cannot take it (offline, busy, after hours).
+    pub fallback_queue: Option<String>,
+    /// "chat" (empty: the default) or "auto_reply": how a reply to a sessionless notification is met.
+    pub sessionless_reply: String,
+    /// How long after a notification a reply counts as its reply (hours, 1 to 720; `None`: 24).
+    pub sessionless_window_hours: Option<u32>,
 }
 
 /// What a queue says in another language: its menu name and keywords, and its system messages.
@@ -173,6 +184,12 @@ pub struct AgentDraft {
     pub capacity: u32,
     /// Language tags the agent writes; empty: the deployment's language.
     pub languages: Vec<String>,
+    /// When the agent answers chats of their direct numbers; `None`: always.
+    pub hours: Option<BusinessHoursDraft>,
+    /// The first answer on the agent's direct numbers; `None`: the `direct_greeting` text.
+    pub greeting: Option<String>,
+    /// "one" (empty: the default) or "several": how many direct numbers the agent may have.
+    pub direct_numbers: String,
 }
 
 /// A team as written.
@@ -211,6 +228,17 @@ impl Setup {
                         language: n.language.clone(),
                         messages: n.messages.clone(),
                         translations: n.translations.clone(),
+                        // Defaults are written as nothing, like every other optional number setting.
+                        role: if n.role == NumberRole::default() { String::new() } else { n.role.as_str().to_owned() },
+                        agent: n.agent.as_ref().map(ToString::to_string),
+                        fallback_queue: n.fallback_queue.as_ref().map(ToString::to_string),
+                        sessionless_reply: if n.sessionless_reply == SessionlessReply::default() {
+                            String::new()
+                        } else {
+                            n.sessionless_reply.as_str().to_owned()
+                        },
+                        sessionless_window_hours: (n.sessionless_window_hours != DEFAULT_SESSIONLESS_WINDOW_HOURS)
+                            .then_some(n.sessionless_window_hours),
                     }
                 })
                 .collect(),
@@ -253,6 +281,13 @@ impl Setup {
                     queues: a.queues.iter().map(ToString::to_string).collect(),
                     capacity: a.capacity,
                     languages: a.languages.clone(),
+                    hours: a.hours.as_ref().map(BusinessHours::to_draft),
+                    greeting: a.greeting.clone(),
+                    direct_numbers: if a.direct_numbers == DirectNumbers::default() {
+                        String::new()
+                    } else {
+                        a.direct_numbers.as_str().to_owned()
+                    },
                 })
                 .collect(),
             teams: self

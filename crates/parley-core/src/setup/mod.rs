@@ -12,6 +12,8 @@
 //!   ([`Setup::queue_settings`]), the one place every inherited setting is resolved.
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
 //! - `blocklist.rs`: the phones the business does not serve: draft, the validated map, validation.
+//! - `roles.rs`: what a number is for (its role, a direct agent, sessionless replies) and the checks
+//!   that span numbers and agents.
 //!
 //! The setup depends on the leaf modules of its fields (ids, phone, hours, registration, texts,
 //! commands, ...) and on nothing that depends on it: the chat, its timers and the use of replies read
@@ -21,6 +23,7 @@ mod blocklist;
 mod draft;
 mod model;
 mod replies;
+mod roles;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -33,6 +36,9 @@ pub use draft::{
 };
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
 pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
+pub use roles::{
+    DEFAULT_SESSIONLESS_WINDOW_HOURS, DirectNumbers, NumberRole, SESSIONLESS_WINDOW_HOURS, SessionlessReply,
+};
 pub use settings::{DismissalSettings, Language, LanguageDetection, PresenceSettings, Settings, TimerSettings};
 pub use tree::{QueueSettings, Source, Sourced};
 pub use validate::{MAX_CAPACITY, MAX_PER_DAY, MAX_PER_MINUTE, SetupError};

@@ -19,6 +19,7 @@ use crate::texts::{TextOverrides, Texts};
 use super::blocklist::Blocklist;
 use super::draft::QueueTranslation;
 use super::replies::Reply;
+use super::roles::{DirectNumbers, NumberRole, SessionlessReply};
 use super::settings::{DismissalSettings, Settings, TimerSettings};
 
 /// A validated setup: every reference resolves, every id and number is unique.
@@ -85,6 +86,41 @@ pub struct Number {
     pub messages: TextOverrides,
     /// Its system messages in other languages, by tag.
     pub translations: BTreeMap<String, TextOverrides>,
+    /// What the number is for: taking chats, sending, or both.
+    pub role: NumberRole,
+    /// A direct number's agent: its chats go to them alone, with no menu (`queues` is then empty).
+    pub agent: Option<AgentId>,
+    /// Where a direct number's chat goes when its agent cannot take it now.
+    pub fallback_queue: Option<QueueId>,
+    /// How a reply to one of its sessionless notifications is met.
+    pub sessionless_reply: SessionlessReply,
+    /// How long after a notification a reply counts as its reply, in hours (1 to 720).
+    pub sessionless_window_hours: u32,
+}
+
+impl Number {
+    /// A number as the engine knows it when only its address is known (a chat's number that left the
+    /// setup): no carrier, no queues, no texts of its own, every default.
+    pub fn detached(number: BusinessNumber) -> Number {
+        Number {
+            number,
+            label: String::new(),
+            carrier: String::new(),
+            queues: vec![],
+            segments_per_second: None,
+            campaign: None,
+            kind: NumberKind::default(),
+            keywords: ExtraKeywords::default(),
+            language: None,
+            messages: TextOverrides::default(),
+            translations: BTreeMap::new(),
+            role: NumberRole::default(),
+            agent: None,
+            fallback_queue: None,
+            sessionless_reply: SessionlessReply::default(),
+            sessionless_window_hours: super::roles::DEFAULT_SESSIONLESS_WINDOW_HOURS,
+        }
+    }
 }
 
 /// A queue: one choice of a number's menu.
@@ -217,6 +253,12 @@ pub struct Agent {
     pub capacity: u32,
     /// Language tags the agent writes; routing prefers them for chats in those languages.
     pub languages: Vec<String>,
+    /// When the agent answers chats of their direct numbers; `None`: always.
+    pub hours: Option<BusinessHours>,
+    /// The first answer on their direct numbers; `None`: the `direct_greeting` text.
+    pub greeting: Option<String>,
+    /// How many direct numbers the agent may have.
+    pub direct_numbers: DirectNumbers,
 }
 
 /// A team of agents.
@@ -347,6 +389,22 @@ impl Setup {
         number.keywords.classify(text).or_else(|| self.language_keywords.classify(text))
     }
 
+    /// The direct numbers of `agent`: the numbers whose chats go to them alone.
+    pub fn direct_numbers_of<'a>(&'a self, agent: &'a AgentId) -> impl Iterator<Item = &'a Number> + 'a {
+        self.numbers.iter().filter(move |n| n.agent.as_ref() == Some(agent))
+    }
+
+    /// The numbers `agent` may start outbound chats from: numbers that send, on whose menu a queue of
+    /// theirs is, and their own direct numbers that send.
+    pub fn outbound_numbers_of(&self, agent: &AgentId) -> Vec<&Number> {
+        let queues = self.queues_of(agent);
+        self.numbers
+            .iter()
+            .filter(|n| n.role.sends())
+            .filter(|n| n.agent.as_ref() == Some(agent) || n.queues.iter().any(|q| queues.contains(q)))
+            .collect()
+    }
+
     /// The business number, if it is set up.
     pub fn number(&self, number: &BusinessNumber) -> Option<&Number> {
         self.numbers.iter().find(|n| &n.number == number)
@@ -401,7 +459,7 @@ impl Setup {
     /// queues it may belong to (`queues`, in order of preference). `latest` is the phone's latest chat
     /// in one of them (its number and queue): while that queue keeps `sticky_sender` on and the number
     /// still offers it, the thread stays on that number. Otherwise the first of `queues` that a number's
-    /// menu offers goes out from the first such number. (An agent's chat belongs to a queue of its
+    /// menu offers goes out from the first such number. Only numbers that send (not `incoming`) count. (An agent's chat belongs to a queue of its
     /// number's menu, as [`crate::chat`] requires.)
     pub fn reply_from(
         &self,
@@ -411,13 +469,13 @@ impl Setup {
         if let Some((number, queue)) = latest
             && queues.contains(queue)
             && self.queue(queue).is_some_and(|q| q.sticky_sender.unwrap_or(true))
-            && let Some(number) = self.number(number).filter(|n| n.queues.contains(queue))
+            && let Some(number) = self.number(number).filter(|n| n.role.sends() && n.queues.contains(queue))
         {
             return Some((number, queue.clone()));
         }
-        queues
-            .iter()
-            .find_map(|queue| self.numbers.iter().find(|n| n.queues.contains(queue)).map(|n| (n, queue.clone())))
+        queues.iter().find_map(|queue| {
+            self.numbers.iter().find(|n| n.role.sends() && n.queues.contains(queue)).map(|n| (n, queue.clone()))
+        })
     }
 
     /// Whether `queue` takes SMS chats: its own setting, else its nearest parent's, else the

@@ -59,6 +59,7 @@ fn draft() -> SetupDraft {
             queues: vec!["billing".into()],
             capacity: 3,
             languages: vec![],
+            ..AgentDraft::default()
         }],
         teams: vec![TeamDraft {
             id: "blue".into(),
@@ -675,4 +676,91 @@ fn a_deployment_consumer_number_that_is_no_choice_is_refused() {
     assert_eq!(setup.consumer_number_of(&QueueId::parse("tech").unwrap()), ConsumerNumber::Full);
     assert_eq!(setup.settings.consumer_number, ConsumerNumber::LastFour);
     assert_eq!(setup.to_draft().consumer_number, "last_four");
+}
+
+#[test]
+fn roles_direct_numbers_and_sessionless_replies_round_trip() {
+    let mut d = draft();
+    d.numbers[0].role = "outbound".into();
+    d.numbers[0].sessionless_reply = "auto_reply".into();
+    d.numbers[0].sessionless_window_hours = Some(48);
+    d.numbers.push(NumberDraft {
+        number: "+15550003000".into(),
+        carrier: "sim".into(),
+        kind: "long_code".into(),
+        role: "incoming".into(),
+        agent: Some("alice".into()),
+        fallback_queue: Some("billing".into()),
+        ..Default::default()
+    });
+    d.agents[0].greeting = Some("Hi, {agent_first_name} here.".into());
+    d.agents[0].hours = Some(BusinessHoursDraft {
+        time_zone: "America/New_York".into(),
+        days: [("mon".to_owned(), vec!["09:00-17:00".to_owned()])].into_iter().collect(),
+        closed_dates: vec![],
+        after_hours: "keep_queued".into(),
+    });
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let direct = setup.number(&BusinessNumber::parse("+15550003000").unwrap()).unwrap();
+    assert_eq!(direct.role, NumberRole::Incoming);
+    assert_eq!(direct.agent.as_ref().map(|a| a.as_str()), Some("alice"));
+    assert!(direct.queues.is_empty(), "a direct number has no menu");
+    assert_eq!(setup.numbers[0].sessionless_reply, SessionlessReply::AutoReply);
+    assert_eq!(setup.numbers[0].sessionless_window_hours, 48);
+    assert_eq!(setup.to_draft().numbers, d.numbers, "written as given (defaults as nothing)");
+    assert_eq!(setup.to_draft().agents, d.agents);
+    // Alice may start outbound chats from the support number only: the direct one does not send.
+    let alice = crate::ids::AgentId::parse("alice").unwrap();
+    let from: Vec<String> = setup.outbound_numbers_of(&alice).iter().map(|n| n.number.to_string()).collect();
+    assert_eq!(from, ["+15550001000"]);
+}
+
+#[test]
+fn bad_roles_and_direct_numbers_are_all_named_at_once() {
+    let mut d = draft();
+    d.numbers[0].role = "sometimes".into();
+    d.numbers[0].sessionless_reply = "ignore".into();
+    d.numbers[0].sessionless_window_hours = Some(721);
+    d.numbers[0].fallback_queue = Some("billing".into());
+    let direct = |number: &str, agent: &str| NumberDraft {
+        number: number.into(),
+        carrier: "sim".into(),
+        agent: Some(agent.into()),
+        ..Default::default()
+    };
+    // An unknown agent; a direct number with a menu and a fallback queue that does not exist; an
+    // outbound-only direct number; and alice with two direct numbers without opting in.
+    d.numbers.push(direct("+15550003000", "zed"));
+    d.numbers.push(NumberDraft {
+        queues: vec!["billing".into()],
+        fallback_queue: Some("nowhere".into()),
+        ..direct("+15550003001", "alice")
+    });
+    d.numbers.push(NumberDraft { role: "outbound".into(), ..direct("+15550003002", "alice") });
+    d.agents[0].greeting = Some("Hi from {agnet}".into());
+    d.agents[0].direct_numbers = "many".into();
+    let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    let expected = [
+        "number +15550001000: role \"sometimes\": use incoming, outbound or both",
+        "number +15550001000: sessionless_reply \"ignore\": use chat or auto_reply",
+        "number +15550001000: sessionless_window_hours 721: must be between 1 and 720 hours (24 is a good start)",
+        "number +15550001000: fallback_queue: is for direct numbers only: name the number's agent, or leave it out",
+        "number +15550003000 (agent: a direct number) refers to unknown agent \"zed\"",
+        "number +15550003001 (fallback_queue) refers to unknown queue \"nowhere\"",
+        "number +15550003001: queues: a direct number (agent = ...) has no menu: leave queues out, and name a fallback_queue for chats its agent cannot take",
+        "number +15550003002: role \"outbound\": a direct number takes its agent's chats: use incoming or both",
+        "agent \"alice\": greeting: unknown placeholder {agnet}: the greeting may use {brand}, {business}, {end_command}, {agent}, {agent_first_name}",
+        "agent \"alice\": direct_numbers \"many\": use one or several",
+        "agent \"alice\": direct_numbers: is the agent of 2 direct numbers (+15550003001, +15550003002): set direct_numbers = \"several\" on the agent if that is meant",
+    ];
+    for e in expected {
+        assert!(errors.iter().any(|x| x == e), "missing {e:?} in {errors:#?}");
+    }
+    // With the opt-in, two direct numbers are fine.
+    let mut ok = draft();
+    ok.numbers.push(direct("+15550003000", "alice"));
+    ok.numbers.push(direct("+15550003001", "alice"));
+    assert!(Setup::validate(&ok, &["sim"]).is_err());
+    ok.agents[0].direct_numbers = "several".into();
+    Setup::validate(&ok, &["sim"]).unwrap();
 }

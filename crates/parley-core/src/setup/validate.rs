@@ -23,6 +23,7 @@ use super::blocklist::validate_blocklist;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
+use super::roles;
 use super::settings::{DismissalSettings, PresenceSettings, Settings, TimerSettings};
 
 /// One problem in a setup document. Each message names the item at fault.
@@ -215,6 +216,9 @@ impl Setup {
 
         let mut numbers = Vec::new();
         let mut seen_numbers = HashSet::new();
+        // The agent ids written (well-formed ones), for direct numbers, which come before the agents.
+        let draft_agents: HashSet<AgentId> = draft.agents.iter().filter_map(|a| AgentId::parse(&a.id).ok()).collect();
+        let mut direct: Vec<(String, AgentId)> = Vec::new();
         for (index, n) in draft.numbers.iter().enumerate() {
             let number = match BusinessNumber::parse(&n.number) {
                 Ok(number) => number,
@@ -234,7 +238,8 @@ impl Setup {
                     known: carriers.join(", "),
                 });
             }
-            if n.queues.is_empty() {
+            // A direct number has no menu (roles.rs says why); every other number needs one.
+            if n.queues.is_empty() && n.agent.is_none() {
                 errors.push(SetupError::NumberWithoutQueues(number.to_string()));
             }
             let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
@@ -309,7 +314,16 @@ impl Setup {
                 check_language(&owner, format!("languages.{tag}"), tag, &languages, &mut errors);
                 check_placeholders(&format!("{owner} (languages.{tag})"), messages, &mut errors);
             }
+            let use_ = roles::number_use(&owner, n, &draft_agents, &queue_ids, &mut errors);
+            if let Some(agent) = &use_.agent {
+                direct.push((number.to_string(), agent.clone()));
+            }
             numbers.push(Number {
+                role: use_.role,
+                agent: use_.agent,
+                fallback_queue: use_.fallback_queue,
+                sessionless_reply: use_.sessionless_reply,
+                sessionless_window_hours: use_.sessionless_window_hours,
                 keywords,
                 language: n.language.clone().filter(|l| l != &draft.settings.language),
                 messages: n.messages.clone(),
@@ -326,6 +340,7 @@ impl Setup {
 
         let mut agents = Vec::new();
         let mut seen_agents = HashSet::new();
+        let mut allows = std::collections::BTreeMap::new();
         for a in &draft.agents {
             let Some(id) = parse_id(AgentId::parse, "agent", &a.id, &mut seen_agents, &mut errors) else {
                 continue;
@@ -339,8 +354,20 @@ impl Setup {
             for tag in &a.languages {
                 check_language(&owner, format!("languages \"{tag}\""), tag, &languages, &mut errors);
             }
-            agents.push(Agent { id, name, queues: agent_queues, capacity: a.capacity, languages: a.languages.clone() });
+            let own = roles::agent_direct(&owner, a, &mut errors);
+            allows.insert(id.clone(), own.direct_numbers);
+            agents.push(Agent {
+                id,
+                name,
+                queues: agent_queues,
+                capacity: a.capacity,
+                languages: a.languages.clone(),
+                hours: own.hours,
+                greeting: own.greeting,
+                direct_numbers: own.direct_numbers,
+            });
         }
+        roles::check_direct_counts(&direct, &allows, &mut errors);
 
         let agent_ids: HashSet<&AgentId> = agents.iter().map(|a| &a.id).collect();
         let mut teams = Vec::new();

@@ -51,6 +51,7 @@
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
 //! api> opt-out +14155550100          consent given outside SMS, for the support number (`opt-in` likewise)
+//! api from +15550002000> send ...    a business-first input from another number (`agent alice from N> start ...`)
 //! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
 //!                                    (`tick chat-N:` blocks), as the engine's timer worker does
 //! clock +25h (timer worker down)    advances the clock and fires nothing: the next text finds the timer due
@@ -66,6 +67,8 @@
 //! (`status: no chat` when the input belongs to no chat). Decisions the desk makes besides the input's
 //! own are shown in blocks: `tick chat-N:` (a timer due before the text), `opt-out chat-N:` (a chat an
 //! opt-out elsewhere ended), `route chat-N:`; withdrawn offers follow the agent's line unindented.
+//! A text that is a sessionless notification's reply shows `reply to: notification-N`. The variants of
+//! number roles and direct numbers are listed at `number_roles_variant`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,7 +77,7 @@ use expect_test::Expect;
 use parley_core::chat::{
     Actor, Author, Chat, ChatEvent, ChatStatus, ConsentChange, Effect, Input, Purpose, Refusal, TransferTarget,
 };
-use parley_core::desk::{Decided, Desk, Outbound, Recorder, Rejection, Step, Text};
+use parley_core::desk::{Decided, Desk, Notification, Outbound, Recorder, Rejection, Step, Text};
 use parley_core::hours::BusinessHoursDraft;
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::number::NumberState;
@@ -91,6 +94,8 @@ use parley_core::time::Timestamp;
 const SUPPORT: &str = "+15550001000";
 /// A number whose only queue is billing: no menu.
 const BILLING_LINE: &str = "+15550002000";
+/// Alice's direct number, in the `direct-alice` variants.
+const DIRECT: &str = "+15550003000";
 
 /// Plays `script` and compares the transcript with `expect`.
 pub(crate) fn check(script: &str, expect: Expect) {
@@ -136,6 +141,7 @@ fn setup(variants: &[&str]) -> Setup {
         queues: vec![queue.into()],
         capacity,
         languages: vec![],
+        ..AgentDraft::default()
     };
     let mut draft = SetupDraft {
         numbers: vec![
@@ -287,6 +293,7 @@ fn setup(variants: &[&str]) -> Setup {
                 draft.settings.commands.end = vec!["BYE".into()];
                 draft.settings.commands.menu = vec!["START OVER".into()];
             }
+            other if number_roles_variant(&mut draft, other) => {}
             other => {
                 panic!(
                     "unknown setup variant `{other}` (known: auto-answer, notice-once, no-quiet-hours, spanish, languages, tech-waits-10m, billing-announces-transfers, billing-submenu, tech-longest-idle, tech-hours, tech-hours-close, tech-overflows-to-billing, reply-within-5m, commands-bye, sms-chat-off, tech-without-sms, billing-dismisses, billing-dismisses-no-click, tree)"
@@ -327,6 +334,10 @@ struct World {
     desk: Desk,
     transcript: Transcript,
     now: Timestamp,
+    /// The number business-first inputs go out from (the support number unless a line names another).
+    from: BusinessNumber,
+    /// How many sessionless notifications went out, to name them as the engine's message ids would.
+    notifications: usize,
 }
 
 /// The desk's reports, rendered.
@@ -349,6 +360,8 @@ impl World {
             transcript: Transcript { out: String::new(), order: Vec::new(), indent: "  ".to_owned() },
             // 2026-01-01T00:00:00Z, a Thursday; any instant after the seats' `last_assigned` works.
             now: Timestamp(1_767_225_600_000),
+            from: BusinessNumber::parse(SUPPORT).unwrap(),
+            notifications: 0,
         }
     }
 
@@ -375,6 +388,16 @@ impl World {
                 }
                 ["phone", phone, "to", number] => self.inbound(phone, number, body, None),
                 ["agent", agent] => self.agent(agent, None, body),
+                ["agent", agent, "from", number] => {
+                    self.from = BusinessNumber::parse(number).unwrap();
+                    self.agent(agent, None, body);
+                    self.from = BusinessNumber::parse(SUPPORT).unwrap();
+                }
+                ["api", "from", number] => {
+                    self.from = BusinessNumber::parse(number).unwrap();
+                    self.api(body);
+                    self.from = BusinessNumber::parse(SUPPORT).unwrap();
+                }
                 ["agent", agent, target] if target.starts_with('@') => self.agent(agent, Some(&target[1..]), body),
                 ["admin"] => self.admin(body),
                 ["api"] => self.api(body),
@@ -505,10 +528,10 @@ impl World {
         self.outbound(phone, &input);
     }
 
-    /// Runs a business-first input to `phone` on the support number.
+    /// Runs a business-first input to `phone` on the support number (or the number the line names).
     fn outbound(&mut self, phone: &str, input: &Input) {
         let phone = E164::parse(phone).unwrap();
-        let number = BusinessNumber::parse(SUPPORT).unwrap();
+        let number = self.from.clone();
         let new_chat_id = self.next_chat_id();
         let request = Outbound { number: &number, consumer: &phone, input };
         match self.desk.outbound(&self.setup, request, &new_chat_id, self.now, &mut self.transcript) {
@@ -517,6 +540,13 @@ impl World {
                 if matches!(input, Input::Sessionless { .. }) {
                     assert!(opened.is_none(), "a sessionless message joins no chat");
                     assert!(self.desk.chat(&new_chat_id).is_none(), "a sessionless message opens no chat");
+                    // As the engine does: the desk learns the id the notification's message got.
+                    self.notifications += 1;
+                    let notification = Notification {
+                        message_id: Some(format!("notification-{}", self.notifications)),
+                        sent_at: self.now,
+                    };
+                    self.desk.set_notification(phone.clone(), number.clone(), notification);
                 }
             }
             Err(Rejection::Refused(refusal)) => self.transcript.refused(&refusal, None),
@@ -648,6 +678,9 @@ impl Recorder for Transcript {
             self.indent = format!("{outer}  ");
         }
         let indent = self.indent.clone();
+        if let Some(notification) = d.reply_to {
+            writeln!(self.out, "{indent}reply to: {notification}").unwrap();
+        }
         for effect in &d.effects {
             writeln!(self.out, "{indent}{}", render_effect(effect)).unwrap();
         }
@@ -803,4 +836,46 @@ fn render_status(chat: &Chat) -> String {
     };
     let transfer = chat.transfer.as_ref().map(|t| format!(", transfer to {}", t.offered_to)).unwrap_or_default();
     format!("{} {} ({queue}, agent {agent}, {}{ended}{transfer})", chat.id, chat.status.as_str(), chat.language)
+}
+
+/// The variants of `numbers_roles.rs`: number roles, direct numbers and sessionless replies. False for
+/// a variant that is none of these.
+///
+/// ```text
+/// setup billing-line-outbound-only   the billing line only sends (role = "outbound")
+/// setup billing-line-incoming-only   the billing line only takes chats (role = "incoming")
+/// setup support-auto-reply           replies within 24 h of the support number's notifications get the
+///                                    unmonitored message (sessionless_reply = "auto_reply")
+/// setup direct-alice                 +15550003000 is alice's direct number (`direct-alice-fallback`: with
+///                                    fallback_queue = "tech"); alice greets "Hi, Alice here ({agent_first_name})."
+/// setup alice-hours                  alice answers weekdays 09:00-17:00 New York (closed at the start)
+/// ```
+fn number_roles_variant(draft: &mut SetupDraft, variant: &str) -> bool {
+    match variant {
+        "billing-line-outbound-only" => draft.numbers[1].role = "outbound".into(),
+        "billing-line-incoming-only" => draft.numbers[1].role = "incoming".into(),
+        "support-auto-reply" => draft.numbers[0].sessionless_reply = "auto_reply".into(),
+        "direct-alice" | "direct-alice-fallback" => {
+            draft.numbers.push(NumberDraft {
+                number: DIRECT.into(),
+                label: "Alice direct".into(),
+                carrier: "sim".into(),
+                agent: Some("alice".into()),
+                fallback_queue: (variant == "direct-alice-fallback").then(|| "tech".into()),
+                ..NumberDraft::default()
+            });
+            draft.agents[0].greeting = Some("Hi, Alice here ({agent_first_name}).".into());
+        }
+        "alice-hours" => {
+            let days = ["mon", "tue", "wed", "thu", "fri"].map(|d| (d.to_owned(), vec!["09:00-17:00".to_owned()]));
+            draft.agents[0].hours = Some(BusinessHoursDraft {
+                time_zone: "America/New_York".into(),
+                days: days.into_iter().collect(),
+                closed_dates: vec![],
+                after_hours: "keep_queued".into(),
+            });
+        }
+        _ => return false,
+    }
+    true
 }

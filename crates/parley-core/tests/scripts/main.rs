@@ -19,6 +19,7 @@ mod first_contact;
 mod help;
 mod languages;
 mod menus;
+mod numbers_roles;
 mod outbound;
 mod routing;
 mod taking_chats;

@@ -693,6 +693,7 @@ impl Writer {
         self.refresh_queue_figures(foreign_writes).await?;
         let detector = self.detector(&setup);
         let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
+        w.load_notifications(&self.store, &setup, commands, now).await?;
         w.set_queue_figures(self.handle_times.1.clone(), self.waiting.1.clone());
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use parley_carriers::DeliveryStatus;
 use parley_core::chat::{self, Chat, ChatEvent, ChatStatus, Consent, ConsentChange, Effect, Input};
-use parley_core::desk::{Decided, Desk, Outbound, Recorder, Rejection, Step, Text};
+use parley_core::desk::{Decided, Desk, Notification, Outbound, Recorder, Rejection, Step, Text};
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::message::{Direction, MessageStatus};
@@ -23,6 +23,7 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
+use parley_store::notifications::NotificationReplyRow;
 use parley_store::rows::{
     AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MediaStatus, MessageRow, PendingReceiptRow, SimRow,
     StatusUpdate,
@@ -202,6 +203,41 @@ impl Working {
         Ok(w)
     }
 
+    /// The latest sessionless notification of each phone that texts a number which answers replies to
+    /// them (auto-reply, or outbound-only): the desk tells a reply from a first text by it.
+    pub(super) async fn load_notifications(
+        &mut self,
+        store: &Store,
+        setup: &Setup,
+        commands: &[&Command],
+        now: Timestamp,
+    ) -> anyhow::Result<()> {
+        let answers = |n: &Number| {
+            n.sessionless_reply == parley_core::setup::SessionlessReply::AutoReply || !n.role.opens_chats()
+        };
+        let phones: BTreeSet<String> = commands
+            .iter()
+            .filter_map(|c| match c {
+                Command::Inbound(sms) if setup.number(&sms.to).is_some_and(answers) => Some(sms.from.to_string()),
+                _ => None,
+            })
+            .collect();
+        if phones.is_empty() {
+            return Ok(());
+        }
+        let phones: Vec<String> = phones.into_iter().collect();
+        // No window is longer than 720 hours.
+        let since = now.0 - i64::from(*parley_core::setup::SESSIONLESS_WINDOW_HOURS.end()) * 3_600_000;
+        for row in store.latest_notifications(&phones, since).await? {
+            let (Ok(phone), Ok(number)) = (E164::parse(&row.consumer), BusinessNumber::parse(&row.number)) else {
+                continue;
+            };
+            let notification = Notification { message_id: Some(row.message_id), sent_at: Timestamp(row.created_at) };
+            self.desk.set_notification(phone, number, notification);
+        }
+        Ok(())
+    }
+
     /// The queues' handle times and waiting counts the engine keeps between batches.
     pub(super) fn set_queue_figures(
         &mut self,
@@ -364,6 +400,11 @@ impl Working {
             return Err(EngineError::Internal(anyhow::anyhow!("an outbound request sent nothing")));
         };
         let send_at = (message.status == MessageStatus::Scheduled).then_some(message.next_attempt_at);
+        if matches!(request.input, Input::Sessionless { .. }) {
+            // A reply in this same batch is this notification's.
+            let notification = Notification { message_id: Some(message.id.clone()), sent_at: now };
+            self.desk.set_notification(request.consumer.clone(), request.number.clone(), notification);
+        }
         let ack = OutboundAck {
             chat: opened.and_then(|id| self.desk.chat(&id)).map(|c| chat_to_row(c, setup, now)),
             message_id: message.id.clone(),
@@ -491,11 +532,15 @@ impl Working {
     /// desk's request), then lets the desk route them.
     pub(super) async fn dispatch(&mut self, store: &Store, setup: &Setup, now: Timestamp) -> anyhow::Result<()> {
         let queues = self.desk.queues_to_dispatch();
-        if queues.is_empty() {
+        let agents = self.desk.agents_to_dispatch();
+        if queues.is_empty() && agents.is_empty() {
             return Ok(());
         }
         let queues: Vec<String> = queues.iter().map(ToString::to_string).collect();
-        let rows = store.queued_chats(&queues, 1000).await?;
+        let direct: Vec<String> =
+            agents.iter().flat_map(|a| setup.direct_numbers_of(a)).map(|n| n.number.to_string()).collect();
+        let mut rows = store.queued_chats(&queues, 1000).await?;
+        rows.extend(store.queued_direct_chats(&direct, 1000).await?);
         self.load_chats(rows, setup);
         let phones: Vec<String> = self.desk.chats().map(|c| c.consumer.to_string()).collect();
         self.load_consents(store, &phones).await?;
@@ -565,9 +610,16 @@ struct Record<'a> {
 
 impl Recorder for Record<'_> {
     fn decided(&mut self, d: Decided<'_>) {
-        let Decided { step, chat, consent, effects, number, consumer, now, .. } = d;
+        let Decided { step, chat, consent, effects, number, consumer, now, reply_to, .. } = d;
         // Decisions the desk adds (a timer due first, chats an opt-out ends) are not the text's.
         let mut inbound = if step == Step::Input { self.inbound.take() } else { None };
+        if let (Some(notification), Some(text)) = (reply_to, inbound.as_ref()) {
+            self.batch.notification_replies.push(NotificationReplyRow {
+                message_id: text.message_id.to_owned(),
+                notification_id: notification.to_owned(),
+                created_at: now.0,
+            });
+        }
         if !effects.iter().any(|e| matches!(e, Effect::Event(ChatEvent::ConsumerMessage))) {
             // Keywords (STOP, HELP, ...) and texts from opted-out phones: the text comes first.
             if let Some(text) = inbound.take() {

@@ -90,12 +90,16 @@ impl Principal {
         }
     }
 
-    /// The business numbers whose chats still in the menu (no queue yet) this caller sees: a supervisor
-    /// sees those of the numbers whose menu offers one of their queues, as an admin would; agents see
-    /// a chat only once it is in one of their queues.
+    /// The business numbers whose chats in no queue this caller sees: a supervisor sees those of the
+    /// numbers whose menu offers one of their queues (chats still in the menu), as an admin would; an
+    /// agent sees those of their own direct numbers (a direct chat is in no queue), and any other chat
+    /// only once it is in one of their queues.
     pub fn menu_numbers(&self, state: &AppState) -> Vec<String> {
         match self {
-            Principal::Admin | Principal::Agent(_) => vec![],
+            Principal::Admin => vec![],
+            Principal::Agent(agent) => {
+                state.engine.setup().direct_numbers_of(agent).map(|n| n.number.to_string()).collect()
+            }
             Principal::Supervisor { queues, .. } => state
                 .engine
                 .setup()
@@ -110,7 +114,7 @@ impl Principal {
     /// Whether this caller may see a chat of `number` and `queue` (with no queue yet: in the menu).
     pub fn sees_chat(&self, state: &AppState, number: &str, queue: Option<&str>) -> bool {
         match queue {
-            None if matches!(self, Principal::Supervisor { .. }) => {
+            None if matches!(self, Principal::Supervisor { .. } | Principal::Agent(_)) => {
                 self.menu_numbers(state).iter().any(|n| n == number)
             }
             _ => self.sees(state, queue),

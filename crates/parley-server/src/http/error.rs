@@ -311,6 +311,15 @@ fn refused(refusal: Refusal) -> ApiError {
             ErrorCode::AgentOutboundOff,
             "agents may not start outbound chats in this queue (agent_outbound = false in the setup)",
         ),
+        // Every business-first request names its sender as `outbound_number` (the seed platform's name).
+        Refusal::IncomingOnly => {
+            let message = "outbound_number: the number has role \"incoming\": it takes chats but never sends first; \
+                           send from a number whose role is outbound or both";
+            return ApiError::invalid_fields(
+                message,
+                vec![FieldProblem::new(Some("/outbound_number".to_owned()), message)],
+            );
+        }
         Refusal::QuietHours { until, zones } => {
             let message = format!(
                 "it is quiet hours for the consumer ({zones}): the message may go out from {}; send it without \

@@ -38,6 +38,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::tokens::create_token))
         .routes(routes!(api::me::get_me))
         .routes(routes!(api::me::put_status))
+        .routes(routes!(api::my_numbers::my_numbers))
         .routes(routes!(api::monitor::my_stats))
         .routes(routes!(api::monitor::list_agents))
         .routes(routes!(api::monitor::list_queues))

@@ -25,6 +25,7 @@ mod masking;
 mod media;
 mod menus;
 mod monitor;
+mod number_roles;
 mod numbers;
 mod openapi;
 mod operations;

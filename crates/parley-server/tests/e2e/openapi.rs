@@ -24,6 +24,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/me/stats", "get"),
     ("/api/v1/phones/{e164}/chats", "get"),
     ("/api/v1/chats/{id}/thread", "get"),
+    ("/api/v1/me/numbers", "get"),
     ("/api/v1/agents", "get"),
     ("/api/v1/queues", "get"),
     ("/api/v1/chats", "get"),

@@ -9,6 +9,7 @@ pub mod me;
 pub mod media;
 pub mod messages;
 pub mod monitor;
+pub mod my_numbers;
 pub mod notes;
 pub mod numbers;
 pub mod outbound;

@@ -3,8 +3,9 @@
 //! notification that belongs to no chat. The field names are the seed platform's (`end_user_number`,
 //! `outbound_number`, `message`, `agent_id`).
 //!
-//! Both refuse a phone that opted out (409 `opted_out`) and a number that is not enabled (409
-//! `number_not_enabled`). Inside the consumer's quiet hours the message is scheduled for the first
+//! Both refuse a phone that opted out (409 `opted_out`), a number that is not enabled (409
+//! `number_not_enabled`) and an incoming-only number (422 naming `/outbound_number`; the core refuses
+//! it, `Refusal::IncomingOnly`). Inside the consumer's quiet hours the message is scheduled for the first
 //! allowed moment (`status: "scheduled"`, `send_at`), or refused (409 `quiet_hours`) when the caller
 //! set `no_delay`.
 
@@ -120,7 +121,7 @@ pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (Stat
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody),
               (status = 403, description = "not allowed, or agents may not start outbound chats in the queue (code agent_outbound_off: `agent_outbound = false` on the queue, a parent or the settings)", body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_chat(
     State(state): State<AppState>,
@@ -192,9 +193,11 @@ async fn sticky_sender(
     queue: Option<QueueId>,
 ) -> Result<(BusinessNumber, QueueId), ApiError> {
     let setup = state.engine.setup();
+    // A named queue is checked by the core (`agent_outbound`, the agent's queues); otherwise only the
+    // agent's queues that let agents write first can keep a thread.
     let queues = match queue {
         Some(q) => vec![q],
-        None => setup.queues_of(agent),
+        None => setup.queues_of(agent).into_iter().filter(|q| setup.agent_outbound(q)).collect(),
     };
     let names: Vec<String> = queues.iter().map(ToString::to_string).collect();
     let latest = state.store.latest_in_queues(consumer.as_str(), &names).await?;
@@ -209,11 +212,12 @@ async fn sticky_sender(
     }
 }
 
-/// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text.
+/// Sends a notification that belongs to no chat; the consumer's answer is handled like a first text,
+/// or, on a number with `sessionless_reply = "auto_reply"`, kept as the notification's reply.
 #[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -251,6 +255,18 @@ pub struct OutboundStatus {
     pub send_at: Option<String>,
     pub error: Option<String>,
     pub created_at: String,
+    /// A sessionless notification's replies: the consumer's texts within the number's
+    /// `sessionless_window_hours`, on a number with `sessionless_reply = "auto_reply"` (or an
+    /// outbound-only one), each answered with its `unmonitored` message. Oldest first.
+    pub replies: Vec<NotificationReply>,
+}
+
+/// A consumer's text that answered a notification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationReply {
+    pub message_id: String,
+    pub body: String,
+    pub received_at: String,
 }
 
 /// The delivery status of a message sent through the outbound API (or any outbound message).
@@ -268,7 +284,13 @@ pub async fn get_message(
     let Some(m) = found.filter(|m| m.direction == Direction::Out) else {
         return Err(ApiError::not_found(format!("no outbound message with id {id}")));
     };
+    let replies = if m.chat_id.is_none() { state.store.notification_replies(&m.id).await? } else { vec![] };
+    let replies = replies
+        .into_iter()
+        .map(|r| NotificationReply { message_id: r.id, body: r.body, received_at: rfc3339(r.created_at) })
+        .collect();
     Ok(Json(OutboundStatus {
+        replies,
         send_at: m.send_at.or((m.status == MessageStatus::Scheduled).then_some(m.next_attempt_at)).map(rfc3339),
         message_id: m.id,
         end_user_number: m.consumer,
