@@ -26,7 +26,7 @@ const SQLITE: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_chat_search.sql")),
     (20, include_str!("../migrations/sqlite/0020_dismissal.sql")),
     (21, include_str!("../migrations/sqlite/0021_notification_replies.sql")),
-    (23, include_str!("../migrations/sqlite/0023_send_later.sql")),
+    (22, include_str!("../migrations/sqlite/0022_send_later.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -50,7 +50,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_chat_search.sql")),
     (20, include_str!("../migrations/postgres/0020_dismissal.sql")),
     (21, include_str!("../migrations/postgres/0021_notification_replies.sql")),
-    (23, include_str!("../migrations/postgres/0023_send_later.sql")),
+    (22, include_str!("../migrations/postgres/0022_send_later.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -137,7 +137,7 @@ pub struct MessageRow {
     /// Send later: the moment the message was scheduled for (epoch ms).
     pub send_at: Option<i64>,
     /// Send later: while the message waits for its time, what it becomes when due ("reply", "chat" or
-    /// "sessionless"; see the 0023 migration). The outbox never claims a held message; the engine looks
+    /// "sessionless"; see the 0022 migration). The outbox never claims a held message; the engine looks
     /// at it at `next_attempt_at`.
     pub held: Option<String>,
     /// The queue a held "chat" opens in, when one was asked for.
