@@ -60,9 +60,10 @@ impl Desk {
             Rejection::NumberNotEnabled(state) => {
                 Released::Failed(format!("number {} is {}: it may not send", held.number, state.as_str()))
             }
-            Rejection::Blocked(blocked) => {
-                Released::Suppressed(format!("{} was blocked before the message was due ({})", blocked.number, blocked.reason))
-            }
+            Rejection::Blocked(blocked) => Released::Suppressed(format!(
+                "{} was blocked before the message was due ({})",
+                blocked.number, blocked.reason
+            )),
             Rejection::ChatNotFound => Released::Failed("the chat ended before the message was due".to_owned()),
             Rejection::NumberNotSetUp | Rejection::AgentNotSetUp => {
                 Released::Failed("the number or the agent left the setup before the message was due".to_owned())

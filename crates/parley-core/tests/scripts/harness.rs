@@ -84,8 +84,8 @@ use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::routing::{Presence, Roster};
 use parley_core::setup::{
-    AgentDraft, Blocked, DismissalSettings, Language, Number, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
-    Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, Blocked, DismissalSettings, Language, Number, NumberDraft, QueueDraft, QueueTranslation,
+    QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::time::Timestamp;
