@@ -45,6 +45,46 @@ impl Backoff {
     }
 }
 
+/// Runs `round` until `shutdown` turns true: again at once while a round says more is due now, after
+/// `poll` when it found nothing left, after a growing [`Backoff`] (up to `max_backoff`) while rounds
+/// fail. `what` names the worker in its logs.
+pub async fn poll_rounds<F, Fut>(
+    what: &'static str,
+    poll: Duration,
+    max_backoff: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut round: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<bool>>,
+{
+    let mut backoff = Backoff::new(poll, max_backoff);
+    loop {
+        let wait = match round().await {
+            Ok(more) => {
+                backoff.succeeded();
+                if more {
+                    continue;
+                }
+                poll
+            }
+            Err(e) => {
+                let wait = backoff.failed();
+                tracing::error!(worker = what, error = format!("{e:#}"), retry_in = ?wait, "worker round failed");
+                wait
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    tracing::info!(worker = what, "worker stopped");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

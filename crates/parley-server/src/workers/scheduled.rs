@@ -10,7 +10,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::workers::Backoff;
+use crate::workers::poll_rounds;
 
 /// How often the worker looks for due held messages: a scheduled message goes out within a second.
 const POLL: Duration = Duration::from_millis(250);
@@ -24,33 +24,8 @@ pub struct ScheduledWorker {
 
 impl ScheduledWorker {
     /// Releases due messages until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(POLL, MAX_BACKOFF);
-        loop {
-            let wait = match self.round().await {
-                Ok(true) => {
-                    backoff.succeeded();
-                    continue;
-                }
-                Ok(false) => {
-                    backoff.succeeded();
-                    POLL
-                }
-                Err(e) => {
-                    let wait = backoff.failed();
-                    tracing::error!(error = format!("{e:#}"), retry_in = ?wait, "scheduled-message round failed");
-                    wait
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                break;
-            }
-        }
-        tracing::info!("scheduled-message worker stopped");
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        poll_rounds("scheduled messages", POLL, MAX_BACKOFF, shutdown, || async { self.round().await }).await;
     }
 
     /// One round: whether something was due (and handed to the engine).

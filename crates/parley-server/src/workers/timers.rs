@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::engine::{Engine, EngineError};
-use crate::workers::Backoff;
+use crate::workers::poll_rounds;
 
 /// Chats ticked per round; a full round is followed by another at once.
 const BATCH: i64 = 200;
@@ -42,33 +42,8 @@ pub struct TimerWorker {
 
 impl TimerWorker {
     /// Ticks due chats until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(POLL, MAX_BACKOFF);
-        loop {
-            let wait = match self.round().await {
-                Ok(n) if n as i64 == BATCH => {
-                    backoff.succeeded();
-                    continue;
-                }
-                Ok(_) => {
-                    backoff.succeeded();
-                    POLL
-                }
-                Err(e) => {
-                    let wait = backoff.failed();
-                    tracing::error!(error = format!("{e:#}"), retry_in = ?wait, "timer round failed");
-                    wait
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                break;
-            }
-        }
-        tracing::info!("timer worker stopped");
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        poll_rounds("timers", POLL, MAX_BACKOFF, shutdown, || async { Ok(self.round().await? as i64 == BATCH) }).await;
     }
 
     /// One round: claims the chats due now, ticks them (submitted together, so the engine commits them
