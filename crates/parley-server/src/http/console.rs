@@ -117,17 +117,10 @@ fn page(
     chat: Option<&str>,
 ) -> Response {
     let setup = state.engine.setup();
-    // The numbers an agent may start chats from: those whose menu has a queue they serve.
+    // The numbers an agent may start chats from, as `GET /api/v1/me/numbers` lists them: numbers that
+    // send (not incoming-only) whose menu has a queue they serve, and their own direct numbers.
     let numbers: Vec<String> = match &user.agent {
-        Some(agent) => {
-            let queues = setup.queues_of(agent);
-            setup
-                .numbers
-                .iter()
-                .filter(|n| n.queues.iter().any(|q| queues.contains(q)))
-                .map(|n| n.number.to_string())
-                .collect()
-        }
+        Some(agent) => setup.outbound_numbers_of(agent).into_iter().map(|n| n.number.to_string()).collect(),
         None => vec![],
     };
     let status = if user.role == "agent" {
