@@ -1,4 +1,4 @@
-//! The setup document, agent presence and API tokens.
+//! The setup document and agent presence (API tokens are in [`crate::keys`]).
 
 use sqlx::Row as _;
 
@@ -6,13 +6,6 @@ use parley_core::routing::Presence;
 
 use crate::rows::{AgentStateRow, decode};
 use crate::{Result, Store, dispatch, dispatch_write};
-
-/// A stored API token (only its hash is kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenRow {
-    pub role: String,
-    pub agent: Option<String>,
-}
 
 impl Store {
     /// The current setup document and its version, if one was ever saved.
@@ -68,34 +61,6 @@ impl Store {
                 });
             }
             Ok(out)
-        })
-    }
-
-    /// Stores a new API token by its hash.
-    pub async fn insert_token(&self, hash: &str, role: &str, agent: Option<&str>, now: i64) -> Result<()> {
-        dispatch_write!(self, |pool, DB, begin| {
-            let mut tx = pool.begin_with(begin).await?;
-            sqlx::query("INSERT INTO api_tokens (hash, role, agent, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(hash)
-                .bind(role)
-                .bind(agent)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-    }
-
-    /// The token with this hash, if any.
-    pub async fn token(&self, hash: &str) -> Result<Option<TokenRow>> {
-        dispatch!(self, |pool, DB, begin| {
-            let row: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT role, agent FROM api_tokens WHERE hash = $1")
-                    .bind(hash)
-                    .fetch_optional(pool)
-                    .await?;
-            Ok(row.map(|(role, agent)| TokenRow { role, agent }))
         })
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! - [`batch`]: the engine's group commit, everything one batch of inputs changed, in one transaction.
 //! - [`chats`], [`messages`] (and the outbox), [`media`] (MMS), [`events`], [`consent`], [`admin`] (setup document,
-//!   agent states, API tokens), [`sim`] (the simulator's phones).
+//!   agent states), [`keys`] (API keys, the deployment's account SID, idempotency records), [`sim`] (the simulator's phones).
 //! - [`erasure`]: everything of one phone deleted on request, a hashed tombstone kept for its opt-out.
 //! - [`monitor`]: chats per queue, status and start type, and agents' handled chats, for supervisors.
 //! - [`throughput`]: the shared counters of the outbox's limits (per second, minute and day), locked
@@ -23,6 +23,7 @@ pub mod claims;
 pub mod consent;
 pub mod erasure;
 pub mod events;
+pub mod keys;
 pub mod media;
 pub mod messages;
 mod migrate;

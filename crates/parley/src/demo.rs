@@ -7,6 +7,7 @@ use parley_server::http::auth::hash_token;
 use parley_server::setup_doc::SetupDocument;
 use parley_store::Store;
 use parley_store::batch::Batch;
+use parley_store::keys::NewKey;
 use parley_store::rows::AgentStateRow;
 use parley_store::users::NewUser;
 
@@ -88,8 +89,18 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     let mut logins = Vec::new();
     for agent in &setup.agents {
         let token = format!("demo-{}", agent.id);
-        if store.token(&hash_token(&token)).await?.is_none() {
-            store.insert_token(&hash_token(&token), "agent", Some(agent.id.as_str()), now).await?;
+        if store.key_by_hash(&hash_token(&token)).await?.is_none() {
+            let key = NewKey {
+                id: parley_server::http::api::tokens::new_key_id(),
+                hash: hash_token(&token),
+                name: format!("demo agent {}", agent.id),
+                role: "agent".to_owned(),
+                agent: Some(agent.id.to_string()),
+                scopes: None,
+                expires_at: None,
+                rate_per_second: None,
+            };
+            store.insert_key(&key, now).await?;
         }
         logins.push((agent.id.to_string(), agent.name.clone(), token));
     }

@@ -15,15 +15,18 @@
 
 use std::fmt;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use parley_core::ids::{AgentId, QueueId};
+use parley_store::keys::KeyRow;
 use parley_store::users::UserRow;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::http::error::{ApiError, ErrorCode};
+use crate::http::scope::{Gate, Scope, is_sending};
+use crate::workers::throttle::{Counters, Limit, counters_needed};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "parley_session";
@@ -35,8 +38,9 @@ const TOUCH_EVERY_MS: i64 = 60 * 1000;
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
-    /// The admin token, an admin's minted token, or a logged-in admin user.
-    Admin,
+    /// The admin token, an admin's key, or a logged-in admin user. `key`: the id of the scoped key
+    /// that acts as an admin within its scopes (the audit log names it), `None` for the others.
+    Admin { key: Option<String> },
     /// An agent's token, or a logged-in agent user.
     Agent(AgentId),
     /// A logged-in supervisor: sees the chats of `queues` (their teams' queues and the queues of the
@@ -48,7 +52,7 @@ impl Principal {
     /// Refuses anyone but an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
         match self {
-            Principal::Admin => Ok(()),
+            Principal::Admin { .. } => Ok(()),
             Principal::Agent(_) => Err(ApiError::forbidden("this needs an admin token")),
             Principal::Supervisor { .. } => {
                 Err(ApiError::forbidden("this needs an admin; supervisors only watch chats"))
@@ -60,7 +64,7 @@ impl Principal {
     pub fn require_agent(&self) -> Result<&AgentId, ApiError> {
         match self {
             Principal::Agent(agent) => Ok(agent),
-            Principal::Admin => {
+            Principal::Admin { .. } => {
                 Err(ApiError::forbidden("this needs an agent token (POST /api/v1/tokens {\"agent\": \"ID\"})"))
             }
             Principal::Supervisor { .. } => Err(ApiError::forbidden(
@@ -75,7 +79,8 @@ impl Principal {
     /// under one name.
     pub fn actor(&self) -> String {
         match self {
-            Principal::Admin => "admin".to_owned(),
+            Principal::Admin { key: None } => "admin".to_owned(),
+            Principal::Admin { key: Some(key) } => format!("key:{key}"),
             Principal::Agent(agent) => format!("agent:{agent}"),
             Principal::Supervisor { user, .. } => format!("user:{user}"),
         }
@@ -84,7 +89,7 @@ impl Principal {
     /// The queues whose chats this caller sees; `None` means all.
     pub fn visible_queues(&self, state: &AppState) -> Option<Vec<QueueId>> {
         match self {
-            Principal::Admin => None,
+            Principal::Admin { .. } => None,
             Principal::Agent(agent) => Some(state.engine.setup().queues_of(agent)),
             Principal::Supervisor { queues, .. } => Some(queues.clone()),
         }
@@ -96,7 +101,7 @@ impl Principal {
     /// only once it is in one of their queues.
     pub fn menu_numbers(&self, state: &AppState) -> Vec<String> {
         match self {
-            Principal::Admin => vec![],
+            Principal::Admin { .. } => vec![],
             Principal::Agent(agent) => {
                 state.engine.setup().direct_numbers_of(agent).map(|n| n.number.to_string()).collect()
             }
@@ -133,7 +138,7 @@ impl Principal {
     /// (403), as an agent token would be.
     pub fn of_user(state: &AppState, user: &UserRow) -> Result<Principal, ApiError> {
         match (user.role.as_str(), user.agent.as_deref()) {
-            ("admin", _) => Ok(Principal::Admin),
+            ("admin", _) => Ok(Principal::Admin { key: None }),
             ("agent", Some(agent)) => {
                 let agent =
                     AgentId::parse(agent).map_err(|_| ApiError::unauthorized("the user's agent id is invalid"))?;
@@ -174,6 +179,193 @@ fn is_safe(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
+/// How a request proves who it is in its `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// `Bearer TOKEN`.
+    Bearer(String),
+    /// `Basic base64(KEY_ID:TOKEN)`, as Twilio's helper libraries send it.
+    Basic { key_id: String, token: String },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Credentials::Basic { key_id, .. } => write!(f, "Basic({key_id}, [redacted])"),
+        }
+    }
+}
+
+impl Credentials {
+    /// The credentials of an `Authorization` header value.
+    pub fn parse(header: &axum::http::HeaderValue) -> Result<Credentials, AuthError> {
+        let text = header.to_str().map_err(|_| AuthError::Malformed)?;
+        let (scheme, rest) = text.split_once(' ').ok_or(AuthError::Malformed)?;
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+            return Ok(Credentials::Bearer(rest.to_owned()));
+        }
+        if scheme.eq_ignore_ascii_case("basic") {
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD.decode(rest).map_err(|_| AuthError::Malformed)?;
+            let decoded = String::from_utf8(decoded).map_err(|_| AuthError::Malformed)?;
+            let (key_id, token) = decoded.split_once(':').ok_or(AuthError::Malformed)?;
+            if key_id.is_empty() || token.is_empty() {
+                return Err(AuthError::Malformed);
+            }
+            return Ok(Credentials::Basic { key_id: key_id.to_owned(), token: token.to_owned() });
+        }
+        Err(AuthError::Malformed)
+    }
+
+    /// The token presented (the password of basic auth).
+    pub fn token(&self) -> &str {
+        match self {
+            Credentials::Bearer(token) | Credentials::Basic { token, .. } => token,
+        }
+    }
+}
+
+/// Why a request with credentials is not let through. The HTTP API answers these as
+/// [`ApiError`]s; the Twilio-compatible API in Twilio's own error shape.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("the Authorization header must be \"Bearer TOKEN\" (or HTTP basic with a key id and its token)")]
+    Malformed,
+    #[error("unknown or revoked token")]
+    Unknown,
+    #[error("this key expired at {0}")]
+    Expired(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// A scoped key without what the operation needs.
+    #[error("this key lacks the scope this operation needs: {needs}")]
+    InsufficientScope { needs: String },
+    /// A scoped key calling an operation no scope grants.
+    #[error("no scope grants this operation: it needs an admin or agent token (or a console session)")]
+    RoleOnly,
+    /// Over the key's rate for sending requests.
+    #[error("this key sends at most {per_second} requests per second; try again in {retry_after_ms} ms")]
+    RateLimited { per_second: i64, retry_after_ms: i64 },
+    #[error(transparent)]
+    Store(#[from] parley_store::StoreError),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        match e {
+            AuthError::Malformed | AuthError::Unknown | AuthError::Expired(_) => ApiError::unauthorized(e.to_string()),
+            AuthError::Forbidden(message) => ApiError::forbidden(message),
+            AuthError::InsufficientScope { .. } | AuthError::RoleOnly => {
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::InsufficientScope, e.to_string())
+            }
+            AuthError::RateLimited { retry_after_ms, .. } => {
+                let seconds = (retry_after_ms.max(1) as u64).div_ceil(1000);
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, e.to_string()).retry_after(seconds)
+            }
+            AuthError::Store(cause) => ApiError::from(cause),
+        }
+    }
+}
+
+/// A caller who authenticated with credentials.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The stored key the credentials belong to (`None`: the bootstrap admin token).
+    pub key: Option<KeyRow>,
+}
+
+/// Sending requests per second a key may make when it sets no rate of its own (the seed platform's).
+pub const DEFAULT_KEY_RATE: i64 = 10;
+/// A key's last use is written at most this often.
+const KEY_TOUCH_EVERY_MS: i64 = 60 * 1000;
+
+/// Authenticates `credentials` for the operation at `method` and `route` (the matched route
+/// template, if the request matched one): the key must exist and not have expired; a scoped key must
+/// hold what the operation needs ([`Gate`]); a stored key's sending requests count against its rate,
+/// for the whole deployment.
+pub async fn authenticate(
+    state: &AppState,
+    credentials: &Credentials,
+    method: &Method,
+    route: Option<&str>,
+) -> Result<Caller, AuthError> {
+    let hash = hash_token(credentials.token());
+    if let Credentials::Bearer(_) = credentials
+        && let Some(admin) = &state.config.admin_token
+        && hash_token(admin.expose()) == hash
+    {
+        return Ok(Caller { principal: Principal::Admin { key: None }, key: None });
+    }
+    let key = match credentials {
+        Credentials::Bearer(_) => state.store.key_by_hash(&hash).await?,
+        Credentials::Basic { key_id, .. } => match state.store.key_by_id(key_id).await? {
+            Some((key, stored)) if same_secret(&stored, &hash) => Some(key),
+            _ => None,
+        },
+    };
+    let key = key.ok_or(AuthError::Unknown)?;
+    let now = state.clock.now().0;
+    if let Some(expires_at) = key.expires_at
+        && expires_at <= now
+    {
+        return Err(AuthError::Expired(crate::clock::rfc3339(expires_at)));
+    }
+    if let Some(scopes) = &key.scopes {
+        let held: Vec<Scope> = scopes.iter().filter_map(|s| Scope::parse(s)).collect();
+        let needs = route.and_then(|r| Gate::served().needs(method, r)).ok_or(AuthError::RoleOnly)?;
+        if !needs.allow(&held) {
+            return Err(match needs.describe() {
+                Some(needs) => AuthError::InsufficientScope { needs },
+                None => AuthError::RoleOnly,
+            });
+        }
+    }
+    let principal = match (key.role.as_str(), key.agent.as_deref()) {
+        ("admin", _) => Principal::Admin { key: key.scopes.as_ref().map(|_| key.id.clone()) },
+        ("agent", Some(agent)) => {
+            let agent = AgentId::parse(agent).map_err(|_| AuthError::Unknown)?;
+            if state.engine.setup().agent(&agent).is_none() {
+                return Err(AuthError::Forbidden(format!("agent \"{agent}\" is no longer in the setup")));
+            }
+            Principal::Agent(agent)
+        }
+        _ => return Err(AuthError::Unknown),
+    };
+    if route.is_some_and(|r| is_sending(method, r)) {
+        charge_rate(state, &key, now).await?;
+    }
+    if key.last_used_at.is_none_or(|at| now - at >= KEY_TOUCH_EVERY_MS) {
+        state.store.touch_key(&key.id, now).await?;
+    }
+    Ok(Caller { principal, key: Some(key) })
+}
+
+/// Counts one sending request against the key's rate: a token bucket of the key's rate per second,
+/// in the counters every node shares ([`parley_store::throughput`]).
+async fn charge_rate(state: &AppState, key: &KeyRow, now: i64) -> Result<(), AuthError> {
+    let per_second = key.rate_per_second.unwrap_or(DEFAULT_KEY_RATE);
+    let limit = Limit { key: format!("api_key:{}", key.id), per_second: Some(per_second as f64), ..Limit::default() };
+    let specs = counters_needed([&limit], now);
+    let taken = state
+        .store
+        .charge_throughput(
+            &specs,
+            now,
+            |_| 1,
+            |rows| {
+                let mut counters = Counters::from_rows(rows);
+                let taken = counters.take(std::slice::from_ref(&limit), 1.0, now);
+                counters.write_to(rows);
+                taken
+            },
+        )
+        .await?;
+    taken.map_err(|retry_after_ms| AuthError::RateLimited { per_second, retry_after_ms })
+}
+
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -181,32 +373,10 @@ impl FromRequestParts<AppState> for Principal {
         let Some(header) = parts.headers.get(header::AUTHORIZATION) else {
             return from_session(parts, state).await;
         };
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer TOKEN\""))?;
-        let hash = hash_token(token);
-        if let Some(admin) = &state.config.admin_token
-            && hash_token(admin.expose()) == hash
-        {
-            return Ok(Principal::Admin);
-        }
-        let row = state.store.token(&hash).await?.ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
-        match (row.role.as_str(), row.agent) {
-            ("admin", _) => Ok(Principal::Admin),
-            ("agent", Some(agent)) => {
-                let agent =
-                    AgentId::parse(&agent).map_err(|_| ApiError::unauthorized("the token's agent id is invalid"))?;
-                if state.engine.setup().agent(&agent).is_none() {
-                    return Err(ApiError::forbidden(format!("agent \"{agent}\" is no longer in the setup")));
-                }
-                Ok(Principal::Agent(agent))
-            }
-            _ => Err(ApiError::unauthorized("unknown or revoked token")),
-        }
+        let credentials = Credentials::parse(header)?;
+        let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_owned());
+        let caller = authenticate(state, &credentials, &parts.method, route.as_deref()).await?;
+        Ok(caller.principal)
     }
 }
 

@@ -68,6 +68,15 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The server is shutting down or its database does not answer.
     Unavailable,
+    /// A scoped API key without the scope the operation needs (the message names it).
+    InsufficientScope,
+    /// The key sent more requests to sending endpoints than its rate allows; retry after
+    /// `Retry-After` seconds.
+    RateLimited,
+    /// An `Idempotency-Key` used before with a different request.
+    IdempotencyKeyReused,
+    /// The request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds.
+    IdempotencyInProgress,
     Internal,
 }
 
@@ -82,6 +91,8 @@ pub struct ApiError {
     pub message: String,
     /// One entry per problem of the request's content (empty: the body has no `details`).
     pub details: Vec<FieldProblem>,
+    /// Seconds for `Retry-After` (an `unavailable` answer always has one).
+    pub retry_after: Option<u64>,
 }
 
 /// The error body.
@@ -142,7 +153,12 @@ pub enum PointerSegment<'a> {
 impl ApiError {
     /// An error with a status, a code and a message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: vec![] }
+        ApiError { status, code, message: message.into(), details: vec![], retry_after: None }
+    }
+
+    /// The same error, asking the client to wait `seconds` before trying again.
+    pub fn retry_after(self, seconds: u64) -> ApiError {
+        ApiError { retry_after: Some(seconds.max(1)), ..self }
     }
 
     /// 422 `validation_failed` with one entry per problem of the body.
@@ -194,11 +210,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = self.code == ErrorCode::Unavailable;
+        let retry =
+            self.retry_after.or((self.code == ErrorCode::Unavailable).then_some(u64::from(RETRY_AFTER_SECONDS)));
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, details: self.details } };
         let mut response = (self.status, Json(body)).into_response();
-        if retry {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        if let Some(seconds) = retry {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -10,6 +10,7 @@ pub mod event_json;
 pub mod extract;
 pub mod health;
 pub mod openapi;
+pub mod scope;
 pub mod session;
 pub mod sim;
 pub mod webhooks;
@@ -35,7 +36,8 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::setup::get_setup, api::setup::put_setup))
         .routes(routes!(api::setup::preview))
-        .routes(routes!(api::tokens::create_token))
+        .routes(routes!(api::tokens::create_token, api::tokens::list_tokens))
+        .routes(routes!(api::tokens::revoke_token))
         .routes(routes!(api::me::get_me))
         .routes(routes!(api::me::put_status))
         .routes(routes!(api::my_numbers::my_numbers))

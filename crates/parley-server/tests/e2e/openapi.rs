@@ -14,6 +14,8 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/setup", "put"),
     ("/api/v1/setup/preview", "post"),
     ("/api/v1/tokens", "post"),
+    ("/api/v1/tokens", "get"),
+    ("/api/v1/tokens/{id}", "delete"),
     ("/api/v1/sms/segments", "post"),
     ("/api/v1/media/{id}", "get"),
     ("/api/v1/numbers", "get"),

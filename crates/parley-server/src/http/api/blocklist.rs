@@ -105,7 +105,7 @@ fn as_number_prefix(text: &str) -> String {
 #[utoipa::path(get, path = "/api/v1/blocklist", tag = "blocklist", params(BlockedQuery),
     responses((status = 200, body = BlockedPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, description = "only admins manage the blocklist", body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = ["setup:read"]), ("session" = [])))]
 pub async fn list_blocked(
     State(state): State<AppState>,
     who: Principal,
@@ -135,7 +135,7 @@ pub async fn list_blocked(
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "`already_blocked`: the phone is on the list (the message names the entry)", body = ErrorBody),
               (status = 422, description = "the number is not E.164, or the reason is empty or too long; `details` names each", body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = ["setup:write"]), ("session" = [])))]
 pub async fn add_blocked(
     State(state): State<AppState>,
     who: Principal,
@@ -197,7 +197,7 @@ const TEXTS_SHOWN: i64 = 50;
     responses((status = 200, body = BlockedDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, description = "the phone is not on the blocklist", body = ErrorBody),
               (status = 422, description = "not an E.164 number", body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = ["setup:read"]), ("session" = [])))]
 pub async fn get_blocked(
     State(state): State<AppState>,
     who: Principal,
@@ -238,7 +238,7 @@ fn path_phone(phone: &str) -> Result<E164, ApiError> {
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, description = "the phone is not on the blocklist", body = ErrorBody),
               (status = 422, description = "not an E.164 number", body = ErrorBody)),
-    security(("bearer" = []), ("session" = [])))]
+    security(("bearer" = ["setup:write"]), ("session" = [])))]
 pub async fn remove_blocked(
     State(state): State<AppState>,
     who: Principal,

@@ -92,7 +92,7 @@ impl From<ChatRow> for ChatView {
 /// A chat whose queue is not (or no longer) in the setup shows agents nothing of the number.
 pub fn view_for(state: &AppState, who: &Principal, chat: ChatRow) -> ChatView {
     let masking = match who {
-        Principal::Admin => ConsumerNumber::Full,
+        Principal::Admin { .. } => ConsumerNumber::Full,
         Principal::Agent(_) | Principal::Supervisor { .. } => {
             let setup = state.engine.setup();
             // The queue's own setting, else its parents', else the deployment's (the settings tree).
@@ -183,7 +183,7 @@ pub(crate) fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
     responses((status = 200, description = "a page of chats; `next_cursor` leads to the next", body = ChatList),
               (status = 400, description = "an unknown status, a limit out of range, a bad moment, phone or cursor", body = ErrorBody),
               (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn list_chats(
     State(state): State<AppState>,
     who: Principal,
@@ -222,7 +222,7 @@ pub async fn list_chats(
     });
     let setup = state.engine.setup();
     let digits_queues = match &who {
-        Principal::Admin => None,
+        Principal::Admin { .. } => None,
         _ => Some(
             setup
                 .queues
@@ -281,7 +281,7 @@ pub(crate) async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId)
 /// One chat.
 #[utoipa::path(get, path = "/api/v1/chats/{id}", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn get_chat(
     State(state): State<AppState>,
     who: Principal,
@@ -296,7 +296,7 @@ pub async fn get_chat(
 /// Accepts a chat offered to the calling agent (or takes a queued one of their queues).
 #[utoipa::path(post, path = "/api/v1/chats/{id}/accept", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn accept(
     State(state): State<AppState>,
     who: Principal,
@@ -332,7 +332,7 @@ pub struct MessageQueued {
     responses((status = 202, description = "queued, or with send_at scheduled", body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
               (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn send_message(
     State(state): State<AppState>,
     who: Principal,
@@ -379,7 +379,7 @@ pub(crate) async fn send_later(
 /// or an admin may; a supervisor may not.
 #[utoipa::path(post, path = "/api/v1/chats/{id}/end", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn end(
     State(state): State<AppState>,
     who: Principal,
@@ -391,7 +391,7 @@ pub async fn end(
         return Ok(Json(view_for(&state, &who, chat)));
     }
     let by = match &who {
-        Principal::Admin => Actor::Admin,
+        Principal::Admin { .. } => Actor::Admin,
         Principal::Agent(agent) => Actor::Agent(agent.clone()),
         Principal::Supervisor { .. } => {
             return Err(ApiError::forbidden(
@@ -461,7 +461,7 @@ pub struct Transcript {
 /// Every consumer, agent and system message of a chat, in order, with its delivery status.
 #[utoipa::path(get, path = "/api/v1/chats/{id}/transcript", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = Transcript), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn transcript(
     State(state): State<AppState>,
     who: Principal,

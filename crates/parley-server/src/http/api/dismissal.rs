@@ -15,7 +15,7 @@ use crate::http::extract::ApiPath;
 /// The business side acting on a chat: an agent or an admin; a supervisor is refused.
 fn actor(who: &Principal, what: &str) -> Result<Actor, ApiError> {
     match who {
-        Principal::Admin => Ok(Actor::Admin),
+        Principal::Admin { .. } => Ok(Actor::Admin),
         Principal::Agent(agent) => Ok(Actor::Agent(agent.clone())),
         Principal::Supervisor { .. } => Err(ApiError::forbidden(format!(
             "supervisors watch chats but do not {what} them: an agent of the queue or an admin can"
@@ -31,7 +31,7 @@ fn actor(who: &Principal, what: &str) -> Result<Actor, ApiError> {
               (status = 403, description = "not the chat's agent's queue, a supervisor, or the queue's dismissal has by_agent = false", body = ErrorBody),
               (status = 404, body = ErrorBody),
               (status = 409, description = "not connected (or with another agent), the queue has no dismissal (code dismissal_off), or not both sides have written (code not_dismissable)", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn dismiss(
     State(state): State<AppState>,
     who: Principal,
@@ -53,7 +53,7 @@ pub async fn dismiss(
               (status = 403, description = "not an agent of the chat's queue, or a supervisor", body = ErrorBody),
               (status = 404, body = ErrorBody),
               (status = 409, description = "the chat is not dismissed (code not_dismissed) or has ended", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn resume(
     State(state): State<AppState>,
     who: Principal,

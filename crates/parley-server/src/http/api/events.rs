@@ -40,7 +40,7 @@ pub struct EventsQuery {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
     responses((status = 200, description = "text/event-stream; each event has id, event (its kind) and JSON data: the envelope and the kind's fields, as docs/events.md describes", content_type = "text/event-stream"),
               (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn events(
     State(state): State<AppState>,
     who: Principal,
@@ -180,7 +180,7 @@ async fn send(
     tx: &mpsc::Sender<Result<Event, Infallible>>,
 ) -> Result<(), ()> {
     let mine = match who {
-        Principal::Admin => true,
+        Principal::Admin { .. } => true,
         Principal::Agent(agent) => {
             event.agent.as_deref() == Some(agent.as_str())
                 || (event.queue.is_some() && who.sees(state, event.queue.as_deref()))

@@ -73,7 +73,7 @@ pub struct Me {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_me(State(state): State<AppState>, who: Principal) -> Result<Json<Me>, ApiError> {
     match who {
-        Principal::Admin => Ok(Json(Me {
+        Principal::Admin { .. } => Ok(Json(Me {
             role: "admin".to_owned(),
             agent: None,
             name: None,

@@ -49,7 +49,7 @@ impl From<MediaRow> for Attachment {
 #[utoipa::path(get, path = "/api/v1/media/{id}", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, description = "the media, with its content type"), (status = 307, description = "the carrier's URL"),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "not downloaded yet", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn get_media(
     State(state): State<AppState>,
     who: Principal,

@@ -104,7 +104,7 @@ async fn message_for(state: &AppState, who: &Principal, id: &str, act: bool) -> 
             view_for(state, who, chat).consumer
         }
         None => {
-            if !matches!(who, Principal::Admin) && !authored(who) {
+            if !matches!(who, Principal::Admin { .. }) && !authored(who) {
                 return Err(ApiError::forbidden("a message outside any chat is its author's and the admins'"));
             }
             m.consumer.clone()
@@ -116,7 +116,7 @@ async fn message_for(state: &AppState, who: &Principal, id: &str, act: bool) -> 
 /// A message with its delivery timeline: every status it took, when, and what the carrier said.
 #[utoipa::path(get, path = "/api/v1/messages/{id}", operation_id = "get_message_timeline", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = MessageView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"]), ("bearer" = ["sms:send"])))]
 pub async fn get_message(
     State(state): State<AppState>,
     who: Principal,
@@ -134,7 +134,7 @@ pub async fn get_message(
               (status = 403, description = "a chat of another agent, or a supervisor", body = ErrorBody),
               (status = 404, body = ErrorBody),
               (status = 409, description = "already_sent: it has been handed to the outbox or the carrier; conflict: canceled already", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"]), ("bearer" = ["sms:send"])))]
 pub async fn cancel_message(
     State(state): State<AppState>,
     who: Principal,
@@ -151,7 +151,7 @@ pub async fn cancel_message(
     responses((status = 201, body = OutboundSent),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not_resendable (queued, sent, delivered, …, or resent already), opted_out, or the number may not send", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"]), ("bearer" = ["sms:send"])))]
 pub async fn resend_message(
     State(state): State<AppState>,
     who: Principal,
@@ -169,7 +169,7 @@ pub async fn resend_message(
 /// The chat's messages waiting to be sent later, in order.
 #[utoipa::path(get, path = "/api/v1/chats/{id}/scheduled", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ScheduledList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn scheduled(
     State(state): State<AppState>,
     who: Principal,

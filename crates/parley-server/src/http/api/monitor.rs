@@ -57,7 +57,7 @@ pub struct AgentList {
 /// The agents serving the queues the caller sees (all of them for admins), with their status and live
 /// chats; agents use it to pick a colleague to transfer to.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
-    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)), security(("bearer" = ["reports:read"])))]
 pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Result<Json<AgentList>, ApiError> {
     let setup = state.engine.setup();
     let visible = who.visible_queues(&state);
@@ -146,7 +146,7 @@ fn midnight(now_ms: i64) -> i64 {
 
 /// The queues the caller sees, with their chats counted by status and start type.
 #[utoipa::path(get, path = "/api/v1/queues", tag = "agents",
-    responses((status = 200, body = QueueList), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = QueueList), (status = 401, body = ErrorBody)), security(("bearer" = ["reports:read"])))]
 pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Result<Json<QueueList>, ApiError> {
     let setup = state.engine.setup();
     let visible = who.visible_queues(&state);

@@ -43,7 +43,7 @@ pub async fn my_numbers(State(state): State<AppState>, who: Principal) -> Result
         queues,
     };
     let numbers = match who {
-        Principal::Admin => setup
+        Principal::Admin { .. } => setup
             .numbers
             .iter()
             .filter(|n| n.role.sends())

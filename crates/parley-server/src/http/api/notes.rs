@@ -43,7 +43,7 @@ pub struct NoteAdded {
               (status = 403, description = "the chat is in a queue the caller does not serve", body = ErrorBody),
               (status = 404, description = "no such chat", body = ErrorBody),
               (status = 422, description = "the note is empty or longer than 2,000 characters", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn add_note(
     State(state): State<AppState>,
     who: Principal,

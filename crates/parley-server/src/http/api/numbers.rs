@@ -154,7 +154,7 @@ fn find(state: &AppState, e164: &str) -> Result<Number, ApiError> {
 /// Every number of the setup with its state.
 #[utoipa::path(get, path = "/api/v1/numbers", tag = "numbers",
     responses((status = 200, body = Vec<NumberView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:read"])))]
 pub async fn list_numbers(State(state): State<AppState>, who: Principal) -> Result<Json<Vec<NumberView>>, ApiError> {
     who.require_admin()?;
     let setup = state.engine.setup();
@@ -164,7 +164,7 @@ pub async fn list_numbers(State(state): State<AppState>, who: Principal) -> Resu
 /// One number with the history of its state.
 #[utoipa::path(get, path = "/api/v1/numbers/{e164}", tag = "numbers", params(("e164" = String, Path)),
     responses((status = 200, body = NumberDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:read"])))]
 pub async fn get_number(
     State(state): State<AppState>,
     who: Principal,
@@ -190,7 +190,7 @@ pub async fn get_number(
     responses((status = 200, body = NumberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "the state cannot follow the current one", body = ErrorBody),
               (status = 422, description = "an unknown state, or a registration that lacks fields (every missing field is named)", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:write"])))]
 pub async fn set_state(
     State(state): State<AppState>,
     who: Principal,

@@ -122,7 +122,7 @@ pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (Stat
               (status = 403, description = "not allowed, or agents may not start outbound chats in the queue (code agent_outbound_off: `agent_outbound = false` on the queue, a parent or the settings)", body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
               (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["sms:send"])))]
 pub async fn start_chat(
     State(state): State<AppState>,
     who: Principal,
@@ -136,13 +136,13 @@ pub async fn start_chat(
         (Principal::Agent(_), Some(_)) => {
             return Err(ApiError::forbidden("agent tokens start chats for themselves only: leave agent_id out"));
         }
-        (Principal::Admin, None) => None,
+        (Principal::Admin { .. }, None) => None,
         (Principal::Supervisor { .. }, _) => {
             return Err(ApiError::forbidden(
                 "supervisors watch chats but do not start them: this needs an agent or an admin",
             ));
         }
-        (Principal::Admin, Some(named)) => {
+        (Principal::Admin { .. }, Some(named)) => {
             let id = AgentId::parse(named).map_err(|e| ApiError::invalid(format!("agent_id: {e}")))?;
             if state.engine.setup().agent(&id).is_none() {
                 return Err(ApiError::invalid(format!("agent_id: no agent \"{named}\" in the setup")));
@@ -218,7 +218,7 @@ async fn sticky_sender(
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
               (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["sms:send"])))]
 pub async fn send_message(
     State(state): State<AppState>,
     who: Principal,
@@ -273,7 +273,7 @@ pub struct NotificationReply {
 #[utoipa::path(get, path = "/api/v1/outbound/messages/{id}", tag = "outbound", params(("id" = String, Path)),
     responses((status = 200, body = OutboundStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["sms:send"]), ("bearer" = ["chats:read"])))]
 pub async fn get_message(
     State(state): State<AppState>,
     who: Principal,

@@ -104,7 +104,7 @@ async fn consent_view(state: &AppState, phone: &E164) -> Result<ConsentView, Api
     params(("e164" = String, Path, description = "The phone, E.164")),
     responses((status = 200, body = ConsentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "not an E.164 number", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"]), ("bearer" = ["consent:write"])))]
 pub async fn get_consent(
     State(state): State<AppState>,
     who: Principal,
@@ -126,7 +126,7 @@ pub async fn get_consent(
     params(("e164" = String, Path, description = "The phone, E.164")), request_body = NewConsent,
     responses((status = 200, body = ConsentView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["consent:write"])))]
 pub async fn post_consent(
     State(state): State<AppState>,
     who: Principal,

@@ -52,7 +52,7 @@ fn shown<T>(s: &Sourced<T>, value: impl FnOnce(&T) -> Value) -> SourcedValue {
 /// queue's; agents those of queues they serve.
 #[utoipa::path(get, path = "/api/v1/queues/{id}/settings", tag = "monitor", params(("id" = String, Path)),
     responses((status = 200, body = QueueSettingsView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:read"])))]
 pub async fn queue_settings(
     State(state): State<AppState>,
     who: Principal,

@@ -70,7 +70,7 @@ pub struct RepliesQuery {
     responses((status = 200, body = ReplyList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, description = "the chat is in a queue the agent does not serve", body = ErrorBody),
               (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn list_replies(
     State(state): State<AppState>,
     who: Principal,
@@ -89,7 +89,7 @@ pub async fn list_replies(
         .replies
         .iter()
         .filter(|r| match &who {
-            Principal::Admin | Principal::Supervisor { .. } => true,
+            Principal::Admin { .. } | Principal::Supervisor { .. } => true,
             Principal::Agent(agent) => r.available_to(agent, &setup),
         })
         .map(|r| ReplyView {
@@ -123,7 +123,7 @@ pub struct SendReplyQuery {
               (status = 404, description = "no such chat or reply", body = ErrorBody),
               (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
               (status = 422, description = "the filled-in text is too long, or the chat cannot fill a placeholder", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn send_reply(
     State(state): State<AppState>,
     who: Principal,
@@ -191,11 +191,13 @@ fn vars_for(setup: &Setup, who: &Principal, chat: &ChatRow) -> ReplyVars {
     let queue = chat.queue.as_deref().and_then(|q| QueueId::parse(q).ok()).and_then(|q| setup.queue(&q));
     let agent = match who {
         Principal::Agent(agent) => Some(agent.clone()),
-        Principal::Admin | Principal::Supervisor { .. } => chat.agent.as_deref().and_then(|a| AgentId::parse(a).ok()),
+        Principal::Admin { .. } | Principal::Supervisor { .. } => {
+            chat.agent.as_deref().and_then(|a| AgentId::parse(a).ok())
+        }
     };
     let agent = agent.as_ref().and_then(|a| setup.agent(a));
     let masking = match who {
-        Principal::Admin => ConsumerNumber::Full,
+        Principal::Admin { .. } => ConsumerNumber::Full,
         Principal::Agent(_) | Principal::Supervisor { .. } => {
             queue.map_or(ConsumerNumber::Hidden, |q| setup.consumer_number_of(&q.id))
         }

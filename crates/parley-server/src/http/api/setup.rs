@@ -22,7 +22,7 @@ use crate::setup_doc::SetupDocument;
 /// The setup in force.
 #[utoipa::path(get, path = "/api/v1/setup", tag = "setup",
     responses((status = 200, description = "the setup document in force", body = SetupDocument), (status = 401, body = ErrorBody), (status = 403, description = "only admins read the setup", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:read"])))]
 pub async fn get_setup(State(state): State<AppState>, who: Principal) -> Result<Json<SetupDocument>, ApiError> {
     who.require_admin()?;
     Ok(Json(SetupDocument::from_setup(&state.engine.setup())))
@@ -32,7 +32,7 @@ pub async fn get_setup(State(state): State<AppState>, who: Principal) -> Result<
 #[utoipa::path(put, path = "/api/v1/setup", tag = "setup", request_body = SetupDocument,
     responses((status = 200, description = "the document now in force", body = SetupDocument), (status = 401, body = ErrorBody), (status = 403, description = "only admins change the setup", body = ErrorBody),
               (status = 422, description = "the document names every problem; `details` has each with the JSON Pointer of its field", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:write"])))]
 pub async fn put_setup(
     State(state): State<AppState>,
     who: Principal,
@@ -74,7 +74,7 @@ pub struct Preview {
 #[utoipa::path(post, path = "/api/v1/setup/preview", tag = "setup", request_body = PreviewRequest,
     responses((status = 200, description = "the messages a first text gets", body = Preview), (status = 401, body = ErrorBody), (status = 403, description = "only admins preview the setup", body = ErrorBody),
               (status = 422, description = "the draft is invalid (the same problems as PUT /api/v1/setup, pointers under /setup), or the number or language is not in it", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["setup:write"])))]
 pub async fn preview(
     State(state): State<AppState>,
     who: Principal,

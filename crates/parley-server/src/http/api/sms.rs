@@ -37,7 +37,7 @@ pub struct Segments {
 /// Counts the segments of a text.
 #[utoipa::path(post, path = "/api/v1/sms/segments", tag = "sms", request_body = SegmentQuery,
     responses((status = 200, body = Segments), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["sms:send"]), ("bearer" = ["chats:write"])))]
 pub async fn segments(_who: Principal, ApiJson(q): ApiJson<SegmentQuery>) -> Result<Json<Segments>, ApiError> {
     let characters = q.body.chars().count();
     if characters > MAX_BODY_CHARS {

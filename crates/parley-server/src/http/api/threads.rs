@@ -77,7 +77,7 @@ async fn page(
     responses((status = 200, body = ChatList),
               (status = 400, description = "a limit out of range or a bad cursor", body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 422, description = "not an E.164 number", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn phone_chats(
     State(state): State<AppState>,
     who: Principal,
@@ -101,7 +101,7 @@ pub async fn phone_chats(
 #[utoipa::path(get, path = "/api/v1/chats/{id}/thread", tag = "chats", params(("id" = String, Path), ThreadQuery),
     responses((status = 200, body = ChatList), (status = 400, description = "a limit out of range or a bad cursor", body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:read"])))]
 pub async fn chat_thread(
     State(state): State<AppState>,
     who: Principal,

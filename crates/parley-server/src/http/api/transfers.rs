@@ -40,7 +40,7 @@ const MAX_NOTE_CHARS: usize = 500;
     responses((status = 202, body = ChatView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, description = "not your connected chat, or a transfer is pending", body = ErrorBody),
               (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn transfer(
     State(state): State<AppState>,
     who: Principal,
@@ -79,7 +79,7 @@ pub async fn transfer(
 #[utoipa::path(post, path = "/api/v1/chats/{id}/transfer/accept", operation_id = "accept_transfer", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, description = "no transfer waits for you", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn accept(
     State(state): State<AppState>,
     who: Principal,
@@ -93,7 +93,7 @@ pub async fn accept(
 #[utoipa::path(post, path = "/api/v1/chats/{id}/transfer/decline", tag = "chats", params(("id" = String, Path)),
     responses((status = 200, body = ChatView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, description = "no transfer waits for you", body = ErrorBody)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["chats:write"])))]
 pub async fn decline(
     State(state): State<AppState>,
     who: Principal,
