@@ -9,6 +9,7 @@ pub mod error;
 pub mod event_json;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod openapi;
 pub mod scope;
 pub mod session;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not take that method",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(axum::middleware::from_fn(console::html_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

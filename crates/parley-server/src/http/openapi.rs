@@ -1,15 +1,20 @@
 //! The OpenAPI document's frame; paths and schemas come from the handlers' annotations, and
 //! [`complete`] adds what every route of a kind answers, so no operation forgets a status it can give.
 
-use utoipa::openapi::path::{Operation, ParameterIn};
+use axum::http::Method;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
+use crate::http::scope;
+
 /// The document's info, tags and security scheme.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
+    info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN` (or HTTP basic auth with a key's id and token). A key with scopes may call an operation only with the scope its description names (403 `insufficient_scope` otherwise). Every POST takes an `Idempotency-Key` header. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
     modifiers(&Bearer),
     components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody)),
     tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"))
@@ -33,12 +38,76 @@ impl Modify for Bearer {
 /// the extractors, a database outage), and gives every response without one a description. A
 /// status an operation documents itself keeps its own description.
 pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
-    for item in doc.paths.paths.values_mut() {
-        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for op in operations.into_iter().flatten() {
-            complete_operation(op);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("PATCH", &mut item.patch),
+        ];
+        for (method, op) in operations {
+            if let Some(op) = op {
+                complete_operation(op);
+                describe_access(op, method, path);
+            }
         }
     }
+}
+
+/// Says in each secured operation's description which scope a scoped key needs, and documents what
+/// the shared layers add to POSTs (`Idempotency-Key`) and sending requests (the key's rate limit).
+fn describe_access(op: &mut Operation, method: &str, path: &str) {
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    if secured {
+        let access = match scope::needs_of(op).describe() {
+            Some(needs) => format!(
+                "**Scope:** `{}` (for keys with scopes).",
+                needs.replace(" or ", "` or `").replace(" and ", "` and `")
+            ),
+            None => "**Scope:** none grants it: an admin or agent key without scopes, or a console session.".to_owned(),
+        };
+        let description = op.description.take().unwrap_or_default();
+        op.description = Some(if description.is_empty() { access } else { format!("{description}\n\n{access}") });
+    }
+    if method == "POST" {
+        let parameter = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Send the same key again (with the same request) to get the first answer back instead of doing it \
+                 twice, for 24 hours, on any node; 1 to 255 visible ASCII characters.",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            .build();
+        op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(parameter));
+        for (status, description) in [
+            (
+                "409",
+                "the request conflicts with the current state, or the request with this Idempotency-Key is still running (code idempotency_in_progress, with Retry-After)",
+            ),
+            (
+                "422",
+                "a value is not valid, or the Idempotency-Key was used with another request (code idempotency_key_reused)",
+            ),
+        ] {
+            op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+        }
+    }
+    if scope::is_sending(&Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET), path) {
+        op.responses.responses.entry("429".to_owned()).or_insert_with(|| {
+            error_response("the key made more sending requests than its rate allows; retry after Retry-After seconds (code rate_limited)")
+        });
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    let mut response = Response::new(description);
+    response
+        .content
+        .insert("application/json".to_owned(), RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))));
+    RefOr::T(response)
 }
 
 fn complete_operation(op: &mut Operation) {
@@ -53,8 +122,9 @@ fn complete_operation(op: &mut Operation) {
         shared.push(("401", "no, an unknown or an expired bearer token or session (code unauthorized)"));
         shared.push((
             "403",
-            "the caller's role or queues do not allow this, or a cookie session's write came without its \
-             X-CSRF-Token (codes forbidden, csrf)",
+            "the caller's role or queues do not allow this, a key lacks the scope it needs (code \
+             insufficient_scope), or a cookie session's write came without its X-CSRF-Token (codes \
+             forbidden, csrf)",
         ));
     }
     if body {
@@ -79,14 +149,7 @@ fn complete_operation(op: &mut Operation) {
          (code unavailable)",
     ));
     for (status, description) in shared {
-        op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
-            let mut response = Response::new(description);
-            response.content.insert(
-                "application/json".to_owned(),
-                RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
-            );
-            RefOr::T(response)
-        });
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
     }
     for (status, response) in &mut op.responses.responses {
         if let RefOr::T(response) = response

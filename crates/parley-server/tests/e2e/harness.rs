@@ -225,6 +225,29 @@ impl TestApp {
         Reply::read(&format!("{method} {path}"), req.send().await).await
     }
 
+    /// [`TestApp::request`] with extra headers, authenticated with a bearer token or HTTP basic.
+    pub(crate) async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        req = match auth {
+            Auth::Bearer(token) => req.bearer_auth(token),
+            Auth::Basic(user, password) => req.basic_auth(user, Some(password)),
+        };
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::read(&format!("{method} {path}"), req.send().await).await
+    }
+
     /// A request with a raw body and content type, for malformed input.
     pub(crate) async fn request_raw(
         &self,
@@ -386,11 +409,20 @@ where
     }
 }
 
-/// An HTTP answer: its status and its body (JSON when it parses, else the text as a JSON string).
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Auth<'a> {
+    Bearer(&'a str),
+    /// HTTP basic: a key's id and its token.
+    Basic(&'a str, &'a str),
+}
+
+/// An HTTP answer: its status, headers and body (JSON when it parses, else the text as a JSON string).
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) what: String,
     pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
     pub(crate) body: Value,
 }
 
@@ -398,9 +430,10 @@ impl Reply {
     async fn read(what: &str, sent: reqwest::Result<reqwest::Response>) -> Reply {
         let response = sent.unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_else(|e| panic!("{what}: reading the body: {e}"));
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { what: what.to_owned(), status, body }
+        Reply { what: what.to_owned(), status, headers, body }
     }
 
     /// Asserts the status; returns the reply for further checks.

@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod api_keys;
 mod audit;
 mod authorization;
 mod bad_input;
@@ -18,6 +19,7 @@ mod console_api;
 mod dismissal;
 mod events;
 mod idempotency;
+mod idempotency_key;
 mod languages_hours;
 mod lifecycle;
 mod lifecycle_done_when;
