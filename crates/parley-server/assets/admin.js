@@ -1,5 +1,5 @@
 // Parley admin page: a form for every object of the setup (numbers, queues, agents, teams, predefined
-// replies, campaigns, brands), the chat settings and system messages, the blocklist, users and tokens; the whole
+// replies, campaigns, brands), the chat settings and system messages, the blocklist, users and API keys; the whole
 // setup document stays editable as JSON for experts. Loaded after console.js on the admin page only;
 // it uses console.js's helpers ($, el, api, guarded, ApiError, CSRF).
 //
@@ -633,7 +633,7 @@ async function loadAdmin() {
   $("setup").value = JSON.stringify(setup, null, 2);
   renderSettings();
   renderPickers();
-  await Promise.all([loadUsers(), loadBlocklist(), preview()]);
+  await Promise.all([loadUsers(), loadTokens(), loadBlocklist(), preview()]);
 }
 
 // The chat settings and the system messages are parts of the setup document too, saved whole.
@@ -783,7 +783,39 @@ async function block() {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Users and tokens.
+// Users and API keys.
+
+/// The scopes a key may be limited to (docs/integrations.md "API keys").
+const SCOPES = ["sms:send", "chats:read", "chats:write", "setup:read", "setup:write", "consent:write",
+  "webhooks:manage", "contacts:read", "contacts:write", "reports:read", "ivr"];
+
+function when(at) {
+  return at ? new Date(at).toLocaleString() : "never";
+}
+
+async function loadTokens() {
+  const { items } = await api("GET", "/api/v1/tokens");
+  $("tokens").replaceChildren(...items.map((k) => el("tr", { "data-key": k.id },
+    el("th", { scope: "row" }, k.name ? `${k.name} ` : "", el("code", {}, k.id)),
+    el("td", {}, k.agent ? `Agent ${agentName(k.agent)}` : k.role),
+    el("td", {}, k.scopes ? k.scopes.join(", ") : "all of the role"),
+    el("td", {}, when(k.last_used)),
+    el("td", {}, k.expires_at ? when(k.expires_at) : "never"),
+    el("td", { class: "row-actions" },
+      el("button", { type: "button", class: "danger", "aria-label": `Revoke key ${k.name || k.id}`, onclick: () => guarded(() => revokeToken(k)) }, "Revoke")))));
+}
+
+async function revokeToken(k) {
+  if (!confirm(`Revoke ${k.name || k.id}? Requests with it are refused at once, on every node.`)) return;
+  try {
+    await api("DELETE", `/api/v1/tokens/${encodeURIComponent(k.id)}`);
+  } catch (e) {
+    feedback("tokens-feedback", `${k.name || k.id} was not revoked: ${e.message}`, "error");
+    return;
+  }
+  await loadTokens();
+  feedback("tokens-feedback", `${k.name || k.id} is revoked.`);
+}
 
 async function loadUsers() {
   const list = await api("GET", "/api/v1/users");
@@ -947,20 +979,33 @@ function startAdmin() {
   });
   $("block-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(block); });
   $("blocklist-filter").addEventListener("input", () => guarded(loadBlocklist));
+  $("token-scopes").replaceChildren(...SCOPES.map((scope) => el("label", {},
+    el("input", { type: "checkbox", value: scope, name: "token-scope" }), ` ${scope}`)));
   $("token-form").addEventListener("submit", (e) => {
     e.preventDefault();
     guarded(async () => {
       $("token-errors").hidden = true;
+      const body = {};
       const agent = $("token-agent").value;
-      // An admin token is asked for by its role: the body every server version accepts.
+      if (agent) body.agent = agent;
+      const name = $("token-name").value.trim();
+      if (name) body.name = name;
+      const scopes = [...document.querySelectorAll('input[name="token-scope"]:checked')].map((c) => c.value);
+      if (scopes.length) body.scopes = scopes;
+      const expires = $("token-expires").value;
+      if (expires) body.expires_at = `${expires}T00:00:00Z`;
       let t;
-      try { t = await api("POST", "/api/v1/tokens", agent ? { agent } : { role: "admin" }); } catch (err) {
-        $("token-errors").replaceChildren(`No token: ${err.message}`);
+      try { t = await api("POST", "/api/v1/tokens", body); } catch (err) {
+        $("token-errors").replaceChildren(`No key: ${err.message}`);
         $("token-errors").hidden = false;
         return;
       }
+      $("token-name").value = "";
+      $("token-expires").value = "";
+      document.querySelectorAll('input[name="token-scope"]').forEach((c) => { c.checked = false; });
+      await loadTokens();
       $("token-out").className = "feedback ok";
-      $("token-out").replaceChildren(`New ${t.role} token${t.agent ? ` for ${agentName(t.agent)}` : ""} (shown once, copy it now): `, el("code", {}, t.token));
+      $("token-out").replaceChildren(`New key ${t.id}${t.agent ? ` for ${agentName(t.agent)}` : ` (${t.role})`}; its token is shown once, copy it now: `, el("code", {}, t.token));
       $("token-out").scrollIntoView({ block: "nearest" });
     });
   });

@@ -10,6 +10,10 @@ use parley_core::message::{Direction, MessageStatus};
 use crate::rows::{MessageRow, PendingReceiptRow, decode};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
+/// The class of the advisory locks an outbox claim takes per phone on PostgreSQL ("phon"): the
+/// two-key lock space, apart from the one-key locks of write turns ([`crate::WRITE_LOCK`]).
+const PHONE_LOCK_CLASS: i32 = 0x7068_6f6e;
+
 pub(crate) const COLUMNS: &str = "seq, id, chat_id, number, consumer, direction, author, body, media, status, purpose, carrier, \
                        provider_id, attempts, next_attempt_at, error, created_at, updated_at, send_at, held, held_queue, \
                        resend_of, resent_as";
@@ -129,12 +133,23 @@ impl Store {
             String::new()
         } else {
             let marks: Vec<String> = (0..skip.len()).map(|i| format!("${}", i + 4)).collect();
-            format!(" AND carrier NOT IN ({})", marks.join(", "))
+            format!(" AND m.carrier NOT IN ({})", marks.join(", "))
+        };
+        // One phone's messages reach it in the order they were written: a message is not claimed while
+        // an earlier one to the same phone is in flight (claimed by a sender whose lease still runs), and
+        // on PostgreSQL a claim takes a lock per phone for its transaction, so two nodes claiming at the
+        // same moment never split one phone's messages (the second skips the phone, as SKIP LOCKED skips
+        // rows). A phone's messages that are due together are claimed together, in seq order.
+        let phone_lock = match self {
+            Store::Sqlite(_) => String::new(),
+            Store::Postgres(_) => format!(" AND pg_try_advisory_xact_lock({PHONE_LOCK_CLASS}, hashtext(m.consumer))"),
         };
         let pick = format!(
-            "SELECT seq FROM messages WHERE direction = 'out' AND status IN ('scheduled', 'queued', 'sending') AND held IS NULL AND \
-             ((status IN ('scheduled', 'queued') AND next_attempt_at <= $2) OR (status = 'sending' AND claimed_until <= $2)){skipped} \
-             ORDER BY seq LIMIT $3"
+            "SELECT m.seq FROM messages m WHERE m.direction = 'out' AND m.status IN ('scheduled', 'queued', 'sending') AND m.held IS NULL AND \
+             ((m.status IN ('scheduled', 'queued') AND m.next_attempt_at <= $2) OR (m.status = 'sending' AND m.claimed_until <= $2)){skipped} \
+             AND NOT EXISTS (SELECT 1 FROM messages e WHERE e.consumer = m.consumer AND e.direction = 'out' \
+               AND e.status = 'sending' AND e.claimed_until > $2 AND e.seq < m.seq){phone_lock} \
+             ORDER BY m.seq LIMIT $3"
         );
         let sql = match self {
             Store::Sqlite(_) => format!(

@@ -698,7 +698,7 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
             .await
             .as_str()
             .unwrap_or("")
-            .contains("New admin token")
+            .contains("(admin)")
     );
     app.request(Method::GET, "/api/v1/users", Some(&token), None).await.expect_status(200);
     // An agent's token says whose it is, by name.
@@ -707,10 +707,44 @@ async fn tokens_labels_and_width(browsers: &mut Browsers, app: &TestApp) {
     until(
         &admin,
         "alice's token",
-        "return document.getElementById('token-out').innerText.includes('New agent token for Alice Smith')",
+        "return document.getElementById('token-out').innerText.includes('for Alice Smith')",
         "#tokens-card",
     )
     .await;
+    // A key for an integration: a name and one scope; it is listed without its token, it may do only
+    // what the scope allows, and Revoke ends it at once.
+    pick(&admin, "token-agent", "").await;
+    admin.find(By::Id("token-name")).await.expect("name").send_keys("order-system").await.expect("type");
+    admin.find(By::Css("input[name=token-scope][value='sms:send']")).await.expect("scope").click().await.expect("tick");
+    admin.find(By::Css("#token-form button[type=submit]")).await.expect("create").click().await.expect("click");
+    until(&admin, "the key in the list", "return [...document.querySelectorAll('#tokens tr')].some((r) => r.innerText.includes('order-system') && r.innerText.includes('sms:send'))", "#tokens-card").await;
+    let scoped = js(&admin, "return document.querySelector('#token-out code').innerText").await;
+    let scoped = scoped.as_str().expect("the key's token").to_owned();
+    assert!(
+        !js(&admin, "return document.getElementById('tokens').innerText")
+            .await
+            .as_str()
+            .unwrap_or("")
+            .contains(&scoped),
+        "the list never shows a token"
+    );
+    app.request(Method::GET, "/api/v1/chats", Some(&scoped), None).await.expect_error(403, "insufficient_scope");
+    admin
+        .find(By::Css("button[aria-label='Revoke key order-system']"))
+        .await
+        .expect("the revoke button")
+        .click()
+        .await
+        .expect("click");
+    admin.accept_alert().await.expect("accepting the confirmation");
+    until(
+        &admin,
+        "the key gone from the list",
+        "return ![...document.querySelectorAll('#tokens tr')].some((r) => r.innerText.includes('order-system'))",
+        "#tokens-card",
+    )
+    .await;
+    app.request(Method::GET, "/api/v1/chats", Some(&scoped), None).await.expect_error(401, "unauthorized");
 
     // The labels bug: each label of the timers and commands is bound (`for`) to the box right after
     // it, and is the label nearest to that box on screen.

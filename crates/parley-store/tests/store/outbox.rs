@@ -9,7 +9,7 @@ use parley_store::batch::Batch;
 use parley_store::messages::SendResult;
 use parley_store::rows::MessageRow;
 
-use crate::support::{T0, fresh, inbound, outbound};
+use crate::support::{ANN, BOB, CAT, T0, fresh, inbound, outbound};
 
 const LEASE: i64 = 30_000;
 
@@ -26,7 +26,13 @@ async fn stored(store: &Store, id: &str) -> MessageRow {
     store.transcript("chat-1").await.unwrap().into_iter().find(|m| m.id == id).unwrap()
 }
 
-/// Three queued outbound messages, between rows the sender must never touch.
+/// `row` to another phone.
+fn to(phone: &str, row: MessageRow) -> MessageRow {
+    MessageRow { consumer: phone.to_owned(), ..row }
+}
+
+/// Three queued outbound messages (the first two to one phone, the third to another), between rows
+/// the sender must never touch.
 async fn seed(store: &Store) {
     let messages = vec![
         inbound("in-1", "chat-1", "p-1"),
@@ -35,7 +41,7 @@ async fn seed(store: &Store) {
         outbound("o-2", "chat-1", "two"),
         MessageRow { status: MessageStatus::Failed, ..outbound("dead", "chat-1", "gave up") },
         MessageRow { status: MessageStatus::Suppressed, ..outbound("muted", "chat-1", "opted out") },
-        outbound("o-3", "chat-1", "three"),
+        to(BOB, outbound("o-3", "chat-1", "three")),
     ];
     store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
 }
@@ -172,7 +178,8 @@ async fn given_up_messages_can_be_suppressed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_never_hand_out_a_row_twice() {
     let store = fresh("outbox_concurrent").await;
-    let messages: Vec<MessageRow> = (0..40).map(|i| outbound(&format!("o-{i:02}"), "chat-1", "x")).collect();
+    let messages: Vec<MessageRow> =
+        (0..40).map(|i| to(&format!("+1555020{i:04}"), outbound(&format!("o-{i:02}"), "chat-1", "x"))).collect();
     store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
 
     let mut tasks = Vec::new();
@@ -232,8 +239,8 @@ async fn a_claim_can_leave_some_carrier_accounts_to_other_nodes() {
     let store = fresh("outbox_claim_except").await;
     let messages = vec![
         MessageRow { carrier: "smpp-a".into(), ..outbound("a-1", "chat-1", "one") },
-        MessageRow { carrier: "sim".into(), ..outbound("s-1", "chat-1", "two") },
-        MessageRow { carrier: "smpp-b".into(), ..outbound("b-1", "chat-1", "three") },
+        MessageRow { carrier: "sim".into(), ..to(BOB, outbound("s-1", "chat-1", "two")) },
+        MessageRow { carrier: "smpp-b".into(), ..to(CAT, outbound("b-1", "chat-1", "three")) },
     ];
     store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
     let now = T0 + 1_000;
@@ -243,4 +250,59 @@ async fn a_claim_can_leave_some_carrier_accounts_to_other_nodes() {
     assert_eq!(stored(&store, "a-1").await.attempts, 0, "a skipped message spends no attempt");
     let elsewhere = store.claim_outbox(now, LEASE, 10).await.unwrap();
     assert_eq!(msg_ids(&elsewhere), ["a-1", "b-1"]);
+}
+
+/// A phone gets its messages in the order they were written: while one is in flight (claimed, its
+/// lease running) a later one to the same phone is not handed to another sender; messages of a phone
+/// that are due together go together.
+#[tokio::test]
+async fn a_phones_later_message_waits_while_an_earlier_one_is_in_flight() {
+    let store = fresh("outbox_phone_order").await;
+    let messages = vec![
+        outbound("ann-1", "chat-1", "one"),
+        outbound("ann-2", "chat-1", "two"),
+        to(BOB, outbound("bob-1", "chat-1", "hi")),
+    ];
+    store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
+    let now = T0 + 1_000;
+    let first = store.claim_outbox(now, LEASE, 1).await.unwrap();
+    assert_eq!(msg_ids(&first), ["ann-1"]);
+    let next = store.claim_outbox(now, LEASE, 10).await.unwrap();
+    assert_eq!(msg_ids(&next), ["bob-1"], "ann-2 waits for ann-1, another phone does not");
+    store
+        .finish_outbox(&[(first[0].seq, SendResult::Accepted { status: MessageStatus::Sent, provider_id: None })], now)
+        .await
+        .unwrap();
+    assert_eq!(msg_ids(&store.claim_outbox(now, LEASE, 10).await.unwrap()), ["ann-2"]);
+
+    // A sender that died holding a claim does not hold the phone past its lease.
+    let more = vec![outbound("ann-3", "chat-1", "three")];
+    store.commit_batch(&Batch { messages: more, ..Batch::default() }).await.unwrap();
+    assert!(store.claim_outbox(now, LEASE, 10).await.unwrap().is_empty());
+    let recovered = store.claim_outbox(now + LEASE, LEASE, 10).await.unwrap();
+    assert_eq!(msg_ids(&recovered), ["ann-2", "bob-1", "ann-3"], "all due again: ann's two claimed together, in order");
+}
+
+/// Senders claiming at the same moment (several nodes on PostgreSQL) never split one phone's messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_never_split_one_phones_messages() {
+    let store = fresh("outbox_phone_split").await;
+    let messages: Vec<MessageRow> =
+        (0..60).map(|i| to(&format!("+1555030{:04}", i % 20), outbound(&format!("m-{i:02}"), "chat-1", "x"))).collect();
+    store.commit_batch(&Batch { messages, ..Batch::default() }).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.store.clone();
+        tasks.push(tokio::spawn(async move { store.claim_outbox(T0, LEASE, 100).await.unwrap() }));
+    }
+    let mut owner: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut total = 0;
+    for (claimer, task) in tasks.into_iter().enumerate() {
+        for m in task.await.unwrap() {
+            total += 1;
+            let first = *owner.entry(m.consumer.clone()).or_insert(claimer);
+            assert_eq!(first, claimer, "{}'s messages were split between two claims", m.consumer);
+        }
+    }
+    assert_eq!(total, 60, "every message was claimed by one of them");
 }
