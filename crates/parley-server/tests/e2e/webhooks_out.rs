@@ -216,7 +216,8 @@ async fn webhook_delivers_every_event_once_in_commit_order_across_an_outage_and_
     let every = receiver.all();
     let verdicts = verified_by(&[&secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], &every);
     assert!(verdicts.iter().all(|v| v == &[0]), "every request verifies with its secret only: {verdicts:?}");
-    let retried: Vec<&Received> = every.iter().filter(|r| r.id == failed[0]["event_id"].to_string()).collect();
+    let head = failed[0]["event_id"].to_string();
+    let retried: Vec<&Received> = every.iter().filter(|r| r.id == head).collect();
     assert!(retried.len() >= 3, "the head was sent during the outage and after it, with one id: {retried:?}");
 }
 
