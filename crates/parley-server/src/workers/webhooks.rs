@@ -12,7 +12,10 @@
 //! event tells the admins. Retries carry the same `webhook-id` (the event id), so receivers de-duplicate.
 //!
 //! Time: backoff, retry windows and rotation overlaps run on the server's clock (tests move it);
-//! `webhook-timestamp` is the wall clock's, because receivers compare it with theirs to refuse replays.
+//! `webhook-timestamp` is the wall clock's, because receivers compare it with theirs to refuse replays,
+//! and so are the leases, which say whether a node is alive and working (a moved test clock must not
+//! hand an endpoint to a second node in the middle of a delivery). A worker that stops gives its
+//! leases back, so a restarted node carries on at once; a node that dies leaves them to run out.
 
 pub mod signing;
 pub mod target;
@@ -223,9 +226,15 @@ impl WebhookWorker {
         Ok(WebhookWorker { store, clock, client, allow_private, holder })
     }
 
-    /// Delivers until `shutdown` turns true.
+    /// Delivers until `shutdown` turns true, then gives its leases back.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         crate::workers::poll_rounds("webhooks", POLL, Duration::from_secs(30), shutdown, || self.round()).await;
+        if let Ok(endpoints) = self.store.webhooks().await {
+            for endpoint in endpoints {
+                // Best effort: a lease not given back runs out by itself.
+                let _ = self.store.release_lease(&format!("webhook:{}", endpoint.id), &self.holder).await;
+            }
+        }
     }
 
     /// One look at every due endpoint; true when one of them has more to deliver now.
@@ -233,7 +242,8 @@ impl WebhookWorker {
         let mut more = false;
         for endpoint in self.store.due_webhooks(self.clock.now().0).await? {
             let lease = format!("webhook:{}", endpoint.id);
-            if !self.store.take_lease(&lease, &self.holder, self.clock.now().0, LEASE_MS).await? {
+            let wall = chrono::Utc::now().timestamp_millis();
+            if !self.store.take_lease(&lease, &self.holder, wall, LEASE_MS).await? {
                 continue;
             }
             more |= self.step(&endpoint).await?;
