@@ -237,16 +237,21 @@ impl WebhookWorker {
         }
     }
 
-    /// One look at every due endpoint; true when one of them has more to deliver now.
+    /// One look at every due endpoint; true when one of them has more to deliver now. The endpoints
+    /// this node holds are stepped side by side, so a receiver that times out delays only itself.
     pub async fn round(&self) -> anyhow::Result<bool> {
-        let mut more = false;
+        let mut held = Vec::new();
         for endpoint in self.store.due_webhooks(self.clock.now().0).await? {
             let lease = format!("webhook:{}", endpoint.id);
             let wall = chrono::Utc::now().timestamp_millis();
-            if !self.store.take_lease(&lease, &self.holder, wall, LEASE_MS).await? {
-                continue;
+            if self.store.take_lease(&lease, &self.holder, wall, LEASE_MS).await? {
+                held.push(endpoint);
             }
-            more |= self.step(&endpoint).await?;
+        }
+        let steps = futures::future::join_all(held.iter().map(|e| self.step(e))).await;
+        let mut more = false;
+        for step in steps {
+            more |= step?;
         }
         Ok(more)
     }

@@ -85,6 +85,18 @@ impl Receiver {
     }
 }
 
+/// The value of a counter in `/metrics` (0 before it was first counted). The recorder is the test
+/// process's, shared by every test, so only increases can be asserted.
+async fn counter(app: &TestApp, line_start: &str) -> f64 {
+    let text = app.request(Method::GET, "/metrics", None, None).await.expect_status(200).body;
+    let text = text.as_str().expect("metrics are text").to_owned();
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// For each delivery, which of `secrets` verify it, per the Standard Webhooks reference library.
 fn verified_by(secrets: &[&str], deliveries: &[Received]) -> Vec<Vec<usize>> {
     let input = json!({
@@ -297,6 +309,8 @@ async fn webhook_failing_for_24_hours_is_given_up_disabled_and_the_admins_are_to
     let failing = create(&app, &down.url, json!(["chat.started"])).await;
     let failing_id = failing["id"].as_str().unwrap();
     let told = create(&app, &watcher.url, json!(["webhook.disabled"])).await;
+    let disabled_before = counter(&app, "parley_webhooks_disabled_total ").await;
+    let failed_before = counter(&app, "parley_webhook_deliveries_total{outcome=\"failed\"}").await;
     app.phone("+14155550193").texts("hi").await;
     eventually("a failed attempt", || async {
         if down.all().is_empty() { Err("nothing yet".to_owned()) } else { Ok(()) }
@@ -323,6 +337,8 @@ async fn webhook_failing_for_24_hours_is_given_up_disabled_and_the_admins_are_to
     assert!(view["disabled_reason"].as_str().unwrap().contains("24 hours"), "{view}");
     let last = deliveries(&app, failing_id).await[0].clone();
     assert_eq!((last["outcome"].as_str(), last["status_code"].as_i64()), (Some("failed"), Some(503)), "{last}");
+    assert!(counter(&app, "parley_webhooks_disabled_total ").await >= disabled_before + 1.0);
+    assert!(counter(&app, "parley_webhook_deliveries_total{outcome=\"failed\"}").await >= failed_before + 1.0);
 
     // Enabled again, it resumes after the event it gave up on.
     down.answer(200);
