@@ -200,9 +200,13 @@ fn check_events(events: &[String]) -> Result<Vec<String>, ApiError> {
             list.join(", ")
         )));
     }
-    let mut events: Vec<String> = events.to_vec();
-    events.dedup();
-    Ok(events)
+    let mut unique: Vec<String> = Vec::with_capacity(events.len());
+    for e in events {
+        if !unique.contains(e) {
+            unique.push(e.clone());
+        }
+    }
+    Ok(unique)
 }
 
 async fn check_url(state: &AppState, url: &str) -> Result<String, ApiError> {
