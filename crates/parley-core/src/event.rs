@@ -94,7 +94,52 @@ pub enum Event {
     InboundRefused { message_id: String, number: BusinessNumber, state: NumberState },
     /// A text came from a blocked phone: it was stored with the entry's reason, but opened no chat.
     InboundBlocked { message_id: String, number: BusinessNumber, phone: E164, reason: String },
+    /// A phone opted out of or back in to texts from `number`: by a keyword it texted (`keyword`), or
+    /// given outside SMS through the API (`keyword` is `None`). `source` says where the change came
+    /// from ("sms", or the API caller's source).
+    ConsentChanged { phone: E164, number: BusinessNumber, opted_out: bool, keyword: Option<String>, source: String },
+    /// An admin moved a number's registration state from `from` to `to`.
+    NumberStateChanged { number: BusinessNumber, from: NumberState, to: NumberState, reason: Option<String> },
+    /// An outgoing webhook endpoint was disabled: its deliveries kept failing since `failing_since`.
+    WebhookDisabled { webhook_id: String, url: String, failing_since: Timestamp },
 }
+
+/// Every kind's name, in the order of [`Event`]'s variants: what a webhook may subscribe to by name.
+pub const KINDS: [&str; 29] = [
+    "chat.opened",
+    "chat.menu_sent",
+    "chat.queued",
+    "chat.back_to_menu",
+    "chat.offered",
+    "chat.started_outbound",
+    "chat.offer_withdrawn",
+    "chat.connected",
+    "chat.offer_timed_out",
+    "chat.inactivity_warning",
+    "chat.language_changed",
+    "chat.after_hours",
+    "chat.reply_timed_out",
+    "chat.overflowed",
+    "chat.transfer_started",
+    "chat.transfer_failed",
+    "chat.transfer_ended",
+    "consumer.opted_out",
+    "chat.ended",
+    "chat.dismissed",
+    "chat.resumed",
+    "message",
+    "message.status",
+    "agent.status",
+    "number.inbound_refused",
+    "phone.inbound_blocked",
+    "consent.changed",
+    "number.state_changed",
+    "webhook.disabled",
+];
+
+/// The webhook types that are not a kind's own name: names integrators know from other platforms,
+/// each standing for the kinds (or the part of a kind) [`Event::webhook_types`] says.
+pub const WEBHOOK_ALIASES: [&str; 4] = ["chat.started", "chat.transferred", "message.received", "message.sent"];
 
 impl Event {
     /// The kind's name, as stored in the log and sent as the SSE event name.
@@ -126,7 +171,25 @@ impl Event {
             Event::AgentStatus { .. } => "agent.status",
             Event::InboundRefused { .. } => "number.inbound_refused",
             Event::InboundBlocked { .. } => "phone.inbound_blocked",
+            Event::ConsentChanged { .. } => "consent.changed",
+            Event::NumberStateChanged { .. } => "number.state_changed",
+            Event::WebhookDisabled { .. } => "webhook.disabled",
         }
+    }
+
+    /// The webhook types this event counts as: its kind's name, and the aliases of
+    /// [`WEBHOOK_ALIASES`] it falls under. A chat starts when a consumer's text opens it or the
+    /// business opens it; a transfer is done when the other agent took the chat over; a message is
+    /// received or sent by its direction (an internal note is neither).
+    pub fn webhook_types(&self) -> Vec<&'static str> {
+        let alias = match self {
+            Event::Opened | Event::StartedOutbound { .. } => Some("chat.started"),
+            Event::TransferEnded { .. } => Some("chat.transferred"),
+            Event::Message { direction: Direction::In, .. } => Some("message.received"),
+            Event::Message { direction: Direction::Out, .. } => Some("message.sent"),
+            _ => None,
+        };
+        std::iter::once(self.kind()).chain(alias).collect()
     }
 
     /// The event a decision's [`ChatEvent`] records. `None` for the two message markers
@@ -173,5 +236,26 @@ mod tests {
         let connected = Event::from_chat(&ChatEvent::Connected { agent: agent.clone(), auto_answered: true });
         assert_eq!(connected, Some(Event::Connected { agent, auto_answered: true }));
         assert_eq!(connected.map(|e| e.kind()), Some("chat.connected"));
+    }
+
+    #[test]
+    fn webhook_types_are_the_kind_and_the_alias_it_falls_under() {
+        let message = |direction| Event::Message {
+            message_id: "m1".to_owned(),
+            direction,
+            author: "consumer".to_owned(),
+            body: "hi".to_owned(),
+            media: vec![],
+            status: MessageStatus::Received,
+        };
+        assert_eq!(Event::Opened.webhook_types(), ["chat.opened", "chat.started"]);
+        assert_eq!(Event::StartedOutbound { agent: None }.webhook_types(), ["chat.started_outbound", "chat.started"]);
+        assert_eq!(message(Direction::In).webhook_types(), ["message", "message.received"]);
+        assert_eq!(message(Direction::Out).webhook_types(), ["message", "message.sent"]);
+        assert_eq!(message(Direction::Note).webhook_types(), ["message"]);
+        assert_eq!(Event::MenuSent.webhook_types(), ["chat.menu_sent"]);
+        for alias in WEBHOOK_ALIASES {
+            assert!(!KINDS.contains(&alias), "{alias} is a kind's name and an alias");
+        }
     }
 }

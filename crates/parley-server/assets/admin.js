@@ -633,7 +633,7 @@ async function loadAdmin() {
   $("setup").value = JSON.stringify(setup, null, 2);
   renderSettings();
   renderPickers();
-  await Promise.all([loadUsers(), loadTokens(), loadBlocklist(), preview()]);
+  await Promise.all([loadUsers(), loadTokens(), loadBlocklist(), preview(), loadWebhookAlerts()]);
 }
 
 // The chat settings and the system messages are parts of the setup document too, saved whole.
@@ -733,6 +733,16 @@ async function preview() {
 // ---------------------------------------------------------------------------------------------------
 // The blocklist: entries are part of the setup, changed through /api/v1/blocklist (each change is a
 // new setup version), so the page reloads the setup after one: a form saved later must not undo it.
+
+// A line per outgoing webhook that was disabled (24 hours of failed deliveries; docs/integrations.md).
+async function loadWebhookAlerts() {
+  let hooks;
+  try { hooks = await api("GET", "/api/v1/webhooks"); } catch { return; /* the rest of the page still works */ }
+  const off = hooks.filter((h) => !h.enabled);
+  $("webhooks-alert").hidden = off.length === 0;
+  $("webhooks-alert").replaceChildren(...off.map((h) => el("span", { "data-webhook": h.id },
+    `Webhook ${h.url} is disabled: ${h.disabled_reason ?? "no reason given"}. Enable it again with PATCH /api/v1/webhooks/${h.id} {"enabled": true}. `)));
+}
 
 async function loadBlocklist() {
   const prefix = $("blocklist-filter").value.trim();

@@ -62,8 +62,21 @@ pub struct FileConfig {
     /// The request header a reverse proxy puts the client's address in (`X-Forwarded-For`,
     /// `X-Real-IP`); failed logins are counted per client address. Unset: the connection's peer.
     pub client_ip_header: Option<String>,
+    /// Outgoing event webhooks (`[webhooks]`).
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub carriers: BTreeMap<String, CarrierConfig>,
+}
+
+/// `[webhooks]`: where outgoing event webhooks may point.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Allow `http://` URLs and private, loopback and link-local addresses: the switch for a CRM on
+    /// the internal network. Off, a webhook must be `https://` to a public address.
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 /// One carrier account.
@@ -168,6 +181,8 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// The header a trusted reverse proxy writes the client's address into; `None`: the peer address.
     pub client_ip_header: Option<String>,
+    /// Whether webhooks may use `http://` and private addresses (`[webhooks] allow_private`).
+    pub webhooks_allow_private: bool,
 }
 
 impl FileConfig {
@@ -198,6 +213,7 @@ impl Config {
             session_idle_minutes: DEFAULT_SESSION_IDLE_MINUTES,
             secure_cookies: None,
             client_ip_header: None,
+            webhooks_allow_private: false,
         }
     }
 

@@ -356,6 +356,8 @@ pub async fn serve_with_clock(
     let timer_task = tokio::spawn(timers.run(stop_rx.clone()));
     let scheduled = ScheduledWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
     let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
+    let webhooks = workers::webhooks::WebhookWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)?;
+    let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
     let streams = Streams::new();
     let presence = PresenceWorker { store: store.clone(), engine: engine.clone(), streams: streams.clone() };
     let presence_task = tokio::spawn(presence.run(stop_rx.clone()));
@@ -406,6 +408,7 @@ pub async fn serve_with_clock(
     let _ = timer_task.await;
     let _ = scheduled_task.await;
     let _ = presence_task.await;
+    let _ = webhooks_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {
         let _ = task.await;

@@ -109,6 +109,15 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            // Consent changes name the phone itself (E.164, quoted: "+1555" never matches "+15550").
+            let consent_events = sqlx::query(
+                "DELETE FROM events WHERE chat_id IS NULL AND kind = 'consent.changed' \
+                 AND data LIKE '%\"phone\":\"' || $1 || '\"%'",
+            )
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             let messages = sqlx::query("DELETE FROM messages WHERE consumer = $1")
                 .bind(phone)
                 .execute(&mut *tx)
@@ -140,7 +149,7 @@ impl Store {
             let report = ErasureReport {
                 messages,
                 media,
-                events: chat_events + loose_events,
+                events: chat_events + loose_events + consent_events,
                 chats,
                 sim_messages,
                 consents: u64::from(consent.is_some()),

@@ -12,6 +12,7 @@
 //! - [`claims`]: due timers, media downloads and named leases, each given to one node at a time;
 //!   [`outage`]: which errors mean the database is out of reach.
 //! - [`users`]: console users (hashed passwords, roles) and their login sessions.
+//! - [`webhooks`]: outgoing event webhooks, their cursors in the event log and every delivery attempt.
 //! - [`rows`]: the stored shapes; plain values, except the core's status enums (chat status, message
 //!   direction, status and purpose), decoded from their stored names in [`rows`] and nowhere else.
 
@@ -38,6 +39,7 @@ pub mod sim;
 pub mod throughput;
 pub mod timeline;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

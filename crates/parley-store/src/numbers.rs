@@ -2,6 +2,7 @@
 
 use sqlx::{QueryBuilder, Row as _};
 
+use crate::rows::EventRow;
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 /// One state a number was put in.
@@ -64,8 +65,8 @@ impl Store {
         })
     }
 
-    /// Records a number's new state.
-    pub async fn set_number_state(&self, row: &NumberStateRow) -> Result<()> {
+    /// Records a number's new state, with its `number.state_changed` event when given.
+    pub async fn set_number_state(&self, row: &NumberStateRow, event: Option<&EventRow>) -> Result<()> {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             // Between two engine batches, never in the middle of one (one door for writes).
@@ -78,6 +79,20 @@ impl Store {
                 .bind(row.at)
                 .execute(&mut *tx)
                 .await?;
+            // The change's event, in the same turn (events are written only inside one).
+            if let Some(e) = event {
+                sqlx::query(
+                    "INSERT INTO events (chat_id, queue, agent, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(e.chat_id.clone())
+                .bind(e.queue.clone())
+                .bind(e.agent.clone())
+                .bind(e.kind.clone())
+                .bind(e.data.clone())
+                .bind(e.at)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         })

@@ -225,6 +225,7 @@ impl ServerArgs {
             session_idle_minutes: file.session_idle_minutes.unwrap_or(config::DEFAULT_SESSION_IDLE_MINUTES).max(1),
             secure_cookies: file.secure_cookies,
             client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
+            webhooks_allow_private: file.webhooks.allow_private,
         })
     }
 }

@@ -750,6 +750,21 @@ impl Record<'_> {
             source: self.source.to_owned(),
             at: now.0,
         });
+        // An opt-out or opt-in is an event of its own, with no chat: integrations hear of consent
+        // given through the API as of a keyword texted (a notice sent changes no consent).
+        let opted_out = match change {
+            ConsentChange::NoticeSent => return,
+            ConsentChange::OptedOut { .. } => true,
+            ConsentChange::OptedIn { .. } => false,
+        };
+        let event = Event::ConsentChanged {
+            phone: phone.clone(),
+            number: number.clone(),
+            opted_out,
+            keyword: keyword.filter(|k| !k.is_empty()).cloned(),
+            source: self.source.to_owned(),
+        };
+        push_event_for(self.batch, None, None, event, now);
     }
 }
 

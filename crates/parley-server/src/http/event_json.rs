@@ -13,6 +13,7 @@
 use parley_core::chat::{Chat, ChatStatus};
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
+use parley_core::message::Direction;
 use parley_core::routing::Presence;
 use parley_core::time::Timestamp;
 use parley_store::rows::EventRow;
@@ -129,12 +130,50 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::InboundBlocked { message_id, number, phone, reason } => {
             json!({ "message_id": message_id, "number": number.as_str(), "phone": phone.as_str(), "reason": reason })
         }
+        Event::ConsentChanged { phone, number, opted_out, keyword, source } => json!({
+            "phone": phone.as_str(),
+            "number": number.as_str(),
+            "opted_out": opted_out,
+            "keyword": keyword,
+            "source": source,
+        }),
+        Event::NumberStateChanged { number, from, to, reason } => json!({
+            "number": number.as_str(),
+            "from": from.as_str(),
+            "to": to.as_str(),
+            "reason": reason,
+        }),
+        Event::WebhookDisabled { webhook_id, url, failing_since } => {
+            json!({ "webhook_id": webhook_id, "url": url, "failing_since": failing_since.0 })
+        }
     };
     // `json!({ .. })` always makes an object.
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
     }
+}
+
+/// The webhook types a stored event counts as: [`Event::webhook_types`] of the event the row holds,
+/// read from the row's kind and, for a message, the direction its data holds (the only field the
+/// mapping looks at; the test below holds this to the typed mapping for every kind and direction).
+pub fn webhook_types(row: &EventRow) -> Vec<&str> {
+    let alias = match row.kind.as_str() {
+        "chat.opened" | "chat.started_outbound" => Some("chat.started"),
+        "chat.transfer_ended" => Some("chat.transferred"),
+        "message" => {
+            let direction = serde_json::from_str::<Value>(&row.data)
+                .ok()
+                .and_then(|d| d.get("direction").and_then(Value::as_str).and_then(Direction::parse));
+            match direction {
+                Some(Direction::In) => Some("message.received"),
+                Some(Direction::Out) => Some("message.sent"),
+                Some(Direction::Note) | None => None,
+            }
+        }
+        _ => None,
+    };
+    std::iter::once(row.kind.as_str()).chain(alias).collect()
 }
 
 /// What the monitor shows of an agent: the status they chose while connected, "offline" while they
@@ -148,7 +187,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use parley_core::chat::{DismissReason, EndReason, TransferFailure};
-    use parley_core::message::{Direction, MessageStatus};
+    use parley_core::message::MessageStatus;
     use parley_core::number::NumberState;
     use parley_core::phone::BusinessNumber;
 
@@ -280,6 +319,33 @@ mod tests {
                 },
                 false,
             ),
+            (
+                Event::ConsentChanged {
+                    phone: parley_core::phone::E164::parse("+14155550100").unwrap(),
+                    number: BusinessNumber::parse("+15550001111").unwrap(),
+                    opted_out: true,
+                    keyword: Some("STOP".to_owned()),
+                    source: "sms".to_owned(),
+                },
+                false,
+            ),
+            (
+                Event::NumberStateChanged {
+                    number: BusinessNumber::parse("+15550001111").unwrap(),
+                    from: NumberState::InReview,
+                    to: NumberState::Enabled,
+                    reason: Some("campaign approved".to_owned()),
+                },
+                false,
+            ),
+            (
+                Event::WebhookDisabled {
+                    webhook_id: "wh_0194403a6f1e7c529d0e000000000005".to_owned(),
+                    url: "https://crm.example/hooks/parley".to_owned(),
+                    failing_since: Timestamp(1_736_172_187_120),
+                },
+                false,
+            ),
         ];
         // A new variant does not compile here until it is listed: give it a sample above and a section
         // in docs/events.md.
@@ -310,7 +376,10 @@ mod tests {
                 | Event::MessageStatus { .. }
                 | Event::AgentStatus { .. }
                 | Event::InboundRefused { .. }
-                | Event::InboundBlocked { .. } => {}
+                | Event::InboundBlocked { .. }
+                | Event::ConsentChanged { .. }
+                | Event::NumberStateChanged { .. }
+                | Event::WebhookDisabled { .. } => {}
             }
         }
         samples
@@ -360,9 +429,41 @@ mod tests {
         let listened: BTreeSet<&str> = list.split(',').map(|k| k.trim().trim_matches('"')).collect();
         // The console shows no texts refused by a number or from a blocked phone; every other kind
         // changes what it shows.
-        let hidden = ["number.inbound_refused", "phone.inbound_blocked"];
+        let hidden = [
+            "number.inbound_refused",
+            "phone.inbound_blocked",
+            "consent.changed",
+            "number.state_changed",
+            "webhook.disabled",
+        ];
         let shown: BTreeSet<&str> = samples().iter().map(|(e, _)| e.kind()).filter(|k| !hidden.contains(k)).collect();
         assert_eq!(listened, shown);
+    }
+
+    #[test]
+    fn webhook_types_of_a_stored_row_are_those_of_its_typed_event() {
+        let mut samples = samples();
+        for direction in [Direction::Out, Direction::Note] {
+            samples.push((
+                Event::Message {
+                    message_id: "m".to_owned(),
+                    direction,
+                    author: "system".to_owned(),
+                    body: "hello".to_owned(),
+                    media: vec![],
+                    status: MessageStatus::Queued,
+                },
+                true,
+            ));
+        }
+        let chat_id = ChatId::new("0194403a-6f1e-7c52-9d0e-2b8f0a3c4d5e");
+        let kinds: BTreeSet<&str> = samples.iter().map(|(e, _)| e.kind()).collect();
+        assert_eq!(kinds, parley_core::event::KINDS.into_iter().collect(), "KINDS lists every kind");
+        for (event, of_chat) in samples {
+            let chat = of_chat.then_some(OfChat { id: &chat_id, status: ChatStatus::Connected, queue: None });
+            let row = row_of(&event, chat, None, Timestamp(0));
+            assert_eq!(webhook_types(&row), event.webhook_types(), "{}", event.kind());
+        }
     }
 
     #[test]

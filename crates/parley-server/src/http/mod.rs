@@ -80,6 +80,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .merge(session::routes())
         .merge(api::users::routes())
         .merge(api::blocklist::routes())
+        .merge(api::event_webhooks::routes())
         .merge(console::routes());
     if sim {
         api = api

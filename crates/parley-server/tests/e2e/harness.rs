@@ -184,6 +184,15 @@ impl TestApp {
         store.close().await;
     }
 
+    /// The events committed after `after`, as (id, kind), read from this server's own database: what
+    /// a consumer of the event log (a webhook) must see, in order.
+    pub(crate) async fn committed_events_after(&self, after: i64) -> Vec<(i64, String)> {
+        let store = parley_store::Store::connect(&self.config.database_url).await.expect("the test database");
+        let events = store.events_after(after, 100_000).await.expect("reading the event log");
+        store.close().await;
+        events.into_iter().map(|e| (e.id, e.kind)).collect()
+    }
+
     /// [`TestApp::spawn`] with [`standard_setup`] applied.
     pub(crate) async fn with_standard_setup() -> TestApp {
         let app = TestApp::spawn().await;

@@ -49,3 +49,4 @@ mod throttle;
 mod timers;
 mod transfers;
 mod twilio_webhooks;
+mod webhooks_out;

@@ -64,6 +64,14 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/blocklist", "post"),
     ("/api/v1/blocklist/{e164}", "get"),
     ("/api/v1/blocklist/{e164}", "delete"),
+    ("/api/v1/webhooks", "get"),
+    ("/api/v1/webhooks", "post"),
+    ("/api/v1/webhooks/{id}", "get"),
+    ("/api/v1/webhooks/{id}", "patch"),
+    ("/api/v1/webhooks/{id}", "delete"),
+    ("/api/v1/webhooks/{id}/rotate-secret", "post"),
+    ("/api/v1/webhooks/{id}/deliveries", "get"),
+    ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "post"),
 ];
 
 /// The routes that are not API and so not in the document: pages for people, the simulator's phone

@@ -25,3 +25,4 @@ mod sim;
 mod throughput;
 mod timeline;
 mod turns;
+mod webhooks;

@@ -20,9 +20,9 @@ async fn the_newest_state_counts_and_the_history_keeps_every_step() {
     let (a, b) = ("+15550001000".to_owned(), "+15550002000".to_owned());
     assert!(store.number_states(std::slice::from_ref(&a)).await.unwrap().is_empty());
     for (i, s) in ["requested", "in_review", "enabled"].iter().enumerate() {
-        store.set_number_state(&state(&a, s, T0 + i as i64)).await.unwrap();
+        store.set_number_state(&state(&a, s, T0 + i as i64), None).await.unwrap();
     }
-    store.set_number_state(&state(&b, "suspended", T0)).await.unwrap();
+    store.set_number_state(&state(&b, "suspended", T0), None).await.unwrap();
     let mut current = store.number_states(&[a.clone(), b.clone(), "+15550009999".to_owned()]).await.unwrap();
     current.sort_by(|x, y| x.number.cmp(&y.number));
     assert_eq!(

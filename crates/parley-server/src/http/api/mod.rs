@@ -4,6 +4,7 @@ pub mod audit;
 pub mod blocklist;
 pub mod chats;
 pub mod dismissal;
+pub mod event_webhooks;
 pub mod events;
 pub mod me;
 pub mod media;

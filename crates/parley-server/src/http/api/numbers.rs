@@ -6,10 +6,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use parley_core::event::Event;
 use parley_core::number::NumberKind;
 use parley_core::number::NumberState;
 use parley_core::phone::BusinessNumber;
 use parley_core::setup::{Number, Setup, SetupDraft};
+use parley_core::time::Timestamp;
 use parley_store::numbers::NumberStateRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +20,7 @@ use crate::AppState;
 use crate::clock::rfc3339;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, ErrorCode};
+use crate::http::event_json;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::setup_doc::{BrandDoc, CampaignDoc, TollFreeVerificationDoc};
 
@@ -232,7 +235,12 @@ pub async fn set_state(
         actor: "admin".to_owned(),
         at: state.clock.now().0,
     };
-    state.store.set_number_state(&row).await?;
+    let event = (from != next).then(|| {
+        let changed =
+            Event::NumberStateChanged { number: number.number.clone(), from, to: next, reason: row.reason.clone() };
+        event_json::row(&changed, None, None, Timestamp(row.at))
+    });
+    state.store.set_number_state(&row, event.as_ref()).await?;
     tracing::info!(number = %number.number, from = from.as_str(), to = next.as_str(), "number state changed");
     Ok(Json(view(&state, std::slice::from_ref(&number)).await?.remove(0)))
 }
