@@ -9,7 +9,7 @@ use parley_store::batch::Batch;
 use parley_store::messages::SendResult;
 use parley_store::rows::MessageRow;
 
-use crate::support::{ANN, BOB, CAT, T0, fresh, inbound, outbound};
+use crate::support::{BOB, CAT, T0, fresh, inbound, outbound};
 
 const LEASE: i64 = 30_000;
 
