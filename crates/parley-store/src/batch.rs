@@ -42,6 +42,10 @@ pub struct Batch {
     pub resent: Vec<(i64, String)>,
     /// Texts that answered a sessionless notification, linked to it.
     pub notification_replies: Vec<crate::notifications::NotificationReplyRow>,
+    /// The idempotency claims (owner, key) of the requests this batch carried out: marked
+    /// 'committed' with them, so a claim whose node dies before it stores the answer is never run
+    /// again (see [`crate::keys`]).
+    pub idempotent_requests: Vec<(String, String)>,
 }
 
 impl Batch {
@@ -62,6 +66,7 @@ impl Batch {
             && self.held_updates.is_empty()
             && self.resent.is_empty()
             && self.notification_replies.is_empty()
+            && self.idempotent_requests.is_empty()
     }
 }
 
@@ -343,6 +348,15 @@ macro_rules! write_rows {
                 b.push_bind(r.message_id.clone()).push_bind(r.notification_id.clone()).push_bind(r.created_at);
             });
             q.build().execute(&mut *$tx).await?;
+        }
+        for (owner, key) in &batch.idempotent_requests {
+            sqlx::query(
+                "UPDATE idempotency_keys SET state = 'committed' WHERE owner = $1 AND idem_key = $2 AND state = 'pending'",
+            )
+            .bind(owner.clone())
+            .bind(key.clone())
+            .execute(&mut *$tx)
+            .await?;
         }
         for (carrier, provider_id) in &batch.applied_receipts {
             sqlx::query("DELETE FROM receipts_pending WHERE carrier = $1 AND provider_id = $2")

@@ -7,7 +7,10 @@
 //!
 //! Idempotency records are claimed before the request runs ([`Store::claim_idempotency`]) and
 //! completed after ([`Store::finish_idempotency`]); the claim is one statement, so two nodes that get
-//! the same key at once cannot both run it.
+//! the same key at once cannot both run it. A record goes `pending` → (`committed`, in the engine
+//! batch that carried the request out, [`crate::batch::Batch::idempotent_requests`]) → `done` (with the
+//! answer). Only a `pending` claim whose lease ran out is taken over: a `committed` one is never run
+//! again.
 
 use sqlx::Row as _;
 
@@ -82,6 +85,9 @@ pub enum IdempotencyClaim {
     Mismatch,
     /// The same request is running now (another node, or a parallel retry).
     InProgress,
+    /// The same request was carried out (its engine batch committed), but its answer was never
+    /// stored: its node stopped in between. It is not run again.
+    AnswerLost,
 }
 
 impl Store {
@@ -231,6 +237,8 @@ impl Store {
                 let state: String = row.try_get("state")?;
                 if hash != request_hash {
                     IdempotencyClaim::Mismatch
+                } else if state == "committed" {
+                    IdempotencyClaim::AnswerLost
                 } else if state == "done" {
                     IdempotencyClaim::Replay {
                         status: row.try_get::<Option<i32>, _>("status")?.unwrap_or(200) as u16,

@@ -232,6 +232,23 @@ enum Answer {
 struct Job {
     command: Command,
     reply: oneshot::Sender<Result<Answer, EngineError>>,
+    /// The `Idempotency-Key` claim of the request that submitted it, marked committed with the batch.
+    request: Option<IdempotentRequest>,
+}
+
+/// An `Idempotency-Key` claim: the caller (owner) and the key, as `parley_store::keys` stores them.
+pub type IdempotentRequest = (String, String);
+
+tokio::task_local! {
+    /// The claim of the request being served on this task (set by the HTTP layer).
+    static REQUEST: IdempotentRequest;
+}
+
+/// Runs `work` (a request's handler) with the `Idempotency-Key` claim it carries out: every input it
+/// submits to the engine marks the claim committed in the same transaction as its effects, so a
+/// crash before the answer is stored never leads to doing it twice.
+pub async fn on_behalf_of<F: std::future::Future>(request: IdempotentRequest, work: F) -> F::Output {
+    REQUEST.scope(request, work).await
 }
 
 /// How the engine wakes the workers after a commit that gave them work.
@@ -294,7 +311,8 @@ impl Engine {
 
     async fn submit(&self, command: Command) -> Result<Answer, EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { command, reply }).await.map_err(|_| EngineError::ShuttingDown)?;
+        let request = REQUEST.try_with(Clone::clone).ok();
+        self.jobs.send(Job { command, reply, request }).await.map_err(|_| EngineError::ShuttingDown)?;
         answer.await.map_err(|_| EngineError::ShuttingDown)?
     }
 
@@ -572,7 +590,7 @@ impl Writer {
             setup.blocklist.iter().filter(|b| before.blocked(&b.number).is_none()).cloned().collect();
         if !newly.is_empty() {
             let (reply, answer) = oneshot::channel();
-            self.process(vec![Job { command: Command::EndBlocked(newly), reply }]).await;
+            self.process(vec![Job { command: Command::EndBlocked(newly), reply, request: None }]).await;
             if let Ok(Err(e)) = answer.await {
                 tracing::warn!(error = %e, "ending the chats of blocked phones failed; their next texts end them");
             }
@@ -644,8 +662,9 @@ impl Writer {
             return;
         }
         let commands: Vec<&Command> = jobs.iter().map(|j| &j.command).collect();
+        let requests: Vec<Option<&IdempotentRequest>> = jobs.iter().map(|j| j.request.as_ref()).collect();
         let started = Instant::now();
-        match self.try_process(&commands).await {
+        match self.try_process(&commands, &requests).await {
             Ok(answers) => {
                 metrics::histogram!("parley_engine_batch_size").record(jobs.len() as f64);
                 metrics::histogram!("parley_engine_batch_seconds").record(started.elapsed().as_secs_f64());
@@ -681,7 +700,11 @@ impl Writer {
         }
     }
 
-    async fn try_process(&mut self, commands: &[&Command]) -> anyhow::Result<Vec<Result<Answer, EngineError>>> {
+    async fn try_process(
+        &mut self,
+        commands: &[&Command],
+        requests: &[Option<&IdempotentRequest>],
+    ) -> anyhow::Result<Vec<Result<Answer, EngineError>>> {
         // Everything below is loaded and decided inside the turn: on PostgreSQL no other node's batch
         // commits until this one has.
         let turn = self.store.begin_turn().await?;
@@ -735,7 +758,12 @@ impl Writer {
         }
         w.dispatch(&self.store, &setup, now).await?;
         let waiting = w.waiting().clone();
-        let (batch, wakes_outbox) = w.into_batch(&setup, now);
+        let (mut batch, wakes_outbox) = w.into_batch(&setup, now);
+        batch.idempotent_requests = requests
+            .iter()
+            .zip(&answers)
+            .filter_map(|(request, answer)| request.filter(|_| answer.is_ok()).cloned())
+            .collect();
         let has_media = !batch.media.is_empty();
         let committed_blocked = batch.events.iter().filter(|e| e.kind == BLOCKED_KIND).count() as u64;
         let committed = self.store.commit_turn(turn, &batch).await?;

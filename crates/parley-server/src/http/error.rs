@@ -77,6 +77,9 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// The request with this `Idempotency-Key` is still running; retry after `Retry-After` seconds.
     IdempotencyInProgress,
+    /// The request with this `Idempotency-Key` was carried out but its answer was lost (its node
+    /// stopped in between); it is not done again.
+    IdempotentAnswerLost,
     Internal,
 }
 

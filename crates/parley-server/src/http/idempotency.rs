@@ -10,8 +10,11 @@
 //! `idempotency_key_reused`). Answers that a retry should not get back are not stored, and their claim
 //! is released: a 5xx (the server or its database failed), a 429 (rate limited), a 401.
 //!
-//! A claim whose node died while running it stays pending until its lease ([`LEASE_MS`]) runs out; a
-//! retry after that runs the request again. Records are kept for 24 hours ([`KEEP_MS`]); an older one
+//! What the request submits to the engine marks its claim `committed` in the same transaction as its
+//! effects ([`engine::on_behalf_of`]). A claim whose node died while running it, before anything was
+//! committed, stays pending until its lease ([`LEASE_MS`]) runs out; a retry after that runs the
+//! request again. One whose node died after the commit and before the answer was kept is never run
+//! again: a retry gets 409 `idempotent_answer_lost`, saying where to look the result up. Records are kept for 24 hours ([`KEEP_MS`]); an older one
 //! counts as absent, and each node deletes them about once an hour, from here, whether or not a
 //! retention is configured.
 
@@ -24,6 +27,7 @@ use parley_store::keys::IdempotencyClaim;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::engine;
 use crate::http::auth::{cookie_token, hash_token};
 use crate::http::error::{ApiError, ErrorCode};
 
@@ -149,8 +153,16 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             response.headers_mut().insert(REPLAYED, HeaderValue::from_static("true"));
             response
         }
+        Ok(IdempotencyClaim::AnswerLost) => ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::IdempotentAnswerLost,
+            "the request with this Idempotency-Key was carried out, but the server stopped before it kept the \
+             answer; it is not done again: look its result up (GET /api/v1/chats, /api/v1/messages/{id})",
+        )
+        .into_response(),
         Ok(IdempotencyClaim::Run) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let response = engine::on_behalf_of((owner.clone(), key.clone()), next.run(request)).await;
             finish(&state, &owner, &key, response).await
         }
     }

@@ -1,6 +1,7 @@
 //! The setup document, API keys, the account SID and idempotency records.
 
 use parley_store::StoreError;
+use parley_store::batch::Batch;
 use parley_store::keys::{IdempotencyClaim, NewKey};
 
 use crate::support::{T0, fresh};
@@ -109,11 +110,26 @@ async fn an_idempotency_key_runs_once_replays_its_answer_and_refuses_another_req
     store.release_idempotency("SKa", "k2").await.unwrap();
     assert_eq!(claim("k2", "h1", T0 + 30_001).await, IdempotencyClaim::Run);
 
+    // A claim whose request was carried out (its engine batch marked it committed) is never run again,
+    // even once its lease ran out: its answer was lost, not its effect.
+    assert_eq!(claim("k3", "h1", T0).await, IdempotencyClaim::Run);
+    let batch = Batch { idempotent_requests: vec![("SKa".into(), "k3".into())], ..Batch::default() };
+    store.commit_batch(&batch).await.unwrap();
+    assert_eq!(claim("k3", "h1", T0 + 60_000).await, IdempotencyClaim::AnswerLost);
+    assert_eq!(claim("k3", "h2", T0 + 60_000).await, IdempotencyClaim::Mismatch);
+    store.release_idempotency("SKa", "k3").await.unwrap();
+    assert_eq!(claim("k3", "h1", T0 + 60_001).await, IdempotencyClaim::AnswerLost, "release frees pending claims only");
+    store.finish_idempotency("SKa", "k3", 201, None, b"late").await.unwrap();
+    assert_eq!(
+        claim("k3", "h1", T0 + 60_002).await,
+        IdempotencyClaim::Replay { status: 201, content_type: None, body: b"late".to_vec() }
+    );
+
     // After 24 hours a key is new again, whatever the request.
     assert_eq!(claim("k1", "h3", T0 + 86_400_001).await, IdempotencyClaim::Run);
     assert_eq!(
         store.purge_idempotency(T0 + 30_002).await.unwrap(),
-        2,
-        "SKb's k1 and the k2 claimed anew at T0 + 30 001 are purged; SKa's k1, new again, is kept"
+        3,
+        "SKb's k1, k3 (made at T0) and the k2 claimed anew at T0 + 30 001 are purged; SKa's k1, new again, is kept"
     );
 }
