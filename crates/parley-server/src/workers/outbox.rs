@@ -24,6 +24,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::Secret;
 use crate::engine::{Engine, SendOutcome};
+use crate::outbound_media::{MediaSigner, upload_id};
 use crate::privacy::phone_hash;
 use crate::workers::throttle::{Counters, Limit, Throttle, counters_needed};
 
@@ -52,6 +53,8 @@ pub struct OutboxSender {
     pub throttle: Throttle,
     /// Salts the hashes of erased phones' tombstones.
     pub privacy_secret: Secret,
+    /// Turns the uploads a message carries into the signed URLs its carrier fetches them from.
+    pub media_signer: Arc<MediaSigner>,
 }
 
 impl OutboxSender {
@@ -257,7 +260,17 @@ impl OutboxSender {
             };
             let mut sendable = Vec::new();
             for m in messages {
-                match to_sms(m) {
+                // The API refuses media for such a carrier; a message that still has some (the
+                // number moved to an SMPP account since) fails with the reason instead of going out
+                // without its media.
+                if !m.media.is_empty() && !carrier.carries_media() {
+                    let error = format!(
+                        "carrier account \"{name}\" is SMPP, which carries text only: a message with media cannot be sent through it"
+                    );
+                    results.push((m, SendResult::Given { status: MessageStatus::Failed, error }));
+                    continue;
+                }
+                match to_sms(m, &self.media_signer, now) {
                     Some(sms) => sendable.push((m, sms)),
                     None => results.push((
                         m,
@@ -408,12 +421,18 @@ fn retry_or_give(m: &MessageRow, now: i64, error: String) -> SendResult {
     SendResult::Retry { retry_at: now + jittered, error }
 }
 
-fn to_sms(m: &MessageRow) -> Option<OutboundSms> {
+/// The message as its carrier gets it: each upload it carries as a signed URL valid from `now`.
+fn to_sms(m: &MessageRow, signer: &MediaSigner, now: i64) -> Option<OutboundSms> {
     Some(OutboundSms {
         id: m.id.clone(),
         from: BusinessNumber::parse(&m.number).ok()?,
         to: E164::parse(&m.consumer).ok()?,
         body: m.body.clone(),
-        media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        media: m
+            .media
+            .split('\n')
+            .filter(|s| !s.is_empty())
+            .map(|url| upload_id(url).map_or_else(|| url.to_owned(), |id| signer.url(id, now)))
+            .collect(),
     })
 }

@@ -10,7 +10,7 @@ use crate::support::*;
 fn media(id: &str, message_id: &str, at: i64) -> MediaRow {
     MediaRow {
         id: id.to_owned(),
-        message_id: message_id.to_owned(),
+        message_id: Some(message_id.to_owned()),
         chat_id: Some("chat-1".to_owned()),
         carrier: "tw".to_owned(),
         source_url: format!("https://api.example/{id}"),
@@ -20,6 +20,7 @@ fn media(id: &str, message_id: &str, at: i64) -> MediaRow {
         attempts: 0,
         error: None,
         created_at: at,
+        uploaded_by: None,
     }
 }
 
