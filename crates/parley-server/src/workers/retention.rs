@@ -168,4 +168,29 @@ mod tests {
         assert!(store.chat("a").await.is_err());
         assert!(store.leases_held(PURGE_LEASE, now).await.unwrap().is_empty(), "released after the purge");
     }
+
+    #[tokio::test]
+    async fn uploads_never_sent_are_deleted_after_a_day_even_without_a_retention_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = 1_800_000_000_000;
+        let upload = |id: &str, at: i64| parley_store::media::NewUpload {
+            id: id.to_owned(),
+            content_type: "image/gif".to_owned(),
+            data: b"GIF89a".to_vec(),
+            uploaded_by: "admin".to_owned(),
+            at,
+        };
+        store.insert_upload(&upload("old", now - UNSENT_UPLOAD_MS - 1)).await.unwrap();
+        store.insert_upload(&upload("new", now - UNSENT_UPLOAD_MS + 1)).await.unwrap();
+        let worker = RetentionWorker {
+            store: store.clone(),
+            clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
+            retention_days: None,
+        };
+        worker.purge().await.unwrap();
+        assert!(store.media("old").await.unwrap().is_none(), "a day old and never sent");
+        assert!(store.media("new").await.unwrap().is_some(), "younger than a day");
+    }
 }
