@@ -206,7 +206,8 @@ pub struct ScheduleRequest {
 
 /// Whether the writer's queue has a job, or another node saved a setup.
 enum Wake {
-    Job(Job),
+    /// Boxed: a job is far larger than the other wakes.
+    Job(Box<Job>),
     SetupChanged,
     Closed,
 }
@@ -512,18 +513,18 @@ impl Writer {
     async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut setup_changes: tokio::sync::watch::Receiver<u64>) {
         loop {
             let wake = tokio::select! {
-                job = rx.recv() => job.map_or(Wake::Closed, Wake::Job),
+                job = rx.recv() => job.map_or(Wake::Closed, |job| Wake::Job(Box::new(job))),
                 changed = setup_changes.changed() => match changed {
                     Ok(()) => Wake::SetupChanged,
                     // The bus is gone (shutting down): only jobs wake the writer from now on.
                     Err(_) => match rx.recv().await {
-                        Some(job) => Wake::Job(job),
+                        Some(job) => Wake::Job(Box::new(job)),
                         None => Wake::Closed,
                     },
                 },
             };
             let first = match wake {
-                Wake::Job(job) => job,
+                Wake::Job(job) => *job,
                 Wake::Closed => break,
                 Wake::SetupChanged => {
                     // Another node saved a setup: the API of this node uses it from now on, not only

@@ -34,8 +34,11 @@ async fn app_at_t0(
     (app, now)
 }
 
-/// A multipart/form-data body: each part is (field name, file name, content type, bytes).
-fn multipart(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+/// One part of a multipart/form-data body: field name, file name, content type, bytes.
+type Part<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
+/// A multipart/form-data body of `parts`, and its content type.
+fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     let boundary = "parley-test-boundary-7d1f";
     let mut body = Vec::new();
     for (name, file, content_type, data) in parts {
