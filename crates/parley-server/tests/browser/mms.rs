@@ -11,7 +11,7 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 
 use crate::browser::{Browsers, js, until};
-use crate::console::{PASSWORD, becomes_available, click, log_in};
+use crate::console::{PASSWORD, becomes_available, click, log_in, phone_page};
 use crate::harness::{ADMIN, TestApp, eventually, standard_setup};
 
 const PHONE: &str = "+14155550198";
