@@ -337,7 +337,7 @@ pub struct MessageQueued {
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage,
     responses((status = 202, description = "queued, or with send_at scheduled", body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), or media_ids in a chat whose number is on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,

@@ -133,7 +133,7 @@ pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (Stat
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody),
               (status = 403, description = "not allowed, or agents may not start outbound chats in the queue (code agent_outbound_off: `agent_outbound = false` on the queue, a parent or the settings)", body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
-              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), an outbound_number whose role is incoming, or media_ids from a number on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn start_chat(
     State(state): State<AppState>,
@@ -230,7 +230,7 @@ async fn sticky_sender(
 #[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
-              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), an outbound_number whose role is incoming, or media_ids from a number on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn send_message(
     State(state): State<AppState>,
