@@ -407,3 +407,50 @@ async fn mms_a_number_on_an_smpp_account_refuses_media_before_anything_is_queued
     app.request(Method::POST, "/api/v1/outbound/messages", Some(ADMIN), Some(&body)).await.expect_status(201);
     media_on_phone(&app, PHONE).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mms_a_resend_carries_the_media_of_the_message_it_resends() {
+    let app = TestApp::with_standard_setup().await;
+    let (alice, chat) = chat_with_alice(&app).await;
+    let set_state = |state: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({"state": state, "reason": "test"});
+            let path = format!("/api/v1/numbers/{SUPPORT}/state");
+            app.request(Method::PUT, &path, Some(ADMIN), Some(&body)).await.expect_status(200);
+        }
+    };
+    // The number may not send: the outbox gives the message up, as in production.
+    set_state("suspended").await;
+    let id = uploaded(&app, &alice, "image/png", PNG).await;
+    let path = format!("/api/v1/chats/{chat}/messages");
+    let sent =
+        app.request(Method::POST, &path, Some(&alice), Some(&json!({"body": "the plan", "media_ids": [id]}))).await;
+    let failed = sent.expect_status(202).body["message_id"].as_str().unwrap().to_owned();
+    let message = |id: String| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            eventually("the message to settle", || async {
+                let m = app.request(Method::GET, &format!("/api/v1/messages/{id}"), Some(alice), None).await.body;
+                if ["failed", "delivered"].contains(&m["status"].as_str().unwrap_or_default()) {
+                    Ok(m)
+                } else {
+                    Err(m.to_string())
+                }
+            })
+            .await
+        }
+    };
+    assert_eq!(message(failed.clone()).await["status"], "failed");
+
+    set_state("enabled").await;
+    let resend = app.request(Method::POST, &format!("/api/v1/messages/{failed}/resend"), Some(&alice), None).await;
+    let new_id = resend.expect_status(201).body["message_id"].as_str().unwrap().to_owned();
+    let new = message(new_id).await;
+    assert_eq!(new["status"], "delivered", "{new}");
+    assert_eq!(new["attachments"][0]["id"], id.as_str(), "the resend shows the picture: {new}");
+    let on_phone = media_on_phone(&app, PHONE).await;
+    assert_eq!(on_phone["body"], "the plan");
+    let (status, _, bytes) = fetch(&app, on_phone["media"][0].as_str().unwrap(), None).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));
+}
