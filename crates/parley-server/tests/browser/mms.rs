@@ -94,4 +94,16 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp, picture: &std::path::P
     let bytes =
         reqwest::get(format!("{}{}", app.base, urls[0].as_str().unwrap())).await.unwrap().bytes().await.unwrap();
     assert_eq!(bytes.as_ref(), PNG);
+
+    // The phone page shows the picture.
+    let consumer = browsers.open("consumer").await;
+    phone_page(&consumer, app, PHONE).await;
+    until(
+        &consumer,
+        "the picture on the phone page",
+        "const b = [...document.querySelectorAll('.bubble')].find((b) => b.innerText.includes('Your receipt')); \
+         const img = b?.querySelector('img.media'); return !!img && img.complete && img.naturalWidth === 2",
+        "body",
+    )
+    .await;
 }
