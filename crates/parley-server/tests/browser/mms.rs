@@ -44,7 +44,15 @@ async fn scenario(browsers: &mut Browsers, app: &TestApp, picture: &std::path::P
     let chat = phone.texts("1").await.chat_id.expect("a billing chat");
     app.agent(&app.agent_token("alice").await).accept(&chat).await;
     alice.goto(format!("{}/console/chats/{chat}", app.base)).await.expect("opening the chat");
-    until(&alice, "the composer to show", "return !document.getElementById('composer').hidden", "main").await;
+    // The chat is shown (its transcript loaded): files picked before that would belong to no chat.
+    until(
+        &alice,
+        "the chat and its composer to show",
+        "return !document.getElementById('chat').hidden && !document.getElementById('composer').hidden \
+           && document.getElementById('transcript').innerText.includes('hi')",
+        "main",
+    )
+    .await;
 
     let input = alice.find(By::Id("attach")).await.expect("the attach button");
     input.send_keys(picture.to_str().unwrap()).await.expect("attaching the picture");
