@@ -168,6 +168,12 @@ pub trait Carrier: Send + Sync {
         false
     }
 
+    /// Whether the carrier can send media (MMS). SMPP carries text only: the outbox fails a message
+    /// with media for such a carrier instead of handing it over.
+    fn carries_media(&self) -> bool {
+        true
+    }
+
     /// Downloads media a consumer sent (MMS), with the account's credentials.
     fn fetch_media<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<FetchedMedia, MediaError>> {
         let _ = url;

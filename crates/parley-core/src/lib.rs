@@ -17,6 +17,7 @@
 //! - [`desk`]: the state a batch of inputs works on and the rules that span chats (the engine and the
 //!   conversation scripts both drive it).
 //! - [`event`]: the events recorded in the event log, one variant per kind.
+//! - [`media`]: which files may be sent as MMS (type, size, signature bytes).
 //! - [`message`]: message bodies and their limits; a stored message's direction and status.
 //! - [`text`]: SMS text: GSM-7 and UCS-2, segment counting and splitting, reassembly of inbound parts.
 
@@ -27,6 +28,7 @@ pub mod event;
 pub mod hours;
 pub mod ids;
 pub mod keyword;
+pub mod media;
 pub mod message;
 pub mod number;
 pub mod phone;

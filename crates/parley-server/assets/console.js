@@ -29,6 +29,21 @@ async function api(method, path, body) {
     method, headers, credentials: "same-origin",
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return answer(res);
+}
+
+// Uploads a file to send (POST /api/v1/media, multipart: the browser sets the boundary); its id.
+async function uploadFile(file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const res = await fetch("/api/v1/media", {
+    method: "POST", headers: { "X-CSRF-Token": CSRF }, credentials: "same-origin", body: form,
+  });
+  return (await answer(res)).id;
+}
+
+// The body of an API answer, or an ApiError with the server's message.
+async function answer(res) {
   if (res.status === 401) {
     location.href = "/login?next=" + encodeURIComponent(location.pathname);
     throw new ApiError("your session has ended", 401, "unauthorized");
@@ -274,7 +289,8 @@ function setUrl(id) {
 }
 
 async function showChat(id, { push = true } = {}) {
-  if (selected !== id) openTimelines.clear();
+  // Files picked for one chat never go to another.
+  if (selected !== id) { openTimelines.clear(); clearAttached(); }
   selected = id;
   unread.delete(id);
   if (push) setUrl(id);
@@ -292,7 +308,9 @@ async function showChat(id, { push = true } = {}) {
     const who = note ? "note (agents only)" : authorName(m.author);
     const media = m.attachments.map((a) => a.content_type?.startsWith("video/")
       ? el("video", { src: a.url, controls: true, preload: "metadata" })
-      : el("img", { src: a.url, alt: `picture from ${who}` }));
+      : a.content_type?.startsWith("image/") || !a.content_type
+        ? el("img", { src: a.url, alt: `picture from ${who}` })
+        : el("a", { class: "file", href: a.url, target: "_blank", rel: "noopener" }, `${fileKind(a.content_type)} (${bytes(a.size)})`));
     const out = m.direction === "out";
     // The status opens the message's delivery timeline; a scheduled one says when it goes.
     const label = m.status === "scheduled" && m.due_at ? `scheduled for ${stamp(m.due_at)}` : m.status;
@@ -541,10 +559,65 @@ function countSegments() {
   }, "composer-msg"), 200);
 }
 
+// Files picked to go with the next message: the file and, for a picture, a preview (an object URL,
+// which the console's CSP allows as img-src blob:).
+let attached = [];
+const MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "video/mp4", "application/pdf"];
+const MAX_MEDIA_BYTES = 5 * 1024 * 1024;
+const MAX_MEDIA = 10;
+
+function bytes(n) {
+  if (n < 1024) return `${count.format(n)} bytes`;
+  if (n < 1024 * 1024) return `${count.format(Math.round(n / 1024))} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function fileKind(type) {
+  return type === "application/pdf" ? "PDF document" : type?.startsWith("video/") ? "video" : "file";
+}
+
+function attach(files) {
+  for (const file of files) {
+    if (!MEDIA_TYPES.includes(file.type)) {
+      say("composer-msg", `${file.name} cannot be sent: send pictures (JPEG, PNG, GIF), MP4 video or PDF.`, "error");
+    } else if (file.size > MAX_MEDIA_BYTES) {
+      say("composer-msg", `${file.name} has ${bytes(file.size)}; the limit is 5 MB per file.`, "error");
+    } else if (attached.length >= MAX_MEDIA) {
+      say("composer-msg", `A message carries at most ${MAX_MEDIA} files.`, "error");
+    } else {
+      attached.push({ file, preview: file.type.startsWith("image/") ? URL.createObjectURL(file) : null });
+    }
+  }
+  $("attach").value = "";
+  renderAttached();
+}
+
+function unattach(i) {
+  if (attached[i]?.preview) URL.revokeObjectURL(attached[i].preview);
+  attached.splice(i, 1);
+  renderAttached();
+}
+
+function clearAttached() {
+  for (const a of attached) if (a.preview) URL.revokeObjectURL(a.preview);
+  attached = [];
+  renderAttached();
+}
+
+function renderAttached() {
+  const list = $("attachments");
+  if (!list) return;
+  list.replaceChildren(...attached.map((a, i) => el("li", {},
+    a.preview ? el("img", { class: "thumb", src: a.preview, alt: `preview of ${a.file.name}` }) : null,
+    el("span", { class: "file-name" }, `${a.file.name} (${bytes(a.file.size)})`),
+    el("button", { type: "button", class: "remove", "aria-label": `Remove ${a.file.name}`, onclick: () => unattach(i) }, "Remove"))));
+  list.hidden = !attached.length;
+}
+
 async function sendMessage() {
   const body = $("body").value.trim();
-  if (!body) {
-    say("composer-msg", "Nothing was sent: the message is empty. Write something first.", "warn");
+  if (!body && !attached.length) {
+    say("composer-msg", "Nothing was sent: the message is empty. Write something or attach a file first.", "warn");
     $("body").focus();
     return;
   }
@@ -558,8 +631,13 @@ async function sendMessage() {
   $("send").disabled = true;
   const later = sendAt();
   const message = later ? { body, send_at: later } : { body };
-  try { await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/messages`, message); } finally { $("send").disabled = false; }
+  try {
+    // Each file is uploaded first; a refused upload sends nothing and says why.
+    if (attached.length) message.media_ids = await Promise.all(attached.map((a) => uploadFile(a.file)));
+    await api("POST", `/api/v1/chats/${encodeURIComponent(chat)}/messages`, message);
+  } finally { $("send").disabled = false; }
   $("body").value = ""; countSegments();
+  clearAttached();
   if (later) clearSendAt();
   await showChat(chat, { push: false });
 }
@@ -853,6 +931,7 @@ function startAgent() {
   $("body").addEventListener("input", countSegments);
   sendOnCtrlEnter($("body"), $("composer"));
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); guarded(sendMessage, "composer-msg"); });
+  $("attach").addEventListener("change", (e) => attach([...e.target.files]));
   sendOnCtrlEnter($("note-body"), $("note-form"));
   $("note-form").addEventListener("submit", (e) => { e.preventDefault(); guarded(addNote, "note-msg"); });
   $("replies").addEventListener("change", () => guarded(async () => {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod language;
+pub mod outbound_media;
 pub mod privacy;
 pub mod setup_doc;
 pub mod users;
@@ -43,6 +44,7 @@ use crate::config::{CarrierConfig, Config, LongMessages};
 use crate::engine::Engine;
 use crate::engine::Workers;
 use crate::http::webhooks::twilio::{TwilioWebhookAccount, status_callback_url};
+use crate::outbound_media::MediaSigner;
 use crate::setup_doc::SetupDocument;
 use crate::workers::media::MediaFetcher;
 use crate::workers::outbox::{Carriers, OutboxSender};
@@ -69,6 +71,8 @@ pub struct AppState {
     pub twilio: Arc<BTreeMap<String, TwilioWebhookAccount>>,
     /// The agents' event streams open on this node (their presence).
     pub streams: Arc<Streams>,
+    /// Signs and checks the media URLs carriers fetch outbound media from.
+    pub media_signer: Arc<MediaSigner>,
 }
 
 /// Loads the stored setup (or an empty one). A stored setup that no longer validates against the
@@ -308,6 +312,11 @@ pub async fn serve_with_clock(
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await.context("migrating the database")?;
     let carriers = carriers(&config, &store)?;
+    let media_signer = Arc::new(
+        MediaSigner::load(&store, config.public_url.as_deref(), clock.now().0)
+            .await
+            .context("loading the media signing key")?,
+    );
     let names = config.carrier_names();
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let (version, setup) = load_setup(&store, &name_refs).await?;
@@ -334,6 +343,7 @@ pub async fn serve_with_clock(
         wake: wake.outbox.clone(),
         throttle: Throttle::default(),
         privacy_secret: config.privacy_secret_or_default(),
+        media_signer: media_signer.clone(),
     };
     let sink: Arc<dyn Sink> = Arc::new(EngineSink(engine.clone()));
     let carrier_tasks: Vec<_> =
@@ -346,11 +356,13 @@ pub async fn serve_with_clock(
         wake: wake.media.clone(),
     };
     let fetcher_task = tokio::spawn(fetcher.run(stop_rx.clone()));
-    // Retention runs only where a period is configured; without one nothing is ever purged.
-    let retention_task = config.retention_days.map(|days| {
-        let worker = RetentionWorker { store: store.clone(), clock: clock.clone(), retention_days: days };
-        tokio::spawn(worker.run(stop_rx.clone()))
-    });
+    // Chats are purged only where a retention period is configured; uploads never sent are deleted
+    // after a day everywhere.
+    let retention_task = {
+        let worker =
+            RetentionWorker { store: store.clone(), clock: clock.clone(), retention_days: config.retention_days };
+        Some(tokio::spawn(worker.run(stop_rx.clone())))
+    };
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let timers = TimerWorker { store: store.clone(), clock: clock.clone(), engine: engine.clone() };
     let timer_task = tokio::spawn(timers.run(stop_rx.clone()));
@@ -385,6 +397,7 @@ pub async fn serve_with_clock(
         shutdown: stop_rx,
         carriers,
         streams,
+        media_signer,
     };
     let app = http::router(state);
     // The peer address reaches handlers (ConnectInfo): failed logins are limited per client address.

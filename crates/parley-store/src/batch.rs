@@ -33,6 +33,8 @@ pub struct Batch {
     pub applied_receipts: Vec<(String, String)>,
     /// Media announced by inbound messages, to fetch.
     pub media: Vec<MediaRow>,
+    /// Uploaded media attached to the messages of this batch (outbound MMS).
+    pub media_links: Vec<crate::media::MediaLink>,
     /// Held (send-later) messages released in this batch, by seq: deleted before `messages` are
     /// inserted, where each comes back under its id as the message its input sent.
     pub held_released: Vec<i64>,
@@ -62,6 +64,7 @@ impl Batch {
             && self.pending_receipts.is_empty()
             && self.applied_receipts.is_empty()
             && self.media.is_empty()
+            && self.media_links.is_empty()
             && self.held_released.is_empty()
             && self.held_updates.is_empty()
             && self.resent.is_empty()
@@ -291,6 +294,19 @@ macro_rules! write_rows {
         }
         for chunk in batch.media.chunks(crate::CHUNK) {
             insert_media_rows!(DB, &mut *$tx, chunk);
+        }
+        // An upload is linked once: the first message it goes out with keeps it (a resend names the
+        // same media without taking it over).
+        for link in &batch.media_links {
+            sqlx::query::<DB>(
+                "UPDATE media SET message_id = $1, chat_id = $2, updated_at = $3 WHERE id = $4 AND message_id IS NULL",
+            )
+            .bind(link.message_id.clone())
+            .bind(link.chat_id.clone())
+            .bind(link.at)
+            .bind(link.media_id.clone())
+            .execute(&mut *$tx)
+            .await?;
         }
         // One statement per chunk; the rank guard keeps a late receipt from undoing a later state.
         for chunk in batch.status_updates.chunks(crate::CHUNK) {

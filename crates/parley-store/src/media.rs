@@ -1,12 +1,14 @@
-//! Inbound media (MMS): rows written with their message, bytes fetched later by the media worker.
+//! Media (MMS). Inbound: rows written with their message, bytes fetched later by the media worker.
+//! Outbound: uploads stored at once with their uploader, linked to the message they are sent with in
+//! the engine's batch ([`MediaLink`]); uploads never attached are deleted after a day.
 
 use sqlx::{QueryBuilder, Row as _};
 
 use crate::rows::{MediaRow, MediaStatus, decode};
 use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
-const COLUMNS: &str =
-    "id, message_id, chat_id, carrier, source_url, content_type, size, status, attempts, error, created_at";
+const COLUMNS: &str = "id, message_id, chat_id, carrier, source_url, content_type, size, status, attempts, error, \
+                       created_at, uploaded_by";
 
 macro_rules! media_row {
     ($row:expr) => {
@@ -22,9 +24,34 @@ macro_rules! media_row {
             attempts: $row.try_get("attempts")?,
             error: $row.try_get("error")?,
             created_at: $row.try_get("created_at")?,
+            uploaded_by: $row.try_get("uploaded_by")?,
         }
     };
 }
+
+/// An upload attached to the message it is sent with, written in the engine's batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaLink {
+    pub media_id: String,
+    pub message_id: String,
+    /// The message's chat (none for a sessionless message): who may see the chat may see the media.
+    pub chat_id: Option<String>,
+    pub at: i64,
+}
+
+/// An upload to store: its bytes are checked by the caller (type, size, magic numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUpload {
+    pub id: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    /// "agent:ID" or "admin".
+    pub uploaded_by: String,
+    pub at: i64,
+}
+
+/// The carrier column of uploaded media: not fetched from any carrier.
+pub const UPLOAD_CARRIER: &str = "upload";
 
 /// What became of one fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +225,84 @@ impl Store {
                     Ok(Some((media_row!(row), data.unwrap_or_default())))
                 }
             }
+        })
+    }
+
+    /// Stores an upload (status stored, attached to no message yet).
+    pub async fn insert_upload(&self, upload: &NewUpload) -> Result<MediaRow> {
+        let size = i64::try_from(upload.data.len()).unwrap_or(i64::MAX);
+        dispatch_write!(self, |pool, DB, begin| {
+            sqlx::query(
+                "INSERT INTO media (id, message_id, chat_id, carrier, source_url, content_type, size, data, status, \
+                 attempts, created_at, updated_at, uploaded_by) \
+                 VALUES ($1, NULL, NULL, $2, '', $3, $4, $5, 'stored', 0, $6, $6, $7)",
+            )
+            .bind(&upload.id)
+            .bind(UPLOAD_CARRIER)
+            .bind(&upload.content_type)
+            .bind(size)
+            .bind(&upload.data)
+            .bind(upload.at)
+            .bind(&upload.uploaded_by)
+            .execute(pool)
+            .await?;
+        });
+        Ok(MediaRow {
+            id: upload.id.clone(),
+            message_id: None,
+            chat_id: None,
+            carrier: UPLOAD_CARRIER.to_owned(),
+            source_url: String::new(),
+            content_type: upload.content_type.clone(),
+            size,
+            status: MediaStatus::Stored,
+            attempts: 0,
+            error: None,
+            created_at: upload.at,
+            uploaded_by: Some(upload.uploaded_by.clone()),
+        })
+    }
+
+    /// The media with these ids (without their bytes), in no particular order; unknown ids are left out.
+    pub async fn media_by_ids(&self, ids: &[String]) -> Result<Vec<MediaRow>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM media WHERE id IN ("));
+                push_list!(q, chunk);
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(media_row!(row));
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes uploads never attached to a message that were made before `cutoff`; returns how many.
+    pub async fn delete_unattached_uploads(&self, cutoff: i64) -> Result<u64> {
+        Ok(dispatch_write!(self, |pool, DB, begin| {
+            sqlx::query("DELETE FROM media WHERE message_id IS NULL AND uploaded_by IS NOT NULL AND created_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// The signing key named `name`, shared by every node: the stored one, or `fresh` stored now when
+    /// there is none yet (the first node to store one wins; the others read it back).
+    pub async fn signing_key(&self, name: &str, fresh: &str, now: i64) -> Result<String> {
+        dispatch_write!(self, |pool, DB, begin| {
+            sqlx::query(
+                "INSERT INTO signing_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(fresh)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            let row = sqlx::query("SELECT secret FROM signing_keys WHERE name = $1").bind(name).fetch_one(pool).await?;
+            Ok(row.try_get("secret")?)
         })
     }
 }

@@ -385,11 +385,13 @@ impl MediaStatus {
     }
 }
 
-/// A piece of inbound media (its bytes are read separately).
+/// A piece of media (its bytes are read separately): inbound, announced by a consumer's message, or
+/// uploaded to be sent (outbound MMS).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaRow {
     pub id: String,
-    pub message_id: String,
+    /// The message it came with or was sent with; none for an upload not attached yet.
+    pub message_id: Option<String>,
     pub chat_id: Option<String>,
     pub carrier: String,
     pub source_url: String,
@@ -399,4 +401,7 @@ pub struct MediaRow {
     pub attempts: i64,
     pub error: Option<String>,
     pub created_at: i64,
+    /// Who uploaded it ("agent:ID" or "admin"); none for media a consumer sent. An upload belongs to
+    /// its uploader until it is attached to a message.
+    pub uploaded_by: Option<String>,
 }

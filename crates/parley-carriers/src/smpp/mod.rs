@@ -371,6 +371,10 @@ impl Carrier for Smpp {
         self.slots.is_some() && !*self.bound.borrow()
     }
 
+    fn carries_media(&self) -> bool {
+        false
+    }
+
     fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>> {
         Box::pin(futures::future::join_all(messages.iter().map(|sms| self.send_one(sms))))
     }

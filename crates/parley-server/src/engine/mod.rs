@@ -27,6 +27,7 @@ use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::config::Secret;
 use crate::language::Detector;
+use crate::outbound_media::OutMedia;
 
 mod rows;
 mod working;
@@ -66,6 +67,8 @@ pub struct OutboundRequest {
     pub number: BusinessNumber,
     pub consumer: E164,
     pub input: Input,
+    /// Uploads the message carries (checked by the caller: they exist and are the caller's).
+    pub media: OutMedia,
     /// Who asked, for the consent ledger and logs: "agent:ID" or "api".
     pub source: String,
 }
@@ -137,6 +140,8 @@ enum Command {
     Chat {
         chat_id: ChatId,
         input: Input,
+        /// Uploads an agent's reply carries.
+        media: OutMedia,
     },
     Outbound(OutboundRequest),
     Consent(ConsentRequest),
@@ -195,11 +200,14 @@ pub struct ScheduleRequest {
     pub send_at: parley_core::time::Timestamp,
     /// "agent:ID" or "api".
     pub author: String,
+    /// Uploads the message carries; attached to the held message now, sent with it when due.
+    pub media: OutMedia,
 }
 
 /// Whether the writer's queue has a job, or another node saved a setup.
 enum Wake {
-    Job(Job),
+    /// Boxed: a job is far larger than the other wakes.
+    Job(Box<Job>),
     SetupChanged,
     Closed,
 }
@@ -326,7 +334,17 @@ impl Engine {
 
     /// Carries out an agent's or admin's action on a chat.
     pub async fn chat_action(&self, chat_id: &ChatId, input: Input) -> Result<ChatAck, EngineError> {
-        match self.submit(Command::Chat { chat_id: chat_id.clone(), input }).await? {
+        self.chat_action_with_media(chat_id, input, OutMedia::default()).await
+    }
+
+    /// [`Engine::chat_action`] for a reply that carries uploads (checked by the caller).
+    pub async fn chat_action_with_media(
+        &self,
+        chat_id: &ChatId,
+        input: Input,
+        media: OutMedia,
+    ) -> Result<ChatAck, EngineError> {
+        match self.submit(Command::Chat { chat_id: chat_id.clone(), input, media }).await? {
             Answer::Chat(ack) => Ok(*ack),
             _ => Err(EngineError::Internal(anyhow::anyhow!("unexpected answer to a chat action"))),
         }
@@ -513,18 +531,18 @@ impl Writer {
     async fn run(mut self, mut rx: mpsc::Receiver<Job>, mut setup_changes: tokio::sync::watch::Receiver<u64>) {
         loop {
             let wake = tokio::select! {
-                job = rx.recv() => job.map_or(Wake::Closed, Wake::Job),
+                job = rx.recv() => job.map_or(Wake::Closed, |job| Wake::Job(Box::new(job))),
                 changed = setup_changes.changed() => match changed {
                     Ok(()) => Wake::SetupChanged,
                     // The bus is gone (shutting down): only jobs wake the writer from now on.
                     Err(_) => match rx.recv().await {
-                        Some(job) => Wake::Job(job),
+                        Some(job) => Wake::Job(Box::new(job)),
                         None => Wake::Closed,
                     },
                 },
             };
             let first = match wake {
-                Wake::Job(job) => job,
+                Wake::Job(job) => *job,
                 Wake::Closed => break,
                 Wake::SetupChanged => {
                     // Another node saved a setup: the API of this node uses it from now on, not only
@@ -722,7 +740,7 @@ impl Writer {
         for command in commands {
             let answer = match command {
                 Command::Inbound(sms) => w.inbound(&setup, sms, detector.as_deref(), now),
-                Command::Chat { chat_id, input } => w.chat_action(&setup, chat_id, input, now),
+                Command::Chat { chat_id, input, media } => w.chat_action(&setup, chat_id, input, media, now),
                 Command::Outbound(request) => w.outbound(&setup, request, now),
                 Command::Consent(request) => w.consent(&setup, request, now),
                 Command::Status { agent, presence } => w.status(&setup, agent, *presence, now),

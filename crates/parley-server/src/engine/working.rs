@@ -23,6 +23,7 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::chats::ChatFilter;
+use parley_store::media::MediaLink;
 use parley_store::notifications::NotificationReplyRow;
 use parley_store::rows::{
     AgentStateRow, ChatRow, ConsentEntry, ConsentRow, MediaRow, MediaStatus, MessageRow, PendingReceiptRow, SimRow,
@@ -37,6 +38,7 @@ use super::{
 use crate::clock::Clock;
 use crate::http::event_json;
 use crate::language::Detector;
+use crate::outbound_media::OutMedia;
 
 mod later;
 
@@ -306,7 +308,8 @@ impl Working {
         let text = Text { from: &sms.from, to: &sms.to, body: &sms.body, media: sms.media.len() };
         let detect = |body: &str| detector.and_then(|d| d.detect(body));
         let inbound = Some(Inbound { sms, message_id: &message_id });
-        let mut rec = Record { batch: &mut self.batch, source: "sms", inbound, reuse_id: None };
+        let mut rec =
+            Record { batch: &mut self.batch, source: "sms", inbound, reuse_id: None, media: OutMedia::default() };
         let chat_id = match self.desk.inbound(setup, text, detect, &new_chat_id, now, &mut rec) {
             Ok(chat_id) => chat_id,
             Err(Rejection::NumberNotSetUp) => return Err(EngineError::NumberNotSetUp(sms.to.to_string())),
@@ -322,10 +325,12 @@ impl Working {
         setup: &Setup,
         chat_id: &ChatId,
         input: &Input,
+        media: &OutMedia,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let before = self.batch.messages.len();
-        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None, reuse_id: None };
+        let mut rec =
+            Record { batch: &mut self.batch, source: "agent", inbound: None, reuse_id: None, media: media.clone() };
         let chat = match self.desk.chat_action(setup, chat_id, input, now, &mut rec) {
             Ok(chat) => chat_to_row(chat, setup, now),
             Err(Rejection::Refused(refusal)) => return Err(EngineError::Refused(refusal)),
@@ -380,7 +385,13 @@ impl Working {
     ) -> Result<Answer, EngineError> {
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let before = self.batch.messages.len();
-        let mut rec = Record { batch: &mut self.batch, source: &request.source, inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: &request.source,
+            inbound: None,
+            reuse_id: None,
+            media: request.media.clone(),
+        };
         let first = Outbound { number: &request.number, consumer: &request.consumer, input: &request.input };
         let opened = match self.desk.outbound(setup, first, &new_chat_id, now, &mut rec) {
             Ok(opened) => opened,
@@ -416,7 +427,13 @@ impl Working {
 
     /// Phones just blocked: their live chats end, as ended by the admin of each entry.
     pub(super) fn end_blocked(&mut self, setup: &Setup, entries: &[Blocked], now: Timestamp) {
-        let mut rec = Record { batch: &mut self.batch, source: "admin", inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: "admin",
+            inbound: None,
+            reuse_id: None,
+            media: OutMedia::default(),
+        };
         for entry in entries {
             self.desk.block(setup, entry, now, &mut rec);
         }
@@ -430,7 +447,13 @@ impl Working {
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
         let source = format!("api: {}", request.source);
-        let mut rec = Record { batch: &mut self.batch, source: &source, inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: &source,
+            inbound: None,
+            reuse_id: None,
+            media: OutMedia::default(),
+        };
         self.desk.consent(setup, &request.phone, &request.number, request.opted_in, now, &mut rec);
         Ok(Answer::Done)
     }
@@ -442,7 +465,13 @@ impl Working {
         presence: Presence,
         now: Timestamp,
     ) -> Result<Answer, EngineError> {
-        let mut rec = Record { batch: &mut self.batch, source: "agent", inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: "agent",
+            inbound: None,
+            reuse_id: None,
+            media: OutMedia::default(),
+        };
         // Setting a status is a heartbeat too (the caller recorded it): an agent who was disconnected
         // is connected again before the status applies.
         if let Some(linked) = &self.linked {
@@ -457,7 +486,13 @@ impl Working {
     /// Marks each agent connected or not, from the links read in the turn.
     pub(super) fn connections(&mut self, setup: &Setup, now: Timestamp) {
         let Some(linked) = &self.linked else { return };
-        let mut rec = Record { batch: &mut self.batch, source: "presence", inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: "presence",
+            inbound: None,
+            reuse_id: None,
+            media: OutMedia::default(),
+        };
         self.desk.connections(setup, linked, now, &mut rec);
     }
 
@@ -544,7 +579,13 @@ impl Working {
         self.load_chats(rows, setup);
         let phones: Vec<String> = self.desk.chats().map(|c| c.consumer.to_string()).collect();
         self.load_consents(store, &phones).await?;
-        let mut rec = Record { batch: &mut self.batch, source: "routing", inbound: None, reuse_id: None };
+        let mut rec = Record {
+            batch: &mut self.batch,
+            source: "routing",
+            inbound: None,
+            reuse_id: None,
+            media: OutMedia::default(),
+        };
         self.desk.dispatch(setup, now, &mut rec);
         Ok(())
     }
@@ -606,6 +647,8 @@ struct Record<'a> {
     /// The id the input's own message gets (the first one not written by the system): a released
     /// scheduled message keeps the id it was given when it was scheduled, a resend gets its own.
     reuse_id: Option<String>,
+    /// The uploads the input's own message carries; they are attached to it as it is written.
+    media: OutMedia,
 }
 
 impl Recorder for Record<'_> {
@@ -632,7 +675,9 @@ impl Recorder for Record<'_> {
         for effect in effects {
             match effect {
                 Effect::Send { text, author, purpose, not_before } => {
-                    let reused = if matches!(author, chat::Author::System) { None } else { self.reuse_id.take() };
+                    let own = !matches!(author, chat::Author::System);
+                    let reused = if own { self.reuse_id.take() } else { None };
+                    let media = if own { std::mem::take(&mut self.media) } else { OutMedia::default() };
                     let author = match author {
                         chat::Author::System => "system".to_owned(),
                         chat::Author::Agent(agent) => format!("agent:{agent}"),
@@ -654,6 +699,8 @@ impl Recorder for Record<'_> {
                             now.0,
                         )
                     };
+                    let row = MessageRow { media: media.column(), ..row };
+                    link_media(self.batch, &media, &row, now);
                     push_message(self.batch, row, chat, now);
                 }
                 Effect::Event(event) => {
@@ -793,7 +840,7 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
     for m in &sms.media {
         batch.media.push(MediaRow {
             id: uuid::Uuid::now_v7().to_string(),
-            message_id: message_id.to_owned(),
+            message_id: Some(message_id.to_owned()),
             chat_id: chat_id.clone(),
             carrier: sms.carrier.clone(),
             source_url: m.url.clone(),
@@ -803,6 +850,7 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
             attempts: 0,
             error: None,
             created_at: now.0,
+            uploaded_by: None,
         });
     }
     let row = MessageRow {
@@ -819,6 +867,16 @@ fn push_inbound(batch: &mut Batch, text: Inbound<'_>, chat: Option<&Chat>, now: 
         )
     };
     push_message(batch, row, chat, now);
+}
+
+/// Attaches the uploads `media` to the outbound message `row` (in this batch's transaction).
+pub(super) fn link_media(batch: &mut Batch, media: &OutMedia, row: &MessageRow, now: Timestamp) {
+    batch.media_links.extend(media.0.iter().map(|id| MediaLink {
+        media_id: id.clone(),
+        message_id: row.id.clone(),
+        chat_id: row.chat_id.clone(),
+        at: now.0,
+    }));
 }
 
 /// A message of the transcript, with its "message" event.

@@ -63,6 +63,8 @@ pub enum ErrorCode {
     AgentOutboundOff,
     /// The destination number is not set up in this deployment.
     NumberNotSetUp,
+    /// A message with media from a number whose carrier account cannot carry media (SMPP).
+    MediaNotSupported,
     PayloadTooLarge,
     /// The body is not `application/json`.
     UnsupportedMediaType,

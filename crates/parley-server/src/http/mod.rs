@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
@@ -66,6 +67,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::events::events))
         .routes(routes!(api::sms::segments))
         .routes(routes!(api::media::get_media))
+        .routes(upload_route())
         .routes(routes!(api::phones::erase_phone))
         .routes(routes!(api::threads::phone_chats))
         .routes(routes!(api::threads::chat_thread))
@@ -93,6 +95,13 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
     api
 }
 
+/// `POST /api/v1/media` with a body limit of its own: a file of up to 5 MiB and its multipart framing,
+/// where every other route keeps axum's default.
+fn upload_route() -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    let (schemas, paths, method_router) = routes!(api::media::upload_media);
+    (schemas, paths, method_router.layer(DefaultBodyLimit::max(api::media::UPLOAD_BODY_LIMIT)))
+}
+
 /// The OpenAPI document a server serves at `/api/v1/openapi.json` (`sim`: one running the simulator).
 /// `parley openapi` prints it, so CI can check it with a validator of its own.
 pub fn openapi_document(sim: bool) -> utoipa::openapi::OpenApi {
@@ -114,6 +123,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(webhooks::routes())
+        // Where carriers fetch outbound media: signed URLs, no token (see `outbound_media`).
+        .route("/media/{id}", get(api::media::get_signed_media))
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!(
                 "no such endpoint: nothing at {}; the console is at /console, the API is described at /api/v1/openapi.json",

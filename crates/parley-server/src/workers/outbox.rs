@@ -24,6 +24,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::Secret;
 use crate::engine::{Engine, SendOutcome};
+use crate::outbound_media::{MediaSigner, upload_id};
 use crate::privacy::phone_hash;
 use crate::workers::throttle::{Counters, Limit, Throttle, counters_needed};
 
@@ -52,6 +53,8 @@ pub struct OutboxSender {
     pub throttle: Throttle,
     /// Salts the hashes of erased phones' tombstones.
     pub privacy_secret: Secret,
+    /// Turns the uploads a message carries into the signed URLs its carrier fetches them from.
+    pub media_signer: Arc<MediaSigner>,
 }
 
 impl OutboxSender {
@@ -257,7 +260,11 @@ impl OutboxSender {
             };
             let mut sendable = Vec::new();
             for m in messages {
-                match to_sms(m) {
+                if let Some(refused) = media_refused(m, name, carrier.as_ref()) {
+                    results.push((m, refused));
+                    continue;
+                }
+                match to_sms(m, &self.media_signer, now) {
                     Some(sms) => sendable.push((m, sms)),
                     None => results.push((
                         m,
@@ -408,12 +415,77 @@ fn retry_or_give(m: &MessageRow, now: i64, error: String) -> SendResult {
     SendResult::Retry { retry_at: now + jittered, error }
 }
 
-fn to_sms(m: &MessageRow) -> Option<OutboundSms> {
+/// A message with media for a carrier that carries none fails with the reason. The API refuses such
+/// a send; this catches one whose number moved to an SMPP account since, so it never goes out
+/// without its media.
+fn media_refused(m: &MessageRow, account: &str, carrier: &dyn Carrier) -> Option<SendResult> {
+    (!m.media.is_empty() && !carrier.carries_media()).then(|| SendResult::Given {
+        status: MessageStatus::Failed,
+        error: format!(
+            "carrier account \"{account}\" is SMPP, which carries text only: a message with media cannot be sent through it"
+        ),
+    })
+}
+
+/// The message as its carrier gets it: each upload it carries as a signed URL valid from `now`.
+fn to_sms(m: &MessageRow, signer: &MediaSigner, now: i64) -> Option<OutboundSms> {
     Some(OutboundSms {
         id: m.id.clone(),
         from: BusinessNumber::parse(&m.number).ok()?,
         to: E164::parse(&m.consumer).ok()?,
         body: m.body.clone(),
-        media: m.media.split('\n').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        media: m
+            .media
+            .split('\n')
+            .filter(|s| !s.is_empty())
+            .map(|url| upload_id(url).map_or_else(|| url.to_owned(), |id| signer.url(id, now)))
+            .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use parley_carriers::{Accepted, BoxFuture};
+
+    use super::*;
+
+    /// A carrier that carries text only, as SMPP does.
+    struct TextOnly;
+
+    impl Carrier for TextOnly {
+        fn send<'a>(&'a self, messages: &'a [OutboundSms]) -> BoxFuture<'a, Vec<Result<Accepted, SendError>>> {
+            Box::pin(async move { messages.iter().map(|_| Err(SendError::Transient("unused".into()))).collect() })
+        }
+
+        fn carries_media(&self) -> bool {
+            false
+        }
+    }
+
+    fn message(media: &str) -> MessageRow {
+        MessageRow {
+            media: media.to_owned(),
+            ..MessageRow::outbound("m1", "+15550001000", "+14155550100", "smsc", "api", "see", 0)
+        }
+    }
+
+    #[test]
+    fn media_never_goes_to_a_carrier_that_carries_text_only() {
+        let refused = media_refused(&message("/api/v1/media/u1"), "smsc", &TextOnly);
+        assert!(
+            matches!(&refused, Some(SendResult::Given { status: MessageStatus::Failed, error }) if error.contains("SMPP")),
+            "{refused:?}"
+        );
+        assert!(media_refused(&message(""), "smsc", &TextOnly).is_none(), "a text goes");
+    }
+
+    #[test]
+    fn uploads_go_to_the_carrier_as_signed_urls_and_other_urls_unchanged() {
+        let signer = MediaSigner::new(b"k".to_vec(), Some("https://sms.example.com"));
+        let sms = to_sms(&message("/api/v1/media/u1\nhttps://elsewhere.example/x.jpg"), &signer, 1_800_000_000_000)
+            .expect("a sendable message");
+        assert_eq!(sms.media[0], signer.url("u1", 1_800_000_000_000));
+        assert!(sms.media[0].starts_with("https://sms.example.com/media/u1?expires="), "{:?}", sms.media);
+        assert_eq!(sms.media[1], "https://elsewhere.example/x.jpg");
+    }
 }

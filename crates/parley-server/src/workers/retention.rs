@@ -1,6 +1,7 @@
 //! The retention worker: once an hour, deletes the transcripts, media and events of chats that ended
-//! more than `retention_days` ago (see [`parley_store::Store::purge_before`]). Without a retention
-//! setting nothing is ever purged.
+//! more than `retention_days` ago (see [`parley_store::Store::purge_before`]), and uploads that were
+//! never sent a day after their upload ([`UNSENT_UPLOAD_MS`]). Without a retention setting no chat is
+//! ever purged; unsent uploads are deleted all the same.
 //!
 //! With several nodes, a purge first takes the lease [`PURGE_LEASE`] and renews it with every batch,
 //! so one node purges at a time and the others skip their turn; a node that dies mid-purge leaves the
@@ -23,11 +24,15 @@ const BATCH: i64 = 200;
 /// How long the purge lease lasts without renewal; every batch renews it.
 const LEASE_MS: i64 = 300_000;
 
+/// How long an upload may wait to be sent (`media_ids`) before it is deleted.
+pub const UNSENT_UPLOAD_MS: i64 = 86_400_000;
+
 /// The worker.
 pub struct RetentionWorker {
     pub store: Store,
     pub clock: Clock,
-    pub retention_days: u32,
+    /// None: chats are kept for ever.
+    pub retention_days: Option<u32>,
 }
 
 impl RetentionWorker {
@@ -59,6 +64,12 @@ impl RetentionWorker {
     /// Deletes everything that is past retention now, unless another node is purging (then it
     /// deletes nothing: that node does it).
     pub async fn purge(&self) -> anyhow::Result<PurgeReport> {
+        // Idempotent and quick: every node may do it, no lease needed.
+        let unsent = self.store.delete_unattached_uploads(self.clock.now().0 - UNSENT_UPLOAD_MS).await?;
+        if unsent > 0 {
+            tracing::info!(uploads = unsent, "deleted uploads never sent");
+        }
+        let Some(retention_days) = self.retention_days else { return Ok(PurgeReport::default()) };
         let holder = format!("retention-{}", uuid::Uuid::new_v4().simple());
         let mut total = PurgeReport::default();
         loop {
@@ -67,7 +78,7 @@ impl RetentionWorker {
                 tracing::debug!("another node is purging; skipping this turn");
                 return Ok(total);
             }
-            let cutoff = self.clock.now().0 - i64::from(self.retention_days) * 86_400_000;
+            let cutoff = self.clock.now().0 - i64::from(retention_days) * 86_400_000;
             let r = match self.store.purge_before(cutoff, BATCH).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -123,7 +134,7 @@ mod tests {
         let worker = RetentionWorker {
             store: store.clone(),
             clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
-            retention_days: 30,
+            retention_days: Some(30),
         };
         let report = worker.purge().await.unwrap();
         assert_eq!(report.chats, 1);
@@ -145,7 +156,7 @@ mod tests {
         let worker = RetentionWorker {
             store: store.clone(),
             clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
-            retention_days: 30,
+            retention_days: Some(30),
         };
         // Another node is purging: this one deletes nothing.
         assert!(store.take_lease(PURGE_LEASE, "other-node", now, LEASE_MS).await.unwrap());
@@ -156,5 +167,30 @@ mod tests {
         assert_eq!(worker.purge().await.unwrap().chats, 1);
         assert!(store.chat("a").await.is_err());
         assert!(store.leases_held(PURGE_LEASE, now).await.unwrap().is_empty(), "released after the purge");
+    }
+
+    #[tokio::test]
+    async fn uploads_never_sent_are_deleted_after_a_day_even_without_a_retention_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.path().join("r.db").display())).await.unwrap();
+        store.migrate().await.unwrap();
+        let now = 1_800_000_000_000;
+        let upload = |id: &str, at: i64| parley_store::media::NewUpload {
+            id: id.to_owned(),
+            content_type: "image/gif".to_owned(),
+            data: b"GIF89a".to_vec(),
+            uploaded_by: "admin".to_owned(),
+            at,
+        };
+        store.insert_upload(&upload("old", now - UNSENT_UPLOAD_MS - 1)).await.unwrap();
+        store.insert_upload(&upload("new", now - UNSENT_UPLOAD_MS + 1)).await.unwrap();
+        let worker = RetentionWorker {
+            store: store.clone(),
+            clock: Clock::Manual(Arc::new(AtomicI64::new(now))),
+            retention_days: None,
+        };
+        worker.purge().await.unwrap();
+        assert!(store.media("old").await.unwrap().is_none(), "a day old and never sent");
+        assert!(store.media("new").await.unwrap().is_some(), "younger than a day");
     }
 }

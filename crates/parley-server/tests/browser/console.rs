@@ -161,7 +161,7 @@ async fn confirm(session: &WebDriver, what: &str) -> String {
 }
 
 /// The phone simulator page for `phone`, texting [`SUPPORT`].
-async fn phone_page(session: &WebDriver, app: &TestApp, phone: &str) {
+pub(crate) async fn phone_page(session: &WebDriver, app: &TestApp, phone: &str) {
     session
         .goto(format!("{}/sim/phone?phone={}", app.base, phone.replace('+', "%2B")))
         .await

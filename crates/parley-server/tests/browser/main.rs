@@ -15,6 +15,7 @@ mod admin;
 mod browser;
 mod console;
 mod dismissal;
+mod mms;
 mod presence;
 mod send_later;
 mod thread;

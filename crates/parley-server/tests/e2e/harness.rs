@@ -436,7 +436,8 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    async fn read(what: &str, sent: reqwest::Result<reqwest::Response>) -> Reply {
+    /// The reply to a request the test made with a client of its own.
+    pub(crate) async fn read(what: &str, sent: reqwest::Result<reqwest::Response>) -> Reply {
         let response = sent.unwrap_or_else(|e| panic!("{what}: no answer: {e}"));
         let status = response.status();
         let headers = response.headers().clone();

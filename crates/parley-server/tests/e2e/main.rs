@@ -25,6 +25,7 @@ mod lifecycle;
 mod lifecycle_done_when;
 mod masking;
 mod media;
+mod media_out;
 mod menus;
 mod monitor;
 mod number_roles;

@@ -18,6 +18,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/tokens/{id}", "delete"),
     ("/api/v1/sms/segments", "post"),
     ("/api/v1/media/{id}", "get"),
+    ("/api/v1/media", "post"),
     ("/api/v1/numbers", "get"),
     ("/api/v1/numbers/{e164}", "get"),
     ("/api/v1/numbers/{e164}/state", "put"),
@@ -96,6 +97,7 @@ const NOT_API: &[(&str, &str)] = &[
     ("/sim/phone", "get"),
     ("/webhooks/twilio/{carrier}", "post"),
     ("/webhooks/twilio/{carrier}/status", "post"),
+    ("/media/{id}", "get"),
 ];
 
 /// Every path the server's source routes by hand (`.route("PATH", ...)`); the `routes!` ones take their

@@ -111,6 +111,7 @@ impl Node {
             wake: Arc::new(Notify::new()),
             throttle: Throttle::default(),
             privacy_secret: secret,
+            media_signer: Arc::new(parley_server::outbound_media::MediaSigner::new(b"test".to_vec(), None)),
         };
         Node { store, sender, busy_rounds: 0, _stop: stop }
     }

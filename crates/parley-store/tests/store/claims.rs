@@ -35,7 +35,7 @@ fn due(id: &str, consumer: &str, due_at: i64) -> ChatRow {
 fn media(id: &str, at: i64) -> MediaRow {
     MediaRow {
         id: id.to_owned(),
-        message_id: "m-1".to_owned(),
+        message_id: Some("m-1".to_owned()),
         chat_id: Some("chat-1".to_owned()),
         carrier: "tw".to_owned(),
         source_url: format!("https://api.example/{id}"),
@@ -45,6 +45,7 @@ fn media(id: &str, at: i64) -> MediaRow {
         attempts: 0,
         error: None,
         created_at: at,
+        uploaded_by: None,
     }
 }
 

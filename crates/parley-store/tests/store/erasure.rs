@@ -13,7 +13,7 @@ use crate::support::*;
 fn media(id: &str, message_id: &str) -> MediaRow {
     MediaRow {
         id: id.to_owned(),
-        message_id: message_id.to_owned(),
+        message_id: Some(message_id.to_owned()),
         chat_id: None,
         carrier: "sim".to_owned(),
         source_url: format!("https://media.example/{id}"),
@@ -23,6 +23,7 @@ fn media(id: &str, message_id: &str) -> MediaRow {
         attempts: 0,
         error: None,
         created_at: T0,
+        uploaded_by: None,
     }
 }
 

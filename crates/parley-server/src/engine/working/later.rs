@@ -20,9 +20,10 @@ use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::rows::{HeldUpdate, MessageRow};
 
-use super::{Record, Working, push_message};
+use super::{Record, Working, link_media, push_message};
 use crate::engine::rows::chat_to_row;
 use crate::engine::{Answer, Command, EngineError, OutboundAck, ScheduleRequest};
+use crate::outbound_media::OutMedia;
 
 /// How many due held messages one batch releases; the worker comes back for the rest at once.
 pub(in crate::engine) const RELEASE_BATCH: i64 = 200;
@@ -138,6 +139,9 @@ impl Working {
                 now.0,
             )
         };
+        // The uploads are the held message's from now on; its release keeps its id and so them.
+        let row = MessageRow { media: request.media.column(), ..row };
+        link_media(&mut self.batch, &request.media, &row, now);
         let ack = OutboundAck {
             chat: chat.map(|c| chat_to_row(c, setup, now)),
             message_id: row.id.clone(),
@@ -163,7 +167,7 @@ impl Working {
                 );
                 continue;
             };
-            match self.send_held(setup, &held, &m.author, m.id.clone(), now) {
+            match self.send_held(setup, &held, &m.author, m.id.clone(), OutMedia::from_column(&m.media), now) {
                 Released::Sent { .. } => {
                     self.released.insert(m.id.clone());
                     self.batch.held_released.push(m.seq);
@@ -186,11 +190,19 @@ impl Working {
         }
     }
 
-    /// Runs a held message through the desk; the message it sends gets `id`.
-    fn send_held(&mut self, setup: &Setup, held: &Held, author: &str, id: String, now: Timestamp) -> Released {
+    /// Runs a held message through the desk; the message it sends gets `id` and carries `media`.
+    fn send_held(
+        &mut self,
+        setup: &Setup,
+        held: &Held,
+        author: &str,
+        id: String,
+        media: OutMedia,
+        now: Timestamp,
+    ) -> Released {
         let new_chat_id = ChatId::new(uuid::Uuid::now_v7().to_string());
         let source = if author.starts_with("agent:") { author } else { "api" };
-        let mut rec = Record { batch: &mut self.batch, source, inbound: None, reuse_id: Some(id.clone()) };
+        let mut rec = Record { batch: &mut self.batch, source, inbound: None, reuse_id: Some(id.clone()), media };
         let released = self.desk.release(setup, held, &new_chat_id, now, &mut rec);
         if matches!(released, Released::Sent { .. }) && !self.batch.messages.iter().any(|r| r.id == id) {
             // Not reached: every input a held message is sent through writes its message.
@@ -279,7 +291,8 @@ impl Working {
         )?;
         let new_id = uuid::Uuid::now_v7().to_string();
         let author = if m.author.starts_with("agent:") { m.author.clone() } else { by.to_owned() };
-        let released = self.send_held(setup, &held, &author, new_id.clone(), now);
+        // A resend carries the same uploads (they stay linked to the message first sent with them).
+        let released = self.send_held(setup, &held, &author, new_id.clone(), OutMedia::from_column(&m.media), now);
         let (status, send_at, chat) = match released {
             Released::Sent { chat } => {
                 let Some(row) = self.batch.messages.iter_mut().rev().find(|r| r.id == new_id) else {
@@ -302,6 +315,7 @@ impl Working {
                     held: Some(word.to_owned()),
                     held_queue,
                     resend_of: Some(m.id.clone()),
+                    media: m.media.clone(),
                     ..MessageRow::outbound(
                         new_id.clone(),
                         m.number.clone(),

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use parley_core::chat::{Actor, ChatStatus, Input};
 use parley_core::ids::ChatId;
-use parley_core::message::check_body;
+use parley_core::message::{Direction, check_body};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::scheduled::HeldKind;
 use parley_core::setup::{ConsumerNumber, mask};
@@ -22,11 +22,12 @@ use crate::AppState;
 use crate::clock::rfc3339;
 use crate::engine::ScheduleRequest;
 use crate::http::api::audit::record_read;
-use crate::http::api::media::Attachment;
+use crate::http::api::media::{Attachment, attachable};
 use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::outbound_media::OutMedia;
 
 /// A chat.
 #[derive(Debug, Serialize, ToSchema)]
@@ -313,8 +314,13 @@ pub async fn accept(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
-    /// 1 to 1600 characters.
+    /// Up to 1600 characters; may be empty when `media_ids` names media.
+    #[serde(default)]
     pub body: String,
+    /// Uploads to send with it (`POST /api/v1/media`), at most 10, each the caller's own and not sent
+    /// yet. Refused (422 `media_not_supported`) when the chat's number sends through SMPP.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
     /// Send later: RFC 3339, after now and at most 30 days ahead. The message waits as `scheduled`;
     /// consent, the number's state and quiet hours are checked when it is due.
     pub send_at: Option<String>,
@@ -331,7 +337,7 @@ pub struct MessageQueued {
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = String, Path)), request_body = NewMessage,
     responses((status = 202, description = "queued, or with send_at scheduled", body = MessageQueued), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "not connected, ended, or the consumer opted out (code opted_out)", body = ErrorBody),
-              (status = 422, body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), or media_ids in a chat whose number is on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = ["chats:write"])))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -341,13 +347,16 @@ pub async fn send_message(
 ) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
     let id = chat_id(&id)?;
     let agent = who.require_agent()?.clone();
-    check_body(&msg.body, 0).map_err(|e| ApiError::invalid(e.to_string()))?;
+    check_body(&msg.body, msg.media_ids.len()).map_err(|e| ApiError::invalid(e.to_string()))?;
     let send_at = msg.send_at.as_deref().map(|v| parse_send_at(&state, v, Some("/send_at"))).transpose()?;
     let chat = visible_chat(&state, &who, &id).await?;
+    let number =
+        BusinessNumber::parse(&chat.number).map_err(|_| ApiError::internal("a stored chat's number does not parse"))?;
+    let media = attachable(&state, &who, &msg.media_ids, &number).await?;
     if let Some(send_at) = send_at {
-        return send_later(&state, &who, &chat, agent, msg.body, send_at).await;
+        return send_later(&state, &who, &chat, agent, msg.body, media, send_at).await;
     }
-    let ack = state.engine.chat_action(&id, Input::Reply { agent, text: msg.body }).await?;
+    let ack = state.engine.chat_action_with_media(&id, Input::Reply { agent, text: msg.body }, media).await?;
     let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(MessageQueued { message_id, chat: view_for(&state, &who, ack.chat) })))
 }
@@ -359,6 +368,7 @@ pub(crate) async fn send_later(
     chat: &ChatRow,
     agent: parley_core::ids::AgentId,
     text: String,
+    media: OutMedia,
     send_at: parley_core::time::Timestamp,
 ) -> Result<(axum::http::StatusCode, Json<MessageQueued>), ApiError> {
     let (number, consumer) = match (BusinessNumber::parse(&chat.number), E164::parse(&chat.consumer)) {
@@ -366,7 +376,7 @@ pub(crate) async fn send_later(
         _ => return Err(ApiError::internal("a stored chat has numbers that do not parse")),
     };
     let kind = HeldKind::Reply { chat: ChatId::new(chat.id.clone()), agent: agent.clone() };
-    let request = ScheduleRequest { number, consumer, text, kind, send_at, author: format!("agent:{agent}") };
+    let request = ScheduleRequest { number, consumer, text, kind, send_at, author: format!("agent:{agent}"), media };
     let ack = state.engine.schedule(request).await?;
     let chat = ack.chat.ok_or_else(|| ApiError::internal("a scheduled reply has no chat"))?;
     Ok((
@@ -470,17 +480,38 @@ pub async fn transcript(
     let id = chat_id(&id)?;
     let chat = visible_chat(&state, &who, &id).await?;
     record_read(&state, &who, Some(&chat.id), "transcript").await?;
-    let messages = state.store.transcript(id.as_str()).await?;
-    let with_media: Vec<String> = messages.iter().filter(|m| !m.media.is_empty()).map(|m| m.id.clone()).collect();
-    let mut media = state.store.media_of_messages(&with_media).await?;
-    let messages = messages
+    let messages = entries(&state, state.store.transcript(id.as_str()).await?).await?;
+    Ok(Json(Transcript { chat: view_for(&state, &who, chat), messages }))
+}
+
+/// Transcript entries of `messages`, each with its attachments: a consumer's media by the message it
+/// came with, uploads by the ids its `media` names, in that order (so a resend shows its original's).
+pub(crate) async fn entries(state: &AppState, messages: Vec<MessageRow>) -> Result<Vec<TranscriptEntry>, ApiError> {
+    let inbound: Vec<String> =
+        messages.iter().filter(|m| m.direction == Direction::In && !m.media.is_empty()).map(|m| m.id.clone()).collect();
+    let mut media = state.store.media_of_messages(&inbound).await?;
+    let uploads: Vec<String> = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Out)
+        .flat_map(|m| OutMedia::from_column(&m.media).0)
+        .collect();
+    let uploaded = state.store.media_by_ids(&uploads).await?;
+    Ok(messages
         .into_iter()
         .map(|m| {
             let id = m.id.clone();
+            let named = if m.direction == Direction::Out { OutMedia::from_column(&m.media).0 } else { vec![] };
             let mut entry = TranscriptEntry::from(m);
-            entry.attachments = media.extract_if(.., |a| a.message_id == id).map(Attachment::from).collect();
+            entry.attachments = if named.is_empty() {
+                media.extract_if(.., |a| a.message_id.as_deref() == Some(id.as_str())).map(Attachment::from).collect()
+            } else {
+                named
+                    .iter()
+                    .filter_map(|n| uploaded.iter().find(|u| &u.id == n).cloned())
+                    .map(Attachment::from)
+                    .collect()
+            };
             entry
         })
-        .collect();
-    Ok(Json(Transcript { chat: view_for(&state, &who, chat), messages }))
+        .collect())
 }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::clock::rfc3339;
 use crate::http::api::audit::record_read;
-use crate::http::api::chats::{TranscriptEntry, chat_id, view_for, visible_chat};
+use crate::http::api::chats::{TranscriptEntry, chat_id, entries, view_for, visible_chat};
 use crate::http::api::outbound::OutboundSent;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
@@ -125,7 +125,8 @@ pub async fn get_message(
     let (m, consumer) = message_for(&state, &who, &id, false).await?;
     let timeline = state.store.status_changes(&m.id).await?.into_iter().map(StatusChange::from).collect();
     let (chat_id, number) = (m.chat_id.clone(), m.number.clone());
-    Ok(Json(MessageView { message: TranscriptEntry::from(m), chat_id, number, consumer, timeline }))
+    let message = entries(&state, vec![m]).await?.pop().ok_or_else(|| ApiError::internal("a message made no entry"))?;
+    Ok(Json(MessageView { message, chat_id, number, consumer, timeline }))
 }
 
 /// Cancels a message scheduled for later that has not left yet (status becomes `canceled`).

@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::clock::rfc3339;
 use crate::engine::{OutboundAck, OutboundRequest, ScheduleRequest};
 use crate::http::api::chats::{ChatView, view_for};
+use crate::http::api::media::attachable;
 use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
@@ -40,7 +41,13 @@ pub struct OutboundChat {
     /// queue (or the agent's queues), while that queue keeps `sticky_sender` on, else from the first
     /// number whose menu offers the queue.
     pub outbound_number: Option<String>,
+    /// Up to 1600 characters; may be empty (or left out) when `media_ids` names media.
+    #[serde(default)]
     pub message: String,
+    /// Uploads to send with the message (`POST /api/v1/media`), at most 10, each the caller's own and
+    /// not sent yet; 422 `media_not_supported` from a number on an SMPP carrier account.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
     /// The agent who holds the chat; agent tokens may only name themselves (and default to
     /// themselves). Without an agent the consumer's answer enters the number's menu.
     pub agent_id: Option<String>,
@@ -63,7 +70,12 @@ pub struct OutboundMessage {
     pub end_user_number: String,
     /// The business number to send from, E.164.
     pub outbound_number: String,
+    /// Up to 1600 characters; may be empty (or left out) when `media_ids` names media.
+    #[serde(default)]
     pub message: String,
+    /// Uploads to send with the message, as on `POST /api/v1/outbound/chats`.
+    #[serde(default)]
+    pub media_ids: Vec<String>,
     /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
     #[serde(default)]
     pub no_delay: bool,
@@ -93,10 +105,10 @@ fn business_number(value: &str) -> Result<BusinessNumber, ApiError> {
     BusinessNumber::parse(value).map_err(|e| ApiError::invalid(format!("outbound_number: {e}")))
 }
 
-fn message(text: &str) -> Result<String, ApiError> {
+fn message(text: &str, media: usize) -> Result<String, ApiError> {
     let characters = text.chars().count();
-    if text.trim().is_empty() {
-        return Err(ApiError::invalid("message must not be empty"));
+    if text.trim().is_empty() && media == 0 {
+        return Err(ApiError::invalid("message must not be empty (unless media_ids names media)"));
     }
     if characters > MAX_BODY_CHARS {
         return Err(ApiError::invalid(format!("message has {characters} characters; the limit is {MAX_BODY_CHARS}")));
@@ -121,7 +133,7 @@ pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (Stat
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody),
               (status = 403, description = "not allowed, or agents may not start outbound chats in the queue (code agent_outbound_off: `agent_outbound = false` on the queue, a parent or the settings)", body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay), number_not_enabled, or a live chat held by someone else", body = ErrorBody),
-              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), an outbound_number whose role is incoming, or media_ids from a number on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = ["sms:send"])))]
 pub async fn start_chat(
     State(state): State<AppState>,
@@ -129,7 +141,7 @@ pub async fn start_chat(
     ApiJson(req): ApiJson<OutboundChat>,
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
     let consumer = phone("end_user_number", &req.end_user_number)?;
-    let text = message(&req.message)?;
+    let text = message(&req.message, req.media_ids.len())?;
     let agent = match (&who, req.agent_id.as_deref()) {
         (Principal::Agent(me), None) => Some(me.clone()),
         (Principal::Agent(me), Some(named)) if named == me.as_str() => Some(me.clone()),
@@ -171,15 +183,16 @@ pub async fn start_chat(
         }
     };
     let source = agent.as_ref().map_or("api".to_owned(), |a| format!("agent:{a}"));
+    let media = attachable(&state, &who, &req.media_ids, &number).await?;
     if let Some(send_at) = req.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
         let kind = HeldKind::Chat { agent, queue };
-        let ack =
-            state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author: source }).await?;
+        let request = ScheduleRequest { number, consumer, text, kind, send_at, author: source, media };
+        let ack = state.engine.schedule(request).await?;
         return Ok(sent(&state, &who, ack));
     }
     let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
-    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source }).await?;
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
     Ok(sent(&state, &who, ack))
 }
 
@@ -217,7 +230,7 @@ async fn sticky_sender(
 #[utoipa::path(post, path = "/api/v1/outbound/messages", operation_id = "send_outbound_message", tag = "outbound", request_body = OutboundMessage,
     responses((status = 201, body = OutboundSent), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "opted_out, blocked (the phone is on the blocklist), quiet_hours (with no_delay) or number_not_enabled", body = ErrorBody),
-              (status = 422, description = "a bad field, or an outbound_number whose role is incoming", body = ErrorBody)),
+              (status = 422, description = "a bad field (an unknown or already sent media id names /media_ids/N), an outbound_number whose role is incoming, or media_ids from a number on an SMPP account (code media_not_supported)", body = ErrorBody)),
     security(("bearer" = ["sms:send"])))]
 pub async fn send_message(
     State(state): State<AppState>,
@@ -227,16 +240,19 @@ pub async fn send_message(
     who.require_admin()?;
     let consumer = phone("end_user_number", &req.end_user_number)?;
     let number = business_number(&req.outbound_number)?;
-    let text = message(&req.message)?;
+    let text = message(&req.message, req.media_ids.len())?;
+    let media = attachable(&state, &who, &req.media_ids, &number).await?;
     if let Some(send_at) = req.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
         let kind = HeldKind::Sessionless;
         let author = "api".to_owned();
-        let ack = state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author }).await?;
+        let ack =
+            state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author, media }).await?;
         return Ok(sent(&state, &who, ack));
     }
     let input = Input::Sessionless { text, no_delay: req.no_delay };
-    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source: "api".to_owned() }).await?;
+    let source = "api".to_owned();
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
     Ok(sent(&state, &who, ack))
 }
 

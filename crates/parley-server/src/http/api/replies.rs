@@ -27,6 +27,7 @@ use crate::http::api::messages::parse_send_at;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::outbound_media::OutMedia;
 
 /// A predefined reply as an agent sees it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -149,7 +150,7 @@ pub async fn send_reply(
     check_body(&text, 0).map_err(|e| ApiError::invalid(format!("reply \"{reply_id}\" filled in: {e}")))?;
     if let Some(send_at) = q.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, None)?;
-        return send_later(&state, &who, &chat, agent, text, send_at).await;
+        return send_later(&state, &who, &chat, agent, text, OutMedia::default(), send_at).await;
     }
     let ack = state.engine.chat_action(&id, Input::Reply { agent, text }).await?;
     let message_id = ack.message_id.ok_or_else(|| ApiError::internal("a reply produced no message"))?;
