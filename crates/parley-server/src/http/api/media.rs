@@ -64,7 +64,7 @@ pub struct UploadForm {
 fn owner(who: &Principal) -> Result<String, ApiError> {
     match who {
         Principal::Agent(agent) => Ok(format!("agent:{agent}")),
-        Principal::Admin => Ok("admin".to_owned()),
+        Principal::Admin { .. } => Ok("admin".to_owned()),
         Principal::Supervisor { .. } => {
             Err(ApiError::forbidden("supervisors watch chats but do not send: this needs an agent or an admin"))
         }
