@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_dismissal.sql")),
     (21, include_str!("../migrations/sqlite/0021_notification_replies.sql")),
     (22, include_str!("../migrations/sqlite/0022_send_later.sql")),
+    (26, include_str!("../migrations/sqlite/0026_chat_ticket.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -51,6 +52,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_dismissal.sql")),
     (21, include_str!("../migrations/postgres/0021_notification_replies.sql")),
     (22, include_str!("../migrations/postgres/0022_send_later.sql")),
+    (26, include_str!("../migrations/postgres/0026_chat_ticket.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -28,7 +28,7 @@ use crate::clock::Clock;
 use crate::config::Secret;
 use crate::language::Detector;
 
-mod rows;
+pub(crate) mod rows;
 mod working;
 
 pub use rows::{chat_from_row, chat_to_row};
