@@ -31,6 +31,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod outbound;
+mod outbound_seed;
 mod presence;
 mod privacy;
 mod registration;
