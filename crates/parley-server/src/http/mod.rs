@@ -10,6 +10,7 @@ pub mod event_json;
 pub mod extract;
 pub mod health;
 pub mod openapi;
+pub mod reference;
 pub mod session;
 pub mod sim;
 pub mod webhooks;
@@ -102,9 +103,15 @@ pub fn router(state: AppState) -> Router {
     let api = api_routes(state.config.sim);
     let (router, mut doc) = api.split_for_parts();
     openapi::complete(&mut doc);
+    // The reference page is rendered once from the very document served as JSON.
+    let page = match serde_json::to_value(&doc) {
+        Ok(json) => reference::page(&json),
+        Err(e) => format!("the OpenAPI document could not be rendered: {e}"),
+    };
     let doc = Arc::new(doc);
     router
         .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .merge(reference::routes(Arc::new(page)))
         .route("/", get(health::index))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

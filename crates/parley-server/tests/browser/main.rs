@@ -16,6 +16,7 @@ mod browser;
 mod console;
 mod dismissal;
 mod presence;
+mod reference;
 mod send_later;
 mod thread;
 mod workspace;

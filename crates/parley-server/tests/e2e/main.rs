@@ -34,6 +34,7 @@ mod outbound;
 mod outbound_seed;
 mod presence;
 mod privacy;
+mod reference;
 mod registration;
 mod replies;
 mod resend;
