@@ -198,6 +198,10 @@ pub struct ScheduleRequest {
 }
 
 /// Whether the writer's queue has a job, or another node saved a setup.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a Wake lives for one turn of the writer's loop and almost always holds a job: boxing every job would allocate to save stack on the rare other wake"
+)]
 enum Wake {
     Job(Job),
     SetupChanged,

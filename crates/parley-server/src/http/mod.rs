@@ -119,7 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::routes())
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!(
-                "no such endpoint: nothing at {}; the console is at /console, the API is described at /api/v1/openapi.json",
+                "no such endpoint: nothing at {}; the console is at /console, the API's reference at /api/v1 (the OpenAPI document at /api/v1/openapi.json)",
                 uri.path()
             ))
         })
