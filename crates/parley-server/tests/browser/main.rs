@@ -15,6 +15,7 @@ mod admin;
 mod browser;
 mod console;
 mod dismissal;
+mod outbound_seed;
 mod presence;
 mod reference;
 mod send_later;
