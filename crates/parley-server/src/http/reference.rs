@@ -150,7 +150,7 @@ pub fn page(doc: &Value) -> String {
 <section class="card intro">
 <h2>{title}</h2>
 <p>{description}</p>
-<p>Send <code>Authorization: Bearer TOKEN</code>. An API key is limited to its scopes: each operation
+<p>An API key is limited to its scopes: each operation
 below names the scopes that let a key call it (any one of them suffices); a key without one gets 403
 <code>insufficient_scope</code>. Admin and agent tokens and console sessions have roles instead of scopes:
 what each role may do is in the operation's description. "Role tokens only": no scope grants the
