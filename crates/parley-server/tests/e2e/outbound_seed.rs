@@ -92,6 +92,12 @@ async fn seedapi_agent_email_names_the_agent_and_round_trips_through_the_setup()
     assert!(unknown.body["error"]["message"].as_str().unwrap().contains("carol@acme.example"), "{}", unknown.body);
     let both = start(&app, json!({"message": "Hi", "agent_email": "alice@acme.example", "agent_id": "alice"})).await;
     assert_eq!(pointers(&both), ["/agent_email"]);
+    // An agent's own token names only its agent, by e-mail as by id.
+    let alice = app.agent_token("alice").await;
+    let body = json!({"end_user_number": PHONE, "outbound_number": "+15550002000", "message": "Hi",
+                      "agent_email": "bob.jones@acme.example"});
+    let other = app.request(Method::POST, "/api/v1/outbound/chats", Some(&alice), Some(&body)).await;
+    other.expect_error(403, "forbidden");
     assert_eq!(chat_count(&app).await, 1, "a refused request opens no chat");
 
     // The setup refuses an implausible address and one two agents share (ignoring case).
@@ -121,6 +127,14 @@ async fn seedapi_ticket_and_context_are_kept_on_the_chat_and_the_ticket_in_its_e
     .body;
     let chat_id = started["chat"]["id"].as_str().expect("a chat id").to_owned();
     assert_eq!((&started["chat"]["ticket_id"], &started["chat"]["context"]), (&json!("ZD-77"), &context), "{started}");
+
+    // A request that joins the live chat keeps the chat's own ticket and context.
+    let joined = start(&app, json!({"message": "One more thing.", "ticket_id": "ZD-78", "context": {"x": "y"}}))
+        .await
+        .expect_status(201)
+        .body;
+    assert_eq!(joined["chat"]["id"], chat_id.as_str(), "{joined}");
+    assert_eq!((&joined["chat"]["ticket_id"], &joined["chat"]["context"]), (&json!("ZD-77"), &context), "{joined}");
 
     // The agent sees both with the chat.
     let bob = app.agent_token("bob").await;
@@ -174,6 +188,9 @@ async fn seedapi_ticket_and_context_over_their_limits_are_refused_naming_the_val
         (0..20).map(|i| (format!("{i:02}{}", "k".repeat(38)), json!("v".repeat(500)))).collect();
     let kept = start(&app, json!({"message": "Hi", "ticket_id": "T".repeat(100), "context": full.clone()})).await;
     assert_eq!(kept.expect_status(201).body["chat"]["context"], Value::Object(full));
+    // A chat scheduled for later does not keep them (yet): refused rather than dropped.
+    let later = start(&app, json!({"message": "Hi", "ticket_id": "T-9", "send_at": "2026-06-02T16:00:00Z"})).await;
+    assert_eq!(pointers(&later), ["/send_at"]);
     assert_eq!(chat_count(&app).await, 1, "only the request within the limits opened a chat");
 }
 
