@@ -19,6 +19,7 @@
 //! - [`event`]: the events recorded in the event log, one variant per kind.
 //! - [`media`]: which files may be sent as MMS (type, size, signature bytes).
 //! - [`message`]: message bodies and their limits; a stored message's direction and status.
+//! - [`ticket`]: the ticket id and context an integration attaches to a chat it starts.
 //! - [`text`]: SMS text: GSM-7 and UCS-2, segment counting and splitting, reassembly of inbound parts.
 
 pub mod chat;
@@ -40,6 +41,7 @@ pub mod scheduled;
 pub mod setup;
 pub mod text;
 pub mod texts;
+pub mod ticket;
 pub mod time;
 /// The deadlines live in the chat module (they are part of a chat); this is their short path.
 pub use chat::timers;

@@ -39,6 +39,21 @@ impl ReplyVars {
         }
     }
 
+    /// Sets the value of the placeholder `name` (one of [`PLACEHOLDERS`]), replacing what the chat gave;
+    /// false when no placeholder has that name. The outbound API's `variables` come in this way.
+    pub fn set(&mut self, name: &str, value: &str) -> bool {
+        let slot = match name {
+            "agent_first_name" => &mut self.agent_first_name,
+            "agent" => &mut self.agent,
+            "queue" => &mut self.queue,
+            "brand" => &mut self.brand,
+            "consumer_last_four" => &mut self.consumer_last_four,
+            _ => return false,
+        };
+        *slot = Some(value.to_owned());
+        true
+    }
+
     fn pairs(&self) -> Vec<(&'static str, &str)> {
         [
             ("agent_first_name", &self.agent_first_name),
@@ -142,6 +157,16 @@ mod tests {
             Ok(_) => vec![],
             Err(errors) => errors.iter().map(ToString::to_string).collect(),
         }
+    }
+
+    #[test]
+    fn set_fills_every_placeholder_by_name_and_refuses_other_names() {
+        let mut vars = ReplyVars::default();
+        for name in PLACEHOLDERS {
+            assert!(vars.set(name, "x"), "{name}");
+        }
+        assert_eq!(vars.pairs().len(), PLACEHOLDERS.len(), "set covers every placeholder");
+        assert!(!vars.set("order_id", "42"));
     }
 
     #[test]

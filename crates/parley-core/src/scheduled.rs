@@ -186,6 +186,7 @@ mod tests {
             ended_at: None,
             end_reason: None,
             ended_by: None,
+            ticket: Default::default(),
             agent_message_at: None,
             dismissed_at: None,
         }

@@ -302,6 +302,7 @@ async function showChat(id, { push = true } = {}) {
   $("workspace")?.classList.add("chat-open");
   $("chat-consumer").textContent = t.chat.consumer;
   $("chat-meta").textContent = describe(t.chat);
+  showTicket(t.chat);
   const items = t.messages.map((m) => {
     const note = m.direction === "note";
     const cls = note ? "note" : authorClass(m.author);
@@ -345,6 +346,17 @@ async function showChat(id, { push = true } = {}) {
   if (ROLE === "agent") agentChatControls(t.chat);
   renderLists();
   loadThread(id);
+}
+
+// What the integration that started the chat attached to it (the outbound API's ticket_id and context).
+function showTicket(chat) {
+  const ticket = $("chat-ticket");
+  ticket.hidden = !chat.ticket_id;
+  ticket.textContent = chat.ticket_id ? `Ticket ${chat.ticket_id}` : "";
+  const entries = Object.entries(chat.context ?? {});
+  const list = $("chat-context");
+  list.hidden = entries.length === 0;
+  list.replaceChildren(...entries.flatMap(([key, value]) => [el("dt", {}, key), el("dd", {}, value)]));
 }
 
 // The consumer's other chats, on every business number, beside the one shown (one thread per consumer).

@@ -624,6 +624,10 @@ pub struct AgentDoc {
     /// "one" (the default) or "several": how many direct numbers name this agent.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub direct_numbers: String,
+    /// The agent's e-mail address (unique ignoring case): integrations name the agent by it, as the
+    /// outbound API's `agent_email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 fn default_capacity() -> u32 {
@@ -1041,6 +1045,7 @@ impl SetupDocument {
                     hours: a.hours.as_ref().map(HoursDoc::to_core),
                     greeting: a.greeting.clone(),
                     direct_numbers: a.direct_numbers.clone(),
+                    email: a.email.clone(),
                 })
                 .collect(),
             teams: self
@@ -1205,6 +1210,7 @@ impl SetupDocument {
                     hours: a.hours.as_ref().map(HoursDoc::from_core),
                     greeting: a.greeting,
                     direct_numbers: a.direct_numbers,
+                    email: a.email,
                 })
                 .collect(),
             teams: d

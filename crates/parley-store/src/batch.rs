@@ -89,7 +89,8 @@ macro_rules! write_rows {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO chats (id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
                  last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, awaiting_reply_since, \
-                 wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at, agent_message_at, dismissed_at) ",
+                 wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at, agent_message_at, dismissed_at, \
+                 ticket_id, context) ",
             );
             q.push_values(chunk, |mut b, c| {
                 b.push_bind(c.id.clone())
@@ -118,7 +119,9 @@ macro_rules! write_rows {
                     .push_bind(c.ended_by.clone())
                     .push_bind(c.updated_at)
                     .push_bind(c.agent_message_at)
-                    .push_bind(c.dismissed_at);
+                    .push_bind(c.dismissed_at)
+                    .push_bind(c.ticket_id.clone())
+                    .push_bind(c.context.clone());
             });
             q.push(
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status, queue = excluded.queue, agent = excluded.agent, \

@@ -10,7 +10,7 @@ use crate::{Result, Store, StoreError, dispatch, push_list};
 const COLUMNS: &str = "id, number, consumer, origin, status, queue, agent, opened_at, queued_at, offered_at, \
                        last_message_at, warned_at, due_at, transfer, menu_level, start_type, language, answered_at, \
                        awaiting_reply_since, wait_since, after_hours_until, ended_at, end_reason, ended_by, updated_at, \
-                       agent_message_at, dismissed_at";
+                       agent_message_at, dismissed_at, ticket_id, context";
 
 macro_rules! chat_row {
     ($row:expr) => {
@@ -42,6 +42,8 @@ macro_rules! chat_row {
             end_reason: $row.try_get("end_reason")?,
             ended_by: $row.try_get("ended_by")?,
             updated_at: $row.try_get("updated_at")?,
+            ticket_id: $row.try_get("ticket_id")?,
+            context: $row.try_get("context")?,
         }
     };
 }

@@ -60,6 +60,10 @@ pub struct ChatRow {
     pub end_reason: Option<String>,
     pub ended_by: Option<String>,
     pub updated_at: i64,
+    /// The outbound API's ticket id; written when the chat opens, never changed.
+    pub ticket_id: Option<String>,
+    /// The outbound API's context, a JSON object of strings; written when the chat opens.
+    pub context: Option<String>,
 }
 
 impl ChatRow {
@@ -100,6 +104,8 @@ impl ChatRow {
             end_reason: None,
             ended_by: None,
             updated_at: at,
+            ticket_id: None,
+            context: None,
         }
     }
 }

@@ -133,7 +133,7 @@ pub(crate) async fn run(listen: &str, database_url: &str) -> anyhow::Result<()> 
     println!("Parley demo is running (data in {database_url}; Ctrl-C stops it).\n");
     println!("  Console:          {base}/console   (log in with a console login below)");
     println!("  Phone simulator:  {base}/sim/phone");
-    println!("  API:              {base}/api/v1   (OpenAPI document: {base}/api/v1/openapi.json)\n");
+    println!("  API:              {base}/api/v1   (its reference; the OpenAPI document: {base}/api/v1/openapi.json)\n");
     println!("  Support numbers:");
     for n in &setup.numbers {
         let queues: Vec<String> = n.queues.iter().map(ToString::to_string).collect();

@@ -80,8 +80,8 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
         Input::Outbound { .. } | Input::Sessionless { .. } if d.ctx.consent.opted_out => {
             Outcome::Refused(Refusal::OptedOut)
         }
-        Input::Outbound { text, agent, queue, no_delay } => {
-            d.outbound(chat, text, agent.as_ref(), queue.as_ref(), *no_delay)
+        Input::Outbound { text, agent, queue, no_delay, ticket } => {
+            d.outbound(chat, text, agent.as_ref(), queue.as_ref(), *no_delay, ticket)
         }
         Input::Sessionless { text, no_delay } => d.sessionless(text, *no_delay),
         Input::Tick => d.business(chat, |d, chat| {

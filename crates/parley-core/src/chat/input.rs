@@ -2,6 +2,7 @@
 //! API, routing or the clock.
 
 use crate::ids::{AgentId, QueueId};
+use crate::ticket::Ticket;
 
 use super::TransferTarget;
 
@@ -38,7 +39,15 @@ pub enum Input {
     /// The business writes first: an agent starts a chat (`agent`, in `queue` or the first queue of the
     /// number they serve), or the outbound API sends (no agent). A live chat with the phone is joined
     /// instead of opening a second one. `no_delay`: refuse rather than wait out quiet hours.
-    Outbound { text: String, agent: Option<AgentId>, queue: Option<QueueId>, no_delay: bool },
+    Outbound {
+        text: String,
+        agent: Option<AgentId>,
+        queue: Option<QueueId>,
+        no_delay: bool,
+        /// The integration's ticket id and context, kept on a chat this opens (a live chat joined keeps
+        /// its own).
+        ticket: Ticket,
+    },
     /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
     /// first text.
     Sessionless { text: String, no_delay: bool },

@@ -102,6 +102,7 @@ impl Decider<'_> {
             ended_at: None,
             end_reason: None,
             ended_by: None,
+            ticket: Default::default(),
         };
         self.event(ChatEvent::Opened);
         self.event(ChatEvent::ConsumerMessage);

@@ -3,6 +3,7 @@
 
 use crate::ids::{AgentId, ChatId, QueueId};
 use crate::phone::{BusinessNumber, E164};
+use crate::ticket::Ticket;
 use crate::time::Timestamp;
 
 /// Where a chat stands.
@@ -205,6 +206,8 @@ pub struct Chat {
     pub end_reason: Option<EndReason>,
     /// Who ended the chat: an agent id, "admin" or "consumer".
     pub ended_by: Option<String>,
+    /// What the integration that started the chat attached to it (empty for other chats).
+    pub ticket: Ticket,
 }
 
 impl Chat {

@@ -2,6 +2,7 @@
 //! notifications, and the quiet hours that hold them back.
 
 use crate::ids::{AgentId, QueueId};
+use crate::ticket::Ticket;
 
 use super::decide::Decider;
 use super::{Author, Chat, ChatEvent, ChatStatus, Origin, Outcome, Purpose, Refusal, StartType};
@@ -30,6 +31,7 @@ impl Decider<'_> {
         agent: Option<&AgentId>,
         queue: Option<&QueueId>,
         no_delay: bool,
+        ticket: &Ticket,
     ) -> Outcome {
         let author = agent.map_or(Author::Api, |a| Author::Agent(a.clone()));
         if let Some(chat) = chat {
@@ -82,6 +84,7 @@ impl Decider<'_> {
             ended_at: None,
             end_reason: None,
             ended_by: None,
+            ticket: ticket.clone(),
         };
         if let Some(agent) = agent {
             let serves = |q: &QueueId| self.ctx.roster.serves(agent, q);

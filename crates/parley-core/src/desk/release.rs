@@ -5,6 +5,7 @@ use crate::chat::{Input, Refusal};
 use crate::ids::ChatId;
 use crate::scheduled::{Due, DueFacts, Held, HeldKind, gate, refusal_reason};
 use crate::setup::Setup;
+use crate::ticket::Ticket;
 use crate::time::Timestamp;
 
 use super::inputs::{Outbound, Rejection};
@@ -83,6 +84,7 @@ impl Desk {
                     agent: agent.clone(),
                     queue: queue.clone(),
                     no_delay: true,
+                    ticket: Ticket::default(),
                 };
                 let request = Outbound { number: &held.number, consumer: &held.consumer, input: &input };
                 match self.outbound(setup, request, new_chat_id, now, rec) {

@@ -190,6 +190,8 @@ pub struct AgentDraft {
     pub greeting: Option<String>,
     /// "one" (empty: the default) or "several": how many direct numbers the agent may have.
     pub direct_numbers: String,
+    /// The agent's e-mail address, by which integrations name the agent (`agent_email`).
+    pub email: Option<String>,
 }
 
 /// A team as written.
@@ -288,6 +290,7 @@ impl Setup {
                     } else {
                         a.direct_numbers.as_str().to_owned()
                     },
+                    email: a.email.clone(),
                 })
                 .collect(),
             teams: self

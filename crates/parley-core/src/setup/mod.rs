@@ -12,6 +12,7 @@
 //!   ([`Setup::queue_settings`]), the one place every inherited setting is resolved.
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
 //! - `blocklist.rs`: the phones the business does not serve: draft, the validated map, validation.
+//! - `email.rs`: agents' e-mail addresses (plausible, unique ignoring case), as integrations name agents.
 //! - `roles.rs`: what a number is for (its role, a direct agent, sessionless replies) and the checks
 //!   that span numbers and agents.
 //!
@@ -21,6 +22,7 @@
 
 mod blocklist;
 mod draft;
+mod email;
 mod model;
 mod replies;
 mod roles;
@@ -34,6 +36,7 @@ pub use blocklist::{BlockDraft, Blocked, Blocklist, MAX_REASON_CHARS, reason_pro
 pub use draft::{
     AgentDraft, CampaignDraft, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, SetupDraft, TeamDraft,
 };
+pub use email::{MAX_EMAIL_CHARS, email_problem};
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
 pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
 pub use roles::{

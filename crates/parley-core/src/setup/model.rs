@@ -259,6 +259,8 @@ pub struct Agent {
     pub greeting: Option<String>,
     /// How many direct numbers the agent may have.
     pub direct_numbers: DirectNumbers,
+    /// The agent's e-mail address as written; unique in the setup ignoring case.
+    pub email: Option<String>,
 }
 
 /// A team of agents.
@@ -418,6 +420,12 @@ impl Setup {
     /// The agent with this id.
     pub fn agent(&self, id: &AgentId) -> Option<&Agent> {
         self.agents.iter().find(|a| &a.id == id)
+    }
+
+    /// The agent with this e-mail address, compared ignoring case (as the setup keeps them unique).
+    pub fn agent_by_email(&self, email: &str) -> Option<&Agent> {
+        let wanted = email.trim().to_lowercase();
+        self.agents.iter().find(|a| a.email.as_deref().is_some_and(|e| e.to_lowercase() == wanted))
     }
 
     /// The queue of `number`'s menu that `answer` picks, by keyword or by the queue's name, in any

@@ -21,6 +21,7 @@ use crate::texts::TextOverrides;
 
 use super::blocklist::validate_blocklist;
 use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
+use super::email::check_email;
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
 use super::roles;
@@ -341,6 +342,8 @@ impl Setup {
         let mut agents = Vec::new();
         let mut seen_agents = HashSet::new();
         let mut allows = std::collections::BTreeMap::new();
+        // E-mail (lower case) → the first agent that has it.
+        let mut emails = HashMap::new();
         for a in &draft.agents {
             let Some(id) = parse_id(AgentId::parse, "agent", &a.id, &mut seen_agents, &mut errors) else {
                 continue;
@@ -356,6 +359,7 @@ impl Setup {
             }
             let own = roles::agent_direct(&owner, a, &mut errors);
             allows.insert(id.clone(), own.direct_numbers);
+            let email = check_email(&owner, &id, a.email.as_deref(), &mut emails, &mut errors);
             agents.push(Agent {
                 id,
                 name,
@@ -365,6 +369,7 @@ impl Setup {
                 hours: own.hours,
                 greeting: own.greeting,
                 direct_numbers: own.direct_numbers,
+                email,
             });
         }
         roles::check_direct_counts(&direct, &allows, &mut errors);

@@ -88,6 +88,7 @@ use parley_core::setup::{
     QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
+use parley_core::ticket::Ticket;
 use parley_core::time::Timestamp;
 
 /// The support number: a menu of two queues.
@@ -468,8 +469,13 @@ impl World {
             "decline" => Input::AnswerTransfer { agent: agent.clone(), accept: false },
             "start" => {
                 let (phone, text) = rest.split_once(' ').unwrap_or((rest, ""));
-                let input =
-                    Input::Outbound { text: text.to_owned(), agent: Some(agent.clone()), queue: None, no_delay: false };
+                let input = Input::Outbound {
+                    text: text.to_owned(),
+                    agent: Some(agent.clone()),
+                    queue: None,
+                    no_delay: false,
+                    ticket: Ticket::default(),
+                };
                 return self.outbound(phone, &input);
             }
             "available" | "away" | "offline" => {
@@ -512,8 +518,8 @@ impl World {
         let (verb, phone, text) = (words.next().unwrap(), words.next().unwrap_or(""), words.next().unwrap_or(""));
         let text = text.to_owned();
         let input = match verb {
-            "send" => Input::Outbound { text, agent: None, queue: None, no_delay: false },
-            "send-now" => Input::Outbound { text, agent: None, queue: None, no_delay: true },
+            "send" => Input::Outbound { text, agent: None, queue: None, no_delay: false, ticket: Ticket::default() },
+            "send-now" => Input::Outbound { text, agent: None, queue: None, no_delay: true, ticket: Ticket::default() },
             "notify" => Input::Sessionless { text, no_delay: false },
             "notify-now" => Input::Sessionless { text, no_delay: true },
             "opt-in" | "opt-out" => {

@@ -29,7 +29,7 @@ use crate::config::Secret;
 use crate::language::Detector;
 use crate::outbound_media::OutMedia;
 
-mod rows;
+pub(crate) mod rows;
 mod working;
 
 pub use rows::{chat_from_row, chat_to_row};
@@ -205,6 +205,10 @@ pub struct ScheduleRequest {
 }
 
 /// Whether the writer's queue has a job, or another node saved a setup.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a Wake lives for one turn of the writer's loop and almost always holds a job: boxing every job would allocate to save stack on the rare other wake"
+)]
 enum Wake {
     /// Boxed: a job is far larger than the other wakes.
     Job(Box<Job>),

@@ -4,6 +4,7 @@ use parley_core::chat::{Chat, EndReason, Origin, StartType, Transfer, TransferTa
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::phone::{BusinessNumber, E164};
 use parley_core::setup::Setup;
+use parley_core::ticket::Ticket;
 use parley_core::time::Timestamp;
 use parley_core::timers;
 use parley_store::rows::ChatRow;
@@ -40,6 +41,8 @@ pub fn chat_to_row(chat: &Chat, setup: &Setup, updated_at: Timestamp) -> ChatRow
         end_reason: chat.end_reason.map(|r| r.as_str().to_owned()),
         ended_by: chat.ended_by.clone(),
         updated_at: updated_at.0,
+        ticket_id: chat.ticket.id.clone(),
+        context: (!chat.ticket.context.is_empty()).then(|| context_json(&chat.ticket.context)),
     }
 }
 
@@ -76,7 +79,29 @@ pub fn chat_from_row(row: &ChatRow, language: &str) -> Option<Chat> {
         ended_at: row.ended_at.map(Timestamp),
         end_reason: row.end_reason.as_deref().and_then(EndReason::parse),
         ended_by: row.ended_by.clone(),
+        ticket: Ticket {
+            id: row.ticket_id.clone(),
+            context: match row.context.as_deref() {
+                None => vec![],
+                Some(json) => context_from_json(json)?,
+            },
+        },
     })
+}
+
+/// Context entries as a JSON object, in their order.
+fn context_json(context: &[(String, String)]) -> String {
+    let object: serde_json::Map<String, Value> =
+        context.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    Value::Object(object).to_string()
+}
+
+/// Stored context entries; `None` when the text is not an object of strings.
+pub(crate) fn context_from_json(text: &str) -> Option<Vec<(String, String)>> {
+    let Value::Object(object) = serde_json::from_str(text).ok()? else {
+        return None;
+    };
+    object.into_iter().map(|(k, v)| Some((k, v.as_str()?.to_owned()))).collect()
 }
 
 fn transfer_json(t: &Transfer) -> String {

@@ -48,7 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/assets/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_STYLE) }))
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
@@ -164,7 +164,7 @@ fn page(
 }
 
 /// A console page with the console's headers: its content policy, never cached, no referrer abroad.
-fn html_response(status: StatusCode, html: String) -> Response {
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response {
     let mut response = (status, axum::response::Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));

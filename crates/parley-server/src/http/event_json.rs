@@ -22,11 +22,16 @@ use serde_json::{Map, Value, json};
 use crate::clock::rfc3339;
 
 /// The envelope: the fields every event has, whatever its kind. No kind's own field reuses a name.
-pub const ENVELOPE: [&str; 6] = ["id", "kind", "at", "chat_id", "chat_status", "queue"];
+pub const ENVELOPE: [&str; 7] = ["id", "kind", "at", "chat_id", "chat_status", "queue", "ticket_id"];
 
 /// The row to store for `event` of `chat` (as the decision left it), addressed to `agent`.
 pub fn row(event: &Event, chat: Option<&Chat>, agent: Option<&AgentId>, at: Timestamp) -> EventRow {
-    let chat = chat.map(|c| OfChat { id: &c.id, status: c.status, queue: c.queue.as_ref() });
+    let chat = chat.map(|c| OfChat {
+        id: &c.id,
+        status: c.status,
+        queue: c.queue.as_ref(),
+        ticket_id: c.ticket.id.as_deref(),
+    });
     row_of(event, chat, agent, at)
 }
 
@@ -35,12 +40,17 @@ struct OfChat<'a> {
     id: &'a ChatId,
     status: ChatStatus,
     queue: Option<&'a QueueId>,
+    /// The outbound API's ticket id, so that an integration finds its chat in every event of it.
+    ticket_id: Option<&'a str>,
 }
 
 fn row_of(event: &Event, chat: Option<OfChat<'_>>, agent: Option<&AgentId>, at: Timestamp) -> EventRow {
     let mut data = fields(event);
     if let Some(chat) = &chat {
         data.insert("chat_status".to_owned(), json!(chat.status.as_str()));
+        if let Some(ticket_id) = chat.ticket_id {
+            data.insert("ticket_id".to_owned(), json!(ticket_id));
+        }
     }
     EventRow {
         id: 0,
@@ -63,12 +73,14 @@ pub fn wire(row: &EventRow) -> String {
         }
     };
     let chat_status = object.remove("chat_status").unwrap_or(Value::Null);
+    let ticket_id = object.remove("ticket_id").unwrap_or(Value::Null);
     object.insert("id".to_owned(), row.id.into());
     object.insert("kind".to_owned(), row.kind.clone().into());
     object.insert("at".to_owned(), rfc3339(row.at).into());
     object.insert("chat_id".to_owned(), row.chat_id.clone().into());
     object.insert("chat_status".to_owned(), chat_status);
     object.insert("queue".to_owned(), row.queue.clone().into());
+    object.insert("ticket_id".to_owned(), ticket_id);
     Value::Object(object).to_string()
 }
 
@@ -401,7 +413,12 @@ mod tests {
             for name in fields(&event).keys().chain(own.keys()) {
                 assert!(!ENVELOPE.contains(&name.as_str()), "{kind}'s field {name} hides the envelope's");
             }
-            let chat = of_chat.then_some(OfChat { id: &chat_id, status: ChatStatus::Offered, queue: Some(&queue) });
+            let chat = of_chat.then_some(OfChat {
+                id: &chat_id,
+                status: ChatStatus::Offered,
+                queue: Some(&queue),
+                ticket_id: Some("T-1001"),
+            });
             let row = EventRow { id: 42, ..row_of(&event, chat, None, at) };
             let Value::Object(json) = serde_json::from_str(&wire(&row)).unwrap() else { panic!("not an object") };
             let keys: BTreeSet<&str> = json.keys().map(String::as_str).collect();
@@ -412,11 +429,12 @@ mod tests {
             }
             assert_eq!((&json["id"], &json["kind"], &json["at"]), (&json!(42), &json!(kind), &json!(rfc3339(at.0))));
             if of_chat {
-                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"]);
-                assert_eq!(chat, (&json!(chat_id.as_str()), &json!("offered"), &json!("tech")), "{kind}");
+                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"], &json["ticket_id"]);
+                let expected = (&json!(chat_id.as_str()), &json!("offered"), &json!("tech"), &json!("T-1001"));
+                assert_eq!(chat, expected, "{kind}");
             } else {
-                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"]);
-                assert_eq!(chat, (&Value::Null, &Value::Null, &Value::Null), "{kind}");
+                let chat = (&json["chat_id"], &json["chat_status"], &json["queue"], &json["ticket_id"]);
+                assert_eq!(chat, (&Value::Null, &Value::Null, &Value::Null, &Value::Null), "{kind}");
             }
         }
         let documented: BTreeSet<&str> = doc.keys().map(String::as_str).filter(|k| *k != "envelope").collect();
@@ -481,14 +499,14 @@ mod tests {
         let json: Value = serde_json::from_str(&wire(&row)).unwrap();
         let expected = json!({
             "agent": "bob", "id": 9, "kind": "chat.offered", "at": rfc3339(0),
-            "chat_id": "c1", "chat_status": "offered", "queue": "tech",
+            "chat_id": "c1", "chat_status": "offered", "queue": "tech", "ticket_id": null,
         });
         assert_eq!(json, expected);
         let broken = EventRow { data: "not json".to_owned(), chat_id: None, queue: None, ..row };
         let json: Value = serde_json::from_str(&wire(&broken)).unwrap();
         assert_eq!(
             json,
-            json!({ "id": 9, "kind": "chat.offered", "at": rfc3339(0), "chat_id": null, "chat_status": null, "queue": null })
+            json!({ "id": 9, "kind": "chat.offered", "at": rfc3339(0), "chat_id": null, "chat_status": null, "queue": null, "ticket_id": null })
         );
     }
 }

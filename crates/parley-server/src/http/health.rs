@@ -59,7 +59,7 @@ pub async fn index(State(state): State<AppState>) -> Html<String> {
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Parley</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:2em auto\">\
          <h1>Parley</h1><p>A self-hosted SMS contact center.</p><ul>\
          <li><a href=\"/console\">Console</a>: agents, supervisors and admins log in here.</li>{sim}\
-         <li><a href=\"/api/v1/openapi.json\">API (OpenAPI document)</a>: agents and integrations use <code>/api/v1</code> with a bearer token.</li>\
+         <li><a href=\"/api/v1\">API reference</a> (and its <a href=\"/api/v1/openapi.json\">OpenAPI document</a>): agents and integrations use <code>/api/v1</code> with a bearer token.</li>\
          <li><a href=\"/metrics\">Metrics</a> · <a href=\"/readyz\">Readiness</a></li></ul></body></html>"
     ))
 }

@@ -12,6 +12,7 @@ pub mod health;
 pub mod idempotency;
 pub mod openapi;
 pub mod scope;
+pub mod reference;
 pub mod session;
 pub mod sim;
 pub mod webhooks;
@@ -115,9 +116,15 @@ pub fn router(state: AppState) -> Router {
     let api = api_routes(state.config.sim);
     let (router, mut doc) = api.split_for_parts();
     openapi::complete(&mut doc);
+    // The reference page is rendered once from the very document served as JSON.
+    let page = match serde_json::to_value(&doc) {
+        Ok(json) => reference::page(&json),
+        Err(e) => format!("the OpenAPI document could not be rendered: {e}"),
+    };
     let doc = Arc::new(doc);
     router
         .route("/api/v1/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .merge(reference::routes(Arc::new(page)))
         .route("/", get(health::index))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -127,7 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/media/{id}", get(api::media::get_signed_media))
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!(
-                "no such endpoint: nothing at {}; the console is at /console, the API is described at /api/v1/openapi.json",
+                "no such endpoint: nothing at {}; the console is at /console, the API's reference at /api/v1 (the OpenAPI document at /api/v1/openapi.json)",
                 uri.path()
             ))
         })

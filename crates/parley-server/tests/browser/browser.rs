@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
+use thirtyfour::LoggingPrefsLogLevel;
 use thirtyfour::prelude::*;
 
 use crate::harness::eventually;
@@ -143,6 +144,8 @@ impl Browsers {
         for arg in CHROMIUM_ARGS {
             caps.add_arg(arg).expect("adding a chromium argument");
         }
+        // The browser's console (script errors, content-policy refusals) is kept for `console_problems`.
+        caps.set_browser_log_level(LoggingPrefsLogLevel::Warning).expect("asking for the browser's log");
         let session = WebDriver::new(self.driver.url.as_str(), caps)
             .await
             .unwrap_or_else(|e| panic!("opening browser session {name} through {}: {e}", self.driver.url));
@@ -256,6 +259,13 @@ async fn text_of(session: &WebDriver, selector: &str) -> String {
         Ok(ret) => ret.json().as_str().unwrap_or_default().to_owned(),
         Err(e) => format!("(could not read {selector}: {e})"),
     }
+}
+
+/// What the browser's console reported since the last call, at warning level and above: script errors,
+/// failed loads and content-policy refusals. Each call drains the log.
+pub(crate) async fn console_problems(session: &WebDriver) -> Vec<String> {
+    let entries = session.get_log("browser").await.unwrap_or_else(|e| panic!("reading the browser's log: {e}"));
+    entries.into_iter().map(|e| format!("{}: {}", e.level, e.message)).collect()
 }
 
 /// A string as a JavaScript literal, to put test data into scripts.

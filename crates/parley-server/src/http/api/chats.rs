@@ -5,6 +5,8 @@
 //! chat's queue says (`consumer_number` in the setup); admins always get the whole number. Reading a
 //! chat or its transcript is recorded in the audit log first (see `api::audit`).
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::State;
 use parley_core::chat::{Actor, ChatStatus, Input};
@@ -21,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::clock::rfc3339;
 use crate::engine::ScheduleRequest;
+use crate::engine::rows::context_from_json;
 use crate::http::api::audit::record_read;
 use crate::http::api::media::{Attachment, attachable};
 use crate::http::api::messages::parse_send_at;
@@ -62,6 +65,10 @@ pub struct ChatView {
     pub end_reason: Option<String>,
     /// An agent id, "admin" or "consumer".
     pub ended_by: Option<String>,
+    /// The ticket id the outbound API started the chat with (the integration's reference).
+    pub ticket_id: Option<String>,
+    /// Key-values the outbound API started the chat with, for the agent to read; empty for others.
+    pub context: BTreeMap<String, String>,
 }
 
 impl From<ChatRow> for ChatView {
@@ -84,6 +91,9 @@ impl From<ChatRow> for ChatView {
             ended_at: c.ended_at.map(rfc3339),
             end_reason: c.end_reason,
             ended_by: c.ended_by,
+            ticket_id: c.ticket_id,
+            // A stored context this version cannot read (it never should be) shows as none.
+            context: c.context.as_deref().and_then(context_from_json).unwrap_or_default().into_iter().collect(),
         }
     }
 }

@@ -158,13 +158,13 @@ pub async fn resend_message(
     who: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
-    message_for(&state, &who, &id, true).await?;
+    let (original, _) = message_for(&state, &who, &id, true).await?;
     let by = match &who {
         Principal::Agent(a) => format!("agent:{a}"),
         _ => "api".to_owned(),
     };
     let ack = state.engine.resend(&id, &by).await?;
-    Ok(crate::http::api::outbound::sent(&state, &who, ack))
+    Ok(crate::http::api::outbound::sent(&state, &who, ack, &original.body))
 }
 
 /// The chat's messages waiting to be sent later, in order.

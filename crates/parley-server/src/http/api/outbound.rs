@@ -1,13 +1,17 @@
 //! `/api/v1/outbound`: messages the business sends first. `POST /api/v1/outbound/chats` starts a chat
 //! (or joins the live one with that phone), `POST /api/v1/outbound/messages` sends a sessionless
 //! notification that belongs to no chat. The field names are the seed platform's (`end_user_number`,
-//! `outbound_number`, `message`, `agent_id`).
+//! `outbound_number`, `message` or `predefined_id` with `variables`, `agent_id` or `agent_email`,
+//! `ticket_id`, `context`). The answer says how the text travels (`segments`, `encoding`), as
+//! `POST /api/v1/sms/segments` counts it.
 //!
 //! Both refuse a phone that opted out (409 `opted_out`), a number that is not enabled (409
 //! `number_not_enabled`) and an incoming-only number (422 naming `/outbound_number`; the core refuses
 //! it, `Refusal::IncomingOnly`). Inside the consumer's quiet hours the message is scheduled for the first
 //! allowed moment (`status: "scheduled"`, `send_at`), or refused (409 `quiet_hours`) when the caller
 //! set `no_delay`.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +20,11 @@ use parley_core::chat::Input;
 use parley_core::ids::{AgentId, QueueId};
 use parley_core::message::{Direction, MAX_BODY_CHARS, MessageStatus};
 use parley_core::phone::{BusinessNumber, E164};
+use parley_core::replies::{PLACEHOLDERS, ReplyVars};
 use parley_core::scheduled::HeldKind;
+use parley_core::setup::Setup;
+use parley_core::text::segment;
+use parley_core::ticket::Ticket;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,8 +34,9 @@ use crate::engine::{OutboundAck, OutboundRequest, ScheduleRequest};
 use crate::http::api::chats::{ChatView, view_for};
 use crate::http::api::media::attachable;
 use crate::http::api::messages::parse_send_at;
+use crate::http::api::sms::encoding_name;
 use crate::http::auth::Principal;
-use crate::http::error::{ApiError, ErrorBody, FieldProblem};
+use crate::http::error::{ApiError, ErrorBody, FieldProblem, PointerSegment, pointer};
 use crate::http::extract::{ApiJson, ApiPath};
 
 /// A chat the business starts.
@@ -41,9 +50,16 @@ pub struct OutboundChat {
     /// queue (or the agent's queues), while that queue keeps `sticky_sender` on, else from the first
     /// number whose menu offers the queue.
     pub outbound_number: Option<String>,
-    /// Up to 1600 characters; may be empty (or left out) when `media_ids` names media.
-    #[serde(default)]
-    pub message: String,
+    /// The text to send (up to 1600 characters); or leave it out and name a `predefined_id` (exactly
+    /// one of the two). It may be left out when `media_ids` names media.
+    pub message: Option<String>,
+    /// A predefined reply of the setup to send instead of `message`, filled in with `variables`.
+    pub predefined_id: Option<String>,
+    /// Values for the predefined reply's placeholders, by name without braces (`{"agent": "Ann"}`):
+    /// any of agent_first_name, agent, queue, brand, consumer_last_four. They replace what Parley
+    /// fills in itself (brand; the agent's name and queue for an agent's chat; the consumer's last
+    /// four digits); a placeholder left without a value is refused.
+    pub variables: Option<BTreeMap<String, String>>,
     /// Uploads to send with the message (`POST /api/v1/media`), at most 10, each the caller's own and
     /// not sent yet; 422 `media_not_supported` from a number on an SMPP carrier account.
     #[serde(default)]
@@ -51,6 +67,15 @@ pub struct OutboundChat {
     /// The agent who holds the chat; agent tokens may only name themselves (and default to
     /// themselves). Without an agent the consumer's answer enters the number's menu.
     pub agent_id: Option<String>,
+    /// The agent by the e-mail address the setup gives them, instead of `agent_id` (not both).
+    pub agent_email: Option<String>,
+    /// Your reference for the chat (a ticket, a case, an order), up to 100 characters: kept on the
+    /// chat, shown to the agent, and in the `ticket_id` of every event of the chat. A chat that is
+    /// joined (live already) keeps its own.
+    pub ticket_id: Option<String>,
+    /// Up to 20 key-values (keys up to 40 characters, values up to 500) shown to the agent with the
+    /// chat. A chat that is joined keeps its own.
+    pub context: Option<BTreeMap<String, String>>,
     /// The queue the agent's chat belongs to (default: the number's first queue the agent serves).
     pub queue: Option<String>,
     /// Refuse (409 `quiet_hours`) instead of scheduling when the consumer's quiet hours hold.
@@ -70,9 +95,14 @@ pub struct OutboundMessage {
     pub end_user_number: String,
     /// The business number to send from, E.164.
     pub outbound_number: String,
-    /// Up to 1600 characters; may be empty (or left out) when `media_ids` names media.
-    #[serde(default)]
-    pub message: String,
+    /// The text to send (up to 1600 characters); or leave it out and name a `predefined_id` (exactly
+    /// one of the two). It may be left out when `media_ids` names media.
+    pub message: Option<String>,
+    /// A predefined reply of the setup to send instead of `message`, filled in with `variables`.
+    pub predefined_id: Option<String>,
+    /// Values for the predefined reply's placeholders, as for `POST /api/v1/outbound/chats` (a
+    /// sessionless message has no agent or queue: Parley fills in brand and consumer_last_four).
+    pub variables: Option<BTreeMap<String, String>>,
     /// Uploads to send with the message, as on `POST /api/v1/outbound/chats`.
     #[serde(default)]
     pub media_ids: Vec<String>,
@@ -93,6 +123,10 @@ pub struct OutboundSent {
     /// consumer's quiet hours until `send_at`.
     pub status: String,
     pub send_at: Option<String>,
+    /// How many SMS the text takes (as `POST /api/v1/sms/segments` counts it).
+    pub segments: usize,
+    /// "gsm7" when every character is in the GSM 03.38 alphabet, else "ucs2".
+    pub encoding: String,
     /// The chat the message opened or joined (none for a sessionless message).
     pub chat: Option<ChatView>,
 }
@@ -116,11 +150,20 @@ fn message(text: &str, media: usize) -> Result<String, ApiError> {
     Ok(text.to_owned())
 }
 
-pub(crate) fn sent(state: &AppState, who: &Principal, ack: OutboundAck) -> (StatusCode, Json<OutboundSent>) {
+/// The answer to a send of `text`.
+pub(crate) fn sent(
+    state: &AppState,
+    who: &Principal,
+    ack: OutboundAck,
+    text: &str,
+) -> (StatusCode, Json<OutboundSent>) {
+    let info = segment::count(text);
     let body = OutboundSent {
         message_id: ack.message_id,
         status: ack.status.as_str().to_owned(),
         send_at: ack.send_at.map(rfc3339),
+        segments: info.segments,
+        encoding: encoding_name(info.encoding).to_owned(),
         chat: ack.chat.map(|c| view_for(state, who, c)),
     };
     (StatusCode::CREATED, Json(body))
@@ -141,12 +184,14 @@ pub async fn start_chat(
     ApiJson(req): ApiJson<OutboundChat>,
 ) -> Result<(StatusCode, Json<OutboundSent>), ApiError> {
     let consumer = phone("end_user_number", &req.end_user_number)?;
-    let text = message(&req.message, req.media_ids.len())?;
-    let agent = match (&who, req.agent_id.as_deref()) {
+    let named = named_agent(&state, req.agent_id.as_deref(), req.agent_email.as_deref())?;
+    let agent = match (&who, named.as_deref()) {
         (Principal::Agent(me), None) => Some(me.clone()),
         (Principal::Agent(me), Some(named)) if named == me.as_str() => Some(me.clone()),
         (Principal::Agent(_), Some(_)) => {
-            return Err(ApiError::forbidden("agent tokens start chats for themselves only: leave agent_id out"));
+            return Err(ApiError::forbidden(
+                "agent tokens start chats for themselves only: leave agent_id and agent_email out",
+            ));
         }
         (Principal::Admin { .. }, None) => None,
         (Principal::Supervisor { .. }, _) => {
@@ -182,18 +227,146 @@ pub async fn start_chat(
             ));
         }
     };
+    let ticket = ticket(req.ticket_id.as_deref(), req.context)?;
+    let text = {
+        let setup = state.engine.setup();
+        let mut vars = ReplyVars::for_chat(
+            agent.as_ref().and_then(|a| setup.agent(a)).map(|a| a.name.as_str()),
+            queue.as_ref().and_then(|q| setup.queue(q)).map(|q| q.name.as_str()),
+            &setup.settings.brand,
+            Some(&consumer),
+        );
+        let reply = Predefined { id: req.predefined_id.as_deref(), variables: req.variables, agent: agent.as_ref() };
+        text_of(&setup, &who, req.message.as_deref(), reply, &mut vars, req.media_ids.len())?
+    };
     let source = agent.as_ref().map_or("api".to_owned(), |a| format!("agent:{a}"));
     let media = attachable(&state, &who, &req.media_ids, &number).await?;
     if let Some(send_at) = req.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
+        if !ticket.is_empty() {
+            // A held chat keeps only its text, agent and queue until it opens (the 0022 migration).
+            return Err(ApiError::invalid_fields(
+                "send_at: a chat scheduled for later does not keep ticket_id or context yet; send it now, or leave them out",
+                vec![FieldProblem::new(Some("/send_at".to_owned()), "not with ticket_id or context")],
+            ));
+        }
         let kind = HeldKind::Chat { agent, queue };
-        let request = ScheduleRequest { number, consumer, text, kind, send_at, author: source, media };
+        let request = ScheduleRequest { number, consumer, text: text.clone(), kind, send_at, author: source, media };
         let ack = state.engine.schedule(request).await?;
-        return Ok(sent(&state, &who, ack));
+        return Ok(sent(&state, &who, ack, &text));
     }
-    let input = Input::Outbound { text, agent, queue, no_delay: req.no_delay };
+    let input = Input::Outbound { text: text.clone(), agent, queue, no_delay: req.no_delay, ticket };
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
-    Ok(sent(&state, &who, ack))
+    Ok(sent(&state, &who, ack, &text))
+}
+
+/// The agent a request names, as an id: `agent_id` as written, or the agent whose e-mail is
+/// `agent_email` (not both).
+fn named_agent(state: &AppState, id: Option<&str>, email: Option<&str>) -> Result<Option<String>, ApiError> {
+    match (id, email) {
+        (Some(_), Some(_)) => Err(ApiError::invalid_fields(
+            "agent_id and agent_email name the same thing: give one of them",
+            vec![FieldProblem::new(Some("/agent_email".to_owned()), "not together with agent_id")],
+        )),
+        (Some(id), None) => Ok(Some(id.to_owned())),
+        (None, Some(email)) => match state.engine.setup().agent_by_email(email) {
+            Some(agent) => Ok(Some(agent.id.to_string())),
+            None => Err(ApiError::invalid_fields(
+                format!("agent_email: no agent has the e-mail \"{email}\" in the setup"),
+                vec![FieldProblem::new(Some("/agent_email".to_owned()), "no agent has this e-mail")],
+            )),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+/// The ticket id and context checked against their limits; a refusal names the value at fault.
+fn ticket(id: Option<&str>, context: Option<BTreeMap<String, String>>) -> Result<Ticket, ApiError> {
+    Ticket::parse(id, context.unwrap_or_default().into_iter().collect()).map_err(|problem| {
+        ApiError::invalid_fields(problem.to_string(), vec![FieldProblem::new(Some(problem.pointer), problem.reason)])
+    })
+}
+
+/// The predefined reply a request names instead of a message, and who it is for.
+struct Predefined<'a> {
+    id: Option<&'a str>,
+    variables: Option<BTreeMap<String, String>>,
+    /// The chat's agent: an agent's own token sends only the replies meant for them.
+    agent: Option<&'a AgentId>,
+}
+
+fn variable_pointer(name: &str) -> Option<String> {
+    Some(pointer([PointerSegment::Key("variables"), PointerSegment::Key(name)]))
+}
+
+/// The text to send: `message` as written, or the predefined reply filled in with `vars` (what
+/// Parley knows of the chat) and the request's `variables` over them. Exactly one of the two.
+fn text_of(
+    setup: &Setup,
+    who: &Principal,
+    text: Option<&str>,
+    predefined: Predefined<'_>,
+    vars: &mut ReplyVars,
+    media: usize,
+) -> Result<String, ApiError> {
+    let reply_id = match (text, predefined.id) {
+        // Media alone needs no text.
+        (None, None) if media > 0 && predefined.variables.is_none() => return Ok(String::new()),
+        (Some(text), None) => {
+            if predefined.variables.is_some() {
+                return Err(ApiError::invalid_fields(
+                    "variables fill in a predefined reply: send them with predefined_id, or leave them out",
+                    vec![FieldProblem::new(Some("/variables".to_owned()), "only with predefined_id")],
+                ));
+            }
+            return message(text, media);
+        }
+        (None, Some(id)) => id,
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::invalid_fields(
+                "give exactly one of message and predefined_id",
+                vec![FieldProblem::new(Some("/message".to_owned()), "exactly one of message and predefined_id")],
+            ));
+        }
+    };
+    let Some(reply) = setup.replies.iter().find(|r| r.id.as_str() == reply_id) else {
+        return Err(ApiError::invalid_fields(
+            format!("predefined_id: no predefined reply \"{reply_id}\" in the setup; GET /api/v1/replies lists them"),
+            vec![FieldProblem::new(Some("/predefined_id".to_owned()), "no such predefined reply")],
+        ));
+    };
+    if let (Principal::Agent(_), Some(agent)) = (who, predefined.agent)
+        && !reply.available_to(agent, setup)
+    {
+        return Err(ApiError::forbidden(format!(
+            "reply \"{reply_id}\" is for other queues or teams; GET /api/v1/replies lists yours"
+        )));
+    }
+    let unknown: Vec<FieldProblem> = predefined
+        .variables
+        .iter()
+        .flatten()
+        .filter(|(name, value)| !vars.set(name, value))
+        .map(|(name, _)| FieldProblem::new(variable_pointer(name), format!("no placeholder is called {{{name}}}")))
+        .collect();
+    if !unknown.is_empty() {
+        let known: Vec<String> = PLACEHOLDERS.iter().map(|k| (*k).to_owned()).collect();
+        return Err(ApiError::invalid_fields(
+            format!("variables: a predefined reply's placeholders are {}", known.join(", ")),
+            unknown,
+        ));
+    }
+    let missing = reply.unfilled(vars);
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|m| format!("{{{m}}}")).collect();
+        let details = missing.iter().map(|m| FieldProblem::new(variable_pointer(m), "missing")).collect();
+        return Err(ApiError::invalid_fields(
+            format!("predefined reply \"{reply_id}\" uses {}: give a value in variables", names.join(", ")),
+            details,
+        ));
+    }
+    message(&reply.render(vars), media)
+        .map_err(|e| ApiError::invalid(format!("predefined reply \"{reply_id}\" filled in: {}", e.message)))
 }
 
 /// The number (and queue) an agent's chat goes out from when the request names no number: the
@@ -240,20 +413,25 @@ pub async fn send_message(
     who.require_admin()?;
     let consumer = phone("end_user_number", &req.end_user_number)?;
     let number = business_number(&req.outbound_number)?;
-    let text = message(&req.message, req.media_ids.len())?;
+    let text = {
+        let setup = state.engine.setup();
+        let mut vars = ReplyVars::for_chat(None, None, &setup.settings.brand, Some(&consumer));
+        let reply = Predefined { id: req.predefined_id.as_deref(), variables: req.variables, agent: None };
+        text_of(&setup, &who, req.message.as_deref(), reply, &mut vars, req.media_ids.len())?
+    };
     let media = attachable(&state, &who, &req.media_ids, &number).await?;
     if let Some(send_at) = req.send_at.as_deref() {
         let send_at = parse_send_at(&state, send_at, Some("/send_at"))?;
         let kind = HeldKind::Sessionless;
         let author = "api".to_owned();
-        let ack =
-            state.engine.schedule(ScheduleRequest { number, consumer, text, kind, send_at, author, media }).await?;
-        return Ok(sent(&state, &who, ack));
+        let request = ScheduleRequest { number, consumer, text: text.clone(), kind, send_at, author, media };
+        let ack = state.engine.schedule(request).await?;
+        return Ok(sent(&state, &who, ack, &text));
     }
-    let input = Input::Sessionless { text, no_delay: req.no_delay };
+    let input = Input::Sessionless { text: text.clone(), no_delay: req.no_delay };
     let source = "api".to_owned();
     let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
-    Ok(sent(&state, &who, ack))
+    Ok(sent(&state, &who, ack, &text))
 }
 
 /// An outbound message as its sender tracks it.

@@ -51,15 +51,19 @@ pub async fn segments(_who: Principal, ApiJson(q): ApiJson<SegmentQuery>) -> Res
         }
     }
     Ok(Json(Segments {
-        encoding: match info.encoding {
-            Encoding::Gsm7 => "gsm7",
-            Encoding::Ucs2 => "ucs2",
-        }
-        .to_owned(),
+        encoding: encoding_name(info.encoding).to_owned(),
         units: info.units,
         segments: info.segments,
         per_segment_limit: info.per_segment_limit,
         characters,
         non_gsm_characters: non_gsm,
     }))
+}
+
+/// An encoding as the API names it, here and in the answers of sends.
+pub(crate) fn encoding_name(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Gsm7 => "gsm7",
+        Encoding::Ucs2 => "ucs2",
+    }
 }
