@@ -37,6 +37,7 @@ pub mod rows;
 pub mod sim;
 pub mod throughput;
 pub mod timeline;
+pub mod twilio;
 pub mod users;
 
 use std::str::FromStr;

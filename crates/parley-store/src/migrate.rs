@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
     (21, include_str!("../migrations/sqlite/0021_notification_replies.sql")),
     (22, include_str!("../migrations/sqlite/0022_send_later.sql")),
     (23, include_str!("../migrations/sqlite/0023_api_keys.sql")),
+    (27, include_str!("../migrations/sqlite/0027_twilio_messages.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -53,6 +54,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (21, include_str!("../migrations/postgres/0021_notification_replies.sql")),
     (22, include_str!("../migrations/postgres/0022_send_later.sql")),
     (23, include_str!("../migrations/postgres/0023_api_keys.sql")),
+    (27, include_str!("../migrations/postgres/0027_twilio_messages.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -11,8 +11,8 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN`. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
     modifiers(&Bearer),
-    components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody)),
-    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"))
+    components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody, crate::http::twilio_api::error::TwilioErrorBody)),
+    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"), (name = "twilio", description = "The Twilio-compatible Messages API: HTTP basic auth with a key id (SK…) and its token; answers and errors in Twilio's shapes"))
 )]
 pub struct ApiDoc;
 
@@ -25,6 +25,11 @@ impl Modify for Bearer {
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+            // The Twilio-compatible API: the key id (SK…) as the username, its token as the password.
+            components.add_security_scheme(
+                "basic",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+            );
         }
     }
 }
@@ -33,15 +38,17 @@ impl Modify for Bearer {
 /// the extractors, a database outage), and gives every response without one a description. A
 /// status an operation documents itself keeps its own description.
 pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        // The Twilio-compatible API answers its errors in Twilio's shape.
+        let error_schema = if path.starts_with("/2010-04-01/") { "TwilioErrorBody" } else { "ErrorBody" };
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in operations.into_iter().flatten() {
-            complete_operation(op);
+            complete_operation(op, error_schema);
         }
     }
 }
 
-fn complete_operation(op: &mut Operation) {
+fn complete_operation(op: &mut Operation, error_schema: &str) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let params_in = |place: ParameterIn| {
         op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
@@ -83,7 +90,7 @@ fn complete_operation(op: &mut Operation) {
             let mut response = Response::new(description);
             response.content.insert(
                 "application/json".to_owned(),
-                RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
+                RefOr::T(Content::new(Some(Ref::from_schema_name(error_schema)))),
             );
             RefOr::T(response)
         });

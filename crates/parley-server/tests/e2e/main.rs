@@ -46,4 +46,5 @@ mod threads;
 mod throttle;
 mod timers;
 mod transfers;
+mod twilio_api;
 mod twilio_webhooks;

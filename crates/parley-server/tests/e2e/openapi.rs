@@ -64,6 +64,9 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/blocklist", "post"),
     ("/api/v1/blocklist/{e164}", "get"),
     ("/api/v1/blocklist/{e164}", "delete"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "post"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "get"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}", "get"),
 ];
 
 /// The routes that are not API and so not in the document: pages for people, the simulator's phone
