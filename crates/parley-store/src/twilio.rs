@@ -103,6 +103,18 @@ pub enum CallbackOutcome {
     GaveUp { error: String },
 }
 
+/// Where a message's status callbacks are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackState {
+    /// Whether the token for signing is still kept.
+    pub token_kept: bool,
+    /// When its last callback was delivered or given up (epoch ms).
+    pub finished_at: Option<i64>,
+    /// Tries of the change now owed.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
 /// Statuses after which a message changes no more.
 const FINAL: &str = "'delivered', 'undelivered', 'failed', 'suppressed', 'canceled'";
 
@@ -140,6 +152,26 @@ impl Store {
             push_list!(q, ids);
             let rows: Vec<(String, Option<String>)> = q.build_query_as().fetch_all(pool).await?;
             Ok(rows.into_iter().collect())
+        })
+    }
+
+    /// Where the status callbacks of `message_id` are; `None` when it asked for none.
+    pub async fn twilio_callback(&self, message_id: &str) -> Result<Option<CallbackState>> {
+        dispatch!(self, |pool, DB, begin| {
+            let row = sqlx::query(
+                "SELECT CASE WHEN auth_token IS NULL THEN 0 ELSE 1 END AS kept, finished_at, attempts, last_error \
+                 FROM twilio_messages WHERE message_id = $1 AND callback_url IS NOT NULL",
+            )
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            Ok(Some(CallbackState {
+                token_kept: row.try_get::<i32, _>("kept")? == 1,
+                finished_at: row.try_get("finished_at")?,
+                attempts: row.try_get("attempts")?,
+                last_error: row.try_get("last_error")?,
+            }))
         })
     }
 

@@ -179,9 +179,14 @@ async fn record(State(rx): State<Receiver>, uri: Uri, headers: HeaderMap, body: 
 }
 
 /// The statuses of a message's timeline (Parley's own API), in Twilio's words.
-async fn timeline(app: &TestApp, sid: &str) -> Vec<String> {
+/// Parley's message id of a SID (the UUID its hex digits spell).
+fn timeline_id(sid: &str) -> String {
     let hex = &sid[2..];
-    let id = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+async fn timeline(app: &TestApp, sid: &str) -> Vec<String> {
+    let id = timeline_id(sid);
     let view = app.request(Method::GET, &format!("/api/v1/messages/{id}"), Some(ADMIN), None).await.expect_status(200);
     view.body["timeline"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap().to_owned()).collect()
 }
@@ -404,8 +409,8 @@ async fn twilio_api_messaging_service_quiet_hours_and_date_filters() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twilio_api_status_callbacks_are_retried_until_the_receiver_answers() {
-    let (app, now) = app_at(NOON_IN_NEW_YORK).await;
+async fn twilio_api_status_callbacks_are_retried_across_a_restart_until_the_receiver_answers() {
+    let (mut app, now) = app_at(NOON_IN_NEW_YORK).await;
     let sender = key(&app, &["sms:send"], None).await;
     let rx = Receiver::start(2).await;
     let path = messages_path(&sender.account_sid);
@@ -420,6 +425,8 @@ async fn twilio_api_status_callbacks_are_retried_until_the_receiver_answers() {
     // Nothing more until the retry is due: the clock stands still.
     app.phone(CONSUMER).receives(1).await;
     assert_eq!(rx.got().len(), 1, "{:?}", rx.got());
+    // What is owed is in the database: a restarted server delivers it.
+    app.restart().await;
     now.fetch_add(60_000, Ordering::SeqCst);
     eventually("the second, failed attempt", || async {
         if rx.got().len() == 2 { Ok(()) } else { Err(format!("{:?}", rx.got())) }
@@ -434,4 +441,16 @@ async fn twilio_api_status_callbacks_are_retried_until_the_receiver_answers() {
     let answered: Vec<&str> = got.iter().filter(|c| c.answered == 200).map(|c| c.param("MessageStatus")).collect();
     assert_eq!(answered, timeline(&app, &sid).await, "each status answered once, in order: {got:?}");
     assert!(got[..2].iter().all(|c| c.param("MessageStatus") == "queued" && c.answered == 500), "{got:?}");
+    // The message is final and owes nothing more: the token kept for signing is gone.
+    let store = app.store().await;
+    let id = timeline_id(&sid);
+    let state = eventually("the callbacks to finish", || async {
+        match store.twilio_callback(&id).await.unwrap() {
+            Some(state) if state.finished_at.is_some() => Ok(state),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(!state.token_kept, "{state:?}");
+    store.close().await;
 }
