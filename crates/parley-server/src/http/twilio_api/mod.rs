@@ -101,6 +101,7 @@ pub struct SendForm {
     pub MessagingServiceSid: Option<String>,
     pub Body: Option<String>,
     /// Repeated. Not carried yet: any MediaUrl is refused with 21620.
+    #[schema(required = false)]
     pub MediaUrl: Vec<String>,
     /// An http(s) URL that receives each status change, signed with `X-Twilio-Signature`.
     pub StatusCallback: Option<String>,
