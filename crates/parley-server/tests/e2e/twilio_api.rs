@@ -454,3 +454,36 @@ async fn twilio_api_status_callbacks_are_retried_across_a_restart_until_the_rece
     assert!(!state.token_kept, "{state:?}");
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_api_status_callbacks_go_out_once_each_with_two_nodes() {
+    let (app, _now) = app_at(NOON_IN_NEW_YORK).await;
+    // On PostgreSQL a second node runs every worker beside the first; SQLite serves one node.
+    let postgres = std::env::var(parley_store::testing::ENV).is_ok_and(|url| !url.is_empty());
+    let other = if postgres { Some(app.second_node().await) } else { None };
+    let sender = key(&app, &["sms:send"], None).await;
+    let rx = Receiver::start(0).await;
+    let path = messages_path(&sender.account_sid);
+    let auth = Some((sender.id.as_str(), sender.token.as_str()));
+    let callback = rx.url();
+    let mut sids = vec![];
+    for i in 0..6 {
+        let to = format!("+1212555020{i}");
+        let node = if i % 2 == 1 { other.as_ref().unwrap_or(&app) } else { &app };
+        let fields = [("To", to.as_str()), ("From", SUPPORT), ("Body", "Hello"), ("StatusCallback", callback.as_str())];
+        let sent = twilio(node, Method::POST, &path, auth, &fields).await;
+        assert_eq!(sent.status, 201, "{}", sent.body);
+        sids.push(sent.body["sid"].as_str().unwrap().to_owned());
+    }
+    let got = eventually("every message's delivered callback", || async {
+        let got = rx.got();
+        let delivered = got.iter().filter(|c| c.param("MessageStatus") == "delivered").count();
+        if delivered >= sids.len() { Ok(got) } else { Err(format!("{delivered} delivered: {got:?}")) }
+    })
+    .await;
+    for sid in &sids {
+        let statuses: Vec<&str> =
+            got.iter().filter(|c| c.param("MessageSid") == sid).map(|c| c.param("MessageStatus")).collect();
+        assert_eq!(statuses, timeline(&app, sid).await, "each change once, in order, for {sid}");
+    }
+}
