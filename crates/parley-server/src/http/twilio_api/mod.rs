@@ -200,7 +200,7 @@ pub async fn create_message(
             created_at: state.clock.now().0,
         })
         .await?;
-    let found = sessionless(&state, &ack.message_id).await?;
+    let found = sent_by_api(&state, &ack.message_id).await?;
     let mut shown = show(&state, &caller, &found).await?.remove(0);
     // As Twilio answers a create: the status it was accepted in, though the outbox may have claimed it
     // since (fetching shows where it is now).
@@ -270,7 +270,7 @@ fn signing_token(caller: &TwilioCaller) -> Result<String, TwilioError> {
 }
 
 /// The message `id` if this API sent it, or 20404.
-async fn sessionless(state: &AppState, id: &str) -> Result<Vec<MessageRow>, TwilioError> {
+async fn sent_by_api(state: &AppState, id: &str) -> Result<Vec<MessageRow>, TwilioError> {
     let ids = [id.to_owned()];
     let ours = state.store.twilio_service_sids(&ids).await?;
     let found = if ours.is_empty() { vec![] } else { state.store.messages_by_ids(&ids).await? };
@@ -322,7 +322,7 @@ pub async fn fetch_message(
     let id = sid.strip_suffix(".json").and_then(message_id_of).ok_or_else(|| {
         TwilioError::not_found(format!("The requested resource was not found: {sid} is not a message SID (SM….json)"))
     })?;
-    let found = sessionless(&state, &id).await?;
+    let found = sent_by_api(&state, &id).await?;
     let mut shown = show(&state, &caller, &found).await?;
     Ok(Json(shown.remove(0)))
 }
