@@ -53,6 +53,7 @@ use crate::workers::retention::RetentionWorker;
 use crate::workers::scheduled::ScheduledWorker;
 use crate::workers::throttle::Throttle;
 use crate::workers::timers::TimerWorker;
+use crate::workers::twilio_callbacks::CallbackWorker;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -370,6 +371,8 @@ pub async fn serve_with_clock(
     let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
     let webhooks = workers::webhooks::WebhookWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)?;
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
+    let callbacks = CallbackWorker::new(store.clone(), clock.clone()).context("making the status callbacks' client")?;
+    let callbacks_task = tokio::spawn(callbacks.run(stop_rx.clone()));
     let streams = Streams::new();
     let presence = PresenceWorker { store: store.clone(), engine: engine.clone(), streams: streams.clone() };
     let presence_task = tokio::spawn(presence.run(stop_rx.clone()));
@@ -420,6 +423,7 @@ pub async fn serve_with_clock(
     let _ = sender_task.await;
     let _ = timer_task.await;
     let _ = scheduled_task.await;
+    let _ = callbacks_task.await;
     let _ = presence_task.await;
     let _ = webhooks_task.await;
     let _ = fetcher_task.await;

@@ -84,6 +84,13 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            // What the Twilio-compatible API kept about the phone's messages (a callback URL, its token).
+            sqlx::query(
+                "DELETE FROM twilio_messages WHERE message_id IN (SELECT id FROM messages WHERE consumer = $1)",
+            )
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
             // The delivery timeline of the phone's messages (it holds carriers' errors about them).
             sqlx::query(
                 "DELETE FROM message_status_changes WHERE message_id IN (SELECT id FROM messages WHERE consumer = $1)",

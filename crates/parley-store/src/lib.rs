@@ -38,6 +38,7 @@ pub mod rows;
 pub mod sim;
 pub mod throughput;
 pub mod timeline;
+pub mod twilio;
 pub mod users;
 pub mod webhooks;
 

@@ -31,6 +31,7 @@ const SQLITE: &[(i64, &str)] = &[
     (24, include_str!("../migrations/sqlite/0024_event_webhooks.sql")),
     (25, include_str!("../migrations/sqlite/0025_outbound_media.sql")),
     (26, include_str!("../migrations/sqlite/0026_chat_ticket.sql")),
+    (27, include_str!("../migrations/sqlite/0027_twilio_messages.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -59,6 +60,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (24, include_str!("../migrations/postgres/0024_event_webhooks.sql")),
     (25, include_str!("../migrations/postgres/0025_outbound_media.sql")),
     (26, include_str!("../migrations/postgres/0026_chat_ticket.sql")),
+    (27, include_str!("../migrations/postgres/0027_twilio_messages.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -74,7 +74,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            // Outbound messages still waiting to be sent are not history yet.
+            // Outbound messages still waiting to be sent are not history yet. Their Twilio-API rows go
+            // with them (a callback still owed is given up, and its kept token with it).
+            sqlx::query(
+                "DELETE FROM twilio_messages WHERE message_id IN (SELECT id FROM messages WHERE chat_id IS NULL \
+                 AND created_at < $1 AND status NOT IN ('scheduled', 'queued', 'sending'))",
+            )
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "DELETE FROM message_status_changes WHERE message_id IN (SELECT id FROM messages WHERE chat_id IS NULL \
                  AND created_at < $1 AND status NOT IN ('scheduled', 'queued', 'sending'))",

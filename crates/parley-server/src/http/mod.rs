@@ -15,6 +15,7 @@ pub mod scope;
 pub mod reference;
 pub mod session;
 pub mod sim;
+pub mod twilio_api;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -80,6 +81,8 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::numbers::list_numbers))
         .routes(routes!(api::numbers::get_number))
         .routes(routes!(api::numbers::set_state))
+        .routes(routes!(twilio_api::create_message, twilio_api::list::list_messages))
+        .routes(routes!(twilio_api::fetch_message))
         .merge(session::routes())
         .merge(api::users::routes())
         .merge(api::blocklist::routes())

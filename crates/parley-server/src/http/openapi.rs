@@ -16,8 +16,8 @@ use crate::http::scope;
 #[openapi(
     info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN` (or HTTP basic auth with a key's id and token). A key with scopes may call an operation only with the scope its description names (403 `insufficient_scope` otherwise). Every POST takes an `Idempotency-Key` header. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
     modifiers(&Bearer),
-    components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody)),
-    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"))
+    components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody, crate::http::twilio_api::error::TwilioErrorBody)),
+    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"), (name = "twilio", description = "The Twilio-compatible Messages API: HTTP basic auth with a key id (SK…) and its token; answers and errors in Twilio's shapes"))
 )]
 pub struct ApiDoc;
 
@@ -30,6 +30,11 @@ impl Modify for Bearer {
                 "bearer",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+            // The Twilio-compatible API: the key id (SK…) as the username, its token as the password.
+            components.add_security_scheme(
+                "basic",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+            );
         }
     }
 }
@@ -39,6 +44,8 @@ impl Modify for Bearer {
 /// status an operation documents itself keeps its own description.
 pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
+        // The Twilio-compatible API answers its errors in Twilio's shape.
+        let error_schema = if path.starts_with("/2010-04-01/") { "TwilioErrorBody" } else { "ErrorBody" };
         let operations = [
             ("GET", &mut item.get),
             ("PUT", &mut item.put),
@@ -48,8 +55,8 @@ pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (method, op) in operations {
             if let Some(op) = op {
-                complete_operation(op);
-                describe_access(op, method, path);
+                complete_operation(op, error_schema);
+                describe_access(op, method, path, error_schema);
             }
         }
     }
@@ -57,7 +64,7 @@ pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
 
 /// Says in each secured operation's description which scope a scoped key needs, and documents what
 /// the shared layers add to POSTs (`Idempotency-Key`) and sending requests (the key's rate limit).
-fn describe_access(op: &mut Operation, method: &str, path: &str) {
+fn describe_access(op: &mut Operation, method: &str, path: &str, error_schema: &str) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     if secured {
         let access = match scope::needs_of(op).describe() {
@@ -92,25 +99,28 @@ fn describe_access(op: &mut Operation, method: &str, path: &str) {
                 "a value is not valid, or the Idempotency-Key was used with another request (code idempotency_key_reused)",
             ),
         ] {
-            op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+            op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description, error_schema));
         }
     }
     if scope::is_sending(&Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET), path) {
         op.responses.responses.entry("429".to_owned()).or_insert_with(|| {
-            error_response("the key made more sending requests than its rate allows; retry after Retry-After seconds (code rate_limited)")
+            error_response(
+                "the key made more sending requests than its rate allows; retry after Retry-After seconds (code rate_limited)",
+                error_schema,
+            )
         });
     }
 }
 
-fn error_response(description: &str) -> RefOr<Response> {
+fn error_response(description: &str, schema: &str) -> RefOr<Response> {
     let mut response = Response::new(description);
     response
         .content
-        .insert("application/json".to_owned(), RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))));
+        .insert("application/json".to_owned(), RefOr::T(Content::new(Some(Ref::from_schema_name(schema)))));
     RefOr::T(response)
 }
 
-fn complete_operation(op: &mut Operation) {
+fn complete_operation(op: &mut Operation, error_schema: &str) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let params_in = |place: ParameterIn| {
         op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
@@ -149,7 +159,7 @@ fn complete_operation(op: &mut Operation) {
          (code unavailable)",
     ));
     for (status, description) in shared {
-        op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description, error_schema));
     }
     for (status, response) in &mut op.responses.responses {
         if let RefOr::T(response) = response

@@ -17,6 +17,7 @@ pub mod scheduled;
 pub mod throttle;
 pub mod timers;
 pub mod webhooks;
+pub mod twilio_callbacks;
 
 /// How long a worker waits before its next round after failures: `first` after one, doubling with
 /// each failure in a row up to `max`, and back to `first` after a round that worked.

@@ -193,6 +193,11 @@ impl TestApp {
         events.into_iter().map(|e| (e.id, e.kind)).collect()
     }
 
+    /// A connection to this server's database, to look at what the API does not show.
+    pub(crate) async fn store(&self) -> parley_store::Store {
+        parley_store::Store::connect(&self.config.database_url).await.expect("the test database")
+    }
+
     /// [`TestApp::spawn`] with [`standard_setup`] applied.
     pub(crate) async fn with_standard_setup() -> TestApp {
         let app = TestApp::spawn().await;

@@ -51,5 +51,6 @@ mod threads;
 mod throttle;
 mod timers;
 mod transfers;
+mod twilio_api;
 mod twilio_webhooks;
 mod webhooks_out;

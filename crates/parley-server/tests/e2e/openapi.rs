@@ -73,6 +73,9 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/webhooks/{id}/rotate-secret", "post"),
     ("/api/v1/webhooks/{id}/deliveries", "get"),
     ("/api/v1/webhooks/{id}/deliveries/{delivery_id}/replay", "post"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "post"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "get"),
+    ("/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}", "get"),
 ];
 
 /// The routes that are not API and so not in the document: pages for people, the simulator's phone
