@@ -21,7 +21,7 @@ pub fn media_path(id: &str) -> String {
     format!("{MEDIA_PATH}{id}")
 }
 
-const MEDIA_PATH: &str = "/api/v1/media/";
+pub const MEDIA_PATH: &str = "/api/v1/media/";
 
 /// How long a signed URL stays valid after the outbox hands it to a carrier: carriers fetch at once,
 /// and a day covers their retries.

@@ -205,10 +205,6 @@ pub struct ScheduleRequest {
 }
 
 /// Whether the writer's queue has a job, or another node saved a setup.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a Wake lives for one turn of the writer's loop and almost always holds a job: boxing every job would allocate to save stack on the rare other wake"
-)]
 enum Wake {
     /// Boxed: a job is far larger than the other wakes.
     Job(Box<Job>),

@@ -478,7 +478,8 @@ mod tests {
         let kinds: BTreeSet<&str> = samples.iter().map(|(e, _)| e.kind()).collect();
         assert_eq!(kinds, parley_core::event::KINDS.into_iter().collect(), "KINDS lists every kind");
         for (event, of_chat) in samples {
-            let chat = of_chat.then_some(OfChat { id: &chat_id, status: ChatStatus::Connected, queue: None, ticket_id: None });
+            let chat =
+                of_chat.then_some(OfChat { id: &chat_id, status: ChatStatus::Connected, queue: None, ticket_id: None });
             let row = row_of(&event, chat, None, Timestamp(0));
             assert_eq!(webhook_types(&row), event.webhook_types(), "{}", event.kind());
         }

@@ -99,7 +99,10 @@ fn describe_access(op: &mut Operation, method: &str, path: &str, error_schema: &
                 "a value is not valid, or the Idempotency-Key was used with another request (code idempotency_key_reused)",
             ),
         ] {
-            op.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description, error_schema));
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error_response(description, error_schema));
         }
     }
     if scope::is_sending(&Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET), path) {
@@ -114,9 +117,7 @@ fn describe_access(op: &mut Operation, method: &str, path: &str, error_schema: &
 
 fn error_response(description: &str, schema: &str) -> RefOr<Response> {
     let mut response = Response::new(description);
-    response
-        .content
-        .insert("application/json".to_owned(), RefOr::T(Content::new(Some(Ref::from_schema_name(schema)))));
+    response.content.insert("application/json".to_owned(), RefOr::T(Content::new(Some(Ref::from_schema_name(schema)))));
     RefOr::T(response)
 }
 

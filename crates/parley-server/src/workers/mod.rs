@@ -16,8 +16,8 @@ pub mod retention;
 pub mod scheduled;
 pub mod throttle;
 pub mod timers;
-pub mod webhooks;
 pub mod twilio_callbacks;
+pub mod webhooks;
 
 /// How long a worker waits before its next round after failures: `first` after one, doubling with
 /// each failure in a row up to `max`, and back to `first` after a round that worked.

@@ -229,7 +229,9 @@ async fn keys_every_operation_refuses_a_key_without_its_scope_and_admits_one_wit
                 } else {
                     response.text().await.unwrap_or_default()
                 };
-                let insufficient = status == 403 && body.contains("insufficient_scope");
+                // The Twilio-compatible API says it in Twilio's words (20403).
+                let insufficient =
+                    status == 403 && (body.contains("insufficient_scope") || body.contains("\"code\":20403"));
                 if allowed {
                     assert!(!insufficient, "{method} {path} refused a key with {scopes:?}: {body}");
                 } else {

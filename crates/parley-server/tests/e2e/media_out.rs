@@ -454,3 +454,39 @@ async fn mms_a_resend_carries_the_media_of_the_message_it_resends() {
     let (status, _, bytes) = fetch(&app, on_phone["media"][0].as_str().unwrap(), None).await;
     assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));
 }
+
+/// The Twilio-compatible Messages API sends media it stores: `MediaUrl` is the `url` an upload
+/// answered; any other URL is refused with Twilio's 21620.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mms_the_twilio_compatible_api_sends_an_upload_named_in_media_url() {
+    let (app, _now) = app_at_t0(|c| c).await;
+    app.apply_setup(&standard_setup()).await;
+    let key = app
+        .request(Method::POST, "/api/v1/tokens", Some(ADMIN), Some(&json!({"scopes": ["sms:send"]})))
+        .await
+        .expect_status(201)
+        .body;
+    let (id, token, account) =
+        (key["id"].as_str().unwrap(), key["token"].as_str().unwrap(), key["account_sid"].as_str().unwrap());
+    let upload = upload(&app, token, "image/png", PNG).await.expect_status(201).body;
+    let url = format!("{}{}", app.base, upload["url"].as_str().unwrap());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let send = |media: String| {
+        let client = client.clone();
+        let path = format!("{}/2010-04-01/Accounts/{account}/Messages.json", app.base);
+        async move {
+            let form = [("To", PHONE), ("From", SALES), ("MediaUrl", media.as_str())];
+            let response = client.post(path).basic_auth(id, Some(token)).form(&form).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, message) = send(url).await;
+    assert_eq!((status, &message["num_media"], &message["body"]), (201, &json!("1"), &json!("")), "{message}");
+    let on_phone = media_on_phone(&app, PHONE).await;
+    let (status, _, bytes) = fetch(&app, on_phone["media"][0].as_str().unwrap(), None).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, PNG));
+
+    let (status, refused) = send("https://files.example.com/cat.png".to_owned()).await;
+    assert_eq!((status, &refused["code"]), (400, &json!(21620)), "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("POST /api/v1/media"), "{refused}");
+}

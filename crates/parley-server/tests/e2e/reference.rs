@@ -46,8 +46,9 @@ async fn reference_lists_every_operation_of_the_document_with_its_scopes() {
                     None => "none".to_owned(),
                     Some(requirements) => {
                         let mut names: Vec<&str> = vec![];
-                        for r in requirements {
-                            for s in r["bearer"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        let key_schemes = requirements.iter().flat_map(|r| [&r["bearer"], &r["basic"]]);
+                        for scheme in key_schemes {
+                            for s in scheme.as_array().into_iter().flatten().filter_map(Value::as_str) {
                                 if !names.contains(&s) {
                                     names.push(s);
                                 }

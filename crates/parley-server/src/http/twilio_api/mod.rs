@@ -24,6 +24,7 @@ use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use parley_core::chat::Input;
+use parley_core::ids::AgentId;
 use parley_core::message::{Direction, MAX_BODY_CHARS};
 use parley_core::number::NumberState;
 use parley_core::phone::{BusinessNumber, E164};
@@ -34,7 +35,8 @@ use parley_store::twilio::NewTwilioMessage;
 
 use crate::AppState;
 use crate::engine::OutboundRequest;
-use crate::http::auth::{Credentials, authenticate};
+use crate::http::api::media::attachable;
+use crate::http::auth::{Credentials, Principal, authenticate};
 use crate::http::twilio_api::error::{TwilioCode, TwilioError, TwilioErrorBody, refused_send};
 use crate::http::twilio_api::resource::{MessageResource, message_id_of, resource};
 
@@ -100,7 +102,7 @@ pub struct SendForm {
     /// is enabled and may send.
     pub MessagingServiceSid: Option<String>,
     pub Body: Option<String>,
-    /// Repeated. Not carried yet: any MediaUrl is refused with 21620.
+    /// Repeated: each the `url` of an upload (`POST /api/v1/media`); anything else is refused with 21620.
     #[schema(required = false)]
     pub MediaUrl: Vec<String>,
     /// An http(s) URL that receives each status change, signed with `X-Twilio-Signature`.
@@ -128,6 +130,26 @@ impl SendForm {
     }
 }
 
+/// The uploads `MediaUrl`s name: each must be the `url` of an upload (`POST /api/v1/media`), as a path
+/// or a full URL. Parley sends media it stores (the carrier fetches it from a signed link); it does not
+/// fetch other servers' files.
+fn upload_ids(urls: &[String]) -> Result<Vec<String>, TwilioError> {
+    urls.iter()
+        .map(|url| {
+            let path = url.find(crate::outbound_media::MEDIA_PATH).map(|at| &url[at..]);
+            path.and_then(crate::outbound_media::upload_id).map(str::to_owned).ok_or_else(|| {
+                TwilioError::invalid(
+                    TwilioCode::InvalidMedia,
+                    format!(
+                        "MediaUrl {url} is not a Parley upload: upload the file first (POST /api/v1/media) and pass \
+                         the url it answers"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Sends a message, as Twilio's `Messages.create`. Answers the Message resource: status `queued`, or
 /// `scheduled` when the consumer's quiet hours hold it.
 #[utoipa::path(post, path = "/2010-04-01/Accounts/{AccountSid}/Messages.json", operation_id = "twilio_create_message",
@@ -152,15 +174,9 @@ pub async fn create_message(
             format!("The 'To' number {} is not a valid phone number: {e}", form.To),
         )
     })?;
-    if !form.MediaUrl.is_empty() {
-        return Err(TwilioError::invalid(
-            TwilioCode::InvalidMedia,
-            "MediaUrl: this Parley sends text only through the Messages API for now; send the message without \
-             MediaUrl",
-        ));
-    }
+    let uploads = upload_ids(&form.MediaUrl)?;
     let text = form.Body.unwrap_or_default();
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && uploads.is_empty() {
         return Err(TwilioError::invalid(TwilioCode::BodyRequired, "Message body is required."));
     }
     let characters = text.chars().count();
@@ -186,9 +202,16 @@ pub async fn create_message(
         None => None,
         Some(url) => Some((callback_url(&url)?, signing_token(&caller)?)),
     };
+    let who = match caller.key.as_ref().and_then(|k| k.agent.as_deref().map(AgentId::parse)) {
+        Some(Ok(agent)) => Principal::Agent(agent),
+        _ => Principal::Admin { key: None },
+    };
+    let media = attachable(&state, &who, &uploads, &number)
+        .await
+        .map_err(|e| TwilioError::invalid(TwilioCode::InvalidMedia, format!("MediaUrl: {}", e.message)))?;
     let input = Input::Sessionless { text, no_delay: false };
     let from = number.to_string();
-    let request = OutboundRequest { number, consumer, input, source: "api".to_owned() };
+    let request = OutboundRequest { number, consumer, input, source: "api".to_owned(), media };
     let ack = state.engine.outbound(request).await.map_err(|e| refused_send(e, &from))?;
     state
         .store
