@@ -371,7 +371,8 @@ pub async fn serve_with_clock(
     let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
     let webhooks = workers::webhooks::WebhookWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)?;
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
-    let callbacks = CallbackWorker::new(store.clone(), clock.clone()).context("making the status callbacks' client")?;
+    let callbacks = CallbackWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)
+        .context("making the status callbacks' client")?;
     let callbacks_task = tokio::spawn(callbacks.run(stop_rx.clone()));
     let streams = Streams::new();
     let presence = PresenceWorker { store: store.clone(), engine: engine.clone(), streams: streams.clone() };

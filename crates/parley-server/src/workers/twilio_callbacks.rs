@@ -46,14 +46,12 @@ pub struct CallbackWorker {
 }
 
 impl CallbackWorker {
-    /// The worker, with its HTTP client (no redirects, no proxy from the environment's settings
-    /// beyond reqwest's defaults, [`TIMEOUT`]).
-    pub fn new(store: Store, clock: Clock) -> anyhow::Result<CallbackWorker> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(TIMEOUT)
-            .user_agent(concat!("Parley/", env!("CARGO_PKG_VERSION"), " (TwilioProxy-compatible)"))
-            .build()?;
+    /// The worker, with the webhooks' HTTP client: no redirects, no proxy, [`TIMEOUT`], and private,
+    /// loopback and link-local addresses refused where a host name resolves to one unless
+    /// `allow_private` (`[webhooks] allow_private`; an address written in the URL was checked when the
+    /// message was sent).
+    pub fn new(store: Store, clock: Clock, allow_private: bool) -> anyhow::Result<CallbackWorker> {
+        let client = crate::workers::webhooks::target::client(allow_private, TIMEOUT)?;
         Ok(CallbackWorker { store, clock, client })
     }
 

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use parley_server::clock::Clock;
+use parley_server::config::Config;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -42,7 +43,9 @@ async fn key(app: &TestApp, scopes: &[&str], rate: Option<i64>) -> Key {
 
 async fn app_at(ms: i64) -> (TestApp, Arc<AtomicI64>) {
     let now = Arc::new(AtomicI64::new(ms));
-    let app = TestApp::spawn_with_clock(|c| c, Clock::Manual(now.clone())).await;
+    // The test's callback receiver listens on 127.0.0.1, which only the switch allows.
+    let app =
+        TestApp::spawn_with_clock(|c| Config { webhooks_allow_private: true, ..c }, Clock::Manual(now.clone())).await;
     app.apply_setup(&standard_setup()).await;
     (app, now)
 }
@@ -485,5 +488,22 @@ async fn twilio_api_status_callbacks_go_out_once_each_with_two_nodes() {
         let statuses: Vec<&str> =
             got.iter().filter(|c| c.param("MessageSid") == sid).map(|c| c.param("MessageStatus")).collect();
         assert_eq!(statuses, timeline(&app, sid).await, "each change once, in order, for {sid}");
+    }
+}
+
+/// A status callback may point where a webhook may: without `[webhooks] allow_private` neither http
+/// nor a private or loopback address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_api_status_callbacks_to_private_addresses_need_the_switch() {
+    let now = Arc::new(AtomicI64::new(NOON_IN_NEW_YORK));
+    let app = TestApp::spawn_with_clock(|c| c, Clock::Manual(now.clone())).await;
+    app.apply_setup(&standard_setup()).await;
+    let key = key(&app, &["sms:send"], None).await;
+    for callback in ["http://127.0.0.1:9/status", "https://10.0.0.7/status"] {
+        let form = [("To", CONSUMER), ("From", SALES), ("Body", "hi"), ("StatusCallback", callback)];
+        let answer =
+            twilio(&app, Method::POST, &messages_path(&key.account_sid), Some((&key.id, &key.token)), &form).await;
+        let message = expect_twilio_error(&answer, 400, 21609);
+        assert!(message.contains("allow_private"), "{message}");
     }
 }

@@ -200,7 +200,14 @@ pub async fn create_message(
     };
     let callback = match form.StatusCallback {
         None => None,
-        Some(url) => Some((callback_url(&url)?, signing_token(&caller)?)),
+        Some(url) => {
+            let url = callback_url(&url)?;
+            // Where webhooks may point, callbacks may too: https, and private addresses only with the switch.
+            crate::workers::webhooks::target::check(&url, state.config.webhooks_allow_private)
+                .await
+                .map_err(|e| TwilioError::invalid(TwilioCode::InvalidStatusCallback, format!("StatusCallback: {e}")))?;
+            Some((url, signing_token(&caller)?))
+        }
     };
     let who = match caller.key.as_ref().and_then(|k| k.agent.as_deref().map(AgentId::parse)) {
         Some(Ok(agent)) => Principal::Agent(agent),
