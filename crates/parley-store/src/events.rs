@@ -5,6 +5,24 @@ use sqlx::Row as _;
 use crate::rows::EventRow;
 use crate::{Result, Store, dispatch};
 
+/// Inserts one event (`&EventRow`) in the open transaction `$tx`, for a writer outside the engine's
+/// batches that writes its event inside its own write turn (a number's state, a disabled webhook).
+macro_rules! insert_event {
+    ($tx:expr, $event:expr) => {{
+        let e: &$crate::rows::EventRow = $event;
+        sqlx::query("INSERT INTO events (chat_id, queue, agent, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(e.chat_id.clone())
+            .bind(e.queue.clone())
+            .bind(e.agent.clone())
+            .bind(e.kind.clone())
+            .bind(e.data.clone())
+            .bind(e.at)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use insert_event;
+
 impl Store {
     /// Events with an id above `after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {

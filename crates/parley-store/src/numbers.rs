@@ -81,17 +81,7 @@ impl Store {
                 .await?;
             // The change's event, in the same turn (events are written only inside one).
             if let Some(e) = event {
-                sqlx::query(
-                    "INSERT INTO events (chat_id, queue, agent, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(e.chat_id.clone())
-                .bind(e.queue.clone())
-                .bind(e.agent.clone())
-                .bind(e.kind.clone())
-                .bind(e.data.clone())
-                .bind(e.at)
-                .execute(&mut *tx)
-                .await?;
+                crate::events::insert_event!(tx, e);
             }
             tx.commit().await?;
             Ok(())

@@ -38,6 +38,24 @@ macro_rules! insert_status_changes {
 }
 pub(crate) use insert_status_changes;
 
+/// A `message_status_changes` row (selected as `message_id, status, at, carrier_code, error`).
+macro_rules! status_change_row {
+    ($row:expr) => {
+        $crate::rows::StatusChangeRow {
+            message_id: $row.try_get("message_id")?,
+            status: $crate::rows::decode(
+                "message_status_changes.status",
+                $row.try_get("status")?,
+                parley_core::message::MessageStatus::parse,
+            )?,
+            at: $row.try_get("at")?,
+            carrier_code: $row.try_get("carrier_code")?,
+            error: $row.try_get("error")?,
+        }
+    };
+}
+pub(crate) use status_change_row;
+
 impl Store {
     /// The delivery timeline of a message, oldest first.
     pub async fn status_changes(&self, message_id: &str) -> Result<Vec<StatusChangeRow>> {
@@ -51,13 +69,7 @@ impl Store {
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(StatusChangeRow {
-                    message_id: row.try_get("message_id")?,
-                    status: decode("message_status_changes.status", row.try_get("status")?, MessageStatus::parse)?,
-                    at: row.try_get("at")?,
-                    carrier_code: row.try_get("carrier_code")?,
-                    error: row.try_get("error")?,
-                });
+                out.push(status_change_row!(row));
             }
             Ok(out)
         })

@@ -226,13 +226,7 @@ impl Store {
             let rows = q.build().fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(StatusChangeRow {
-                    message_id: row.try_get("message_id")?,
-                    status: decode("message_status_changes.status", row.try_get("status")?, MessageStatus::parse)?,
-                    at: row.try_get("at")?,
-                    carrier_code: row.try_get("carrier_code")?,
-                    error: row.try_get("error")?,
-                });
+                out.push(crate::timeline::status_change_row!(row));
             }
             Ok(out)
         })

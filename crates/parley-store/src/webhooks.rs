@@ -344,17 +344,7 @@ impl Store {
             }
             insert_delivery!(tx, attempt);
             if let Some(e) = disabled_event {
-                sqlx::query(
-                    "INSERT INTO events (chat_id, queue, agent, kind, data, at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(e.chat_id.clone())
-                .bind(e.queue.clone())
-                .bind(e.agent.clone())
-                .bind(e.kind.clone())
-                .bind(e.data.clone())
-                .bind(e.at)
-                .execute(&mut *tx)
-                .await?;
+                crate::events::insert_event!(tx, e);
             }
             tx.commit().await?;
             Ok(true)
