@@ -48,6 +48,8 @@ pub struct Batch {
     /// 'committed' with them, so a claim whose node dies before it stores the answer is never run
     /// again (see [`crate::keys`]).
     pub idempotent_requests: Vec<(String, String)>,
+    /// Messages sent through the Twilio-compatible API, with their status callbacks.
+    pub twilio_messages: Vec<crate::twilio::NewTwilioMessage>,
 }
 
 impl Batch {
@@ -70,6 +72,7 @@ impl Batch {
             && self.resent.is_empty()
             && self.notification_replies.is_empty()
             && self.idempotent_requests.is_empty()
+            && self.twilio_messages.is_empty()
     }
 }
 
@@ -367,6 +370,21 @@ macro_rules! write_rows {
                 b.push_bind(r.message_id.clone()).push_bind(r.notification_id.clone()).push_bind(r.created_at);
             });
             q.build().execute(&mut *$tx).await?;
+        }
+        for m in &batch.twilio_messages {
+            let (url, token) = m.callback.clone().unzip();
+            sqlx::query(
+                "INSERT INTO twilio_messages (message_id, key_id, messaging_service_sid, callback_url, auth_token, \
+                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(m.message_id.clone())
+            .bind(m.key_id.clone())
+            .bind(m.messaging_service_sid.clone())
+            .bind(url)
+            .bind(token)
+            .bind(m.created_at)
+            .execute(&mut *$tx)
+            .await?;
         }
         for (owner, key) in &batch.idempotent_requests {
             sqlx::query(

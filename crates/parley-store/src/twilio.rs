@@ -119,26 +119,6 @@ pub struct CallbackState {
 const FINAL: &str = "'delivered', 'undelivered', 'failed', 'suppressed', 'canceled'";
 
 impl Store {
-    /// Records a message the Twilio-compatible API sent.
-    pub async fn record_twilio_message(&self, m: &NewTwilioMessage) -> Result<()> {
-        let (url, token) = m.callback.clone().unzip();
-        dispatch_write!(self, |pool, DB, begin| {
-            sqlx::query(
-                "INSERT INTO twilio_messages (message_id, key_id, messaging_service_sid, callback_url, auth_token, \
-                 next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(&m.message_id)
-            .bind(&m.key_id)
-            .bind(&m.messaging_service_sid)
-            .bind(url)
-            .bind(token)
-            .bind(m.created_at)
-            .execute(pool)
-            .await?;
-            Ok(())
-        })
-    }
-
     /// The `MessagingServiceSid` each of `ids` was sent with, for those sent through the
     /// Twilio-compatible API (`None`: sent with `From`).
     pub async fn twilio_service_sids(&self, ids: &[String]) -> Result<HashMap<String, Option<String>>> {

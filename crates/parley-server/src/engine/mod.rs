@@ -71,6 +71,9 @@ pub struct OutboundRequest {
     pub media: OutMedia,
     /// Who asked, for the consent ledger and logs: "agent:ID" or "api".
     pub source: String,
+    /// A send through the Twilio-compatible API: its row (`message_id` left empty, the engine fills
+    /// it in), written in the same batch as the message.
+    pub twilio: Option<parley_store::twilio::NewTwilioMessage>,
 }
 
 /// What became of an outbound request.

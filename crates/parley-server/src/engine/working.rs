@@ -411,6 +411,10 @@ impl Working {
             return Err(EngineError::Internal(anyhow::anyhow!("an outbound request sent nothing")));
         };
         let send_at = (message.status == MessageStatus::Scheduled).then_some(message.next_attempt_at);
+        if let Some(twilio) = &request.twilio {
+            let row = parley_store::twilio::NewTwilioMessage { message_id: message.id.clone(), ..twilio.clone() };
+            self.batch.twilio_messages.push(row);
+        }
         if matches!(request.input, Input::Sessionless { .. }) {
             // A reply in this same batch is this notification's.
             let notification = Notification { message_id: Some(message.id.clone()), sent_at: now };

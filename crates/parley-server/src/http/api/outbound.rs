@@ -256,7 +256,7 @@ pub async fn start_chat(
         return Ok(sent(&state, &who, ack, &text));
     }
     let input = Input::Outbound { text: text.clone(), agent, queue, no_delay: req.no_delay, ticket };
-    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media, twilio: None }).await?;
     Ok(sent(&state, &who, ack, &text))
 }
 
@@ -430,7 +430,7 @@ pub async fn send_message(
     }
     let input = Input::Sessionless { text: text.clone(), no_delay: req.no_delay };
     let source = "api".to_owned();
-    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media }).await?;
+    let ack = state.engine.outbound(OutboundRequest { number, consumer, input, source, media, twilio: None }).await?;
     Ok(sent(&state, &who, ack, &text))
 }
 

@@ -218,18 +218,17 @@ pub async fn create_message(
         .map_err(|e| TwilioError::invalid(TwilioCode::InvalidMedia, format!("MediaUrl: {}", e.message)))?;
     let input = Input::Sessionless { text, no_delay: false };
     let from = number.to_string();
-    let request = OutboundRequest { number, consumer, input, source: "api".to_owned(), media };
+    // Written in the engine's batch with the message itself: a message sent through this API always
+    // has its row (and its callback, with the token to sign it) once it is acknowledged.
+    let twilio = NewTwilioMessage {
+        message_id: String::new(),
+        key_id: caller.key.as_ref().map(|k| k.id.clone()),
+        messaging_service_sid: form.MessagingServiceSid.filter(|_| form.From.is_none()),
+        callback,
+        created_at: state.clock.now().0,
+    };
+    let request = OutboundRequest { number, consumer, input, source: "api".to_owned(), media, twilio: Some(twilio) };
     let ack = state.engine.outbound(request).await.map_err(|e| refused_send(e, &from))?;
-    state
-        .store
-        .record_twilio_message(&NewTwilioMessage {
-            message_id: ack.message_id.clone(),
-            key_id: caller.key.as_ref().map(|k| k.id.clone()),
-            messaging_service_sid: form.MessagingServiceSid.filter(|_| form.From.is_none()),
-            callback,
-            created_at: state.clock.now().0,
-        })
-        .await?;
     let found = sent_by_api(&state, &ack.message_id).await?;
     let mut shown = show(&state, &caller, &found).await?.remove(0);
     // As Twilio answers a create: the status it was accepted in, though the outbox may have claimed it
