@@ -12,6 +12,7 @@
 //! texts refused by a number are recorded by the engine around the decision.
 
 use crate::chat::{ChatEvent, DismissReason, EndReason, TransferFailure};
+use crate::crm::{ContactChange, ContactLink};
 use crate::ids::{AgentId, QueueId};
 use crate::message::{Direction, MessageStatus};
 use crate::number::NumberState;
@@ -102,10 +103,23 @@ pub enum Event {
     NumberStateChanged { number: BusinessNumber, from: NumberState, to: NumberState, reason: Option<String> },
     /// An outgoing webhook endpoint was disabled: its deliveries kept failing since `failing_since`.
     WebhookDisabled { webhook_id: String, url: String, failing_since: Timestamp },
+    /// The chat was linked to the contact `contact_id` of the built-in CRM: how, and by whom ("system",
+    /// "admin", "api" or the agent's id).
+    ContactLinked { contact_id: String, how: ContactLink, by: String },
+    /// Several contacts have the chat's phone: the agent is asked to pick one (`candidates`, contact
+    /// ids) or create a new one. The chat goes on meanwhile.
+    ContactMatchPending { candidates: Vec<String> },
+    /// A contact was created, changed, merged into another or deleted, by whom (as for
+    /// `ContactLinked`). Not of a chat.
+    ContactChanged { contact_id: String, change: ContactChange, by: String },
+    /// Erasing a phone removed it from the contact `contact_id`; `deleted` when nothing was left of it.
+    /// `external_ids` are the contact's ids in the connectors' CRMs, as `connector:id`, so each
+    /// connector can erase its copy. Not of a chat, and without the phone.
+    ContactErased { contact_id: String, deleted: bool, external_ids: Vec<String> },
 }
 
 /// Every kind's name, in the order of [`Event`]'s variants: what a webhook may subscribe to by name.
-pub const KINDS: [&str; 29] = [
+pub const KINDS: [&str; 33] = [
     "chat.opened",
     "chat.menu_sent",
     "chat.queued",
@@ -135,6 +149,10 @@ pub const KINDS: [&str; 29] = [
     "consent.changed",
     "number.state_changed",
     "webhook.disabled",
+    "contact.linked",
+    "contact.match_pending",
+    "contact.changed",
+    "contact.erased",
 ];
 
 /// The webhook types that are not a kind's own name: names integrators know from other platforms,
@@ -174,6 +192,10 @@ impl Event {
             Event::ConsentChanged { .. } => "consent.changed",
             Event::NumberStateChanged { .. } => "number.state_changed",
             Event::WebhookDisabled { .. } => "webhook.disabled",
+            Event::ContactLinked { .. } => "contact.linked",
+            Event::ContactMatchPending { .. } => "contact.match_pending",
+            Event::ContactChanged { .. } => "contact.changed",
+            Event::ContactErased { .. } => "contact.erased",
         }
     }
 

@@ -24,6 +24,7 @@
 
 pub mod chat;
 pub mod commands;
+pub mod crm;
 pub mod desk;
 pub mod event;
 pub mod hours;

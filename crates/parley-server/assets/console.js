@@ -1152,7 +1152,8 @@ const KINDS = ["message", "message.status", "agent.status", "consumer.opted_out"
   "chat.offered", "chat.offer_withdrawn", "chat.offer_timed_out", "chat.connected", "chat.ended",
   "chat.started_outbound", "chat.transfer_started", "chat.transfer_failed", "chat.transfer_ended",
   "chat.back_to_menu", "chat.language_changed", "chat.after_hours", "chat.reply_timed_out", "chat.overflowed",
-  "chat.inactivity_warning", "chat.menu_sent", "chat.dismissed", "chat.resumed"];
+  "chat.inactivity_warning", "chat.menu_sent", "chat.dismissed", "chat.resumed", "contact.linked",
+  "contact.match_pending"];
 
 let refreshTimer;
 function refreshSoon(chatId) {

@@ -32,6 +32,7 @@ const SQLITE: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_outbound_media.sql")),
     (26, include_str!("../migrations/sqlite/0026_chat_ticket.sql")),
     (27, include_str!("../migrations/sqlite/0027_twilio_messages.sql")),
+    (28, include_str!("../migrations/sqlite/0028_contacts.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -61,6 +62,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_outbound_media.sql")),
     (26, include_str!("../migrations/postgres/0026_chat_ticket.sql")),
     (27, include_str!("../migrations/postgres/0027_twilio_messages.sql")),
+    (28, include_str!("../migrations/postgres/0028_contacts.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

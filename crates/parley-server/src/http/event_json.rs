@@ -11,6 +11,7 @@
 //! this module (whose data also held `chat_id`) come out the same.
 
 use parley_core::chat::{Chat, ChatStatus};
+use parley_core::crm::ContactChange;
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
 use parley_core::message::Direction;
@@ -157,6 +158,20 @@ fn fields(event: &Event) -> Map<String, Value> {
         }),
         Event::WebhookDisabled { webhook_id, url, failing_since } => {
             json!({ "webhook_id": webhook_id, "url": url, "failing_since": failing_since.0 })
+        }
+        Event::ContactLinked { contact_id, how, by } => {
+            json!({ "contact_id": contact_id, "how": how.as_str(), "by": by })
+        }
+        Event::ContactMatchPending { candidates } => json!({ "candidates": candidates }),
+        Event::ContactChanged { contact_id, change, by } => {
+            let into = match change {
+                ContactChange::Merged { into } => Some(into),
+                _ => None,
+            };
+            json!({ "contact_id": contact_id, "change": change.as_str(), "into": into, "by": by })
+        }
+        Event::ContactErased { contact_id, deleted, external_ids } => {
+            json!({ "contact_id": contact_id, "deleted": deleted, "external_ids": external_ids })
         }
     };
     // `json!({ .. })` always makes an object.
@@ -358,6 +373,39 @@ mod tests {
                 },
                 false,
             ),
+            (
+                Event::ContactLinked {
+                    contact_id: "CT0194403a6f1e7c529d0e000000000006".to_owned(),
+                    how: parley_core::crm::ContactLink::Picked,
+                    by: "bob".to_owned(),
+                },
+                true,
+            ),
+            (
+                Event::ContactMatchPending {
+                    candidates: vec![
+                        "CT0194403a6f1e7c529d0e000000000006".to_owned(),
+                        "CT0194403a6f1e7c529d0e000000000007".to_owned(),
+                    ],
+                },
+                true,
+            ),
+            (
+                Event::ContactChanged {
+                    contact_id: "CT0194403a6f1e7c529d0e000000000007".to_owned(),
+                    change: ContactChange::Merged { into: "CT0194403a6f1e7c529d0e000000000006".to_owned() },
+                    by: "admin".to_owned(),
+                },
+                false,
+            ),
+            (
+                Event::ContactErased {
+                    contact_id: "CT0194403a6f1e7c529d0e000000000006".to_owned(),
+                    deleted: true,
+                    external_ids: vec!["hubspot:51".to_owned()],
+                },
+                false,
+            ),
         ];
         // A new variant does not compile here until it is listed: give it a sample above and a section
         // in docs/events.md.
@@ -391,7 +439,11 @@ mod tests {
                 | Event::InboundBlocked { .. }
                 | Event::ConsentChanged { .. }
                 | Event::NumberStateChanged { .. }
-                | Event::WebhookDisabled { .. } => {}
+                | Event::WebhookDisabled { .. }
+                | Event::ContactLinked { .. }
+                | Event::ContactMatchPending { .. }
+                | Event::ContactChanged { .. }
+                | Event::ContactErased { .. } => {}
             }
         }
         samples
@@ -453,6 +505,8 @@ mod tests {
             "consent.changed",
             "number.state_changed",
             "webhook.disabled",
+            "contact.changed",
+            "contact.erased",
         ];
         let shown: BTreeSet<&str> = samples().iter().map(|(e, _)| e.kind()).filter(|k| !hidden.contains(k)).collect();
         assert_eq!(listened, shown);
