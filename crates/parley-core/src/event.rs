@@ -104,8 +104,9 @@ pub enum Event {
     /// An outgoing webhook endpoint was disabled: its deliveries kept failing since `failing_since`.
     WebhookDisabled { webhook_id: String, url: String, failing_since: Timestamp },
     /// The chat was linked to the contact `contact_id` of the built-in CRM: how, and by whom ("system",
-    /// "admin", "api" or the agent's id).
-    ContactLinked { contact_id: String, how: ContactLink, by: String },
+    /// "admin", "api" or the agent's id). `record_id` is the record (activity) on the contact the chat
+    /// is part of: a new one, or one the queue's record policy appended it to or reopened.
+    ContactLinked { contact_id: String, record_id: String, how: ContactLink, by: String },
     /// Several contacts have the chat's phone: the agent is asked to pick one (`candidates`, contact
     /// ids) or create a new one. The chat goes on meanwhile.
     ContactMatchPending { candidates: Vec<String> },

@@ -159,8 +159,8 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::WebhookDisabled { webhook_id, url, failing_since } => {
             json!({ "webhook_id": webhook_id, "url": url, "failing_since": failing_since.0 })
         }
-        Event::ContactLinked { contact_id, how, by } => {
-            json!({ "contact_id": contact_id, "how": how.as_str(), "by": by })
+        Event::ContactLinked { contact_id, record_id, how, by } => {
+            json!({ "contact_id": contact_id, "record_id": record_id, "how": how.as_str(), "by": by })
         }
         Event::ContactMatchPending { candidates } => json!({ "candidates": candidates }),
         Event::ContactChanged { contact_id, change, by } => {
@@ -376,6 +376,7 @@ mod tests {
             (
                 Event::ContactLinked {
                     contact_id: "CT0194403a6f1e7c529d0e000000000006".to_owned(),
+                    record_id: "RC0194403a6f1e7c529d0e000000000008".to_owned(),
                     how: parley_core::crm::ContactLink::Picked,
                     by: "bob".to_owned(),
                 },
