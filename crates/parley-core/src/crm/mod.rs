@@ -56,3 +56,6 @@ impl ContactChange {
         }
     }
 }
+
+pub mod matching;
+pub mod record;
