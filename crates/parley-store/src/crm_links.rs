@@ -163,12 +163,11 @@ impl Store {
     /// The chats of the record, in the order they joined it.
     pub async fn record_chats(&self, record_id: &str) -> Result<Vec<String>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows: Vec<(String,)> = sqlx::query_as(
-                "SELECT chat_id FROM crm_record_chats WHERE record_id = $1 ORDER BY joined_at, chat_id",
-            )
-            .bind(record_id)
-            .fetch_all(pool)
-            .await?;
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT chat_id FROM crm_record_chats WHERE record_id = $1 ORDER BY joined_at, chat_id")
+                    .bind(record_id)
+                    .fetch_all(pool)
+                    .await?;
             Ok(rows.into_iter().map(|(id,)| id).collect())
         })
     }

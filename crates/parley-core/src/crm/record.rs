@@ -153,7 +153,10 @@ mod tests {
     fn the_default_makes_a_record_per_chat() {
         let records = [rec("R1", "sales", None)];
         assert_eq!(choose(RecordPolicy::NewPerChat, Some("sales"), &records, Timestamp(0)), RecordChoice::New);
-        assert_eq!(choose(RecordPolicy::CreateAfterMessages(2), Some("sales"), &records, Timestamp(0)), RecordChoice::New);
+        assert_eq!(
+            choose(RecordPolicy::CreateAfterMessages(2), Some("sales"), &records, Timestamp(0)),
+            RecordChoice::New
+        );
     }
 
     #[test]

@@ -29,7 +29,12 @@ async fn crm_match_a_step_is_written_once_and_its_contact_matches_afterwards() {
         cursor: CURSOR.to_owned(),
         from: 0,
         to: 7,
-        contact: Some(NewContact { id: contact.to_owned(), owner: Some("ag1".to_owned()), phone: ANN.to_owned(), at: T0 }),
+        contact: Some(NewContact {
+            id: contact.to_owned(),
+            owner: Some("ag1".to_owned()),
+            phone: ANN.to_owned(),
+            at: T0,
+        }),
         link: Some(linked("CH1", contact, "RC1")),
         record: Some(RecordWrite::New(RecordRow {
             id: "RC1".to_owned(),
@@ -95,7 +100,49 @@ async fn crm_match_a_pending_link_keeps_its_candidates_and_a_pick_replaces_it() 
     let now = store.chat_contact("CH2").await.unwrap().unwrap();
     assert_eq!((now.contact_id.as_deref(), now.state.as_str(), now.candidates.len()), (Some("CTb"), "linked", 0));
     // A record joined again is open again.
-    let join = MatchWrite { from: 3, to: 4, record: Some(RecordWrite::Join("RC2".to_owned())), link: Some(linked("CH3", "CTb", "RC2")), ..pick };
+    let join = MatchWrite {
+        from: 3,
+        to: 4,
+        record: Some(RecordWrite::Join("RC2".to_owned())),
+        link: Some(linked("CH3", "CTb", "RC2")),
+        ..pick
+    };
     assert!(store.write_match(&join).await.unwrap());
     assert_eq!(store.record_chats("RC2").await.unwrap(), vec!["CH2".to_owned(), "CH3".to_owned()]);
+}
+
+#[tokio::test]
+async fn crm_record_a_record_closes_when_its_last_chat_has_ended() {
+    use parley_store::batch::Batch;
+    let store = fresh("crm_record_store_close").await;
+    store
+        .commit_batch(&Batch { chats: vec![finished(chat("CH1", ANN), T0 + 10), chat("CH2", ANN)], ..Batch::default() })
+        .await
+        .unwrap();
+    let record =
+        RecordRow { id: "RC1".to_owned(), contact_id: "CTa".to_owned(), queue: None, opened_at: T0, closed_at: None };
+    let first = MatchWrite {
+        cursor: CURSOR.to_owned(),
+        from: 0,
+        to: 1,
+        contact: None,
+        link: Some(linked("CH1", "CTa", "RC1")),
+        record: Some(RecordWrite::New(record)),
+        events: vec![],
+    };
+    assert!(store.write_match(&first).await.unwrap());
+    let second = MatchWrite {
+        from: 1,
+        to: 2,
+        link: Some(linked("CH2", "CTa", "RC1")),
+        record: Some(RecordWrite::Join("RC1".to_owned())),
+        ..first
+    };
+    assert!(store.write_match(&second).await.unwrap());
+    // CH1 ended, CH2 is live: the record stays open.
+    store.close_records_of("CH1", T0 + 10).await.unwrap();
+    assert_eq!(store.contact_records("CTa").await.unwrap()[0].closed_at, None);
+    store.commit_batch(&Batch { chats: vec![finished(chat("CH2", ANN), T0 + 20)], ..Batch::default() }).await.unwrap();
+    store.close_records_of("CH2", T0 + 20).await.unwrap();
+    assert_eq!(store.contact_records("CTa").await.unwrap()[0].closed_at, Some(T0 + 20));
 }
