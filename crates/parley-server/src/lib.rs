@@ -371,6 +371,8 @@ pub async fn serve_with_clock(
     let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
     let webhooks = workers::webhooks::WebhookWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)?;
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
+    let matcher = workers::crm_matcher::CrmMatcher::new(store.clone(), clock.clone());
+    let matcher_task = tokio::spawn(matcher.run(stop_rx.clone()));
     let callbacks = CallbackWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)
         .context("making the status callbacks' client")?;
     let callbacks_task = tokio::spawn(callbacks.run(stop_rx.clone()));
@@ -427,6 +429,7 @@ pub async fn serve_with_clock(
     let _ = callbacks_task.await;
     let _ = presence_task.await;
     let _ = webhooks_task.await;
+    let _ = matcher_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {
         let _ = task.await;

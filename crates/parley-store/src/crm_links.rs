@@ -41,6 +41,17 @@ pub struct RecordRow {
     pub closed_at: Option<i64>,
 }
 
+/// A contact as a chat's contact panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactCard {
+    pub id: String,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phones: Vec<String>,
+    pub last_chat_at: Option<i64>,
+}
+
 /// The minimal contact matching creates for a phone nobody has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContact {
@@ -59,14 +70,21 @@ pub enum RecordWrite {
     Join(String),
 }
 
-/// One matching step: everything written together.
+/// The matching worker's move of its cursor in the event log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MatchWrite {
-    pub cursor: String,
+pub struct CursorMove {
+    pub name: String,
     /// The cursor as the worker read it; nothing is written unless it is still there.
     pub from: i64,
     /// The cursor afterwards.
     pub to: i64,
+}
+
+/// One matching step, or an agent's choice: everything written together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchWrite {
+    /// The worker's cursor move; `None` for a choice made through the API.
+    pub cursor: Option<CursorMove>,
     pub contact: Option<NewContact>,
     pub link: Option<ChatContactRow>,
     pub record: Option<RecordWrite>,
@@ -172,6 +190,46 @@ impl Store {
         })
     }
 
+    /// What a chat's contact panel shows of the contacts `ids`, in the order given (missing ones are
+    /// left out): name, company, e-mail, phones (primary first) and when one of its chats was last linked.
+    pub async fn contact_cards(&self, ids: &[String]) -> Result<Vec<ContactCard>> {
+        let mut cards = Vec::new();
+        for id in ids {
+            let card: Result<Option<ContactCard>> = dispatch!(self, |pool, DB, begin| {
+                let row: Option<(String, Option<String>, Option<String>, Option<String>)> =
+                    sqlx::query_as("SELECT id, name, company, email FROM contacts WHERE id = $1")
+                        .bind(id.clone())
+                        .fetch_optional(pool)
+                        .await?;
+                if let Some((id, name, company, email)) = row {
+                let phones: Vec<(String,)> = sqlx::query_as(
+                    "SELECT phone FROM contact_phones WHERE contact_id = $1 ORDER BY is_primary DESC, position, phone",
+                )
+                .bind(id.clone())
+                .fetch_all(pool)
+                .await?;
+                let last: Option<(Option<i64>,)> =
+                    sqlx::query_as("SELECT MAX(at) FROM chat_contacts WHERE contact_id = $1")
+                        .bind(id.clone())
+                        .fetch_optional(pool)
+                        .await?;
+                Ok(Some(ContactCard {
+                    id,
+                    name,
+                    company,
+                    email,
+                    phones: phones.into_iter().map(|(p,)| p).collect(),
+                    last_chat_at: last.and_then(|(at,)| at),
+                }))
+                } else {
+                    Ok(None)
+                }
+            });
+            cards.extend(card?);
+        }
+        Ok(cards)
+    }
+
     /// Writes one matching step, in one write turn, if the cursor is still at `w.from`; returns
     /// whether it did (false: another node or an earlier run did it already, and nothing changed).
     pub async fn write_match(&self, w: &MatchWrite) -> Result<bool> {
@@ -179,22 +237,24 @@ impl Store {
             let mut tx = pool.begin_with(begin).await?;
             // Events are written only inside a turn, between two engine batches.
             crate::take_turn!(self, tx);
-            let current: Option<(i64,)> = sqlx::query_as("SELECT event_id FROM crm_cursors WHERE name = $1")
-                .bind(w.cursor.clone())
-                .fetch_optional(&mut *tx)
+            if let Some(cursor) = &w.cursor {
+                let current: Option<(i64,)> = sqlx::query_as("SELECT event_id FROM crm_cursors WHERE name = $1")
+                    .bind(cursor.name.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if current.map_or(0, |(id,)| id) != cursor.from {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO crm_cursors (name, event_id) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET event_id = excluded.event_id",
+                )
+                .bind(cursor.name.clone())
+                .bind(cursor.to)
+                .execute(&mut *tx)
                 .await?;
-            if current.map_or(0, |(id,)| id) != w.from {
-                tx.rollback().await?;
-                return Ok(false);
             }
-            sqlx::query(
-                "INSERT INTO crm_cursors (name, event_id) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO UPDATE SET event_id = excluded.event_id",
-            )
-            .bind(w.cursor.clone())
-            .bind(w.to)
-            .execute(&mut *tx)
-            .await?;
             if let Some(c) = &w.contact {
                 sqlx::query(
                     "INSERT INTO contacts (id, owner, notes, created_at, updated_at) VALUES ($1, $2, '', $3, $3)",

@@ -64,6 +64,29 @@ fn row_of(event: &Event, chat: Option<OfChat<'_>>, agent: Option<&AgentId>, at: 
     }
 }
 
+/// The row to store for `event` of the chat `beside` (a stored event) belongs to, with the chat's
+/// envelope and addressee as `beside` has them: for writers outside the engine's batches (matching a
+/// chat's contact) that act on an event of a chat without deciding on the chat.
+pub fn row_beside(event: &Event, beside: &EventRow, at: Timestamp) -> EventRow {
+    let mut data = fields(event);
+    if let Ok(Value::Object(stored)) = serde_json::from_str::<Value>(&beside.data) {
+        for key in ["chat_status", "ticket_id"] {
+            if let Some(value) = stored.get(key) {
+                data.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+    EventRow {
+        id: 0,
+        chat_id: beside.chat_id.clone(),
+        queue: beside.queue.clone(),
+        agent: beside.agent.clone(),
+        kind: event.kind().to_owned(),
+        data: Value::Object(data).to_string(),
+        at: at.0,
+    }
+}
+
 /// The event as clients get it: the kind's fields and the envelope, in one JSON object.
 pub fn wire(row: &EventRow) -> String {
     let mut object = match serde_json::from_str::<Value>(&row.data) {

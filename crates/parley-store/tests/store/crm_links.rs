@@ -1,7 +1,7 @@
 //! Matching's writes: one step (contact, link, record, events, cursor) is all or nothing, and a step
 //! written again from an old cursor (a restart, a second node) changes nothing twice.
 
-use parley_store::crm_links::{ChatContactRow, MatchWrite, NewContact, RecordRow, RecordWrite};
+use parley_store::crm_links::{ChatContactRow, CursorMove, MatchWrite, NewContact, RecordRow, RecordWrite};
 
 use crate::support::*;
 
@@ -26,9 +26,7 @@ async fn crm_match_a_step_is_written_once_and_its_contact_matches_afterwards() {
     assert_eq!(store.crm_cursor(CURSOR).await.unwrap(), 0);
     let contact = "CT00000000000000000000000000000001";
     let step = MatchWrite {
-        cursor: CURSOR.to_owned(),
-        from: 0,
-        to: 7,
+        cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 0, to: 7 }),
         contact: Some(NewContact {
             id: contact.to_owned(),
             owner: Some("ag1".to_owned()),
@@ -72,9 +70,7 @@ async fn crm_match_a_pending_link_keeps_its_candidates_and_a_pick_replaces_it() 
         at: T0,
     };
     let step = MatchWrite {
-        cursor: CURSOR.to_owned(),
-        from: 0,
-        to: 3,
+        cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 0, to: 3 }),
         contact: None,
         link: Some(pending.clone()),
         record: None,
@@ -122,9 +118,7 @@ async fn crm_record_a_record_closes_when_its_last_chat_has_ended() {
     let record =
         RecordRow { id: "RC1".to_owned(), contact_id: "CTa".to_owned(), queue: None, opened_at: T0, closed_at: None };
     let first = MatchWrite {
-        cursor: CURSOR.to_owned(),
-        from: 0,
-        to: 1,
+        cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 0, to: 1 }),
         contact: None,
         link: Some(linked("CH1", "CTa", "RC1")),
         record: Some(RecordWrite::New(record)),

@@ -1,0 +1,204 @@
+//! Matching on connect (docs/crm.md "Matching on connect"): links each chat to the contact of its
+//! phone when an inbound chat first connects to an agent, or when the business opens an outbound chat.
+//! None has the phone → a new contact is created (name unknown); exactly one → the chat is linked to
+//! it; several → the chat goes on, the link waits for the agent's choice (`contact.match_pending`),
+//! and `POST /api/v1/chats/{id}/contact` makes it.
+//!
+//! The worker follows the event log with a cursor of its own (`crm_cursors`), under the lease
+//! [`LEASE`] so one node matches at a time. A chat's link, the record it starts, the contact it
+//! creates, its events and the cursor's move are one transaction (`Store::write_match`), written only
+//! if the cursor is still where it was read: an event read again after a restart changes nothing
+//! twice. Why a follower of the log and not the engine: matching reads the contact store, which the
+//! engine's batches should not wait on; the chat never waits for its contact.
+//!
+//! The record a linked chat goes into is a new one per chat until the setup's per-queue
+//! `record_policy` is wired in (the core's `crm::record::choose` decides it already).
+
+use std::time::Duration;
+
+use parley_core::crm::matching::{MatchOutcome, outcome};
+use parley_core::crm::record::{RecordChoice, RecordPolicy, RecordSummary, choose};
+use parley_core::crm::{ContactChange, ContactLink};
+use parley_core::event::Event;
+use parley_core::time::Timestamp;
+use parley_store::Store;
+use parley_store::crm_links::{ChatContactRow, CursorMove, MatchWrite, NewContact, RecordRow, RecordWrite};
+use parley_store::rows::EventRow;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::http::event_json;
+
+/// The cursor's and the lease's name.
+pub const LEASE: &str = "crm_matcher";
+const LEASE_MS: i64 = 60_000;
+/// Events read per look after the cursor.
+const PAGE: i64 = 500;
+const POLL: Duration = Duration::from_millis(200);
+
+/// A new contact's id: `CT` and 32 hex digits.
+pub fn new_contact_id() -> String {
+    format!("CT{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A new record's id: `RC` and 32 hex digits.
+pub fn new_record_id() -> String {
+    format!("RC{}", uuid::Uuid::new_v4().simple())
+}
+
+pub struct CrmMatcher {
+    pub store: Store,
+    pub clock: Clock,
+    /// This node's name as a lease holder.
+    pub holder: String,
+}
+
+impl CrmMatcher {
+    pub fn new(store: Store, clock: Clock) -> CrmMatcher {
+        CrmMatcher { store, clock, holder: format!("crm-matcher-{}", uuid::Uuid::new_v4().simple()) }
+    }
+
+    /// Matches until `shutdown` turns true, then gives the lease back.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        crate::workers::poll_rounds("crm_matcher", POLL, Duration::from_secs(30), shutdown, || self.round()).await;
+        // Best effort: a lease not given back runs out by itself.
+        let _ = self.store.release_lease(LEASE, &self.holder).await;
+    }
+
+    /// One page of the log after the cursor; true when there may be more right away.
+    pub async fn round(&self) -> anyhow::Result<bool> {
+        // The lease is the wall clock's: it says whether a node is alive, which a moved test clock
+        // must not change.
+        let wall = chrono::Utc::now().timestamp_millis();
+        if !self.store.take_lease(LEASE, &self.holder, wall, LEASE_MS).await? {
+            return Ok(false);
+        }
+        let mut cursor = self.store.crm_cursor(LEASE).await?;
+        let events = self.store.events_after(cursor, PAGE).await?;
+        let Some(last) = events.last().map(|e| e.id) else { return Ok(false) };
+        let full = i64::try_from(events.len()).unwrap_or(PAGE) >= PAGE;
+        for event in &events {
+            if let Some(step) = self.step(event, cursor).await? {
+                if !self.store.write_match(&step).await? {
+                    // Another node moved the cursor (its lease had passed ours): start again from it.
+                    return Ok(true);
+                }
+                cursor = event.id;
+            }
+            if event.kind == "chat.ended"
+                && let Some(chat_id) = &event.chat_id
+            {
+                self.store.close_records_of(chat_id, event.at).await?;
+            }
+        }
+        if cursor < last {
+            let skip = MatchWrite {
+                cursor: Some(CursorMove { name: LEASE.to_owned(), from: cursor, to: last }),
+                contact: None,
+                link: None,
+                record: None,
+                events: Vec::new(),
+            };
+            if !self.store.write_match(&skip).await? {
+                return Ok(true);
+            }
+        }
+        Ok(full)
+    }
+
+    /// The matching step `event` starts, if it is one: the first connect of an inbound chat, or the
+    /// start of an outbound one, for a chat without a link yet.
+    async fn step(&self, event: &EventRow, cursor: i64) -> anyhow::Result<Option<MatchWrite>> {
+        let triggers = matches!(event.kind.as_str(), "chat.connected" | "chat.started_outbound");
+        let Some(chat_id) = event.chat_id.as_deref().filter(|_| triggers) else { return Ok(None) };
+        if self.store.chat_contact(chat_id).await?.is_some() {
+            return Ok(None);
+        }
+        let chat = match self.store.chat(chat_id).await {
+            Ok(chat) => chat,
+            // Erased or purged since: nothing to link.
+            Err(parley_store::StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.clock.now();
+        let candidates = self.store.match_candidates(&chat.consumer).await?;
+        let mut write = MatchWrite {
+            cursor: Some(CursorMove { name: LEASE.to_owned(), from: cursor, to: event.id }),
+            contact: None,
+            link: None,
+            record: None,
+            events: Vec::new(),
+        };
+        let (contact_id, how) = match outcome(&candidates) {
+            MatchOutcome::Pending(candidates) => {
+                write.link = Some(ChatContactRow {
+                    chat_id: chat_id.to_owned(),
+                    contact_id: None,
+                    state: "pending".to_owned(),
+                    how: None,
+                    by: "system".to_owned(),
+                    candidates: candidates.clone(),
+                    record_id: None,
+                    at: now.0,
+                });
+                write.events.push(event_json::row_beside(&Event::ContactMatchPending { candidates }, event, now));
+                return Ok(Some(write));
+            }
+            MatchOutcome::Create => {
+                let id = new_contact_id();
+                write.contact =
+                    Some(NewContact { id: id.clone(), owner: None, phone: chat.consumer.clone(), at: now.0 });
+                let created =
+                    Event::ContactChanged { contact_id: id.clone(), change: ContactChange::Created, by: "system".to_owned() };
+                write.events.push(event_json::row(&created, None, None, now));
+                (id, ContactLink::Created)
+            }
+            MatchOutcome::Link(id) => (id, ContactLink::Matched),
+        };
+        let (record_id, record) = self.record_for(&contact_id, chat.queue.as_deref(), now).await?;
+        write.record = Some(record);
+        write.link = Some(ChatContactRow {
+            chat_id: chat_id.to_owned(),
+            contact_id: Some(contact_id.clone()),
+            state: "linked".to_owned(),
+            how: Some(how.as_str().to_owned()),
+            by: "system".to_owned(),
+            candidates: Vec::new(),
+            record_id: Some(record_id.clone()),
+            at: now.0,
+        });
+        let linked = Event::ContactLinked { contact_id, record_id, how, by: "system".to_owned() };
+        write.events.push(event_json::row_beside(&linked, event, now));
+        Ok(Some(write))
+    }
+
+    /// The record a chat of `queue` linked to `contact_id` goes into.
+    pub async fn record_for(
+        &self,
+        contact_id: &str,
+        queue: Option<&str>,
+        now: Timestamp,
+    ) -> anyhow::Result<(String, RecordWrite)> {
+        let records: Vec<RecordSummary> = self
+            .store
+            .contact_records(contact_id)
+            .await?
+            .into_iter()
+            .map(|r| RecordSummary { id: r.id, queue: r.queue, closed_at: r.closed_at.map(Timestamp) })
+            .collect();
+        Ok(match choose(RecordPolicy::default(), queue, &records, now) {
+            RecordChoice::Join(id) | RecordChoice::Reopen(id) => (id.clone(), RecordWrite::Join(id)),
+            RecordChoice::New => {
+                let id = new_record_id();
+                let row = RecordRow {
+                    id: id.clone(),
+                    contact_id: contact_id.to_owned(),
+                    queue: queue.map(str::to_owned),
+                    opened_at: now.0,
+                    closed_at: None,
+                };
+                (id, RecordWrite::New(row))
+            }
+        })
+    }
+}
