@@ -56,3 +56,6 @@ impl ContactChange {
         }
     }
 }
+
+pub mod contact;
+pub mod fields;
