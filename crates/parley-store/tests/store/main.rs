@@ -11,6 +11,7 @@ mod batch;
 mod chats;
 mod claims;
 mod consent;
+mod contacts;
 mod erasure;
 mod events;
 mod limits;
