@@ -90,10 +90,7 @@ macro_rules! write_contact {
                 return Err(StoreError::NotFound);
             }
             for statement in DELETE_CHILDREN {
-                sqlx::query(statement)
-                    .bind(row.id.clone())
-                    .execute(&mut *$tx)
-                    .await?;
+                sqlx::query(statement).bind(row.id.clone()).execute(&mut *$tx).await?;
             }
         }
         for (i, p) in d.phones.iter().enumerate() {
@@ -153,7 +150,12 @@ macro_rules! load_contacts {
                     notes: r.try_get("notes")?,
                     ..ContactData::default()
                 };
-                let row = ContactRow { id: id.clone(), data, created_at: r.try_get("created_at")?, updated_at: r.try_get("updated_at")? };
+                let row = ContactRow {
+                    id: id.clone(),
+                    data,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                };
                 by_id.insert(id, row);
             }
             let mut q = sqlx::QueryBuilder::<$DB>::new(
@@ -165,12 +167,14 @@ macro_rules! load_contacts {
                 let id: String = r.try_get("contact_id")?;
                 let phone: String = r.try_get("phone")?;
                 let primary: i64 = r.try_get("is_primary")?;
-                let number = E164::parse(&phone).map_err(|e| StoreError::Other(anyhow::anyhow!("contact {id}: {e}")))?;
+                let number =
+                    E164::parse(&phone).map_err(|e| StoreError::Other(anyhow::anyhow!("contact {id}: {e}")))?;
                 if let Some(c) = by_id.get_mut(&id) {
                     c.data.phones.push(ContactPhone { number, primary: primary != 0 });
                 }
             }
-            let mut q = sqlx::QueryBuilder::<$DB>::new("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN (");
+            let mut q =
+                sqlx::QueryBuilder::<$DB>::new("SELECT contact_id, tag FROM contact_tags WHERE contact_id IN (");
             push_list!(q, chunk);
             for r in q.build().fetch_all(&mut *$exec).await? {
                 let id: String = r.try_get("contact_id")?;
@@ -178,8 +182,9 @@ macro_rules! load_contacts {
                     c.data.tags.insert(r.try_get("tag")?);
                 }
             }
-            let mut q =
-                sqlx::QueryBuilder::<$DB>::new("SELECT contact_id, field, value FROM contact_values WHERE contact_id IN (");
+            let mut q = sqlx::QueryBuilder::<$DB>::new(
+                "SELECT contact_id, field, value FROM contact_values WHERE contact_id IN (",
+            );
             push_list!(q, chunk);
             for r in q.build().fetch_all(&mut *$exec).await? {
                 let id: String = r.try_get("contact_id")?;
@@ -203,7 +208,6 @@ macro_rules! load_contacts {
     }};
 }
 
-
 /// Deletes a contact and its child rows.
 macro_rules! delete_contact_rows {
     ($tx:expr, $id:expr) => {{
@@ -214,7 +218,6 @@ macro_rules! delete_contact_rows {
         sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *$tx).await?.rows_affected()
     }};
 }
-
 
 impl Store {
     /// Stores a new contact with its `contact.changed` event (none for callers that write their own,
@@ -312,7 +315,11 @@ impl Store {
             }
             d.tags.extend(source.data.tags);
             if !source.data.notes.is_empty() {
-                d.notes = if d.notes.is_empty() { source.data.notes } else { format!("{}\n\n{}", d.notes, source.data.notes) };
+                d.notes = if d.notes.is_empty() {
+                    source.data.notes
+                } else {
+                    format!("{}\n\n{}", d.notes, source.data.notes)
+                };
             }
             for (k, v) in source.data.fields {
                 d.fields.entry(k).or_insert(v);
@@ -405,12 +412,13 @@ impl Store {
         let mut out = Vec::new();
         for chunk in phones.chunks(crate::CHUNK) {
             let ids: Vec<String> = dispatch!(self, |pool, DB, begin| {
-                let mut q = sqlx::QueryBuilder::<DB>::new(
-                    "SELECT DISTINCT contact_id FROM contact_phones WHERE phone IN (",
-                );
+                let mut q =
+                    sqlx::QueryBuilder::<DB>::new("SELECT DISTINCT contact_id FROM contact_phones WHERE phone IN (");
                 push_list!(q, chunk);
                 let rows = q.build().fetch_all(pool).await?;
-                rows.iter().map(|r| r.try_get::<String, _>("contact_id").map_err(StoreError::from)).collect::<Result<Vec<_>>>()
+                rows.iter()
+                    .map(|r| r.try_get::<String, _>("contact_id").map_err(StoreError::from))
+                    .collect::<Result<Vec<_>>>()
             })?;
             out.extend(ids);
         }

@@ -182,7 +182,8 @@ impl ContactDraft {
         for (connector, id) in &self.external_ids {
             let pointer = format!("/external_ids/{}", pointer_token(connector));
             if crate::ids::QueueId::parse(connector).is_err() || id.trim().is_empty() || id.len() > 200 {
-                problems.push(problem(&pointer, "needs a connector name (a-z, 0-9, -_.) and a non-empty id".to_owned()));
+                problems
+                    .push(problem(&pointer, "needs a connector name (a-z, 0-9, -_.) and a non-empty id".to_owned()));
             } else {
                 external_ids.insert(connector.clone(), id.trim().to_owned());
             }

@@ -127,7 +127,10 @@ async fn contacts_prefix_search_pages_by_id_on_names_emails_and_phones() {
     assert_eq!(ids(&store.search_contacts(Some(&search("émi")), None, None, 50).await.unwrap()), vec!["CT04"]);
     assert_eq!(ids(&store.search_contacts(Some(&search("annie@")), None, None, 50).await.unwrap()), vec!["CT03"]);
     // Phones: with or without +, with spaces; a prefix, never the middle of a number.
-    assert_eq!(ids(&store.search_contacts(Some(&search("+1 415")), None, None, 50).await.unwrap()), vec!["CT01", "CT03"]);
+    assert_eq!(
+        ids(&store.search_contacts(Some(&search("+1 415")), None, None, 50).await.unwrap()),
+        vec!["CT01", "CT03"]
+    );
     assert_eq!(ids(&store.search_contacts(Some(&search("4420")), None, None, 50).await.unwrap()), vec!["CT02"]);
     assert!(store.search_contacts(Some(&search("555")), None, None, 50).await.unwrap().is_empty());
     // An agent's search covers only their contacts.
