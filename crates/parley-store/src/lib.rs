@@ -22,6 +22,7 @@ pub mod batch;
 pub mod chats;
 pub mod claims;
 pub mod consent;
+pub mod contacts;
 pub mod crm_links;
 pub mod erasure;
 pub mod events;

@@ -18,8 +18,13 @@ pub enum ContactLink {
 }
 
 impl ContactLink {
-    pub const ALL: [ContactLink; 5] =
-        [ContactLink::Matched, ContactLink::Created, ContactLink::Picked, ContactLink::CreatedByAgent, ContactLink::Manual];
+    pub const ALL: [ContactLink; 5] = [
+        ContactLink::Matched,
+        ContactLink::Created,
+        ContactLink::Picked,
+        ContactLink::CreatedByAgent,
+        ContactLink::Manual,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +47,9 @@ pub enum ContactChange {
     Created,
     Updated,
     /// Its phones, tags, notes and chats moved to `into`, and it was deleted.
-    Merged { into: String },
+    Merged {
+        into: String,
+    },
     Deleted,
 }
 
@@ -57,5 +64,7 @@ impl ContactChange {
     }
 }
 
+pub mod contact;
+pub mod fields;
 pub mod matching;
 pub mod record;

@@ -1,13 +1,14 @@
 -- The built-in CRM's contacts (docs/crm.md "Contacts"). A contact's id is "CT" and 32 hex digits.
 -- Searchable texts are kept beside their folded form (*_key: lower case, for prefix search with a range
 -- on an index, the same query on both engines); NULL name means "not known yet" (a contact created
--- by matching a chat's phone).
+-- by matching a chat's phone). The keys and phones compare bytewise (COLLATE "C"), as on SQLite, so a
+-- prefix range (>= q AND < q || U+10FFFF) is served by their indexes.
 CREATE TABLE contacts (
     id TEXT PRIMARY KEY,
     name TEXT,
-    name_key TEXT,
+    name_key TEXT COLLATE "C",
     email TEXT,
-    email_key TEXT,
+    email_key TEXT COLLATE "C",
     company TEXT,
     -- The agent who owns the contact (NULL: nobody).
     owner TEXT,
@@ -23,7 +24,7 @@ CREATE INDEX contacts_updated ON contacts (updated_at, id);
 -- contacts: that is the "several match" case of matching on connect.
 CREATE TABLE contact_phones (
     contact_id TEXT NOT NULL,
-    phone TEXT NOT NULL,
+    phone TEXT COLLATE "C" NOT NULL,
     is_primary BIGINT NOT NULL,
     position BIGINT NOT NULL,
     PRIMARY KEY (contact_id, phone)

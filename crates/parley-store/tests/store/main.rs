@@ -11,6 +11,7 @@ mod batch;
 mod chats;
 mod claims;
 mod consent;
+mod contacts;
 mod crm_links;
 mod erasure;
 mod events;
