@@ -2,6 +2,11 @@
 //! contact went through. The words here are the event log's (`contact.linked`, `contact.changed`), so
 //! the console, webhooks and CRM connectors read one vocabulary.
 
+pub mod contact;
+pub mod fields;
+pub mod matching;
+pub mod record;
+
 /// How a chat came to be linked to its contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactLink {
@@ -64,7 +69,3 @@ impl ContactChange {
     }
 }
 
-pub mod contact;
-pub mod fields;
-pub mod matching;
-pub mod record;
