@@ -22,6 +22,7 @@ pub mod batch;
 pub mod chats;
 pub mod claims;
 pub mod consent;
+pub mod crm;
 pub mod erasure;
 pub mod events;
 pub mod keys;

@@ -33,6 +33,7 @@ const SQLITE: &[(i64, &str)] = &[
     (26, include_str!("../migrations/sqlite/0026_chat_ticket.sql")),
     (27, include_str!("../migrations/sqlite/0027_twilio_messages.sql")),
     (28, include_str!("../migrations/sqlite/0028_contacts.sql")),
+    (30, include_str!("../migrations/sqlite/0030_crm_connectors.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -63,6 +64,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (26, include_str!("../migrations/postgres/0026_chat_ticket.sql")),
     (27, include_str!("../migrations/postgres/0027_twilio_messages.sql")),
     (28, include_str!("../migrations/postgres/0028_contacts.sql")),
+    (30, include_str!("../migrations/postgres/0030_crm_connectors.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to
