@@ -425,4 +425,33 @@ impl Store {
             Ok(id)
         })
     }
+
+    /// Forgets the object kept for `key`.
+    pub async fn delete_crm_object(&self, connector: &str, key: &str) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query("DELETE FROM crm_objects WHERE connector = $1 AND key = $2")
+                .bind(connector)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Makes the connector's retrying deliveries due at once (what they waited for has happened).
+    pub async fn crm_retry_now(&self, connector: &str) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query(
+                "UPDATE crm_deliveries SET next_attempt_at = NULL WHERE connector = $1 AND outcome = 'retrying'",
+            )
+            .bind(connector)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
 }

@@ -148,6 +148,11 @@ pub fn candidates_key(chat_id: &str) -> String {
     format!("candidates:{chat_id}")
 }
 
+/// The `crm_objects` key that says the agent asked for a new HubSpot contact for a contact.
+pub fn create_key(contact_id: &str) -> String {
+    format!("create:{contact_id}")
+}
+
 impl HubSpot {
     /// One API call; the answer's JSON on a 2xx, else how the attempt ends.
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Attempted> {
@@ -188,7 +193,10 @@ impl HubSpot {
             return Err(Attempted::refused(format!("contact {contact_id} does not exist any more")));
         };
         let props = properties(&contact);
+        // The agent chose "create a new one" among several: no search.
+        let create = self.store.crm_object(&self.name, &create_key(contact_id)).await.map_err(store_err)?.is_some();
         let found = match contact.phones.first() {
+            Some(_) if create => Vec::new(),
             Some(phone) => {
                 let filter = |property: &str| json!({"filters": [{"propertyName": property, "operator": "EQ", "value": phone}]});
                 let search = json!({
@@ -231,6 +239,9 @@ impl HubSpot {
         };
         let id = id.ok_or_else(|| Attempted::refused("HubSpot's answer has no contact id"))?;
         self.store.set_crm_external_id(contact_id, &self.name, &id).await.map_err(store_err)?;
+        if create {
+            self.store.delete_crm_object(&self.name, &create_key(contact_id)).await.map_err(store_err)?;
+        }
         Ok(Some(id))
     }
 
