@@ -454,4 +454,39 @@ impl Store {
             Ok(())
         })
     }
+
+    /// Writes a contact row and its phones as they are, for tests of the connectors (the contacts
+    /// API is the way in otherwise).
+    #[doc(hidden)]
+    pub async fn testing_insert_contact(&self, c: &CrmContact, now: i64) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            sqlx::query(
+                "INSERT INTO contacts (id, name, name_key, email, email_key, company, owner, notes, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, '', $7, $7)",
+            )
+            .bind(c.id.clone())
+            .bind(c.name.clone())
+            .bind(c.name.as_ref().map(|n| n.to_lowercase()))
+            .bind(c.email.clone())
+            .bind(c.email.as_ref().map(|e| e.to_lowercase()))
+            .bind(c.company.clone())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            for (i, phone) in c.phones.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO contact_phones (contact_id, phone, is_primary, position) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(c.id.clone())
+                .bind(phone.clone())
+                .bind(i64::from(i == 0))
+                .bind(i64::try_from(i).unwrap_or(0))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
 }
