@@ -252,8 +252,8 @@ async fn crm_conn_hubspot_outage_of_minutes_and_a_restart_lose_and_duplicate_not
     outcomes_are(&app, &["retrying", "pending"]).await;
     // Minutes pass: retries follow the backoff, still failing.
     for _ in 0..4 {
-        now.fetch_add(60 * SECOND, Ordering::SeqCst);
         let before = hubspot.requests().len();
+        now.fetch_add(60 * SECOND, Ordering::SeqCst);
         eventually("another attempt", || async {
             if hubspot.requests().len() > before { Ok(()) } else { Err("none yet".to_owned()) }
         })

@@ -15,6 +15,7 @@ mod blocklist;
 mod concurrency;
 mod consent;
 mod consent_property;
+mod crm_connectors;
 mod crm_hubspot;
 mod console_api;
 mod dismissal;
