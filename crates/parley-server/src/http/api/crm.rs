@@ -24,8 +24,8 @@ use crate::workers::crm::hubspot::{candidates_key, create_key};
 /// The CRM connectors' API, with its OpenAPI paths and tag.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(CrmDoc::openapi())
-        .routes(routes!(list_deliveries))
-        .routes(routes!(replay_delivery))
+        .routes(routes!(list_crm_deliveries))
+        .routes(routes!(replay_crm_delivery))
         .routes(routes!(external_candidates, choose_external))
 }
 
@@ -99,7 +99,7 @@ pub struct DeliveriesQuery {
     responses((status = 200, body = Vec<CrmDeliveryView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "an unknown outcome", body = ErrorBody)),
     security(("bearer" = ["contacts:write"])))]
-pub async fn list_deliveries(
+pub async fn list_crm_deliveries(
     State(state): State<AppState>,
     who: Principal,
     ApiQuery(query): ApiQuery<DeliveriesQuery>,
@@ -128,7 +128,7 @@ pub async fn list_deliveries(
     responses((status = 200, description = "the delivery, pending again", body = CrmDeliveryView),
               (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = ["contacts:write"])))]
-pub async fn replay_delivery(
+pub async fn replay_crm_delivery(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(id): ApiPath<i64>,
