@@ -145,6 +145,18 @@ impl Store {
     /// The connector's cursor; a connector seen for the first time starts at the newest event (it
     /// gets the changes from now on, no history).
     pub async fn crm_cursor(&self, connector: &str) -> Result<i64> {
+        // Read first: the worker asks every round, and a write each time would take turns from the
+        // engine for nothing.
+        let known: Option<i64> = dispatch!(self, |pool, DB, begin| {
+            let row = sqlx::query("SELECT cursor FROM crm_cursors WHERE connector = $1")
+                .bind(connector)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| r.try_get::<i64, _>("cursor")).transpose().map_err(crate::StoreError::from)
+        })?;
+        if let Some(cursor) = known {
+            return Ok(cursor);
+        }
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             sqlx::query(

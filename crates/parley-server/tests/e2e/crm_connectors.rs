@@ -139,20 +139,24 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
         if receiver.got.lock().unwrap().is_empty() { Err("none".to_owned()) } else { Ok(()) }
     })
     .await;
+    app.phone(phone).to(SALES).sends(json!({"body": "", "media": ["https://media.example/a.jpg"]})).await.expect_status(201);
     alice.end(&chat).await;
     let changed = append(&app, None, "contact.changed",
         json!({"contact_id": contact.id, "change": "updated", "into": null, "by": "alice"})).await;
     receiver.status.store(200, Ordering::SeqCst);
     now.fetch_add(10_000, Ordering::SeqCst);
-    let got = eventually("three changes", || async {
+    let got = eventually("four changes", || async {
         let a = receiver.accepted();
-        if a.len() == 3 { Ok(a) } else { Err(format!("{a:#?}")) }
+        if a.len() == 4 { Ok(a) } else { Err(format!("{a:#?}")) }
     })
     .await;
-    assert_eq!(verified(&got), [true, true, true]);
+    assert_eq!(verified(&got), [true, true, true, true]);
     let bodies: Vec<Value> = got.iter().map(|g| serde_json::from_str(&g.body).unwrap()).collect();
     let types: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["crm.record.opened", "crm.record.ended", "crm.contact.changed"]);
+    assert_eq!(types, ["crm.record.opened", "crm.record.media", "crm.record.ended", "crm.contact.changed"]);
+    assert_eq!(bodies[1]["data"]["links"], json!(["https://media.example/a.jpg"]), "{}", bodies[1]);
+    let bodies: Vec<Value> = [0, 2, 3].iter().map(|&i| bodies[i].clone()).collect();
+    let got: Vec<Got> = [0, 2, 3].iter().map(|&i| got[i].clone()).collect();
     assert_eq!(got[0].headers["webhook-id"], format!("hook-{linked}"), "the idempotency key, the same on the retry");
     assert_eq!(got[2].headers["webhook-id"], format!("hook-{changed}"));
     let failed_id = receiver.got.lock().unwrap()[0].headers["webhook-id"].clone();
@@ -175,7 +179,7 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
     assert_eq!(bodies[2]["data"]["change"], "updated");
     let deliveries =
         app.request(Method::GET, "/api/v1/crm/deliveries?connector=hook", Some(ADMIN), None).await.expect_status(200).body;
-    assert_eq!(deliveries.as_array().unwrap().len(), 3);
+    assert_eq!(deliveries.as_array().unwrap().len(), 4);
     assert!(deliveries.as_array().unwrap().iter().all(|d| d["outcome"] == "delivered"));
     let agent = app.request(Method::GET, "/api/v1/crm/deliveries", Some(&alice.token), None).await;
     agent.expect_error(403, "forbidden");

@@ -299,7 +299,8 @@ async fn crm_conn_hubspot_several_matches_wait_for_the_agents_choice() {
             {"external_id": "c11", "name": "Bea", "company": "BE", "email": null}
         ]}])
     );
-    assert_eq!(deliveries(&app, "").await[0]["outcome"], "retrying", "held until the agent chooses");
+    let held = outcomes_are(&app, &["retrying"]).await;
+    assert!(held[0]["last_error"].as_str().unwrap().contains("several HubSpot contacts"), "held until the agent chooses");
     assert!(hubspot.notes().is_empty());
     let bad = json!({"connector": "hubspot", "external_id": "c99"});
     app.request(Method::POST, &path, Some(&alice.token), Some(&bad)).await.expect_error(422, "validation_failed");
