@@ -67,6 +67,60 @@ pub struct FileConfig {
     pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub carriers: BTreeMap<String, CarrierConfig>,
+    /// CRM connectors (`[crm.NAME]`, several at once; docs/crm.md "Connectors").
+    #[serde(default)]
+    pub crm: BTreeMap<String, CrmConfig>,
+}
+
+/// One CRM connector (`[crm.NAME]`): where the record changes of the built-in CRM go.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum CrmConfig {
+    /// Signed JSON of each record change to a URL (Standard Webhooks signatures).
+    Webhook {
+        url: String,
+        /// `whsec_` + base64; required (start-up refuses a connector without one and prints a new
+        /// one to paste).
+        secret: Option<Secret>,
+        /// The change types to send (`crm.record.opened`, ...); unset: all.
+        events: Option<Vec<String>>,
+    },
+    /// HubSpot's CRM v3 API with a private app's token.
+    Hubspot {
+        token: Secret,
+        /// Default `https://api.hubapi.com`; a test server or a proxy otherwise.
+        api_base: Option<String>,
+    },
+}
+
+impl CrmConfig {
+    /// The `kind` as written in `parley.toml`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CrmConfig::Webhook { .. } => "webhook",
+            CrmConfig::Hubspot { .. } => "hubspot",
+        }
+    }
+
+    /// Where it sends to: the webhook's URL or HubSpot's API base (no secret in either).
+    pub fn target(&self) -> &str {
+        match self {
+            CrmConfig::Webhook { url, .. } => url,
+            CrmConfig::Hubspot { api_base, .. } => api_base.as_deref().unwrap_or(HUBSPOT_API_BASE),
+        }
+    }
+}
+
+/// HubSpot's API, the `api_base` of a `kind = "hubspot"` connector by default.
+pub const HUBSPOT_API_BASE: &str = "https://api.hubapi.com";
+
+/// Whether `name` may name a connector: a slug (lower-case letters, digits, `-`, `_`; 1 to 40, a
+/// letter first), because it is a label of metrics and a key in the database.
+pub fn is_connector_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.len() <= 40
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// `[webhooks]`: where outgoing event webhooks may point.
@@ -183,6 +237,8 @@ pub struct Config {
     pub client_ip_header: Option<String>,
     /// Whether webhooks may use `http://` and private addresses (`[webhooks] allow_private`).
     pub webhooks_allow_private: bool,
+    /// CRM connectors by name (`[crm.NAME]`).
+    pub crm: BTreeMap<String, CrmConfig>,
 }
 
 impl FileConfig {
@@ -214,6 +270,7 @@ impl Config {
             secure_cookies: None,
             client_ip_header: None,
             webhooks_allow_private: false,
+            crm: BTreeMap::new(),
         }
     }
 
@@ -288,6 +345,21 @@ mod tests {
         config.public_url = None;
         config.secure_cookies = Some(true);
         assert!(config.cookies_secure(), "explicitly on");
+    }
+
+    #[test]
+    fn crm_connectors_parse_by_kind_and_their_names_are_slugs() {
+        let text = "[crm.hs]\nkind = \"hubspot\"\ntoken = \"pat-na1-secret\"\n\n[crm.hook]\nkind = \"webhook\"\n\
+                    url = \"https://crm.example/in\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
+        let config = FileConfig::parse(text).unwrap();
+        assert_eq!(config.crm["hs"].target(), HUBSPOT_API_BASE);
+        assert_eq!((config.crm["hook"].kind(), config.crm["hook"].target()), ("webhook", "https://crm.example/in"));
+        assert!(!format!("{config:?}").contains("pat-na1-secret"));
+        assert!(FileConfig::parse("[crm.x]\nkind = \"salesforce\"\n").is_err());
+        assert!(is_connector_name("hubspot-eu_2"));
+        for bad in ["", "HubSpot", "2hs", "a b", &"a".repeat(41)] {
+            assert!(!is_connector_name(bad), "{bad}");
+        }
     }
 
     #[test]

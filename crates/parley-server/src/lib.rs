@@ -309,6 +309,7 @@ pub async fn serve_with_clock(
     clock: Clock,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    workers::crm::check(&config)?;
     let _serving = claim_sqlite_file(&config.database_url)?;
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await.context("migrating the database")?;
@@ -373,6 +374,17 @@ pub async fn serve_with_clock(
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
     let matcher = workers::crm_matcher::CrmMatcher::new(store.clone(), clock.clone());
     let matcher_task = tokio::spawn(matcher.run(stop_rx.clone()));
+    for (name, crm) in &config.crm {
+        // Never the token or secret: the kind and where it sends.
+        tracing::info!(connector = name, kind = crm.kind(), target = crm.target(), "CRM connector");
+    }
+    let crm = workers::crm::CrmWorker::new(
+        store.clone(),
+        clock.clone(),
+        workers::crm::connectors(&config, &store, &clock)?,
+        media_signer.clone(),
+    );
+    let crm_task = tokio::spawn(crm.run(stop_rx.clone()));
     let callbacks = CallbackWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)
         .context("making the status callbacks' client")?;
     let callbacks_task = tokio::spawn(callbacks.run(stop_rx.clone()));
@@ -430,6 +442,7 @@ pub async fn serve_with_clock(
     let _ = presence_task.await;
     let _ = webhooks_task.await;
     let _ = matcher_task.await;
+    let _ = crm_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {
         let _ = task.await;

@@ -133,7 +133,7 @@ impl Store {
     }
 
     /// Where the cursor `name` is in the event log (0 before its first move).
-    pub async fn crm_cursor(&self, name: &str) -> Result<i64> {
+    pub async fn matcher_cursor(&self, name: &str) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {
             let row: Option<(i64,)> = sqlx::query_as("SELECT event_id FROM crm_cursors WHERE name = $1")
                 .bind(name)

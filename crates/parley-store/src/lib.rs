@@ -23,6 +23,7 @@ pub mod chats;
 pub mod claims;
 pub mod consent;
 pub mod contacts;
+pub mod crm;
 pub mod crm_links;
 pub mod erasure;
 pub mod events;

@@ -34,6 +34,7 @@ const SQLITE: &[(i64, &str)] = &[
     (27, include_str!("../migrations/sqlite/0027_twilio_messages.sql")),
     (28, include_str!("../migrations/sqlite/0028_contacts.sql")),
     (29, include_str!("../migrations/sqlite/0029_crm_records.sql")),
+    (30, include_str!("../migrations/sqlite/0030_crm_connectors.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -65,6 +66,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (27, include_str!("../migrations/postgres/0027_twilio_messages.sql")),
     (28, include_str!("../migrations/postgres/0028_contacts.sql")),
     (29, include_str!("../migrations/postgres/0029_crm_records.sql")),
+    (30, include_str!("../migrations/postgres/0030_crm_connectors.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

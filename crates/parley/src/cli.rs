@@ -226,6 +226,7 @@ impl ServerArgs {
             secure_cookies: file.secure_cookies,
             client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
             webhooks_allow_private: file.webhooks.allow_private,
+            crm: file.crm,
         })
     }
 }

@@ -87,6 +87,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .merge(api::users::routes())
         .merge(api::blocklist::routes())
         .merge(api::event_webhooks::routes())
+        .merge(api::crm::routes())
         .merge(console::routes());
     if sim {
         api = api

@@ -73,7 +73,7 @@ impl CrmMatcher {
         if !self.store.take_lease(LEASE, &self.holder, wall, LEASE_MS).await? {
             return Ok(false);
         }
-        let mut cursor = self.store.crm_cursor(LEASE).await?;
+        let mut cursor = self.store.matcher_cursor(LEASE).await?;
         let events = self.store.events_after(cursor, PAGE).await?;
         let Some(last) = events.last().map(|e| e.id) else { return Ok(false) };
         let full = i64::try_from(events.len()).unwrap_or(PAGE) >= PAGE;

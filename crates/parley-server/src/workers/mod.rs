@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 pub mod binds;
+pub mod crm;
 pub mod crm_matcher;
 pub mod media;
 pub mod outbox;

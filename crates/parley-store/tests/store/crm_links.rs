@@ -23,7 +23,7 @@ fn linked(chat_id: &str, contact: &str, record: &str) -> ChatContactRow {
 #[tokio::test]
 async fn crm_match_a_step_is_written_once_and_its_contact_matches_afterwards() {
     let store = fresh("crm_match_store_once").await;
-    assert_eq!(store.crm_cursor(CURSOR).await.unwrap(), 0);
+    assert_eq!(store.matcher_cursor(CURSOR).await.unwrap(), 0);
     let contact = "CT00000000000000000000000000000001";
     let step = MatchWrite {
         cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 0, to: 7 }),
@@ -46,7 +46,7 @@ async fn crm_match_a_step_is_written_once_and_its_contact_matches_afterwards() {
     assert!(store.write_match(&step).await.unwrap());
     // The same step again, from the cursor it was read at: refused, nothing doubled.
     assert!(!store.write_match(&step).await.unwrap());
-    assert_eq!(store.crm_cursor(CURSOR).await.unwrap(), 7);
+    assert_eq!(store.matcher_cursor(CURSOR).await.unwrap(), 7);
     assert_eq!(store.match_candidates(ANN).await.unwrap(), vec![contact.to_owned()]);
     assert!(store.match_candidates(BOB).await.unwrap().is_empty());
     assert_eq!(store.chat_contact("CH1").await.unwrap(), Some(linked("CH1", contact, "RC1")));
