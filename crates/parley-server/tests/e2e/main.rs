@@ -17,6 +17,7 @@ mod consent;
 mod consent_property;
 mod crm_connectors;
 mod crm_hubspot;
+mod crm_matching;
 mod console_api;
 mod dismissal;
 mod events;

@@ -78,10 +78,9 @@ async fn crm_match_a_pending_link_keeps_its_candidates_and_a_pick_replaces_it() 
     };
     assert!(store.write_match(&step).await.unwrap());
     assert_eq!(store.chat_contact("CH2").await.unwrap(), Some(pending));
-    // The agent's pick: a write at the cursor where it is, which moves nothing.
+    // The agent's pick: a write without the worker's cursor.
     let pick = MatchWrite {
-        from: 3,
-        to: 3,
+        cursor: None,
         link: Some(linked("CH2", "CTb", "RC2")),
         record: Some(RecordWrite::New(RecordRow {
             id: "RC2".to_owned(),
@@ -97,8 +96,7 @@ async fn crm_match_a_pending_link_keeps_its_candidates_and_a_pick_replaces_it() 
     assert_eq!((now.contact_id.as_deref(), now.state.as_str(), now.candidates.len()), (Some("CTb"), "linked", 0));
     // A record joined again is open again.
     let join = MatchWrite {
-        from: 3,
-        to: 4,
+        cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 3, to: 4 }),
         record: Some(RecordWrite::Join("RC2".to_owned())),
         link: Some(linked("CH3", "CTb", "RC2")),
         ..pick
@@ -126,8 +124,7 @@ async fn crm_record_a_record_closes_when_its_last_chat_has_ended() {
     };
     assert!(store.write_match(&first).await.unwrap());
     let second = MatchWrite {
-        from: 1,
-        to: 2,
+        cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 1, to: 2 }),
         link: Some(linked("CH2", "CTa", "RC1")),
         record: Some(RecordWrite::Join("RC1".to_owned())),
         ..first
