@@ -25,7 +25,8 @@ pub enum CrmOutcome {
 }
 
 impl CrmOutcome {
-    pub const ALL: [CrmOutcome; 4] = [CrmOutcome::Pending, CrmOutcome::Retrying, CrmOutcome::Delivered, CrmOutcome::Failed];
+    pub const ALL: [CrmOutcome; 4] =
+        [CrmOutcome::Pending, CrmOutcome::Retrying, CrmOutcome::Delivered, CrmOutcome::Failed];
 
     pub fn as_str(self) -> &'static str {
         match self {

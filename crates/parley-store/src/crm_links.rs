@@ -41,17 +41,6 @@ pub struct RecordRow {
     pub closed_at: Option<i64>,
 }
 
-/// A contact as a chat's contact panel lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactCard {
-    pub id: String,
-    pub name: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phones: Vec<String>,
-    pub last_chat_at: Option<i64>,
-}
-
 /// The minimal contact matching creates for a phone nobody has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewContact {
@@ -188,46 +177,6 @@ impl Store {
                     .await?;
             Ok(rows.into_iter().map(|(id,)| id).collect())
         })
-    }
-
-    /// What a chat's contact panel shows of the contacts `ids`, in the order given (missing ones are
-    /// left out): name, company, e-mail, phones (primary first) and when one of its chats was last linked.
-    pub async fn contact_cards(&self, ids: &[String]) -> Result<Vec<ContactCard>> {
-        let mut cards = Vec::new();
-        for id in ids {
-            let card: Result<Option<ContactCard>> = dispatch!(self, |pool, DB, begin| {
-                let row: Option<(String, Option<String>, Option<String>, Option<String>)> =
-                    sqlx::query_as("SELECT id, name, company, email FROM contacts WHERE id = $1")
-                        .bind(id.clone())
-                        .fetch_optional(pool)
-                        .await?;
-                if let Some((id, name, company, email)) = row {
-                let phones: Vec<(String,)> = sqlx::query_as(
-                    "SELECT phone FROM contact_phones WHERE contact_id = $1 ORDER BY is_primary DESC, position, phone",
-                )
-                .bind(id.clone())
-                .fetch_all(pool)
-                .await?;
-                let last: Option<(Option<i64>,)> =
-                    sqlx::query_as("SELECT MAX(at) FROM chat_contacts WHERE contact_id = $1")
-                        .bind(id.clone())
-                        .fetch_optional(pool)
-                        .await?;
-                Ok(Some(ContactCard {
-                    id,
-                    name,
-                    company,
-                    email,
-                    phones: phones.into_iter().map(|(p,)| p).collect(),
-                    last_chat_at: last.and_then(|(at,)| at),
-                }))
-                } else {
-                    Ok(None)
-                }
-            });
-            cards.extend(card?);
-        }
-        Ok(cards)
     }
 
     /// Writes one matching step, in one write turn, if the cursor is still at `w.from`; returns

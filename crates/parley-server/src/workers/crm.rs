@@ -57,11 +57,22 @@ pub const EXCERPT_CHARS: usize = 2_000;
 /// What one attempt at a change came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempted {
-    Delivered { status: Option<i64> },
+    Delivered {
+        status: Option<i64>,
+    },
     /// Try again later: after `wait_ms` when the CRM said how long (a 429), else after the backoff.
-    Retry { status: Option<i64>, error: String, body: Option<String>, wait_ms: Option<i64> },
+    Retry {
+        status: Option<i64>,
+        error: String,
+        body: Option<String>,
+        wait_ms: Option<i64>,
+    },
     /// Refused for good (a 4xx other than 408 and 429, or a change that cannot be sent).
-    Refused { status: Option<i64>, error: String, body: Option<String> },
+    Refused {
+        status: Option<i64>,
+        error: String,
+        body: Option<String>,
+    },
 }
 
 impl Attempted {
@@ -173,9 +184,8 @@ pub fn check(config: &Config) -> anyhow::Result<()> {
         super::webhooks::target::check_form(crm.target(), config.webhooks_allow_private)
             .map_err(|e| anyhow::anyhow!("[crm.{name}]: {e}"))?;
         if let CrmConfig::Webhook { secret, .. } = crm {
-            let valid = secret
-                .as_ref()
-                .is_some_and(|s| super::webhooks::signing::sign(s.expose(), "check", 0, "").is_some());
+            let valid =
+                secret.as_ref().is_some_and(|s| super::webhooks::signing::sign(s.expose(), "check", 0, "").is_some());
             if !valid {
                 let fresh = super::webhooks::signing::new_secret()?;
                 anyhow::bail!(
@@ -205,7 +215,11 @@ pub fn connectors(config: &Config, store: &Store, clock: &Clock) -> anyhow::Resu
             CrmConfig::Hubspot { token, api_base } => Arc::new(hubspot::HubSpot {
                 name: name.clone(),
                 token: token.clone(),
-                api_base: api_base.as_deref().unwrap_or(crate::config::HUBSPOT_API_BASE).trim_end_matches('/').to_owned(),
+                api_base: api_base
+                    .as_deref()
+                    .unwrap_or(crate::config::HUBSPOT_API_BASE)
+                    .trim_end_matches('/')
+                    .to_owned(),
                 client,
                 store: store.clone(),
                 clock: clock.clone(),
@@ -281,7 +295,14 @@ impl CrmWorker {
         metrics::counter!("parley_crm_deliveries_total", "connector" => c.name.clone(), "outcome" => next.outcome.as_str())
             .increment(1);
         if let Some(error) = &next.error {
-            tracing::info!(connector = c.name, delivery = head.id, change = head.change, outcome = next.outcome.as_str(), error, "CRM delivery failed");
+            tracing::info!(
+                connector = c.name,
+                delivery = head.id,
+                change = head.change,
+                outcome = next.outcome.as_str(),
+                error,
+                "CRM delivery failed"
+            );
         }
         Ok(fed || next.outcome != CrmOutcome::Retrying)
     }

@@ -148,8 +148,11 @@ impl CrmMatcher {
                 let id = new_contact_id();
                 write.contact =
                     Some(NewContact { id: id.clone(), owner: None, phone: chat.consumer.clone(), at: now.0 });
-                let created =
-                    Event::ContactChanged { contact_id: id.clone(), change: ContactChange::Created, by: "system".to_owned() };
+                let created = Event::ContactChanged {
+                    contact_id: id.clone(),
+                    change: ContactChange::Created,
+                    by: "system".to_owned(),
+                };
                 write.events.push(event_json::row(&created, None, None, now));
                 (id, ContactLink::Created)
             }

@@ -138,10 +138,19 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
         if receiver.got.lock().unwrap().is_empty() { Err("none".to_owned()) } else { Ok(()) }
     })
     .await;
-    app.phone(phone).to(SALES).sends(json!({"body": "", "media": ["https://media.example/a.jpg"]})).await.expect_status(201);
+    app.phone(phone)
+        .to(SALES)
+        .sends(json!({"body": "", "media": ["https://media.example/a.jpg"]}))
+        .await
+        .expect_status(201);
     alice.end(&chat).await;
-    let changed = append(&app, None, "contact.changed",
-        json!({"contact_id": contact.id, "change": "updated", "into": null, "by": "alice"})).await;
+    let changed = append(
+        &app,
+        None,
+        "contact.changed",
+        json!({"contact_id": contact.id, "change": "updated", "into": null, "by": "alice"}),
+    )
+    .await;
     receiver.status.store(200, Ordering::SeqCst);
     now.fetch_add(10_000, Ordering::SeqCst);
     let got = eventually("four changes", || async {
@@ -156,7 +165,11 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
     assert_eq!(bodies[1]["data"]["links"], json!(["https://media.example/a.jpg"]), "{}", bodies[1]);
     let bodies: Vec<Value> = [0, 2, 3].iter().map(|&i| bodies[i].clone()).collect();
     let got: Vec<Got> = [0, 2, 3].iter().map(|&i| got[i].clone()).collect();
-    let all = app.request(Method::GET, "/api/v1/crm/deliveries?connector=hook", Some(ADMIN), None).await.expect_status(200).body;
+    let all = app
+        .request(Method::GET, "/api/v1/crm/deliveries?connector=hook", Some(ADMIN), None)
+        .await
+        .expect_status(200)
+        .body;
     let linked = all.as_array().unwrap().iter().find(|d| d["type"] == "crm.record.opened").unwrap()["event_id"].clone();
     assert_eq!(got[0].headers["webhook-id"], format!("hook-{linked}"), "the idempotency key, the same on the retry");
     assert_eq!(got[2].headers["webhook-id"], format!("hook-{changed}"));
@@ -164,12 +177,19 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
     assert_eq!(failed_id, got[0].headers["webhook-id"]);
     let opened = &bodies[0];
     assert_eq!((opened["connector"].as_str(), opened["chat_id"].as_str()), (Some("hook"), Some(chat.as_str())));
-    assert_eq!((opened["contact_id"].as_str(), opened["record_id"].as_str()), (Some(contact.id.as_str()), Some(record_id.as_str())));
+    assert_eq!(
+        (opened["contact_id"].as_str(), opened["record_id"].as_str()),
+        (Some(contact.id.as_str()), Some(record_id.as_str()))
+    );
     assert_eq!(opened["data"]["how"], "matched");
     assert_eq!(opened["contact"]["phones"], json!([phone]));
     let record = &opened["data"]["record"];
-    assert_eq!((record["queue"].as_str(), record["number"].as_str(), record["type"].as_str()), (Some("sales"), Some(SALES), Some("sms")));
-    let said: Vec<&str> = record["transcript"].as_array().unwrap().iter().map(|l| l["body"].as_str().unwrap()).collect();
+    assert_eq!(
+        (record["queue"].as_str(), record["number"].as_str(), record["type"].as_str()),
+        (Some("sales"), Some(SALES), Some("sms"))
+    );
+    let said: Vec<&str> =
+        record["transcript"].as_array().unwrap().iter().map(|l| l["body"].as_str().unwrap()).collect();
     assert!(said.contains(&"Hello there"), "{said:?}");
     let ended = &bodies[1]["data"];
     assert_eq!((ended["reason"].as_str(), ended["by"].as_str()), (Some("ended_by_agent"), Some("alice")), "{ended}");
@@ -178,8 +198,11 @@ async fn crm_conn_webhook_sends_each_record_change_signed_in_order_and_retries_a
         ended["record"]["transcript"].as_array().unwrap().iter().map(|l| l["author"].as_str().unwrap()).collect();
     assert!(["consumer", "system", "agent:alice"].iter().all(|a| authors.contains(a)), "{authors:?}");
     assert_eq!(bodies[2]["data"]["change"], "updated");
-    let deliveries =
-        app.request(Method::GET, "/api/v1/crm/deliveries?connector=hook", Some(ADMIN), None).await.expect_status(200).body;
+    let deliveries = app
+        .request(Method::GET, "/api/v1/crm/deliveries?connector=hook", Some(ADMIN), None)
+        .await
+        .expect_status(200)
+        .body;
     assert_eq!(deliveries.as_array().unwrap().len(), 4);
     assert!(deliveries.as_array().unwrap().iter().all(|d| d["outcome"] == "delivered"));
     let agent = app.request(Method::GET, "/api/v1/crm/deliveries", Some(&alice.token), None).await;
@@ -192,7 +215,10 @@ async fn crm_conn_a_webhook_connector_without_a_secret_or_with_a_bad_name_does_n
     let dir = tempfile::tempdir().unwrap();
     let url = parley_store::testing::fresh_database_url(dir.path(), "crm-conn-config").await.unwrap();
     let mut config = Config::with_database(url);
-    config.crm.insert("hook".to_owned(), CrmConfig::Webhook { url: "https://crm.example/in".to_owned(), secret: None, events: None });
+    config.crm.insert(
+        "hook".to_owned(),
+        CrmConfig::Webhook { url: "https://crm.example/in".to_owned(), secret: None, events: None },
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let err = parley_server::serve(config.clone(), listener, async {}).await.unwrap_err().to_string();
     assert!(err.contains("[crm.hook]") && err.contains("secret = \"whsec_"), "{err}");
@@ -202,7 +228,10 @@ async fn crm_conn_a_webhook_connector_without_a_secret_or_with_a_bad_name_does_n
     let err = parley_server::serve(config.clone(), listener, async {}).await.unwrap_err().to_string();
     assert!(err.contains("slug"), "{err}");
     config.crm.clear();
-    config.crm.insert("hs".to_owned(), CrmConfig::Hubspot { token: Secret::new("pat"), api_base: Some("http://10.0.0.5".to_owned()) });
+    config.crm.insert(
+        "hs".to_owned(),
+        CrmConfig::Hubspot { token: Secret::new("pat"), api_base: Some("http://10.0.0.5".to_owned()) },
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let err = parley_server::serve(config, listener, async {}).await.unwrap_err().to_string();
     assert!(err.contains("allow_private"), "the webhooks' address rule holds: {err}");

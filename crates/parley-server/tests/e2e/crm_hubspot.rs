@@ -120,7 +120,10 @@ async fn crm_conn_hubspot_gets_the_contact_and_the_record_as_a_note_field_by_fie
     let record = linked(&app, &chat).await;
     let opened = outcomes_are(&app, &["delivered"]).await;
     assert_eq!(opened[0]["type"], "crm.record.opened");
-    assert_eq!((opened[0]["chat_id"].as_str(), opened[0]["record_id"].as_str()), (Some(chat.as_str()), Some(record.as_str())));
+    assert_eq!(
+        (opened[0]["chat_id"].as_str(), opened[0]["record_id"].as_str()),
+        (Some(chat.as_str()), Some(record.as_str()))
+    );
 
     let requests = hubspot.requests();
     let calls: Vec<String> = requests.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
@@ -150,7 +153,10 @@ async fn crm_conn_hubspot_gets_the_contact_and_the_record_as_a_note_field_by_fie
     }
     assert!(note["properties"]["hs_timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
     let store = app.store().await;
-    assert_eq!(store.crm_external_id("CT0000000000000000000000000000000a", "hubspot").await.unwrap().as_deref(), Some("c1"));
+    assert_eq!(
+        store.crm_external_id("CT0000000000000000000000000000000a", "hubspot").await.unwrap().as_deref(),
+        Some("c1")
+    );
 
     // The chat ends: the same note is rewritten with the end and the whole transcript.
     let alice = app.agent(&app.agent_token("alice").await);
@@ -167,8 +173,13 @@ async fn crm_conn_hubspot_gets_the_contact_and_the_record_as_a_note_field_by_fie
     assert_eq!(hubspot.notes().len(), 1, "one note per record");
 
     // Erasure reaches HubSpot as its GDPR delete of that contact.
-    append(&app, None, "contact.erased", json!({"contact_id": "CT0000000000000000000000000000000a", "deleted": true,
-        "external_ids": ["hubspot:c1", "other:x9"]}))
+    append(
+        &app,
+        None,
+        "contact.erased",
+        json!({"contact_id": "CT0000000000000000000000000000000a", "deleted": true,
+        "external_ids": ["hubspot:c1", "other:x9"]}),
+    )
     .await;
     outcomes_are(&app, &["delivered", "delivered", "delivered"]).await;
     let last = hubspot.requests().last().cloned().unwrap();
@@ -227,7 +238,8 @@ async fn crm_conn_hubspot_honors_429_retries_500_and_fails_400_with_its_body() {
     assert_eq!(attempts, [429, 500, 201]);
 
     // A 400: failed at once, shown with HubSpot's body; the next change is not held behind it.
-    let refusal = json!({"status": "error", "message": "Property values were not valid", "category": "VALIDATION_ERROR"});
+    let refusal =
+        json!({"status": "error", "message": "Property values were not valid", "category": "VALIDATION_ERROR"});
     hubspot.script("PATCH", "/crm/v3/objects/notes/n1", 400, &[], refusal.clone());
     let alice = app.agent(&app.agent_token("alice").await);
     alice.end(&chat).await;
@@ -239,7 +251,9 @@ async fn crm_conn_hubspot_honors_429_retries_500_and_fails_400_with_its_body() {
     assert!(all[1]["last_error"].as_str().unwrap().contains("400"));
     let failed = deliveries(&app, "?connector=hubspot&outcome=failed").await;
     assert_eq!(failed.len(), 1);
-    app.request(Method::GET, "/api/v1/crm/deliveries?outcome=lost", Some(ADMIN), None).await.expect_error(422, "validation_failed");
+    app.request(Method::GET, "/api/v1/crm/deliveries?outcome=lost", Some(ADMIN), None)
+        .await
+        .expect_error(422, "validation_failed");
 
     // Replayed once the cause is fixed: delivered with the same note.
     let id = failed[0]["id"].as_i64().unwrap();
@@ -248,7 +262,9 @@ async fn crm_conn_hubspot_honors_429_retries_500_and_fails_400_with_its_body() {
     outcomes_are(&app, &["delivered", "delivered"]).await;
     assert_eq!(hubspot.notes().len(), 1);
     assert!(hubspot.notes()[0].1["hs_note_body"].as_str().unwrap().contains("Ended:"));
-    app.request(Method::POST, "/api/v1/crm/deliveries/999999/replay", Some(ADMIN), None).await.expect_error(404, "not_found");
+    app.request(Method::POST, "/api/v1/crm/deliveries/999999/replay", Some(ADMIN), None)
+        .await
+        .expect_error(404, "not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,7 +332,10 @@ async fn crm_conn_hubspot_several_matches_wait_for_the_agents_choice() {
         ]}])
     );
     let held = outcomes_are(&app, &["retrying"]).await;
-    assert!(held[0]["last_error"].as_str().unwrap().contains("several HubSpot contacts"), "held until the agent chooses");
+    assert!(
+        held[0]["last_error"].as_str().unwrap().contains("several HubSpot contacts"),
+        "held until the agent chooses"
+    );
     assert!(hubspot.notes().is_empty());
     let bad = json!({"connector": "hubspot", "external_id": "c99"});
     app.request(Method::POST, &path, Some(&alice.token), Some(&bad)).await.expect_error(422, "validation_failed");

@@ -108,7 +108,8 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
     let path = uri.path().to_owned();
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let mut record = Request { method: method.to_string(), path: path.clone(), authorization, body: json.clone(), status: 0 };
+    let mut record =
+        Request { method: method.to_string(), path: path.clone(), authorization, body: json.clone(), status: 0 };
     if let Some(status) = s.down {
         record.status = status;
         s.requests.push(record);

@@ -137,7 +137,11 @@ pub async fn replay_crm_delivery(
     if !state.store.replay_crm_delivery(id, state.clock.now().0).await? {
         return Err(ApiError::not_found(format!("there is no CRM delivery {id}")));
     }
-    let row = state.store.crm_delivery(id).await?.ok_or_else(|| ApiError::not_found(format!("there is no CRM delivery {id}")))?;
+    let row = state
+        .store
+        .crm_delivery(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("there is no CRM delivery {id}")))?;
     tracing::info!(delivery = id, connector = row.connector, by = who.actor(), "CRM delivery replayed");
     Ok(Json(view(&row)))
 }

@@ -49,7 +49,8 @@ pub struct HubSpot {
 /// The wait (ms) a rate-limit answer asks for: `Retry-After` in seconds, else HubSpot's interval
 /// when its remaining count is 0.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<i64> {
-    let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+    let number =
+        |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
     if let Some(seconds) = number("retry-after") {
         return Some(seconds.saturating_mul(1000));
     }
@@ -198,7 +199,8 @@ impl HubSpot {
         let found = match contact.phones.first() {
             Some(_) if create => Vec::new(),
             Some(phone) => {
-                let filter = |property: &str| json!({"filters": [{"propertyName": property, "operator": "EQ", "value": phone}]});
+                let filter =
+                    |property: &str| json!({"filters": [{"propertyName": property, "operator": "EQ", "value": phone}]});
                 let search = json!({
                     "filterGroups": [filter("phone"), filter("mobilephone")],
                     "properties": ["firstname", "lastname", "email", "company", "phone", "mobilephone"],
@@ -211,14 +213,19 @@ impl HubSpot {
         };
         let id = match found.as_slice() {
             [] => {
-                let created = self.call(Method::POST, "/crm/v3/objects/contacts", Some(&json!({ "properties": props }))).await?;
+                let created =
+                    self.call(Method::POST, "/crm/v3/objects/contacts", Some(&json!({ "properties": props }))).await?;
                 created.get("id").and_then(Value::as_str).map(str::to_owned)
             }
             [one] => {
                 let id = one.get("id").and_then(Value::as_str).map(str::to_owned);
                 if let Some(id) = &id {
-                    self.call(Method::PATCH, &format!("/crm/v3/objects/contacts/{id}"), Some(&json!({ "properties": props })))
-                        .await?;
+                    self.call(
+                        Method::PATCH,
+                        &format!("/crm/v3/objects/contacts/{id}"),
+                        Some(&json!({ "properties": props })),
+                    )
+                    .await?;
                 }
                 id
             }
@@ -261,13 +268,21 @@ impl HubSpot {
             });
         };
         let key = format!("note:{record_id}");
-        let store_err =
-            |e: parley_store::StoreError| Attempted::Retry { status: None, error: format!("the database: {e}"), body: None, wait_ms: None };
+        let store_err = |e: parley_store::StoreError| Attempted::Retry {
+            status: None,
+            error: format!("the database: {e}"),
+            body: None,
+            wait_ms: None,
+        };
         let properties = json!({ "hs_note_body": note_body(record), "hs_timestamp": rfc3339(record.opened_at) });
         match self.store.crm_object(&self.name, &key).await.map_err(store_err)? {
             Some(note) => {
-                self.call(Method::PATCH, &format!("/crm/v3/objects/notes/{note}"), Some(&json!({ "properties": properties })))
-                    .await?;
+                self.call(
+                    Method::PATCH,
+                    &format!("/crm/v3/objects/notes/{note}"),
+                    Some(&json!({ "properties": properties })),
+                )
+                .await?;
             }
             None => {
                 let body = json!({
@@ -278,7 +293,10 @@ impl HubSpot {
                     }],
                 });
                 let created = self.call(Method::POST, "/crm/v3/objects/notes", Some(&body)).await?;
-                let id = created.get("id").and_then(Value::as_str).ok_or_else(|| Attempted::refused("HubSpot's answer has no note id"))?;
+                let id = created
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| Attempted::refused("HubSpot's answer has no note id"))?;
                 self.store.set_crm_object(&self.name, &key, id).await.map_err(store_err)?;
             }
         }
@@ -291,11 +309,12 @@ impl HubSpot {
         if !matches!(what, "created" | "updated") {
             return Ok(());
         }
-        let kept = self
-            .store
-            .crm_external_id(contact_id, &self.name)
-            .await
-            .map_err(|e| Attempted::Retry { status: None, error: format!("the database: {e}"), body: None, wait_ms: None })?;
+        let kept = self.store.crm_external_id(contact_id, &self.name).await.map_err(|e| Attempted::Retry {
+            status: None,
+            error: format!("the database: {e}"),
+            body: None,
+            wait_ms: None,
+        })?;
         match kept {
             Some(id) => {
                 let body = json!({ "properties": properties(contact) });
