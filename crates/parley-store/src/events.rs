@@ -50,6 +50,36 @@ impl Store {
         })
     }
 
+    /// Events of the three kinds matching on connect acts on (`chat.connected`,
+    /// `chat.started_outbound`, `chat.ended`) with an id above `after` and at most `upto`, oldest
+    /// first: the matcher skips the rest of the log without reading it.
+    pub async fn matching_events(&self, after: i64, upto: i64, limit: i64) -> Result<Vec<EventRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows = sqlx::query(
+                "SELECT id, chat_id, queue, agent, kind, data, at FROM events WHERE id > $1 AND id <= $2 \
+                 AND kind IN ('chat.connected', 'chat.started_outbound', 'chat.ended') ORDER BY id LIMIT $3",
+            )
+            .bind(after)
+            .bind(upto)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(EventRow {
+                    id: row.try_get("id")?,
+                    chat_id: row.try_get("chat_id")?,
+                    queue: row.try_get("queue")?,
+                    agent: row.try_get("agent")?,
+                    kind: row.try_get("kind")?,
+                    data: row.try_get("data")?,
+                    at: row.try_get("at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     /// The newest event id (0 when there is none).
     pub async fn last_event_id(&self) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {

@@ -14,7 +14,7 @@
 //! The record a linked chat goes into is a new one per chat until the setup's per-queue
 //! `record_policy` is wired in (the core's `crm::record::choose` decides it already).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parley_core::crm::matching::{MatchOutcome, outcome};
 use parley_core::crm::record::{RecordChoice, RecordPolicy, RecordSummary, choose};
@@ -35,6 +35,8 @@ const LEASE_MS: i64 = 60_000;
 /// Events read per look after the cursor.
 const PAGE: i64 = 500;
 const POLL: Duration = Duration::from_millis(200);
+/// How often the cursor moves past stretches of the log with nothing to match.
+const SKIP_EVERY: Duration = Duration::from_secs(5);
 
 /// A new contact's id: `CT` and 32 hex digits.
 pub fn new_contact_id() -> String {
@@ -51,11 +53,18 @@ pub struct CrmMatcher {
     pub clock: Clock,
     /// This node's name as a lease holder.
     pub holder: String,
+    /// When the cursor was last moved past events with nothing to match.
+    last_skip: std::sync::Mutex<Instant>,
 }
 
 impl CrmMatcher {
     pub fn new(store: Store, clock: Clock) -> CrmMatcher {
-        CrmMatcher { store, clock, holder: format!("crm-matcher-{}", uuid::Uuid::new_v4().simple()) }
+        CrmMatcher {
+            store,
+            clock,
+            holder: format!("crm-matcher-{}", uuid::Uuid::new_v4().simple()),
+            last_skip: std::sync::Mutex::new(Instant::now()),
+        }
     }
 
     /// Matches until `shutdown` turns true, then gives the lease back.
@@ -74,9 +83,15 @@ impl CrmMatcher {
             return Ok(false);
         }
         let mut cursor = self.store.matcher_cursor(LEASE).await?;
-        let events = self.store.events_after(cursor, PAGE).await?;
-        let Some(last) = events.last().map(|e| e.id) else { return Ok(false) };
+        // Ids are given in commit order (docs/events.md), so nothing at or below `head` commits
+        // later: the cursor may move up to it past events of other kinds, unread.
+        let head = self.store.last_event_id().await?;
+        if head <= cursor {
+            return Ok(false);
+        }
+        let events = self.store.matching_events(cursor, head, PAGE).await?;
         let full = i64::try_from(events.len()).unwrap_or(PAGE) >= PAGE;
+        let upto = if full { events.last().map_or(head, |e| e.id) } else { head };
         for event in &events {
             if let Some(step) = self.step(event, cursor).await? {
                 if !self.store.write_match(&step).await? {
@@ -91,9 +106,13 @@ impl CrmMatcher {
                 self.store.close_records_of(chat_id, event.at).await?;
             }
         }
-        if cursor < last {
+        // Moving the cursor past what held nothing to match is one small write; it is done at most
+        // every SKIP_EVERY, since reading the same stretch again after a restart only finds the
+        // chats linked already.
+        let stale = self.last_skip.lock().map_or(true, |at| at.elapsed() >= SKIP_EVERY);
+        if cursor < upto && (full || stale) {
             let skip = MatchWrite {
-                cursor: Some(CursorMove { name: LEASE.to_owned(), from: cursor, to: last }),
+                cursor: Some(CursorMove { name: LEASE.to_owned(), from: cursor, to: upto }),
                 contact: None,
                 link: None,
                 record: None,
@@ -101,6 +120,9 @@ impl CrmMatcher {
             };
             if !self.store.write_match(&skip).await? {
                 return Ok(true);
+            }
+            if let Ok(mut at) = self.last_skip.lock() {
+                *at = Instant::now();
             }
         }
         Ok(full)
