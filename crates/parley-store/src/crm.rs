@@ -127,20 +127,7 @@ macro_rules! delivery_row {
     }};
 }
 
-macro_rules! event_row {
-    ($row:expr) => {{
-        let row = $row;
-        EventRow {
-            id: row.try_get("id")?,
-            chat_id: row.try_get("chat_id")?,
-            queue: row.try_get("queue")?,
-            agent: row.try_get("agent")?,
-            kind: row.try_get("kind")?,
-            data: row.try_get("data")?,
-            at: row.try_get("at")?,
-        }
-    }};
-}
+use crate::events::event_row;
 
 impl Store {
     /// The connector's cursor; a connector seen for the first time starts at the newest event (it

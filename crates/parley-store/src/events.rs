@@ -23,6 +23,22 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
+/// An [`EventRow`] from a query that selected the event log's seven columns.
+macro_rules! event_row {
+    ($row:expr) => {
+        EventRow {
+            id: $row.try_get("id")?,
+            chat_id: $row.try_get("chat_id")?,
+            queue: $row.try_get("queue")?,
+            agent: $row.try_get("agent")?,
+            kind: $row.try_get("kind")?,
+            data: $row.try_get("data")?,
+            at: $row.try_get("at")?,
+        }
+    };
+}
+pub(crate) use event_row;
+
 impl Store {
     /// Events with an id above `after`, oldest first.
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
@@ -36,15 +52,7 @@ impl Store {
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(EventRow {
-                    id: row.try_get("id")?,
-                    chat_id: row.try_get("chat_id")?,
-                    queue: row.try_get("queue")?,
-                    agent: row.try_get("agent")?,
-                    kind: row.try_get("kind")?,
-                    data: row.try_get("data")?,
-                    at: row.try_get("at")?,
-                });
+                out.push(event_row!(row));
             }
             Ok(out)
         })
@@ -66,15 +74,7 @@ impl Store {
             .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(EventRow {
-                    id: row.try_get("id")?,
-                    chat_id: row.try_get("chat_id")?,
-                    queue: row.try_get("queue")?,
-                    agent: row.try_get("agent")?,
-                    kind: row.try_get("kind")?,
-                    data: row.try_get("data")?,
-                    at: row.try_get("at")?,
-                });
+                out.push(event_row!(row));
             }
             Ok(out)
         })
