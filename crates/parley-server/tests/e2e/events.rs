@@ -5,14 +5,20 @@ use crate::harness::{EventStream, SseEvent, TestApp};
 
 /// Delivery statuses arrive whenever the outbox gets to a message; the conversation's own events are
 /// what this test follows.
+/// Delivery receipts, and the chat's contact link that matching writes at its own pace beside the
+/// conversation (tested in crm_matching.rs), come whenever they come: not part of the conversation.
+fn of_conversation(e: &SseEvent) -> bool {
+    e.kind != "message.status" && !e.kind.starts_with("contact.")
+}
+
 fn conversation(events: Vec<SseEvent>) -> Vec<SseEvent> {
-    events.into_iter().filter(|e| e.kind != "message.status").collect()
+    events.into_iter().filter(of_conversation).collect()
 }
 
 async fn next_of_conversation(stream: &mut EventStream) -> SseEvent {
     loop {
         let e = stream.next().await;
-        if e.kind != "message.status" {
+        if of_conversation(&e) {
             return e;
         }
     }
