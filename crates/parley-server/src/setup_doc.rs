@@ -8,7 +8,7 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, BlockDraft, CampaignDraft, DismissalSettings, Language, LanguageDetection, NumberDraft,
+    AgentDraft, ContactFieldDraft, BlockDraft, CampaignDraft, DismissalSettings, Language, LanguageDetection, NumberDraft,
     PresenceSettings, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
@@ -42,6 +42,25 @@ pub struct SetupDocument {
     /// Consumer phones the business does not serve (also managed with `/api/v1/blocklist`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocklist: Vec<BlockDoc>,
+    /// The contacts' custom fields (docs/crm.md "Custom fields").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_fields: Vec<ContactFieldDoc>,
+}
+
+/// A custom field of the built-in CRM's contacts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactFieldDoc {
+    /// The key in a contact's `fields` and its CSV column: a-z, 0-9 and `_`, not a built-in column.
+    pub key: String,
+    /// What people see.
+    pub label: String,
+    /// `text`, `number`, `date` (YYYY-MM-DD) or `choice`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The values of a choice field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 /// A blocked consumer phone: its texts are stored with the reason but open no chat and get no answer
@@ -500,6 +519,13 @@ pub struct QueueDoc {
     /// phone's latest chat in the queue (default true), so the consumer's thread stays on one number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticky_sender: Option<bool>,
+    /// How the CRM keeps this queue's chats on a contact: absent, a record per chat; `"append_open"`,
+    /// `"reopen_within_days = N"` or `"create_after_messages = N"` (docs/crm.md "Record policies").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub record_policy: String,
+    /// The agent who owns the contacts matching creates for this queue's chats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_owner: Option<String>,
 }
 
 /// Dismissal of quiet chats: after `after_minutes` without a consumer message, counted from the agent's
@@ -1031,6 +1057,18 @@ impl SetupDocument {
                     sticky_sender: q.sticky_sender,
                     agent_outbound: q.agent_outbound,
                     dismissal: q.dismissal.map(DismissalDoc::into_core),
+                    record_policy: q.record_policy.clone(),
+                    default_owner: q.default_owner.clone(),
+                })
+                .collect(),
+            contact_fields: self
+                .contact_fields
+                .iter()
+                .map(|f| ContactFieldDraft {
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    kind: f.kind.clone(),
+                    choices: f.choices.clone(),
                 })
                 .collect(),
             agents: self
@@ -1196,7 +1234,14 @@ impl SetupDocument {
                     sticky_sender: q.sticky_sender,
                     agent_outbound: q.agent_outbound,
                     dismissal: q.dismissal.as_ref().map(DismissalDoc::from_core),
+                    record_policy: q.record_policy,
+                    default_owner: q.default_owner,
                 })
+                .collect(),
+            contact_fields: d
+                .contact_fields
+                .into_iter()
+                .map(|f| ContactFieldDoc { key: f.key, label: f.label, kind: f.kind, choices: f.choices })
                 .collect(),
             agents: d
                 .agents

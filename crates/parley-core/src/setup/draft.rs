@@ -38,6 +38,17 @@ pub struct SetupDraft {
     pub replies: Vec<ReplyDraft>,
     /// Phones the business does not serve (`[[blocklist]]`).
     pub blocklist: Vec<BlockDraft>,
+    /// The contacts' custom fields (`[[contact_fields]]`), in the order written.
+    pub contact_fields: Vec<ContactFieldDraft>,
+}
+
+/// A custom contact field as written; `kind` is checked into a [`FieldKind`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFieldDraft {
+    pub key: String,
+    pub label: String,
+    pub kind: String,
+    pub choices: Vec<String>,
 }
 
 /// Quiet hours as written: `HH:MM` times in the consumer's local time and an IANA zone for numbers
@@ -173,6 +184,10 @@ pub struct QueueDraft {
     pub agent_outbound: Option<bool>,
     /// Dismissal of quiet chats; `None`: inherited.
     pub dismissal: Option<DismissalSettings>,
+    /// How the CRM groups this queue's chats into records (docs/crm.md); "" is a record per chat.
+    pub record_policy: String,
+    /// The agent who owns contacts that matching creates for this queue's chats.
+    pub default_owner: Option<String>,
 }
 
 /// An agent as written.
@@ -272,6 +287,8 @@ impl Setup {
                     sticky_sender: q.sticky_sender,
                     agent_outbound: q.agent_outbound,
                     dismissal: q.dismissal,
+                    record_policy: q.record_policy.as_setup().unwrap_or_default(),
+                    default_owner: q.default_owner.as_ref().map(ToString::to_string),
                 })
                 .collect(),
             agents: self
@@ -325,6 +342,16 @@ impl Setup {
             },
             replies: self.replies.iter().map(Reply::to_draft).collect(),
             blocklist: self.blocklist.iter().map(Blocked::to_draft).collect(),
+            contact_fields: self
+                .contact_fields
+                .iter()
+                .map(|f| ContactFieldDraft {
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    kind: f.kind.as_str().to_owned(),
+                    choices: f.choices.clone(),
+                })
+                .collect(),
         }
     }
 }

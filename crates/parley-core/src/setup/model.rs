@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::crm::fields::FieldDef;
+use crate::crm::record::RecordPolicy;
 use crate::hours::BusinessHours;
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
@@ -41,6 +43,8 @@ pub struct Setup {
     pub replies: Vec<Reply>,
     /// The phones the business does not serve, looked up by number.
     pub blocklist: Blocklist,
+    /// The contacts' custom fields, in the order declared.
+    pub contact_fields: Vec<FieldDef>,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -165,6 +169,10 @@ pub struct Queue {
     pub agent_outbound: Option<bool>,
     /// Dismissal of quiet chats; `None`: inherited.
     pub dismissal: Option<DismissalSettings>,
+    /// How the CRM groups this queue's chats into a contact's records (not inherited).
+    pub record_policy: RecordPolicy,
+    /// The owner of contacts that matching creates for this queue's chats.
+    pub default_owner: Option<AgentId>,
 }
 
 impl Queue {
@@ -287,6 +295,7 @@ impl Setup {
             language_keywords: ExtraKeywords::default(),
             replies: vec![],
             blocklist: Blocklist::default(),
+            contact_fields: Vec::new(),
         }
     }
 

@@ -78,6 +78,7 @@ fn draft() -> SetupDraft {
         consumer_number: String::new(),
         replies: vec![],
         blocklist: vec![],
+        contact_fields: vec![],
     }
 }
 
@@ -763,4 +764,44 @@ fn bad_roles_and_direct_numbers_are_all_named_at_once() {
     assert!(Setup::validate(&ok, &["sim"]).is_err());
     ok.agents[0].direct_numbers = "several".into();
     Setup::validate(&ok, &["sim"]).unwrap();
+}
+
+#[test]
+fn crm_contact_fields_record_policies_and_default_owners_round_trip() {
+    let mut d = draft();
+    d.contact_fields = vec![
+        ContactFieldDraft { key: "plan".into(), label: "Plan".into(), kind: "choice".into(), choices: vec!["gold".into()] },
+        ContactFieldDraft { key: "since".into(), label: "Customer since".into(), kind: "date".into(), choices: vec![] },
+    ];
+    d.queues[0].record_policy = "reopen_within_days=7".into();
+    d.queues[0].default_owner = Some("alice".into());
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    assert_eq!(setup.contact_fields.len(), 2);
+    assert_eq!(setup.contact_fields[1].kind, crate::crm::fields::FieldKind::Date);
+    assert_eq!(setup.queues[0].record_policy, crate::crm::record::RecordPolicy::ReopenWithinDays(7));
+    assert_eq!(setup.queues[0].default_owner.as_ref().map(|a| a.as_str()), Some("alice"));
+    let back = setup.to_draft();
+    assert_eq!(back.queues[0].record_policy, "reopen_within_days = 7");
+    assert_eq!(back.contact_fields, d.contact_fields);
+    assert_eq!(Setup::validate(&back, &["sim"]).unwrap(), setup);
+}
+
+#[test]
+fn crm_bad_contact_fields_policies_and_owners_are_all_named_at_once() {
+    let mut d = draft();
+    d.contact_fields = vec![
+        ContactFieldDraft { key: "plan".into(), label: "Plan".into(), kind: "colour".into(), choices: vec![] },
+        ContactFieldDraft { key: "email".into(), label: "E-mail".into(), kind: "text".into(), choices: vec![] },
+        ContactFieldDraft { key: "size".into(), label: "Size".into(), kind: "number".into(), choices: vec![] },
+        ContactFieldDraft { key: "size".into(), label: "Size".into(), kind: "number".into(), choices: vec![] },
+    ];
+    d.queues[0].record_policy = "append_closed".into();
+    d.queues[1].default_owner = Some("zed".into());
+    let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 5, "{all:#?}");
+    assert!(all[0].starts_with("queue \"billing\": record_policy: \"append_closed\" is not a record policy"), "{all:#?}");
+    assert_eq!(all[1], "queue \"tech\" (default_owner) refers to unknown agent \"zed\"");
+    assert_eq!(all[2], "contact field 1 (\"plan\"): type \"colour\": use text, number, date or choice");
+    assert_eq!(all[3], "contact field 2 (\"email\"): declaration: key \"email\" is a built-in contact column");
+    assert_eq!(all[4], "contact field \"size\" is defined twice");
 }

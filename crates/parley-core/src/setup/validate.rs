@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::crm::fields::{FieldDef, FieldKind, declaration_problem};
+use crate::crm::record::RecordPolicy;
 use crate::hours::BusinessHours;
 use crate::ids::{AgentId, CampaignId, QueueId, TeamId};
 use crate::keyword::{self, ExtraKeywords};
@@ -20,7 +22,7 @@ use crate::routing::Strategy;
 use crate::texts::TextOverrides;
 
 use super::blocklist::validate_blocklist;
-use super::draft::{NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
+use super::draft::{ContactFieldDraft, NumberDraft, QueueDraft, QuietHoursDraft, SetupDraft};
 use super::email::check_email;
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
@@ -396,8 +398,21 @@ impl Setup {
             teams.push(Team { id, name: t.name.clone(), members, queues: team_queues });
         }
 
+        for q in &draft.queues {
+            if let Some(owner) = q.default_owner.as_deref()
+                && !AgentId::parse(owner).is_ok_and(|a| agent_ids.contains(&a))
+            {
+                errors.push(SetupError::UnknownReference {
+                    owner: format!("queue \"{}\" (default_owner)", q.id),
+                    kind: "agent",
+                    id: owner.to_owned(),
+                });
+            }
+        }
+
         let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
         let blocklist = validate_blocklist(&draft.blocklist, &mut errors);
+        let contact_fields = validate_contact_fields(&draft.contact_fields, &mut errors);
 
         if draft.settings.brand.trim().is_empty() {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
@@ -425,6 +440,7 @@ impl Setup {
                 language_keywords,
                 replies,
                 blocklist,
+                contact_fields,
             })
         } else {
             Err(errors)
@@ -557,6 +573,19 @@ fn validate_queues(
                 None
             }
         };
+        let record_policy = match q.record_policy.trim() {
+            "" => RecordPolicy::default(),
+            text => RecordPolicy::parse(text).unwrap_or_else(|e| {
+                errors.push(SetupError::InvalidField {
+                    owner: owner.clone(),
+                    field: "record_policy".to_owned(),
+                    reason: e.to_string(),
+                });
+                RecordPolicy::default()
+            }),
+        };
+        // An unknown agent is reported once the agents are known (in `Setup::validate`).
+        let default_owner = q.default_owner.as_deref().and_then(|a| AgentId::parse(a).ok());
         queues.push(Queue {
             id,
             name,
@@ -577,6 +606,8 @@ fn validate_queues(
             sticky_sender: q.sticky_sender,
             agent_outbound: q.agent_outbound,
             dismissal: q.dismissal,
+            record_policy,
+            default_owner,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.
@@ -783,6 +814,32 @@ fn is_language_tag(tag: &str) -> bool {
     let language_ok =
         parts.next().is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_lowercase()));
     language_ok && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The declared custom contact fields: each key once, each declaration sound.
+fn validate_contact_fields(drafts: &[ContactFieldDraft], errors: &mut Vec<SetupError>) -> Vec<FieldDef> {
+    let mut seen = HashSet::new();
+    let mut fields = Vec::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let owner = format!("contact field {} (\"{}\")", i + 1, d.key);
+        let Some(kind) = FieldKind::parse(&d.kind) else {
+            errors.push(SetupError::InvalidField {
+                owner,
+                field: format!("type \"{}\"", d.kind),
+                reason: "use text, number, date or choice".to_owned(),
+            });
+            continue;
+        };
+        let def = FieldDef { key: d.key.clone(), label: d.label.trim().to_owned(), kind, choices: d.choices.clone() };
+        if let Some(reason) = declaration_problem(&def) {
+            errors.push(SetupError::InvalidField { owner, field: "declaration".to_owned(), reason });
+        } else if !seen.insert(def.key.clone()) {
+            errors.push(SetupError::DuplicateId { kind: "contact field", id: def.key.clone() });
+        } else {
+            fields.push(def);
+        }
+    }
+    fields
 }
 
 /// Refuses a dismissal after less than a minute or more than a week, and a notice that would not come
