@@ -7,7 +7,10 @@
 //! secret must be used by every server and by `parley privacy erase`, and it must never change, or
 //! earlier tombstones are no longer found and the opt-outs they keep are lost.
 
+use parley_core::event::Event;
 use parley_core::phone::E164;
+use parley_core::time::Timestamp;
+use parley_store::rows::EventRow;
 use sha2::{Digest, Sha256};
 
 /// The secret used when `privacy_secret` is not configured. Documented (README, parley.example.toml)
@@ -20,6 +23,15 @@ pub fn phone_hash(secret: &str, phone: &E164) -> String {
     hasher.update(secret.as_bytes());
     hasher.update(phone.as_str().as_bytes());
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `contact.erased` event of a contact an erasure at `now` took the phone from (what
+/// `Store::erase_phone` writes for each), for the engine and `parley privacy erase` alike.
+pub fn contact_erased(now: Timestamp) -> impl Fn(&str, bool, Vec<String>) -> EventRow + Send + Sync {
+    move |contact_id, deleted, external_ids| {
+        let event = Event::ContactErased { contact_id: contact_id.to_owned(), deleted, external_ids };
+        crate::http::event_json::row(&event, None, None, now)
+    }
 }
 
 #[cfg(test)]

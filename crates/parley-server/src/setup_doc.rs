@@ -8,8 +8,9 @@ use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
 use parley_core::setup::{
-    AgentDraft, ContactFieldDraft, BlockDraft, CampaignDraft, DismissalSettings, Language, LanguageDetection, NumberDraft,
-    PresenceSettings, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft, TeamDraft,
+    AgentDraft, BlockDraft, CampaignDraft, ContactFieldDraft, DismissalSettings, Language, LanguageDetection,
+    NumberDraft, PresenceSettings, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft,
+    TeamDraft,
 };
 use parley_core::texts::{TextKey, TextOverrides};
 use parley_core::timers::TimerSettings;

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use parley_core::crm::contact::{ContactData, ContactPhone, SearchQuery, search_key};
+use parley_core::crm::contact::{ContactData, ContactPhone, SearchQuery};
 use parley_core::phone::E164;
 use sqlx::Row as _;
 
@@ -26,6 +26,26 @@ pub const MAX_PAGE: i64 = 200;
 
 /// The upper end of a prefix range: sorts after every text that starts with the prefix.
 const RANGE_END: char = '\u{10FFFF}';
+
+/// Which contacts a search looks among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Among<'a> {
+    All,
+    /// These contact ids.
+    Contacts(&'a [String]),
+    /// An agent's or supervisor's contacts: those having the phone of a chat in one of these queues,
+    /// or linked to one.
+    ChatQueues(&'a [String]),
+}
+
+impl Among<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            Among::All => false,
+            Among::Contacts(list) | Among::ChatQueues(list) => list.is_empty(),
+        }
+    }
+}
 
 /// A stored contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +70,8 @@ pub(crate) const DELETE_CHILDREN: [&str; 4] = [
 /// child rows it had.
 macro_rules! write_contact {
     ($tx:expr, $row:expr, $insert:expr) => {{
-        let row: &ContactRow = $row;
+        use parley_core::crm::contact::search_key;
+        let row: &$crate::contacts::ContactRow = $row;
         let d = &row.data;
         if $insert {
             sqlx::query(
@@ -87,9 +108,9 @@ macro_rules! write_contact {
             .await?
             .rows_affected();
             if done == 0 {
-                return Err(StoreError::NotFound);
+                return Err($crate::StoreError::NotFound);
             }
-            for statement in DELETE_CHILDREN {
+            for statement in $crate::contacts::DELETE_CHILDREN {
                 sqlx::query(statement).bind(row.id.clone()).execute(&mut *$tx).await?;
             }
         }
@@ -127,6 +148,8 @@ macro_rules! write_contact {
         }
     }};
 }
+
+pub(crate) use write_contact;
 
 /// Reads the contacts `ids` (those that exist), in the order of `ids`, on `$exec` (a pool or a tx).
 macro_rules! load_contacts {
@@ -218,6 +241,7 @@ macro_rules! delete_contact_rows {
         sqlx::query("DELETE FROM contacts WHERE id = $1").bind(id).execute(&mut *$tx).await?.rows_affected()
     }};
 }
+pub(crate) use delete_contact_rows;
 
 impl Store {
     /// Stores a new contact with its `contact.changed` event (none for callers that write their own,
@@ -355,17 +379,17 @@ impl Store {
     }
 
     /// A page of contacts in id order after `after`: all of them, or those `q` matches by prefix (of
-    /// the name or e-mail, or of a phone's digits), or only among `among` (an agent's contacts).
-    /// `limit` is clamped to 1..=[`MAX_PAGE`].
+    /// the name or e-mail, or of a phone's digits), within `among`. `limit` is clamped to
+    /// 1..=[`MAX_PAGE`].
     pub async fn search_contacts(
         &self,
         q: Option<&SearchQuery>,
-        among: Option<&[String]>,
+        among: Among<'_>,
         after: Option<&str>,
         limit: i64,
     ) -> Result<Vec<ContactRow>> {
         let limit = limit.clamp(1, MAX_PAGE);
-        if among.is_some_and(<[String]>::is_empty) {
+        if among.is_empty() {
             return Ok(Vec::new());
         }
         let after = after.unwrap_or("").to_owned();
@@ -396,9 +420,25 @@ impl Store {
                         .push("))");
                 }
             }
-            if let Some(among) = among {
-                q_b.push(" AND c.id IN (");
-                push_list!(q_b, among);
+            match among {
+                Among::All => {}
+                Among::Contacts(ids) => {
+                    q_b.push(" AND c.id IN (");
+                    push_list!(q_b, ids);
+                }
+                Among::ChatQueues(queues) => {
+                    q_b.push(
+                        " AND (EXISTS (SELECT 1 FROM contact_phones cp JOIN chats ch ON ch.consumer = cp.phone \
+                               WHERE cp.contact_id = c.id AND ch.queue IN (",
+                    );
+                    push_list!(q_b, queues);
+                    q_b.push(
+                        ") OR EXISTS (SELECT 1 FROM chat_contacts cc JOIN chats ch ON ch.id = cc.chat_id \
+                               WHERE cc.contact_id = c.id AND ch.queue IN (",
+                    );
+                    push_list!(q_b, queues);
+                    q_b.push("))");
+                }
             }
             q_b.push(" ORDER BY c.id LIMIT ").push_bind(limit);
             let rows = q_b.build().fetch_all(pool).await?;
@@ -430,6 +470,26 @@ impl Store {
     /// One page of every contact for an export, in id order after `after` (call again with the last
     /// id until a page comes back short).
     pub async fn contacts_for_export(&self, after: Option<&str>, page: i64) -> Result<Vec<ContactRow>> {
-        self.search_contacts(None, None, after, page).await
+        self.search_contacts(None, Among::All, after, page).await
+    }
+
+    /// Whether the contact is one of [`Among::ChatQueues`]`(queues)`: it has the phone of a chat in one
+    /// of `queues`, or is linked to one.
+    pub async fn contact_in_chat_queues(&self, contact_id: &str, queues: &[String]) -> Result<bool> {
+        if queues.is_empty() {
+            return Ok(false);
+        }
+        dispatch!(self, |pool, DB, begin| {
+            let mut q = sqlx::QueryBuilder::<DB>::new(
+                "SELECT 1 AS found FROM contact_phones cp JOIN chats ch ON ch.consumer = cp.phone WHERE cp.contact_id = ",
+            );
+            q.push_bind(contact_id.to_owned()).push(" AND ch.queue IN (");
+            push_list!(q, queues);
+            q.push(" UNION ALL SELECT 1 AS found FROM chat_contacts cc JOIN chats ch ON ch.id = cc.chat_id WHERE cc.contact_id = ");
+            q.push_bind(contact_id.to_owned()).push(" AND ch.queue IN (");
+            push_list!(q, queues);
+            q.push(" LIMIT 1");
+            Ok(q.build().fetch_optional(pool).await?.is_some())
+        })
     }
 }

@@ -4,11 +4,13 @@
 //! the cursor moves only from the place the worker read it at, so an event read again after a
 //! restart, or by a second node whose lease ran out, changes nothing twice.
 //!
-//! Until the contacts module is merged, the minimal contact that matching creates (a `contacts` row
-//! and its primary `contact_phones` row) is inserted here.
+//! A link is `linked`, `pending` (several contacts have the phone: the agent chooses) or `waiting`
+//! (the queue's record policy `create_after_messages = N` holds matching back until the consumer's
+//! Nth message). A `linked` link is never replaced: [`Store::write_match`] refuses to.
 
 use sqlx::Row as _;
 
+use crate::contacts::ContactRow;
 use crate::rows::EventRow;
 use crate::{Result, Store, dispatch, dispatch_write};
 
@@ -41,15 +43,6 @@ pub struct RecordRow {
     pub closed_at: Option<i64>,
 }
 
-/// The minimal contact matching creates for a phone nobody has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewContact {
-    pub id: String,
-    pub owner: Option<String>,
-    pub phone: String,
-    pub at: i64,
-}
-
 /// Where a linked chat goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordWrite {
@@ -74,7 +67,8 @@ pub struct CursorMove {
 pub struct MatchWrite {
     /// The worker's cursor move; `None` for a choice made through the API.
     pub cursor: Option<CursorMove>,
-    pub contact: Option<NewContact>,
+    /// A contact created with the link (matching's for a phone nobody has, or the agent's).
+    pub contact: Option<ContactRow>,
     pub link: Option<ChatContactRow>,
     pub record: Option<RecordWrite>,
     pub events: Vec<EventRow>,
@@ -204,22 +198,20 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(l) = &w.link {
+                // A chat linked once stays linked to that contact (a second node, or an agent racing
+                // the matcher, finds it so and writes nothing).
+                let state: Option<(String,)> = sqlx::query_as("SELECT state FROM chat_contacts WHERE chat_id = $1")
+                    .bind(l.chat_id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if state.is_some_and(|(s,)| s == "linked") {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
             if let Some(c) = &w.contact {
-                sqlx::query(
-                    "INSERT INTO contacts (id, owner, notes, created_at, updated_at) VALUES ($1, $2, '', $3, $3)",
-                )
-                .bind(c.id.clone())
-                .bind(c.owner.clone())
-                .bind(c.at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO contact_phones (contact_id, phone, is_primary, position) VALUES ($1, $2, 1, 0)",
-                )
-                .bind(c.id.clone())
-                .bind(c.phone.clone())
-                .execute(&mut *tx)
-                .await?;
+                crate::contacts::write_contact!(tx, c, true);
             }
             if let Some(record) = &w.record {
                 let id = match record {
@@ -281,6 +273,57 @@ impl Store {
             }
             tx.commit().await?;
             Ok(true)
+        })
+    }
+
+    /// The chats whose matching waits for the consumer's Nth message, oldest first.
+    pub async fn waiting_links(&self, limit: i64) -> Result<Vec<String>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT chat_id FROM chat_contacts WHERE state = 'waiting' ORDER BY at, chat_id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
+    }
+
+    /// Forgets a waiting link (its chat ended before the consumer's Nth message: no contact, no
+    /// record). A link in any other state is left alone.
+    pub async fn drop_waiting_link(&self, chat_id: &str) -> Result<()> {
+        dispatch_write!(self, |pool, DB, begin| {
+            sqlx::query("DELETE FROM chat_contacts WHERE chat_id = $1 AND state = 'waiting'")
+                .bind(chat_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// How many messages the consumer sent in the chat.
+    pub async fn consumer_messages_in(&self, chat_id: &str) -> Result<i64> {
+        dispatch!(self, |pool, DB, begin| {
+            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND direction = 'in'")
+                .bind(chat_id)
+                .fetch_one(pool)
+                .await?;
+            Ok(n)
+        })
+    }
+
+    /// The chats linked to the contact, newest link first (its earlier chats in the console).
+    pub async fn chats_of_contact(&self, contact_id: &str, limit: i64) -> Result<Vec<String>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT chat_id FROM chat_contacts WHERE contact_id = $1 AND state = 'linked' \
+                 ORDER BY at DESC, chat_id DESC LIMIT $2",
+            )
+            .bind(contact_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
         })
     }
 

@@ -5,6 +5,7 @@
 
 use sqlx::Row as _;
 
+use crate::rows::EventRow;
 use crate::{Result, Store, StoreError, dispatch, dispatch_write, push_list};
 
 /// What one erasure deleted, row counts by kind.
@@ -24,6 +25,10 @@ pub struct ErasureReport {
     pub consent_ledger: u64,
     /// Delivery receipts kept for the phone's outbound messages.
     pub pending_receipts: u64,
+    /// Contacts the phone was removed from, and of those, the ones deleted because nothing was left
+    /// of them (no phone, no e-mail, no notes).
+    pub contacts_changed: u64,
+    pub contacts_deleted: u64,
     /// Whether the tombstone says the phone is opted out.
     pub opted_out: bool,
 }
@@ -39,6 +44,7 @@ impl ErasureReport {
             && self.consents == 0
             && self.consent_ledger == 0
             && self.pending_receipts == 0
+            && self.contacts_changed == 0
     }
 }
 
@@ -53,7 +59,19 @@ impl Store {
     /// is deleted: the chat must end first, so no agent loses a conversation under their hands. When
     /// nothing is stored about the phone, the report [`is_empty`](ErasureReport::is_empty) and no
     /// tombstone is written.
-    pub async fn erase_phone(&self, phone: &str, hash: &str, erased_by: &str, now: i64) -> Result<ErasureReport> {
+    ///
+    /// The phone leaves every contact that has it (the next phone becomes primary); a contact left with
+    /// no phone, no e-mail and no notes is deleted. For each such contact `erased_event(contact_id,
+    /// deleted, external_ids)` gives the `contact.erased` event written in the same transaction (the
+    /// CRM connectors act on it). The erased chats leave their contacts' records.
+    pub async fn erase_phone(
+        &self,
+        phone: &str,
+        hash: &str,
+        erased_by: &str,
+        now: i64,
+        erased_event: &(dyn Fn(&str, bool, Vec<String>) -> EventRow + Send + Sync),
+    ) -> Result<ErasureReport> {
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             // Between two engine batches, never in the middle of one (one door for writes).
@@ -125,6 +143,82 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            let (contacts_changed, contacts_deleted) = {
+                let holders: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT contact_id FROM contact_phones WHERE phone = $1 ORDER BY contact_id",
+                )
+                .bind(phone)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut deleted = 0u64;
+                for (id,) in &holders {
+                    sqlx::query("DELETE FROM contact_phones WHERE contact_id = $1 AND phone = $2")
+                        .bind(id.clone())
+                        .bind(phone)
+                        .execute(&mut *tx)
+                        .await?;
+                    let left: Vec<(String, i64)> = sqlx::query_as(
+                        "SELECT phone, is_primary FROM contact_phones WHERE contact_id = $1 ORDER BY position",
+                    )
+                    .bind(id.clone())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    if let Some((first, _)) = left.first().filter(|_| left.iter().all(|(_, p)| *p == 0)) {
+                        sqlx::query("UPDATE contact_phones SET is_primary = 1 WHERE contact_id = $1 AND phone = $2")
+                            .bind(id.clone())
+                            .bind(first.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    let rest: Option<(Option<String>, String)> =
+                        sqlx::query_as("SELECT email, notes FROM contacts WHERE id = $1")
+                            .bind(id.clone())
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let keep = !left.is_empty()
+                        || rest.is_some_and(|(email, notes)| email.is_some() || !notes.trim().is_empty());
+                    let external: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT connector, external_id FROM contact_external_ids WHERE contact_id = $1 \
+                         ORDER BY connector",
+                    )
+                    .bind(id.clone())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    if keep {
+                        sqlx::query("UPDATE contacts SET updated_at = $2 WHERE id = $1")
+                            .bind(id.clone())
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        sqlx::query("DELETE FROM chat_contacts WHERE contact_id = $1")
+                            .bind(id.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                        crate::contacts::delete_contact_rows!(tx, id.as_str());
+                        deleted += 1;
+                    }
+                    let external = external.into_iter().map(|(c, e)| format!("{c}:{e}")).collect();
+                    let event = erased_event(id, !keep, external);
+                    crate::events::insert_event!(tx, &event);
+                }
+                // The erased chats leave their links and records; a record left without chats goes.
+                sqlx::query("DELETE FROM chat_contacts WHERE chat_id IN (SELECT id FROM chats WHERE consumer = $1)")
+                    .bind(phone)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM crm_record_chats WHERE chat_id IN (SELECT id FROM chats WHERE consumer = $1)")
+                    .bind(phone)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "DELETE FROM crm_records WHERE NOT EXISTS \
+                     (SELECT 1 FROM crm_record_chats rc WHERE rc.record_id = crm_records.id)",
+                )
+                .execute(&mut *tx)
+                .await?;
+                (holders.len() as u64, deleted)
+            };
             let messages = sqlx::query("DELETE FROM messages WHERE consumer = $1")
                 .bind(phone)
                 .execute(&mut *tx)
@@ -162,6 +256,8 @@ impl Store {
                 consents: u64::from(consent.is_some()),
                 consent_ledger,
                 pending_receipts,
+                contacts_changed,
+                contacts_deleted,
                 // The latest known state wins: the consent row if the phone came back since an earlier
                 // erasure, else what that erasure remembered.
                 opted_out: consent.or(earlier).is_some_and(|(v,)| v != 0),

@@ -354,7 +354,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             let hash = phone_hash(config.privacy_secret_or_default().expose(), &phone);
             let by =
                 std::env::var("USER").ok().filter(|u| !u.is_empty()).map_or("cli".to_owned(), |u| format!("cli:{u}"));
-            let report = store.erase_phone(phone.as_str(), &hash, &by, chrono_now()).await.map_err(|e| match e {
+            let now = chrono_now();
+            let erased = parley_server::privacy::contact_erased(parley_core::time::Timestamp(now));
+            let report = store.erase_phone(phone.as_str(), &hash, &by, now, &erased).await.map_err(|e| match e {
                 StoreError::Conflict(message) => anyhow::anyhow!("nothing was erased: {message}"),
                 other => anyhow::Error::new(other).context(format!("erasing {phone}")),
             })?;

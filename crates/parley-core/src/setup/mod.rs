@@ -34,7 +34,8 @@ mod validate;
 
 pub use blocklist::{BlockDraft, Blocked, Blocklist, MAX_REASON_CHARS, reason_problem};
 pub use draft::{
-    AgentDraft, ContactFieldDraft, CampaignDraft, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft, SetupDraft, TeamDraft,
+    AgentDraft, CampaignDraft, ContactFieldDraft, NumberDraft, QueueDraft, QueueTranslation, QuietHoursDraft,
+    SetupDraft, TeamDraft,
 };
 pub use email::{MAX_EMAIL_CHARS, email_problem};
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};

@@ -770,7 +770,12 @@ fn bad_roles_and_direct_numbers_are_all_named_at_once() {
 fn crm_contact_fields_record_policies_and_default_owners_round_trip() {
     let mut d = draft();
     d.contact_fields = vec![
-        ContactFieldDraft { key: "plan".into(), label: "Plan".into(), kind: "choice".into(), choices: vec!["gold".into()] },
+        ContactFieldDraft {
+            key: "plan".into(),
+            label: "Plan".into(),
+            kind: "choice".into(),
+            choices: vec!["gold".into()],
+        },
         ContactFieldDraft { key: "since".into(), label: "Customer since".into(), kind: "date".into(), choices: vec![] },
     ];
     d.queues[0].record_policy = "reopen_within_days=7".into();
@@ -799,7 +804,10 @@ fn crm_bad_contact_fields_policies_and_owners_are_all_named_at_once() {
     d.queues[1].default_owner = Some("zed".into());
     let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
     assert_eq!(all.len(), 5, "{all:#?}");
-    assert!(all[0].starts_with("queue \"billing\": record_policy: \"append_closed\" is not a record policy"), "{all:#?}");
+    assert!(
+        all[0].starts_with("queue \"billing\": record_policy: \"append_closed\" is not a record policy"),
+        "{all:#?}"
+    );
     assert_eq!(all[1], "queue \"tech\" (default_owner) refers to unknown agent \"zed\"");
     assert_eq!(all[2], "contact field 1 (\"plan\"): type \"colour\": use text, number, date or choice");
     assert_eq!(all[3], "contact field 2 (\"email\"): declaration: key \"email\" is a built-in contact column");

@@ -633,7 +633,9 @@ impl Writer {
 
     async fn erase(&self, phone: &E164, by: &str) -> Result<ErasureReport, EngineError> {
         let hash = crate::privacy::phone_hash(self.privacy_secret.expose(), phone);
-        match self.store.erase_phone(phone.as_str(), &hash, by, self.clock.now().0).await {
+        let now = self.clock.now();
+        let erased = crate::privacy::contact_erased(now);
+        match self.store.erase_phone(phone.as_str(), &hash, by, now.0, &erased).await {
             Ok(report) => {
                 if !report.is_empty() {
                     // The number itself is not logged: the point of the erasure is that it is gone.
@@ -641,6 +643,7 @@ impl Writer {
                         erased_by = by,
                         messages = report.messages,
                         chats = report.chats,
+                        contacts = report.contacts_changed,
                         "a phone was erased"
                     );
                 }

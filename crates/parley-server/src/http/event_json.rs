@@ -87,6 +87,26 @@ pub fn row_beside(event: &Event, beside: &EventRow, at: Timestamp) -> EventRow {
     }
 }
 
+/// The row to store for `event` of the stored chat `chat`, addressed to its agent: for writers outside
+/// the engine's batches that act on a chat without an event of it at hand (an agent's choice of the
+/// chat's contact).
+pub fn row_of_stored(event: &Event, chat: &parley_store::rows::ChatRow, at: Timestamp) -> EventRow {
+    let mut data = fields(event);
+    data.insert("chat_status".to_owned(), json!(chat.status.as_str()));
+    if let Some(ticket_id) = &chat.ticket_id {
+        data.insert("ticket_id".to_owned(), json!(ticket_id));
+    }
+    EventRow {
+        id: 0,
+        chat_id: Some(chat.id.clone()),
+        queue: chat.queue.clone(),
+        agent: chat.agent.clone(),
+        kind: event.kind().to_owned(),
+        data: Value::Object(data).to_string(),
+        at: at.0,
+    }
+}
+
 /// The event as clients get it: the kind's fields and the envelope, in one JSON object.
 pub fn wire(row: &EventRow) -> String {
     let mut object = match serde_json::from_str::<Value>(&row.data) {

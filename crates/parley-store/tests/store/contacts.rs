@@ -1,10 +1,10 @@
 //! Contacts: every change is written with its event, merges move what the source had, and prefix
 //! search finds names, e-mails and phones on both engines, in keyset pages.
 
-use parley_core::crm::contact::{ContactDraft, PhoneDraft, SearchQuery};
+use parley_core::crm::contact::{ContactData, ContactDraft, PhoneDraft, SearchQuery};
 use parley_core::phone::E164;
 use parley_store::StoreError;
-use parley_store::contacts::ContactRow;
+use parley_store::contacts::{Among, ContactRow};
 
 use crate::support::*;
 
@@ -118,27 +118,86 @@ async fn contacts_prefix_search_pages_by_id_on_names_emails_and_phones() {
     store.create_contacts(&rows, &[]).await.unwrap();
     let search = |q: &str| SearchQuery::parse(q).unwrap();
 
-    let all = store.search_contacts(Some(&search("Ann")), None, None, 50).await.unwrap();
+    let all = store.search_contacts(Some(&search("Ann")), Among::All, None, 50).await.unwrap();
     assert_eq!(ids(&all), vec!["CT01", "CT02", "CT03"]);
-    let page1 = store.search_contacts(Some(&search("ann")), None, None, 2).await.unwrap();
+    let page1 = store.search_contacts(Some(&search("ann")), Among::All, None, 2).await.unwrap();
     assert_eq!(ids(&page1), vec!["CT01", "CT02"]);
-    let page2 = store.search_contacts(Some(&search("ann")), None, Some("CT02"), 2).await.unwrap();
+    let page2 = store.search_contacts(Some(&search("ann")), Among::All, Some("CT02"), 2).await.unwrap();
     assert_eq!(ids(&page2), vec!["CT03"]);
-    assert_eq!(ids(&store.search_contacts(Some(&search("émi")), None, None, 50).await.unwrap()), vec!["CT04"]);
-    assert_eq!(ids(&store.search_contacts(Some(&search("annie@")), None, None, 50).await.unwrap()), vec!["CT03"]);
+    assert_eq!(ids(&store.search_contacts(Some(&search("émi")), Among::All, None, 50).await.unwrap()), vec!["CT04"]);
+    assert_eq!(ids(&store.search_contacts(Some(&search("annie@")), Among::All, None, 50).await.unwrap()), vec!["CT03"]);
     // Phones: with or without +, with spaces; a prefix, never the middle of a number.
     assert_eq!(
-        ids(&store.search_contacts(Some(&search("+1 415")), None, None, 50).await.unwrap()),
+        ids(&store.search_contacts(Some(&search("+1 415")), Among::All, None, 50).await.unwrap()),
         vec!["CT01", "CT03"]
     );
-    assert_eq!(ids(&store.search_contacts(Some(&search("4420")), None, None, 50).await.unwrap()), vec!["CT02"]);
-    assert!(store.search_contacts(Some(&search("555")), None, None, 50).await.unwrap().is_empty());
+    assert_eq!(ids(&store.search_contacts(Some(&search("4420")), Among::All, None, 50).await.unwrap()), vec!["CT02"]);
+    assert!(store.search_contacts(Some(&search("555")), Among::All, None, 50).await.unwrap().is_empty());
     // An agent's search covers only their contacts.
     let among = vec!["CT03".to_owned(), "CT04".to_owned()];
-    assert_eq!(ids(&store.search_contacts(Some(&search("ann")), Some(&among), None, 50).await.unwrap()), vec!["CT03"]);
-    assert!(store.search_contacts(None, Some(&[]), None, 50).await.unwrap().is_empty());
+    assert_eq!(
+        ids(&store.search_contacts(Some(&search("ann")), Among::Contacts(&among), None, 50).await.unwrap()),
+        vec!["CT03"]
+    );
+    assert!(store.search_contacts(None, Among::Contacts(&[]), None, 50).await.unwrap().is_empty());
     // Listing and export pages walk everything in id order.
     assert_eq!(ids(&store.contacts_for_export(Some("CT02"), 500).await.unwrap()), vec!["CT03", "CT04"]);
     let phones = vec!["+33612345678".to_owned(), "+14155550111".to_owned()];
     assert_eq!(store.contact_ids_with_phones(&phones).await.unwrap(), vec!["CT03".to_owned(), "CT04".to_owned()]);
+}
+
+#[tokio::test]
+async fn erasing_a_phone_takes_it_from_every_contact_and_deletes_the_contacts_left_empty() {
+    let store = fresh("contacts_erasure").await;
+    let only = ContactRow {
+        data: ContactData {
+            notes: String::new(),
+            tags: Default::default(),
+            email: None,
+            name: None,
+            ..contact("CT01", "x", &["+14155550100"], None).data
+        },
+        ..contact("CT01", "x", &["+14155550100"], None)
+    };
+    let two = contact("CT02", "Bea", &["+14155550100", "+14155550199"], None);
+    let mailed = ContactRow {
+        data: ContactData {
+            notes: String::new(),
+            ..contact("CT03", "Cy", &["+14155550100"], Some("cy@example.com")).data
+        },
+        ..contact("CT03", "Cy", &["+14155550100"], Some("cy@example.com"))
+    };
+    let other = contact("CT04", "Dee", &["+14155550177"], None);
+    store.create_contacts(&[only, two, mailed, other.clone()], &[]).await.unwrap();
+    let erased = |id: &str, deleted: bool, external: Vec<String>| parley_store::rows::EventRow {
+        chat_id: None,
+        queue: None,
+        data: format!(r#"{{"contact_id":"{id}","deleted":{deleted},"external_ids":"{}"}}"#, external.join(" ")),
+        ..event("", "contact.erased", T0)
+    };
+    let report = store.erase_phone("+14155550100", "hash", "api:admin", T0 + 5, &erased).await.unwrap();
+    assert_eq!((report.contacts_changed, report.contacts_deleted), (3, 1));
+    assert!(store.contact("CT01").await.unwrap().is_none(), "nothing was left of it");
+    let two = store.contact("CT02").await.unwrap().unwrap();
+    assert_eq!(two.data.phones.len(), 1);
+    assert_eq!(two.data.phones[0].number.as_str(), "+14155550199");
+    assert!(two.data.phones[0].primary, "the phone left became primary");
+    assert!(store.contact("CT03").await.unwrap().unwrap().data.phones.is_empty());
+    assert_eq!(store.contact("CT04").await.unwrap().unwrap(), other, "a contact without the phone is untouched");
+    let events: Vec<String> = store
+        .events_after(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "contact.erased")
+        .map(|e| e.data)
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            r#"{"contact_id":"CT01","deleted":true,"external_ids":"hubspot:x-CT01"}"#,
+            r#"{"contact_id":"CT02","deleted":false,"external_ids":"hubspot:x-CT02"}"#,
+            r#"{"contact_id":"CT03","deleted":false,"external_ids":"hubspot:x-CT03"}"#,
+        ]
+    );
 }

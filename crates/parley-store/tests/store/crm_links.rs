@@ -1,7 +1,10 @@
 //! Matching's writes: one step (contact, link, record, events, cursor) is all or nothing, and a step
 //! written again from an old cursor (a restart, a second node) changes nothing twice.
 
-use parley_store::crm_links::{ChatContactRow, CursorMove, MatchWrite, NewContact, RecordRow, RecordWrite};
+use parley_core::crm::contact::{ContactData, ContactPhone};
+use parley_core::phone::E164;
+use parley_store::contacts::ContactRow;
+use parley_store::crm_links::{ChatContactRow, CursorMove, MatchWrite, RecordRow, RecordWrite};
 
 use crate::support::*;
 
@@ -27,11 +30,15 @@ async fn crm_match_a_step_is_written_once_and_its_contact_matches_afterwards() {
     let contact = "CT00000000000000000000000000000001";
     let step = MatchWrite {
         cursor: Some(CursorMove { name: CURSOR.to_owned(), from: 0, to: 7 }),
-        contact: Some(NewContact {
+        contact: Some(ContactRow {
             id: contact.to_owned(),
-            owner: Some("ag1".to_owned()),
-            phone: ANN.to_owned(),
-            at: T0,
+            data: ContactData {
+                phones: vec![ContactPhone { number: E164::parse(ANN).unwrap(), primary: true }],
+                owner: Some("ag1".to_owned()),
+                ..ContactData::default()
+            },
+            created_at: T0,
+            updated_at: T0,
         }),
         link: Some(linked("CH1", contact, "RC1")),
         record: Some(RecordWrite::New(RecordRow {

@@ -47,6 +47,11 @@ fn loose_event(message_id: &str) -> EventRow {
     }
 }
 
+/// The `contact.erased` events of a test without contacts (never called).
+fn no_contacts(id: &str, _deleted: bool, _external: Vec<String>) -> EventRow {
+    panic!("contact {id} was not expected")
+}
+
 fn receipt(provider_id: &str, status: &str) -> PendingReceiptRow {
     PendingReceiptRow {
         carrier: "sim".to_owned(),
@@ -130,7 +135,7 @@ async fn erasing_a_phone_deletes_everything_of_it_and_nothing_else() {
     let bob_before = everything_of(&store, BOB, &["chat-b1"], &["b-in", "b-out", "b-loose"]).await;
     let events_before = store.events_after(0, 100).await.unwrap();
 
-    let report = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 100).await.unwrap();
+    let report = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 100, &no_contacts).await.unwrap();
     assert_eq!(
         report,
         ErasureReport {
@@ -142,6 +147,8 @@ async fn erasing_a_phone_deletes_everything_of_it_and_nothing_else() {
             consents: 1,
             consent_ledger: 2,
             pending_receipts: 2,
+            contacts_changed: 0,
+            contacts_deleted: 0,
             opted_out: true,
         }
     );
@@ -172,7 +179,7 @@ async fn erasing_a_phone_deletes_everything_of_it_and_nothing_else() {
     assert_eq!(store.erased_opt_outs(&hashes).await.unwrap(), ["hash-ann"]);
 
     // Erasing again finds nothing, and the tombstone stays as it was.
-    let again = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 200).await.unwrap();
+    let again = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 200, &no_contacts).await.unwrap();
     assert!(again.is_empty(), "{again:?}");
     assert!(again.opted_out, "the report still says what the tombstone keeps");
     assert!(store.erased_opt_out("hash-ann").await.unwrap());
@@ -192,7 +199,7 @@ async fn a_live_chat_is_refused_and_nothing_is_deleted() {
         .unwrap();
     let before = everything_of(&store, CAT, &["chat-c1"], &["c-in"]).await;
 
-    let refused = store.erase_phone(CAT, "hash-cat", "cli:ops", T0 + 1).await.unwrap_err();
+    let refused = store.erase_phone(CAT, "hash-cat", "cli:ops", T0 + 1, &no_contacts).await.unwrap_err();
     let StoreError::Conflict(message) = refused else { panic!("a conflict, got {refused:?}") };
     assert!(message.contains("chat-c1") && message.contains(CAT), "{message}");
     assert_eq!(everything_of(&store, CAT, &["chat-c1"], &["c-in"]).await, before, "nothing was deleted");
@@ -203,7 +210,7 @@ async fn a_live_chat_is_refused_and_nothing_is_deleted() {
         .commit_batch(&Batch { chats: vec![finished(chat("chat-c1", CAT), T0 + 2)], ..Batch::default() })
         .await
         .unwrap();
-    let report = store.erase_phone(CAT, "hash-cat", "cli:ops", T0 + 3).await.unwrap();
+    let report = store.erase_phone(CAT, "hash-cat", "cli:ops", T0 + 3, &no_contacts).await.unwrap();
     assert_eq!(report, ErasureReport { messages: 1, chats: 1, consents: 1, ..ErasureReport::default() });
     assert!(!store.erased_opt_out("hash-cat").await.unwrap());
 }
@@ -212,7 +219,7 @@ async fn a_live_chat_is_refused_and_nothing_is_deleted() {
 async fn the_tombstone_follows_the_phone_when_it_comes_back() {
     let store = fresh("erasure_comes_back").await;
     // A phone nothing is known about: nothing to erase, and no tombstone is written.
-    let nothing = store.erase_phone(CAT, "hash-cat", "api:admin", T0).await.unwrap();
+    let nothing = store.erase_phone(CAT, "hash-cat", "api:admin", T0, &no_contacts).await.unwrap();
     assert_eq!(nothing, ErasureReport::default());
     assert!(nothing.is_empty());
 
@@ -224,7 +231,7 @@ async fn the_tombstone_follows_the_phone_when_it_comes_back() {
         })
         .await
         .unwrap();
-    let first = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 1).await.unwrap();
+    let first = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 1, &no_contacts).await.unwrap();
     assert_eq!(first, ErasureReport { consents: 1, consent_ledger: 1, opted_out: true, ..ErasureReport::default() });
 
     // It texts again while opted out: a message is stored, but no consent row. Erasing again keeps
@@ -233,7 +240,7 @@ async fn the_tombstone_follows_the_phone_when_it_comes_back() {
         .commit_batch(&Batch { messages: vec![of(ANN, None, inbound("a-2", "", "p-2"))], ..Batch::default() })
         .await
         .unwrap();
-    let second = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 2).await.unwrap();
+    let second = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 2, &no_contacts).await.unwrap();
     assert_eq!(second, ErasureReport { messages: 1, opted_out: true, ..ErasureReport::default() });
     assert!(store.erased_opt_out("hash-ann").await.unwrap());
 
@@ -246,7 +253,7 @@ async fn the_tombstone_follows_the_phone_when_it_comes_back() {
         })
         .await
         .unwrap();
-    let third = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 4).await.unwrap();
+    let third = store.erase_phone(ANN, "hash-ann", "api:admin", T0 + 4, &no_contacts).await.unwrap();
     assert_eq!(third, ErasureReport { consents: 1, consent_ledger: 1, opted_out: false, ..ErasureReport::default() });
     assert!(!store.erased_opt_out("hash-ann").await.unwrap());
     assert!(!store.erased_opt_out("hash-cat").await.unwrap());
