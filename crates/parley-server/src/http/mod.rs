@@ -88,6 +88,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .merge(api::blocklist::routes())
         .merge(api::event_webhooks::routes())
         .merge(api::crm::routes())
+        .merge(api::contacts::routes())
         .merge(console::routes());
     if sim {
         api = api

@@ -24,6 +24,7 @@ use parley_core::crm::record::{RecordChoice, RecordPolicy, RecordSummary, choose
 use parley_core::crm::{ContactChange, ContactLink};
 use parley_core::event::Event;
 use parley_core::phone::E164;
+use parley_core::setup::Setup;
 use parley_core::time::Timestamp;
 use parley_store::Store;
 use parley_store::contacts::ContactRow;
@@ -277,6 +278,13 @@ impl CrmMatcher {
         write.link = Some(link);
         Ok(write)
     }
+}
+
+/// The record policy of `queue` (a queue no longer in the setup: a record per chat).
+pub fn policy_of(setup: &Setup, queue: Option<&str>) -> RecordPolicy {
+    queue
+        .and_then(|q| setup.queues.iter().find(|s| s.id.as_str() == q))
+        .map_or_else(RecordPolicy::default, |q| q.record_policy)
 }
 
 /// A new contact with `data`, created `now`: `CT` and a time-ordered id.

@@ -16,6 +16,7 @@ mod concurrency;
 mod consent;
 mod consent_property;
 mod console_api;
+mod contacts_api;
 mod crm_connectors;
 mod crm_hubspot;
 mod crm_matching;

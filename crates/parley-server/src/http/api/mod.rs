@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod blocklist;
 pub mod chats;
+pub mod contacts;
 pub mod crm;
 pub mod dismissal;
 pub mod event_webhooks;
