@@ -59,6 +59,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::dismissal::resume))
         .routes(routes!(api::queue_settings::queue_settings))
         .routes(routes!(api::chats::transcript))
+        .routes(routes!(api::chat_export::export_zip))
         .routes(routes!(api::messages::scheduled))
         .routes(routes!(api::messages::get_message, api::messages::cancel_message))
         .routes(routes!(api::messages::resend_message))

@@ -11,11 +11,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::harness::{TestApp, eventually};
 
-const PUBLIC: &str = "https://parley.example.com";
+pub(crate) const PUBLIC: &str = "https://parley.example.com";
 const TOKEN: &str = "tw-token";
-const NUMBER: &str = "+15550003000";
+pub(crate) const NUMBER: &str = "+15550003000";
 
-async fn app(api: &MockServer, public_url: Option<&str>) -> TestApp {
+pub(crate) async fn app(api: &MockServer, public_url: Option<&str>) -> TestApp {
     let api_base = api.uri();
     let public_url = public_url.map(str::to_owned);
     let app = TestApp::spawn_with(move |mut c| {
@@ -43,11 +43,11 @@ async fn app(api: &MockServer, public_url: Option<&str>) -> TestApp {
     app
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
-async fn post(app: &TestApp, path_q: &str, body: &str, sig: Option<&str>) -> (u16, String, String) {
+pub(crate) async fn post(app: &TestApp, path_q: &str, body: &str, sig: Option<&str>) -> (u16, String, String) {
     let client = reqwest::Client::new();
     let mut req = client
         .post(format!("{}{path_q}", app.base))
@@ -62,7 +62,7 @@ async fn post(app: &TestApp, path_q: &str, body: &str, sig: Option<&str>) -> (u1
     (status, ct, r.text().await.unwrap())
 }
 
-fn sign(path_q: &str, pairs: &[(&str, &str)]) -> String {
+pub(crate) fn sign(path_q: &str, pairs: &[(&str, &str)]) -> String {
     signature::compute(TOKEN, &format!("{PUBLIC}{path_q}"), pairs)
 }
 

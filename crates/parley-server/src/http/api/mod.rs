@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod blocklist;
+pub mod chat_export;
 pub mod chats;
 pub mod contacts;
 pub mod crm;

@@ -185,7 +185,7 @@ pub async fn change_of(store: &Store, event: &EventRow) -> anyhow::Result<Option
 }
 
 /// A link a CRM can open to a medium: an upload's signed URL, or the stored URL as is.
-fn link(signer: &MediaSigner, url: &str, now: i64) -> String {
+pub fn link(signer: &MediaSigner, url: &str, now: i64) -> String {
     upload_id(url).map_or_else(|| url.to_owned(), |id| signer.url(id, now))
 }
 
