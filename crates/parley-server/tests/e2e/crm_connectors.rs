@@ -236,3 +236,41 @@ async fn crm_conn_a_webhook_connector_without_a_secret_or_with_a_bad_name_does_n
     let err = parley_server::serve(config, listener, async {}).await.unwrap_err().to_string();
     assert!(err.contains("allow_private"), "the webhooks' address rule holds: {err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_conn_erasing_a_phone_reaches_the_connectors_as_contact_erased() {
+    let receiver = Receiver::start().await;
+    let url = receiver.url.clone();
+    let app = TestApp::spawn_with(move |c| {
+        let crm = BTreeMap::from([(
+            "hook".to_owned(),
+            CrmConfig::Webhook { url, secret: Some(Secret::new(SECRET)), events: None },
+        )]);
+        Config { webhooks_allow_private: true, crm, ..c }
+    })
+    .await;
+    app.apply_setup(&standard_setup()).await;
+    let alice = app.agent(&app.agent_token("alice").await);
+    alice.set_status("available").await;
+    let phone = "+14155550402";
+    let chat = app.phone(phone).to(SALES).texts("Please forget me").await.chat_id.expect("a chat");
+    crate::crm_hubspot::linked(&app, &chat).await;
+    alice.end(&chat).await;
+    let contact = app.store().await.match_candidates(phone).await.unwrap().remove(0);
+    let erased = app.request(Method::DELETE, &format!("/api/v1/phones/{phone}"), Some(ADMIN), None).await;
+    erased.expect_status(200);
+    let got = eventually("the erasure delivered", || async {
+        let accepted = receiver.accepted();
+        accepted
+            .iter()
+            .map(|g| serde_json::from_str::<Value>(&g.body).unwrap())
+            .find(|b| b["type"] == "crm.contact.erased")
+            .ok_or_else(|| format!("{} deliveries", accepted.len()))
+    })
+    .await;
+    assert_eq!(got["contact_id"], contact.as_str());
+    assert_eq!(got["data"]["deleted"], true, "the contact had only that phone");
+    assert!(got["contact"].is_null(), "nothing of it is left to send");
+    assert!(app.store().await.contact(&contact).await.unwrap().is_none());
+    assert!(verified(&receiver.accepted()).iter().all(|v| *v));
+}

@@ -130,3 +130,112 @@ async fn crm_match_several_wait_for_the_agents_choice() {
     let alice = app.agent(&app.agent_token("alice").await);
     alice.say(&chat, "How can I help?").await;
 }
+
+/// The standard setup with a second sales number and `policy` (and alice as default owner) on sales.
+async fn app_with_policy(policy: &str) -> TestApp {
+    let app = TestApp::spawn().await;
+    let mut doc = standard_setup();
+    doc["numbers"].as_array_mut().unwrap().push(serde_json::json!(
+        {"number": SALES_TWO, "label": "Sales 2", "carrier": "sim", "queues": ["sales"]}
+    ));
+    doc["queues"][2]["record_policy"] = serde_json::json!(policy);
+    doc["queues"][2]["default_owner"] = serde_json::json!("alice");
+    app.apply_setup(&doc).await;
+    app
+}
+
+const SALES_TWO: &str = "+15550002001";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_record_append_open_keeps_overlapping_chats_in_one_record_owned_by_the_default_owner() {
+    let app = app_with_policy("append_open").await;
+    let phone = "+14155550511";
+    let alice = app.agent(&app.agent_token("alice").await);
+    alice.set_status("available").await;
+    let first = app.phone(phone).to(SALES).texts("Hi on one").await.chat_id.unwrap();
+    let (link1, _) = link_of(&app, &first).await;
+    let second = app.phone(phone).to(SALES_TWO).texts("Hi on two").await.chat_id.unwrap();
+    let (link2, _) = link_of(&app, &second).await;
+    assert_eq!(link2.how.as_deref(), Some("matched"), "the contact matching created for the first chat");
+    assert_eq!(link1.record_id, link2.record_id, "the open record of the queue is appended to");
+    let store = app.store().await;
+    let contact = store.contact(link1.contact_id.as_deref().unwrap()).await.unwrap().unwrap();
+    assert_eq!(contact.data.owner.as_deref(), Some("alice"), "sales' default owner");
+    alice.end(&first).await;
+    alice.end(&second).await;
+    eventually("the record closed", || async {
+        let records = store.contact_records(&contact.id).await.unwrap();
+        if records.iter().all(|r| r.closed_at.is_some()) { Ok(()) } else { Err(format!("{records:?}")) }
+    })
+    .await;
+    let third = app.phone(phone).to(SALES).texts("Back again").await.chat_id.unwrap();
+    let (link3, _) = link_of(&app, &third).await;
+    assert_ne!(link3.record_id, link1.record_id, "append_open never reopens a closed record");
+    assert_eq!(store.contact_records(&contact.id).await.unwrap().len(), 2);
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_record_create_after_messages_matches_at_the_nth_message_and_one_off_texts_make_no_contact() {
+    let app = app_with_policy("create_after_messages = 3").await;
+    let alice = app.agent(&app.agent_token("alice").await);
+    alice.set_status("available").await;
+    let store = app.store().await;
+
+    let once = "+14155550521";
+    let quick = app.phone(once).to(SALES).texts("Just one question").await.chat_id.unwrap();
+    let waiting = eventually("a waiting link", || async {
+        match store.chat_contact(&quick).await.unwrap() {
+            Some(l) if l.state == "waiting" => Ok(l),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(waiting.contact_id, None);
+    alice.end(&quick).await;
+    eventually("the waiting link forgotten", || async {
+        match store.chat_contact(&quick).await.unwrap() {
+            None => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(store.match_candidates(once).await.unwrap().is_empty(), "a one-off text made no contact");
+
+    let phone = "+14155550522";
+    let chat = app.phone(phone).to(SALES).texts("First").await.chat_id.unwrap();
+    app.phone(phone).to(SALES).texts("Second").await;
+    eventually("still waiting after two", || async {
+        match store.chat_contact(&chat).await.unwrap() {
+            Some(l) if l.state == "waiting" => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(store.match_candidates(phone).await.unwrap().is_empty());
+    app.phone(phone).to(SALES).texts("Third").await;
+    let (link, events) = link_of_state(&app, &chat, "linked").await;
+    assert_eq!(link.how.as_deref(), Some("created"));
+    assert_eq!(store.match_candidates(phone).await.unwrap(), vec![link.contact_id.clone().unwrap()]);
+    let kinds: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["contact.changed", "contact.linked"], "one contact, one link");
+    store.close().await;
+}
+
+/// [`link_of`], waiting until the link is in `state`.
+async fn link_of_state(
+    app: &TestApp,
+    chat: &str,
+    state: &str,
+) -> (parley_store::crm_links::ChatContactRow, Vec<(String, Value)>) {
+    let store = app.store().await;
+    eventually("the link's state", || async {
+        match store.chat_contact(chat).await.unwrap() {
+            Some(l) if l.state == state => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    store.close().await;
+    link_of(app, chat).await
+}
