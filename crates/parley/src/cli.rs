@@ -366,7 +366,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!(
                 "erased {phone}: {} messages, {} media, {} events, {} chats, {} simulator messages, {} consent, \
-                 {} consent ledger entries, {} pending receipts",
+                 {} consent ledger entries, {} pending receipts; removed from {} contacts ({} deleted)",
                 report.messages,
                 report.media,
                 report.events,
@@ -374,7 +374,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.sim_messages,
                 report.consents,
                 report.consent_ledger,
-                report.pending_receipts
+                report.pending_receipts,
+                report.contacts_changed,
+                report.contacts_deleted
             );
             if report.opted_out {
                 println!("the phone stays opted out: its texts get no answer until it texts START");

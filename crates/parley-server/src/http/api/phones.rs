@@ -186,6 +186,10 @@ pub struct ErasedCounts {
     pub consent_ledger: u64,
     /// Delivery receipts waiting for the phone's messages.
     pub pending_receipts: u64,
+    /// Contacts the phone was removed from (each a `contact.erased` event for the CRM connectors).
+    pub contacts_changed: u64,
+    /// Of those, the contacts deleted because nothing was left of them.
+    pub contacts_deleted: u64,
 }
 
 impl PhoneErased {
@@ -201,6 +205,8 @@ impl PhoneErased {
                 consents: r.consents,
                 consent_ledger: r.consent_ledger,
                 pending_receipts: r.pending_receipts,
+                contacts_changed: r.contacts_changed,
+                contacts_deleted: r.contacts_deleted,
             },
             opted_out: r.opted_out,
         }
