@@ -27,6 +27,7 @@ pub mod commands;
 pub mod crm;
 pub mod desk;
 pub mod event;
+pub mod ewt;
 pub mod hours;
 pub mod ids;
 pub mod keyword;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::ewt::{EwtInputs, estimate};
 use crate::ids::{AgentId, ChatId, QueueId};
 use crate::time::Timestamp;
 
@@ -103,6 +104,9 @@ pub struct Roster {
     pub ahead: BTreeMap<(ChatId, QueueId), u32>,
     /// The recent average time an agent spends on a chat of the queue, in seconds.
     pub handle_seconds: BTreeMap<QueueId, u32>,
+    /// Of the recent chats that waited in the queue, the share (per mille) that ended before an agent
+    /// took them.
+    pub abandonment_permille: BTreeMap<QueueId, u32>,
 }
 
 impl Roster {
@@ -144,15 +148,26 @@ impl Roster {
         ahead + 1
     }
 
-    /// The estimated wait, in whole minutes (at least one), of the chat at `position` in `queue`: the
-    /// chats up to it, each taking the queue's recent handle time, shared among the chat slots of the
-    /// agents available for the queue (at least one, so a queue nobody staffs still gets an estimate).
+    /// What the wait estimate of the chat at `position` in `queue` is made from: the agents who take
+    /// the queue's chats now, their slots and free slots, the queue's recent handle time (five minutes
+    /// without history) and abandonment.
+    pub fn ewt_inputs(&self, queue: &QueueId, position: u32) -> EwtInputs {
+        let ready: Vec<&Seat> = self.seats.iter().filter(|s| s.takes_chats() && s.queues.contains(queue)).collect();
+        EwtInputs {
+            position,
+            agents: u32::try_from(ready.len()).unwrap_or(u32::MAX),
+            slots: ready.iter().map(|s| s.capacity).sum(),
+            free_slots: ready.iter().map(|s| s.capacity.saturating_sub(s.active)).sum(),
+            handle_seconds: self.handle_seconds.get(queue).copied().unwrap_or(DEFAULT_HANDLE_SECONDS),
+            abandonment_permille: self.abandonment_permille.get(queue).copied().unwrap_or(0),
+        }
+    }
+
+    /// The estimated wait, in whole minutes (at least one), of the chat at `position` in `queue`
+    /// ([`crate::ewt::estimate`], docs/ewt.md).
     pub fn wait_minutes(&self, queue: &QueueId, position: u32) -> u32 {
-        let slots: u32 =
-            self.seats.iter().filter(|s| s.takes_chats() && s.queues.contains(queue)).map(|s| s.capacity).sum();
-        let handle = self.handle_seconds.get(queue).copied().unwrap_or(DEFAULT_HANDLE_SECONDS);
-        let seconds = u64::from(position) * u64::from(handle) / u64::from(slots.max(1));
-        u32::try_from(seconds.div_ceil(60)).unwrap_or(u32::MAX).max(1)
+        let seconds = estimate(&self.ewt_inputs(queue, position)).seconds;
+        seconds.div_ceil(60).max(1)
     }
 
     /// Whether `agent` serves `queue` and has room for one more chat (available or not: an agent who
@@ -282,20 +297,23 @@ mod tests {
     }
 
     #[test]
-    fn the_wait_is_the_line_times_the_handle_time_over_the_slots() {
+    fn the_wait_is_the_line_beyond_the_free_slots_shared_by_the_slots() {
         let q = QueueId::parse("q").unwrap();
         let chat = ChatId::new("c1".to_owned());
         let mut roster = Roster { seats: vec![seat("a", 2, 2, 0), seat("b", 1, 2, 0)], ..Roster::default() };
         roster.waiting.insert(q.clone(), 5);
         roster.handle_seconds.insert(q.clone(), 240);
-        // Sixth in line, 4 minutes a chat, 4 slots: 6 minutes.
+        // Sixth in line, 4 minutes a chat, 4 slots of which one is free: 5 chats must end, 5 minutes.
         assert_eq!(roster.position(&chat, &q), 6);
-        assert_eq!(roster.wait_minutes(&q, 6), 6);
+        assert_eq!(roster.wait_minutes(&q, 6), 5);
+        assert_eq!(roster.wait_minutes(&q, 1), 1, "a free slot: never less than a minute");
+        roster.abandonment_permille.insert(q.clone(), 500);
+        // Of the 4 ahead beyond the free slot, half give up: 3 must end.
+        assert_eq!(roster.wait_minutes(&q, 6), 3);
         roster.ahead.insert((chat.clone(), q.clone()), 1);
         assert_eq!(roster.position(&chat, &q), 2, "a loaded chat knows who is ahead of it");
-        // Nobody available: the slots count as one; no history: five minutes a chat.
+        // Nobody available: the line as one slot; no history: five minutes a chat.
         let empty = Roster::default();
         assert_eq!(empty.wait_minutes(&q, 3), 15);
-        assert_eq!(empty.wait_minutes(&q, 0), 1, "never less than a minute");
     }
 }

@@ -160,6 +160,20 @@ impl Store {
         })
     }
 
+    /// Per queue, of the chats that waited in it and ended since `since` (epoch ms): how many, and how
+    /// many ended before an agent took them (the abandonment the wait estimate counts with).
+    pub async fn abandonment(&self, since: i64) -> Result<Vec<(String, i64, i64)>> {
+        dispatch!(self, |pool, DB, begin| {
+            Ok(sqlx::query_as(
+                "SELECT queue, COUNT(*), CAST(SUM(CASE WHEN answered_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
+                 FROM chats WHERE queued_at IS NOT NULL AND ended_at >= $1 AND queue IS NOT NULL GROUP BY queue",
+            )
+            .bind(since)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     /// The live (not finished) chats of these consumer phones.
     pub async fn live_chats_of(&self, consumers: &[String]) -> Result<Vec<ChatRow>> {
         self.chats_where("consumer", consumers, true).await

@@ -154,9 +154,15 @@ impl Desk {
         self.number_states.insert(number, state);
     }
 
-    /// The queues' recent handle times and waiting counts, as counted outside the batch.
-    pub fn set_queue_figures(&mut self, handle_seconds: BTreeMap<QueueId, u32>, waiting: BTreeMap<QueueId, u32>) {
+    /// The queues' recent handle times, abandonment and waiting counts, as counted outside the batch.
+    pub fn set_queue_figures(
+        &mut self,
+        handle_seconds: BTreeMap<QueueId, u32>,
+        abandonment_permille: BTreeMap<QueueId, u32>,
+        waiting: BTreeMap<QueueId, u32>,
+    ) {
         self.roster.handle_seconds = handle_seconds;
+        self.roster.abandonment_permille = abandonment_permille;
         self.roster.waiting = waiting;
     }
 

@@ -32,6 +32,8 @@ use crate::outbound_media::OutMedia;
 pub(crate) mod rows;
 mod working;
 
+pub use working::live_roster;
+
 pub use rows::{chat_from_row, chat_to_row};
 use working::Working;
 
@@ -304,7 +306,7 @@ impl Engine {
             carriers,
             privacy_secret,
             detector: None,
-            handle_times: (None, BTreeMap::new()),
+            handle_times: (None, QueueHistory::default()),
             waiting: (None, BTreeMap::new()),
             epoch: None,
         };
@@ -474,15 +476,24 @@ struct Writer {
     /// The language detector of the setup in force (built again when the setup changes); `None` when
     /// the setup has one language or turns detection off.
     detector: Option<(Arc<Setup>, Option<Arc<Detector>>)>,
-    /// Each queue's recent handle time in seconds, for waiting consumers' estimates, and when it was
-    /// computed.
-    handle_times: (Option<Instant>, BTreeMap<QueueId, u32>),
+    /// Each queue's recent handle time and abandonment, for waiting consumers' estimates, and when
+    /// they were computed.
+    handle_times: (Option<Instant>, QueueHistory),
     /// How many chats wait in each queue: counted in the database now and then, and kept current in
     /// between by this engine's own batches (another node's chats show at the next count).
     waiting: (Option<Instant>, BTreeMap<QueueId, u32>),
     /// The write epoch after this engine's last committed batch; another value at the next turn means
     /// another node or process wrote in between (see `parley_store::batch::WriteTurn`).
     epoch: Option<i64>,
+}
+
+/// A queue's recent history the wait estimate uses (docs/ewt.md).
+#[derive(Debug, Clone, Default)]
+pub struct QueueHistory {
+    /// The recent average handle time, seconds.
+    pub handle_seconds: BTreeMap<QueueId, u32>,
+    /// Of the recent chats that waited, the share (per mille) that ended before an agent took them.
+    pub abandonment_permille: BTreeMap<QueueId, u32>,
 }
 
 /// How often the queues' handle times are computed again, and over how long a past.
@@ -510,14 +521,8 @@ impl Writer {
     /// the waiting chats at once when another writer wrote since this engine's previous batch.
     async fn refresh_queue_figures(&mut self, foreign_writes: bool) -> anyhow::Result<()> {
         if self.handle_times.0.is_none_or(|at| at.elapsed() >= HANDLE_TIMES_EVERY) {
-            let since = self.clock.now().0 - HANDLE_TIMES_OVER_MS;
-            let mut times = BTreeMap::new();
-            for (queue, seconds) in self.store.handle_times(since).await? {
-                if let Ok(queue) = QueueId::parse(&queue) {
-                    times.insert(queue, u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
-                }
-            }
-            self.handle_times = (Some(Instant::now()), times);
+            let history = working::queue_history(&self.store, self.clock.now()).await?;
+            self.handle_times = (Some(Instant::now()), history);
         }
         if foreign_writes || self.waiting.0.is_none_or(|at| at.elapsed() >= WAITING_EVERY) {
             let mut waiting = BTreeMap::new();
@@ -741,7 +746,7 @@ impl Writer {
         let detector = self.detector(&setup);
         let mut w = Working::load(&self.store, &setup, self.privacy_secret.expose(), commands).await?;
         w.load_notifications(&self.store, &setup, commands, now).await?;
-        w.set_queue_figures(self.handle_times.1.clone(), self.waiting.1.clone());
+        w.set_queue_figures(&self.handle_times.1, self.waiting.1.clone());
         let mut answers = Vec::with_capacity(commands.len());
         for command in commands {
             let answer = match command {

@@ -33,7 +33,7 @@ use parley_store::rows::{
 use super::rows::{chat_from_row, chat_to_row};
 use super::{
     Answer, ChatAck, Command, ConsentRequest, EngineError, InboundAck, InboundSms, OutboundAck, OutboundRequest,
-    Receipt, SendOutcome,
+    QueueHistory, Receipt, SendOutcome,
 };
 use crate::clock::Clock;
 use crate::http::event_json;
@@ -240,13 +240,9 @@ impl Working {
         Ok(())
     }
 
-    /// The queues' handle times and waiting counts the engine keeps between batches.
-    pub(super) fn set_queue_figures(
-        &mut self,
-        handle_seconds: BTreeMap<QueueId, u32>,
-        waiting: BTreeMap<QueueId, u32>,
-    ) {
-        self.desk.set_queue_figures(handle_seconds, waiting);
+    /// The queues' handle times, abandonment and waiting counts the engine keeps between batches.
+    pub(super) fn set_queue_figures(&mut self, history: &QueueHistory, waiting: BTreeMap<QueueId, u32>) {
+        self.desk.set_queue_figures(history.handle_seconds.clone(), history.abandonment_permille.clone(), waiting);
     }
 
     /// The waiting counts after this batch's decisions.
@@ -917,6 +913,41 @@ fn push_note(batch: &mut Batch, chat: &Chat, number: &Number, text: String, now:
         now.0,
     );
     push_message(batch, row, Some(chat), now);
+}
+
+/// The roster as the store has it now, with the queues' waiting counts and their history of the past
+/// day: for answers outside the engine's batches (the estimated wait of `GET /api/v1/queues/{id}/ewt`).
+pub async fn live_roster(store: &Store, setup: &Setup, now: Timestamp) -> anyhow::Result<Roster> {
+    let mut roster = load_roster(store, setup).await?;
+    let history = queue_history(store, now).await?;
+    roster.handle_seconds = history.handle_seconds;
+    roster.abandonment_permille = history.abandonment_permille;
+    for (queue, n) in store.waiting_counts().await? {
+        if let Ok(queue) = QueueId::parse(&queue) {
+            roster.waiting.insert(queue, u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(roster)
+}
+
+/// The queues' handle times and abandonment over the past day.
+pub(super) async fn queue_history(store: &Store, now: Timestamp) -> anyhow::Result<QueueHistory> {
+    let since = now.0 - super::HANDLE_TIMES_OVER_MS;
+    let mut history = QueueHistory::default();
+    for (queue, seconds) in store.handle_times(since).await? {
+        if let Ok(queue) = QueueId::parse(&queue) {
+            history.handle_seconds.insert(queue, u32::try_from(seconds.max(1)).unwrap_or(u32::MAX));
+        }
+    }
+    for (queue, waited, abandoned) in store.abandonment(since).await? {
+        if let Ok(queue) = QueueId::parse(&queue)
+            && waited > 0
+        {
+            let permille = abandoned.clamp(0, waited) * 1000 / waited;
+            history.abandonment_permille.insert(queue, u32::try_from(permille).unwrap_or(1000));
+        }
+    }
+    Ok(history)
 }
 
 async fn load_roster(store: &Store, setup: &Setup) -> anyhow::Result<Roster> {

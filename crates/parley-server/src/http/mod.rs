@@ -58,6 +58,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::dismissal::dismiss))
         .routes(routes!(api::dismissal::resume))
         .routes(routes!(api::queue_settings::queue_settings))
+        .routes(routes!(api::ewt::queue_ewt))
         .routes(routes!(api::chats::transcript))
         .routes(routes!(api::chat_export::export_zip))
         .routes(routes!(api::messages::scheduled))

@@ -23,6 +23,7 @@ mod crm_hubspot;
 mod crm_matching;
 mod dismissal;
 mod events;
+mod ewt;
 mod hubspot_server;
 mod idempotency;
 mod idempotency_key;

@@ -41,6 +41,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/chats/{id}/dismiss", "post"),
     ("/api/v1/chats/{id}/resume", "post"),
     ("/api/v1/queues/{id}/settings", "get"),
+    ("/api/v1/queues/{id}/ewt", "get"),
     ("/api/v1/chats/{id}/transcript", "get"),
     ("/api/v1/chats/{id}/export.zip", "get"),
     ("/api/v1/chats/{id}/scheduled", "get"),

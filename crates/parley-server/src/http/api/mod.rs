@@ -9,6 +9,7 @@ pub mod crm;
 pub mod dismissal;
 pub mod event_webhooks;
 pub mod events;
+pub mod ewt;
 pub mod me;
 pub mod media;
 pub mod messages;
