@@ -175,6 +175,10 @@ pub(crate) enum BenchWhat {
     /// Two nodes on one PostgreSQL database: how long an event committed on node A takes to reach an
     /// event stream on node B (p50/p99).
     Fanout(crate::bench_fanout::FanoutArgs),
+    /// The accuracy of the estimated wait on simulated queues (Poisson arrivals, varied handle times,
+    /// agents joining and leaving, impatient consumers): its mean absolute error against each answered
+    /// consumer's actual wait, beside the naive estimate's (docs/ewt.md).
+    Ewt(crate::bench_ewt::EwtArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,6 +336,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { what: BenchWhat::Ingest(args) } => crate::bench::ingest(args).await,
         Command::Bench { what: BenchWhat::Outbound(args) } => crate::bench::outbound(args).await,
         Command::Bench { what: BenchWhat::Fanout(args) } => crate::bench_fanout::run(args).await,
+        Command::Bench { what: BenchWhat::Ewt(args) } => {
+            crate::bench_ewt::run(&args);
+            Ok(())
+        }
         Command::Bench { what: BenchWhat::Language(args) } => {
             crate::bench_language::run(&args);
             Ok(())

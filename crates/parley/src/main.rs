@@ -1,6 +1,7 @@
 //! The `parley` command: parses the command line and hands over to `parley-server`.
 
 mod bench;
+mod bench_ewt;
 mod bench_fanout;
 mod bench_language;
 mod cli;
