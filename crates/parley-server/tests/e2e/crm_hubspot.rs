@@ -349,3 +349,102 @@ async fn crm_conn_hubspot_several_matches_wait_for_the_agents_choice() {
     let after = app.request(Method::GET, &path, Some(&alice.token), None).await.expect_status(200).body;
     assert_eq!(after, json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crm_hubspot_the_consumers_pictures_are_uploaded_once_and_attached_to_the_note() {
+    use crate::twilio_webhooks::{NUMBER, PUBLIC, form, post, sign};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let hubspot = HubSpotServer::start().await;
+    let twilio = MockServer::start().await;
+    let jpeg: Vec<u8> = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x0D, 0x0A];
+    Mock::given(method("GET"))
+        .and(path("/2010-04-01/Accounts/AC1/Messages/MM9/Media/ME9"))
+        .respond_with(
+            ResponseTemplate::new(200).insert_header("content-type", "image/jpeg").set_body_bytes(jpeg.clone()),
+        )
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SMx", "status": "queued"})))
+        .mount(&twilio)
+        .await;
+    let (base, api) = (hubspot.base.clone(), twilio.uri());
+    let app = TestApp::spawn_with(move |mut c| {
+        c.public_url = Some(PUBLIC.to_owned());
+        c.carriers.insert(
+            "tw".into(),
+            parley_server::config::CarrierConfig::Twilio {
+                account_sid: "AC1".into(),
+                auth_token: Secret::new("tw-token"),
+                api_base: Some(api),
+                segments_per_second: None,
+                concurrency: None,
+            },
+        );
+        let crm = BTreeMap::from([(
+            "hubspot".to_owned(),
+            CrmConfig::Hubspot { token: Secret::new(TOKEN), api_base: Some(base) },
+        )]);
+        Config { webhooks_allow_private: true, crm, ..c }
+    })
+    .await;
+    app.apply_setup(&json!({
+        "numbers": [{"number": NUMBER, "label": "TW", "carrier": "tw", "queues": ["sales"]}],
+        "queues": [{"id": "sales", "name": "Sales", "keywords": ["SALES"], "auto_answer": true}],
+        "agents": [{"id": "alice", "name": "Alice", "queues": ["sales"], "capacity": 3}],
+        "settings": {"brand": "Acme"}
+    }))
+    .await;
+    let alice = app.agent_token("alice").await;
+    app.agent(&alice).set_status("available").await;
+    let media = format!("{}/2010-04-01/Accounts/AC1/Messages/MM9/Media/ME9", twilio.uri());
+    let pairs = [
+        ("MessageSid", "MM9"),
+        ("From", "+15551113333"),
+        ("To", NUMBER),
+        ("Body", "the broken part"),
+        ("NumMedia", "1"),
+        ("MediaUrl0", media.as_str()),
+        ("MediaContentType0", "image/jpeg"),
+    ];
+    let p = "/webhooks/twilio/tw";
+    let (s, _, b) = post(&app, p, &form(&pairs), Some(&sign(p, &pairs))).await;
+    assert_eq!(s, 200, "{b}");
+    let chat = app.admin().all_chats().await.remove(0).id;
+    linked(&app, &chat).await;
+    eventually("the photo stored", || async {
+        let t = app.admin().try_transcript(&chat).await.body;
+        let stored = t["messages"][0]["attachments"][0]["status"] == "stored";
+        if stored { Ok(()) } else { Err(t.to_string()) }
+    })
+    .await;
+    app.agent(&alice).say(&chat, "Thanks, we will replace it").await;
+    app.agent(&alice).end(&chat).await;
+
+    let note = eventually("the note with its attachment", || async {
+        match hubspot.notes().first() {
+            Some((_, props))
+                if props["hs_note_body"].as_str().is_some_and(|b| b.contains("Thanks, we will replace it"))
+                    && props["hs_attachment_ids"].is_string() =>
+            {
+                Ok(props.clone())
+            }
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let uploads: Vec<_> = hubspot.requests().into_iter().filter(|r| r.path == "/files/v3/files").collect();
+    assert_eq!(uploads.len(), 1, "uploaded once, however many changes of the record followed");
+    let upload = &uploads[0];
+    assert_eq!(upload.authorization, format!("Bearer {TOKEN}"));
+    assert_eq!(upload.body["fields"]["folderPath"], "/parley/chats");
+    assert_eq!(upload.body["fields"]["options"], r#"{"access":"PRIVATE"}"#);
+    assert_eq!(upload.body["fields"]["fileName"], format!("chat-{chat}-photo-1.jpg").as_str());
+    assert_eq!(upload.body["file"]["content_type"], "image/jpeg");
+    assert_eq!(upload.body["file"]["bytes"], json!(jpeg), "the bytes as the consumer sent them");
+    assert_eq!(upload.status, 201);
+    let ids = note["hs_attachment_ids"].as_str().unwrap();
+    assert!(ids.starts_with('f') && !ids.contains(';'), "the one file HubSpot named: {ids}");
+}

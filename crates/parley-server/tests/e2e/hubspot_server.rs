@@ -1,5 +1,6 @@
 //! A local server that speaks HubSpot's CRM v3 shape for the connector's tests: contacts search,
-//! create and update, notes create and update, GDPR delete. It records every request (method, path,
+//! create and update, notes create and update, GDPR delete, file uploads (multipart, recorded as
+//! `{"fields": {...}, "file": {"filename", "content_type", "bytes"}}`). It records every request (method, path,
 //! authorization, JSON body) and can be told to answer the next requests of a path with a status
 //! and headers of the test's choosing (a 429 with HubSpot's rate-limit headers, a 500, a 400).
 
@@ -107,7 +108,13 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
     let mut s = state.lock().unwrap();
     let path = uri.path().to_owned();
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let json: Value = match content_type.split_once("boundary=") {
+        Some((kind, boundary)) if kind.starts_with("multipart/form-data") => {
+            multipart(body, boundary.trim_matches('"'))
+        }
+        _ => serde_json::from_slice(body).unwrap_or(Value::Null),
+    };
     let mut record =
         Request { method: method.to_string(), path: path.clone(), authorization, body: json.clone(), status: 0 };
     if let Some(status) = s.down {
@@ -132,6 +139,31 @@ fn answer(state: &Mutex<State>, method: &Method, uri: &Uri, headers: &HeaderMap,
     record.status = status;
     s.requests.push(record);
     (StatusCode::from_u16(status).unwrap(), axum::Json(out)).into_response()
+}
+
+/// A multipart/form-data body as JSON: text fields by name, and the `file` part's name, type and bytes.
+fn multipart(body: &[u8], boundary: &str) -> Value {
+    let delimiter = format!("--{boundary}");
+    let text = body.iter().map(|b| char::from(*b)).collect::<String>();
+    let mut fields = serde_json::Map::new();
+    let mut file = Value::Null;
+    for part in text.split(delimiter.as_str()).skip(1) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else { continue };
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        let attr = |key: &str| {
+            head.split(';')
+                .find_map(|p| p.trim().strip_prefix(&format!("{key}=\"")).map(|v| v.trim_end_matches('"').to_owned()))
+        };
+        let name = attr("name").unwrap_or_default();
+        let bytes: Vec<u8> = content.chars().map(|c| c as u8).collect();
+        if let Some(filename) = attr("filename") {
+            let kind = head.lines().find_map(|l| l.strip_prefix("Content-Type: ").or(l.strip_prefix("content-type: ")));
+            file = json!({"name": name, "filename": filename, "content_type": kind, "bytes": bytes});
+        } else {
+            fields.insert(name, Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    json!({"fields": fields, "file": file})
 }
 
 fn serve(s: &mut State, method: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -167,6 +199,10 @@ fn serve(s: &mut State, method: &str, path: &str, body: &Value) -> (u16, Value) 
             (201, json!({"id": new, "properties": body["properties"]}))
         }
         ("POST", "/crm/v3/objects/contacts/gdpr-delete") => (204, Value::Null),
+        ("POST", "/files/v3/files") if !body["file"].is_null() => {
+            let new = id("f");
+            (201, json!({"id": new, "name": body["fields"]["fileName"], "access": "PRIVATE"}))
+        }
         ("PATCH", p) if p.starts_with("/crm/v3/objects/notes/") => {
             let note = p.trim_start_matches("/crm/v3/objects/notes/").to_owned();
             match s.notes.iter_mut().find(|(id, _)| *id == note) {

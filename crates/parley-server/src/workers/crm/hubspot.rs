@@ -12,6 +12,11 @@
 //!   its id kept in `crm_objects` (`note:{record_id}`) the moment HubSpot answers; every later change
 //!   of the record rewrites the body with `PATCH /crm/v3/objects/notes/{id}` (idempotent: a repeat
 //!   writes the same body).
+//! - Attachments: each picture or video the consumer sent (stored by Parley) is uploaded once with
+//!   HubSpot's files API (`POST /files/v3/files`, multipart: `file`, `fileName`, `folderPath`
+//!   `/parley/chats`, `options` `{"access": "PRIVATE"}`), its file id kept in `crm_objects`
+//!   (`file:{media_id}`) as soon as HubSpot answers, and listed on the note as `hs_attachment_ids`
+//!   (semicolon-separated), so the files hang on the contact's timeline with the chat.
 //! - `crm.contact.changed` (created, updated) → the contact found or created, then its properties
 //!   patched; merges and deletes in Parley leave HubSpot's contact alone.
 //! - `crm.contact.erased` → `POST /crm/v3/objects/contacts/gdpr-delete` for the contact's HubSpot id.
@@ -21,8 +26,10 @@
 //! one) is 0; otherwise after the backoff.
 
 use futures::future::BoxFuture;
+use parley_core::message::Direction;
 use parley_store::Store;
 use parley_store::crm::CrmContact;
+use parley_store::rows::MediaStatus;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -31,6 +38,13 @@ use super::{Attempted, Connector};
 use crate::clock::{Clock, rfc3339};
 use crate::config::Secret;
 use crate::workers::webhooks::target;
+
+/// What a request carries.
+enum Body<'a> {
+    None,
+    Json(&'a Value),
+    Multipart(reqwest::multipart::Form),
+}
 
 /// HubSpot's association type id of a note to a contact (HUBSPOT_DEFINED).
 pub const NOTE_TO_CONTACT: i64 = 202;
@@ -157,6 +171,10 @@ pub fn create_key(contact_id: &str) -> String {
 impl HubSpot {
     /// One API call; the answer's JSON on a 2xx, else how the attempt ends.
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Attempted> {
+        self.send(method, path, body.map_or(Body::None, Body::Json)).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Body<'_>) -> Result<Value, Attempted> {
         let url = format!("{}{path}", self.api_base);
         let parsed = target::check_form(&url, self.allow_private).map_err(|e| Attempted::refused(e.to_string()))?;
         if let Some(ip) = parsed.host_str().and_then(|h| h.trim_matches(['[', ']']).parse().ok())
@@ -165,9 +183,11 @@ impl HubSpot {
             return Err(Attempted::refused(e.to_string()));
         }
         let mut request = self.client.request(method, parsed).bearer_auth(self.token.expose());
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        request = match body {
+            Body::None => request,
+            Body::Json(body) => request.json(body),
+            Body::Multipart(form) => request.multipart(form),
+        };
         let response = request.send().await.map_err(|e| Attempted::unreachable(&e))?;
         let status = response.status().as_u16();
         let wait = retry_after(response.headers());
@@ -176,6 +196,61 @@ impl HubSpot {
             Attempted::Delivered { .. } => Ok(serde_json::from_str(&text).unwrap_or(Value::Null)),
             other => Err(other),
         }
+    }
+
+    /// The HubSpot file ids of the pictures and videos the consumer sent in `chat_id`, uploading
+    /// those not uploaded yet (each once: its id is kept the moment HubSpot answers).
+    async fn attachments(&self, chat_id: &str) -> Result<Vec<String>, Attempted> {
+        let store_err = |e: parley_store::StoreError| Attempted::Retry {
+            status: None,
+            error: format!("the database: {e}"),
+            body: None,
+            wait_ms: None,
+        };
+        let messages = self.store.transcript(chat_id).await.map_err(store_err)?;
+        let inbound: Vec<String> = messages
+            .iter()
+            .filter(|m| m.direction == Direction::In && !m.media.is_empty())
+            .map(|m| m.id.clone())
+            .collect();
+        let media = self.store.media_of_messages(&inbound).await.map_err(store_err)?;
+        let mut ids = Vec::new();
+        let mut n = 0;
+        for m in media.iter().filter(|m| m.status == MediaStatus::Stored) {
+            let kind = m.content_type.split('/').next().unwrap_or_default();
+            if kind != "image" && kind != "video" {
+                continue;
+            }
+            n += 1;
+            let key = format!("file:{}", m.id);
+            if let Some(id) = self.store.crm_object(&self.name, &key).await.map_err(store_err)? {
+                ids.push(id);
+                continue;
+            }
+            let Some((row, bytes)) = self.store.media(&m.id).await.map_err(store_err)? else { continue };
+            let ext = row.content_type.split('/').nth(1).unwrap_or("bin").split(['+', ';']).next().unwrap_or("bin");
+            let ext = if ext == "jpeg" { "jpg" } else { ext };
+            let what = if kind == "image" { "photo" } else { "video" };
+            let name = format!("chat-{chat_id}-{what}-{n}.{ext}");
+            let part =
+                reqwest::multipart::Part::bytes(bytes).file_name(name.clone()).mime_str(&row.content_type).map_err(
+                    |e| Attempted::refused(format!("media {} has a content type HubSpot cannot take: {e}", m.id)),
+                )?;
+            let form = reqwest::multipart::Form::new()
+                .part("file", part)
+                .text("fileName", name)
+                .text("folderPath", "/parley/chats")
+                .text("options", json!({ "access": "PRIVATE" }).to_string());
+            let uploaded = self.send(Method::POST, "/files/v3/files", Body::Multipart(form)).await?;
+            let id = uploaded
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Attempted::refused("HubSpot's answer has no file id"))?
+                .to_owned();
+            self.store.set_crm_object(&self.name, &key, &id).await.map_err(store_err)?;
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// The contact's HubSpot id: kept, found by phone (and updated) or created. `Ok(None)` when
@@ -274,7 +349,11 @@ impl HubSpot {
             body: None,
             wait_ms: None,
         };
-        let properties = json!({ "hs_note_body": note_body(record), "hs_timestamp": rfc3339(record.opened_at) });
+        let mut properties = json!({ "hs_note_body": note_body(record), "hs_timestamp": rfc3339(record.opened_at) });
+        let files = self.attachments(&record.chat_id).await?;
+        if !files.is_empty() {
+            properties["hs_attachment_ids"] = json!(files.join(";"));
+        }
         match self.store.crm_object(&self.name, &key).await.map_err(store_err)? {
             Some(note) => {
                 self.call(
