@@ -30,6 +30,7 @@ pub mod event;
 pub mod ewt;
 pub mod hours;
 pub mod ids;
+pub mod ivr;
 pub mod keyword;
 pub mod media;
 pub mod message;

@@ -7,6 +7,7 @@ use parley_core::commands::Commands;
 use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
+use parley_core::setup::ivr::{DeflectionDraft, IvrQueueDraft, WaitSmsDraft};
 use parley_core::setup::{
     AgentDraft, BlockDraft, CampaignDraft, ContactFieldDraft, DismissalSettings, Language, LanguageDetection,
     NumberDraft, PresenceSettings, QueueDraft, QueueTranslation, QuietHoursDraft, Settings, Setup, SetupDraft,
@@ -46,6 +47,123 @@ pub struct SetupDocument {
     /// The contacts' custom fields (docs/crm.md "Custom fields").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contact_fields: Vec<ContactFieldDoc>,
+    /// The IVR's voice queues and their SMS services (docs/ivr.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ivr_queues: Vec<IvrQueueDoc>,
+}
+
+/// A voice queue of the business's IVR.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IvrQueueDoc {
+    /// The id the IVR names it by (`ivr_queue` of a call).
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// The voice numbers (E.164) whose calls enter it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<String>,
+    /// Who answers its calls: agents, and the members of teams.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
+    /// Where the Twilio Voice front sends a call it does not deflect: a phone number, a SIP URI or a
+    /// TwiML URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_destination: Option<String>,
+    /// Pre-session deflection: a caller facing a wait over the threshold is offered to continue by SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deflection: Option<DeflectionDoc>,
+    /// The wait-time SMS for callers waiting while the queue is over capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_sms: Option<WaitSmsDoc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeflectionDoc {
+    /// Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Offered only when the estimated wait is over this (0 to 86400).
+    #[serde(default)]
+    pub ewt_threshold_seconds: u32,
+    /// What the IVR says when it offers.
+    pub prompt: String,
+    /// The SMS chat starts from this number of the setup, in this queue, with this first message.
+    pub sms_number: String,
+    pub sms_queue: String,
+    pub first_message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WaitSmsDoc {
+    /// Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// What the IVR asks before sending, and says once sent.
+    pub consent_prompt: String,
+    pub sent_prompt: String,
+    /// The predefined reply sent (`[[replies]]`).
+    pub reply_id: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl IvrQueueDoc {
+    fn to_core(&self) -> IvrQueueDraft {
+        IvrQueueDraft {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            numbers: self.numbers.clone(),
+            agents: self.agents.clone(),
+            teams: self.teams.clone(),
+            voice_destination: self.voice_destination.clone(),
+            deflection: self.deflection.as_ref().map(|d| DeflectionDraft {
+                enabled: d.enabled,
+                ewt_threshold_seconds: d.ewt_threshold_seconds,
+                prompt: d.prompt.clone(),
+                sms_number: d.sms_number.clone(),
+                sms_queue: d.sms_queue.clone(),
+                first_message: d.first_message.clone(),
+            }),
+            wait_sms: self.wait_sms.as_ref().map(|w| WaitSmsDraft {
+                enabled: w.enabled,
+                consent_prompt: w.consent_prompt.clone(),
+                sent_prompt: w.sent_prompt.clone(),
+                reply_id: w.reply_id.clone(),
+            }),
+        }
+    }
+
+    fn from_core(d: IvrQueueDraft) -> IvrQueueDoc {
+        IvrQueueDoc {
+            id: d.id,
+            name: d.name,
+            numbers: d.numbers,
+            agents: d.agents,
+            teams: d.teams,
+            voice_destination: d.voice_destination,
+            deflection: d.deflection.map(|x| DeflectionDoc {
+                enabled: x.enabled,
+                ewt_threshold_seconds: x.ewt_threshold_seconds,
+                prompt: x.prompt,
+                sms_number: x.sms_number,
+                sms_queue: x.sms_queue,
+                first_message: x.first_message,
+            }),
+            wait_sms: d.wait_sms.map(|w| WaitSmsDoc {
+                enabled: w.enabled,
+                consent_prompt: w.consent_prompt,
+                sent_prompt: w.sent_prompt,
+                reply_id: w.reply_id,
+            }),
+        }
+    }
 }
 
 /// A custom field of the built-in CRM's contacts.
@@ -1062,6 +1180,7 @@ impl SetupDocument {
                     default_owner: q.default_owner.clone(),
                 })
                 .collect(),
+            ivr_queues: self.ivr_queues.iter().map(IvrQueueDoc::to_core).collect(),
             contact_fields: self
                 .contact_fields
                 .iter()
@@ -1239,6 +1358,7 @@ impl SetupDocument {
                     default_owner: q.default_owner,
                 })
                 .collect(),
+            ivr_queues: d.ivr_queues.into_iter().map(IvrQueueDoc::from_core).collect(),
             contact_fields: d
                 .contact_fields
                 .into_iter()

@@ -40,6 +40,8 @@ pub struct SetupDraft {
     pub blocklist: Vec<BlockDraft>,
     /// The contacts' custom fields (`[[contact_fields]]`), in the order written.
     pub contact_fields: Vec<ContactFieldDraft>,
+    /// The IVR's voice queues (`[[ivr_queues]]`).
+    pub ivr_queues: Vec<super::ivr::IvrQueueDraft>,
 }
 
 /// A custom contact field as written; `kind` is checked into a [`FieldKind`].
@@ -342,6 +344,7 @@ impl Setup {
             },
             replies: self.replies.iter().map(Reply::to_draft).collect(),
             blocklist: self.blocklist.iter().map(Blocked::to_draft).collect(),
+            ivr_queues: self.ivr_queues.iter().map(super::ivr::IvrQueue::to_draft).collect(),
             contact_fields: self
                 .contact_fields
                 .iter()

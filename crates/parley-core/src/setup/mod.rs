@@ -23,6 +23,7 @@
 mod blocklist;
 mod draft;
 mod email;
+pub mod ivr;
 mod model;
 mod replies;
 mod roles;

@@ -45,6 +45,8 @@ pub struct Setup {
     pub blocklist: Blocklist,
     /// The contacts' custom fields, in the order declared.
     pub contact_fields: Vec<FieldDef>,
+    /// The IVR's voice queues.
+    pub ivr_queues: Vec<super::ivr::IvrQueue>,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -296,6 +298,7 @@ impl Setup {
             replies: vec![],
             blocklist: Blocklist::default(),
             contact_fields: Vec::new(),
+            ivr_queues: Vec::new(),
         }
     }
 
@@ -422,6 +425,16 @@ impl Setup {
     }
 
     /// The queue with this id.
+    /// The voice queue `id`.
+    pub fn ivr_queue(&self, id: &QueueId) -> Option<&super::ivr::IvrQueue> {
+        self.ivr_queues.iter().find(|q| &q.id == id)
+    }
+
+    /// The voice queue whose calls `dialed` brings (the Twilio Voice front maps a call's `To` by it).
+    pub fn ivr_queue_of_number(&self, dialed: &BusinessNumber) -> Option<&super::ivr::IvrQueue> {
+        self.ivr_queues.iter().find(|q| q.numbers.contains(dialed))
+    }
+
     pub fn queue(&self, id: &QueueId) -> Option<&Queue> {
         self.queues.iter().find(|q| &q.id == id)
     }

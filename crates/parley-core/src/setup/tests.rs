@@ -79,6 +79,7 @@ fn draft() -> SetupDraft {
         replies: vec![],
         blocklist: vec![],
         contact_fields: vec![],
+        ivr_queues: vec![],
     }
 }
 
@@ -812,4 +813,88 @@ fn crm_bad_contact_fields_policies_and_owners_are_all_named_at_once() {
     assert_eq!(all[2], "contact field 1 (\"plan\"): type \"colour\": use text, number, date or choice");
     assert_eq!(all[3], "contact field 2 (\"email\"): declaration: key \"email\" is a built-in contact column");
     assert_eq!(all[4], "contact field \"size\" is defined twice");
+}
+
+fn ivr_draft() -> SetupDraft {
+    let mut d = draft();
+    d.replies.push(crate::setup::ReplyDraft {
+        id: "wait".into(),
+        title: "Wait".into(),
+        shortcut: "wait".into(),
+        text: "Reply with a photo of the problem while you wait.".into(),
+        ..Default::default()
+    });
+    d.ivr_queues.push(ivr::IvrQueueDraft {
+        id: "voice-billing".into(),
+        name: "Billing calls".into(),
+        numbers: vec!["+15550009000".into()],
+        agents: vec!["alice".into()],
+        teams: vec!["blue".into()],
+        voice_destination: Some("+15550009999".into()),
+        deflection: Some(ivr::DeflectionDraft {
+            enabled: true,
+            ewt_threshold_seconds: 120,
+            prompt: "Press 1 to continue by text message.".into(),
+            sms_number: "+15550001000".into(),
+            sms_queue: "billing".into(),
+            first_message: "Hi, this is Acme billing: how can we help?".into(),
+        }),
+        wait_sms: Some(ivr::WaitSmsDraft {
+            enabled: true,
+            consent_prompt: "Press 1 to get a text while you wait.".into(),
+            sent_prompt: "We sent you a text.".into(),
+            reply_id: "wait".into(),
+        }),
+    });
+    d
+}
+
+#[test]
+fn ivr_voice_queues_resolve_their_numbers_staff_and_services_and_round_trip() {
+    let d = ivr_draft();
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    let q = &setup.ivr_queues[0];
+    assert_eq!(q.staff.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["alice"], "alice once, named and in blue");
+    assert_eq!(
+        setup.ivr_queue_of_number(&BusinessNumber::parse("+15550009000").unwrap()).map(|q| q.id.as_str()),
+        Some("voice-billing")
+    );
+    assert_eq!(q.deflection.as_ref().unwrap().sms_queue.as_str(), "billing");
+    let back = setup.to_draft();
+    assert_eq!(back.ivr_queues, d.ivr_queues);
+    assert_eq!(Setup::validate(&back, &["sim"]).unwrap(), setup);
+}
+
+#[test]
+fn ivr_bad_voice_queues_are_all_named_at_once() {
+    let mut d = ivr_draft();
+    let q = &mut d.ivr_queues[0];
+    q.numbers.push("+15550009000".into());
+    q.agents.push("zed".into());
+    let deflection = q.deflection.as_mut().unwrap();
+    deflection.sms_number = "+15559999999".into();
+    deflection.sms_queue = "nowhere".into();
+    deflection.prompt = String::new();
+    q.wait_sms.as_mut().unwrap().reply_id = "gone".into();
+    let mut second = d.ivr_queues[0].clone();
+    second.agents.clear();
+    second.teams.clear();
+    second.numbers.clear();
+    second.deflection = None;
+    second.wait_sms = None;
+    d.ivr_queues.push(second);
+    let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        all,
+        [
+            "ivr queue \"voice-billing\": numbers \"+15550009000\": is a voice number of another ivr queue already",
+            "ivr queue \"voice-billing\" refers to unknown agent \"zed\"",
+            "ivr queue \"voice-billing\" (deflection) refers to unknown SMS chat number \"+15559999999\"",
+            "ivr queue \"voice-billing\" (deflection) refers to unknown queue \"nowhere\"",
+            "ivr queue \"voice-billing\" (deflection): prompt: must be 1 to 1600 characters, not 0",
+            "ivr queue \"voice-billing\" (wait_sms) refers to unknown reply \"gone\"",
+            "ivr queue \"voice-billing\" is defined twice",
+        ],
+        "{all:#?}"
+    );
 }

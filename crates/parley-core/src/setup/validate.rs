@@ -413,6 +413,9 @@ impl Setup {
         let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
         let blocklist = validate_blocklist(&draft.blocklist, &mut errors);
         let contact_fields = validate_contact_fields(&draft.contact_fields, &mut errors);
+        let known =
+            super::ivr::Known { numbers: &numbers, queues: &queues, agents: &agents, teams: &teams, replies: &replies };
+        let ivr_queues = super::ivr::validate_ivr_queues(&draft.ivr_queues, &known, &mut errors);
 
         if draft.settings.brand.trim().is_empty() {
             errors.push(SetupError::Empty { what: "settings.brand".to_owned() });
@@ -441,6 +444,7 @@ impl Setup {
                 replies,
                 blocklist,
                 contact_fields,
+                ivr_queues,
             })
         } else {
             Err(errors)

@@ -183,6 +183,7 @@ fn setup(variants: &[&str]) -> Setup {
         consumer_number: String::new(),
         replies: vec![],
         contact_fields: vec![],
+        ivr_queues: vec![],
         blocklist: vec![],
     };
     for variant in variants {
