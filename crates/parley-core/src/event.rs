@@ -117,10 +117,29 @@ pub enum Event {
     /// `external_ids` are the contact's ids in the connectors' CRMs, as `connector:id`, so each
     /// connector can erase its copy. Not of a chat, and without the phone.
     ContactErased { contact_id: String, deleted: bool, external_ids: Vec<String> },
+    /// The IVR reported a call (docs/ivr.md): it entered the voice queue `ivr_queue`. Not of a chat;
+    /// the caller's number is kept with the call, not in the event.
+    CallStarted { call_id: String, ivr_queue: String },
+    /// The call waits for an agent (`position` in line, as the IVR says), or the voice queue went over
+    /// its capacity while it waits.
+    CallQueued { call_id: String, position: Option<u32>, over_capacity: bool },
+    /// The call is with `agent`.
+    CallConnected { call_id: String, agent: AgentId },
+    /// The call ended (`reason` as the IVR says, or `deflected`).
+    CallEnded { call_id: String, reason: String },
+    /// A step of pre-session deflection: the offer made or not (with why not), accepted (the SMS chat
+    /// `sms_chat_id` started) or declined.
+    CallDeflection {
+        call_id: String,
+        outcome: String,
+        reason: Option<String>,
+        ewt_seconds: u32,
+        sms_chat_id: Option<String>,
+    },
 }
 
 /// Every kind's name, in the order of [`Event`]'s variants: what a webhook may subscribe to by name.
-pub const KINDS: [&str; 33] = [
+pub const KINDS: [&str; 38] = [
     "chat.opened",
     "chat.menu_sent",
     "chat.queued",
@@ -154,6 +173,11 @@ pub const KINDS: [&str; 33] = [
     "contact.match_pending",
     "contact.changed",
     "contact.erased",
+    "call.started",
+    "call.queued",
+    "call.connected",
+    "call.ended",
+    "call.deflection",
 ];
 
 /// The webhook types that are not a kind's own name: names integrators know from other platforms,
@@ -197,6 +221,11 @@ impl Event {
             Event::ContactMatchPending { .. } => "contact.match_pending",
             Event::ContactChanged { .. } => "contact.changed",
             Event::ContactErased { .. } => "contact.erased",
+            Event::CallStarted { .. } => "call.started",
+            Event::CallQueued { .. } => "call.queued",
+            Event::CallConnected { .. } => "call.connected",
+            Event::CallEnded { .. } => "call.ended",
+            Event::CallDeflection { .. } => "call.deflection",
         }
     }
 

@@ -73,13 +73,14 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             Ok(())
         }),
         // An incoming-only number never writes first, whoever asks.
-        Input::Outbound { .. } | Input::Sessionless { .. } if !d.ctx.number.role.sends() => {
+        Input::Outbound { .. } | Input::Sessionless { .. } | Input::Deflected { .. } if !d.ctx.number.role.sends() => {
             Outcome::Refused(Refusal::IncomingOnly)
         }
         // Checked before anything else: the do-not-contact list outranks every other answer.
-        Input::Outbound { .. } | Input::Sessionless { .. } if d.ctx.consent.opted_out => {
+        Input::Outbound { .. } | Input::Sessionless { .. } | Input::Deflected { .. } if d.ctx.consent.opted_out => {
             Outcome::Refused(Refusal::OptedOut)
         }
+        Input::Deflected { text, queue, since, ticket } => d.deflected(chat, text, queue, *since, ticket),
         Input::Outbound { text, agent, queue, no_delay, ticket } => {
             d.outbound(chat, text, agent.as_ref(), queue.as_ref(), *no_delay, ticket)
         }

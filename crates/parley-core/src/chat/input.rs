@@ -3,6 +3,7 @@
 
 use crate::ids::{AgentId, QueueId};
 use crate::ticket::Ticket;
+use crate::time::Timestamp;
 
 use super::TransferTarget;
 
@@ -48,6 +49,11 @@ pub enum Input {
         /// its own).
         ticket: Ticket,
     },
+    /// A caller accepted to leave the IVR's voice queue for SMS (pre-session deflection): a chat opens
+    /// with the platform's `text` and waits in `queue` as if queued `since` (the call's start), so the
+    /// caller keeps their place ahead of chats that came after the call. A live chat with the phone on
+    /// the number gets the text instead.
+    Deflected { text: String, queue: QueueId, since: Timestamp, ticket: Ticket },
     /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
     /// first text.
     Sessionless { text: String, no_delay: bool },

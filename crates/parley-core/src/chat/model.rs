@@ -85,6 +85,8 @@ pub enum StartType {
     Auto,
     /// The business started it.
     Outbound,
+    /// A caller left the IVR's voice queue for it (pre-session deflection).
+    Deflected,
 }
 
 impl StartType {
@@ -93,11 +95,14 @@ impl StartType {
             StartType::Manual => "manually_answered",
             StartType::Auto => "auto_answered",
             StartType::Outbound => "outbound",
+            StartType::Deflected => "deflected",
         }
     }
 
     pub fn parse(text: &str) -> Option<StartType> {
-        [StartType::Manual, StartType::Auto, StartType::Outbound].into_iter().find(|s| s.as_str() == text)
+        [StartType::Manual, StartType::Auto, StartType::Outbound, StartType::Deflected]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::ids::{AgentId, QueueId};
 use crate::ticket::Ticket;
+use crate::time::Timestamp;
 
 use super::decide::Decider;
 use super::{Author, Chat, ChatEvent, ChatStatus, Origin, Outcome, Purpose, Refusal, StartType};
@@ -122,6 +123,66 @@ impl Decider<'_> {
         self.send(text.to_owned(), author, Purpose::Conversation);
         if let Some(agent) = agent {
             self.event(ChatEvent::AgentMessage { agent: agent.clone() });
+        }
+        self.decision.chat = Some(chat);
+        Outcome::Done(self.decision)
+    }
+
+    /// A caller deflected from the IVR: the chat opens with the platform's first message (after the
+    /// opt-in notice where the phone never opted in) and waits in `queue` from `since`, so routing,
+    /// which takes the oldest first, keeps the caller's place.
+    pub(super) fn deflected(
+        mut self,
+        chat: Option<Chat>,
+        text: &str,
+        queue: &QueueId,
+        since: Timestamp,
+        ticket: &Ticket,
+    ) -> Outcome {
+        if let Some(chat) = chat {
+            self.send(text.to_owned(), Author::System, Purpose::Conversation);
+            self.decision.chat = Some(chat);
+            return Outcome::Done(self.decision);
+        }
+        let now = self.ctx.now;
+        let mut chat = Chat {
+            id: self.ctx.new_chat_id.clone(),
+            number: self.ctx.number.number.clone(),
+            consumer: self.ctx.consumer.clone(),
+            origin: Origin::Outbound,
+            start_type: Some(StartType::Deflected),
+            status: ChatStatus::Queued,
+            queue: Some(queue.clone()),
+            menu_level: None,
+            agent: None,
+            opened_at: now,
+            queued_at: Some(Timestamp(since.0.min(now.0))),
+            offered_at: None,
+            last_message_at: now,
+            warned_at: None,
+            transfer: None,
+            language: self.language.clone(),
+            answered_at: None,
+            awaiting_reply_since: None,
+            agent_message_at: None,
+            dismissed_at: None,
+            wait_since: Some(now),
+            after_hours_until: None,
+            ended_at: None,
+            end_reason: None,
+            ended_by: None,
+            ticket: ticket.clone(),
+        };
+        self.event(ChatEvent::Opened);
+        self.opt_in_notice(false);
+        self.send(text.to_owned(), Author::System, Purpose::Conversation);
+        self.event(ChatEvent::Queued { queue: queue.clone() });
+        if !self.closed(&mut chat, queue) {
+            if self.pick(&chat, None).is_some() {
+                self.route(&mut chat);
+            } else {
+                self.waiting(&chat);
+            }
         }
         self.decision.chat = Some(chat);
         Outcome::Done(self.decision)

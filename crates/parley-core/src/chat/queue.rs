@@ -101,7 +101,7 @@ impl Decider<'_> {
 
     /// The agent routing would offer the chat to now: none while its queue is closed; agents who write
     /// the chat's language first.
-    fn pick(&self, chat: &Chat, except: Option<&AgentId>) -> Option<AgentId> {
+    pub(super) fn pick(&self, chat: &Chat, except: Option<&AgentId>) -> Option<AgentId> {
         let queue = chat.queue.as_ref()?;
         let q = self.ctx.setup.queue(queue);
         if self.ctx.setup.hours_of(queue).is_some_and(|h| !h.is_open(self.ctx.now)) {

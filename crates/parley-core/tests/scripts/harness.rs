@@ -50,6 +50,8 @@
 //! agent alice> start +14155550100 Hi    Input::Outbound by the agent, on the support number
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
+//! api> deflect +14155550100 tech 10m Hi   Input::Deflected: a caller who waited 10 minutes in the IVR
+//!                                    moves to SMS in the tech queue, keeping their place
 //! api> opt-out +14155550100          consent given outside SMS, for the support number (`opt-in` likewise)
 //! api from +15550002000> send ...    a business-first input from another number (`agent alice from N> start ...`)
 //! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
@@ -524,6 +526,16 @@ impl World {
             "send-now" => Input::Outbound { text, agent: None, queue: None, no_delay: true, ticket: Ticket::default() },
             "notify" => Input::Sessionless { text, no_delay: false },
             "notify-now" => Input::Sessionless { text, no_delay: true },
+            "deflect" => {
+                let mut rest = text.splitn(3, ' ');
+                let (queue, waited, text) = (rest.next().unwrap(), rest.next().unwrap(), rest.next().unwrap_or(""));
+                Input::Deflected {
+                    text: text.to_owned(),
+                    queue: QueueId::parse(queue).unwrap(),
+                    since: Timestamp(self.now.0 - duration_ms(waited)),
+                    ticket: Ticket::default(),
+                }
+            }
             "opt-in" | "opt-out" => {
                 let phone = E164::parse(phone).unwrap();
                 let number = BusinessNumber::parse(SUPPORT).unwrap();
@@ -531,7 +543,9 @@ impl World {
                 self.desk.consent(&self.setup, &phone, &number, opted_in, self.now, &mut self.transcript);
                 return;
             }
-            _ => panic!("unknown api command `{command}` (send, send-now, notify, notify-now, opt-in, opt-out)"),
+            _ => {
+                panic!("unknown api command `{command}` (send, send-now, notify, notify-now, deflect, opt-in, opt-out)")
+            }
         };
         self.outbound(phone, &input);
     }

@@ -281,3 +281,61 @@ fn quiet_hours_do_not_hold_replies_in_a_chat_the_consumer_started() {
         "#]],
     );
 }
+
+#[test]
+fn a_deflected_caller_keeps_the_place_they_had_in_the_voice_queue() {
+    check(
+        r#"
+        agent bob> away
+        agent carol> away
+        phone +14155550100> tech
+        clock +2m
+        api> deflect +14155550101 tech 10m Thanks for switching to text. You keep your place in line.
+        agent bob> available
+        "#,
+        expect![[r#"
+            agent bob> away
+            agent carol> away
+            phone +14155550100> tech
+              event: Opened
+              event: ConsumerMessage
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              event: Queued tech
+              system> Thanks! You are number 1 in the Technical support queue. Estimated wait: about 5 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-1 queued (tech, agent -, en)
+            clock +2m
+            api> deflect +14155550101 tech 10m Thanks for switching to text. You keep your place in line.
+              event: Opened
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> Thanks for switching to text. You keep your place in line.
+              event: Queued tech
+              system> Thanks! You are number 2 in the Technical support queue. Estimated wait: about 10 min. Reply EXIT to leave.
+              consent: NoticeSent
+              status: chat-2 queued (tech, agent -, en)
+            agent bob> available
+              route chat-2:
+                event: Offered bob
+                status: chat-2 offered (tech, agent bob, en)
+              route chat-1:
+                event: Offered bob
+                status: chat-1 offered (tech, agent bob, en)
+        "#]],
+    );
+}
+
+#[test]
+fn an_opted_out_caller_is_not_deflected_to_sms() {
+    check(
+        r#"
+        api> opt-out +14155550101
+        api> deflect +14155550101 tech 1m Thanks for switching to text.
+        "#,
+        expect![[r#"
+            api> opt-out +14155550101
+              consent: OptedOut (outside SMS)
+            api> deflect +14155550101 tech 1m Thanks for switching to text.
+              refused: OptedOut
+        "#]],
+    );
+}

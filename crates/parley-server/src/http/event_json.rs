@@ -216,6 +216,15 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::ContactErased { contact_id, deleted, external_ids } => {
             json!({ "contact_id": contact_id, "deleted": deleted, "external_ids": external_ids })
         }
+        Event::CallStarted { call_id, ivr_queue } => json!({ "call_id": call_id, "ivr_queue": ivr_queue }),
+        Event::CallQueued { call_id, position, over_capacity } => {
+            json!({ "call_id": call_id, "position": position, "over_capacity": over_capacity })
+        }
+        Event::CallConnected { call_id, agent } => json!({ "call_id": call_id, "agent": agent.as_str() }),
+        Event::CallEnded { call_id, reason } => json!({ "call_id": call_id, "reason": reason }),
+        Event::CallDeflection { call_id, outcome, reason, ewt_seconds, sms_chat_id } => json!({
+            "call_id": call_id, "outcome": outcome, "reason": reason, "ewt_seconds": ewt_seconds, "sms_chat_id": sms_chat_id
+        }),
     };
     // `json!({ .. })` always makes an object.
     match value {
@@ -450,6 +459,20 @@ mod tests {
                 },
                 false,
             ),
+            (Event::CallStarted { call_id: "CA1".to_owned(), ivr_queue: "voice-billing".to_owned() }, false),
+            (Event::CallQueued { call_id: "CA1".to_owned(), position: Some(4), over_capacity: true }, false),
+            (Event::CallConnected { call_id: "CA1".to_owned(), agent: AgentId::parse("alice").unwrap() }, false),
+            (Event::CallEnded { call_id: "CA1".to_owned(), reason: "deflected".to_owned() }, false),
+            (
+                Event::CallDeflection {
+                    call_id: "CA1".to_owned(),
+                    outcome: "accepted".to_owned(),
+                    reason: None,
+                    ewt_seconds: 540,
+                    sms_chat_id: Some("0194403a-6f1e-7c52-9d0e-000000000009".to_owned()),
+                },
+                false,
+            ),
         ];
         // A new variant does not compile here until it is listed: give it a sample above and a section
         // in docs/events.md.
@@ -487,7 +510,12 @@ mod tests {
                 | Event::ContactLinked { .. }
                 | Event::ContactMatchPending { .. }
                 | Event::ContactChanged { .. }
-                | Event::ContactErased { .. } => {}
+                | Event::ContactErased { .. }
+                | Event::CallStarted { .. }
+                | Event::CallQueued { .. }
+                | Event::CallConnected { .. }
+                | Event::CallEnded { .. }
+                | Event::CallDeflection { .. } => {}
             }
         }
         samples
@@ -541,8 +569,8 @@ mod tests {
     fn the_console_listens_for_every_kind_it_can_show() {
         let list = CONSOLE.split_once("const KINDS = [").and_then(|(_, rest)| rest.split_once("];")).unwrap().0;
         let listened: BTreeSet<&str> = list.split(',').map(|k| k.trim().trim_matches('"')).collect();
-        // The console shows no texts refused by a number or from a blocked phone; every other kind
-        // changes what it shows.
+        // The console shows no texts refused by a number or from a blocked phone, and no voice calls
+        // (those are the IVR's, not a chat's); every other kind changes what it shows.
         let hidden = [
             "number.inbound_refused",
             "phone.inbound_blocked",
@@ -551,6 +579,11 @@ mod tests {
             "webhook.disabled",
             "contact.changed",
             "contact.erased",
+            "call.started",
+            "call.queued",
+            "call.connected",
+            "call.ended",
+            "call.deflection",
         ];
         let shown: BTreeSet<&str> = samples().iter().map(|(e, _)| e.kind()).filter(|k| !hidden.contains(k)).collect();
         assert_eq!(listened, shown);
