@@ -8,7 +8,7 @@ pub struct QueueCount {
     pub queue: String,
     /// selecting, queued, offered, connected, or finished (for the chats ended since the given moment).
     pub status: String,
-    /// manually_answered, auto_answered, outbound, or empty (no agent yet).
+    /// manually_answered, auto_answered, outbound, deflected, or empty (no agent yet).
     pub start_type: String,
     pub count: i64,
 }

@@ -43,7 +43,7 @@ pub struct ChatView {
     pub consumer: String,
     /// "inbound" (the consumer wrote first) or "outbound" (an agent or the outbound API did).
     pub origin: String,
-    /// How the chat got its agent: manually_answered, auto_answered or outbound (none before).
+    /// How the chat got its agent: manually_answered, auto_answered, outbound or deflected (none before).
     pub start_type: Option<String>,
     /// selecting, queued, offered, connected, dismissed or finished.
     pub status: String,

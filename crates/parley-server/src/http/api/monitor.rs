@@ -127,7 +127,7 @@ pub struct QueueView {
     /// Chats that ended since midnight UTC.
     pub ended_today: i64,
     /// Live chats and those ended today, by how they got their agent: manually_answered, auto_answered,
-    /// outbound.
+    /// outbound, deflected.
     pub by_start_type: BTreeMap<String, i64>,
     /// Agents of the queue who are available and connected now.
     pub agents_available: usize,
