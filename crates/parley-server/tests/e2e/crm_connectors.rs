@@ -259,7 +259,10 @@ async fn crm_conn_erasing_a_phone_reaches_the_connectors_as_contact_erased() {
     let contact = app.store().await.match_candidates(phone).await.unwrap().remove(0);
     let erased = app.request(Method::DELETE, &format!("/api/v1/phones/{phone}"), Some(ADMIN), None).await;
     let report = erased.expect_status(200).body;
-    assert_eq!((report["deleted"]["contacts_changed"].as_u64(), report["deleted"]["contacts_deleted"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (report["deleted"]["contacts_changed"].as_u64(), report["deleted"]["contacts_deleted"].as_u64()),
+        (Some(1), Some(1))
+    );
     let got = eventually("the erasure delivered", || async {
         let accepted = receiver.accepted();
         accepted
