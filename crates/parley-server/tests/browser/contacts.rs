@@ -303,3 +303,43 @@ async fn page_search(browsers: &mut Browsers, app: &TestApp) {
     let problems = script_problems(&admin).await;
     assert!(problems.is_empty(), "the browser's console reported: {problems:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_an_agent_whose_queues_mask_numbers_is_told_why_a_digit_search_is_refused() {
+    const TEST: &str = "contacts_page_masked";
+    let Some(mut browsers) = Browsers::start(TEST) else { return };
+    let mut setup = setup_with_policy(None);
+    let queues = setup["queues"].as_array_mut().expect("queues");
+    queues.iter_mut().find(|q| q["id"] == "sales").expect("the sales queue")["consumer_number"] = json!("last_four");
+    let app = app_with(&setup).await;
+    let outcome = AssertUnwindSafe(page_masked(&mut browsers, &app)).catch_unwind().await;
+    browsers.finish(outcome).await;
+}
+
+async fn page_masked(browsers: &mut Browsers, app: &TestApp) {
+    const PHONE: &str = "+14155550621";
+    let ada = contact(app, json!({"name": "Ada Lovelace", "phones": [PHONE]})).await;
+    // A chat from Ada's phone in sales, a queue of alice's: Ada is one of her chats' contacts.
+    app.phone(PHONE).to(SALES).texts("Hello").await.chat_id.expect("a chat");
+
+    let alice = browsers.open("alice").await;
+    log_in(&alice, app, "alice").await;
+    alice.goto(format!("{}/console/contacts", app.base)).await.expect("opening the contacts page");
+    until(&alice, "Ada listed, her phone masked", &listed_is(&[&ada]), "#contacts-page").await;
+    let row = js(&alice, "return document.querySelector('#contact-rows tr').innerText").await;
+    let row = row.as_str().unwrap_or_default();
+    assert!(row.contains("0621") && !row.contains(PHONE), "sales shows the last four digits only: {row}");
+
+    alice.find(By::Id("contacts-q")).await.expect("the search box").send_keys("1415").await.expect("typing");
+    until(
+        &alice,
+        "the API's refusal of a digit search, in words, and no list",
+        "const m = document.getElementById('contacts-msg'); \
+         return !m.hidden && m.classList.contains('error') && m.innerText.includes('search contacts by name or e-mail instead') \
+         && document.querySelectorAll('#contact-rows tr').length === 0",
+        "#contacts-page",
+    )
+    .await;
+    let problems = script_problems(&alice).await;
+    assert!(problems.is_empty(), "the browser's console reported: {problems:#?}");
+}
