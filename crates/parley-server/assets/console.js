@@ -18,8 +18,11 @@ const OPEN_CHAT = meta("parley-chat");
 const TITLE = "Parley console";
 const $ = (id) => document.getElementById(id);
 
+// details: the API's `error.details` ([{field, message}], `field` a JSON Pointer into the request).
 class ApiError extends Error {
-  constructor(message, status, code) { super(message); this.status = status; this.code = code; }
+  constructor(message, status, code, details = []) {
+    super(message); this.status = status; this.code = code; this.details = details;
+  }
 }
 
 async function api(method, path, body) {
@@ -51,7 +54,10 @@ async function answer(res) {
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { /* not JSON: the status says enough */ }
-  if (!res.ok) throw new ApiError(data?.error?.message ?? `${res.status} ${res.statusText}`, res.status, data?.error?.code);
+  if (!res.ok) {
+    throw new ApiError(data?.error?.message ?? `${res.status} ${res.statusText}`, res.status, data?.error?.code,
+      data?.error?.details ?? []);
+  }
   return data;
 }
 
@@ -344,6 +350,7 @@ async function showChat(id, { push = true } = {}) {
     else openTimelines.delete(open);
   }
   if (ROLE === "agent") agentChatControls(t.chat);
+  if (ROLE === "agent") contactPanelFor(id);
   renderLists();
   loadThread(id);
 }
@@ -381,6 +388,7 @@ function closeChat({ push = true } = {}) {
   $("chat").hidden = true;
   $("no-chat").hidden = false;
   $("workspace")?.classList.remove("chat-open");
+  closeContactPanel();
   renderLists();
 }
 
@@ -908,6 +916,16 @@ function watchIdle() {
   }), 15_000);
 }
 
+// The agent's status switch in the header (on every page an agent has), then `after` (a list to reload).
+function startStatus(after = async () => {}) {
+  const status = $("status");
+  status?.addEventListener("change", () => guarded(async () => {
+    await api("PUT", "/api/v1/me/status", { status: status.value });
+    await after();
+  }));
+  api("GET", "/api/v1/me").then((me) => { if (status && me.status) status.value = me.status; }).catch(() => {});
+}
+
 function startAgent() {
   watchIdle();
   $("accept").addEventListener("click", () => guarded(async () => {
@@ -998,12 +1016,8 @@ function startAgent() {
       if (ack.chat) await showChat(ack.chat.id);
     }, "start-msg");
   });
-  const status = $("status");
-  status?.addEventListener("change", () => guarded(async () => {
-    await api("PUT", "/api/v1/me/status", { status: status.value });
-    await loadChats();
-  }));
-  api("GET", "/api/v1/me").then((me) => { if (status && me.status) status.value = me.status; }).catch(() => {});
+  startStatus(loadChats);
+  startContactPanel();
   setUpNotifications();
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && selected) { unread.delete(selected); renderLists(); }
@@ -1026,6 +1040,10 @@ function onAgentEvent(kind, event) {
     desktop("New chat offered", event.queue ? queueName(event.queue) : "", event.chat_id);
   }
   if (kind === "chat.transfer_started" && event.to === ME) transferOffer(event);
+  // Matching links a chat a moment after it connects: the panel follows without a reload.
+  if ((kind === "contact.linked" || kind === "contact.match_pending") && event.chat_id && event.chat_id === panel.chat) {
+    guarded(() => loadContact(event.chat_id), "contact-status");
+  }
   if (kind === "chat.transfer_failed" || kind === "chat.transfer_ended") transferOutcome(kind, event);
   if (kind === "message" && event.direction === "in" && event.chat_id) {
     const mine = chats.some((c) => c.id === event.chat_id && c.agent === ME);
@@ -1145,6 +1163,355 @@ function startMonitor() {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Contacts: the panel beside an agent's chat (GET/POST /api/v1/chats/{id}/contact) and the contacts
+// page (/console/contacts). Both edit a contact with one editor (contactEditor), which PATCHes only
+// what changed and puts each refused value's message beside its field, found by the JSON Pointer the
+// API names. Phones are shown as the API gives them (masked for agents whose queues mask numbers) and
+// never sent back: a PATCH with phones from such an agent is refused, and a masked number is no number.
+
+const orNull = (v) => (v.trim() === "" ? null : v.trim());
+const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
+const phonesText = (phones) => phones.map((p) => p.number + (p.primary && phones.length > 1 ? " (primary)" : "")).join(", ");
+
+// Puts the API's field problems beside the fields: `fields` maps a pointer (or its first part, "/tags"
+// for "/tags/2", "/fields/plan" for itself) to its input. What has no field goes into `general`.
+function showFieldErrors(error, fields, general) {
+  for (const input of fields.values()) {
+    input.removeAttribute("aria-invalid");
+    const box = $(`${input.id}-err`);
+    if (box) { box.hidden = true; box.textContent = ""; }
+  }
+  const unplaced = [];
+  let first = null;
+  for (const d of error.details ?? []) {
+    // A new contact's pointers may come relative to the request ("/create/name") or to the contact.
+    const pointer = (d.field ?? "").replace(/^\/create(?=\/)/, "");
+    const key = [...fields.keys()].filter((k) => pointer === k || pointer.startsWith(k + "/"))
+      .sort((a, b) => b.length - a.length)[0];
+    const input = key ? fields.get(key) : null;
+    const box = input ? $(`${input.id}-err`) : null;
+    if (!box) { unplaced.push(d.message); continue; }
+    box.textContent = box.textContent ? `${box.textContent}; ${d.message}` : d.message;
+    box.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    first ??= input;
+  }
+  if (first) {
+    say(general, unplaced.length ? `Not saved: ${unplaced.join("; ")}` : "Not saved: see the fields marked.", "error");
+    first.focus();
+  } else {
+    say(general, error.message, "error");
+  }
+}
+
+// A label, a control and the place for its problem, the control described by that place.
+function fieldRow(label, control) {
+  const err = el("p", { class: "field-error", id: `${control.id}-err`, hidden: true });
+  control.setAttribute("aria-describedby", err.id);
+  return [el("label", { for: control.id }, label), control, err];
+}
+
+// An editor of `contact`: { el, contact, dirty() }. `prefix` keeps its element ids apart from another
+// editor's; `onSaved(contact)` hears of each saved change.
+function contactEditor(contact, { prefix, onSaved = () => {} }) {
+  const status = el("p", { class: "inline-msg", id: `${prefix}-saved`, role: "status", hidden: true });
+  const holder = el("div", { class: "contact-editor", "data-contact": contact.id });
+  const editor = { el: holder, contact, dirty: () => false };
+
+  function render() {
+    const c = editor.contact;
+    const id = (name) => `${prefix}-${name}`;
+    const input = (name, value, attrs = {}) => el("input", { id: id(name), name, value: value ?? "", autocomplete: "off", ...attrs });
+    const fields = new Map([
+      ["/name", input("name", c.name)],
+      ["/company", input("company", c.company)],
+      ["/email", input("email", c.email, { type: "email" })],
+      ["/owner", el("select", { id: id("owner"), name: "owner" }, el("option", { value: "" }, "Nobody"),
+        ...[...names.agents].map(([agent, name]) => el("option", { value: agent, selected: agent === c.owner }, name)),
+        c.owner && !names.agents.has(c.owner) ? el("option", { value: c.owner, selected: true }, c.owner) : null)],
+      ["/tags", input("tags", c.tags.join(", "))],
+      ["/notes", el("textarea", { id: id("notes"), name: "notes", rows: "4" }, c.notes ?? "")],
+    ]);
+    const keys = Object.keys(c.fields ?? {}).sort();
+    for (const key of keys) fields.set(`/fields/${key}`, input(`field-${key}`, String(c.fields[key] ?? "")));
+    const changes = () => {
+      const patch = {};
+      for (const k of ["name", "company", "email"]) {
+        const v = orNull(fields.get(`/${k}`).value);
+        if (v !== (c[k] ?? null)) patch[k] = v;
+      }
+      const owner = fields.get("/owner").value || null;
+      if (owner !== (c.owner ?? null)) patch.owner = owner;
+      const tags = tagList(fields.get("/tags").value);
+      if (tags.join("\n") !== c.tags.join("\n")) patch.tags = tags;
+      if (fields.get("/notes").value !== (c.notes ?? "")) patch.notes = fields.get("/notes").value;
+      const custom = {};
+      for (const key of keys) {
+        const v = fields.get(`/fields/${key}`).value.trim();
+        if (v !== String(c.fields[key] ?? "")) custom[key] = v === "" ? null : v;
+      }
+      if (Object.keys(custom).length) patch.fields = custom;
+      return patch;
+    };
+    editor.dirty = () => Object.keys(changes()).length > 0;
+    const save = el("button", { type: "submit", class: "primary", id: id("save") }, "Save");
+    const form = el("form", { class: "contact-form", id: id("form"), novalidate: true, "aria-label": "Edit the contact" },
+      fieldRow("Name", fields.get("/name")),
+      fieldRow("Company", fields.get("/company")),
+      fieldRow("E-mail", fields.get("/email")),
+      el("p", { class: "label" }, "Phones"),
+      el("p", { class: "value", id: id("phones") }, phonesText(c.phones) || "none"),
+      fieldRow("Owner", fields.get("/owner")),
+      fieldRow("Tags (separated by commas)", fields.get("/tags")),
+      fieldRow("Notes", fields.get("/notes")),
+      keys.length ? el("fieldset", {}, el("legend", {}, "Custom fields"),
+        ...keys.map((key) => fieldRow(key, fields.get(`/fields/${key}`)))) : null,
+      el("p", { class: "form-actions" }, save));
+    form.addEventListener("input", () => { if (editor.dirty()) say(status.id, "Changed, not saved yet.", "warn"); else unsay(status.id); });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const patch = changes();
+      if (!Object.keys(patch).length) { say(status.id, "Nothing to save: nothing was changed.", "info"); return; }
+      save.disabled = true;
+      (async () => {
+        try {
+          const saved = await api("PATCH", `/api/v1/contacts/${encodeURIComponent(c.id)}`, patch);
+          editor.contact = saved;
+          const focus = document.activeElement?.id;
+          render();
+          if (focus && $(focus)) $(focus).focus();
+          say(status.id, `Saved at ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}.`, "ok");
+          onSaved(saved);
+        } catch (error) {
+          save.disabled = false;
+          showFieldErrors(error, fields, status.id);
+        }
+      })();
+    });
+    holder.replaceChildren(form, status);
+  }
+  render();
+  return editor;
+}
+
+// The panel beside the agent's chat: "matching…" until the chat is linked, the choice when several
+// contacts have the phone, then the contact with its editor.
+const panel = { chat: null, seq: 0, view: null, editor: null };
+
+const LINK_WORDS = { matched: "matched by phone", created: "new contact for this phone", picked: "picked",
+  created_by_agent: "created", manual: "linked by hand" };
+
+function linkWords(view) {
+  const how = LINK_WORDS[view.how] ?? "linked";
+  return view.by && view.by !== "system" ? `${how} by ${view.by === ME ? "you" : agentName(view.by)}` : how;
+}
+
+function contactPanelFor(chatId) {
+  const box = $("contact-panel");
+  if (!box || panel.chat === chatId) return;
+  panel.chat = chatId;
+  panel.view = null;
+  panel.editor = null;
+  box.hidden = false;
+  $("workspace")?.classList.add("with-contact");
+  $("contact-pending").hidden = true;
+  $("contact-linked").hidden = true;
+  $("contact-linked").replaceChildren();
+  $("contact-new").reset();
+  unsay("contact-new-msg");
+  for (const f of ["name", "email", "company"]) {
+    $(`contact-new-${f}`).removeAttribute("aria-invalid");
+    unsay(`contact-new-${f}-err`);
+  }
+  say("contact-status", "Looking up the contact…");
+  guarded(() => loadContact(chatId), "contact-status");
+}
+
+function closeContactPanel() {
+  panel.chat = null;
+  panel.seq++;
+  if ($("contact-panel")) $("contact-panel").hidden = true;
+  $("workspace")?.classList.remove("with-contact");
+}
+
+async function loadContact(chatId) {
+  const seq = ++panel.seq;
+  const view = await api("GET", `/api/v1/chats/${encodeURIComponent(chatId)}/contact`);
+  if (panel.chat !== chatId || seq !== panel.seq) return;  // another chat, or a newer answer asked for
+  showContactView(view);
+}
+
+function showContactView(view) {
+  const before = panel.view;
+  panel.view = view;
+  $("contact-panel").dataset.state = view.state;
+  $("contact-pending").hidden = view.state !== "pending";
+  $("contact-linked").hidden = view.state !== "linked";
+  if (view.state === "pending") {
+    say("contact-status", `${view.candidates.length} contacts have this phone: pick the one who is texting, or make a new contact.`, "warn");
+    $("contact-candidates").replaceChildren(...view.candidates.map((c) => el("li", { "data-contact": c.id },
+      el("strong", {}, c.name ?? c.email ?? "(no name)"),
+      el("span", { class: "meta block" }, [c.company, c.email].filter(Boolean).join(" · ") || "no company or e-mail"),
+      el("span", { class: "meta block" }, ...(c.last_chat_at ? ["last chat ", timeEl(c.last_chat_at)] : ["no chat yet"])),
+      el("button", { type: "button", class: "pick", "aria-label": `This is them: ${c.name ?? c.email ?? c.id}`,
+        onclick: () => guarded(() => linkContact({ contact_id: c.id }), "contact-status") }, "This is them"))));
+    return;
+  }
+  if (view.state !== "linked") {
+    say("contact-status", view.state === "waiting"
+      ? "Matching… the contact is looked up once the consumer has written a few messages."
+      : "Matching… the contact is looked up once the chat is connected.");
+    return;
+  }
+  if (!view.contact) {
+    say("contact-status", "The contact this chat was linked to has been deleted.", "warn");
+    $("contact-linked").replaceChildren();
+    panel.editor = null;
+    return;
+  }
+  const shown = panel.editor?.contact;
+  // Never throw away what the agent is typing; otherwise show the contact as it is now.
+  const keep = shown && shown.id === view.contact.id && (panel.editor.dirty() || shown.updated_at === view.contact.updated_at);
+  if (!keep) {
+    panel.editor = contactEditor(view.contact, { prefix: "contact-edit" });
+    $("contact-linked").replaceChildren(el("p", { class: "meta", id: "contact-how" }, `Linked: ${linkWords(view)}.`), panel.editor.el);
+  }
+  if (before?.state !== "linked" || before?.contact?.id !== view.contact.id) {
+    say("contact-status", `This chat is linked to ${view.contact.name ?? view.contact.email ?? "a contact"}.`, "ok");
+  }
+}
+
+// The agent's choice: POST the chat's contact; on 409 (linked meanwhile) show the link that won.
+async function linkContact(body, fields) {
+  const chatId = panel.chat;
+  try {
+    const view = await api("POST", `/api/v1/chats/${encodeURIComponent(chatId)}/contact`, body);
+    if (panel.chat !== chatId) return;
+    panel.seq++;  // an answer to an earlier look-up is older than this one
+    showContactView(view);
+  } catch (error) {
+    if (error.status === 409) {
+      notify(`${error.message}: the panel shows that contact now.`, "warn");
+      await loadContact(chatId);
+    } else if (fields) {
+      showFieldErrors(error, fields, "contact-new-msg");
+    } else {
+      throw error;
+    }
+  }
+}
+
+function startContactPanel() {
+  if (!$("contact-new")) return;
+  $("contact-new").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const fields = new Map(["name", "email", "company"].map((f) => [`/${f}`, $(`contact-new-${f}`)]));
+    const create = {};
+    for (const [pointer, input] of fields) if (orNull(input.value) !== null) create[pointer.slice(1)] = input.value.trim();
+    unsay("contact-new-msg");
+    guarded(() => linkContact({ create }, fields), "contact-new-msg");
+  });
+}
+
+// The contacts page: a prefix search as one types (debounced), pages with More, a contact opened
+// with its details and the editor.
+const CONTACT_PAGE = 50;
+const contactSearch = { seq: 0, query: "", cursor: null, timer: null };
+
+function contactRow(c) {
+  const open = () => guarded(() => openContact(c.id), "contacts-msg");
+  return el("tr", { "data-contact": c.id },
+    el("th", { scope: "row" }, el("button", { type: "button", class: "link", onclick: open }, c.name ?? c.email ?? c.id)),
+    el("td", {}, c.company ?? ""), el("td", {}, c.email ?? ""), el("td", {}, phonesText(c.phones)),
+    el("td", {}, c.tags.join(", ")));
+}
+
+async function runContactSearch(more) {
+  const seq = ++contactSearch.seq;
+  if (!more) { contactSearch.query = $("contacts-q").value.trim(); contactSearch.cursor = null; }
+  const params = new URLSearchParams({ limit: String(CONTACT_PAGE) });
+  if (contactSearch.query) params.set("q", contactSearch.query);
+  if (more && contactSearch.cursor) params.set("cursor", contactSearch.cursor);
+  $("contacts-page").setAttribute("aria-busy", "true");
+  let page;
+  try {
+    page = await api("GET", `/api/v1/contacts?${params}`);
+  } catch (error) {
+    if (seq !== contactSearch.seq) return;
+    $("contacts-page").removeAttribute("aria-busy");
+    // A phone search by an agent whose queues mask numbers is refused (403): say why, in the API's words.
+    if (!more) $("contact-rows").replaceChildren();
+    $("contacts-more").hidden = true;
+    say("contacts-msg", error.message, "error");
+    return;
+  }
+  if (seq !== contactSearch.seq) return;  // a newer search was started meanwhile
+  $("contacts-page").removeAttribute("aria-busy");
+  contactSearch.cursor = page.next_cursor ?? null;
+  const rows = page.contacts.map(contactRow);
+  if (more) $("contact-rows").append(...rows); else $("contact-rows").replaceChildren(...rows);
+  $("contacts-more").hidden = !contactSearch.cursor;
+  const n = $("contact-rows").children.length;
+  say("contacts-msg", n ? `${count.format(n)} contact${n === 1 ? "" : "s"}${contactSearch.cursor ? " so far" : ""}.`
+    : contactSearch.query ? "No contact matches." : "No contacts yet.", "info");
+}
+
+async function openContact(id) {
+  const c = await api("GET", `/api/v1/contacts/${encodeURIComponent(id)}`);
+  showContactDetail(c);
+  $("contact-detail").hidden = false;
+  $("contact-detail-h").focus();
+}
+
+function showContactDetail(c) {
+  $("contact-detail").dataset.contact = c.id;
+  $("contact-detail-h").textContent = c.name ?? c.email ?? c.id;
+  const ids = Object.entries(c.external_ids ?? {}).map(([k, v]) => `${k}: ${v}`).join(", ");
+  $("contact-facts").replaceChildren(
+    el("dt", {}, "Phones"), el("dd", {}, phonesText(c.phones) || "none"),
+    ...(ids ? [el("dt", {}, "In other CRMs"), el("dd", {}, ids)] : []),
+    el("dt", {}, "Created"), el("dd", {}, timeEl(c.created_at)),
+    el("dt", {}, "Changed"), el("dd", {}, timeEl(c.updated_at)));
+  const editor = contactEditor(c, {
+    prefix: "contact-page",
+    onSaved: (saved) => {
+      $("contact-detail-h").textContent = saved.name ?? saved.email ?? saved.id;
+      $("contact-rows").querySelector(`tr[data-contact="${CSS.escape(saved.id)}"]`)?.replaceWith(contactRow(saved));
+    },
+  });
+  $("contact-detail-form").replaceChildren(editor.el);
+}
+
+function startContacts() {
+  if (ROLE === "agent") { watchIdle(); startStatus(); }
+  $("contact-detail-h").setAttribute("tabindex", "-1");
+  $("contacts-q").addEventListener("input", () => {
+    clearTimeout(contactSearch.timer);
+    contactSearch.timer = setTimeout(() => runContactSearch(false), 300);
+  });
+  $("contacts-search").addEventListener("submit", (e) => {
+    e.preventDefault();
+    clearTimeout(contactSearch.timer);
+    runContactSearch(false);
+  });
+  $("contacts-more").addEventListener("click", () => runContactSearch(true));
+  $("contact-close").addEventListener("click", () => { $("contact-detail").hidden = true; $("contacts-q").focus(); });
+  guarded(async () => {
+    await guarded(loadNames);  // owners by name; without them the editor offers ids
+    await runContactSearch(false);
+  }, "contacts-msg");
+}
+
+// The header's link to the page shown says so to assistive technology.
+function markCurrentLink() {
+  for (const a of document.querySelectorAll("header.top a[href^='/console']")) {
+    const here = a.getAttribute("href") === "/console" ? /^\/console(\/chats\/.*)?$/.test(location.pathname)
+      : location.pathname === a.getAttribute("href");
+    if (here) a.setAttribute("aria-current", "page");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Live updates: one EventSource; the browser reconnects by itself and resends Last-Event-ID, so a
 // dropped connection loses nothing. Lists are reloaded (debounced) on any event of a visible chat.
 
@@ -1159,7 +1526,7 @@ let refreshTimer;
 function refreshSoon(chatId) {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => guarded(async () => {
-    if (ROLE === "agent") await loadChats();
+    if (ROLE === "agent" && $("workspace")) await loadChats();
     else if ($("agents")) await loadMonitor();
     if (selected && (!chatId || chatId === selected)) await showChat(selected, { push: false });
   }), 150);
@@ -1197,4 +1564,6 @@ window.addEventListener("pageshow", (e) => { if (e.persisted && !source) { liste
 history.replaceState({ chat: OPEN_CHAT || null }, "");
 if ($("workspace")) startAgent();
 if ($("monitor")) startMonitor();
+if ($("contacts-page")) startContacts();
+markCurrentLink();
 listen();

@@ -10,6 +10,10 @@
 //! A lost listening connection is followed by a read of the table, and the table is read every
 //! second besides, so a lost notice costs at most a second, never an event. Subscribers that fall
 //! behind re-read from the table, so the bus may drop, never lose.
+//!
+//! Writers beside the engine that commit events in a write turn of their own (the CRM matcher) say so
+//! with [`Bus::written`], and the tailer reads the table: on SQLite no NOTIFY would tell it, and the
+//! events would wait for the engine's next batch.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +21,7 @@ use std::time::Duration;
 use parley_store::Store;
 use parley_store::events::{Notice, Notices};
 use parley_store::rows::EventRow;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 /// Events read from the table at a time.
 const PAGE: i64 = 500;
@@ -33,6 +37,9 @@ pub struct Bus {
     feed: mpsc::UnboundedSender<Vec<EventRow>>,
     /// What another node changed besides events (a new setup), for whoever keeps a copy of it.
     setup_changed: Arc<watch::Sender<u64>>,
+    /// Events were committed on this node outside the engine's batches: read the table. A `Notify`
+    /// keeps one wake-up while the tailer is busy, so none is lost.
+    written: Arc<Notify>,
 }
 
 impl Bus {
@@ -47,7 +54,7 @@ impl Bus {
         let (tx, _) = broadcast::channel(capacity);
         let (feed, feed_rx) = mpsc::unbounded_channel();
         let (setup_changed, _) = watch::channel(0);
-        let bus = Bus { tx, feed, setup_changed: Arc::new(setup_changed) };
+        let bus = Bus { tx, feed, setup_changed: Arc::new(setup_changed), written: Arc::new(Notify::new()) };
         let task = tokio::spawn(bus.clone().tail(store, last, feed_rx, stop));
         Ok((bus, task))
     }
@@ -58,6 +65,12 @@ impl Bus {
             // The tailer is gone only at shutdown; the events are in the table for the next start.
             let _ = self.feed.send(events);
         }
+    }
+
+    /// Says that events were committed outside the engine's batches (after the commit), so the tailer
+    /// publishes them now instead of at the engine's next batch.
+    pub fn written(&self) {
+        self.written.notify_one();
     }
 
     /// A new subscription, starting with the next published event.
@@ -122,6 +135,7 @@ impl Bus {
                     }
                 },
                 _ = resync.tick(), if multi_node => self.catch_up(&store, &mut last).await,
+                _ = self.written.notified() => self.catch_up(&store, &mut last).await,
                 _ = stop.changed() => return,
             }
         }

@@ -372,7 +372,7 @@ pub async fn serve_with_clock(
     let scheduled_task = tokio::spawn(scheduled.run(stop_rx.clone()));
     let webhooks = workers::webhooks::WebhookWorker::new(store.clone(), clock.clone(), config.webhooks_allow_private)?;
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
-    let matcher = workers::crm_matcher::CrmMatcher::new(store.clone(), clock.clone(), engine.clone());
+    let matcher = workers::crm_matcher::CrmMatcher::new(store.clone(), clock.clone(), engine.clone(), bus.clone());
     let matcher_task = tokio::spawn(matcher.run(stop_rx.clone()));
     for (name, crm) in &config.crm {
         // Never the token or secret: the kind and where it sends.

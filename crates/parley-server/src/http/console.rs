@@ -5,6 +5,9 @@
 //! `/console/chats/{id}` is the same page with that chat open (the script keeps the address bar on the
 //! chat shown, so a link or a reload opens it again). Browser routes answer errors as pages in the
 //! console's style ([`html_errors`]); the API keeps its JSON errors.
+//!
+//! `/console/contacts` is the contacts page of agents and admins (the contacts API's search and edit;
+//! what an agent sees there is what the API lets them see, so the page checks nothing more).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -24,6 +27,7 @@ use crate::http::extract::ApiPath;
 const SHELL: &str = include_str!("../../assets/console.html");
 const AGENT: &str = include_str!("../../assets/agent.html");
 const MONITOR: &str = include_str!("../../assets/monitor.html");
+const CONTACTS: &str = include_str!("../../assets/contacts.html");
 const ADMIN: &str = include_str!("../../assets/admin.html");
 const SCRIPT: &str = include_str!("../../assets/console.js");
 const ADMIN_SCRIPT: &str = include_str!("../../assets/admin.js");
@@ -41,6 +45,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/console", get(workspace))
         .route("/console/chats/{id}", get(chat_page))
         .route("/console/admin", get(admin))
+        .route("/console/contacts", get(contacts))
         .route("/favicon.ico", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", ADMIN_SCRIPT) }))
@@ -81,8 +86,13 @@ async fn chat_page(
 
 async fn console(state: &AppState, user: &SessionUser, chat: Option<&str>) -> Result<Response, ApiError> {
     let main = if user.role == "agent" { AGENT } else { MONITOR };
-    // The status switch shows the agent's status as stored, never a default that may be wrong.
-    let status = match &user.agent {
+    let status = stored_status(state, user).await?;
+    Ok(page(state, user, main, "", status, chat))
+}
+
+/// The agent's status as stored, for the status switch: never a default that may be wrong.
+async fn stored_status(state: &AppState, user: &SessionUser) -> Result<Presence, ApiError> {
+    Ok(match &user.agent {
         Some(agent) => state
             .store
             .agent_states()
@@ -92,8 +102,20 @@ async fn console(state: &AppState, user: &SessionUser, chat: Option<&str>) -> Re
             .map(|s| s.status)
             .unwrap_or_default(),
         None => Presence::default(),
+    })
+}
+
+/// The contacts page: agents (their chats' contacts, as the API says) and admins (every contact).
+/// Supervisors watch chats; they read contacts through the chats they watch.
+async fn contacts(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(user) = auth::current(&state, &headers).await? else {
+        return Ok(Redirect::to("/login?next=/console/contacts").into_response());
     };
-    Ok(page(state, user, main, "", status, chat))
+    if user.role != "agent" && user.role != "admin" {
+        return Err(ApiError::forbidden("the contacts page is for agents and admins"));
+    }
+    let status = stored_status(&state, &user).await?;
+    Ok(page(&state, &user, CONTACTS, "", status, None))
 }
 
 /// Numbers, the setup, users and tokens: admins only.
@@ -141,9 +163,17 @@ fn page(
         String::new()
     };
     let mut links = Vec::new();
-    if user.role == "admin" {
-        links.push("<a href=\"/console\">Monitor</a>");
-        links.push("<a href=\"/console/admin\">Admin</a>");
+    match user.role.as_str() {
+        "admin" => {
+            links.push("<a href=\"/console\">Monitor</a>");
+            links.push("<a href=\"/console/contacts\">Contacts</a>");
+            links.push("<a href=\"/console/admin\">Admin</a>");
+        }
+        "agent" => {
+            links.push("<a href=\"/console\">Chats</a>");
+            links.push("<a href=\"/console/contacts\">Contacts</a>");
+        }
+        _ => {}
     }
     if state.config.sim {
         links.push("<a href=\"/sim/phone\" target=\"_blank\" rel=\"noopener\">Phone simulator</a>");

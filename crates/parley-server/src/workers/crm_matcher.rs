@@ -33,6 +33,7 @@ use parley_store::rows::ChatRow;
 use parley_store::rows::EventRow;
 use tokio::sync::watch;
 
+use crate::bus::Bus;
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::http::event_json;
@@ -61,6 +62,10 @@ pub struct CrmMatcher {
     pub clock: Clock,
     /// For the setup: each queue's record policy and default owner.
     pub engine: Engine,
+    /// Told after each step that wrote events, so agents' streams get `contact.linked` and
+    /// `contact.match_pending` at once (on SQLite nothing else would tell the bus before the
+    /// engine's next batch).
+    pub bus: Bus,
     /// This node's name as a lease holder.
     pub holder: String,
     /// When the cursor was last moved past events with nothing to match.
@@ -68,11 +73,12 @@ pub struct CrmMatcher {
 }
 
 impl CrmMatcher {
-    pub fn new(store: Store, clock: Clock, engine: Engine) -> CrmMatcher {
+    pub fn new(store: Store, clock: Clock, engine: Engine, bus: Bus) -> CrmMatcher {
         CrmMatcher {
             store,
             clock,
             engine,
+            bus,
             holder: format!("crm-matcher-{}", uuid::Uuid::new_v4().simple()),
             last_skip: std::sync::Mutex::new(Instant::now()),
         }
@@ -109,6 +115,9 @@ impl CrmMatcher {
                 if !self.store.write_match(&step).await? {
                     // Another node moved the cursor (its lease had passed ours): start again from it.
                     return Ok(true);
+                }
+                if !step.events.is_empty() {
+                    self.bus.written();
                 }
                 cursor = event.id;
             }
@@ -198,7 +207,9 @@ impl CrmMatcher {
             let now = self.clock.now();
             let write = self.match_chat(&chat, None, |e| event_json::row_of_stored(e, &chat, now)).await?;
             // False: linked meanwhile (an agent's choice); nothing to do.
-            self.store.write_match(&write).await?;
+            if self.store.write_match(&write).await? && !write.events.is_empty() {
+                self.bus.written();
+            }
         }
         Ok(())
     }

@@ -5,7 +5,8 @@
 //!
 //! `browser` starts the driver and sessions and saves screenshots on failure; `console` holds the
 //! scenarios of the first console (issue 6) and its shared steps, `workspace` those of the floor of
-//! agents (issue 13), `presence` an agent's console closing, `admin` those of the admin page.
+//! agents (issue 13), `presence` an agent's console closing, `admin` those of the admin page,
+//! `contacts` the contact panel beside a chat and the contacts page.
 
 #[path = "../e2e/harness.rs"]
 #[allow(dead_code, reason = "the e2e harness serves many tests; these use a few of its helpers")]
@@ -14,6 +15,7 @@ mod harness;
 mod admin;
 mod browser;
 mod console;
+mod contacts;
 mod dismissal;
 mod mms;
 mod outbound_seed;
