@@ -24,6 +24,10 @@ use crate::{Result, Store, StoreError, dispatch, dispatch_write, push_list};
 /// The largest page of contacts.
 pub const MAX_PAGE: i64 = 200;
 
+/// The most matches of a prefix that search collects from a key's index before it walks the contacts
+/// in id order instead (see [`Store::search_contacts`]).
+pub const FEW_MATCHES: i64 = 10_000;
+
 /// The upper end of a prefix range: sorts after every text that starts with the prefix.
 const RANGE_END: char = '\u{10FFFF}';
 
@@ -357,6 +361,13 @@ impl Store {
     /// A page of contacts in id order after `after`: all of them, or those `q` matches by prefix (of
     /// the name or e-mail, or of a phone's digits), or only among `among` (an agent's contacts).
     /// `limit` is clamped to 1..=[`MAX_PAGE`].
+    ///
+    /// A prefix can match a handful of contacts or a third of them (`+44`), and no one plan is fast
+    /// for both while pages stay in id order. So the prefix's matches are first read from the key's
+    /// index (id beside the key, no table rows), at most [`FEW_MATCHES`] of them: when that is all of
+    /// them, they are sorted here and the page taken. Otherwise the prefix is common, and the page is
+    /// found by walking contacts in id order and checking each, which stops after `limit` matches
+    /// (at one match in [`FEW_MATCHES`] / N contacts, a page of 50 walks at most 50 N / FEW_MATCHES).
     pub async fn search_contacts(
         &self,
         q: Option<&SearchQuery>,
@@ -369,31 +380,46 @@ impl Store {
             return Ok(Vec::new());
         }
         let after = after.unwrap_or("").to_owned();
+        if let Some(q) = q
+            && let Some(mut ids) = self.few_matches(q, &after).await?
+        {
+            if let Some(among) = among {
+                let among: std::collections::HashSet<&str> = among.iter().map(String::as_str).collect();
+                ids.retain(|id| among.contains(id.as_str()));
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            ids.truncate(limit as usize);
+            return self.contacts(&ids).await;
+        }
         let ids: Vec<String> = dispatch!(self, |pool, DB, begin| {
             let mut q_b = sqlx::QueryBuilder::<DB>::new("SELECT id FROM contacts c WHERE c.id > ");
             q_b.push_bind(after.clone());
+            // substr(..) = prefix rather than a range: the same test, but no index of the key can serve
+            // it, so both engines walk the id order, as this path wants.
             match q {
                 None => {}
                 Some(SearchQuery::Phone(digits)) => {
-                    let lo = format!("+{digits}");
-                    let hi = format!("{lo}{RANGE_END}");
-                    q_b.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE phone >= ")
-                        .push_bind(lo)
-                        .push(" AND phone < ")
-                        .push_bind(hi)
-                        .push(")");
+                    let prefix = format!("+{digits}");
+                    q_b.push(
+                        " AND EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND substr(p.phone, 1, ",
+                    )
+                    .push_bind(prefix.chars().count() as i32)
+                    .push(") = ")
+                    .push_bind(prefix)
+                    .push(")");
                 }
                 Some(SearchQuery::Text(text)) => {
-                    let hi = format!("{text}{RANGE_END}");
-                    q_b.push(" AND ((c.name_key >= ")
+                    let n = text.chars().count() as i32;
+                    q_b.push(" AND (substr(c.name_key, 1, ")
+                        .push_bind(n)
+                        .push(") = ")
                         .push_bind(text.clone())
-                        .push(" AND c.name_key < ")
-                        .push_bind(hi.clone())
-                        .push(") OR (c.email_key >= ")
+                        .push(" OR substr(c.email_key, 1, ")
+                        .push_bind(n)
+                        .push(") = ")
                         .push_bind(text.clone())
-                        .push(" AND c.email_key < ")
-                        .push_bind(hi)
-                        .push("))");
+                        .push(")");
                 }
             }
             if let Some(among) = among {
@@ -405,6 +431,46 @@ impl Store {
             rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect::<Result<Vec<_>>>()
         })?;
         self.contacts(&ids).await
+    }
+
+    /// Every id after `after` that `q` matches, read from the keys' indexes, when there are at most
+    /// [`FEW_MATCHES`] per key; `None` when there are more (unsorted, a contact may come twice).
+    async fn few_matches(&self, q: &SearchQuery, after: &str) -> Result<Option<Vec<String>>> {
+        let (prefix, statements): (String, &'static [&'static str]) = match q {
+            SearchQuery::Phone(digits) => (
+                format!("+{digits}"),
+                &[
+                    "SELECT contact_id FROM contact_phones WHERE phone >= $1 AND phone < $2 AND contact_id > $3 LIMIT $4",
+                ],
+            ),
+            SearchQuery::Text(text) => (
+                text.clone(),
+                &[
+                    "SELECT id FROM contacts WHERE name_key >= $1 AND name_key < $2 AND id > $3 LIMIT $4",
+                    "SELECT id FROM contacts WHERE email_key >= $1 AND email_key < $2 AND id > $3 LIMIT $4",
+                ],
+            ),
+        };
+        let hi = format!("{prefix}{RANGE_END}");
+        let mut ids = Vec::new();
+        for statement in statements {
+            let found: Vec<(String,)> = dispatch!(self, |pool, DB, begin| {
+                Ok::<_, StoreError>(
+                    sqlx::query_as(*statement)
+                        .bind(prefix.clone())
+                        .bind(hi.clone())
+                        .bind(after.to_owned())
+                        .bind(FEW_MATCHES + 1)
+                        .fetch_all(pool)
+                        .await?,
+                )
+            })?;
+            if found.len() as i64 > FEW_MATCHES {
+                return Ok(None);
+            }
+            ids.extend(found.into_iter().map(|(id,)| id));
+        }
+        Ok(Some(ids))
     }
 
     /// The ids of contacts having one of `phones` (an agent's contacts: the phones of their chats).

@@ -35,6 +35,7 @@ const SQLITE: &[(i64, &str)] = &[
     (28, include_str!("../migrations/sqlite/0028_contacts.sql")),
     (29, include_str!("../migrations/sqlite/0029_crm_records.sql")),
     (30, include_str!("../migrations/sqlite/0030_crm_connectors.sql")),
+    (31, include_str!("../migrations/sqlite/0031_contact_search.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -67,6 +68,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (28, include_str!("../migrations/postgres/0028_contacts.sql")),
     (29, include_str!("../migrations/postgres/0029_crm_records.sql")),
     (30, include_str!("../migrations/postgres/0030_crm_connectors.sql")),
+    (31, include_str!("../migrations/postgres/0031_contact_search.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to
