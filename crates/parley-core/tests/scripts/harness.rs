@@ -182,6 +182,7 @@ fn setup(variants: &[&str]) -> Setup {
         quiet_hours: QuietHoursDraft::default(),
         consumer_number: String::new(),
         replies: vec![],
+        contact_fields: vec![],
         blocklist: vec![],
     };
     for variant in variants {
