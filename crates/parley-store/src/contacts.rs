@@ -24,9 +24,11 @@ use crate::{Result, Store, StoreError, dispatch, dispatch_write, push_list};
 /// The largest page of contacts.
 pub const MAX_PAGE: i64 = 200;
 
-/// The most matches of a prefix that search collects from a key's index before it walks the contacts
-/// in id order instead (see [`Store::search_contacts`]).
-pub const FEW_MATCHES: i64 = 10_000;
+/// The most matches of a prefix that search sorts from a key's index; past it, search walks the
+/// contacts in id order instead (see [`Store::search_contacts`]). Measured at 1,000,000 contacts on
+/// SQLite: sorting m matches costs about 5 µs each, the walk about 0.3 µs per contact it passes, so
+/// the two meet near 2,000 (BENCHMARKS.md "Contact search").
+pub const FEW_MATCHES: i64 = 2_000;
 
 /// The upper end of a prefix range: sorts after every text that starts with the prefix.
 const RANGE_END: char = '\u{10FFFF}';
@@ -363,11 +365,14 @@ impl Store {
     /// `limit` is clamped to 1..=[`MAX_PAGE`].
     ///
     /// A prefix can match a handful of contacts or a third of them (`+44`), and no one plan is fast
-    /// for both while pages stay in id order. So the prefix's matches are first read from the key's
-    /// index (id beside the key, no table rows), at most [`FEW_MATCHES`] of them: when that is all of
-    /// them, they are sorted here and the page taken. Otherwise the prefix is common, and the page is
-    /// found by walking contacts in id order and checking each, which stops after `limit` matches
-    /// (at one match in [`FEW_MATCHES`] / N contacts, a page of 50 walks at most 50 N / FEW_MATCHES).
+    /// for both while pages stay in id order. So the database first counts the prefix's matches on
+    /// the key's index (id beside the key: no table rows), stopping past [`FEW_MATCHES`]. When they
+    /// are few, it reads them all from that index and sorts them by id; otherwise the prefix is
+    /// common, and it walks the contacts in id order checking each, which stops after `limit`
+    /// matches (at more than [`FEW_MATCHES`] matches among N contacts, a page of 50 walks fewer than
+    /// 50 N / [`FEW_MATCHES`] contacts). Both plans are forced by how the query is written, the same
+    /// text on both engines: the few are sorted on `id || ''`, which no index serves, and the walk
+    /// tests `substr(key, 1, n) = prefix`, which no index of the key serves.
     pub async fn search_contacts(
         &self,
         q: Option<&SearchQuery>,
@@ -380,97 +385,121 @@ impl Store {
             return Ok(Vec::new());
         }
         let after = after.unwrap_or("").to_owned();
-        if let Some(q) = q
-            && let Some(mut ids) = self.few_matches(q, &after).await?
-        {
-            if let Some(among) = among {
-                let among: std::collections::HashSet<&str> = among.iter().map(String::as_str).collect();
-                ids.retain(|id| among.contains(id.as_str()));
-            }
-            ids.sort_unstable();
-            ids.dedup();
-            ids.truncate(limit as usize);
-            return self.contacts(&ids).await;
-        }
+        let few = match q {
+            Some(q) => self.few_matches(q, &after).await?,
+            None => false,
+        };
         let ids: Vec<String> = dispatch!(self, |pool, DB, begin| {
-            let mut q_b = sqlx::QueryBuilder::<DB>::new("SELECT id FROM contacts c WHERE c.id > ");
-            q_b.push_bind(after.clone());
-            // substr(..) = prefix rather than a range: the same test, but no index of the key can serve
-            // it, so both engines walk the id order, as this path wants.
+            let mut q_b = sqlx::QueryBuilder::<DB>::new("");
             match q {
-                None => {}
-                Some(SearchQuery::Phone(digits)) => {
-                    let prefix = format!("+{digits}");
-                    q_b.push(
-                        " AND EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND substr(p.phone, 1, ",
-                    )
-                    .push_bind(prefix.chars().count() as i32)
-                    .push(") = ")
-                    .push_bind(prefix)
-                    .push(")");
+                Some(SearchQuery::Phone(digits)) if few => {
+                    let lo = format!("+{digits}");
+                    let hi = format!("{lo}{RANGE_END}");
+                    q_b.push("SELECT contact_id AS id FROM contact_phones WHERE phone >= ")
+                        .push_bind(lo)
+                        .push(" AND phone < ")
+                        .push_bind(hi)
+                        .push(" AND contact_id > ")
+                        .push_bind(after.clone());
+                    if let Some(among) = among {
+                        q_b.push(" AND contact_id IN (");
+                        push_list!(q_b, among);
+                    }
+                    q_b.push(" GROUP BY contact_id ORDER BY contact_id || ''");
                 }
-                Some(SearchQuery::Text(text)) => {
-                    let n = text.chars().count() as i32;
-                    q_b.push(" AND (substr(c.name_key, 1, ")
-                        .push_bind(n)
-                        .push(") = ")
+                Some(SearchQuery::Text(text)) if few => {
+                    let hi = format!("{text}{RANGE_END}");
+                    q_b.push("SELECT id FROM (SELECT id FROM contacts WHERE name_key >= ")
                         .push_bind(text.clone())
-                        .push(" OR substr(c.email_key, 1, ")
-                        .push_bind(n)
-                        .push(") = ")
+                        .push(" AND name_key < ")
+                        .push_bind(hi.clone())
+                        .push(" AND id > ")
+                        .push_bind(after.clone())
+                        .push(" UNION SELECT id FROM contacts WHERE email_key >= ")
                         .push_bind(text.clone())
-                        .push(")");
+                        .push(" AND email_key < ")
+                        .push_bind(hi)
+                        .push(" AND id > ")
+                        .push_bind(after.clone())
+                        .push(") m");
+                    if let Some(among) = among {
+                        q_b.push(" WHERE id IN (");
+                        push_list!(q_b, among);
+                    }
+                    q_b.push(" ORDER BY id || ''");
+                }
+                _ => {
+                    q_b.push("SELECT id FROM contacts c WHERE c.id > ").push_bind(after.clone());
+                    match q {
+                        None => {}
+                        Some(SearchQuery::Phone(digits)) => {
+                            let prefix = format!("+{digits}");
+                            q_b.push(
+                                " AND EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND \
+                                 substr(p.phone, 1, ",
+                            )
+                            .push_bind(prefix.chars().count() as i32)
+                            .push(") = ")
+                            .push_bind(prefix)
+                            .push(")");
+                        }
+                        Some(SearchQuery::Text(text)) => {
+                            let n = text.chars().count() as i32;
+                            q_b.push(" AND (substr(c.name_key, 1, ")
+                                .push_bind(n)
+                                .push(") = ")
+                                .push_bind(text.clone())
+                                .push(" OR substr(c.email_key, 1, ")
+                                .push_bind(n)
+                                .push(") = ")
+                                .push_bind(text.clone())
+                                .push(")");
+                        }
+                    }
+                    if let Some(among) = among {
+                        q_b.push(" AND c.id IN (");
+                        push_list!(q_b, among);
+                    }
+                    q_b.push(" ORDER BY c.id");
                 }
             }
-            if let Some(among) = among {
-                q_b.push(" AND c.id IN (");
-                push_list!(q_b, among);
-            }
-            q_b.push(" ORDER BY c.id LIMIT ").push_bind(limit);
+            q_b.push(" LIMIT ").push_bind(limit);
             let rows = q_b.build().fetch_all(pool).await?;
             rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect::<Result<Vec<_>>>()
         })?;
         self.contacts(&ids).await
     }
 
-    /// Every id after `after` that `q` matches, read from the keys' indexes, when there are at most
-    /// [`FEW_MATCHES`] per key; `None` when there are more (unsorted, a contact may come twice).
-    async fn few_matches(&self, q: &SearchQuery, after: &str) -> Result<Option<Vec<String>>> {
-        let (prefix, statements): (String, &'static [&'static str]) = match q {
+    /// Whether `q` has at most [`FEW_MATCHES`] matches after `after` on its keys' indexes (a contact
+    /// with two matching phones, or a matching name and e-mail, counts twice). Counted in the
+    /// database, which stops past the limit: no row comes back.
+    async fn few_matches(&self, q: &SearchQuery, after: &str) -> Result<bool> {
+        let (prefix, statement) = match q {
             SearchQuery::Phone(digits) => (
                 format!("+{digits}"),
-                &[
-                    "SELECT contact_id FROM contact_phones WHERE phone >= $1 AND phone < $2 AND contact_id > $3 LIMIT $4",
-                ],
+                "SELECT count(*) FROM (SELECT 1 FROM contact_phones WHERE phone >= $1 AND phone < $2 \
+                 AND contact_id > $3 LIMIT $4) m",
             ),
             SearchQuery::Text(text) => (
                 text.clone(),
-                &[
-                    "SELECT id FROM contacts WHERE name_key >= $1 AND name_key < $2 AND id > $3 LIMIT $4",
-                    "SELECT id FROM contacts WHERE email_key >= $1 AND email_key < $2 AND id > $3 LIMIT $4",
-                ],
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM contacts WHERE name_key >= $1 AND name_key < $2 \
+                 AND id > $3 LIMIT $4) n) + (SELECT count(*) FROM (SELECT 1 FROM contacts WHERE email_key >= $1 \
+                 AND email_key < $2 AND id > $3 LIMIT $4) e)",
             ),
         };
         let hi = format!("{prefix}{RANGE_END}");
-        let mut ids = Vec::new();
-        for statement in statements {
-            let found: Vec<(String,)> = dispatch!(self, |pool, DB, begin| {
-                Ok::<_, StoreError>(
-                    sqlx::query_as(*statement)
-                        .bind(prefix.clone())
-                        .bind(hi.clone())
-                        .bind(after.to_owned())
-                        .bind(FEW_MATCHES + 1)
-                        .fetch_all(pool)
-                        .await?,
-                )
-            })?;
-            if found.len() as i64 > FEW_MATCHES {
-                return Ok(None);
-            }
-            ids.extend(found.into_iter().map(|(id,)| id));
-        }
-        Ok(Some(ids))
+        let (count,): (i64,) = dispatch!(self, |pool, DB, begin| {
+            Ok::<_, StoreError>(
+                sqlx::query_as(statement)
+                    .bind(prefix.clone())
+                    .bind(hi.clone())
+                    .bind(after.to_owned())
+                    .bind(FEW_MATCHES + 1)
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })?;
+        Ok(count <= FEW_MATCHES)
     }
 
     /// The ids of contacts having one of `phones` (an agent's contacts: the phones of their chats).

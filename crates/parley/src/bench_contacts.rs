@@ -31,7 +31,7 @@ pub(crate) struct ContactsArgs {
     /// The database to fill [default: a fresh SQLite file in a temp dir, deleted afterwards]. A
     /// PostgreSQL database must hold no contacts yet: create a dedicated one (createdb
     /// parley_bench_contacts) and drop it afterwards; the bench refuses a database with contacts.
-    #[arg(long, alias = "database")]
+    #[arg(long, visible_alias = "database")]
     pub(crate) database_url: Option<String>,
     /// Hide the progress bar.
     #[arg(long)]

@@ -53,7 +53,7 @@ pub(crate) enum ContactsAction {
     },
     /// Write every contact as CSV, in creation order, with a column per custom field of the setup.
     /// Cells that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
-    /// return) get a leading ' ; an import removes it again.
+    /// return, so every phones cell) get a leading quote ('), which an import removes again.
     Export {
         /// Where to write the CSV; - (the default) for standard output.
         #[arg(default_value = "-")]
