@@ -33,6 +33,11 @@ pub(crate) struct ContactsArgs {
     /// parley_bench_contacts) and drop it afterwards; the bench refuses a database with contacts.
     #[arg(long, visible_alias = "database")]
     pub(crate) database_url: Option<String>,
+    /// Search a database an earlier run filled with the same --contacts (the seed is fixed, so the
+    /// same contacts are drawn again for the queries) instead of filling one: to measure again after
+    /// a change of plan or statistics (PostgreSQL's ANALYZE) without waiting for the fill.
+    #[arg(long)]
+    pub(crate) reuse: bool,
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
@@ -261,11 +266,13 @@ pub(crate) async fn run(args: ContactsArgs) -> anyhow::Result<()> {
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     anyhow::ensure!(
-        store.contacts_for_export(None, 1).await?.is_empty(),
+        args.reuse || store.contacts_for_export(None, 1).await?.is_empty(),
         "{} already holds contacts: the bench needs an empty database (createdb a dedicated one)",
         crate::cli::redact_url(&url)
     );
-    eprintln!("filling {} with {} contacts", crate::cli::redact_url(&url), args.contacts);
+    if !args.reuse {
+        eprintln!("filling {} with {} contacts", crate::cli::redact_url(&url), args.contacts);
+    }
 
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(args.contacts as u64) };
     bar.set_style(
@@ -288,9 +295,11 @@ pub(crate) async fn run(args: ContactsArgs) -> anyhow::Result<()> {
             }
             batch.push(data);
         }
-        let now = parley_server::clock::Clock::System.now();
-        let (rows, events) = crate::contacts::new_contacts(&batch, now, "import");
-        store.create_contacts(&rows, &events).await?;
+        if !args.reuse {
+            let now = parley_server::clock::Clock::System.now();
+            let (rows, events) = crate::contacts::new_contacts(&batch, now, "import");
+            store.create_contacts(&rows, &events).await?;
+        }
         made += n;
         bar.inc(n as u64);
     }
@@ -324,14 +333,18 @@ pub(crate) async fn run(args: ContactsArgs) -> anyhow::Result<()> {
     }
     store.close().await;
 
-    println!(
-        "contacts  {} on {}, filled in {:.1} s ({:.0} contacts/s, {} per transaction, each with its event)",
-        args.contacts,
-        engine(&url),
-        fill.as_secs_f64(),
-        args.contacts as f64 / fill.as_secs_f64(),
-        args.batch
-    );
+    if args.reuse {
+        println!("contacts  {} on {}, filled by an earlier run", args.contacts, engine(&url));
+    } else {
+        println!(
+            "contacts  {} on {}, filled in {:.1} s ({:.0} contacts/s, {} per transaction, each with its event)",
+            args.contacts,
+            engine(&url),
+            fill.as_secs_f64(),
+            args.contacts as f64 / fill.as_secs_f64(),
+            args.batch
+        );
+    }
     println!("searches  {} per kind, prefixes of 2 to 5 characters of existing contacts, pages of 50", args.queries);
     for line in lines {
         println!("{line}");
