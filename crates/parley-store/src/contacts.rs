@@ -24,6 +24,12 @@ use crate::{Result, Store, StoreError, dispatch, dispatch_write, push_list};
 /// The largest page of contacts.
 pub const MAX_PAGE: i64 = 200;
 
+/// The most matches of a prefix that search sorts from a key's index; past it, search walks the
+/// contacts in id order instead (see [`Store::search_contacts`]). Measured at 1,000,000 contacts on
+/// SQLite: sorting m matches costs about 5 µs each, the walk about 0.3 µs per contact it passes, so
+/// the two meet near 2,000 (BENCHMARKS.md "Contact search").
+pub const FEW_MATCHES: i64 = 2_000;
+
 /// The upper end of a prefix range: sorts after every text that starts with the prefix.
 const RANGE_END: char = '\u{10FFFF}';
 
@@ -36,6 +42,36 @@ pub enum Among<'a> {
     /// An agent's or supervisor's contacts: those having the phone of a chat in one of these queues,
     /// or linked to one.
     ChatQueues(&'a [String]),
+}
+
+/// Pushes `among`'s condition on the contact id column `$id` (` AND …`; nothing for all contacts).
+macro_rules! push_among {
+    ($q:expr, $among:expr, $id:expr) => {{
+        match $among {
+            Among::All => {}
+            Among::Contacts(ids) => {
+                $q.push(concat!(" AND ", $id, " IN ("));
+                push_list!($q, ids);
+            }
+            Among::ChatQueues(queues) => {
+                $q.push(concat!(
+                    " AND (EXISTS (SELECT 1 FROM contact_phones cp JOIN chats ch ON ch.consumer = cp.phone \
+                     WHERE cp.contact_id = ",
+                    $id,
+                    " AND ch.queue IN ("
+                ));
+                push_list!($q, queues);
+                $q.push(concat!(
+                    ") OR EXISTS (SELECT 1 FROM chat_contacts cc JOIN chats ch ON ch.id = cc.chat_id \
+                     WHERE cc.contact_id = ",
+                    $id,
+                    " AND ch.queue IN ("
+                ));
+                push_list!($q, queues);
+                $q.push("))");
+            }
+        }
+    }};
 }
 
 impl Among<'_> {
@@ -381,6 +417,16 @@ impl Store {
     /// A page of contacts in id order after `after`: all of them, or those `q` matches by prefix (of
     /// the name or e-mail, or of a phone's digits), within `among`. `limit` is clamped to
     /// 1..=[`MAX_PAGE`].
+    ///
+    /// A prefix can match a handful of contacts or a third of them (`+44`), and no one plan is fast
+    /// for both while pages stay in id order. So the database first counts the prefix's matches on
+    /// the key's index (id beside the key: no table rows), stopping past [`FEW_MATCHES`]. When they
+    /// are few, it reads them all from that index and sorts them by id; otherwise the prefix is
+    /// common, and it walks the contacts in id order checking each, which stops after `limit`
+    /// matches (at more than [`FEW_MATCHES`] matches among N contacts, a page of 50 walks fewer than
+    /// 50 N / [`FEW_MATCHES`] contacts). Both plans are forced by how the query is written, the same
+    /// text on both engines: the few are sorted on `id || ''`, which no index serves, and the walk
+    /// tests `substr(key, 1, n) = prefix`, which no index of the key serves.
     pub async fn search_contacts(
         &self,
         q: Option<&SearchQuery>,
@@ -393,58 +439,112 @@ impl Store {
             return Ok(Vec::new());
         }
         let after = after.unwrap_or("").to_owned();
+        let few = match q {
+            Some(q) => self.few_matches(q, &after).await?,
+            None => false,
+        };
         let ids: Vec<String> = dispatch!(self, |pool, DB, begin| {
-            let mut q_b = sqlx::QueryBuilder::<DB>::new("SELECT id FROM contacts c WHERE c.id > ");
-            q_b.push_bind(after.clone());
+            let mut q_b = sqlx::QueryBuilder::<DB>::new("");
             match q {
-                None => {}
-                Some(SearchQuery::Phone(digits)) => {
+                Some(SearchQuery::Phone(digits)) if few => {
                     let lo = format!("+{digits}");
                     let hi = format!("{lo}{RANGE_END}");
-                    q_b.push(" AND c.id IN (SELECT contact_id FROM contact_phones WHERE phone >= ")
+                    q_b.push("SELECT contact_id AS id FROM contact_phones WHERE phone >= ")
                         .push_bind(lo)
                         .push(" AND phone < ")
                         .push_bind(hi)
-                        .push(")");
+                        .push(" AND contact_id > ")
+                        .push_bind(after.clone());
+                    push_among!(q_b, among, "contact_id");
+                    q_b.push(" GROUP BY contact_id ORDER BY contact_id || ''");
                 }
-                Some(SearchQuery::Text(text)) => {
+                Some(SearchQuery::Text(text)) if few => {
                     let hi = format!("{text}{RANGE_END}");
-                    q_b.push(" AND ((c.name_key >= ")
+                    q_b.push("SELECT id FROM (SELECT id FROM contacts WHERE name_key >= ")
                         .push_bind(text.clone())
-                        .push(" AND c.name_key < ")
+                        .push(" AND name_key < ")
                         .push_bind(hi.clone())
-                        .push(") OR (c.email_key >= ")
+                        .push(" AND id > ")
+                        .push_bind(after.clone())
+                        .push(" UNION SELECT id FROM contacts WHERE email_key >= ")
                         .push_bind(text.clone())
-                        .push(" AND c.email_key < ")
+                        .push(" AND email_key < ")
                         .push_bind(hi)
-                        .push("))");
+                        .push(" AND id > ")
+                        .push_bind(after.clone())
+                        .push(") m WHERE 1 = 1");
+                    push_among!(q_b, among, "m.id");
+                    q_b.push(" ORDER BY id || ''");
+                }
+                _ => {
+                    q_b.push("SELECT id FROM contacts c WHERE c.id > ").push_bind(after.clone());
+                    match q {
+                        None => {}
+                        Some(SearchQuery::Phone(digits)) => {
+                            let prefix = format!("+{digits}");
+                            q_b.push(
+                                " AND EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id AND \
+                                 substr(p.phone, 1, ",
+                            )
+                            .push_bind(prefix.chars().count() as i32)
+                            .push(") = ")
+                            .push_bind(prefix)
+                            .push(")");
+                        }
+                        Some(SearchQuery::Text(text)) => {
+                            let n = text.chars().count() as i32;
+                            q_b.push(" AND (substr(c.name_key, 1, ")
+                                .push_bind(n)
+                                .push(") = ")
+                                .push_bind(text.clone())
+                                .push(" OR substr(c.email_key, 1, ")
+                                .push_bind(n)
+                                .push(") = ")
+                                .push_bind(text.clone())
+                                .push(")");
+                        }
+                    }
+                    push_among!(q_b, among, "c.id");
+                    q_b.push(" ORDER BY c.id");
                 }
             }
-            match among {
-                Among::All => {}
-                Among::Contacts(ids) => {
-                    q_b.push(" AND c.id IN (");
-                    push_list!(q_b, ids);
-                }
-                Among::ChatQueues(queues) => {
-                    q_b.push(
-                        " AND (EXISTS (SELECT 1 FROM contact_phones cp JOIN chats ch ON ch.consumer = cp.phone \
-                               WHERE cp.contact_id = c.id AND ch.queue IN (",
-                    );
-                    push_list!(q_b, queues);
-                    q_b.push(
-                        ") OR EXISTS (SELECT 1 FROM chat_contacts cc JOIN chats ch ON ch.id = cc.chat_id \
-                               WHERE cc.contact_id = c.id AND ch.queue IN (",
-                    );
-                    push_list!(q_b, queues);
-                    q_b.push("))");
-                }
-            }
-            q_b.push(" ORDER BY c.id LIMIT ").push_bind(limit);
+            q_b.push(" LIMIT ").push_bind(limit);
             let rows = q_b.build().fetch_all(pool).await?;
             rows.iter().map(|r| r.try_get::<String, _>("id").map_err(StoreError::from)).collect::<Result<Vec<_>>>()
         })?;
         self.contacts(&ids).await
+    }
+
+    /// Whether `q` has at most [`FEW_MATCHES`] matches after `after` on its keys' indexes (a contact
+    /// with two matching phones, or a matching name and e-mail, counts twice). Counted in the
+    /// database, which stops past the limit: no row comes back.
+    async fn few_matches(&self, q: &SearchQuery, after: &str) -> Result<bool> {
+        let (prefix, statement) = match q {
+            SearchQuery::Phone(digits) => (
+                format!("+{digits}"),
+                "SELECT count(*) FROM (SELECT 1 FROM contact_phones WHERE phone >= $1 AND phone < $2 \
+                 AND contact_id > $3 LIMIT $4) m",
+            ),
+            SearchQuery::Text(text) => (
+                text.clone(),
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM contacts WHERE name_key >= $1 AND name_key < $2 \
+                 AND id > $3 LIMIT $4) n) + (SELECT count(*) FROM (SELECT 1 FROM contacts WHERE email_key >= $1 \
+                 AND email_key < $2 AND id > $3 LIMIT $4) e)",
+            ),
+        };
+        let hi = format!("{prefix}{RANGE_END}");
+        let (count,): (i64,) = dispatch!(self, |pool, DB, begin| {
+            Ok::<_, StoreError>(
+                sqlx::query_as(statement)
+                    .bind(prefix.clone())
+                    .bind(hi.clone())
+                    .bind(after.to_owned())
+                    .bind(FEW_MATCHES + 1)
+                    .fetch_one(pool)
+                    .await?,
+            )
+        })?;
+        Ok(count <= FEW_MATCHES)
     }
 
     /// The ids of contacts having one of `phones` (an agent's contacts: the phones of their chats).

@@ -37,6 +37,7 @@ const SQLITE: &[(i64, &str)] = &[
     (30, include_str!("../migrations/sqlite/0030_crm_connectors.sql")),
     (31, include_str!("../migrations/sqlite/0031_crm_waiting.sql")),
     (32, include_str!("../migrations/sqlite/0032_chats_waited.sql")),
+    (33, include_str!("../migrations/sqlite/0033_contact_search.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -71,6 +72,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (30, include_str!("../migrations/postgres/0030_crm_connectors.sql")),
     (31, include_str!("../migrations/postgres/0031_crm_waiting.sql")),
     (32, include_str!("../migrations/postgres/0032_chats_waited.sql")),
+    (33, include_str!("../migrations/postgres/0033_contact_search.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

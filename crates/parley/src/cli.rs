@@ -65,6 +65,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: PrivacyAction,
     },
+    /// The built-in CRM's contacts as CSV: import a file, export them all.
+    Contacts {
+        #[command(subcommand)]
+        action: crate::contacts::ContactsAction,
+    },
     /// Console users: the people who log in at /login (admins, supervisors, agents).
     Users {
         #[command(subcommand)]
@@ -179,6 +184,9 @@ pub(crate) enum BenchWhat {
     /// agents joining and leaving, impatient consumers): its mean absolute error against each answered
     /// consumer's actual wait, beside the naive estimate's (docs/ewt.md).
     Ewt(crate::bench_ewt::EwtArgs),
+    /// Fill a fresh database with contacts and time prefix searches by name, phone and e-mail
+    /// (p50/p95/p99/max per kind).
+    Contacts(crate::bench_contacts::ContactsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -344,6 +352,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::bench_language::run(&args);
             Ok(())
         }
+        Command::Bench { what: BenchWhat::Contacts(args) } => crate::bench_contacts::run(args).await,
+        Command::Contacts { action } => crate::contacts::run(action).await,
         Command::Users { action } => crate::users::run(action).await,
         Command::Openapi => {
             let doc = parley_server::http::openapi_document(true);
@@ -395,6 +405,28 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// An error that ends the command with its own exit status (`main` prints `message` unless it is
+/// empty: the command already reported everything).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: u8, message: String) -> Failure {
+        Failure { code, message }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
 
 /// Tombstones hashed with the built-in secret can be recomputed by anyone who knows the number.
 fn warn_default_privacy_secret(config: &Config) {

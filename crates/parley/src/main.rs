@@ -1,10 +1,12 @@
 //! The `parley` command: parses the command line and hands over to `parley-server`.
 
 mod bench;
+mod bench_contacts;
 mod bench_ewt;
 mod bench_fanout;
 mod bench_language;
 mod cli;
+mod contacts;
 mod demo;
 mod users;
 
@@ -23,8 +25,11 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            let failure = e.downcast_ref::<cli::Failure>();
+            if failure.is_none_or(|f| !f.message.is_empty()) {
+                eprintln!("error: {e:#}");
+            }
+            failure.map_or(std::process::ExitCode::FAILURE, |f| std::process::ExitCode::from(f.code))
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the console, webhooks and CRM connectors read one vocabulary.
 
 pub mod contact;
+pub mod csv;
 pub mod fields;
 pub mod matching;
 pub mod record;

@@ -201,3 +201,33 @@ async fn erasing_a_phone_takes_it_from_every_contact_and_deletes_the_contacts_le
         ]
     );
 }
+
+#[tokio::test]
+async fn contacts_common_prefixes_page_in_id_order_too() {
+    // More matches than search collects from an index: it walks the contacts in id order instead, and
+    // must find the same pages, with the same filters.
+    let store = fresh("contacts_search_common").await;
+    let many = parley_store::contacts::FEW_MATCHES as usize + 10;
+    let rows: Vec<ContactRow> = (0..many)
+        .map(|i| {
+            let mut row = contact(&format!("CT{i:06}"), &format!("Ann {i}"), &[&format!("+4420{i:08}")], None);
+            row.data.external_ids.clear();
+            row
+        })
+        .chain([contact("CT999998", "Bob", &["+14155550100"], Some("ann.b@example.com"))])
+        .collect();
+    store.create_contacts(&rows, &[]).await.unwrap();
+    let search = |q: &str| SearchQuery::parse(q).unwrap();
+
+    let first = store.search_contacts(Some(&search("ann")), Among::All, None, 3).await.unwrap();
+    assert_eq!(ids(&first), vec!["CT000000", "CT000001", "CT000002"]);
+    let last =
+        store.search_contacts(Some(&search("ann")), Among::All, Some(&format!("CT{:06}", many - 2)), 3).await.unwrap();
+    assert_eq!(ids(&last), vec![format!("CT{:06}", many - 1).as_str(), "CT999998"]);
+    let phones = store.search_contacts(Some(&search("+44 20")), Among::All, Some("CT000100"), 2).await.unwrap();
+    assert_eq!(ids(&phones), vec!["CT000101", "CT000102"]);
+    let among = vec!["CT000005".to_owned(), "CT999998".to_owned()];
+    let theirs = store.search_contacts(Some(&search("an")), Among::Contacts(&among), None, 50).await.unwrap();
+    assert_eq!(ids(&theirs), vec!["CT000005", "CT999998"]);
+    assert!(store.search_contacts(Some(&search("+4421")), Among::All, None, 50).await.unwrap().is_empty());
+}
