@@ -61,6 +61,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::ewt::queue_ewt))
         .routes(routes!(api::chats::transcript))
         .routes(routes!(api::chat_export::export_zip))
+        .routes(routes!(api::contacts_csv::export_csv))
         .routes(routes!(api::messages::scheduled))
         .routes(routes!(api::messages::get_message, api::messages::cancel_message))
         .routes(routes!(api::messages::resend_message))

@@ -306,3 +306,52 @@ async fn contacts_api_the_agents_choice_links_a_pending_chat_once() {
     let refused = app.request(Method::POST, &path2, Some(&alice_token), Some(&bad)).await;
     refused.expect_error(409, "conflict");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_csv_streams_every_contact_in_creation_order_with_formula_cells_guarded() {
+    let app = app().await;
+    // More than one page of the export (200), so the stream has to continue after a page.
+    let mut ids = Vec::new();
+    for i in 0..203 {
+        let contact = json!({"name": format!("Contact {i:03}"), "phones": [format!("+1415555{i:04}")]});
+        let made = admin(&app, Method::POST, "/api/v1/contacts", Some(&contact)).await.expect_status(201).body;
+        ids.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let tricky = json!({
+        "name": "=HYPERLINK(\"http://x.example\")", "phones": ["+442079460000", "+14155550999"],
+        "email": "ada@example.com", "company": "Engines, Ltd", "tags": ["vip", "b"], "notes": "-1 owes us",
+        "fields": {"plan": "gold", "seats": 3}
+    });
+    let made = admin(&app, Method::POST, "/api/v1/contacts", Some(&tricky)).await.expect_status(201).body;
+    let tricky_id = made["id"].as_str().unwrap().to_owned();
+    ids.push(tricky_id.clone());
+
+    let get = |token: String| {
+        let url = format!("{}/api/v1/contacts.csv", app.base);
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let alice = app.agent_token("alice").await;
+    assert_eq!(get(alice).await.status().as_u16(), 403, "agents do not export every contact");
+    let got = get(ADMIN.to_owned()).await;
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(got.headers()["content-disposition"], "attachment; filename=\"contacts.csv\"");
+    let text = got.text().await.unwrap();
+    let lines: Vec<&str> = text.split_terminator("\r\n").collect();
+    assert_eq!(lines[0], "id,name,phones,email,company,owner,tags,notes,plan,seats,since,created_at,updated_at");
+    assert_eq!(lines.len(), 1 + ids.len(), "a line for every contact, across pages");
+    let exported: Vec<&str> = lines[1..].iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(exported, ids, "in creation order");
+    assert!(lines[1].starts_with(&format!("{},Contact 000,'+14155550000,,,,,,,,,", ids[0])), "{}", lines[1]);
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "{tricky_id},\"'=HYPERLINK(\"\"http://x.example\"\")\",'+442079460000;+14155550999,ada@example.com,\
+             \"Engines, Ltd\",,b;vip,'-1 owes us,gold,3,,"
+        )),
+        "{last}"
+    );
+    let reads = admin(&app, Method::GET, "/api/v1/audit?actor=admin", None).await.body;
+    let whats: Vec<&str> = reads["reads"].as_array().unwrap().iter().filter_map(|r| r["what"].as_str()).collect();
+    assert!(whats.contains(&"contacts:export"), "{whats:?}");
+}

@@ -85,6 +85,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/contacts/{id}", "patch"),
     ("/api/v1/contacts/{id}", "delete"),
     ("/api/v1/contacts/{id}/merge", "post"),
+    ("/api/v1/contacts.csv", "get"),
     ("/api/v1/chats/{id}/contact", "get"),
     ("/api/v1/chats/{id}/contact", "post"),
     ("/2010-04-01/Accounts/{AccountSid}/Messages.json", "post"),

@@ -417,6 +417,7 @@ pub async fn create_contact(
     let row = new_contact(data, state.clock.now());
     let event = changed_event(&state, &row.id, ContactChange::Created, &who);
     state.store.create_contact(&row, Some(&event)).await.map_err(conflict)?;
+    state.bus.written();
     Ok((StatusCode::CREATED, Json(contact_view(&setup, &row, ConsumerNumber::Full))))
 }
 
@@ -507,6 +508,7 @@ pub async fn patch_contact(
         StoreError::NotFound => no_contact(&id),
         other => conflict(other),
     })?;
+    state.bus.written();
     Ok(Json(contact_view(&setup, &contact, reach.masking())))
 }
 
@@ -529,6 +531,7 @@ pub async fn delete_contact(
         StoreError::NotFound => no_contact(&id),
         other => other.into(),
     })?;
+    state.bus.written();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -575,6 +578,7 @@ pub async fn merge_contact(
             StoreError::NotFound => ApiError::not_found(format!("contact {id} or {} does not exist", input.into)),
             other => conflict(other),
         })?;
+    state.bus.written();
     Ok(Json(contact_view(&state.engine.setup(), &merged, ConsumerNumber::Full)))
 }
 
@@ -780,6 +784,8 @@ pub async fn link_chat_contact(
         let now_linked = state.store.chat_contact(&chat.id).await?;
         return Err(linked_already(now_linked.as_ref().and_then(|l| l.contact_id.as_deref())));
     }
+    // The events were written outside the engine's batches: consoles hear of them now.
+    state.bus.written();
     tracing::info!(chat = %chat.id, contact = contact_id, how = how.as_str(), by, "chat linked to a contact");
     let link = state.store.chat_contact(&chat.id).await?;
     let masking = chat_masking(&state, &who, chat.queue.as_deref());

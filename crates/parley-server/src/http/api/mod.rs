@@ -5,6 +5,7 @@ pub mod blocklist;
 pub mod chat_export;
 pub mod chats;
 pub mod contacts;
+pub mod contacts_csv;
 pub mod crm;
 pub mod dismissal;
 pub mod event_webhooks;
