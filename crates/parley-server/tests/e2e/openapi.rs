@@ -111,6 +111,7 @@ const NOT_API: &[(&str, &str)] = &[
     ("/console", "get"),
     ("/console/chats/{id}", "get"),
     ("/console/admin", "get"),
+    ("/console/contacts", "get"),
     ("/favicon.ico", "get"),
     ("/assets/console.js", "get"),
     ("/assets/admin.js", "get"),
