@@ -219,6 +219,15 @@ impl Store {
                 .await?;
                 (holders.len() as u64, deleted)
             };
+            // The caller's calls go with their events (which name the call, not the phone).
+            sqlx::query(
+                "DELETE FROM events WHERE chat_id IS NULL AND kind LIKE 'call.%' AND EXISTS \
+                 (SELECT 1 FROM calls c WHERE c.caller = $1 AND events.data LIKE '%\"call_id\":\"' || c.id || '\"%')",
+            )
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM calls WHERE caller = $1").bind(phone).execute(&mut *tx).await?;
             let messages = sqlx::query("DELETE FROM messages WHERE consumer = $1")
                 .bind(phone)
                 .execute(&mut *tx)

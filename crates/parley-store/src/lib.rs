@@ -19,6 +19,7 @@
 pub mod admin;
 pub mod audit;
 pub mod batch;
+pub mod calls;
 pub mod chats;
 pub mod claims;
 pub mod consent;

@@ -38,6 +38,7 @@ const SQLITE: &[(i64, &str)] = &[
     (31, include_str!("../migrations/sqlite/0031_crm_waiting.sql")),
     (32, include_str!("../migrations/sqlite/0032_chats_waited.sql")),
     (33, include_str!("../migrations/sqlite/0033_contact_search.sql")),
+    (34, include_str!("../migrations/sqlite/0034_calls.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -73,6 +74,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (31, include_str!("../migrations/postgres/0031_crm_waiting.sql")),
     (32, include_str!("../migrations/postgres/0032_chats_waited.sql")),
     (33, include_str!("../migrations/postgres/0033_contact_search.sql")),
+    (34, include_str!("../migrations/postgres/0034_calls.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

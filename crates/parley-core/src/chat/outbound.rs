@@ -140,7 +140,11 @@ impl Decider<'_> {
         ticket: &Ticket,
     ) -> Outcome {
         if let Some(chat) = chat {
-            self.send(text.to_owned(), Author::System, Purpose::Conversation);
+            // The chat this very call opened (a repeated accept): it has its first message already.
+            let same_call = ticket.context.iter().find(|(k, _)| k == "call_id");
+            if !same_call.is_some_and(|entry| chat.ticket.context.contains(entry)) {
+                self.send(text.to_owned(), Author::System, Purpose::Conversation);
+            }
             self.decision.chat = Some(chat);
             return Outcome::Done(self.decision);
         }

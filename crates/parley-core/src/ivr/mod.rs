@@ -6,3 +6,4 @@
 pub mod call;
 pub mod deflection;
 pub mod services;
+pub mod wait;

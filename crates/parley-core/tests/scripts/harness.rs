@@ -51,7 +51,8 @@
 //! api> send +14155550100 Hi          Input::Outbound through the API (`send-now`: refuse rather than wait)
 //! api> notify +14155550100 Hi        Input::Sessionless (`notify-now`: refuse rather than wait)
 //! api> deflect +14155550100 tech 10m Hi   Input::Deflected: a caller who waited 10 minutes in the IVR
-//!                                    moves to SMS in the tech queue, keeping their place
+//!                                    moves to SMS in the tech queue, keeping their place (the call is
+//!                                    named on the chat: `call-<phone>`)
 //! api> opt-out +14155550100          consent given outside SMS, for the support number (`opt-in` likewise)
 //! api from +15550002000> send ...    a business-first input from another number (`agent alice from N> start ...`)
 //! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
@@ -533,7 +534,8 @@ impl World {
                     text: text.to_owned(),
                     queue: QueueId::parse(queue).unwrap(),
                     since: Timestamp(self.now.0 - duration_ms(waited)),
-                    ticket: Ticket::default(),
+                    // The engine names the call on the chat; here each phone has one call.
+                    ticket: Ticket { id: None, context: vec![("call_id".to_owned(), format!("call-{phone}"))] },
                 }
             }
             "opt-in" | "opt-out" => {

@@ -325,6 +325,28 @@ fn a_deflected_caller_keeps_the_place_they_had_in_the_voice_queue() {
 }
 
 #[test]
+fn a_deflection_repeated_for_the_same_call_sends_no_second_first_message() {
+    check(
+        r#"
+        api> deflect +14155550101 tech 1m Thanks for switching to text.
+        api> deflect +14155550101 tech 1m Thanks for switching to text.
+        "#,
+        expect![[r#"
+            api> deflect +14155550101 tech 1m Thanks for switching to text.
+              event: Opened
+              system> Parley: Thanks for texting us. Msg frequency varies (recurring msgs). Msg & data rates may apply. Reply HELP for help, STOP to opt out.
+              system> Thanks for switching to text.
+              event: Queued tech
+              event: Offered bob
+              consent: NoticeSent
+              status: chat-1 offered (tech, agent bob, en)
+            api> deflect +14155550101 tech 1m Thanks for switching to text.
+              status: chat-1 offered (tech, agent bob, en)
+        "#]],
+    );
+}
+
+#[test]
 fn an_opted_out_caller_is_not_deflected_to_sms() {
     check(
         r#"

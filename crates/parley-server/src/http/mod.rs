@@ -92,6 +92,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .merge(api::event_webhooks::routes())
         .merge(api::crm::routes())
         .merge(api::contacts::routes())
+        .merge(api::ivr::routes())
         .merge(console::routes());
     if sim {
         api = api

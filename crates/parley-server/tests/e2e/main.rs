@@ -27,6 +27,7 @@ mod ewt;
 mod hubspot_server;
 mod idempotency;
 mod idempotency_key;
+mod ivr;
 mod languages_hours;
 mod lifecycle;
 mod lifecycle_done_when;

@@ -11,6 +11,7 @@ pub mod dismissal;
 pub mod event_webhooks;
 pub mod events;
 pub mod ewt;
+pub mod ivr;
 pub mod me;
 pub mod media;
 pub mod messages;
