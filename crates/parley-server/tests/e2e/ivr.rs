@@ -198,4 +198,12 @@ async fn ivr_calls_move_only_forward_and_every_bad_report_is_named() {
     call(&app, "CA4", "+14155550100", VOICE).await;
     let offer = ivr(&app, Method::POST, "/calls/CA4/deflection", None).await.expect_status(200).body;
     assert_eq!((offer["offer"].as_bool(), offer["reason"].as_str()), (Some(false), Some("opted_out")));
+
+    // Erasing the phone takes its calls and their events.
+    assert!(call_kinds(&app).await.iter().any(|e| e.contains(r#""call_id":"CA3""#)));
+    app.request(Method::DELETE, "/api/v1/phones/+14155550100", Some(ADMIN), None).await.expect_status(200);
+    ivr(&app, Method::GET, "/calls/CA4", None).await.expect_error(404, "not_found");
+    ivr(&app, Method::GET, "/calls/CA3", None).await.expect_error(404, "not_found");
+    let left = call_kinds(&app).await;
+    assert!(left.iter().all(|e| !e.contains("CA3") && !e.contains("CA4")), "{left:#?}");
 }
