@@ -16,21 +16,22 @@ use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::extract::{ApiPath, ApiQuery};
 
-/// What an estimate was made from.
+/// What an estimate was made from (of an SMS queue, or of a voice queue where an agent takes one call
+/// at a time: docs/ewt.md).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EwtInputsView {
     /// The place in line estimated for: 1 is next.
     pub position: u32,
-    /// Chats waiting in the queue now.
+    /// Chats (or calls) waiting in the queue now.
     pub waiting: u32,
-    /// Agents available for the queue now, their chat slots together, and the slots free.
+    /// Agents available for the queue now, their slots together, and the slots free.
     pub agents: u32,
     pub slots: u32,
     pub free_slots: u32,
     /// The queue's average handle time over the past day (300 without history).
     pub handle_seconds: u32,
-    /// Of the chats that waited in the queue over the past day, the share (per mille) that ended
-    /// before an agent took them.
+    /// Of those that waited in the queue over the past day, the share (per mille) that ended before
+    /// an agent took them.
     pub abandonment_permille: u32,
 }
 

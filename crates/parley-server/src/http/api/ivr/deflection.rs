@@ -79,7 +79,8 @@ pub async fn ask_deflection(
             None => 0,
         };
         let phone = E164::parse(&call.caller).map_err(|_| ApiError::internal("a stored call has no caller"))?;
-        let opted_out = state.store.consents(std::slice::from_ref(&call.caller)).await?.first().is_some_and(|c| c.opted_out);
+        let opted_out =
+            state.store.consents(std::slice::from_ref(&call.caller)).await?.first().is_some_and(|c| c.opted_out);
         let caller = Caller { opted_out, blocked: setup.blocked(&phone).is_some(), mobile: call.caller_mobile };
         let answered = matches!(call.deflection.as_deref(), Some(ACCEPTED | DECLINED));
         let deflection = queue.and_then(|q| q.deflection.as_ref());

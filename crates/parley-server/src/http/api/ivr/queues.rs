@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::http::api::ewt::EwtInputsView;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::extract::{ApiPath, ApiQuery};
@@ -67,24 +68,6 @@ pub(super) async fn voice_estimate(
     Ok(VoiceEstimate { inputs, estimate: estimate(&inputs), waiting: waiting.len() as u32 })
 }
 
-/// What a voice queue's estimate was made from.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VoiceInputsView {
-    /// The place in line estimated for: 1 is next.
-    pub position: u32,
-    /// Calls waiting in the queue now.
-    pub waiting: u32,
-    /// The queue's staff available now; each takes one call, so slots are agents.
-    pub agents: u32,
-    pub slots: u32,
-    /// Of them, those not on a call.
-    pub free_slots: u32,
-    /// The mean talk time of the queue's last 50 answered calls of the past day (300 without history).
-    pub handle_seconds: u32,
-    /// Of the past day's calls that ended, the share (per mille) that ended without an agent.
-    pub abandonment_permille: u32,
-}
-
 /// A voice queue's estimated wait.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoiceEwtView {
@@ -94,7 +77,7 @@ pub struct VoiceEwtView {
     pub minutes: u32,
     /// Which case of the estimator made it: `free_slot`, `queue` or `nobody_staffs`.
     pub rule: String,
-    pub inputs: VoiceInputsView,
+    pub inputs: EwtInputsView,
     /// The naive estimate (position × handle time ÷ agents), for comparison.
     pub naive_seconds: u32,
 }
@@ -107,7 +90,7 @@ impl VoiceEwtView {
             minutes: e.estimate.seconds.div_ceil(60).max(1),
             rule: e.estimate.rule.as_str().to_owned(),
             naive_seconds: naive(&e.inputs),
-            inputs: VoiceInputsView {
+            inputs: EwtInputsView {
                 position: e.inputs.position,
                 waiting: e.waiting,
                 agents: e.inputs.agents,
