@@ -11,6 +11,7 @@
 
 pub mod rest;
 pub mod signature;
+pub mod twiml;
 pub mod webhook;
 
 pub use rest::{DEFAULT_API_BASE, DownloadError, MAX_MEDIA_BYTES, Twilio, TwilioSettings};

@@ -51,6 +51,43 @@ pub enum WebhookError {
     UntrackedStatus(String),
 }
 
+/// A Twilio Voice request: an incoming call, the digits a `<Gather>` collected, or a call status
+/// callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceRequest {
+    pub call_sid: String,
+    pub from: E164,
+    pub to: BusinessNumber,
+    /// `queued`, `ringing`, `in-progress`, `completed`, `busy`, `failed`, `no-answer` or `canceled`.
+    pub call_status: String,
+    /// What the caller pressed, for a `<Gather>`'s action.
+    pub digits: Option<String>,
+}
+
+impl VoiceRequest {
+    /// Whether Twilio reports the call over.
+    pub fn ended(&self) -> bool {
+        matches!(self.call_status.as_str(), "completed" | "busy" | "failed" | "no-answer" | "canceled")
+    }
+}
+
+/// Reads a Twilio Voice request.
+pub fn parse_voice(body: &[u8]) -> Result<VoiceRequest, WebhookError> {
+    let form = Form::parse(body);
+    let call_sid = form.required("CallSid")?.trim().to_owned();
+    let len = call_sid.chars().count();
+    if len > MAX_SID_LEN {
+        return Err(WebhookError::SidTooLong { field: "CallSid".to_owned(), len });
+    }
+    Ok(VoiceRequest {
+        call_sid,
+        from: form.number("From")?,
+        to: form.business_number("To")?,
+        call_status: form.get("CallStatus")?.unwrap_or_default().trim().to_owned(),
+        digits: form.get("Digits")?.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
+    })
+}
+
 /// Reads an inbound-message webhook into the message handed to the engine. `carrier` is the account
 /// the webhook was addressed to.
 pub fn parse_inbound(carrier: &str, body: &[u8]) -> Result<InboundSms, WebhookError> {

@@ -60,5 +60,6 @@ mod throttle;
 mod timers;
 mod transfers;
 mod twilio_api;
+mod twilio_voice;
 mod twilio_webhooks;
 mod webhooks_out;

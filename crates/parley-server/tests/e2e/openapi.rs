@@ -129,6 +129,9 @@ const NOT_API: &[(&str, &str)] = &[
     ("/sim/phone", "get"),
     ("/webhooks/twilio/{carrier}", "post"),
     ("/webhooks/twilio/{carrier}/status", "post"),
+    ("/webhooks/twilio-voice/{carrier}", "post"),
+    ("/webhooks/twilio-voice/{carrier}/gather", "post"),
+    ("/webhooks/twilio-voice/{carrier}/status", "post"),
     ("/media/{id}", "get"),
 ];
 

@@ -208,7 +208,7 @@ async fn without_public_url_webhooks_are_refused() {
 
 /// Twilio's answer to a send: only alice's reply is `SMout1`, so the status callbacks the test posts for
 /// it cannot land on another message (each system message gets a SID of its own).
-struct SidPerMessage;
+pub(crate) struct SidPerMessage;
 
 impl wiremock::Respond for SidPerMessage {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {

@@ -3,6 +3,7 @@
 //! to the engine and answer only once it is committed, so a carrier that gets no answer delivers again.
 
 pub mod twilio;
+pub mod twilio_voice;
 
 use axum::Router;
 
@@ -10,5 +11,5 @@ use crate::AppState;
 
 /// Every webhook route.
 pub fn routes() -> Router<AppState> {
-    twilio::routes()
+    twilio::routes().merge(twilio_voice::routes())
 }

@@ -100,7 +100,13 @@ pub async fn status(
 }
 
 /// Checks that the request comes from the named Twilio account.
-fn authenticate(state: &AppState, carrier: &str, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+pub(super) fn authenticate(
+    state: &AppState,
+    carrier: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), ApiError> {
     let Some(public_url) = state.config.public_url.as_deref() else {
         rejected("no_public_url");
         return Err(ApiError::new(
@@ -141,7 +147,7 @@ fn authenticate(state: &AppState, carrier: &str, uri: &Uri, headers: &HeaderMap,
     Ok(())
 }
 
-fn malformed(carrier: &str, e: &WebhookError) -> ApiError {
+pub(super) fn malformed(carrier: &str, e: &WebhookError) -> ApiError {
     rejected("malformed");
     tracing::warn!(%carrier, error = %e, "a signed twilio webhook could not be read");
     ApiError::invalid(e.to_string())

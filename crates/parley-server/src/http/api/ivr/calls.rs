@@ -9,6 +9,7 @@ use parley_core::event::Event;
 use parley_core::ids::{AgentId, QueueId};
 use parley_core::ivr::call::{Applied, CallChange, CallStatus, apply};
 use parley_core::phone::{BusinessNumber, E164};
+use parley_core::setup::ivr::IvrQueue;
 use parley_store::calls::{CallFilter, CallRow};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -83,14 +84,31 @@ pub async fn create_call(
             problem("/ivr_queue", format!("no voice queue lists {dialed} in its numbers: name the queue"))
         })?,
     };
+    let (created, call) =
+        start(&state, &new.call_id, &caller, &dialed, queue, new.language.clone(), new.caller_mobile).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(CallView::from(&call))))
+}
+
+/// Stores a new call in `queue` (`true`), or answers the call stored under the id (`false`); the same
+/// id with another caller or queue is 409.
+pub(crate) async fn start(
+    state: &AppState,
+    id: &str,
+    caller: &E164,
+    dialed: &BusinessNumber,
+    queue: &IvrQueue,
+    language: Option<String>,
+    caller_mobile: Option<bool>,
+) -> Result<(bool, CallRow), ApiError> {
     let now = state.clock.now();
     let call = CallRow {
-        id: new.call_id.clone(),
+        id: id.to_owned(),
         caller: caller.as_str().to_owned(),
         dialed: dialed.to_string(),
-        caller_mobile: new.caller_mobile,
+        caller_mobile,
         ivr_queue: queue.id.to_string(),
-        language: new.language.clone(),
+        language,
         status: CallStatus::Started,
         position: None,
         agent: None,
@@ -104,12 +122,12 @@ pub async fn create_call(
         version: 1,
     };
     let event = Event::CallStarted { call_id: call.id.clone(), ivr_queue: call.ivr_queue.clone() };
-    if state.store.insert_call(&call, &[call_event(&state, &event)]).await? {
+    if state.store.insert_call(&call, &[call_event(state, &event)]).await? {
         state.bus.written();
         tracing::info!(call = %call.id, ivr_queue = %call.ivr_queue, "call started");
-        return Ok((StatusCode::CREATED, Json(CallView::from(&call))));
+        return Ok((true, call));
     }
-    let stored = stored_call(&state, &call.id).await?;
+    let stored = stored_call(state, &call.id).await?;
     if stored.caller != call.caller || stored.ivr_queue != call.ivr_queue {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -117,7 +135,7 @@ pub async fn create_call(
             format!("call {} was reported already with another caller or voice queue", call.id),
         ));
     }
-    Ok((StatusCode::OK, Json(CallView::from(&stored))))
+    Ok((false, stored))
 }
 
 /// A state change of a call.
@@ -146,10 +164,10 @@ pub async fn update_call(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(id): ApiPath<String>,
-    ApiJson(report): ApiJson<CallStateChange>,
+    ApiJson(reported): ApiJson<CallStateChange>,
 ) -> Result<Json<CallView>, ApiError> {
     who.require_admin()?;
-    let change = match report {
+    let change = match reported {
         CallStateChange::Queued { position } => CallChange::Queued { position },
         CallStateChange::OverCapacity => CallChange::OverCapacity,
         CallStateChange::Connected { agent_id } => {
@@ -167,19 +185,24 @@ pub async fn update_call(
             CallChange::Ended { reason }
         }
     };
+    Ok(Json(CallView::from(&report(&state, &id, &change).await?)))
+}
+
+/// Applies a report to the stored call: the call after it (unchanged when it was there already).
+pub(crate) async fn report(state: &AppState, id: &str, change: &CallChange) -> Result<CallRow, ApiError> {
     for _ in 0..RACE_RETRIES {
-        let call = stored_call(&state, &id).await?;
+        let call = stored_call(state, id).await?;
         let agent = call.agent.as_deref().and_then(|a| AgentId::parse(a).ok());
-        let applied = apply(call.status, agent.as_ref(), call.position, &change)
+        let applied = apply(call.status, agent.as_ref(), call.position, change)
             .map_err(|b| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("call {id}: {b}")))?;
         if applied == Applied::Same {
-            return Ok(Json(CallView::from(&call)));
+            return Ok(call);
         }
-        let (next, event) = moved(&state, &call, &change);
-        if state.store.update_call(&next, call.version, &[call_event(&state, &event)]).await? {
+        let (next, event) = moved(state, &call, change);
+        if state.store.update_call(&next, call.version, &[call_event(state, &event)]).await? {
             state.bus.written();
             tracing::info!(call = %id, status = next.status.as_str(), "call changed");
-            return Ok(Json(CallView::from(&next)));
+            return Ok(next);
         }
     }
     Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("call {id} kept changing; report again")))

@@ -70,12 +70,17 @@ pub async fn ask_deflection(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeflectionOffer>, ApiError> {
     who.require_admin()?;
+    Ok(Json(offer(&state, &id).await?))
+}
+
+/// Decides whether to offer the caller of call `id` SMS, and records the decision.
+pub(crate) async fn offer(state: &AppState, id: &str) -> Result<DeflectionOffer, ApiError> {
     let setup = state.engine.setup();
     loop {
-        let call = stored_call(&state, &id).await?;
+        let call = stored_call(state, id).await?;
         let queue = ivr_queue_of(&setup, &call);
         let ewt_seconds = match queue {
-            Some(queue) => voice_estimate(&state, queue, Some(&call)).await?.estimate.seconds,
+            Some(queue) => voice_estimate(state, queue, Some(&call)).await?.estimate.seconds,
             None => 0,
         };
         let phone = E164::parse(&call.caller).map_err(|_| ApiError::internal("a stored call has no caller"))?;
@@ -100,12 +105,12 @@ pub async fn ask_deflection(
         if decision.is_ok() {
             next.deflection = Some(OFFERED.to_owned());
         }
-        if !state.store.update_call(&next, call.version, &[call_event(&state, &event)]).await? {
+        if !state.store.update_call(&next, call.version, &[call_event(state, &event)]).await? {
             continue;
         }
         state.bus.written();
         let prompt = decision.ok().and(deflection).map(|d| d.prompt.clone());
-        return Ok(Json(DeflectionOffer { offer: prompt.is_some(), prompt, ewt_seconds, reason }));
+        return Ok(DeflectionOffer { offer: prompt.is_some(), prompt, ewt_seconds, reason });
     }
 }
 
@@ -122,9 +127,14 @@ pub async fn accept_deflection(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DeflectionAccepted>, ApiError> {
     who.require_admin()?;
-    let call = stored_call(&state, &id).await?;
+    Ok(Json(accept(&state, &id).await?))
+}
+
+/// Carries out the caller's accept of the offer on call `id`.
+pub(crate) async fn accept(state: &AppState, id: &str) -> Result<DeflectionAccepted, ApiError> {
+    let call = stored_call(state, id).await?;
     if let (Some(ACCEPTED), Some(chat)) = (call.deflection.as_deref(), call.sms_chat_id.clone()) {
-        return Ok(Json(DeflectionAccepted { sms_chat_id: chat, call: CallView::from(&call) }));
+        return Ok(DeflectionAccepted { sms_chat_id: chat, call: CallView::from(&call) });
     }
     offered(&call)?;
     if call.status == CallStatus::Ended {
@@ -155,7 +165,7 @@ pub async fn accept_deflection(
     let chat_id = ack.chat.map(|c| c.id).ok_or_else(|| ApiError::internal("a deflection opened no chat"))?;
     tracing::info!(call = %id, chat = %chat_id, "call deflected to SMS");
     loop {
-        let call = stored_call(&state, &id).await?;
+        let call = stored_call(state, id).await?;
         let now = state.clock.now().0;
         let mut next = CallRow {
             deflection: Some(ACCEPTED.to_owned()),
@@ -176,10 +186,10 @@ pub async fn accept_deflection(
             next.ended_at = Some(now);
             events.push(Event::CallEnded { call_id: call.id.clone(), reason: DEFLECTED.to_owned() });
         }
-        let rows: Vec<_> = events.iter().map(|e| call_event(&state, e)).collect();
+        let rows: Vec<_> = events.iter().map(|e| call_event(state, e)).collect();
         if state.store.update_call(&next, call.version, &rows).await? {
             state.bus.written();
-            return Ok(Json(DeflectionAccepted { sms_chat_id: chat_id, call: CallView::from(&next) }));
+            return Ok(DeflectionAccepted { sms_chat_id: chat_id, call: CallView::from(&next) });
         }
     }
 }
@@ -196,10 +206,15 @@ pub async fn decline_deflection(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<CallView>, ApiError> {
     who.require_admin()?;
+    Ok(Json(CallView::from(&decline(&state, &id).await?)))
+}
+
+/// Records the caller's decline of the offer on call `id`.
+pub(crate) async fn decline(state: &AppState, id: &str) -> Result<CallRow, ApiError> {
     loop {
-        let call = stored_call(&state, &id).await?;
+        let call = stored_call(state, id).await?;
         if call.deflection.as_deref() == Some(DECLINED) {
-            return Ok(Json(CallView::from(&call)));
+            return Ok(call);
         }
         offered(&call)?;
         let next = CallRow { deflection: Some(DECLINED.to_owned()), version: call.version + 1, ..call.clone() };
@@ -210,9 +225,9 @@ pub async fn decline_deflection(
             ewt_seconds: 0,
             sms_chat_id: None,
         };
-        if state.store.update_call(&next, call.version, &[call_event(&state, &event)]).await? {
+        if state.store.update_call(&next, call.version, &[call_event(state, &event)]).await? {
             state.bus.written();
-            return Ok(Json(CallView::from(&next)));
+            return Ok(next);
         }
     }
 }
