@@ -133,8 +133,8 @@ pub async fn accept_deflection(
 /// Carries out the caller's accept of the offer on call `id`.
 pub(crate) async fn accept(state: &AppState, id: &str) -> Result<DeflectionAccepted, ApiError> {
     let call = stored_call(state, id).await?;
-    if let (Some(ACCEPTED), Some(chat)) = (call.deflection.as_deref(), call.sms_chat_id.clone()) {
-        return Ok(DeflectionAccepted { sms_chat_id: chat, call: CallView::from(&call) });
+    if let Some(done) = accepted_already(&call) {
+        return Ok(done);
     }
     offered(&call)?;
     if call.status == CallStatus::Ended {
@@ -166,6 +166,10 @@ pub(crate) async fn accept(state: &AppState, id: &str) -> Result<DeflectionAccep
     tracing::info!(call = %id, chat = %chat_id, "call deflected to SMS");
     loop {
         let call = stored_call(state, id).await?;
+        // An accept racing this one wrote the call first (the engine gave both the same chat).
+        if let Some(done) = accepted_already(&call) {
+            return Ok(done);
+        }
         let now = state.clock.now().0;
         let mut next = CallRow {
             deflection: Some(ACCEPTED.to_owned()),
@@ -229,6 +233,16 @@ pub(crate) async fn decline(state: &AppState, id: &str) -> Result<CallRow, ApiEr
             state.bus.written();
             return Ok(next);
         }
+    }
+}
+
+/// The answer of an accept that was carried out already.
+fn accepted_already(call: &CallRow) -> Option<DeflectionAccepted> {
+    match (call.deflection.as_deref(), &call.sms_chat_id) {
+        (Some(ACCEPTED), Some(chat)) => {
+            Some(DeflectionAccepted { sms_chat_id: chat.clone(), call: CallView::from(call) })
+        }
+        _ => None,
     }
 }
 
