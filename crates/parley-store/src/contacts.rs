@@ -296,6 +296,17 @@ impl Store {
         })
     }
 
+    /// After a large import: PostgreSQL's planner statistics of the contact tables brought up to date,
+    /// so search picks its plans on the contacts there are (before autovacuum's own ANALYZE, a freshly
+    /// filled million searched ten times slower: BENCHMARKS.md "Contact search"). Nothing on SQLite,
+    /// whose search plans are fixed by the query text and were measured without statistics.
+    pub async fn refresh_contact_statistics(&self) -> Result<()> {
+        if let Store::Postgres(pool) = self {
+            sqlx::query("ANALYZE contacts, contact_phones").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// Stores many new contacts in one transaction (an import's batch), with their events.
     pub async fn create_contacts(&self, rows: &[ContactRow], events: &[EventRow]) -> Result<()> {
         dispatch_write!(self, |pool, DB, begin| {

@@ -304,6 +304,10 @@ pub(crate) async fn run(args: ContactsArgs) -> anyhow::Result<()> {
         bar.inc(n as u64);
     }
     bar.finish_and_clear();
+    if !args.reuse {
+        // As `parley contacts import` does after its batches.
+        store.refresh_contact_statistics().await?;
+    }
     let fill = started.elapsed();
 
     let mut all = Vec::new();

@@ -125,6 +125,7 @@ async fn import(file: &Path, dry_run: bool, batch: usize, quiet: bool, server: &
             bar.inc(chunk.len() as u64);
         }
         bar.finish_and_clear();
+        store.refresh_contact_statistics().await.context("updating the database's statistics after the import")?;
         println!("imported {}; {} refused", count(imported, "contact"), count(refused, "row"));
     }
     store.close().await;
