@@ -85,8 +85,11 @@ pub async fn incoming(
         return Ok(twiml(&[Verb::Say(NOWHERE_SAY.to_owned()), Verb::Hangup]));
     };
     let (_, stored) = calls::start(&state, &call.call_sid, &call.from, &call.to, queue, None, None).await?;
-    if stored.status == CallStatus::Ended {
-        return Ok(twiml(&[Verb::Hangup]));
+    match stored.status {
+        CallStatus::Ended => return Ok(twiml(&[Verb::Hangup])),
+        // Twilio asking again about a call that has moved on: it keeps going where it went.
+        CallStatus::Connected => return Ok(twiml(&connect(queue))),
+        _ => {}
     }
     calls::report(&state, &stored.id, &CallChange::Queued { position: None }).await?;
     let offer = deflection::offer(&state, &stored.id).await?;
