@@ -136,10 +136,16 @@ pub enum Event {
         ewt_seconds: u32,
         sms_chat_id: Option<String>,
     },
+    /// The caller's answer to the wait-time SMS: `sent` (into the call's SMS thread `thread_chat_id`)
+    /// or `declined` (not asked again on this call).
+    CallWaitSms { call_id: String, outcome: String, thread_chat_id: Option<String> },
+    /// The consumer opened the app from an app-launch link (`[[apps]]`), in the chat `chat_id` (a call's
+    /// thread names its `call_id`).
+    AppOpened { app: String, call_id: Option<String> },
 }
 
 /// Every kind's name, in the order of [`Event`]'s variants: what a webhook may subscribe to by name.
-pub const KINDS: [&str; 38] = [
+pub const KINDS: [&str; 40] = [
     "chat.opened",
     "chat.menu_sent",
     "chat.queued",
@@ -178,6 +184,8 @@ pub const KINDS: [&str; 38] = [
     "call.connected",
     "call.ended",
     "call.deflection",
+    "call.wait_sms",
+    "app.opened",
 ];
 
 /// The webhook types that are not a kind's own name: names integrators know from other platforms,
@@ -226,6 +234,8 @@ impl Event {
             Event::CallConnected { .. } => "call.connected",
             Event::CallEnded { .. } => "call.ended",
             Event::CallDeflection { .. } => "call.deflection",
+            Event::CallWaitSms { .. } => "call.wait_sms",
+            Event::AppOpened { .. } => "app.opened",
         }
     }
 

@@ -12,7 +12,9 @@ use crate::ids::AgentId;
 use crate::phone::E164;
 use crate::setup::Setup;
 /// A reply as saved with the setup, its draft, and the placeholders its text may use.
-pub use crate::setup::{REPLY_PLACEHOLDERS as PLACEHOLDERS, Reply, ReplyDraft};
+pub use crate::setup::{
+    REPLY_APP_PLACEHOLDERS as APP_PLACEHOLDERS, REPLY_PLACEHOLDERS as PLACEHOLDERS, Reply, ReplyDraft,
+};
 use crate::texts;
 
 /// The values a reply's placeholders take in one chat. A value that is `None` is not known (or not
@@ -24,6 +26,10 @@ pub struct ReplyVars {
     pub queue: Option<String>,
     pub brand: Option<String>,
     pub consumer_last_four: Option<String>,
+    /// An `app_launch` reply's links: the launch link with its token, the download links.
+    pub app_link: Option<String>,
+    pub ios_link: Option<String>,
+    pub android_link: Option<String>,
 }
 
 impl ReplyVars {
@@ -36,6 +42,7 @@ impl ReplyVars {
             queue: queue.map(str::to_owned),
             brand: Some(brand.to_owned()),
             consumer_last_four: consumer.map(last_four),
+            ..ReplyVars::default()
         }
     }
 
@@ -61,6 +68,9 @@ impl ReplyVars {
             ("queue", &self.queue),
             ("brand", &self.brand),
             ("consumer_last_four", &self.consumer_last_four),
+            ("app_link", &self.app_link),
+            ("ios_link", &self.ios_link),
+            ("android_link", &self.android_link),
         ]
         .into_iter()
         .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
@@ -100,7 +110,7 @@ impl Reply {
     pub fn unfilled(&self, vars: &ReplyVars) -> Vec<String> {
         let known: Vec<&str> = vars.pairs().into_iter().map(|(name, _)| name).collect();
         let mut unfilled = texts::unknown_placeholders_among(&known, &self.text);
-        unfilled.retain(|name| PLACEHOLDERS.contains(&name.as_str()));
+        unfilled.retain(|name| PLACEHOLDERS.contains(&name.as_str()) || APP_PLACEHOLDERS.contains(&name.as_str()));
         unfilled
     }
 }
@@ -297,6 +307,7 @@ mod tests {
             queues: vec![],
             teams: vec![],
             opt_in: false,
+            app: None,
         };
         let phone = E164::parse("+15550000123").unwrap();
         let vars = ReplyVars::for_chat(Some("Alice  Smith"), Some("Billing"), "Acme", Some(&phone));

@@ -277,9 +277,11 @@ let selectedChat = null;   // and the chat as its transcript last came
 const openTimelines = new Set();
 const unread = new Map();  // chat id -> messages from the consumer not seen yet
 
+// A voice call's SMS thread (start type "call") is named by its call: it has no queue.
 function describe(chat) {
-  return [queueName(chat.queue), statusWords(chat.status), chat.language ? languageName(chat.language) : null,
-    chat.start_type?.replaceAll("_", " ")].filter(Boolean).join(" · ");
+  const call = chat.start_type === "call" ? `Call ${chat.context?.call_id ?? ""} (SMS thread)` : null;
+  return [call ?? queueName(chat.queue), statusWords(chat.status), chat.language ? languageName(chat.language) : null,
+    call ? null : chat.start_type?.replaceAll("_", " ")].filter(Boolean).join(" · ");
 }
 
 function authorClass(author) {
@@ -459,8 +461,10 @@ function agentChatControls(chat) {
   const connected = chat.status === "connected" && mine;
   $("accept").hidden = !((chat.status === "offered" && mine) || chat.status === "queued");
   $("accept").textContent = chat.status === "queued" ? "Take this chat" : "Accept";
-  $("transfer").hidden = !connected;
-  $("end").hidden = !connected;
+  // A call's thread moves and ends with the call, which the IVR reports.
+  const call = chat.start_type === "call";
+  $("transfer").hidden = !connected || call;
+  $("end").hidden = !connected || call;
   $("resume").hidden = chat.status !== "dismissed";
   $("dismiss").hidden = true;
   // Dismiss only where the chat's queue (or a parent, or the deployment) lets its agent dismiss.
@@ -1045,6 +1049,12 @@ function onAgentEvent(kind, event) {
     guarded(() => loadContact(event.chat_id), "contact-status");
   }
   if (kind === "chat.transfer_failed" || kind === "chat.transfer_ended") transferOutcome(kind, event);
+  if (kind === "app.opened" && chats.some((c) => c.id === event.chat_id && c.agent === ME)) {
+    const where = event.call_id ? `on call ${event.call_id}` : `in chat with ${consumerOf(event.chat_id) ?? "a consumer"}`;
+    notify(`App opened ${where}.`, "info", [
+      el("button", { type: "button", class: "primary", onclick: () => guarded(() => showChat(event.chat_id)) }, "Open"),
+    ]);
+  }
   if (kind === "message" && event.direction === "in" && event.chat_id) {
     const mine = chats.some((c) => c.id === event.chat_id && c.agent === ME);
     if (event.chat_id !== selected || document.visibilityState !== "visible") {
@@ -1105,6 +1115,26 @@ async function loadMonitor() {
   if (list) $("chat-rows").replaceChildren(...(await list).chats.map(chatRow));
 }
 
+// The IVR's voice queues and live calls (docs/ivr.md): their figures change with the IVR's reports,
+// which are no chat's events, so the section reads them again every few seconds.
+async function loadVoice() {
+  const [voice, live] = await Promise.all([api("GET", "/api/v1/ivr/queues"), api("GET", "/api/v1/ivr/calls?status=live&limit=200")]);
+  $("voice").hidden = voice.queues.length === 0;
+  const names = new Map(voice.queues.map((q) => [q.id, q.name]));
+  $("voice-queues").replaceChildren(...voice.queues.map((q) => el("tr", { "data-voice-queue": q.id },
+    el("th", { scope: "row" }, q.name), el("td", {}, String(q.waiting)), el("td", {}, String(q.connected)),
+    el("td", {}, duration(q.ewt.seconds)),
+    el("td", {}, `${q.today.deflection_offered}, ${q.today.deflection_accepted}, ${q.today.deflection_declined}`),
+    el("td", {}, `${q.today.wait_sms_sent}, ${q.today.wait_sms_declined}`))));
+  $("live-calls").replaceChildren(...(live.calls.length ? live.calls.map((c) => el("tr", { "data-call": c.call_id },
+    el("th", { scope: "row" }, c.call_id), el("td", {}, names.get(c.ivr_queue) ?? c.ivr_queue),
+    el("td", {}, c.status.replaceAll("_", " ")), el("td", {}, c.agent_id ? agentName(c.agent_id) : ""),
+    el("td", {}, stamp(c.started_at)),
+    el("td", {}, c.thread_chat_id
+      ? el("button", { type: "button", class: "link", onclick: () => guarded(() => showChat(c.thread_chat_id)) }, "SMS thread")
+      : ""))) : [el("tr", {}, el("td", { colspan: "6", class: "empty" }, "No live calls."))]));
+}
+
 // The search form as query parameters of GET /api/v1/chats; dates are whole local days.
 function searchQuery() {
   const query = {};
@@ -1160,6 +1190,8 @@ function startMonitor() {
     await loadMonitor();
     if (OPEN_CHAT) await showChat(OPEN_CHAT, { push: false });
   });
+  guarded(loadVoice);
+  setInterval(() => guarded(loadVoice), 5000);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1520,7 +1552,7 @@ const KINDS = ["message", "message.status", "agent.status", "consumer.opted_out"
   "chat.started_outbound", "chat.transfer_started", "chat.transfer_failed", "chat.transfer_ended",
   "chat.back_to_menu", "chat.language_changed", "chat.after_hours", "chat.reply_timed_out", "chat.overflowed",
   "chat.inactivity_warning", "chat.menu_sent", "chat.dismissed", "chat.resumed", "contact.linked",
-  "contact.match_pending"];
+  "contact.match_pending", "app.opened"];
 
 let refreshTimer;
 function refreshSoon(chatId) {

@@ -8,6 +8,7 @@
 //! - [`users`]: console users' usernames, roles and argon2id password hashes.
 //! - [`workers`]: the outbox sender. [`bus`]: live event fan-out. [`http`]: the router.
 
+pub mod app_tokens;
 pub mod bus;
 pub mod clock;
 pub mod config;

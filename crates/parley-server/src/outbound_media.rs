@@ -100,6 +100,26 @@ impl MediaSigner {
         expires.saturating_mul(1000) > now_ms && self.mac(id, expires).verify_slice(&sig).is_ok()
     }
 
+    /// The deployment key's MAC of `data` for `purpose` (another use of the key than media URLs, kept
+    /// apart by the purpose so one kind of signature never passes for another).
+    pub fn sign(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
+        self.purpose_mac(purpose, data).finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `sig` is [`MediaSigner::sign`] of `data` for `purpose` (compared in constant time).
+    pub fn verify_signed(&self, purpose: &str, data: &[u8], sig: &[u8]) -> bool {
+        self.purpose_mac(purpose, data).verify_slice(sig).is_ok()
+    }
+
+    fn purpose_mac(&self, purpose: &str, data: &[u8]) -> Hmac<Sha256> {
+        #[expect(clippy::expect_used, reason = "HMAC takes keys of any length, so new_from_slice cannot fail")]
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\n");
+        mac.update(data);
+        mac
+    }
+
     fn mac(&self, id: &str, expires: i64) -> Hmac<Sha256> {
         #[expect(clippy::expect_used, reason = "HMAC takes keys of any length, so new_from_slice cannot fail")]
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");

@@ -7,6 +7,7 @@ use parley_core::commands::Commands;
 use parley_core::hours::BusinessHoursDraft;
 use parley_core::registration::{Address, Brand, CampaignRegistration, Contact, TollFreeVerification};
 use parley_core::replies::ReplyDraft;
+use parley_core::setup::apps::AppDraft;
 use parley_core::setup::ivr::{DeflectionDraft, IvrQueueDraft, WaitSmsDraft};
 use parley_core::setup::{
     AgentDraft, BlockDraft, CampaignDraft, ContactFieldDraft, DismissalSettings, Language, LanguageDetection,
@@ -50,6 +51,51 @@ pub struct SetupDocument {
     /// The IVR's voice queues and their SMS services (docs/ivr.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ivr_queues: Vec<IvrQueueDoc>,
+    /// The business's mobile apps, whose launch links `app_launch` replies send (docs/ivr.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppDoc>,
+}
+
+/// A mobile app of the business.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppDoc {
+    /// The id replies name it by (`app` of an `app_launch` reply): a-z, 0-9, `-`, `_`.
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// The https:// download links: the App Store page, and the Google Play page.
+    pub ios: String,
+    pub android: String,
+    /// The launch (deep) link, with `{token}` where the signed token goes.
+    pub launch: String,
+    /// How long a launch link works, in minutes (default 60, at most 10080).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_minutes: Option<u32>,
+}
+
+impl AppDoc {
+    fn to_core(&self) -> AppDraft {
+        AppDraft {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            ios: self.ios.clone(),
+            android: self.android.clone(),
+            launch: self.launch.clone(),
+            token_minutes: self.token_minutes,
+        }
+    }
+
+    fn from_core(d: AppDraft) -> AppDoc {
+        AppDoc {
+            id: d.id,
+            name: d.name,
+            ios: d.ios,
+            android: d.android,
+            launch: d.launch,
+            token_minutes: d.token_minutes,
+        }
+    }
 }
 
 /// A voice queue of the business's IVR.
@@ -72,6 +118,9 @@ pub struct IvrQueueDoc {
     /// TwiML URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice_destination: Option<String>,
+    /// The number (role `in_call`) of its calls' SMS threads: the wait-time SMS and SMS during a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_call_number: Option<String>,
     /// Pre-session deflection: a caller facing a wait over the threshold is offered to continue by SMS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deflection: Option<DeflectionDoc>,
@@ -123,6 +172,7 @@ impl IvrQueueDoc {
             agents: self.agents.clone(),
             teams: self.teams.clone(),
             voice_destination: self.voice_destination.clone(),
+            in_call_number: self.in_call_number.clone(),
             deflection: self.deflection.as_ref().map(|d| DeflectionDraft {
                 enabled: d.enabled,
                 ewt_threshold_seconds: d.ewt_threshold_seconds,
@@ -148,6 +198,7 @@ impl IvrQueueDoc {
             agents: d.agents,
             teams: d.teams,
             voice_destination: d.voice_destination,
+            in_call_number: d.in_call_number,
             deflection: d.deflection.map(|x| DeflectionDoc {
                 enabled: x.enabled,
                 ewt_threshold_seconds: x.ewt_threshold_seconds,
@@ -558,8 +609,9 @@ pub struct NumberDoc {
     /// The number's system messages in other languages of the setup, by tag.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub languages: BTreeMap<String, NumberLanguageDoc>,
-    /// "both" (the default), "incoming" (takes chats, never sends first) or "outbound" (sends; a text
-    /// to it opens no chat and gets the `unmonitored` message).
+    /// "both" (the default), "incoming" (takes chats, never sends first), "outbound" (sends; a text
+    /// to it opens no chat and gets the `unmonitored` message) or "in_call" (carries the SMS of voice
+    /// calls: an `[[ivr_queues]]` `in_call_number`; no queues).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role: String,
     /// Makes a direct number: every chat on it goes to this agent, with no menu (leave `queues` out).
@@ -819,6 +871,12 @@ pub struct ReplyDoc {
     /// The opt-in message an agent-started chat opens with.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub opt_in: bool,
+    /// "text" (the default) or "app_launch": the text holds {app_link} (and may hold {ios_link},
+    /// {android_link}), filled with `app`'s links when sent.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
 }
 
 impl ReplyDoc {
@@ -832,6 +890,8 @@ impl ReplyDoc {
             queues: self.queues.clone(),
             teams: self.teams.clone(),
             opt_in: self.opt_in,
+            kind: self.kind.clone(),
+            app: self.app.clone(),
         }
     }
 
@@ -845,6 +905,8 @@ impl ReplyDoc {
             queues: r.queues,
             teams: r.teams,
             opt_in: r.opt_in,
+            kind: r.kind,
+            app: r.app,
         }
     }
 }
@@ -1181,6 +1243,7 @@ impl SetupDocument {
                 })
                 .collect(),
             ivr_queues: self.ivr_queues.iter().map(IvrQueueDoc::to_core).collect(),
+            apps: self.apps.iter().map(AppDoc::to_core).collect(),
             contact_fields: self
                 .contact_fields
                 .iter()
@@ -1359,6 +1422,7 @@ impl SetupDocument {
                 })
                 .collect(),
             ivr_queues: d.ivr_queues.into_iter().map(IvrQueueDoc::from_core).collect(),
+            apps: d.apps.into_iter().map(AppDoc::from_core).collect(),
             contact_fields: d
                 .contact_fields
                 .into_iter()

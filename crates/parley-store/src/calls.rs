@@ -28,6 +28,10 @@ pub struct CallRow {
     /// The pre-session deflection's last step: `offered`, `accepted` or `declined`.
     pub deflection: Option<String>,
     pub sms_chat_id: Option<String>,
+    /// The call's SMS thread (a chat of start type `call`), once it has one.
+    pub thread_chat_id: Option<String>,
+    /// The caller's answer to the wait-time SMS: `sent` or `declined` (asked once).
+    pub wait_sms: Option<String>,
     /// Epoch milliseconds.
     pub started_at: i64,
     pub queued_at: Option<i64>,
@@ -49,7 +53,7 @@ pub struct CallFilter {
 }
 
 const COLUMNS: &str = "id, caller, caller_mobile, dialed, ivr_queue, language, status, position, agent, end_reason, deflection, \
-                       sms_chat_id, started_at, queued_at, connected_at, ended_at, version";
+                       sms_chat_id, thread_chat_id, wait_sms, started_at, queued_at, connected_at, ended_at, version";
 
 macro_rules! decode_call {
     ($row:expr) => {{
@@ -72,6 +76,8 @@ macro_rules! decode_call {
             end_reason: row.try_get("end_reason")?,
             deflection: row.try_get("deflection")?,
             sms_chat_id: row.try_get("sms_chat_id")?,
+            thread_chat_id: row.try_get("thread_chat_id")?,
+            wait_sms: row.try_get("wait_sms")?,
             started_at: row.try_get("started_at")?,
             queued_at: row.try_get("queued_at")?,
             connected_at: row.try_get("connected_at")?,
@@ -102,6 +108,8 @@ impl Store {
                     .push_bind(call.end_reason.clone())
                     .push_bind(call.deflection.clone())
                     .push_bind(call.sms_chat_id.clone())
+                    .push_bind(call.thread_chat_id.clone())
+                    .push_bind(call.wait_sms.clone())
                     .push_bind(call.started_at)
                     .push_bind(call.queued_at)
                     .push_bind(call.connected_at)
@@ -139,6 +147,10 @@ impl Store {
                 .push_bind(call.deflection.clone())
                 .push(", sms_chat_id = ")
                 .push_bind(call.sms_chat_id.clone())
+                .push(", thread_chat_id = ")
+                .push_bind(call.thread_chat_id.clone())
+                .push(", wait_sms = ")
+                .push_bind(call.wait_sms.clone())
                 .push(", queued_at = ")
                 .push_bind(call.queued_at)
                 .push(", connected_at = ")

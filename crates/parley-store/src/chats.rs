@@ -58,6 +58,8 @@ pub struct ChatFilter {
     /// With `queues`: the chats in no queue of these business numbers too (still in the menu, or
     /// direct numbers' chats).
     pub menu_numbers: Vec<String>,
+    /// With `queues`: the voice calls' SMS threads (start type `call`) of this agent too.
+    pub thread_agent: Option<String>,
     /// Only chats offered to or handled by this agent.
     pub agent: Option<String>,
     /// Only chats of this queue.
@@ -250,7 +252,10 @@ impl Store {
 
     /// Chats for a listing, newest first.
     pub async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<ChatRow>> {
-        if filter.queues.as_ref().is_some_and(Vec::is_empty) && filter.menu_numbers.is_empty() {
+        if filter.queues.as_ref().is_some_and(Vec::is_empty)
+            && filter.menu_numbers.is_empty()
+            && filter.thread_agent.is_none()
+        {
             return Ok(vec![]);
         }
         let text = filter.text.as_deref().filter(|t| !t.trim().is_empty());
@@ -285,6 +290,9 @@ impl Store {
                     q.push(" OR (queue IS NULL AND number IN (");
                     push_list!(q, &filter.menu_numbers);
                     q.push(")");
+                }
+                if let Some(agent) = &filter.thread_agent {
+                    q.push(" OR (start_type = 'call' AND agent = ").push_bind(agent.clone()).push(")");
                 }
                 q.push(")");
             }
@@ -417,7 +425,8 @@ impl Store {
     pub async fn active_chat_counts(&self) -> Result<Vec<(String, i64)>> {
         dispatch!(self, |pool, DB, begin| {
             let rows: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT agent, COUNT(*) FROM chats WHERE status IN ('offered', 'connected') AND agent IS NOT NULL GROUP BY agent",
+                "SELECT agent, COUNT(*) FROM chats WHERE status IN ('offered', 'connected') AND agent IS NOT NULL \
+                 AND (start_type IS NULL OR start_type <> 'call') GROUP BY agent",
             )
             .fetch_all(pool)
             .await?;

@@ -228,6 +228,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM calls WHERE caller = $1").bind(phone).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM app_sessions WHERE consumer = $1").bind(phone).execute(&mut *tx).await?;
             let messages = sqlx::query("DELETE FROM messages WHERE consumer = $1")
                 .bind(phone)
                 .execute(&mut *tx)

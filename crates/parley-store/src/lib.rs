@@ -17,6 +17,7 @@
 //!   direction, status and purpose), decoded from their stored names in [`rows`] and nowhere else.
 
 pub mod admin;
+pub mod app_sessions;
 pub mod audit;
 pub mod batch;
 pub mod calls;

@@ -39,6 +39,7 @@ const SQLITE: &[(i64, &str)] = &[
     (32, include_str!("../migrations/sqlite/0032_chats_waited.sql")),
     (33, include_str!("../migrations/sqlite/0033_contact_search.sql")),
     (34, include_str!("../migrations/sqlite/0034_calls.sql")),
+    (35, include_str!("../migrations/sqlite/0035_call_threads.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -75,6 +76,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (32, include_str!("../migrations/postgres/0032_chats_waited.sql")),
     (33, include_str!("../migrations/postgres/0033_contact_search.sql")),
     (34, include_str!("../migrations/postgres/0034_calls.sql")),
+    (35, include_str!("../migrations/postgres/0035_call_threads.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

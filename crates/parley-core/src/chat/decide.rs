@@ -72,6 +72,23 @@ pub fn decide(chat: Option<&Chat>, input: &Input, ctx: Context<'_>) -> Outcome {
             }
             Ok(())
         }),
+        Input::CallText { .. } if !d.ctx.number.role.carries_calls() => Outcome::Refused(Refusal::NotInCallNumber),
+        Input::CallText { .. } if d.ctx.consent.opted_out => Outcome::Refused(Refusal::OptedOut),
+        Input::CallText { text, agent, ticket } => d.call_text(chat, text, agent.as_ref(), ticket),
+        Input::CallConnected { agent } => d.business(chat, |d, chat| d.call_connected(chat, agent)),
+        Input::CallEnded => d.business(chat, |d, chat| {
+            if !chat.is_call_thread() {
+                return Err(Refusal::NotACallThread);
+            }
+            d.end(chat, EndReason::CallEnded, "ivr".to_owned());
+            Ok(())
+        }),
+        // An in_call number carries calls' threads, nothing else.
+        Input::Outbound { .. } | Input::Sessionless { .. } | Input::Deflected { .. }
+            if d.ctx.number.role.carries_calls() =>
+        {
+            Outcome::Refused(Refusal::CallsOnly)
+        }
         // An incoming-only number never writes first, whoever asks.
         Input::Outbound { .. } | Input::Sessionless { .. } | Input::Deflected { .. } if !d.ctx.number.role.sends() => {
             Outcome::Refused(Refusal::IncomingOnly)
@@ -185,7 +202,9 @@ impl Decider<'_> {
             self.decision.chat = chat;
             return;
         }
-        let command = self.ctx.setup.settings.commands.parse(text);
+        // In a call's thread every text is for the agent: no SMS command applies.
+        let in_call = chat.as_ref().is_some_and(Chat::is_call_thread);
+        let command = if in_call { None } else { self.ctx.setup.settings.commands.parse(text) };
         let mut chat = match chat {
             Some(mut chat) => {
                 self.event(ChatEvent::ConsumerMessage);
@@ -256,7 +275,9 @@ impl Decider<'_> {
         if let Some(transfer) = chat.transfer.take() {
             self.ctx.roster.release(&transfer.offered_to);
         }
+        // A call's thread took none of the agent's capacity.
         if matches!(chat.status, ChatStatus::Offered | ChatStatus::Connected)
+            && !chat.is_call_thread()
             && let Some(agent) = &chat.agent
         {
             self.ctx.roster.release(agent);
@@ -269,8 +290,8 @@ impl Decider<'_> {
         let key = match reason {
             // The opt-out confirmation is the last message; the after-hours one was just sent.
             EndReason::OptedOut | EndReason::AfterHours => return,
-            // A block is not announced to the consumer.
-            EndReason::Blocked => return,
+            // A block is not announced to the consumer; a call's end is the caller's own.
+            EndReason::Blocked | EndReason::CallEnded => return,
             EndReason::Expired => TextKey::Expired,
             EndReason::ConsumerSilent => TextKey::InactivityClosed,
             EndReason::QueueTimeout => TextKey::QueueTimeout,

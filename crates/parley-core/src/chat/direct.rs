@@ -25,6 +25,8 @@ pub(super) enum Unmonitored {
     OutboundOnly,
     /// The text answers a recent notification on a number that answers those automatically.
     NotificationReply,
+    /// The number carries the SMS of calls, and the phone has no live call thread on it.
+    NoCall,
 }
 
 impl Decider<'_> {
@@ -35,6 +37,7 @@ impl Decider<'_> {
         let recent = self.ctx.last_notification.is_some_and(|at| self.ctx.now.0 - at.0 <= window_ms);
         match (number.role, number.sessionless_reply) {
             (NumberRole::Outbound, _) => Some(Unmonitored::OutboundOnly),
+            (NumberRole::InCall, _) => Some(Unmonitored::NoCall),
             (NumberRole::Incoming | NumberRole::Both, SessionlessReply::AutoReply) if recent => {
                 Some(Unmonitored::NotificationReply)
             }

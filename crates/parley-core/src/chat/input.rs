@@ -54,6 +54,14 @@ pub enum Input {
     /// caller keeps their place ahead of chats that came after the call. A live chat with the phone on
     /// the number gets the text instead.
     Deflected { text: String, queue: QueueId, since: Timestamp, ticket: Ticket },
+    /// A message of the business in a voice call's SMS thread (docs/ivr.md): the platform's wait-time
+    /// SMS (`agent` none, the caller waiting) or the connected agent's text. Opens the thread on the
+    /// in-call number when the phone has none live; `ticket` names the call.
+    CallText { text: String, agent: Option<AgentId>, ticket: Ticket },
+    /// The call the thread belongs to is with `agent` now: the thread is theirs.
+    CallConnected { agent: AgentId },
+    /// The call the thread belongs to ended: so does the thread.
+    CallEnded,
     /// A message that belongs to no chat (a notification): the consumer's answer is handled like any
     /// first text.
     Sessionless { text: String, no_delay: bool },

@@ -11,10 +11,11 @@
 //! One idea a file: `model` (the chat kept between inputs), `input` and `outcome` (what goes into and
 //! comes out of `decide`), `decide` (the consumer's texts and the dispatch of every input), and the
 //! parts of a decision: `menu`, `queue`, `agent`, `outbound`, `consent`, `dismissal` (putting quiet chats aside and back), `tick` (timers firing),
-//! `timers` (the deadlines a live chat runs against, which `tick` fires), and `direct` (numbers nobody
-//! reads, and agents' direct numbers).
+//! `timers` (the deadlines a live chat runs against, which `tick` fires), `direct` (numbers nobody
+//! reads, and agents' direct numbers), and `call` (a voice call's SMS thread).
 
 mod agent;
+mod call;
 mod consent;
 mod decide;
 mod direct;

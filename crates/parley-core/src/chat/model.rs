@@ -87,6 +87,9 @@ pub enum StartType {
     Outbound,
     /// A caller left the IVR's voice queue for it (pre-session deflection).
     Deflected,
+    /// The SMS thread of a voice call (the wait-time SMS, SMS during a call): the call gives it its
+    /// agent and ends it, and no timer of chats runs on it.
+    Call,
 }
 
 impl StartType {
@@ -96,11 +99,12 @@ impl StartType {
             StartType::Auto => "auto_answered",
             StartType::Outbound => "outbound",
             StartType::Deflected => "deflected",
+            StartType::Call => "call",
         }
     }
 
     pub fn parse(text: &str) -> Option<StartType> {
-        [StartType::Manual, StartType::Auto, StartType::Outbound, StartType::Deflected]
+        [StartType::Manual, StartType::Auto, StartType::Outbound, StartType::Deflected, StartType::Call]
             .into_iter()
             .find(|s| s.as_str() == text)
     }
@@ -127,6 +131,8 @@ pub enum EndReason {
     AfterHours,
     /// An admin blocked the consumer's phone (the blocklist); the consumer is not told.
     Blocked,
+    /// The voice call the thread belongs to ended (the consumer is not told: the call ending says it).
+    CallEnded,
 }
 
 impl EndReason {
@@ -142,6 +148,7 @@ impl EndReason {
             EndReason::QueueTimeout => "queue_timeout",
             EndReason::AfterHours => "after_hours",
             EndReason::Blocked => "blocked",
+            EndReason::CallEnded => "call_ended",
         }
     }
 
@@ -157,6 +164,7 @@ impl EndReason {
             EndReason::QueueTimeout,
             EndReason::AfterHours,
             EndReason::Blocked,
+            EndReason::CallEnded,
         ]
         .into_iter()
         .find(|r| r.as_str() == text)
@@ -219,6 +227,11 @@ impl Chat {
     /// Whether the chat still takes messages.
     pub fn is_live(&self) -> bool {
         self.status != ChatStatus::Finished
+    }
+
+    /// Whether this is a voice call's SMS thread rather than a chat of a queue.
+    pub fn is_call_thread(&self) -> bool {
+        self.start_type == Some(StartType::Call)
     }
 }
 

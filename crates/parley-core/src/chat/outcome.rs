@@ -197,6 +197,12 @@ pub enum Refusal {
     AgentOutboundOff,
     /// The business number only takes chats (`role = "incoming"`): it never writes first.
     IncomingOnly,
+    /// The number has role `in_call`: it carries calls' SMS threads, and sends nothing else.
+    CallsOnly,
+    /// A call's SMS goes out only from an `in_call` number.
+    NotInCallNumber,
+    /// The chat is not a voice call's SMS thread.
+    NotACallThread,
 }
 
 /// The result of one input.

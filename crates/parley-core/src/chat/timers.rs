@@ -62,7 +62,8 @@ fn after(from: Timestamp, amount: Option<u32>, unit_ms: i64) -> Option<Timestamp
 /// the agent's last message (with the notice `notice_minutes_before` that, kept in `warned_at`). A
 /// dismissed chat runs only its session expiration.
 pub fn deadlines(chat: &Chat, rules: &ChatTimers) -> Vec<(Timestamp, Due)> {
-    if !chat.is_live() {
+    // A call's thread lives and ends with the call, whatever the chats' timers say.
+    if !chat.is_live() || chat.is_call_thread() {
         return vec![];
     }
     let timers = &rules.timers;

@@ -76,6 +76,7 @@ mod tests {
             agents: vec![],
             teams: vec![],
             voice_destination: None,
+            in_call_number: None,
             deflection: None,
             wait_sms: None,
         }

@@ -42,6 +42,8 @@ pub struct SetupDraft {
     pub contact_fields: Vec<ContactFieldDraft>,
     /// The IVR's voice queues (`[[ivr_queues]]`).
     pub ivr_queues: Vec<super::ivr::IvrQueueDraft>,
+    /// The business's mobile apps (`[[apps]]`).
+    pub apps: Vec<super::apps::AppDraft>,
 }
 
 /// A custom contact field as written; `kind` is checked into a [`FieldKind`].
@@ -345,6 +347,7 @@ impl Setup {
             replies: self.replies.iter().map(Reply::to_draft).collect(),
             blocklist: self.blocklist.iter().map(Blocked::to_draft).collect(),
             ivr_queues: self.ivr_queues.iter().map(super::ivr::IvrQueue::to_draft).collect(),
+            apps: self.apps.iter().map(super::apps::App::to_draft).collect(),
             contact_fields: self
                 .contact_fields
                 .iter()

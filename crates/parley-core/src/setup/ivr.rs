@@ -29,6 +29,8 @@ pub struct IvrQueueDraft {
     /// Where the Twilio Voice front sends a call it does not deflect: a phone number, a SIP URI or a
     /// TwiML URL.
     pub voice_destination: Option<String>,
+    /// The `in_call` number of the queue's call threads (the wait-time SMS, SMS during a call).
+    pub in_call_number: Option<String>,
     pub deflection: Option<DeflectionDraft>,
     pub wait_sms: Option<WaitSmsDraft>,
 }
@@ -63,6 +65,8 @@ pub struct IvrQueue {
     pub agents: Vec<AgentId>,
     pub teams: Vec<TeamId>,
     pub voice_destination: Option<String>,
+    /// The number (role `in_call`) its calls' SMS threads use.
+    pub in_call_number: Option<BusinessNumber>,
     pub deflection: Option<Deflection>,
     pub wait_sms: Option<WaitSms>,
 }
@@ -99,6 +103,7 @@ impl IvrQueue {
             agents: self.agents.iter().map(ToString::to_string).collect(),
             teams: self.teams.iter().map(ToString::to_string).collect(),
             voice_destination: self.voice_destination.clone(),
+            in_call_number: self.in_call_number.as_ref().map(ToString::to_string),
             deflection: self.deflection.as_ref().map(|d| DeflectionDraft {
                 enabled: d.enabled,
                 ewt_threshold_seconds: d.ewt_threshold_seconds,
@@ -275,7 +280,46 @@ pub(crate) fn validate_ivr_queues(
                 }
             }
         });
-        out.push(IvrQueue { id, name, numbers, staff, agents, teams, voice_destination, deflection, wait_sms });
+        let in_call_number = d.in_call_number.as_deref().and_then(|n| match BusinessNumber::parse(n) {
+            Ok(number) if known.numbers.iter().any(|k| k.number == number && k.role.carries_calls()) => Some(number),
+            Ok(number) if known.numbers.iter().any(|k| k.number == number) => {
+                errors.push(SetupError::InvalidField {
+                    owner: owner.clone(),
+                    field: format!("in_call_number \"{number}\""),
+                    reason: "is not an in_call number: give that number role = \"in_call\", or name another".to_owned(),
+                });
+                None
+            }
+            _ => {
+                errors.push(SetupError::UnknownReference {
+                    owner: owner.clone(),
+                    kind: "in_call number",
+                    id: n.to_owned(),
+                });
+                None
+            }
+        });
+        if wait_sms.as_ref().is_some_and(|w| w.enabled) && d.in_call_number.is_none() {
+            errors.push(SetupError::InvalidField {
+                owner: owner.clone(),
+                field: "in_call_number".to_owned(),
+                reason:
+                    "the wait-time SMS goes out from an in_call number: name one (a number with role = \"in_call\")"
+                        .to_owned(),
+            });
+        }
+        out.push(IvrQueue {
+            id,
+            name,
+            numbers,
+            staff,
+            agents,
+            teams,
+            voice_destination,
+            in_call_number,
+            deflection,
+            wait_sms,
+        });
     }
     out
 }

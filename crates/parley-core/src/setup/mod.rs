@@ -13,6 +13,7 @@
 //! - `replies.rs`: predefined replies as the setup holds them: draft, validated form, validation.
 //! - `blocklist.rs`: the phones the business does not serve: draft, the validated map, validation.
 //! - `email.rs`: agents' e-mail addresses (plausible, unique ignoring case), as integrations name agents.
+//! - `apps.rs`: the business's mobile apps, whose launch links `app_launch` replies send.
 //! - `roles.rs`: what a number is for (its role, a direct agent, sessionless replies) and the checks
 //!   that span numbers and agents.
 //!
@@ -20,6 +21,7 @@
 //! commands, ...) and on nothing that depends on it: the chat, its timers and the use of replies read
 //! the setup, never the other way round.
 
+pub mod apps;
 mod blocklist;
 mod draft;
 mod email;
@@ -40,7 +42,7 @@ pub use draft::{
 };
 pub use email::{MAX_EMAIL_CHARS, email_problem};
 pub use model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team, mask};
-pub use replies::{PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
+pub use replies::{APP_PLACEHOLDERS as REPLY_APP_PLACEHOLDERS, PLACEHOLDERS as REPLY_PLACEHOLDERS, Reply, ReplyDraft};
 pub use roles::{
     DEFAULT_SESSIONLESS_WINDOW_HOURS, DirectNumbers, NumberRole, SESSIONLESS_WINDOW_HOURS, SessionlessReply,
 };

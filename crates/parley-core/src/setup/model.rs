@@ -47,6 +47,8 @@ pub struct Setup {
     pub contact_fields: Vec<FieldDef>,
     /// The IVR's voice queues.
     pub ivr_queues: Vec<super::ivr::IvrQueue>,
+    /// The business's mobile apps.
+    pub apps: Vec<super::apps::App>,
 }
 
 /// A campaign: numbers that share one throughput limit (carriers count 10DLC throughput per campaign),
@@ -299,6 +301,7 @@ impl Setup {
             blocklist: Blocklist::default(),
             contact_fields: Vec::new(),
             ivr_queues: Vec::new(),
+            apps: Vec::new(),
         }
     }
 
@@ -426,6 +429,10 @@ impl Setup {
 
     /// The queue with this id.
     /// The voice queue `id`.
+    pub fn app(&self, id: &str) -> Option<&super::apps::App> {
+        self.apps.iter().find(|a| a.id == id)
+    }
+
     pub fn ivr_queue(&self, id: &QueueId) -> Option<&super::ivr::IvrQueue> {
         self.ivr_queues.iter().find(|q| &q.id == id)
     }

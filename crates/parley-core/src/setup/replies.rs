@@ -16,6 +16,11 @@ use super::validate::SetupError;
 
 /// The placeholders a reply's text may use.
 pub const PLACEHOLDERS: &[&str] = &["agent_first_name", "agent", "queue", "brand", "consumer_last_four"];
+/// The placeholders an `app_launch` reply may use besides: its app's launch link with a fresh token,
+/// and the download links.
+pub const APP_PLACEHOLDERS: &[&str] = &["app_link", "ios_link", "android_link"];
+/// The kinds of reply.
+const KINDS: &str = "text or app_launch";
 
 /// A predefined reply as written in the setup document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,6 +40,10 @@ pub struct ReplyDraft {
     pub teams: Vec<String>,
     /// The opt-in message an agent-started chat opens with.
     pub opt_in: bool,
+    /// `text` (the default, empty) or `app_launch` (sends `app`'s launch link).
+    pub kind: String,
+    /// For `app_launch`: the app (`[[apps]]`).
+    pub app: Option<String>,
 }
 
 /// A validated predefined reply.
@@ -48,6 +57,8 @@ pub struct Reply {
     pub queues: Vec<QueueId>,
     pub teams: Vec<TeamId>,
     pub opt_in: bool,
+    /// Set on an `app_launch` reply: the app whose launch link it sends.
+    pub app: Option<String>,
 }
 
 impl Reply {
@@ -62,6 +73,8 @@ impl Reply {
             queues: self.queues.iter().map(ToString::to_string).collect(),
             teams: self.teams.iter().map(ToString::to_string).collect(),
             opt_in: self.opt_in,
+            kind: if self.app.is_some() { "app_launch".to_owned() } else { String::new() },
+            app: self.app.clone(),
         }
     }
 }
@@ -77,6 +90,7 @@ pub(super) fn validate_replies(
     drafts: &[ReplyDraft],
     queues: &[Queue],
     teams: &[Team],
+    apps: &[super::apps::App],
     errors: &mut Vec<SetupError>,
 ) -> Vec<Reply> {
     let mut replies = Vec::new();
@@ -107,10 +121,43 @@ pub(super) fn validate_replies(
         if chars > MAX_BODY_CHARS {
             errors.push(invalid("text".to_owned(), format!("has {chars} characters; the limit is {MAX_BODY_CHARS}")));
         }
-        let unknown = texts::unknown_placeholders_among(PLACEHOLDERS, &d.text);
+        let app_launch = match d.kind.as_str() {
+            "" | "text" => {
+                if d.app.is_some() {
+                    errors.push(invalid("app".to_owned(), "is for replies of kind = \"app_launch\"".to_owned()));
+                }
+                false
+            }
+            "app_launch" => true,
+            other => {
+                errors.push(invalid(format!("kind \"{other}\""), format!("use {KINDS}")));
+                false
+            }
+        };
+        let app = match (&d.app, app_launch) {
+            (Some(app), true) if apps.iter().any(|a| &a.id == app) => Some(app.clone()),
+            (Some(app), true) => {
+                errors.push(SetupError::UnknownReference { owner: owner.clone(), kind: "app", id: app.clone() });
+                None
+            }
+            (None, true) => {
+                errors.push(invalid("app".to_owned(), "an app_launch reply names its app ([[apps]])".to_owned()));
+                None
+            }
+            (_, false) => None,
+        };
+        if app_launch && !d.text.contains("{app_link}") {
+            errors.push(invalid(
+                "text".to_owned(),
+                "an app_launch reply holds {app_link}, where the link goes".to_owned(),
+            ));
+        }
+        let allowed: Vec<&str> =
+            PLACEHOLDERS.iter().chain(if app_launch { APP_PLACEHOLDERS } else { &[] }).copied().collect();
+        let unknown = texts::unknown_placeholders_among(&allowed, &d.text);
         if !unknown.is_empty() {
             let unknown: Vec<String> = unknown.iter().map(|u| format!("{{{u}}}")).collect();
-            let known: Vec<String> = PLACEHOLDERS.iter().map(|k| format!("{{{k}}}")).collect();
+            let known: Vec<String> = allowed.iter().map(|k| format!("{{{k}}}")).collect();
             let reason = format!("unknown placeholder {}: a reply may use {}", unknown.join(", "), known.join(", "));
             errors.push(invalid("text".to_owned(), reason));
         }
@@ -148,6 +195,7 @@ pub(super) fn validate_replies(
             queues: reply_queues,
             teams: reply_teams,
             opt_in: d.opt_in,
+            app,
         });
     }
     replies

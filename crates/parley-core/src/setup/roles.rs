@@ -35,11 +35,15 @@ pub enum NumberRole {
     /// Both (the default).
     #[default]
     Both,
+    /// It carries the SMS of voice calls (the wait-time SMS, SMS during a call; docs/ivr.md): a text
+    /// to it joins the caller's live call thread, and without one gets the `unmonitored` message. It
+    /// opens no chats and is never a chat queue's number or a sender of the chat APIs.
+    InCall,
 }
 
 impl NumberRole {
     /// The values a setup document may name.
-    pub const ALLOWED: &'static str = "incoming, outbound or both";
+    pub const ALLOWED: &'static str = "incoming, outbound, both or in_call";
 
     /// Parses the setup document's value; empty is the default, `both`.
     pub fn parse(text: &str) -> Option<NumberRole> {
@@ -47,6 +51,7 @@ impl NumberRole {
             "" | "both" => Some(NumberRole::Both),
             "incoming" => Some(NumberRole::Incoming),
             "outbound" => Some(NumberRole::Outbound),
+            "in_call" => Some(NumberRole::InCall),
             _ => None,
         }
     }
@@ -57,6 +62,7 @@ impl NumberRole {
             NumberRole::Incoming => "incoming",
             NumberRole::Outbound => "outbound",
             NumberRole::Both => "both",
+            NumberRole::InCall => "in_call",
         }
     }
 
@@ -64,7 +70,7 @@ impl NumberRole {
     pub fn opens_chats(self) -> bool {
         match self {
             NumberRole::Incoming | NumberRole::Both => true,
-            NumberRole::Outbound => false,
+            NumberRole::Outbound | NumberRole::InCall => false,
         }
     }
 
@@ -73,8 +79,13 @@ impl NumberRole {
     pub fn sends(self) -> bool {
         match self {
             NumberRole::Outbound | NumberRole::Both => true,
-            NumberRole::Incoming => false,
+            NumberRole::Incoming | NumberRole::InCall => false,
         }
+    }
+
+    /// Whether the number carries the SMS of voice calls.
+    pub fn carries_calls(self) -> bool {
+        self == NumberRole::InCall
     }
 }
 
@@ -202,6 +213,12 @@ pub(super) fn number_use(
             None
         }
     });
+    if role.carries_calls() && !n.queues.is_empty() {
+        errors.push(invalid(
+            "queues".to_owned(),
+            "an in_call number carries the SMS of voice calls and is no chat queue's number: leave queues out, or give the queues another number".to_owned(),
+        ));
+    }
     if n.agent.is_some() {
         if !n.queues.is_empty() {
             errors.push(invalid(

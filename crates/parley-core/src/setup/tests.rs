@@ -80,6 +80,7 @@ fn draft() -> SetupDraft {
         blocklist: vec![],
         contact_fields: vec![],
         ivr_queues: vec![],
+        apps: vec![],
     }
 }
 
@@ -743,7 +744,7 @@ fn bad_roles_and_direct_numbers_are_all_named_at_once() {
     d.agents[0].direct_numbers = "many".into();
     let errors: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
     let expected = [
-        "number +15550001000: role \"sometimes\": use incoming, outbound or both",
+        "number +15550001000: role \"sometimes\": use incoming, outbound, both or in_call",
         "number +15550001000: sessionless_reply \"ignore\": use chat or auto_reply",
         "number +15550001000: sessionless_window_hours 721: must be between 1 and 720 hours (24 is a good start)",
         "number +15550001000: fallback_queue: is for direct numbers only: name the number's agent, or leave it out",
@@ -824,6 +825,12 @@ fn ivr_draft() -> SetupDraft {
         text: "Reply with a photo of the problem while you wait.".into(),
         ..Default::default()
     });
+    d.numbers.push(NumberDraft {
+        number: "+15550007000".into(),
+        carrier: "sim".into(),
+        role: "in_call".into(),
+        ..Default::default()
+    });
     d.ivr_queues.push(ivr::IvrQueueDraft {
         id: "voice-billing".into(),
         name: "Billing calls".into(),
@@ -831,6 +838,7 @@ fn ivr_draft() -> SetupDraft {
         agents: vec!["alice".into()],
         teams: vec!["blue".into()],
         voice_destination: Some("+15550009999".into()),
+        in_call_number: Some("+15550007000".into()),
         deflection: Some(ivr::DeflectionDraft {
             enabled: true,
             ewt_threshold_seconds: 120,
@@ -897,4 +905,33 @@ fn ivr_bad_voice_queues_are_all_named_at_once() {
         ],
         "{all:#?}"
     );
+}
+
+#[test]
+fn ivr_in_call_numbers_carry_calls_only() {
+    let mut d = ivr_draft();
+    d.numbers.last_mut().unwrap().queues = vec!["billing".into()];
+    let mut second = d.ivr_queues[0].clone();
+    second.id = "voice-other".into();
+    second.numbers.clear();
+    second.deflection = None;
+    second.in_call_number = Some("+15550001000".into());
+    let mut third = second.clone();
+    third.id = "voice-third".into();
+    third.in_call_number = None;
+    d.ivr_queues.extend([second, third]);
+    let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert!(
+        all[0].starts_with("number +15550007000: queues: an in_call number carries the SMS of voice calls"),
+        "{all:#?}"
+    );
+    assert!(
+        all[1].starts_with("ivr queue \"voice-other\": in_call_number \"+15550001000\": is not an in_call number"),
+        "{all:#?}"
+    );
+    assert!(all[2].starts_with("ivr queue \"voice-third\": in_call_number: the wait-time SMS goes out"), "{all:#?}");
+    let setup = Setup::validate(&ivr_draft(), &["sim"]).unwrap();
+    let in_call = setup.number(&BusinessNumber::parse("+15550007000").unwrap()).unwrap();
+    assert!(in_call.role.carries_calls() && !in_call.role.opens_chats() && !in_call.role.sends());
 }

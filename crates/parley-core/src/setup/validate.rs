@@ -26,7 +26,7 @@ use super::draft::{ContactFieldDraft, NumberDraft, QueueDraft, QuietHoursDraft, 
 use super::email::check_email;
 use super::model::{Agent, Campaign, ConsumerNumber, Number, NumberRegistration, Queue, Setup, Team};
 use super::replies::validate_replies;
-use super::roles;
+use super::roles::{self, NumberRole};
 use super::settings::{DismissalSettings, PresenceSettings, Settings, TimerSettings};
 
 /// One problem in a setup document. Each message names the item at fault.
@@ -241,8 +241,9 @@ impl Setup {
                     known: carriers.join(", "),
                 });
             }
-            // A direct number has no menu (roles.rs says why); every other number needs one.
-            if n.queues.is_empty() && n.agent.is_none() {
+            // A direct number has no menu (roles.rs says why), nor does an in_call number (it carries
+            // calls' threads); every other number needs one.
+            if n.queues.is_empty() && n.agent.is_none() && n.role != NumberRole::InCall.as_str() {
                 errors.push(SetupError::NumberWithoutQueues(number.to_string()));
             }
             let number_queues = resolve_queues(format!("number {number}"), &n.queues, &mut errors);
@@ -410,7 +411,8 @@ impl Setup {
             }
         }
 
-        let replies = validate_replies(&draft.replies, &queues, &teams, &mut errors);
+        let apps = super::apps::validate_apps(&draft.apps, &mut errors);
+        let replies = validate_replies(&draft.replies, &queues, &teams, &apps, &mut errors);
         let blocklist = validate_blocklist(&draft.blocklist, &mut errors);
         let contact_fields = validate_contact_fields(&draft.contact_fields, &mut errors);
         let known =
@@ -445,6 +447,7 @@ impl Setup {
                 blocklist,
                 contact_fields,
                 ivr_queues,
+                apps,
             })
         } else {
             Err(errors)

@@ -53,6 +53,9 @@
 //! api> deflect +14155550100 tech 10m Hi   Input::Deflected: a caller who waited 10 minutes in the IVR
 //!                                    moves to SMS in the tech queue, keeping their place (the call is
 //!                                    named on the chat: `call-<phone>`)
+//! ivr> text +14155550100 Hi         Input::CallText from the in_call number (`setup in-call-line`): the
+//!                                    wait-time SMS (`agent-text +1415... alice Hi`: the call's agent);
+//!                                    `ivr> connect chat-1 alice`, `ivr> end chat-1`: the call connected, ended
 //! api> opt-out +14155550100          consent given outside SMS, for the support number (`opt-in` likewise)
 //! api from +15550002000> send ...    a business-first input from another number (`agent alice from N> start ...`)
 //! clock +10m                        advances the clock (s, m or h) and fires the timers that came due
@@ -100,6 +103,8 @@ const SUPPORT: &str = "+15550001000";
 const BILLING_LINE: &str = "+15550002000";
 /// Alice's direct number, in the `direct-alice` variants.
 const DIRECT: &str = "+15550003000";
+/// The in_call number of the `in-call-line` variant.
+const IN_CALL: &str = "+15550007000";
 
 /// Plays `script` and compares the transcript with `expect`.
 pub(crate) fn check(script: &str, expect: Expect) {
@@ -187,6 +192,7 @@ fn setup(variants: &[&str]) -> Setup {
         replies: vec![],
         contact_fields: vec![],
         ivr_queues: vec![],
+        apps: vec![],
         blocklist: vec![],
     };
     for variant in variants {
@@ -407,6 +413,7 @@ impl World {
                 ["agent", agent, target] if target.starts_with('@') => self.agent(agent, Some(&target[1..]), body),
                 ["admin"] => self.admin(body),
                 ["api"] => self.api(body),
+                ["ivr"] => self.ivr(body),
                 _ => panic!("`{line}`: unknown speaker `{head}`"),
             }
         }
@@ -550,6 +557,30 @@ impl World {
             }
         };
         self.outbound(phone, &input);
+    }
+
+    /// A call's SMS thread on the in_call number: `text PHONE TEXT` (the platform's wait-time SMS),
+    /// `agent-text PHONE AGENT TEXT`, `connect chat-N AGENT`, `end chat-N` (the call ended).
+    fn ivr(&mut self, command: &str) {
+        let mut words = command.splitn(3, ' ');
+        let (verb, target, rest) = (words.next().unwrap(), words.next().unwrap(), words.next().unwrap_or(""));
+        let ticket = Ticket { id: None, context: vec![("call_id".to_owned(), format!("call-{target}"))] };
+        let input = match verb {
+            "text" => Input::CallText { text: rest.to_owned(), agent: None, ticket },
+            "agent-text" => {
+                let (agent, text) = rest.split_once(' ').unwrap();
+                Input::CallText { text: text.to_owned(), agent: Some(AgentId::parse(agent).unwrap()), ticket }
+            }
+            "connect" => {
+                return self
+                    .business(&self.chat_id(target), &Input::CallConnected { agent: AgentId::parse(rest).unwrap() });
+            }
+            "end" => return self.business(&self.chat_id(target), &Input::CallEnded),
+            _ => panic!("unknown ivr command `{command}` (text, agent-text, connect, end)"),
+        };
+        self.from = BusinessNumber::parse(IN_CALL).unwrap();
+        self.outbound(target, &input);
+        self.from = BusinessNumber::parse(SUPPORT).unwrap();
     }
 
     /// Runs a business-first input to `phone` on the support number (or the number the line names).
@@ -873,9 +904,17 @@ fn render_status(chat: &Chat) -> String {
 /// setup direct-alice                 +15550003000 is alice's direct number (`direct-alice-fallback`: with
 ///                                    fallback_queue = "tech"); alice greets "Hi, Alice here ({agent_first_name})."
 /// setup alice-hours                  alice answers weekdays 09:00-17:00 New York (closed at the start)
+/// setup in-call-line                 +15550007000 carries calls' SMS threads (role = "in_call")
 /// ```
 fn number_roles_variant(draft: &mut SetupDraft, variant: &str) -> bool {
     match variant {
+        "in-call-line" => draft.numbers.push(NumberDraft {
+            number: IN_CALL.into(),
+            label: "Calls".into(),
+            carrier: "sim".into(),
+            role: "in_call".into(),
+            ..NumberDraft::default()
+        }),
         "billing-line-outbound-only" => draft.numbers[1].role = "outbound".into(),
         "billing-line-incoming-only" => draft.numbers[1].role = "incoming".into(),
         "support-auto-reply" => draft.numbers[0].sessionless_reply = "auto_reply".into(),

@@ -11,6 +11,7 @@ mod harness;
 
 mod blocklist;
 mod business_hours;
+mod call_threads;
 mod commands;
 mod consent;
 mod conversation;

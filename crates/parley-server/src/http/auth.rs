@@ -116,8 +116,21 @@ impl Principal {
         }
     }
 
-    /// Whether this caller may see a chat of `number` and `queue` (with no queue yet: in the menu).
-    pub fn sees_chat(&self, state: &AppState, number: &str, queue: Option<&str>) -> bool {
+    /// Whether this caller may see `chat`: by its queue (with no queue yet: in the menu, or on a direct
+    /// number). A voice call's SMS thread is in no queue: its agent sees it, as do the supervisors of
+    /// the queues that agent serves.
+    pub fn sees_chat(&self, state: &AppState, chat: &parley_store::rows::ChatRow) -> bool {
+        if chat.start_type.as_deref() == Some(parley_core::chat::StartType::Call.as_str()) {
+            let agent = chat.agent.as_deref().and_then(|a| AgentId::parse(a).ok());
+            return match self {
+                Principal::Admin { .. } => true,
+                Principal::Agent(me) => agent.as_ref() == Some(me),
+                Principal::Supervisor { queues, .. } => {
+                    agent.is_some_and(|a| state.engine.setup().queues_of(&a).iter().any(|q| queues.contains(q)))
+                }
+            };
+        }
+        let (number, queue) = (chat.number.as_str(), chat.queue.as_deref());
         match queue {
             None if matches!(self, Principal::Supervisor { .. } | Principal::Agent(_)) => {
                 self.menu_numbers(state).iter().any(|n| n == number)

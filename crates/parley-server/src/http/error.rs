@@ -34,6 +34,8 @@ pub enum ErrorCode {
     /// `X-CSRF-Token` header (or with another value).
     Csrf,
     NotFound,
+    /// What the request names existed but is no more usable: an app-launch link that expired or opened.
+    Gone,
     MethodNotAllowed,
     /// The request conflicts with the chat's state (or, erasing a phone, with its live chat).
     Conflict,
@@ -341,6 +343,22 @@ fn refused(refusal: Refusal) -> ApiError {
                 message,
                 vec![FieldProblem::new(Some("/outbound_number".to_owned()), message)],
             );
+        }
+        Refusal::CallsOnly => {
+            let message = "outbound_number: the number has role \"in_call\": it carries the SMS of voice calls only; \
+                           send from a number whose role is outbound or both";
+            return ApiError::invalid_fields(
+                message,
+                vec![FieldProblem::new(Some("/outbound_number".to_owned()), message)],
+            );
+        }
+        Refusal::NotInCallNumber => (
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "a call's SMS goes out from the voice queue's in_call_number, and this number is not one",
+        ),
+        Refusal::NotACallThread => {
+            (StatusCode::CONFLICT, ErrorCode::Conflict, "this chat is not the SMS thread of a voice call")
         }
         Refusal::QuietHours { until, zones } => {
             let message = format!(

@@ -225,6 +225,10 @@ fn fields(event: &Event) -> Map<String, Value> {
         Event::CallDeflection { call_id, outcome, reason, ewt_seconds, sms_chat_id } => json!({
             "call_id": call_id, "outcome": outcome, "reason": reason, "ewt_seconds": ewt_seconds, "sms_chat_id": sms_chat_id
         }),
+        Event::CallWaitSms { call_id, outcome, thread_chat_id } => {
+            json!({ "call_id": call_id, "outcome": outcome, "thread_chat_id": thread_chat_id })
+        }
+        Event::AppOpened { app, call_id } => json!({ "app": app, "call_id": call_id }),
     };
     // `json!({ .. })` always makes an object.
     match value {
@@ -473,6 +477,15 @@ mod tests {
                 },
                 false,
             ),
+            (
+                Event::CallWaitSms {
+                    call_id: "CA1".to_owned(),
+                    outcome: "sent".to_owned(),
+                    thread_chat_id: Some("0194403a-6f1e-7c52-9d0e-00000000000a".to_owned()),
+                },
+                false,
+            ),
+            (Event::AppOpened { app: "acme".to_owned(), call_id: Some("CA1".to_owned()) }, true),
         ];
         // A new variant does not compile here until it is listed: give it a sample above and a section
         // in docs/events.md.
@@ -515,7 +528,9 @@ mod tests {
                 | Event::CallQueued { .. }
                 | Event::CallConnected { .. }
                 | Event::CallEnded { .. }
-                | Event::CallDeflection { .. } => {}
+                | Event::CallDeflection { .. }
+                | Event::CallWaitSms { .. }
+                | Event::AppOpened { .. } => {}
             }
         }
         samples
@@ -584,6 +599,7 @@ mod tests {
             "call.connected",
             "call.ended",
             "call.deflection",
+            "call.wait_sms",
         ];
         let shown: BTreeSet<&str> = samples().iter().map(|(e, _)| e.kind()).filter(|k| !hidden.contains(k)).collect();
         assert_eq!(listened, shown);

@@ -93,6 +93,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .merge(api::crm::routes())
         .merge(api::contacts::routes())
         .merge(api::ivr::routes())
+        .merge(api::app_sessions::routes())
         .merge(console::routes());
     if sim {
         api = api

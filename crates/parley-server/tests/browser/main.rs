@@ -14,6 +14,7 @@ mod harness;
 
 mod admin;
 mod browser;
+mod calls;
 mod console;
 mod contacts;
 mod dismissal;

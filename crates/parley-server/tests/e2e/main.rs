@@ -12,6 +12,7 @@ mod audit;
 mod authorization;
 mod bad_input;
 mod blocklist;
+mod call_sms;
 mod chat_export;
 mod concurrency;
 mod consent;

@@ -251,6 +251,10 @@ pub async fn list_chats(
         statuses,
         queues: who.visible_queues(&state).map(|qs| qs.iter().map(ToString::to_string).collect()),
         menu_numbers: who.menu_numbers(&state),
+        thread_agent: match &who {
+            Principal::Agent(agent) => Some(agent.to_string()),
+            Principal::Admin { .. } | Principal::Supervisor { .. } => None,
+        },
         agent: q.agent.filter(|a| !a.is_empty()),
         queue: q.queue.filter(|a| !a.is_empty()),
         consumer,
@@ -283,7 +287,7 @@ pub(crate) async fn visible_chat(state: &AppState, who: &Principal, id: &ChatId)
         parley_store::StoreError::NotFound => ApiError::not_found(format!("no chat with id {id}")),
         other => other.into(),
     })?;
-    if !who.sees_chat(state, &chat.number, chat.queue.as_deref()) {
+    if !who.sees_chat(state, &chat) {
         return Err(ApiError::forbidden("this chat is in a queue you do not serve"));
     }
     Ok(chat)

@@ -1,5 +1,6 @@
 //! The `/api/v1` resources, one file each.
 
+pub mod app_sessions;
 pub mod audit;
 pub mod blocklist;
 pub mod chat_export;

@@ -34,6 +34,7 @@ use crate::engine::{OutboundAck, OutboundRequest, ScheduleRequest};
 use crate::http::api::chats::{ChatView, view_for};
 use crate::http::api::media::attachable;
 use crate::http::api::messages::parse_send_at;
+use crate::http::api::replies::app_links;
 use crate::http::api::sms::encoding_name;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem, PointerSegment, pointer};
@@ -236,6 +237,11 @@ pub async fn start_chat(
             &setup.settings.brand,
             Some(&consumer),
         );
+        if let Some(reply) =
+            req.predefined_id.as_deref().and_then(|id| setup.replies.iter().find(|r| r.id.as_str() == id))
+        {
+            app_links(&state, &setup, reply, consumer.as_str(), &number.to_string(), &mut vars)?;
+        }
         let reply = Predefined { id: req.predefined_id.as_deref(), variables: req.variables, agent: agent.as_ref() };
         text_of(&setup, &who, req.message.as_deref(), reply, &mut vars, req.media_ids.len())?
     };
@@ -416,6 +422,11 @@ pub async fn send_message(
     let text = {
         let setup = state.engine.setup();
         let mut vars = ReplyVars::for_chat(None, None, &setup.settings.brand, Some(&consumer));
+        if let Some(reply) =
+            req.predefined_id.as_deref().and_then(|id| setup.replies.iter().find(|r| r.id.as_str() == id))
+        {
+            app_links(&state, &setup, reply, consumer.as_str(), &number.to_string(), &mut vars)?;
+        }
         let reply = Predefined { id: req.predefined_id.as_deref(), variables: req.variables, agent: None };
         text_of(&setup, &who, req.message.as_deref(), reply, &mut vars, req.media_ids.len())?
     };

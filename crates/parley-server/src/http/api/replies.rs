@@ -16,6 +16,7 @@ use parley_core::message::check_body;
 use parley_core::phone::E164;
 use parley_core::replies::{Reply, ReplyVars};
 use parley_core::setup::{ConsumerNumber, Setup};
+use parley_store::calls::CallRow;
 use parley_store::rows::ChatRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -136,7 +137,8 @@ pub async fn send_reply(
     let setup = state.engine.setup();
     let reply = reply_for(&setup, &agent, &reply_id)?;
     let chat = chat_of(&state, &who, &id).await?;
-    let vars = vars_for(&setup, &who, &chat);
+    let mut vars = vars_for(&setup, &who, &chat);
+    app_links(&state, &setup, reply, &chat.consumer, &chat.number, &mut vars)?;
     let unfilled = reply.unfilled(&vars);
     if !unfilled.is_empty() {
         let names: Vec<String> = unfilled.iter().map(|u| format!("{{{u}}}")).collect();
@@ -172,18 +174,10 @@ fn reply_for<'a>(setup: &'a Setup, agent: &AgentId, reply_id: &str) -> Result<&'
     Ok(reply)
 }
 
-/// The chat `id`, if the caller may see it: its queue must be one the agent serves.
+/// The chat `id`, if the caller may see it (its queue must be one the agent serves; a call's thread
+/// must be theirs).
 async fn chat_of(state: &AppState, who: &Principal, id: &ChatId) -> Result<ChatRow, ApiError> {
-    let chat = match state.store.chat(id.as_str()).await {
-        Ok(chat) => chat,
-        Err(parley_store::StoreError::NotFound) => return Err(ApiError::not_found(format!("no chat with id {id}"))),
-        Err(other) => return Err(other.into()),
-    };
-    if who.sees(state, chat.queue.as_deref()) {
-        Ok(chat)
-    } else {
-        Err(ApiError::forbidden("this chat is in a queue you do not serve"))
-    }
+    crate::http::api::chats::visible_chat(state, who, id).await
 }
 
 /// What the placeholders are in `chat` for `who`: the agent is the caller (for an admin or a
@@ -213,4 +207,33 @@ fn vars_for(setup: &Setup, who: &Principal, chat: &ChatRow) -> ReplyVars {
         &setup.settings.brand,
         consumer.as_ref(),
     )
+}
+
+/// The placeholders of a reply sent in a voice call's thread: the agent (if any), the voice queue's
+/// name, the brand, the caller's last four digits (the agent is on the phone with them).
+pub(crate) fn vars_for_call(setup: &Setup, call: &CallRow, agent: Option<&AgentId>) -> ReplyVars {
+    let queue = QueueId::parse(&call.ivr_queue).ok().and_then(|q| setup.ivr_queue(&q)).map(|q| q.name.as_str());
+    let agent = agent.and_then(|a| setup.agent(a)).map(|a| a.name.as_str());
+    ReplyVars::for_chat(agent, queue, &setup.settings.brand, E164::parse(&call.caller).ok().as_ref())
+}
+
+/// Fills an `app_launch` reply's links for the conversation between `consumer` and `number`: the
+/// launch link with a fresh signed token (docs/ivr.md), and the download links. Other replies are
+/// left alone.
+pub(crate) fn app_links(
+    state: &AppState,
+    setup: &Setup,
+    reply: &Reply,
+    consumer: &str,
+    number: &str,
+    vars: &mut ReplyVars,
+) -> Result<(), ApiError> {
+    let Some(app) = reply.app.as_deref().and_then(|a| setup.app(a)) else { return Ok(()) };
+    let exp = state.clock.now().0 / 1000 + i64::from(app.token_minutes) * 60;
+    let token = crate::app_tokens::mint(&state.media_signer, &app.id, consumer, number, exp)
+        .map_err(|e| ApiError::internal(format!("an app link could not be made: {e}")))?;
+    vars.app_link = Some(app.launch_link(&token));
+    vars.ios_link = Some(app.ios.clone());
+    vars.android_link = Some(app.android.clone());
+    Ok(())
 }

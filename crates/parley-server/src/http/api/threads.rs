@@ -50,6 +50,7 @@ async fn page(
         queues,
         // Chats still in a menu have no queue: only admins see them here.
         menu_numbers: vec![],
+        thread_agent: None,
         agent: None,
         queue: None,
         consumer: Some(consumer.to_string()),

@@ -115,6 +115,8 @@ pub(crate) async fn start(
         end_reason: None,
         deflection: None,
         sms_chat_id: None,
+        thread_chat_id: None,
+        wait_sms: None,
         started_at: now.0,
         queued_at: None,
         connected_at: None,
@@ -196,12 +198,15 @@ pub(crate) async fn report(state: &AppState, id: &str, change: &CallChange) -> R
         let applied = apply(call.status, agent.as_ref(), call.position, change)
             .map_err(|b| ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, format!("call {id}: {b}")))?;
         if applied == Applied::Same {
+            // A repeat also finishes what a crash may have left: the thread follows the call.
+            super::thread::sync(state, &call).await?;
             return Ok(call);
         }
         let (next, event) = moved(state, &call, change);
         if state.store.update_call(&next, call.version, &[call_event(state, &event)]).await? {
             state.bus.written();
             tracing::info!(call = %id, status = next.status.as_str(), "call changed");
+            super::thread::sync(state, &next).await?;
             return Ok(next);
         }
     }

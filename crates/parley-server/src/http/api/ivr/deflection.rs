@@ -193,6 +193,7 @@ pub(crate) async fn accept(state: &AppState, id: &str) -> Result<DeflectionAccep
         let rows: Vec<_> = events.iter().map(|e| call_event(state, e)).collect();
         if state.store.update_call(&next, call.version, &rows).await? {
             state.bus.written();
+            super::thread::sync(state, &next).await?;
             return Ok(DeflectionAccepted { sms_chat_id: chat_id, call: CallView::from(&next) });
         }
     }

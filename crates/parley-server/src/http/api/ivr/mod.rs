@@ -1,6 +1,7 @@
 //! `/api/v1/ivr/...`: the open API any IVR calls (docs/ivr.md). The IVR reports its calls and their
 //! states (`calls.rs`), asks whether to offer a waiting caller SMS and reports the answer
-//! (`deflection.rs`), and reads its voice queues' estimated wait (`queues.rs`). Parley carries no
+//! (`deflection.rs`) and to the wait-time SMS (`wait_sms.rs`), and reads its voice queues' estimated
+//! wait (`queues.rs`); the call's SMS thread, which the agent texts the caller in, is `thread.rs`. Parley carries no
 //! voice; it stores each call, writes its events (`call.*`, docs/events.md) and carries the SMS half.
 //!
 //! Who: the IVR with an admin token or a key with the `ivr` scope; supervisors read calls and queues.
@@ -8,6 +9,8 @@
 pub mod calls;
 pub mod deflection;
 pub mod queues;
+pub mod thread;
+pub mod wait_sms;
 
 use parley_core::event::Event;
 use parley_core::ids::QueueId;
@@ -34,6 +37,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deflection::decline_deflection))
         .routes(routes!(queues::list_ivr_queues))
         .routes(routes!(queues::ivr_queue_ewt))
+        .routes(routes!(wait_sms::wait_sms))
+        .routes(routes!(thread::send_call_message, thread::call_thread))
 }
 
 #[derive(OpenApi)]
@@ -62,6 +67,10 @@ pub struct CallView {
     pub deflection: Option<String>,
     /// The SMS chat an accepted deflection started.
     pub sms_chat_id: Option<String>,
+    /// The call's SMS thread (the wait-time SMS, SMS during the call): its chat, once it has one.
+    pub thread_chat_id: Option<String>,
+    /// The caller's answer to the wait-time SMS: `sent` or `declined` (null: not asked).
+    pub wait_sms: Option<String>,
     pub started_at: String,
     pub queued_at: Option<String>,
     pub connected_at: Option<String>,
@@ -83,6 +92,8 @@ impl From<&CallRow> for CallView {
             end_reason: c.end_reason.clone(),
             deflection: c.deflection.clone(),
             sms_chat_id: c.sms_chat_id.clone(),
+            thread_chat_id: c.thread_chat_id.clone(),
+            wait_sms: c.wait_sms.clone(),
             started_at: rfc3339(c.started_at),
             queued_at: c.queued_at.map(rfc3339),
             connected_at: c.connected_at.map(rfc3339),

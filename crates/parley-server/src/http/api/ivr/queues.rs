@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use parley_core::ewt::{Estimate, EwtInputs, estimate, naive};
 use parley_core::ids::{AgentId, QueueId};
+use parley_core::ivr::call::CallStatus;
 use parley_core::ivr::wait::{CallFacts, voice_inputs};
 use parley_core::setup::ivr::IvrQueue;
 use parley_store::calls::{CallFilter, CallRow};
@@ -21,6 +22,8 @@ use crate::http::extract::{ApiPath, ApiQuery};
 /// How far back the calls the estimate reads go, and how many at most.
 const HISTORY_MS: i64 = 24 * 3600 * 1000;
 const HISTORY_CALLS: i64 = 1000;
+/// The most calls of a day (or connected now) the queue list counts.
+const TODAY_CALLS: i64 = 100_000;
 
 /// A voice queue's estimate: what it was made from and its result.
 pub(super) struct VoiceEstimate {
@@ -162,6 +165,36 @@ pub struct VoiceQueueView {
     pub ewt_threshold_seconds: Option<u32>,
     /// The estimate for a caller joining now.
     pub ewt: VoiceEwtView,
+    /// Calls waiting and with an agent now.
+    pub waiting: u32,
+    pub connected: u32,
+    /// The SMS services on the calls that started today (UTC).
+    pub today: ServicesToday,
+}
+
+/// What the SMS services did on a voice queue's calls today.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct ServicesToday {
+    pub calls: u32,
+    /// Pre-session deflection: offers made, and the callers' answers.
+    pub deflection_offered: u32,
+    pub deflection_accepted: u32,
+    pub deflection_declined: u32,
+    /// The wait-time SMS: sent, and declined by the caller.
+    pub wait_sms_sent: u32,
+    pub wait_sms_declined: u32,
+}
+
+impl ServicesToday {
+    fn count(&mut self, call: &CallRow) {
+        self.calls += 1;
+        let deflection = call.deflection.as_deref();
+        self.deflection_offered += u32::from(deflection.is_some());
+        self.deflection_accepted += u32::from(deflection == Some("accepted"));
+        self.deflection_declined += u32::from(deflection == Some("declined"));
+        self.wait_sms_sent += u32::from(call.wait_sms.as_deref() == Some("sent"));
+        self.wait_sms_declined += u32::from(call.wait_sms.as_deref() == Some("declined"));
+    }
 }
 
 /// The voice queues.
@@ -177,9 +210,22 @@ pub struct VoiceQueueList {
 pub async fn list_ivr_queues(State(state): State<AppState>, who: Principal) -> Result<Json<VoiceQueueList>, ApiError> {
     readers(&who)?;
     let setup = state.engine.setup();
+    let now = state.clock.now().0;
+    let today = CallFilter {
+        statuses: vec![],
+        ivr_queues: None,
+        since: Some(now - now.rem_euclid(86_400_000)),
+        limit: TODAY_CALLS,
+    };
+    let today = state.store.calls(&today).await?;
+    let connected =
+        CallFilter { statuses: vec![CallStatus::Connected], ivr_queues: None, since: None, limit: TODAY_CALLS };
+    let connected = state.store.calls(&connected).await?;
     let mut queues = Vec::with_capacity(setup.ivr_queues.len());
     for queue in &setup.ivr_queues {
         let e = voice_estimate(&state, queue, None).await?;
+        let mut services = ServicesToday::default();
+        today.iter().filter(|c| c.ivr_queue == queue.id.as_str()).for_each(|c| services.count(c));
         queues.push(VoiceQueueView {
             id: queue.id.to_string(),
             name: queue.name.clone(),
@@ -187,6 +233,9 @@ pub async fn list_ivr_queues(State(state): State<AppState>, who: Principal) -> R
             deflection_enabled: queue.deflection.as_ref().is_some_and(|d| d.enabled),
             ewt_threshold_seconds: queue.deflection.as_ref().map(|d| d.ewt_threshold_seconds),
             ewt: VoiceEwtView::of(&queue.id, &e),
+            waiting: e.waiting,
+            connected: connected.iter().filter(|c| c.ivr_queue == queue.id.as_str()).count() as u32,
+            today: services,
         });
     }
     Ok(Json(VoiceQueueList { queues }))
