@@ -935,3 +935,61 @@ fn ivr_in_call_numbers_carry_calls_only() {
     let in_call = setup.number(&BusinessNumber::parse("+15550007000").unwrap()).unwrap();
     assert!(in_call.role.carries_calls() && !in_call.role.opens_chats() && !in_call.role.sends());
 }
+
+#[test]
+fn apps_and_app_launch_replies_are_checked_and_every_problem_named() {
+    use crate::setup::apps::AppDraft;
+    let mut d = draft();
+    let app = AppDraft {
+        id: "acme".into(),
+        name: "Acme".into(),
+        ios: "https://apps.apple.com/app/id1".into(),
+        android: "https://play.google.com/store/apps/details?id=a".into(),
+        launch: "acme://open/{token}".into(),
+        token_minutes: None,
+    };
+    d.apps = vec![
+        app.clone(),
+        AppDraft { id: "Bad Id".into(), ..app.clone() },
+        AppDraft {
+            id: "broken".into(),
+            ios: "http://apps.apple.com/x".into(),
+            launch: "https://app.example/open".into(),
+            token_minutes: Some(0),
+            ..app.clone()
+        },
+    ];
+    let reply = |id: &str, kind: &str, app: Option<&str>, text: &str| crate::setup::ReplyDraft {
+        id: id.into(),
+        title: id.into(),
+        shortcut: id.into(),
+        text: text.into(),
+        kind: kind.into(),
+        app: app.map(Into::into),
+        ..Default::default()
+    };
+    d.replies = vec![
+        reply("good", "app_launch", Some("acme"), "Open {app_link} or get it at {ios_link}"),
+        reply("nolink", "app_launch", Some("acme"), "Open the app"),
+        reply("noapp", "app_launch", Some("gone"), "Open {app_link}"),
+        reply("plain", "", Some("acme"), "Open {app_link}"),
+        reply("odd", "carousel", None, "Hi"),
+    ];
+    let all: Vec<String> = Setup::validate(&d, &["sim"]).unwrap_err().iter().map(ToString::to_string).collect();
+    assert_eq!(all.len(), 9, "{all:#?}");
+    assert!(all[0].contains("app") && all[0].contains("Bad Id"), "{all:#?}");
+    assert!(all[1].starts_with("app \"broken\": ios: must be the https:// download link"), "{all:#?}");
+    assert!(all[2].starts_with("app \"broken\": launch: must be a link"), "{all:#?}");
+    assert!(all[3].starts_with("app \"broken\": token_minutes: must be 1 to 10080"), "{all:#?}");
+    assert_eq!(all[4], "reply \"nolink\": text: an app_launch reply holds {app_link}, where the link goes");
+    assert_eq!(all[5], "reply \"noapp\" refers to unknown app \"gone\"");
+    assert!(all[6].starts_with("reply \"plain\": app: is for replies of kind = \"app_launch\""), "{all:#?}");
+    assert!(all[7].starts_with("reply \"plain\": text: unknown placeholder {app_link}"), "{all:#?}");
+    assert_eq!(all[8], "reply \"odd\": kind \"carousel\": use text or app_launch");
+    d.apps.truncate(1);
+    d.replies.truncate(1);
+    let setup = Setup::validate(&d, &["sim"]).unwrap();
+    assert_eq!(setup.replies[0].app.as_deref(), Some("acme"));
+    assert_eq!(setup.app("acme").unwrap().launch_link("t0k"), "acme://open/t0k");
+    assert_eq!(setup.app("acme").unwrap().token_minutes, 60);
+}
