@@ -27,7 +27,9 @@ fn setup() -> Value {
         {"id": "wait", "title": "While you wait", "shortcut": "wait",
          "text": "{brand} here: reply with a photo of the problem while you wait, and your agent will see it."},
         {"id": "app", "title": "Open the app", "shortcut": "app", "kind": "app_launch", "app": "acme",
-         "text": "Hi, {agent_first_name} here: open {app_link} (no app yet? iPhone {ios_link})"}
+         "text": "Hi, {agent_first_name} here: open {app_link} (no app yet? iPhone {ios_link})"},
+        {"id": "app-api", "title": "App link", "shortcut": "applink", "kind": "app_launch", "app": "acme",
+         "text": "Track your order in the app: {app_link}"}
     ]);
     doc["apps"] = json!([
         {"id": "acme", "name": "Acme app", "ios": "https://apps.apple.com/app/id1", "android": "https://play.google.com/store/apps/details?id=com.acme",
@@ -224,6 +226,16 @@ async fn call_sms_a_declined_caller_is_not_asked_again_and_an_app_link_opens_onc
     let late = texts[2].body.split("?t=").nth(1).unwrap().split(' ').next().unwrap().to_owned();
     now.fetch_add(31 * 60_000, Ordering::SeqCst);
     assert!(open(late).await.expect_error(410, "gone").contains("expired"));
+
+    // The outbound API sends the same kind of link, for its own conversation (no chat: no line to add).
+    let notify =
+        json!({"end_user_number": "+14155550803", "outbound_number": "+15550001000", "predefined_id": "app-api"});
+    app.request(Method::POST, "/api/v1/outbound/messages", Some(ADMIN), Some(&notify)).await.expect_status(201);
+    let other = app.phone("+14155550803").receives(2).await;
+    let api_link = other.iter().find(|m| m.body.starts_with("Track your order")).map(|m| m.body.clone()).unwrap();
+    let api_token = api_link.split("?t=").nth(1).unwrap().to_owned();
+    assert_eq!(open(api_token.clone()).await.expect_status(200).body["app"], "acme");
+    open(api_token).await.expect_error(410, "gone");
 
     // An in_call number carries calls only: the outbound API may not send from it.
     let from_it = json!({"end_user_number": "+14155550803", "outbound_number": IN_CALL, "message": "hi"});
