@@ -39,6 +39,7 @@ pub mod phone;
 pub mod quiet_hours;
 pub mod registration;
 pub mod replies;
+pub mod report;
 pub mod routing;
 pub mod scheduled;
 pub mod setup;

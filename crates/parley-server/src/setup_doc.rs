@@ -697,6 +697,10 @@ pub struct QueueDoc {
     /// The agent who owns the contacts matching creates for this queue's chats.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_owner: Option<String>,
+    /// The wait within which an answered chat meets the queue's service level in reports (default 60
+    /// seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_seconds: Option<u32>,
 }
 
 /// Dismissal of quiet chats: after `after_minutes` without a consumer message, counted from the agent's
@@ -1240,6 +1244,7 @@ impl SetupDocument {
                     dismissal: q.dismissal.map(DismissalDoc::into_core),
                     record_policy: q.record_policy.clone(),
                     default_owner: q.default_owner.clone(),
+                    service_level_seconds: q.service_level_seconds,
                 })
                 .collect(),
             ivr_queues: self.ivr_queues.iter().map(IvrQueueDoc::to_core).collect(),
@@ -1419,6 +1424,7 @@ impl SetupDocument {
                     dismissal: q.dismissal.as_ref().map(DismissalDoc::from_core),
                     record_policy: q.record_policy,
                     default_owner: q.default_owner,
+                    service_level_seconds: q.service_level_seconds,
                 })
                 .collect(),
             ivr_queues: d.ivr_queues.into_iter().map(IvrQueueDoc::from_core).collect(),

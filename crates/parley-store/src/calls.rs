@@ -49,6 +49,8 @@ pub struct CallFilter {
     pub ivr_queues: Option<Vec<String>>,
     /// Only calls started at or after (epoch milliseconds).
     pub since: Option<i64>,
+    /// Only calls started before (epoch milliseconds).
+    pub until: Option<i64>,
     pub limit: i64,
 }
 
@@ -205,6 +207,9 @@ impl Store {
             }
             if let Some(since) = filter.since {
                 q.push(" AND started_at >= ").push_bind(since);
+            }
+            if let Some(until) = filter.until {
+                q.push(" AND started_at < ").push_bind(until);
             }
             q.push(" ORDER BY started_at DESC, id DESC LIMIT ").push_bind(filter.limit);
             let rows = q.build().fetch_all(pool).await?;

@@ -107,6 +107,24 @@ impl Store {
         self.chats_where("id", ids, false).await
     }
 
+    /// The chats opened in `[from, to)`, oldest first (reports).
+    pub async fn chats_opened_between(&self, from: i64, to: i64) -> Result<Vec<ChatRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM chats WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at, id"
+            )))
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
     /// How many live chats have a timer due at `now`.
     pub async fn due_chat_count(&self, now: i64) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {

@@ -272,6 +272,13 @@ impl TransferFailure {
             TransferFailure::NobodyAvailable => "nobody_available",
         }
     }
+
+    /// Parses a stored reason.
+    pub fn parse(text: &str) -> Option<TransferFailure> {
+        [TransferFailure::Declined, TransferFailure::TimedOut, TransferFailure::NobodyAvailable]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
 }
 
 /// What the consent ledger knows about a consumer's phone.

@@ -143,6 +143,13 @@ impl DismissReason {
             DismissReason::ByAdmin => "by_admin",
         }
     }
+
+    /// Parses a stored reason.
+    pub fn parse(text: &str) -> Option<DismissReason> {
+        [DismissReason::ConsumerSilent, DismissReason::ByAgent, DismissReason::ByAdmin]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
 }
 
 /// What to carry out, in order, in the same transaction as the chat's new state.

@@ -192,6 +192,9 @@ pub struct QueueDraft {
     pub record_policy: String,
     /// The agent who owns contacts that matching creates for this queue's chats.
     pub default_owner: Option<String>,
+    /// The wait within which an answered chat meets the queue's service level (reports); `None`:
+    /// 60 seconds.
+    pub service_level_seconds: Option<u32>,
 }
 
 /// An agent as written.
@@ -293,6 +296,7 @@ impl Setup {
                     dismissal: q.dismissal,
                     record_policy: q.record_policy.as_setup().unwrap_or_default(),
                     default_owner: q.default_owner.as_ref().map(ToString::to_string),
+                    service_level_seconds: q.service_level_seconds,
                 })
                 .collect(),
             agents: self

@@ -177,6 +177,9 @@ pub struct Queue {
     pub record_policy: RecordPolicy,
     /// The owner of contacts that matching creates for this queue's chats.
     pub default_owner: Option<AgentId>,
+    /// The wait within which an answered chat meets the service level (1 to 86,400); `None`: the
+    /// reports' default of 60 seconds.
+    pub service_level_seconds: Option<u32>,
 }
 
 impl Queue {

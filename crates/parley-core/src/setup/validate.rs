@@ -593,6 +593,13 @@ fn validate_queues(
         };
         // An unknown agent is reported once the agents are known (in `Setup::validate`).
         let default_owner = q.default_owner.as_deref().and_then(|a| AgentId::parse(a).ok());
+        if q.service_level_seconds.is_some_and(|s| !(1..=86_400).contains(&s)) {
+            errors.push(SetupError::InvalidField {
+                owner: owner.clone(),
+                field: "service_level_seconds".to_owned(),
+                reason: "must be between 1 and 86400 seconds".to_owned(),
+            });
+        }
         queues.push(Queue {
             id,
             name,
@@ -615,6 +622,7 @@ fn validate_queues(
             dismissal: q.dismissal,
             record_policy,
             default_owner,
+            service_level_seconds: q.service_level_seconds,
         });
     }
     // Choices of one submenu must be told apart, like those of a number's menu.

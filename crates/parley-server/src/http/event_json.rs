@@ -10,11 +10,11 @@
 //! table has no column for it); [`wire`] adds the envelope from the row's columns. Rows written before
 //! this module (whose data also held `chat_id`) come out the same.
 
-use parley_core::chat::{Chat, ChatStatus};
+use parley_core::chat::{Chat, ChatStatus, DismissReason, EndReason, TransferFailure};
 use parley_core::crm::ContactChange;
 use parley_core::event::Event;
 use parley_core::ids::{AgentId, ChatId, QueueId};
-use parley_core::message::Direction;
+use parley_core::message::{Direction, MessageStatus};
 use parley_core::routing::Presence;
 use parley_core::time::Timestamp;
 use parley_store::rows::EventRow;
@@ -257,6 +257,63 @@ pub fn webhook_types(row: &EventRow) -> Vec<&str> {
         _ => None,
     };
     std::iter::once(row.kind.as_str()).chain(alias).collect()
+}
+
+/// The event a stored row of the chat kinds reports read (`parley_store::reports::FACT_KINDS`) holds,
+/// read back from its JSON; `None` for another kind, or data this version cannot read (logged).
+pub fn decode_fact(row: &EventRow) -> Option<Event> {
+    let decoded = decode_chat_event(row);
+    if decoded.is_none() && parley_store::reports::FACT_KINDS.contains(&row.kind.as_str()) {
+        tracing::warn!(event = row.id, kind = %row.kind, "a stored event's data does not read back; reports leave it out");
+    }
+    decoded
+}
+
+fn decode_chat_event(row: &EventRow) -> Option<Event> {
+    let data: Value = serde_json::from_str(&row.data).ok()?;
+    let text = |key: &str| data.get(key).and_then(Value::as_str);
+    let agent = |key: &str| text(key).and_then(|a| AgentId::parse(a).ok());
+    let queue = |key: &str| text(key).and_then(|q| QueueId::parse(q).ok());
+    Some(match row.kind.as_str() {
+        "chat.queued" => Event::Queued { queue: row.queue.as_deref().and_then(|q| QueueId::parse(q).ok())? },
+        "chat.back_to_menu" => Event::BackToMenu,
+        "chat.offered" => Event::Offered { agent: agent("agent")? },
+        "chat.started_outbound" => Event::StartedOutbound { agent: agent("agent") },
+        "chat.offer_withdrawn" => Event::OfferWithdrawn { agent: agent("agent")? },
+        "chat.connected" => Event::Connected {
+            agent: agent("agent")?,
+            auto_answered: data.get("auto_answered").and_then(Value::as_bool).unwrap_or(false),
+        },
+        "chat.offer_timed_out" => Event::OfferTimedOut { agent: agent("agent")? },
+        "chat.reply_timed_out" => Event::ReplyTimedOut { agent: agent("agent")? },
+        "chat.overflowed" => Event::Overflowed { from: queue("from")?, to: queue("to")? },
+        "chat.transfer_started" => Event::TransferStarted {
+            from: agent("from")?,
+            to: agent("to")?,
+            queue: queue("to_queue"),
+            note: String::new(),
+        },
+        "chat.transfer_failed" => Event::TransferFailed {
+            from: agent("from")?,
+            to: agent("to"),
+            reason: TransferFailure::parse(text("reason")?)?,
+        },
+        "chat.transfer_ended" => Event::TransferEnded { from: agent("from")?, to: agent("to")? },
+        "chat.ended" => Event::Ended { reason: EndReason::parse(text("reason")?)?, by: text("by")?.to_owned() },
+        "chat.dismissed" => {
+            Event::Dismissed { by: text("by")?.to_owned(), reason: DismissReason::parse(text("reason")?)? }
+        }
+        "chat.resumed" => Event::Resumed { by: text("by")?.to_owned() },
+        "message" => Event::Message {
+            message_id: text("message_id")?.to_owned(),
+            direction: Direction::parse(text("direction")?)?,
+            author: text("author")?.to_owned(),
+            body: text("body")?.to_owned(),
+            media: vec![],
+            status: MessageStatus::parse(text("status")?)?,
+        },
+        _ => return None,
+    })
 }
 
 /// What the monitor shows of an agent: the status they chose while connected, "offline" while they

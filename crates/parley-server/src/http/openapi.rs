@@ -17,7 +17,7 @@ use crate::http::scope;
     info(title = "Parley API", description = "The HTTP API of Parley, a self-hosted SMS contact center. Authenticate with `Authorization: Bearer TOKEN` (or HTTP basic auth with a key's id and token). A key with scopes may call an operation only with the scope its description names (403 `insufficient_scope` otherwise). Every POST takes an `Idempotency-Key` header. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`: `details` lists each problem of a request body with `field`, the JSON Pointer of the value at fault."),
     modifiers(&Bearer),
     components(schemas(crate::http::error::ErrorCode, crate::http::error::ErrorBody, crate::http::twilio_api::error::TwilioErrorBody)),
-    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"), (name = "twilio", description = "The Twilio-compatible Messages API: HTTP basic auth with a key id (SK…) and its token; answers and errors in Twilio's shapes"))
+    tags((name = "setup"), (name = "tokens"), (name = "agents"), (name = "reports", description = "The seed's reports over a period: JSON tables, CSV, SVG charts (docs/reports.md)"), (name = "chats"), (name = "events"), (name = "sms"), (name = "numbers"), (name = "outbound"), (name = "privacy"), (name = "simulator"), (name = "twilio", description = "The Twilio-compatible Messages API: HTTP basic auth with a key id (SK…) and its token; answers and errors in Twilio's shapes"))
 )]
 pub struct ApiDoc;
 

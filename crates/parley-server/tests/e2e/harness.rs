@@ -252,6 +252,7 @@ impl TestApp {
         req = match auth {
             Auth::Bearer(token) => req.bearer_auth(token),
             Auth::Basic(user, password) => req.basic_auth(user, Some(password)),
+            Auth::Cookie(cookie) => req.header(reqwest::header::COOKIE, cookie),
         };
         for (name, value) in headers {
             req = req.header(*name, *value);
@@ -279,6 +280,24 @@ impl TestApp {
             req = req.header(reqwest::header::CONTENT_TYPE, content_type);
         }
         Reply::read(&format!("{method} {path}"), req.send().await).await
+    }
+
+    /// The admin creates a supervisor of `teams`, who logs in: the `Cookie` header of their session.
+    pub(crate) async fn supervisor_session(&self, username: &str, teams: &[&str]) -> String {
+        let password = format!("{username}-password-1");
+        let user = json!({"username": username, "role": "supervisor", "teams": teams, "password": password});
+        self.request(Method::POST, "/api/v1/users", Some(ADMIN), Some(&user)).await.expect_status(201);
+        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+        let form = [("username", username), ("password", password.as_str())];
+        let answer = client.post(format!("{}/login", self.base)).form(&form).send().await.expect("a login answer");
+        let cookie = answer
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("parley_session=").and_then(|v| v.split(';').next()))
+            .unwrap_or_else(|| panic!("no session cookie for {username}: {}", answer.status()));
+        format!("parley_session={cookie}")
     }
 
     /// The admin replaces the setup; it must be accepted. Returns the setup as stored.
@@ -429,6 +448,8 @@ pub(crate) enum Auth<'a> {
     Bearer(&'a str),
     /// HTTP basic: a key's id and its token.
     Basic(&'a str, &'a str),
+    /// A console session: the `Cookie` header [`TestApp::supervisor_session`] answers.
+    Cookie(&'a str),
 }
 
 /// An HTTP answer: its status, headers and body (JSON when it parses, else the text as a JSON string).

@@ -49,6 +49,7 @@ mod privacy;
 mod reference;
 mod registration;
 mod replies;
+mod reports;
 mod resend;
 mod routing;
 mod send_later;

@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod phones;
 pub mod queue_settings;
 pub mod replies;
+pub mod reports;
 pub mod setup;
 pub mod sms;
 pub mod threads;

@@ -303,7 +303,7 @@ pub async fn list_calls(
             })?),
         }
     }
-    let filter = CallFilter { statuses, ivr_queues: query.ivr_queue.map(|q| vec![q]), since: None, limit };
+    let filter = CallFilter { statuses, ivr_queues: query.ivr_queue.map(|q| vec![q]), since: None, until: None, limit };
     let calls = state.store.calls(&filter).await?;
     Ok(Json(CallList { calls: calls.iter().map(CallView::from).collect() }))
 }

@@ -45,6 +45,7 @@ pub(super) async fn voice_estimate(
         statuses: vec![],
         ivr_queues: Some(vec![queue.id.to_string()]),
         since: Some(now.0 - HISTORY_MS),
+        until: None,
         limit: HISTORY_CALLS,
     };
     let recent = state.store.calls(&filter).await?;
@@ -215,11 +216,17 @@ pub async fn list_ivr_queues(State(state): State<AppState>, who: Principal) -> R
         statuses: vec![],
         ivr_queues: None,
         since: Some(now - now.rem_euclid(86_400_000)),
+        until: None,
         limit: TODAY_CALLS,
     };
     let today = state.store.calls(&today).await?;
-    let connected =
-        CallFilter { statuses: vec![CallStatus::Connected], ivr_queues: None, since: None, limit: TODAY_CALLS };
+    let connected = CallFilter {
+        statuses: vec![CallStatus::Connected],
+        ivr_queues: None,
+        since: None,
+        until: None,
+        limit: TODAY_CALLS,
+    };
     let connected = state.store.calls(&connected).await?;
     let mut queues = Vec::with_capacity(setup.ivr_queues.len());
     for queue in &setup.ivr_queues {
