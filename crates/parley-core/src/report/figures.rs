@@ -168,7 +168,7 @@ impl AgentFigures {
         average(self.first_response_total_ms, self.first_responses)
     }
 
-    fn add(&mut self, other: &AgentFigures) {
+    pub fn add(&mut self, other: &AgentFigures) {
         self.chats += other.chats;
         self.offered += other.offered;
         self.answered += other.answered;

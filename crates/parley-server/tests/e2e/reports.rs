@@ -419,6 +419,47 @@ async fn reports_keep_supervisors_to_their_teams_and_name_the_bad_parameter() {
     let agent = app.agent_token("cy").await;
     report(&app, Auth::Bearer(&agent), "/api/v1/reports/queues").await.expect_error(403, "forbidden");
 
+    // Agent statistics are the users-teams figures: cy beside blue (cy alone), bob beside red.
+    let stats = |who: &str, path: &str| {
+        let path = format!("{path}?range=period&{PERIOD}");
+        let who = who.to_owned();
+        let app = &app;
+        async move { app.request(Method::GET, &path, Some(&who), None).await }
+    };
+    let cy = stats(&agent, "/api/v1/me/stats").await.expect_status(200).body;
+    assert_eq!(
+        (
+            cy["mine"]["answered"].as_f64(),
+            cy["mine"]["average_seconds"].as_i64(),
+            cy["mine"]["average_first_response_seconds"].as_f64()
+        ),
+        (Some(2.0), Some(105), Some(20.0))
+    );
+    assert_eq!((cy["team_size"].as_i64(), cy["team_average"]["answered"].as_f64()), (Some(1), Some(2.0)));
+    let bob = stats(ADMIN, "/api/v1/agents/bob/stats").await.expect_status(200).body;
+    assert_eq!((bob["mine"]["answered"].as_f64(), bob["mine"]["missed"].as_f64()), (Some(1.0), Some(1.0)));
+    // Red: ann and bob answered two chats and handled three in 2120 s.
+    assert_eq!(
+        (
+            bob["team_size"].as_i64(),
+            bob["team_average"]["answered"].as_f64(),
+            bob["team_average"]["average_seconds"].as_i64()
+        ),
+        (Some(2), Some(1.0), Some(706))
+    );
+    // At noon UTC on Nov 2, E (04:30 UTC) is today's in UTC, and yesterday's in New York.
+    let utc = app.request(Method::GET, "/api/v1/me/stats?tz=UTC", Some(&agent), None).await.expect_status(200).body;
+    assert_eq!((utc["range"].as_str(), utc["mine"]["answered"].as_f64()), (Some("today"), Some(1.0)));
+    let path = "/api/v1/me/stats?tz=America/New_York";
+    let new_york = app.request(Method::GET, path, Some(&agent), None).await.expect_status(200).body;
+    assert_eq!(new_york["mine"]["answered"].as_f64(), Some(0.0));
+    let refused = app.request_with(Method::GET, "/api/v1/agents/ann/stats", sam, &[], None).await;
+    refused.expect_error(403, "forbidden");
+    app.request_with(Method::GET, "/api/v1/agents/cy/stats", sam, &[], None).await.expect_status(200);
+    let odd = app.request(Method::GET, "/api/v1/me/stats?range=fortnight", Some(&agent), None).await;
+    assert!(odd.expect_error(422, "validation_failed").starts_with("range:"));
+    app.request(Method::GET, "/api/v1/agents/nobody/stats", Some(ADMIN), None).await.expect_error(404, "not_found");
+
     for (query, param) in [
         ("from=2026-11-02&to=2026-11-01", "from"),
         ("from=2025-01-01&to=2026-11-01", "to"),

@@ -27,6 +27,7 @@ pub mod replies;
 pub mod reports;
 pub mod setup;
 pub mod sms;
+pub mod stats;
 pub mod threads;
 pub mod tokens;
 pub mod transfers;

@@ -122,7 +122,7 @@ pub async fn report(
     }
 }
 
-fn problem(param: &str, message: impl Into<String>) -> ApiError {
+pub(crate) fn problem(param: &str, message: impl Into<String>) -> ApiError {
     let message = message.into();
     let message = if message.starts_with(&format!("{param}:")) { message } else { format!("{param}: {message}") };
     ApiError::invalid_fields(message.clone(), vec![FieldProblem::new(Some(format!("/{param}")), message)])
@@ -156,7 +156,7 @@ pub(crate) async fn build(
             "chat-history is one consumer's or one agent's: give consumer= (E.164) or agent=",
         ));
     }
-    let chats = facts(state, &period, now).await?;
+    let chats = chat_facts(state, &period, now).await?;
     let supervisor = !matches!(who, Principal::Admin { .. });
     let consumer = |chat: &ChatFacts| {
         let masking = if supervisor {
@@ -253,7 +253,7 @@ fn visible_number(state: &AppState, who: &Principal, number: &str) -> bool {
 }
 
 /// The facts of every chat opened in the period.
-async fn facts(state: &AppState, period: &Period, now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
+pub(crate) async fn chat_facts(state: &AppState, period: &Period, now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
     let chats = state.store.chats_opened_between(period.from.0, period.to.0).await?;
     let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
     for row in state.store.fact_events_between(period.from.0, period.to.0).await? {
