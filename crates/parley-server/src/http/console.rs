@@ -29,6 +29,8 @@ const AGENT: &str = include_str!("../../assets/agent.html");
 const MONITOR: &str = include_str!("../../assets/monitor.html");
 const CONTACTS: &str = include_str!("../../assets/contacts.html");
 const ADMIN: &str = include_str!("../../assets/admin.html");
+const REPORTS: &str = include_str!("../../assets/reports.html");
+const REPORTS_SCRIPT: &str = include_str!("../../assets/reports.js");
 const SCRIPT: &str = include_str!("../../assets/console.js");
 const ADMIN_SCRIPT: &str = include_str!("../../assets/admin.js");
 const STYLE: &str = include_str!("../../assets/console.css");
@@ -46,9 +48,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .route("/console/chats/{id}", get(chat_page))
         .route("/console/admin", get(admin))
         .route("/console/contacts", get(contacts))
+        .route("/console/reports", get(reports))
         .route("/favicon.ico", get(|| async { asset("image/svg+xml", ICON) }))
         .route("/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/assets/admin.js", get(|| async { asset("text/javascript; charset=utf-8", ADMIN_SCRIPT) }))
+        .route("/assets/reports.js", get(|| async { asset("text/javascript; charset=utf-8", REPORTS_SCRIPT) }))
         .route("/assets/console.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
         .route("/assets/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_STYLE) }))
 }
@@ -130,6 +134,28 @@ async fn admin(State(state): State<AppState>, headers: HeaderMap) -> Result<Resp
     Ok(page(&state, &user, ADMIN, "<script src=\"/assets/admin.js\" defer></script>", Presence::default(), None))
 }
 
+/// The reports (docs/reports.md): supervisors (their teams' queues) and admins.
+async fn reports(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(user) = auth::current(&state, &headers).await? else {
+        return Ok(Redirect::to("/login?next=/console/reports").into_response());
+    };
+    if user.role == "agent" {
+        return Err(ApiError::forbidden("the reports are for supervisors and admins"));
+    }
+    let setup = state.engine.setup();
+    let visible = user.principal.visible_queues(&state);
+    let teams: String = setup
+        .teams
+        .iter()
+        .filter(|t| {
+            t.members.iter().any(|m| setup.queues_of(m).iter().any(|q| visible.as_ref().is_none_or(|v| v.contains(q))))
+        })
+        .map(|t| format!("<option value=\"{}\">{}</option>", escape(t.id.as_str()), escape(&t.name)))
+        .collect();
+    let main = REPORTS.replace("{{teams}}", &teams);
+    Ok(page(&state, &user, &main, "<script src=\"/assets/reports.js\" defer></script>", Presence::default(), None))
+}
+
 fn page(
     state: &AppState,
     user: &SessionUser,
@@ -167,7 +193,12 @@ fn page(
         "admin" => {
             links.push("<a href=\"/console\">Monitor</a>");
             links.push("<a href=\"/console/contacts\">Contacts</a>");
+            links.push("<a href=\"/console/reports\">Reports</a>");
             links.push("<a href=\"/console/admin\">Admin</a>");
+        }
+        "supervisor" => {
+            links.push("<a href=\"/console\">Monitor</a>");
+            links.push("<a href=\"/console/reports\">Reports</a>");
         }
         "agent" => {
             links.push("<a href=\"/console\">Chats</a>");

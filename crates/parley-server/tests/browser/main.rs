@@ -22,6 +22,7 @@ mod mms;
 mod outbound_seed;
 mod presence;
 mod reference;
+mod reports;
 mod send_later;
 mod thread;
 mod workspace;
