@@ -1097,21 +1097,49 @@ function fillChoices(id, items, label) {
     ...items.map((i) => el("option", { value: i.id, selected: i.id === value }, label(i))));
 }
 
+// The viewer's day: the monitor's "today" figures start at their midnight.
+// (A browser that knows no zone says "Etc/Unknown", which no server knows either.)
+const BROWSER_TZ = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const VIEWER_TZ = encodeURIComponent(BROWSER_TZ && BROWSER_TZ !== "Etc/Unknown" ? BROWSER_TZ : "UTC");
+let liveTab = "ongoing";
+
+const orDash = (v, f) => (v === null || v === undefined ? "–" : f(v));
+
+// One of today's chats with the seed's columns (GET /api/v1/monitor/chats).
+function liveRow(r) {
+  const channel = { sms: "SMS", outbound_sms: "Outbound SMS", call_sms: "SMS (call)" }[r.type] ?? r.type;
+  return el("tr", { "data-chat": r.id },
+    el("td", {}, el("button", { type: "button", onclick: () => guarded(() => showChat(r.id)) }, r.id.slice(-8))),
+    el("td", {}, r.queue ? queueName(r.queue) : ""), el("td", {}, channel),
+    el("td", {}, r.queue_in_at ? timeEl(r.queue_in_at) : ""), el("td", {}, r.answered_at ? timeEl(r.answered_at) : ""),
+    el("td", {}, r.agent ? agentName(r.agent) : ""), el("td", {}, orDash(r.wait_seconds, duration)),
+    el("td", {}, orDash(r.handle_seconds, duration)), el("td", {}, statusWords(r.status)),
+    el("td", {}, r.end_reason?.replaceAll("_", " ") ?? ""), el("td", {}, r.start_type?.replaceAll("_", " ") ?? ""));
+}
+
 async function loadMonitor() {
   const list = monitorSearch ? null : api("GET", `/api/v1/chats?${tab ? `status=${tab}&` : ""}limit=200`);
-  const [agents, queues] = await Promise.all([api("GET", "/api/v1/agents"), api("GET", "/api/v1/queues")]);
+  const today = api("GET", `/api/v1/monitor/chats?status=${liveTab}&tz=${VIEWER_TZ}`);
+  const [agents, queues] = await Promise.all([api("GET", `/api/v1/agents?tz=${VIEWER_TZ}`), api("GET", `/api/v1/queues?tz=${VIEWER_TZ}`)]);
   remember(agents.agents, queues.queues);
-  $("agents").replaceChildren(...agents.agents.map((a) => el("tr", {},
-    el("th", { scope: "row" }, a.name), el("td", {}, ...agentStatus(a)),
-    el("td", {}, `${a.active} of ${a.capacity}`),
+  $("agents").replaceChildren(...agents.agents.map((a) => el("tr", { "data-agent": a.id },
+    el("th", { scope: "row" }, a.name), el("td", {}, ...agentStatus(a)), el("td", {}, a.channel === "sms" ? "SMS" : a.channel),
+    el("td", {}, `${a.active} of ${a.capacity}`), el("td", {}, String(a.answered_today)),
     el("td", {}, ...a.chats.map((id) => el("button", { type: "button", onclick: () => guarded(() => showChat(id)) }, "open"))))));
-  $("queues").replaceChildren(...queues.queues.map((q) => el("tr", {},
+  $("queues").replaceChildren(...queues.queues.map((q) => el("tr", { "data-queue": q.id },
     el("th", { scope: "row" }, `${q.name}${q.open ? "" : " (closed)"}`), el("td", {}, String(q.waiting)),
+    el("td", {}, q.waiting ? duration(q.longest_wait_seconds) : "–"),
     el("td", {}, String(q.offered)), el("td", {}, String(q.connected)), el("td", {}, String(q.dismissed ?? 0)),
-    el("td", {}, String(q.ended_today)),
+    el("td", {}, String(q.ended_today)), el("td", {}, orDash(q.today.average_wait_seconds, duration)),
+    el("td", {}, orDash(q.today.average_handle_seconds, duration)),
+    el("td", {}, orDash(q.today.service_level, (s) => `${Math.round(s * 100)}% within ${duration(q.today.service_level_seconds)}`)),
+    el("td", {}, String(q.today.abandoned)), el("td", {}, `${q.today.sms}, ${q.today.outbound_sms}`),
     el("td", {}, Object.entries(q.by_start_type).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(", ")))));
   fillChoices("search-queue", queues.queues, (q) => q.name);
   fillChoices("search-agent", agents.agents, (a) => a.name);
+  const rows = (await today).chats.rows;
+  $("today-rows").replaceChildren(...(rows.length ? rows.map(liveRow)
+    : [el("tr", {}, el("td", { colspan: "11", class: "empty" }, "No chats here today."))]));
   if (list) $("chat-rows").replaceChildren(...(await list).chats.map(chatRow));
 }
 
@@ -1170,10 +1198,17 @@ async function runMonitorSearch(more) {
 }
 
 function startMonitor() {
-  for (const b of document.querySelectorAll(".tabs button")) {
+  for (const b of document.querySelectorAll("#today-tabs button")) {
+    b.addEventListener("click", () => {
+      liveTab = b.dataset.live;
+      for (const o of document.querySelectorAll("#today-tabs button")) o.setAttribute("aria-selected", String(o === b));
+      guarded(loadMonitor);
+    });
+  }
+  for (const b of document.querySelectorAll(".tabs:not(#today-tabs) button")) {
     b.addEventListener("click", () => {
       tab = b.dataset.status;
-      for (const o of document.querySelectorAll(".tabs button")) o.setAttribute("aria-selected", String(o === b));
+      for (const o of document.querySelectorAll(".tabs:not(#today-tabs) button")) o.setAttribute("aria-selected", String(o === b));
       guarded(() => monitorSearch ? runMonitorSearch(false) : loadMonitor(), "search-msg");
     });
   }

@@ -102,7 +102,8 @@ async function fillFilters() {
 }
 
 if ($("reports-page")) {
-  $("report-tz").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  $("report-tz").value = zone && zone !== "Etc/Unknown" ? zone : "UTC";
   applyRange();
   $("report-range").addEventListener("change", () => { applyRange(); guarded(load); });
   for (const id of ["report-from", "report-to"]) $(id).addEventListener("input", () => { $("report-range").value = "custom"; });

@@ -125,6 +125,25 @@ impl Store {
         })
     }
 
+    /// The live chats and those that ended at or after `since`, oldest first (the live monitor).
+    pub async fn chats_live_or_ended_since(&self, since: i64) -> Result<Vec<ChatRow>> {
+        dispatch!(self, |pool, DB, begin| {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM chats WHERE status <> 'finished' \
+                 UNION ALL SELECT {COLUMNS} FROM chats WHERE status = 'finished' AND ended_at >= $1 \
+                 ORDER BY opened_at, id"
+            )))
+            .bind(since)
+            .fetch_all(pool)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(chat_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
     /// How many live chats have a timer due at `now`.
     pub async fn due_chat_count(&self, now: i64) -> Result<i64> {
         dispatch!(self, |pool, DB, begin| {

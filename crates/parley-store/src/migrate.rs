@@ -40,6 +40,7 @@ const SQLITE: &[(i64, &str)] = &[
     (33, include_str!("../migrations/sqlite/0033_contact_search.sql")),
     (34, include_str!("../migrations/sqlite/0034_calls.sql")),
     (35, include_str!("../migrations/sqlite/0035_call_threads.sql")),
+    (36, include_str!("../migrations/sqlite/0036_chats_ended.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -77,6 +78,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (33, include_str!("../migrations/postgres/0033_contact_search.sql")),
     (34, include_str!("../migrations/postgres/0034_calls.sql")),
     (35, include_str!("../migrations/postgres/0035_call_threads.sql")),
+    (36, include_str!("../migrations/postgres/0036_chats_ended.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -1,11 +1,11 @@
 //! What reports read beyond chats: the events of the chats of a period, and outbound messages'
 //! delivery by carrier and number.
 
-use sqlx::Row as _;
+use sqlx::{QueryBuilder, Row as _};
 
 use crate::events::event_row;
 use crate::rows::EventRow;
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, dispatch, push_list};
 
 /// The event kinds a chat's report facts are folded from (parley_core::report::facts).
 pub const FACT_KINDS: [&str; 16] = [
@@ -57,6 +57,25 @@ impl Store {
             }
             Ok(out)
         })
+    }
+
+    /// The report events of these chats, by chat and then in the order they were stored.
+    pub async fn fact_events_of(&self, chat_ids: &[String]) -> Result<Vec<EventRow>> {
+        let kinds = FACT_KINDS.map(|k| format!("'{k}'")).join(", ");
+        let mut out = Vec::new();
+        for chunk in chat_ids.chunks(crate::CHUNK) {
+            dispatch!(self, |pool, DB, begin| {
+                let mut q = QueryBuilder::<DB>::new(format!(
+                    "SELECT id, chat_id, queue, agent, kind, data, at FROM events WHERE kind IN ({kinds}) AND chat_id IN ("
+                ));
+                push_list!(q, chunk);
+                q.push(" ORDER BY chat_id, id");
+                for row in q.build().fetch_all(pool).await? {
+                    out.push(event_row!(row));
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Outbound messages created in `[from, to)` that were for a consumer (not notes), by carrier,

@@ -148,11 +148,13 @@ pub const QUEUE_COLUMNS: [&str; 20] = [
     "handle_seconds",
 ];
 
+/// A queue's service level threshold in milliseconds (its `service_level_seconds`, else 60 s).
+pub fn service_level_ms(setup: &Setup, queue: &QueueId) -> i64 {
+    i64::from(setup.queue(queue).and_then(|q| q.service_level_seconds).unwrap_or(DEFAULT_SERVICE_LEVEL_SECONDS)) * 1000
+}
+
 pub fn queues(input: &Input<'_>) -> Table {
-    let threshold = |q: &QueueId| {
-        i64::from(input.setup.queue(q).and_then(|q| q.service_level_seconds).unwrap_or(DEFAULT_SERVICE_LEVEL_SECONDS))
-            * 1000
-    };
+    let threshold = |q: &QueueId| service_level_ms(input.setup, q);
     let rows = figures::queues(input.chats, input.period, input.filter, threshold, input.now);
     let mut table = Table::new("queues", &QUEUE_COLUMNS);
     for ((bucket, queue), f) in rows {

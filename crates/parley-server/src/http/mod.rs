@@ -50,6 +50,7 @@ fn api_routes(sim: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(api::monitor::list_agents))
         .routes(routes!(api::monitor::list_queues))
         .routes(routes!(api::reports::report))
+        .routes(routes!(api::live::live_chats))
         .routes(routes!(api::chats::list_chats))
         .routes(routes!(api::chats::get_chat))
         .routes(routes!(api::chats::accept))

@@ -7,7 +7,6 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt as _;
 use reqwest::Method;
 use serde_json::json;
-use thirtyfour::prelude::*;
 
 use crate::browser::{Browsers, until};
 use crate::console::{PASSWORD, log_in};
@@ -26,17 +25,62 @@ async fn reports_a_supervisor_sees_the_chart_and_table_and_downloads_the_csv() {
 async fn scenario(browsers: &mut Browsers, app: &TestApp) {
     let sam = json!({"username": "sam", "password": PASSWORD, "role": "supervisor", "teams": ["blue"]});
     app.request(Method::POST, "/api/v1/users", Some(ADMIN), Some(&sam)).await.expect_status(201);
-    // Today: alice answers and ends one billing chat; a tech chat waits.
+    let session = browsers.open("sam").await;
+    log_in(&session, app, "sam").await;
+
+    // The live monitor, open while things happen: alice answers and ends one billing chat.
     let alice = app.agent(&app.agent_token("alice").await);
     alice.set_status("available").await;
     let chat = app.phone("+14155550901").to(SUPPORT).texts("billing").await.chat_id.expect("a chat");
     alice.accept(&chat).await;
     alice.say(&chat, "Hello").await;
     alice.end(&chat).await;
+    until(
+        &session,
+        "billing's day and alice's answered chat on the monitor, without a reload",
+        "const q = document.querySelector('#queues tr[data-queue=billing]')?.innerText ?? ''; \
+         const a = document.querySelector('#agents tr[data-agent=alice]')?.cells[4]?.innerText; \
+         return q.includes('100% within 1 min') && a === '1'",
+        "#monitor",
+    )
+    .await;
+    session
+        .execute(
+            "[...document.querySelectorAll('#today-tabs button')].find((b) => b.dataset.live === 'past').click()",
+            Vec::new(),
+        )
+        .await
+        .expect("opening today's past chats");
+    until(
+        &session,
+        "the ended chat under today's Past with the seed's columns",
+        &format!(
+            "const r = document.querySelector('#today-rows tr[data-chat=\"{}\"]'); \
+         return !!r && r.cells[1].innerText === 'Billing' && r.cells[2].innerText === 'SMS' \
+           && r.cells[5].innerText === 'Alice Smith' && r.cells[9].innerText === 'ended by agent'",
+            chat
+        ),
+        "#monitor",
+    )
+    .await;
+    // A tech chat comes in: it is upcoming, and tech waits, live.
+    session
+        .execute(
+            "[...document.querySelectorAll('#today-tabs button')].find((b) => b.dataset.live === 'upcoming').click()",
+            Vec::new(),
+        )
+        .await
+        .expect("opening today's upcoming chats");
     app.phone("+14155550902").to(SUPPORT).texts("tech").await;
-
-    let session = browsers.open("sam").await;
-    log_in(&session, app, "sam").await;
+    until(
+        &session,
+        "the waiting tech chat, without a reload",
+        "const rows = [...document.querySelectorAll('#today-rows tr')].map((r) => r.innerText); \
+         const tech = document.querySelector('#queues tr[data-queue=tech]'); \
+         return rows.some((r) => r.includes('Technical support')) && tech?.cells[1].innerText === '1'",
+        "#monitor",
+    )
+    .await;
     session.goto(format!("{}/console/reports", app.base)).await.expect("opening the reports");
     session
         .execute(

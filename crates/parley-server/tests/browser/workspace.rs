@@ -192,7 +192,7 @@ async fn an_agent_is_told_about_long_and_empty_replies_and_works_from_the_keyboa
 
 async fn replies_and_keys(browsers: &mut Browsers, app: &TestApp) {
     let token = agent_at(app, "alice", "available").await;
-    // One chat answered and ended today: alice has 1, the team of three a third each.
+    // Two chats answered today (one ended, one going on): alice has 2, the team of three 0.7 each.
     let done = connected(app, &token, "+14155550182", "billing").await;
     app.agent(&token).end(&done).await;
     let chat = connected(app, &token, "+14155550183", "billing").await;
@@ -202,7 +202,7 @@ async fn replies_and_keys(browsers: &mut Browsers, app: &TestApp) {
     until(
         &alice,
         "the figures rounded to one decimal",
-        "const s = document.getElementById('stats').innerText; return s.includes('Today: 1 answered') && s.includes('team average: 0.3 answered')",
+        "const s = document.getElementById('stats').innerText; return s.includes('Today: 2 answered') && s.includes('team average: 0.7 answered')",
         "#stats",
     )
     .await;

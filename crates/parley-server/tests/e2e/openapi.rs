@@ -31,6 +31,7 @@ const API: &[(&str, &str)] = &[
     ("/api/v1/agents", "get"),
     ("/api/v1/queues", "get"),
     ("/api/v1/reports/{kind}", "get"),
+    ("/api/v1/monitor/chats", "get"),
     ("/api/v1/agents/{id}/stats", "get"),
     ("/api/v1/chats", "get"),
     ("/api/v1/chats/{id}", "get"),

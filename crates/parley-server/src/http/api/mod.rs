@@ -13,6 +13,7 @@ pub mod event_webhooks;
 pub mod events;
 pub mod ewt;
 pub mod ivr;
+pub mod live;
 pub mod me;
 pub mod media;
 pub mod messages;

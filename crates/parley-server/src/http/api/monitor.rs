@@ -14,11 +14,19 @@ use parley_store::rows::AgentStateRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use parley_core::ids::AgentId;
+use parley_core::report::facts::ChatType;
+use parley_core::report::figures::{self, Filter};
+use parley_core::report::kinds;
+use parley_core::report::table::Cell;
+
 use crate::AppState;
 use crate::clock::rfc3339;
+use crate::http::api::live::{self, TodayQuery};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::event_json::shown_status;
+use crate::http::extract::ApiQuery;
 
 /// One agent as the console shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,6 +54,11 @@ pub struct AgentView {
     pub languages: Vec<String>,
     /// The ids of their live chats (in queues the caller sees).
     pub chats: Vec<String>,
+    /// The channel the agent is assigned: Parley's agents take SMS chats ("sms").
+    pub channel: &'static str,
+    /// Chats they answered among those opened today (the viewer's day, `tz`), as the users-teams
+    /// report counts them.
+    pub answered_today: u32,
 }
 
 /// Agents the caller may see.
@@ -56,9 +69,13 @@ pub struct AgentList {
 
 /// The agents serving the queues the caller sees (all of them for admins), with their status and live
 /// chats; agents use it to pick a colleague to transfer to.
-#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", params(TodayQuery),
     responses((status = 200, body = AgentList), (status = 401, body = ErrorBody)), security(("bearer" = ["reports:read"])))]
-pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Result<Json<AgentList>, ApiError> {
+pub async fn list_agents(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(query): ApiQuery<TodayQuery>,
+) -> Result<Json<AgentList>, ApiError> {
     let setup = state.engine.setup();
     let visible = who.visible_queues(&state);
     let sees = |q: &QueueId| visible.as_ref().is_none_or(|v| v.contains(q));
@@ -77,6 +94,11 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
         }
     }
     let active: BTreeMap<String, i64> = state.store.active_chat_counts().await?.into_iter().collect();
+    let today = live::today(&state, query.tz.as_deref()).await?;
+    let answered: BTreeMap<AgentId, u32> = figures::agents(&today.opened_today(), &today.period, &Filter::default())
+        .into_iter()
+        .map(|((_, agent), f)| (agent, f.answered))
+        .collect();
     let agents = setup
         .agents
         .iter()
@@ -103,6 +125,8 @@ pub async fn list_agents(State(state): State<AppState>, who: Principal) -> Resul
                 queues: queues.iter().map(ToString::to_string).collect(),
                 languages,
                 chats: live.remove(a.id.as_str()).unwrap_or_default(),
+                channel: "sms",
+                answered_today: answered.get(&a.id).copied().unwrap_or(0),
             })
         })
         .collect();
@@ -124,13 +148,38 @@ pub struct QueueView {
     /// Chats put aside while their consumer is quiet (dismissed); they wait for the consumer's next
     /// text.
     pub dismissed: i64,
-    /// Chats that ended since midnight UTC.
+    /// Chats that ended since the viewer's midnight (`tz`, default UTC).
     pub ended_today: i64,
     /// Live chats and those ended today, by how they got their agent: manually_answered, auto_answered,
     /// outbound, deflected.
     pub by_start_type: BTreeMap<String, i64>,
     /// Agents of the queue who are available and connected now.
     pub agents_available: usize,
+    /// The longest wait of the chats waiting in the queue now, in seconds.
+    pub longest_wait_seconds: f64,
+    /// The queue's figures of the chats opened today (the viewer's day, `tz`), as the queues report
+    /// has them (docs/reports.md).
+    pub today: QueueToday,
+}
+
+/// A queue's day so far.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct QueueToday {
+    pub chats_in: u32,
+    pub answered: u32,
+    pub abandoned: u32,
+    pub timed_out: u32,
+    /// Seconds; null before any answer.
+    pub average_wait_seconds: Option<f64>,
+    pub average_handle_seconds: Option<f64>,
+    /// Answered within `service_level_seconds`, of those answered, abandoned or timed out; null
+    /// before any.
+    pub service_level: Option<f64>,
+    pub service_level_seconds: i64,
+    /// Chats in by type: inbound SMS (`sms`), outbound SMS, a call's SMS thread.
+    pub sms: u32,
+    pub outbound_sms: u32,
+    pub call_sms: u32,
 }
 
 /// Queues the caller may see.
@@ -139,15 +188,14 @@ pub struct QueueList {
     pub queues: Vec<QueueView>,
 }
 
-/// The start of the current UTC day, in epoch milliseconds.
-fn midnight(now_ms: i64) -> i64 {
-    now_ms - now_ms.rem_euclid(86_400_000)
-}
-
 /// The queues the caller sees, with their chats counted by status and start type.
-#[utoipa::path(get, path = "/api/v1/queues", tag = "agents",
+#[utoipa::path(get, path = "/api/v1/queues", tag = "agents", params(TodayQuery),
     responses((status = 200, body = QueueList), (status = 401, body = ErrorBody)), security(("bearer" = ["reports:read"])))]
-pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Result<Json<QueueList>, ApiError> {
+pub async fn list_queues(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(query): ApiQuery<TodayQuery>,
+) -> Result<Json<QueueList>, ApiError> {
     let setup = state.engine.setup();
     let visible = who.visible_queues(&state);
     let now = state.clock.now();
@@ -179,7 +227,38 @@ pub async fn list_queues(State(state): State<AppState>, who: Principal) -> Resul
             (q.id.to_string(), view)
         })
         .collect();
-    for count in state.store.queue_counts(midnight(now.0)).await? {
+    let today = live::today(&state, query.tz.as_deref()).await?;
+    let threshold = |q: &QueueId| kinds::service_level_ms(&setup, q);
+    let figures = figures::queues(&today.opened_today(), &today.period, &Filter::default(), threshold, now);
+    for ((_, queue), f) in figures {
+        let Some(view) = views.get_mut(queue.as_str()) else { continue };
+        let by_type = |t: ChatType| f.by_type.get(&t).copied().unwrap_or(0);
+        view.today = QueueToday {
+            chats_in: f.chats_in,
+            answered: f.answered,
+            abandoned: f.abandoned,
+            timed_out: f.timed_out,
+            average_wait_seconds: f.average_wait_ms().map(Cell::seconds),
+            average_handle_seconds: f.average_handle_ms().map(Cell::seconds),
+            service_level: f.service_level().map(Cell::ratio),
+            service_level_seconds: 0,
+            sms: by_type(ChatType::Sms),
+            outbound_sms: by_type(ChatType::OutboundSms),
+            call_sms: by_type(ChatType::CallSms),
+        };
+    }
+    for view in views.values_mut() {
+        if let Ok(id) = QueueId::parse(&view.id) {
+            view.today.service_level_seconds = threshold(&id) / 1000;
+        }
+    }
+    for chat in today.chats.iter().filter(|c| c.status == ChatStatus::Queued) {
+        let Some(visit) = chat.visits.last().filter(|v| v.left.is_none()) else { continue };
+        if let Some(view) = views.get_mut(visit.queue.as_str()) {
+            view.longest_wait_seconds = view.longest_wait_seconds.max(Cell::seconds(visit.wait_ms(now)));
+        }
+    }
+    for count in state.store.queue_counts(today.period.from.0).await? {
         let Some(view) = views.get_mut(&count.queue) else { continue };
         match count.status.as_str() {
             "queued" => view.waiting += count.count,

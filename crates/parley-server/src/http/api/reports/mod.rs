@@ -23,6 +23,7 @@ use parley_core::report::table::{Cell, CsvWriter, Table};
 use parley_core::setup::{ConsumerNumber, mask};
 use parley_core::time::Timestamp;
 use parley_store::calls::CallFilter;
+use parley_store::rows::ChatRow;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -255,13 +256,25 @@ fn visible_number(state: &AppState, who: &Principal, number: &str) -> bool {
 /// The facts of every chat opened in the period.
 pub(crate) async fn chat_facts(state: &AppState, period: &Period, now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
     let chats = state.store.chats_opened_between(period.from.0, period.to.0).await?;
+    let events = state.store.fact_events_between(period.from.0, period.to.0).await?;
+    Ok(fold_all(&chats, events, now))
+}
+
+/// The facts of these chats (the live monitor's: live, and ended today).
+pub(crate) async fn facts_of(state: &AppState, chats: &[ChatRow], now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
+    let ids: Vec<String> = chats.iter().map(|c| c.id.clone()).collect();
+    let events = state.store.fact_events_of(&ids).await?;
+    Ok(fold_all(chats, events, now))
+}
+
+fn fold_all(chats: &[ChatRow], events: Vec<parley_store::rows::EventRow>, now: Timestamp) -> Vec<ChatFacts> {
     let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
-    for row in state.store.fact_events_between(period.from.0, period.to.0).await? {
+    for row in events {
         let (Some(chat_id), Some(event)) = (row.chat_id.clone(), decode_fact(&row)) else { continue };
         let queue = row.queue.as_deref().and_then(|q| QueueId::parse(q).ok());
         steps.entry(chat_id).or_default().push(Step { at: Timestamp(row.at), queue, event });
     }
-    Ok(chats
+    chats
         .iter()
         .map(|c| {
             let header = ChatHeader {
@@ -275,7 +288,7 @@ pub(crate) async fn chat_facts(state: &AppState, period: &Period, now: Timestamp
             };
             fold(&header, steps.get(&c.id).map_or(&[][..], Vec::as_slice), now)
         })
-        .collect())
+        .collect()
 }
 
 /// The IVR calls started in the period that the filter and the caller allow.
@@ -362,20 +375,22 @@ fn json_report(kind: Kind, period: &Period, tz: &str, tables: Vec<Table>) -> Rep
         to: period.local_time(period.to),
         tz: tz.to_owned(),
         group_by: period.group_by.map(|g| g.as_str().to_owned()),
-        tables: tables
-            .into_iter()
-            .map(|t| ReportTable {
-                name: t.name.to_owned(),
-                columns: t.columns.iter().map(|c| (*c).to_owned()).collect(),
-                rows: t
-                    .rows
-                    .iter()
-                    .map(|row| {
-                        let object: Map<String, Value> =
-                            t.columns.iter().zip(row).map(|(c, cell)| ((*c).to_owned(), json_cell(cell))).collect();
-                        Value::Object(object)
-                    })
-                    .collect(),
+        tables: tables.into_iter().map(json_table).collect(),
+    }
+}
+
+/// A table as JSON: one object per row, keyed by column.
+pub(crate) fn json_table(t: Table) -> ReportTable {
+    ReportTable {
+        name: t.name.to_owned(),
+        columns: t.columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows: t
+            .rows
+            .iter()
+            .map(|row| {
+                let object: Map<String, Value> =
+                    t.columns.iter().zip(row).map(|(c, cell)| ((*c).to_owned(), json_cell(cell))).collect();
+                Value::Object(object)
             })
             .collect(),
     }
