@@ -109,33 +109,28 @@ impl Store {
 
     /// The chats opened in `[from, to)`, oldest first (reports).
     pub async fn chats_opened_between(&self, from: i64, to: i64) -> Result<Vec<ChatRow>> {
-        dispatch!(self, |pool, DB, begin| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM chats WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at, id"
-            )))
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                out.push(chat_row!(row));
-            }
-            Ok(out)
-        })
+        let sql =
+            format!("SELECT {COLUMNS} FROM chats WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at, id");
+        self.chats_selected(sql, &[from, to]).await
     }
 
     /// The live chats and those that ended at or after `since`, oldest first (the live monitor).
     pub async fn chats_live_or_ended_since(&self, since: i64) -> Result<Vec<ChatRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM chats WHERE status <> 'finished' \
+             UNION ALL SELECT {COLUMNS} FROM chats WHERE status = 'finished' AND ended_at >= $1 ORDER BY opened_at, id"
+        );
+        self.chats_selected(sql, &[since]).await
+    }
+
+    /// The chats a query of this module selects (`{COLUMNS}`, numbers bound in order).
+    async fn chats_selected(&self, sql: String, binds: &[i64]) -> Result<Vec<ChatRow>> {
         dispatch!(self, |pool, DB, begin| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM chats WHERE status <> 'finished' \
-                 UNION ALL SELECT {COLUMNS} FROM chats WHERE status = 'finished' AND ended_at >= $1 \
-                 ORDER BY opened_at, id"
-            )))
-            .bind(since)
-            .fetch_all(pool)
-            .await?;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for value in binds {
+                q = q.bind(*value);
+            }
+            let rows = q.fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(chat_row!(row));

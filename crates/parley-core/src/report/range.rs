@@ -52,6 +52,19 @@ pub enum PeriodProblem {
     UnknownGroupBy(String),
 }
 
+impl PeriodProblem {
+    /// The request parameter to change.
+    pub fn param(&self) -> &'static str {
+        match self {
+            PeriodProblem::UnknownTimeZone(_) => "tz",
+            PeriodProblem::BadTime { param, .. } => param,
+            PeriodProblem::FromNotBeforeTo { .. } => "from",
+            PeriodProblem::TooLong { .. } => "to",
+            PeriodProblem::UnknownGroupBy(_) => "group_by",
+        }
+    }
+}
+
 /// A report's period, checked: `from` inclusive, `to` exclusive, both instants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {

@@ -127,11 +127,8 @@ async fn stats(state: &AppState, agent: AgentId, query: &StatsQuery) -> Result<S
                 group_by: None,
             }
         }
-        "period" => Period::parse(query.from.as_deref(), query.to.as_deref(), zone, None, now).map_err(|e| {
-            let text = e.to_string();
-            let param = text.split(':').next().unwrap_or("from").to_owned();
-            problem(&param, text)
-        })?,
+        "period" => Period::parse(query.from.as_deref(), query.to.as_deref(), zone, None, now)
+            .map_err(|e| problem(e.param(), e.to_string()))?,
         other => return Err(problem("range", format!("{other:?} is none of today, week, month, period"))),
     };
     let setup = state.engine.setup();

@@ -143,13 +143,9 @@ pub(crate) async fn build(
     }
     let setup = state.engine.setup();
     let now = state.clock.now();
-    let zone = range::zone(query.tz.as_deref().unwrap_or("UTC")).map_err(|e| problem("tz", e.to_string()))?;
+    let zone = range::zone(query.tz.as_deref().unwrap_or("UTC")).map_err(|e| problem(e.param(), e.to_string()))?;
     let period = Period::parse(query.from.as_deref(), query.to.as_deref(), zone, query.group_by.as_deref(), now)
-        .map_err(|e| {
-            let text = e.to_string();
-            let param = text.split(':').next().unwrap_or("from").to_owned();
-            problem(&param, text)
-        })?;
+        .map_err(|e| problem(e.param(), e.to_string()))?;
     let filter = filter(state, who, query)?;
     if kind == Kind::ChatHistory && filter.consumer.is_none() && query.agent.is_none() {
         return Err(problem(
