@@ -187,6 +187,9 @@ pub(crate) enum BenchWhat {
     /// Fill a fresh database with contacts and time prefix searches by name, phone and e-mail
     /// (p50/p95/p99/max per kind).
     Contacts(crate::bench_contacts::ContactsArgs),
+    /// Fill a database with months of realistic chat history (menus, waits, offers, transfers,
+    /// messages both ways, a day's rhythm) for the reports (docs/reports.md "How fast").
+    Seed(crate::bench_seed::SeedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +356,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { what: BenchWhat::Contacts(args) } => crate::bench_contacts::run(args).await,
+        Command::Bench { what: BenchWhat::Seed(args) } => crate::bench_seed::run(args).await,
         Command::Contacts { action } => crate::contacts::run(action).await,
         Command::Users { action } => crate::users::run(action).await,
         Command::Openapi => {

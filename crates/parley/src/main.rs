@@ -5,6 +5,7 @@ mod bench_contacts;
 mod bench_ewt;
 mod bench_fanout;
 mod bench_language;
+mod bench_seed;
 mod cli;
 mod contacts;
 mod demo;
