@@ -15,6 +15,7 @@ use parley_core::crm::contact::{ContactData, ContactDraft, PhoneDraft, SearchQue
 use parley_store::Store;
 
 use crate::bench::ms;
+use crate::rng::Rng;
 
 /// What to fill and ask.
 #[derive(Debug, Args)]
@@ -172,33 +173,6 @@ const DOMAINS: [&str; 8] = [
 ];
 
 const TAGS: [&str; 8] = ["vip", "b2b", "newsletter", "churn-risk", "lead", "partner", "press", "supplier"];
-
-/// A small, fast, seeded generator (SplitMix64): the bench needs repeatable data, not secrecy.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-
-    /// `n` random digits.
-    fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-}
 
 /// A phone of one of the three countries, in the shape of its mobile numbers.
 fn phone(rng: &mut Rng) -> String {

@@ -14,6 +14,8 @@ use std::collections::{BinaryHeap, VecDeque};
 use clap::Args;
 use parley_core::ewt::{EwtInputs, estimate, naive};
 
+use crate::rng::Rng;
+
 /// What to simulate.
 #[derive(Debug, Args)]
 pub(crate) struct EwtArgs {
@@ -23,32 +25,6 @@ pub(crate) struct EwtArgs {
     /// The random seed (the same seed gives the same figures).
     #[arg(long, default_value_t = 1)]
     pub(crate) seed: u64,
-}
-
-/// splitmix64: small, fast and good enough for a simulation.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1).
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * self.unit().ln()
-    }
-
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.unit().ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()
-    }
 }
 
 #[derive(Debug, Clone, Copy)]

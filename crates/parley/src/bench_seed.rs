@@ -20,6 +20,8 @@ use parley_store::Store;
 use parley_store::batch::Batch;
 use parley_store::rows::{ChatRow, EventRow, MessageRow};
 
+use crate::rng::Rng;
+
 /// What to generate.
 #[derive(Debug, Args)]
 pub(crate) struct SeedArgs {
@@ -44,27 +46,6 @@ pub(crate) struct SeedArgs {
     /// Hide the progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
-}
-
-/// splitmix64, as the other benches use.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
 }
 
 /// Relative traffic per hour of the day: quiet nights, peaks at 10–12 and 14–16.
@@ -138,14 +119,14 @@ fn agent_id(n: u64) -> AgentId {
 
 /// The chat `i` of the history, opened at `opened`.
 fn chat(rng: &mut Rng, i: usize, opened: i64, args: &SeedArgs) -> Chat {
-    let queue_n = 1 + rng.below(u64::from(args.queues));
+    let queue_n = 1 + rng.below(args.queues as usize) as u64;
     let queue = format!("queue-{queue_n}");
     let number = format!("+1555000{:04}", 1000 + queue_n % 4);
     let consumer = format!("+1415{:07}", rng.below(3_000_000));
     // Agent k serves queues k mod Q and k+1 mod Q: pick one of the queue's.
     let serving = |rng: &mut Rng| {
         let per_queue = (u64::from(args.agents) / u64::from(args.queues)).max(1);
-        let k = (queue_n - 1 + u64::from(args.queues) * rng.below(per_queue)) % u64::from(args.agents);
+        let k = (queue_n - 1 + u64::from(args.queues) * rng.below(per_queue as usize) as u64) % u64::from(args.agents);
         agent_id(k + 1)
     };
     let mut row = ChatRow::new(format!("seed-{i:08}"), number, consumer, ChatStatus::Finished, opened);
@@ -167,7 +148,7 @@ fn chat(rng: &mut Rng, i: usize, opened: i64, args: &SeedArgs) -> Chat {
         answered = Some(at);
     } else {
         w.event(Event::Opened, at, None);
-        w.message(Direction::In, "consumer", WORDS[rng.below(12) as usize], at, None);
+        w.message(Direction::In, "consumer", WORDS[rng.below(WORDS.len())], at, None);
         w.message(Direction::Out, "system", "Welcome to Acme. Reply 1 for Orders, 2 for Billing.", at, None);
         w.event(Event::MenuSent, at, None);
         at += 5_000 + rng.below(40_000) as i64;
@@ -217,7 +198,7 @@ fn chat(rng: &mut Rng, i: usize, opened: i64, args: &SeedArgs) -> Chat {
                 agent = to;
             }
         }
-        let body = WORDS[rng.below(12) as usize];
+        let body = WORDS[rng.below(WORDS.len())];
         if n % 2 == 0 {
             w.message(Direction::In, "consumer", body, at, q);
         } else {
@@ -262,7 +243,7 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
         for i in made..made + n {
             // Chats spread evenly over the days, and over each day's hours by the rhythm.
             let day = (i as u64 * u64::from(args.days)) / args.chats as u64;
-            let mut pick = rng.below(total_weight);
+            let mut pick = rng.below(total_weight as usize) as u64;
             let hour = RHYTHM
                 .iter()
                 .position(|w| {
