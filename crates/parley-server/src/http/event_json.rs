@@ -714,4 +714,37 @@ mod tests {
             json!({ "id": 9, "kind": "chat.offered", "at": rfc3339(0), "chat_id": null, "chat_status": null, "queue": null, "ticket_id": null })
         );
     }
+
+    #[test]
+    fn the_report_kinds_read_back_as_the_events_they_were() {
+        let mut read = BTreeSet::new();
+        for (event, _) in samples() {
+            let mut stored = row(&event, None, None, Timestamp(5));
+            if let Event::Queued { queue } = &event {
+                // A queued event's queue is the envelope's: the chat's queue after the decision.
+                stored.queue = Some(queue.to_string());
+            }
+            let Some(back) = decode_fact(&stored) else {
+                assert!(
+                    !parley_store::reports::FACT_KINDS.contains(&event.kind()),
+                    "{} does not read back",
+                    event.kind()
+                );
+                continue;
+            };
+            // What reports do not read comes back empty: a transfer's note, a message's media.
+            let expected = match event.clone() {
+                Event::TransferStarted { from, to, queue, .. } => {
+                    Event::TransferStarted { from, to, queue, note: String::new() }
+                }
+                Event::Message { message_id, direction, author, body, status, .. } => {
+                    Event::Message { message_id, direction, author, body, media: vec![], status }
+                }
+                other => other,
+            };
+            assert_eq!(back, expected);
+            read.insert(event.kind());
+        }
+        assert_eq!(read, BTreeSet::from(parley_store::reports::FACT_KINDS), "every report kind has a sample");
+    }
 }
