@@ -265,6 +265,15 @@ async fn chat_through_two_agents(browsers: &mut Browsers, app: &TestApp) {
     )
     .await;
     until(&alice, "the reply box once alice has accepted", &shown("composer"), "#conversation").await;
+    // The contact panel beside the chat fills in when the CRM links the chat (just after it connects)
+    // and moves the composer as it does: click Send once the page has settled, not where it was.
+    until(
+        &alice,
+        "the contact panel to show the chat's contact",
+        "return (document.getElementById('contact-status')?.innerText ?? '').includes('linked to a contact')",
+        "#conversation",
+    )
+    .await;
     alice.find(By::Id("body")).await.expect("#body").send_keys(REPLY).await.expect("typing the reply");
     click(&alice, "send").await;
     until(
