@@ -17,6 +17,7 @@ pub mod http;
 pub mod language;
 pub mod outbound_media;
 pub mod privacy;
+pub mod report_facts;
 pub mod setup_doc;
 pub mod users;
 pub mod workers;
@@ -375,6 +376,8 @@ pub async fn serve_with_clock(
     let webhooks_task = tokio::spawn(webhooks.run(stop_rx.clone()));
     let matcher = workers::crm_matcher::CrmMatcher::new(store.clone(), clock.clone(), engine.clone(), bus.clone());
     let matcher_task = tokio::spawn(matcher.run(stop_rx.clone()));
+    let report_follower = workers::report_follower::ReportFollower::new(store.clone(), clock.clone());
+    let report_follower_task = tokio::spawn(report_follower.run(stop_rx.clone()));
     for (name, crm) in &config.crm {
         // Never the token or secret: the kind and where it sends.
         tracing::info!(connector = name, kind = crm.kind(), target = crm.target(), "CRM connector");
@@ -443,6 +446,7 @@ pub async fn serve_with_clock(
     let _ = presence_task.await;
     let _ = webhooks_task.await;
     let _ = matcher_task.await;
+    let _ = report_follower_task.await;
     let _ = crm_task.await;
     let _ = fetcher_task.await;
     if let Some(task) = retention_task {

@@ -114,6 +114,15 @@ impl Store {
         self.chats_selected(sql, &[from, to]).await
     }
 
+    /// The chats opened in `[from, to)` that have not finished, oldest first (reports fold them).
+    pub async fn live_chats_opened_between(&self, from: i64, to: i64) -> Result<Vec<ChatRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM chats WHERE status <> 'finished' AND opened_at >= $1 AND opened_at < $2 \
+             ORDER BY opened_at, id"
+        );
+        self.chats_selected(sql, &[from, to]).await
+    }
+
     /// The live chats and those that ended at or after `since`, oldest first (the live monitor).
     pub async fn chats_live_or_ended_since(&self, since: i64) -> Result<Vec<ChatRow>> {
         let sql = format!(

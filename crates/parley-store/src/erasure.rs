@@ -202,6 +202,16 @@ impl Store {
                     let event = erased_event(id, !keep, external);
                     crate::events::insert_event!(tx, &event);
                 }
+                // The reports' rollups of the phone's chats go with them (they hold the phone).
+                for table in ["report_visits", "report_agents"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM {table} WHERE chat_id IN (SELECT id FROM chats WHERE consumer = $1)"
+                    )))
+                    .bind(phone)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("DELETE FROM report_chats WHERE consumer = $1").bind(phone).execute(&mut *tx).await?;
                 // The erased chats leave their links and records; a record left without chats goes.
                 sqlx::query("DELETE FROM chat_contacts WHERE chat_id IN (SELECT id FROM chats WHERE consumer = $1)")
                     .bind(phone)

@@ -38,6 +38,7 @@ pub mod notifications;
 pub mod numbers;
 pub mod outage;
 pub mod presence;
+pub mod report_rollups;
 pub mod reports;
 pub mod retention;
 pub mod rows;

@@ -41,6 +41,7 @@ const SQLITE: &[(i64, &str)] = &[
     (34, include_str!("../migrations/sqlite/0034_calls.sql")),
     (35, include_str!("../migrations/sqlite/0035_call_threads.sql")),
     (36, include_str!("../migrations/sqlite/0036_chats_ended.sql")),
+    (37, include_str!("../migrations/sqlite/0037_report_rollups.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -79,6 +80,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (34, include_str!("../migrations/postgres/0034_calls.sql")),
     (35, include_str!("../migrations/postgres/0035_call_threads.sql")),
     (36, include_str!("../migrations/postgres/0036_chats_ended.sql")),
+    (37, include_str!("../migrations/postgres/0037_report_rollups.sql")),
 ];
 
 /// Applies `$migrations` not applied yet on one connection, each in its own transaction; evaluates to

@@ -66,6 +66,12 @@ impl Store {
                     .await?
                     .rows_affected();
                 sqlx::query("DELETE FROM timer_claims WHERE chat_id = $1").bind(id).execute(&mut *tx).await?;
+                for table in ["report_chats", "report_visits", "report_agents"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE chat_id = $1")))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 report.chats +=
                     sqlx::query("DELETE FROM chats WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             }

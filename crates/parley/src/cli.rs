@@ -70,6 +70,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: crate::contacts::ContactsAction,
     },
+    /// The reports' rollups (docs/reports.md "How fast").
+    Reports {
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
     /// Console users: the people who log in at /login (admins, supervisors, agents).
     Users {
         #[command(subcommand)]
@@ -137,6 +142,16 @@ pub(crate) struct PasswordArgs {
     /// Read the password from the first line of standard input (else from PARLEY_USER_PASSWORD).
     #[arg(long)]
     pub(crate) password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportsAction {
+    /// Write every finished chat's rollup rows again from its events (after an upgrade that changes
+    /// a figure's definition, or to check them). Safe while nodes run: their follower waits for it.
+    Rebuild {
+        #[command(flatten)]
+        server: ServerArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -358,6 +373,11 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { what: BenchWhat::Contacts(args) } => crate::bench_contacts::run(args).await,
         Command::Bench { what: BenchWhat::Seed(args) } => crate::bench_seed::run(args).await,
         Command::Contacts { action } => crate::contacts::run(action).await,
+        Command::Reports { action: ReportsAction::Rebuild { server } } => {
+            let config = server.resolve(false)?;
+            let store = open_store(&config).await?;
+            crate::reports::rebuild(&store, false).await
+        }
         Command::Users { action } => crate::users::run(action).await,
         Command::Openapi => {
             let doc = parley_server::http::openapi_document(true);

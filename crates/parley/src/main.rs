@@ -9,6 +9,7 @@ mod bench_seed;
 mod cli;
 mod contacts;
 mod demo;
+mod reports;
 mod rng;
 mod users;
 

@@ -31,6 +31,10 @@ impl ChatType {
         }
     }
 
+    pub fn parse(text: &str) -> Option<ChatType> {
+        ChatType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ChatType::Sms => "sms",

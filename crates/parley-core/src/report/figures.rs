@@ -81,6 +81,24 @@ impl QueueFigures {
     pub fn service_level(&self) -> Option<f64> {
         (self.service_level_base > 0).then(|| f64::from(self.within_service_level) / f64::from(self.service_level_base))
     }
+
+    pub fn add(&mut self, other: &QueueFigures) {
+        self.chats_in += other.chats_in;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.timed_out += other.timed_out;
+        self.dismissed += other.dismissed;
+        self.transfers_in += other.transfers_in;
+        self.transfers_out += other.transfers_out;
+        self.wait_total_ms += other.wait_total_ms;
+        self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
+        self.within_service_level += other.within_service_level;
+        self.service_level_base += other.service_level_base;
+        self.handle_total_ms += other.handle_total_ms;
+        for (t, n) in &other.by_type {
+            *self.by_type.entry(*t).or_default() += n;
+        }
+    }
 }
 
 /// A whole-millisecond average, `None` of nothing.
@@ -96,7 +114,18 @@ pub fn queues(
     threshold_ms: impl Fn(&QueueId) -> i64,
     now: Timestamp,
 ) -> BTreeMap<(Timestamp, QueueId), QueueFigures> {
-    let mut rows: BTreeMap<(Timestamp, QueueId), QueueFigures> = BTreeMap::new();
+    queues_onto(BTreeMap::new(), chats, period, filter, threshold_ms, now)
+}
+
+/// [`queues`], added to `rows` (the sums of the rolled-up chats).
+pub fn queues_onto(
+    mut rows: BTreeMap<(Timestamp, QueueId), QueueFigures>,
+    chats: &[ChatFacts],
+    period: &Period,
+    filter: &Filter,
+    threshold_ms: impl Fn(&QueueId) -> i64,
+    now: Timestamp,
+) -> BTreeMap<(Timestamp, QueueId), QueueFigures> {
     for chat in chats.iter().filter(|c| filter.keeps(c)) {
         let bucket = period.bucket(chat.opened_at);
         for visit in chat.visits.iter().filter(|v| filter.keeps_queue(&v.queue)) {
@@ -186,7 +215,16 @@ impl AgentFigures {
 
 /// Per agent and bucket.
 pub fn agents(chats: &[ChatFacts], period: &Period, filter: &Filter) -> BTreeMap<(Timestamp, AgentId), AgentFigures> {
-    let mut rows: BTreeMap<(Timestamp, AgentId), AgentFigures> = BTreeMap::new();
+    agents_onto(BTreeMap::new(), chats, period, filter)
+}
+
+/// [`agents`], added to `rows` (the sums of the rolled-up chats).
+pub fn agents_onto(
+    mut rows: BTreeMap<(Timestamp, AgentId), AgentFigures>,
+    chats: &[ChatFacts],
+    period: &Period,
+    filter: &Filter,
+) -> BTreeMap<(Timestamp, AgentId), AgentFigures> {
     for chat in chats.iter().filter(|c| filter.keeps(c)) {
         let bucket = period.bucket(chat.opened_at);
         for (agent, part) in chat.agents.iter().filter(|(a, _)| filter.keeps_agent(a)) {
@@ -260,9 +298,17 @@ pub struct Performance {
 
 /// Per bucket.
 pub fn performance(chats: &[ChatFacts], period: &Period, filter: &Filter) -> BTreeMap<Timestamp, Performance> {
-    let mut rows: BTreeMap<Timestamp, Performance> = BTreeMap::new();
+    performance_onto(BTreeMap::new(), chats, period, filter)
+}
+
+/// [`performance`], added to `rows` (the sums of the rolled-up chats).
+pub fn performance_onto(
+    mut rows: BTreeMap<Timestamp, Performance>,
+    chats: &[ChatFacts],
+    period: &Period,
+    filter: &Filter,
+) -> BTreeMap<Timestamp, Performance> {
     for chat in chats.iter().filter(|c| filter.keeps(c)) {
-        let row = rows.entry(period.bucket(chat.opened_at)).or_default();
         let m = chat.messages;
         let traffic = Traffic {
             chats: 1,
@@ -271,11 +317,18 @@ pub fn performance(chats: &[ChatFacts], period: &Period, filter: &Filter) -> BTr
             inbound_segments: m.inbound_segments,
             outbound_segments: m.outbound_segments,
         };
-        row.total.add(traffic);
-        row.by_type.entry(chat.chat_type).or_default().add(traffic);
-        *row.by_start_type.entry(chat.start_type.map_or("none", StartType::as_str)).or_default() += 1;
+        rows.entry(period.bucket(chat.opened_at)).or_default().add_chats(chat.chat_type, chat.start_type, traffic);
     }
     rows
+}
+
+impl Performance {
+    /// Adds `t`, the traffic of chats of one type and start type (`None`: no agent had them).
+    pub fn add_chats(&mut self, chat_type: ChatType, start_type: Option<StartType>, t: Traffic) {
+        self.total.add(t);
+        self.by_type.entry(chat_type).or_default().add(t);
+        *self.by_start_type.entry(start_type.map_or("none", StartType::as_str)).or_default() += t.chats;
+    }
 }
 
 #[cfg(test)]

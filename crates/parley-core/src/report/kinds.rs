@@ -10,6 +10,7 @@ use crate::time::Timestamp;
 use super::facts::{ChatFacts, ChatType};
 use super::figures::{self, DEFAULT_SERVICE_LEVEL_SECONDS, Filter};
 use super::range::Period;
+use super::rollup::{Line, Rolled};
 use super::table::{Cell, Table};
 
 /// A report kind, as the URL names it.
@@ -103,10 +104,23 @@ pub struct Input<'a> {
     pub setup: &'a Setup,
     pub period: &'a Period,
     pub filter: &'a Filter,
+    /// The chats folded from their events (those not rolled up yet).
     pub chats: &'a [ChatFacts],
+    /// The sums and lines the database read of the rolled-up chats (the filter applied already).
+    pub rolled: &'a Rolled,
     pub now: Timestamp,
     /// How the viewer sees a chat's consumer (masking by the chat's queue for supervisors).
-    pub consumer: &'a (dyn Fn(&ChatFacts) -> String + Sync),
+    pub consumer: &'a (dyn Fn(&Line) -> String + Sync),
+}
+
+impl Input<'_> {
+    /// Every chat's line, rolled-up and folded, oldest first.
+    fn lines(&self) -> Vec<Line> {
+        let mut lines = self.rolled.lines.clone();
+        lines.extend(self.chats.iter().filter(|c| self.filter.keeps(c)).map(|c| Line::of(c, self.now)));
+        lines.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+        lines
+    }
 }
 
 fn queue_name(setup: &Setup, id: &QueueId) -> String {
@@ -155,7 +169,14 @@ pub fn service_level_ms(setup: &Setup, queue: &QueueId) -> i64 {
 
 pub fn queues(input: &Input<'_>) -> Table {
     let threshold = |q: &QueueId| service_level_ms(input.setup, q);
-    let rows = figures::queues(input.chats, input.period, input.filter, threshold, input.now);
+    let rows = figures::queues_onto(
+        input.rolled.queues.clone(),
+        input.chats,
+        input.period,
+        input.filter,
+        threshold,
+        input.now,
+    );
     let mut table = Table::new("queues", &QUEUE_COLUMNS);
     for ((bucket, queue), f) in rows {
         let by_type = |t: ChatType| count(f.by_type.get(&t).copied().unwrap_or(0));
@@ -206,7 +227,7 @@ pub const USER_COLUMNS: [&str; 17] = [
 ];
 
 pub fn users_teams(input: &Input<'_>) -> Table {
-    let agent_rows = figures::agents(input.chats, input.period, input.filter);
+    let agent_rows = figures::agents_onto(input.rolled.agents.clone(), input.chats, input.period, input.filter);
     let teams: Vec<(&str, &[AgentId])> = input
         .setup
         .teams
@@ -271,9 +292,8 @@ pub const LINE_COLUMNS: [&str; 18] = [
     "transcript",
 ];
 
-fn chat_line(input: &Input<'_>, chat: &ChatFacts) -> Vec<Cell> {
-    let agents: Vec<&str> =
-        chat.agents.iter().filter(|(_, p)| p.answered > 0 || p.started).map(|(a, _)| a.as_str()).collect();
+fn chat_line(input: &Input<'_>, chat: &Line) -> Vec<Cell> {
+    let agents: Vec<&str> = chat.agents.iter().map(AgentId::as_str).collect();
     vec![
         Cell::text(chat.chat_type.as_str()),
         Cell::text(chat.id.as_str()),
@@ -287,8 +307,8 @@ fn chat_line(input: &Input<'_>, chat: &ChatFacts) -> Vec<Cell> {
         time(input.period, chat.queue_in_at),
         time(input.period, chat.answered_at),
         time(input.period, chat.ended.map(|(at, _)| at)),
-        Cell::Seconds(chat.wait_ms(input.now)),
-        Cell::Seconds(chat.handle_ms(input.now)),
+        Cell::Seconds(chat.wait_ms),
+        Cell::Seconds(chat.handle_ms),
         Cell::text(chat.status.as_str()),
         Cell::maybe(chat.ended.map(|(_, r)| r.as_str())),
         Cell::Int(i64::from(chat.messages.inbound + chat.messages.outbound)),
@@ -299,7 +319,7 @@ fn chat_line(input: &Input<'_>, chat: &ChatFacts) -> Vec<Cell> {
 /// One row per chat and per IVR call, oldest first.
 pub fn calls_chats(input: &Input<'_>, calls: &[CallLine]) -> Table {
     let mut lines: Vec<(Timestamp, Vec<Cell>)> =
-        input.chats.iter().filter(|c| input.filter.keeps(c)).map(|c| (c.opened_at, chat_line(input, c))).collect();
+        input.lines().iter().map(|c| (c.opened_at, chat_line(input, c))).collect();
     for call in calls {
         let p = input.period;
         let wait =
@@ -340,8 +360,8 @@ pub fn calls_chats(input: &Input<'_>, calls: &[CallLine]) -> Table {
 /// One consumer's or one agent's chats (the filter says whose), oldest first.
 pub fn chat_history(input: &Input<'_>) -> Table {
     let mut table = Table::new("chat_history", &LINE_COLUMNS);
-    for chat in input.chats.iter().filter(|c| input.filter.keeps(c)) {
-        table.push(chat_line(input, chat));
+    for line in input.lines() {
+        table.push(chat_line(input, &line));
     }
     table
 }
@@ -366,7 +386,7 @@ pub const DELIVERY_COLUMNS: [&str; 9] =
 
 /// Traffic by type, chats by start type, and delivery by carrier and number.
 pub fn performance(input: &Input<'_>, delivery: &BTreeMap<(String, String), Delivery>) -> [Table; 3] {
-    let rows = figures::performance(input.chats, input.period, input.filter);
+    let rows = figures::performance_onto(input.rolled.performance.clone(), input.chats, input.period, input.filter);
     let mut traffic = Table::new("traffic", &TRAFFIC_COLUMNS);
     let mut starts = Table::new("start_types", &START_COLUMNS);
     for (bucket, p) in &rows {

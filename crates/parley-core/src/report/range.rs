@@ -124,6 +124,22 @@ impl Period {
         }
     }
 
+    /// Whether every slot of `slot_ms` (counted from the epoch) lies in one bucket of the period, so
+    /// sums by slot add up to sums by bucket: true for quarter hours in every zone in use today.
+    pub fn slots_fit(&self, slot_ms: i64) -> bool {
+        let Some(g) = self.group_by else { return true };
+        let mut at = self.from.0 - self.from.0.rem_euclid(slot_ms);
+        while at < self.to.0 {
+            let first = Timestamp(at.max(self.from.0));
+            let last = Timestamp((at + slot_ms - 1).min(self.to.0 - 1));
+            if bucket_start(first, self.zone, g) != bucket_start(last, self.zone, g) {
+                return false;
+            }
+            at += slot_ms;
+        }
+        true
+    }
+
     /// How the bucket starting at `start` is named in rows: the local date (`2026-11-23`), the local
     /// hour (`2026-11-23T14:00`), the month (`2026-11`); the whole period without grouping.
     pub fn label(&self, start: Timestamp) -> String {
@@ -263,5 +279,17 @@ mod tests {
         assert!(zone("Mars/Olympus").unwrap_err().to_string().starts_with("tz:"));
         let today = Period::parse(None, None, utc, None, now.plus_minutes(90)).unwrap();
         assert_eq!((today.from, today.to), (now, now.plus_minutes(90)));
+    }
+
+    #[test]
+    fn quarter_hours_fit_the_buckets_of_zones_with_odd_offsets_but_minutes_do_not_fit_hours_off_utc() {
+        let now = at("2026-12-01T00:00:00Z");
+        for (name, g) in [("Asia/Kathmandu", "hour"), ("Asia/Kolkata", "hour"), ("America/New_York", "day")] {
+            let p = Period::parse(Some("2026-10-01"), Some("2026-11-30"), zone(name).unwrap(), Some(g), now).unwrap();
+            assert!(p.slots_fit(900_000), "{name} by {g}");
+        }
+        let kathmandu = zone("Asia/Kathmandu").unwrap();
+        let p = Period::parse(Some("2026-11-01"), Some("2026-11-02"), kathmandu, Some("hour"), now).unwrap();
+        assert!(!p.slots_fit(3_600_000), "Kathmandu's hours start at a quarter past UTC's");
     }
 }

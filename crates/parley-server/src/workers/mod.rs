@@ -14,6 +14,7 @@ pub mod crm_matcher;
 pub mod media;
 pub mod outbox;
 pub mod presence;
+pub mod report_follower;
 pub mod retention;
 pub mod scheduled;
 pub mod throttle;

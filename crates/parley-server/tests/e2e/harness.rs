@@ -184,6 +184,23 @@ impl TestApp {
         store.close().await;
     }
 
+    /// Waits until the report follower has rolled up every finished chat and read the whole log.
+    pub(crate) async fn reports_rolled_up(&self) {
+        let store = self.store().await;
+        eventually("the report follower to catch up", || async {
+            let cursor = store.report_cursor().await.expect("the report cursor");
+            let head = store.last_event_id().await.expect("the last event");
+            let (finished, rolled) = store.rollup_progress().await.expect("counting rollups");
+            if cursor >= head && finished == rolled {
+                Ok(())
+            } else {
+                Err(format!("cursor {cursor} of {head}; {rolled} of {finished} finished chats rolled up"))
+            }
+        })
+        .await;
+        store.close().await;
+    }
+
     /// The events committed after `after`, as (id, kind), read from this server's own database: what
     /// a consumer of the event log (a webhook) must see, in order.
     pub(crate) async fn committed_events_after(&self, after: i64) -> Vec<(i64, String)> {

@@ -15,7 +15,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use parley_core::ids::{AgentId, QueueId};
+use parley_core::report::figures::Filter;
+use parley_core::report::kinds::{self, Input, Kind};
+use parley_core::report::range::{self, Period};
+use parley_core::report::rollup::{Line, Rolled};
 use parley_server::clock::Clock;
+use parley_server::report_facts;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -206,7 +212,56 @@ fn pick(row: &Value, fields: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_match_the_hand_computed_figures_of_the_fixture() {
-    let Fixture { app, chats: [a, b, c, d, e] } = fixture().await;
+    let Fixture { app, chats } = fixture().await;
+    // Whatever the report follower has rolled up so far, the rest folded from the events.
+    every_figure_is_the_hand_computed_one(&app, &chats).await;
+    // All of it rolled up: the database sums the finished chats.
+    app.reports_rolled_up().await;
+    every_figure_is_the_hand_computed_one(&app, &chats).await;
+    // And the sums of the rollups are the folds' sums for every kind, filtered or not.
+    let store = app.store().await;
+    let (_, setup) = parley_server::load_setup(&store, &["sim"]).await.expect("the setup");
+    let now = parley_core::time::Timestamp(LATER);
+    let zone = range::zone("America/New_York").unwrap();
+    let queue_tech = Filter { queues: Some([QueueId::parse("tech").unwrap()].into()), ..Filter::default() };
+    let agent_ann = Filter { agents: Some([AgentId::parse("ann").unwrap()].into()), ..Filter::default() };
+    let number = Filter { number: Some(SUPPORT.to_owned()), ..Filter::default() };
+    for group_by in [None, Some("hour"), Some("day")] {
+        let period = Period::parse(Some("2026-10-31"), Some("2026-11-02"), zone, group_by, now).unwrap();
+        let folded = report_facts::all_folded(&store, &period, now).await.unwrap();
+        for filter in [Filter::default(), queue_tech.clone(), agent_ann.clone(), number.clone()] {
+            for kind in [Kind::Queues, Kind::UsersTeams, Kind::Performance, Kind::CallsChats] {
+                let facts = report_facts::period_facts(&store, &setup, kind, &period, &filter, now).await.unwrap();
+                assert!(facts.chats.is_empty(), "all rolled up: {:?}", facts.chats);
+                let none = Rolled::default();
+                let consumer = |l: &Line| l.consumer.clone();
+                let input = |chats, rolled| Input {
+                    setup: &setup,
+                    period: &period,
+                    filter: &filter,
+                    chats,
+                    rolled,
+                    now,
+                    consumer: &consumer,
+                };
+                let table = |input: &Input<'_>| match kind {
+                    Kind::Queues => kinds::queues(input),
+                    Kind::UsersTeams => kinds::users_teams(input),
+                    Kind::Performance => kinds::performance(input, &Default::default())[0].clone(),
+                    _ => kinds::calls_chats(input, &[]),
+                };
+                let summed = table(&input(&[], &facts.rolled));
+                assert!(!summed.rows.is_empty() || filter == agent_ann && kind == Kind::Queues, "{kind:?} {filter:?}");
+                assert_eq!(summed, table(&input(&folded, &none)), "{kind:?} by {group_by:?}, {filter:?}");
+            }
+        }
+    }
+    store.close().await;
+}
+
+async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5]) {
+    let [a, b, c, d, e] = chats;
+    let app = app;
     let admin = Auth::Bearer(ADMIN);
 
     // Queues: billing has A (wait 30 s, within its 30 s threshold), C (abandoned after 60 s) and the

@@ -14,16 +14,18 @@ use parley_core::report::facts::ChatFacts;
 use parley_core::report::figures::Filter;
 use parley_core::report::kinds::{self, Input};
 use parley_core::report::range::{self, GroupBy, Period, bucket_start};
+use parley_core::report::rollup::{Line, Rolled};
 use parley_core::setup::{ConsumerNumber, mask};
 use parley_core::time::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::http::api::reports::{ReportTable, facts_of, json_table, problem};
+use crate::http::api::reports::{ReportTable, json_table, problem};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiQuery;
+use crate::report_facts::facts_of;
 
 /// The viewer's day.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -66,7 +68,7 @@ pub async fn today(state: &AppState, tz: Option<&str>) -> Result<Today, ApiError
     let midnight = bucket_start(now, zone, GroupBy::Day);
     let period = Period { from: midnight, to: Timestamp(now.0 + 1), zone, group_by: None };
     let rows = state.store.chats_live_or_ended_since(midnight.0).await?;
-    let chats = facts_of(state, &rows, now).await?;
+    let chats = facts_of(&state.store, &rows, now).await?;
     Ok(Today { period, chats })
 }
 
@@ -107,11 +109,10 @@ pub async fn live_chats(
     let today = today(&state, query.tz.as_deref()).await?;
     let setup = state.engine.setup();
     let visible: Option<BTreeSet<QueueId>> = who.visible_queues(&state).map(|v| v.into_iter().collect());
-    let mut chats: Vec<ChatFacts> = today.chats.into_iter().filter(|c| wanted(c.status)).collect();
-    chats.reverse();
+    let chats: Vec<ChatFacts> = today.chats.into_iter().filter(|c| wanted(c.status)).collect();
     let filter = Filter { queues: visible, ..Filter::default() };
     let admin = matches!(who, Principal::Admin { .. });
-    let consumer = |chat: &ChatFacts| {
+    let consumer = |chat: &Line| {
         let masking = match (&chat.queue, admin) {
             (_, true) => ConsumerNumber::Full,
             (Some(q), false) => setup.consumer_number_of(q),
@@ -120,11 +121,21 @@ pub async fn live_chats(
         E164::parse(&chat.consumer).map_or_else(|_| chat.consumer.clone(), |p| mask(&p, masking))
     };
     let now = state.clock.now();
-    let input =
-        Input { setup: &setup, period: &today.period, filter: &filter, chats: &chats, now, consumer: &consumer };
+    let rolled = Rolled::default();
+    let input = Input {
+        setup: &setup,
+        period: &today.period,
+        filter: &filter,
+        chats: &chats,
+        rolled: &rolled,
+        now,
+        consumer: &consumer,
+    };
+    let mut table = kinds::chat_history(&input);
+    table.rows.reverse();
     Ok(Json(LiveChats {
         from: today.period.local_time(today.period.from),
         tz: query.tz.unwrap_or_else(|| "UTC".to_owned()),
-        chats: json_table(kinds::chat_history(&input)),
+        chats: json_table(table),
     }))
 }

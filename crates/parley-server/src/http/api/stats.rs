@@ -8,16 +8,18 @@ use axum::Json;
 use axum::extract::State;
 use parley_core::ids::AgentId;
 use parley_core::report::figures::{self, AgentFigures, Filter};
+use parley_core::report::kinds::Kind;
 use parley_core::report::range::{self, GroupBy, Period, bucket_start};
 use parley_core::report::table::Cell;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::http::api::reports::{chat_facts, problem};
+use crate::http::api::reports::problem;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::report_facts;
 
 /// Which period the figures cover.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -144,8 +146,9 @@ async fn stats(state: &AppState, agent: AgentId, query: &StatsQuery) -> Result<S
             .collect();
     }
     team.insert(agent.clone());
-    let chats = chat_facts(state, &period, now).await?;
-    let rows = figures::agents(&chats, &period, &Filter { agents: Some(team.clone()), ..Filter::default() });
+    let filter = Filter { agents: Some(team.clone()), ..Filter::default() };
+    let facts = report_facts::period_facts(&state.store, &setup, Kind::UsersTeams, &period, &filter, now).await?;
+    let rows = figures::agents_onto(facts.rolled.agents, &facts.chats, &period, &filter);
     let mut total = AgentFigures::default();
     let mut mine = AgentFigures::default();
     for ((_, a), f) in &rows {

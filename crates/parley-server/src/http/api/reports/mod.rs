@@ -1,6 +1,7 @@
 //! `GET /api/v1/reports/{kind}`: the seed's reports over a period, as JSON tables, CSV or an SVG chart
 //! (docs/reports.md). Figures come from the stored events, folded per chat by
-//! `parley_core::report::facts`, so every node answers the same.
+//! `parley_core::report::facts` or summed from the rollups of those folds (`crate::report_facts`), so
+//! every node answers the same.
 
 mod chart;
 
@@ -12,27 +13,24 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures::stream;
-use parley_core::chat::{Origin, StartType};
 use parley_core::ids::{AgentId, QueueId};
 use parley_core::phone::E164;
-use parley_core::report::facts::{ChatFacts, ChatHeader, Step, fold};
 use parley_core::report::figures::Filter;
 use parley_core::report::kinds::{self, CallLine, Delivery, Input, Kind};
 use parley_core::report::range::{self, Period};
+use parley_core::report::rollup::Line;
 use parley_core::report::table::{Cell, CsvWriter, Table};
 use parley_core::setup::{ConsumerNumber, mask};
 use parley_core::time::Timestamp;
 use parley_store::calls::CallFilter;
-use parley_store::rows::ChatRow;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
-use crate::http::event_json::decode_fact;
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::{AppState, report_facts};
 
 /// The rows a CSV response sends per chunk.
 const CSV_CHUNK_ROWS: usize = 500;
@@ -153,9 +151,9 @@ pub(crate) async fn build(
             "chat-history is one consumer's or one agent's: give consumer= (E.164) or agent=",
         ));
     }
-    let chats = chat_facts(state, &period, now).await?;
+    let facts = report_facts::period_facts(&state.store, &setup, kind, &period, &filter, now).await?;
     let supervisor = !matches!(who, Principal::Admin { .. });
-    let consumer = |chat: &ChatFacts| {
+    let consumer = |chat: &Line| {
         let masking = if supervisor {
             chat.queue.as_ref().map_or(ConsumerNumber::Hidden, |q| setup.consumer_number_of(q))
         } else {
@@ -163,7 +161,15 @@ pub(crate) async fn build(
         };
         E164::parse(&chat.consumer).map_or_else(|_| chat.consumer.clone(), |p| mask(&p, masking))
     };
-    let input = Input { setup: &setup, period: &period, filter: &filter, chats: &chats, now, consumer: &consumer };
+    let input = Input {
+        setup: &setup,
+        period: &period,
+        filter: &filter,
+        chats: &facts.chats,
+        rolled: &facts.rolled,
+        now,
+        consumer: &consumer,
+    };
     let tables = match kind {
         Kind::Queues => vec![kinds::queues(&input)],
         Kind::UsersTeams => vec![kinds::users_teams(&input)],
@@ -247,44 +253,6 @@ fn visible_number(state: &AppState, who: &Principal, number: &str) -> bool {
         Principal::Admin { .. } => true,
         _ => who.menu_numbers(state).iter().any(|n| n == number),
     }
-}
-
-/// The facts of every chat opened in the period.
-pub(crate) async fn chat_facts(state: &AppState, period: &Period, now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
-    let chats = state.store.chats_opened_between(period.from.0, period.to.0).await?;
-    let events = state.store.fact_events_between(period.from.0, period.to.0).await?;
-    Ok(fold_all(&chats, events, now))
-}
-
-/// The facts of these chats (the live monitor's: live, and ended today).
-pub(crate) async fn facts_of(state: &AppState, chats: &[ChatRow], now: Timestamp) -> Result<Vec<ChatFacts>, ApiError> {
-    let ids: Vec<String> = chats.iter().map(|c| c.id.clone()).collect();
-    let events = state.store.fact_events_of(&ids).await?;
-    Ok(fold_all(chats, events, now))
-}
-
-fn fold_all(chats: &[ChatRow], events: Vec<parley_store::rows::EventRow>, now: Timestamp) -> Vec<ChatFacts> {
-    let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
-    for row in events {
-        let (Some(chat_id), Some(event)) = (row.chat_id.clone(), decode_fact(&row)) else { continue };
-        let queue = row.queue.as_deref().and_then(|q| QueueId::parse(q).ok());
-        steps.entry(chat_id).or_default().push(Step { at: Timestamp(row.at), queue, event });
-    }
-    chats
-        .iter()
-        .map(|c| {
-            let header = ChatHeader {
-                id: c.id.clone(),
-                number: c.number.clone(),
-                consumer: c.consumer.clone(),
-                origin: Origin::parse(&c.origin).unwrap_or(Origin::Inbound),
-                start_type: c.start_type.as_deref().and_then(StartType::parse),
-                status: c.status,
-                opened_at: Timestamp(c.opened_at),
-            };
-            fold(&header, steps.get(&c.id).map_or(&[][..], Vec::as_slice), now)
-        })
-        .collect()
 }
 
 /// The IVR calls started in the period that the filter and the caller allow.
