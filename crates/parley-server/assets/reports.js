@@ -64,6 +64,10 @@ function showTable(name) {
     return el("td", {}, cellText(value));
   }))));
   if (!table.rows.length) body.append(el("tr", {}, el("td", { colspan: table.columns.length }, "No chats in this period.")));
+  if (table.next) {
+    body.append(el("tr", {}, el("td", { colspan: table.columns.length },
+      `The first ${table.rows.length} rows; the CSV download has every row.`)));
+  }
   $("report-csv").href = query({ format: "csv", table: table.name });
   guarded(() => showChart(table.name));
 }

@@ -14,7 +14,7 @@ use parley_core::report::facts::{ChatFacts, ChatHeader, Step, fold};
 use parley_core::report::figures::{DEFAULT_SERVICE_LEVEL_SECONDS, Filter};
 use parley_core::report::kinds::Kind;
 use parley_core::report::range::Period;
-use parley_core::report::rollup::{ChatRollup, Rolled, SLOT_MS};
+use parley_core::report::rollup::{ChatRollup, Line, Rolled, SLOT_MS};
 use parley_core::setup::Setup;
 use parley_core::time::Timestamp;
 use parley_store::Store;
@@ -32,6 +32,10 @@ const MOST_EXCLUDED: usize = 5_000;
 pub struct PeriodFacts {
     pub chats: Vec<ChatFacts>,
     pub rolled: Rolled,
+    /// The finished chats folded here although they may have rows: the database leaves them out.
+    pub excluded: Vec<String>,
+    /// False when the whole period was folded (nothing is to be read of the rollups).
+    pub from_database: bool,
 }
 
 /// The facts `kind` reads of the chats opened in `period` that `filter` keeps (folded chats come
@@ -47,7 +51,8 @@ pub async fn period_facts(
     let cursor = store.report_cursor().await?;
     let changed = store.report_chats_after(cursor, i64::MAX).await?;
     if changed.len() > MOST_EXCLUDED || !period.slots_fit(SLOT_MS) {
-        return Ok(PeriodFacts { chats: all_folded(store, period, now).await?, rolled: Rolled::default() });
+        let chats = all_folded(store, period, now).await?;
+        return Ok(PeriodFacts { chats, rolled: Rolled::default(), excluded: vec![], from_database: false });
     }
     let (from, to) = (period.from.0, period.to.0);
     let mut fold_rows = store.live_chats_opened_between(from, to).await?;
@@ -61,7 +66,7 @@ pub async fn period_facts(
         }
     }
     let chats = facts_of(store, &fold_rows, now).await?;
-    let query = RolledQuery { from, to, filter, excluded: &excluded };
+    let query = RolledQuery { from, to, filter, excluded: &excluded, by_end: false };
     let mut rolled = Rolled::default();
     match kind {
         Kind::Queues => {
@@ -85,9 +90,42 @@ pub async fn period_facts(
                 rolled.add_traffic(period, slot, chat_type, start_type, traffic);
             }
         }
-        Kind::CallsChats | Kind::ChatHistory => rolled.lines = store.rolled_lines(query).await?,
+        // Read a page at a time by the report (`http::api::reports::lines`).
+        Kind::CallsChats | Kind::ChatHistory => {}
     }
-    Ok(PeriodFacts { chats, rolled })
+    Ok(PeriodFacts { chats, rolled, excluded, from_database: true })
+}
+
+/// The lines of the chats that ended in `[from, to)` (the live monitor's past chats), oldest first:
+/// rolled-up ones from the database, the rest folded.
+pub async fn ended_between(
+    store: &Store,
+    from: i64,
+    to: i64,
+    filter: &Filter,
+    now: Timestamp,
+) -> parley_store::Result<Vec<Line>> {
+    let cursor = store.report_cursor().await?;
+    let changed = store.report_chats_after(cursor, i64::MAX).await?;
+    let (rows, excluded, from_database) = if changed.len() > MOST_EXCLUDED {
+        (store.chats_live_or_ended_since(from).await?, vec![], false)
+    } else {
+        let rows = store.chats_by_ids(&changed).await?;
+        let excluded = rows.iter().filter(|c| c.status == ChatStatus::Finished).map(|c| c.id.clone()).collect();
+        (rows, excluded, true)
+    };
+    let ended: Vec<ChatRow> = rows
+        .into_iter()
+        .filter(|c| c.status == ChatStatus::Finished && c.ended_at.is_some_and(|at| from <= at && at < to))
+        .collect();
+    let mut lines: Vec<Line> =
+        facts_of(store, &ended, now).await?.iter().filter(|c| filter.keeps(c)).map(|c| Line::of(c, now)).collect();
+    if from_database {
+        let query = RolledQuery { from, to, filter, excluded: &excluded, by_end: true };
+        lines.extend(store.rolled_lines(query, None, i64::MAX).await?);
+    }
+    lines.sort_by(|a, b| (a.ended.map(|(at, _)| at), &a.id).cmp(&(b.ended.map(|(at, _)| at), &b.id)));
+    Ok(lines)
 }
 
 /// The facts of every chat opened in the period, folded from the events.

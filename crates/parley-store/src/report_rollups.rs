@@ -28,6 +28,8 @@ pub struct RolledQuery<'a> {
     pub to: i64,
     pub filter: &'a Filter,
     pub excluded: &'a [String],
+    /// Chats that ended in `[from, to)` instead of opened then (the live monitor's past chats).
+    pub by_end: bool,
 }
 
 /// Which table a filtered query reads, so its conditions are direct where they can be.
@@ -43,7 +45,13 @@ macro_rules! push_where {
     ($q:expr, $over:expr, $query:expr) => {{
         let query: RolledQuery<'_> = $query;
         let over: Over = $over;
-        $q.push(" WHERE t.opened_at >= ").push_bind(query.from).push(" AND t.opened_at < ").push_bind(query.to);
+        let time = if query.by_end { "ended_at" } else { "opened_at" };
+        $q.push(format!(" WHERE t.{time} >= "))
+            .push_bind(query.from)
+            .push(format!(" AND t.{time} < "))
+            .push_bind(query.to);
+        // The semi-joins below read the period's rows by their index, when the period is by opening.
+        let (sub_from, sub_to) = if query.by_end { (i64::MIN, i64::MAX) } else { (query.from, query.to) };
         if let Some(queues) = &query.filter.queues {
             let queues: Vec<String> = queues.iter().map(|q| q.as_str().to_owned()).collect();
             if queues.is_empty() {
@@ -52,7 +60,11 @@ macro_rules! push_where {
                 $q.push(" AND t.queue IN (");
                 push_list!($q, &queues);
             } else {
-                $q.push(" AND EXISTS (SELECT 1 FROM report_visits fv WHERE fv.chat_id = t.chat_id AND fv.queue IN (");
+                $q.push(" AND t.chat_id IN (SELECT fv.chat_id FROM report_visits fv WHERE fv.opened_at >= ")
+                    .push_bind(sub_from)
+                    .push(" AND fv.opened_at < ")
+                    .push_bind(sub_to)
+                    .push(" AND fv.queue IN (");
                 push_list!($q, &queues);
                 $q.push(")");
             }
@@ -65,7 +77,11 @@ macro_rules! push_where {
                 $q.push(" AND t.agent IN (");
                 push_list!($q, &agents);
             } else {
-                $q.push(" AND EXISTS (SELECT 1 FROM report_agents fa WHERE fa.chat_id = t.chat_id AND fa.agent IN (");
+                $q.push(" AND t.chat_id IN (SELECT fa.chat_id FROM report_agents fa WHERE fa.opened_at >= ")
+                    .push_bind(sub_from)
+                    .push(" AND fa.opened_at < ")
+                    .push_bind(sub_to)
+                    .push(" AND fa.agent IN (");
                 push_list!($q, &agents);
                 $q.push(")");
             }
@@ -422,8 +438,13 @@ impl Store {
         })
     }
 
-    /// The rolled-up chats' lines, oldest first.
-    pub async fn rolled_lines(&self, query: RolledQuery<'_>) -> Result<Vec<Line>> {
+    /// The rolled-up chats' lines, oldest first (by opening, then id): up to `limit` after `after`.
+    pub async fn rolled_lines(
+        &self,
+        query: RolledQuery<'_>,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<Line>> {
         dispatch!(self, |pool, DB, begin| {
             let mut q = QueryBuilder::<DB>::new(
                 "SELECT t.chat_id, t.opened_at, t.number, t.consumer, t.chat_type, t.start_type, t.status, \
@@ -431,7 +452,11 @@ impl Store {
                  t.outbound, t.inbound_segments, t.outbound_segments, t.wait_ms, t.handle_ms FROM report_chats t",
             );
             push_where!(q, Over::Chats, query);
-            q.push(" ORDER BY t.opened_at, t.chat_id");
+            if let Some((at, id)) = after {
+                q.push(" AND (t.opened_at > ").push_bind(at).push(" OR (t.opened_at = ").push_bind(at);
+                q.push(" AND t.chat_id > ").push_bind(id.to_owned()).push("))");
+            }
+            q.push(" ORDER BY t.opened_at, t.chat_id LIMIT ").push_bind(limit);
             let mut out = Vec::new();
             for row in q.build().fetch_all(pool).await? {
                 let text = |i: usize| row.try_get::<String, _>(i);

@@ -106,7 +106,7 @@ pub struct Input<'a> {
     pub filter: &'a Filter,
     /// The chats folded from their events (those not rolled up yet).
     pub chats: &'a [ChatFacts],
-    /// The sums and lines the database read of the rolled-up chats (the filter applied already).
+    /// The sums the database read of the rolled-up chats (the filter applied already).
     pub rolled: &'a Rolled,
     pub now: Timestamp,
     /// How the viewer sees a chat's consumer (masking by the chat's queue for supervisors).
@@ -114,10 +114,11 @@ pub struct Input<'a> {
 }
 
 impl Input<'_> {
-    /// Every chat's line, rolled-up and folded, oldest first.
+    /// The folded chats' lines, oldest first (the server pages the rolled-up ones in: its
+    /// `reports::lines`).
     fn lines(&self) -> Vec<Line> {
-        let mut lines = self.rolled.lines.clone();
-        lines.extend(self.chats.iter().filter(|c| self.filter.keeps(c)).map(|c| Line::of(c, self.now)));
+        let mut lines: Vec<Line> =
+            self.chats.iter().filter(|c| self.filter.keeps(c)).map(|c| Line::of(c, self.now)).collect();
         lines.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
         lines
     }
@@ -292,7 +293,8 @@ pub const LINE_COLUMNS: [&str; 18] = [
     "transcript",
 ];
 
-fn chat_line(input: &Input<'_>, chat: &Line) -> Vec<Cell> {
+/// A chat's row in calls-chats and chat-history; `consumer` is its phone as the viewer may see it.
+pub fn line_cells(period: &Period, consumer: String, chat: &Line) -> Vec<Cell> {
     let agents: Vec<&str> = chat.agents.iter().map(AgentId::as_str).collect();
     vec![
         Cell::text(chat.chat_type.as_str()),
@@ -302,11 +304,11 @@ fn chat_line(input: &Input<'_>, chat: &Line) -> Vec<Cell> {
         Cell::maybe(chat.agent.as_ref().map(AgentId::as_str)),
         Cell::Text(agents.join(" ")),
         Cell::text(chat.number.as_str()),
-        Cell::Text((input.consumer)(chat)),
-        time(input.period, Some(chat.opened_at)),
-        time(input.period, chat.queue_in_at),
-        time(input.period, chat.answered_at),
-        time(input.period, chat.ended.map(|(at, _)| at)),
+        Cell::Text(consumer),
+        time(period, Some(chat.opened_at)),
+        time(period, chat.queue_in_at),
+        time(period, chat.answered_at),
+        time(period, chat.ended.map(|(at, _)| at)),
         Cell::Seconds(chat.wait_ms),
         Cell::Seconds(chat.handle_ms),
         Cell::text(chat.status.as_str()),
@@ -316,38 +318,39 @@ fn chat_line(input: &Input<'_>, chat: &Line) -> Vec<Cell> {
     ]
 }
 
+/// An IVR call's row in calls-chats.
+pub fn call_cells(period: &Period, now: Timestamp, call: &CallLine) -> Vec<Cell> {
+    let p = period;
+    let wait = call.connected_at.or(call.ended_at).unwrap_or(now).0 - call.queued_at.unwrap_or(call.started_at).0;
+    let handle = call.connected_at.map(|c| call.ended_at.unwrap_or(now).0 - c.0);
+    vec![
+        Cell::text("call"),
+        Cell::text(call.id.as_str()),
+        Cell::maybe(call.deflection.as_ref().filter(|d| *d == "accepted").map(|_| "deflected")),
+        Cell::text(call.ivr_queue.as_str()),
+        Cell::maybe(call.agent.clone()),
+        Cell::Text(call.agent.clone().unwrap_or_default()),
+        Cell::text(call.dialed.as_str()),
+        Cell::text(call.caller.as_str()),
+        time(p, Some(call.started_at)),
+        time(p, call.queued_at),
+        time(p, call.connected_at),
+        time(p, call.ended_at),
+        Cell::Seconds(Some(wait.max(0))),
+        Cell::Seconds(handle.map(|h| h.max(0))),
+        Cell::text(call.status.as_str()),
+        Cell::maybe(call.end_reason.clone()),
+        Cell::Empty,
+        Cell::Text(format!("/api/v1/ivr/calls/{}", call.id)),
+    ]
+}
+
 /// One row per chat and per IVR call, oldest first.
 pub fn calls_chats(input: &Input<'_>, calls: &[CallLine]) -> Table {
     let mut lines: Vec<(Timestamp, Vec<Cell>)> =
-        input.lines().iter().map(|c| (c.opened_at, chat_line(input, c))).collect();
+        input.lines().iter().map(|c| (c.opened_at, line_cells(input.period, (input.consumer)(c), c))).collect();
     for call in calls {
-        let p = input.period;
-        let wait =
-            call.connected_at.or(call.ended_at).unwrap_or(input.now).0 - call.queued_at.unwrap_or(call.started_at).0;
-        let handle = call.connected_at.map(|c| call.ended_at.unwrap_or(input.now).0 - c.0);
-        lines.push((
-            call.started_at,
-            vec![
-                Cell::text("call"),
-                Cell::text(call.id.as_str()),
-                Cell::maybe(call.deflection.as_ref().filter(|d| *d == "accepted").map(|_| "deflected")),
-                Cell::text(call.ivr_queue.as_str()),
-                Cell::maybe(call.agent.clone()),
-                Cell::Text(call.agent.clone().unwrap_or_default()),
-                Cell::text(call.dialed.as_str()),
-                Cell::text(call.caller.as_str()),
-                time(p, Some(call.started_at)),
-                time(p, call.queued_at),
-                time(p, call.connected_at),
-                time(p, call.ended_at),
-                Cell::Seconds(Some(wait.max(0))),
-                Cell::Seconds(handle.map(|h| h.max(0))),
-                Cell::text(call.status.as_str()),
-                Cell::maybe(call.end_reason.clone()),
-                Cell::Empty,
-                Cell::Text(format!("/api/v1/ivr/calls/{}", call.id)),
-            ],
-        ));
+        lines.push((call.started_at, call_cells(input.period, input.now, call)));
     }
     lines.sort_by_key(|(at, _)| *at);
     let mut table = Table::new("calls_chats", &LINE_COLUMNS);
@@ -361,7 +364,7 @@ pub fn calls_chats(input: &Input<'_>, calls: &[CallLine]) -> Table {
 pub fn chat_history(input: &Input<'_>) -> Table {
     let mut table = Table::new("chat_history", &LINE_COLUMNS);
     for line in input.lines() {
-        table.push(chat_line(input, &line));
+        table.push(line_cells(input.period, (input.consumer)(&line), &line));
     }
     table
 }

@@ -164,14 +164,13 @@ impl ChatRollup {
     }
 }
 
-/// What the database summed of the rolled-up chats, by bucket, and their lines: the reports add the
-/// chats they fold to these.
+/// What the database summed of the rolled-up chats, by bucket: the reports add the chats they fold
+/// to these.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rolled {
     pub queues: BTreeMap<(Timestamp, QueueId), QueueFigures>,
     pub agents: BTreeMap<(Timestamp, AgentId), AgentFigures>,
     pub performance: BTreeMap<Timestamp, Performance>,
-    pub lines: Vec<Line>,
 }
 
 impl Rolled {

@@ -25,8 +25,10 @@ CREATE TABLE report_chats (
     wait_ms INTEGER,
     handle_ms INTEGER
 );
-CREATE INDEX report_chats_opened ON report_chats (opened_at);
+CREATE INDEX report_chats_opened ON report_chats (opened_at, chat_id);
 CREATE INDEX report_chats_consumer ON report_chats (consumer, opened_at);
+-- The live monitor's chats that ended today.
+CREATE INDEX report_chats_ended ON report_chats (ended_at);
 
 -- Each queue a finished chat passed through, with the visit's figures worked out.
 CREATE TABLE report_visits (

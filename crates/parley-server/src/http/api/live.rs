@@ -9,23 +9,23 @@ use axum::Json;
 use axum::extract::State;
 use parley_core::chat::ChatStatus;
 use parley_core::ids::QueueId;
-use parley_core::phone::E164;
 use parley_core::report::facts::ChatFacts;
 use parley_core::report::figures::Filter;
-use parley_core::report::kinds::{self, Input};
+use parley_core::report::kinds;
 use parley_core::report::range::{self, GroupBy, Period, bucket_start};
-use parley_core::report::rollup::{Line, Rolled};
-use parley_core::setup::{ConsumerNumber, mask};
+use parley_core::report::rollup::Line;
+use parley_core::report::table::Table;
 use parley_core::time::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
+use crate::http::api::reports::lines::masked;
 use crate::http::api::reports::{ReportTable, json_table, problem};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiQuery;
-use crate::report_facts::facts_of;
+use crate::report_facts::{self, facts_of};
 
 /// The viewer's day.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -47,29 +47,18 @@ pub struct LiveChatsQuery {
     pub tz: Option<String>,
 }
 
-/// Today's live chats and those that ended today, with the figures of the calls-and-chats report.
-pub struct Today {
-    pub period: Period,
-    /// Live chats (whenever they opened) and the chats that ended today.
-    pub chats: Vec<ChatFacts>,
-}
-
-impl Today {
-    /// The chats opened today: what today's figures sum (a chat counts on the day it opened).
-    pub fn opened_today(&self) -> Vec<ChatFacts> {
-        self.chats.iter().filter(|c| self.period.contains(c.opened_at)).cloned().collect()
-    }
-}
-
-/// Today in `tz` for the live views.
-pub async fn today(state: &AppState, tz: Option<&str>) -> Result<Today, ApiError> {
+/// Today in `tz` so far, for the live views: from the viewer's midnight to now.
+pub fn today(state: &AppState, tz: Option<&str>) -> Result<Period, ApiError> {
     let zone = range::zone(tz.unwrap_or("UTC")).map_err(|e| problem("tz", e.to_string()))?;
     let now = state.clock.now();
     let midnight = bucket_start(now, zone, GroupBy::Day);
-    let period = Period { from: midnight, to: Timestamp(now.0 + 1), zone, group_by: None };
-    let rows = state.store.chats_live_or_ended_since(midnight.0).await?;
-    let chats = facts_of(&state.store, &rows, now).await?;
-    Ok(Today { period, chats })
+    Ok(Period { from: midnight, to: Timestamp(now.0 + 1), zone, group_by: None })
+}
+
+/// The live chats, whenever they opened, folded from their events.
+pub async fn live_facts(state: &AppState) -> Result<Vec<ChatFacts>, ApiError> {
+    let rows = state.store.chats_live_or_ended_since(i64::MAX).await?;
+    Ok(facts_of(&state.store, &rows, state.clock.now()).await?)
 }
 
 /// Today's chats of one kind, as the live monitor lists them.
@@ -106,35 +95,29 @@ pub async fn live_chats(
         "past" => |s| s == ChatStatus::Finished,
         other => return Err(problem("status", format!("{other:?} is none of ongoing, upcoming, past"))),
     };
-    let today = today(&state, query.tz.as_deref()).await?;
+    let today = today(&state, query.tz.as_deref())?;
     let setup = state.engine.setup();
-    let visible: Option<BTreeSet<QueueId>> = who.visible_queues(&state).map(|v| v.into_iter().collect());
-    let chats: Vec<ChatFacts> = today.chats.into_iter().filter(|c| wanted(c.status)).collect();
-    let filter = Filter { queues: visible, ..Filter::default() };
-    let admin = matches!(who, Principal::Admin { .. });
-    let consumer = |chat: &Line| {
-        let masking = match (&chat.queue, admin) {
-            (_, true) => ConsumerNumber::Full,
-            (Some(q), false) => setup.consumer_number_of(q),
-            (None, false) => ConsumerNumber::Hidden,
-        };
-        E164::parse(&chat.consumer).map_or_else(|_| chat.consumer.clone(), |p| mask(&p, masking))
-    };
     let now = state.clock.now();
-    let rolled = Rolled::default();
-    let input = Input {
-        setup: &setup,
-        period: &today.period,
-        filter: &filter,
-        chats: &chats,
-        rolled: &rolled,
-        now,
-        consumer: &consumer,
-    };
-    let mut table = kinds::chat_history(&input);
-    table.rows.reverse();
+    let visible: Option<BTreeSet<QueueId>> = who.visible_queues(&state).map(|v| v.into_iter().collect());
+    let filter = Filter { queues: visible, ..Filter::default() };
+    let mut lines: Vec<Line> = live_facts(&state)
+        .await?
+        .iter()
+        .filter(|c| wanted(c.status) && filter.keeps(c))
+        .map(|c| Line::of(c, now))
+        .collect();
+    if wanted(ChatStatus::Finished) {
+        lines.extend(report_facts::ended_between(&state.store, today.from.0, today.to.0, &filter, now).await?);
+    }
+    // Newest first.
+    lines.sort_by(|a, b| (b.opened_at, &b.id).cmp(&(a.opened_at, &a.id)));
+    let supervisor = !matches!(who, Principal::Admin { .. });
+    let mut table = Table::new("chat_history", &kinds::LINE_COLUMNS);
+    for line in &lines {
+        table.push(kinds::line_cells(&today, masked(&setup, supervisor, line), line));
+    }
     Ok(Json(LiveChats {
-        from: today.period.local_time(today.period.from),
+        from: today.local_time(today.from),
         tz: query.tz.unwrap_or_else(|| "UTC".to_owned()),
         chats: json_table(table),
     }))

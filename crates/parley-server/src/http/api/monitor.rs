@@ -17,16 +17,16 @@ use utoipa::ToSchema;
 use parley_core::ids::AgentId;
 use parley_core::report::facts::ChatType;
 use parley_core::report::figures::{self, Filter};
-use parley_core::report::kinds;
+use parley_core::report::kinds::{self, Kind};
 use parley_core::report::table::Cell;
 
-use crate::AppState;
 use crate::clock::rfc3339;
 use crate::http::api::live::{self, TodayQuery};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::event_json::shown_status;
 use crate::http::extract::ApiQuery;
+use crate::{AppState, report_facts};
 
 /// One agent as the console shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,8 +94,11 @@ pub async fn list_agents(
         }
     }
     let active: BTreeMap<String, i64> = state.store.active_chat_counts().await?.into_iter().collect();
-    let today = live::today(&state, query.tz.as_deref()).await?;
-    let answered: BTreeMap<AgentId, u32> = figures::agents(&today.opened_today(), &today.period, &Filter::default())
+    let today = live::today(&state, query.tz.as_deref())?;
+    let now = state.clock.now();
+    let all = Filter::default();
+    let facts = report_facts::period_facts(&state.store, &setup, Kind::UsersTeams, &today, &all, now).await?;
+    let answered: BTreeMap<AgentId, u32> = figures::agents_onto(facts.rolled.agents, &facts.chats, &today, &all)
         .into_iter()
         .map(|((_, agent), f)| (agent, f.answered))
         .collect();
@@ -227,9 +230,11 @@ pub async fn list_queues(
             (q.id.to_string(), view)
         })
         .collect();
-    let today = live::today(&state, query.tz.as_deref()).await?;
+    let today = live::today(&state, query.tz.as_deref())?;
     let threshold = |q: &QueueId| kinds::service_level_ms(&setup, q);
-    let figures = figures::queues(&today.opened_today(), &today.period, &Filter::default(), threshold, now);
+    let all = Filter::default();
+    let facts = report_facts::period_facts(&state.store, &setup, Kind::Queues, &today, &all, now).await?;
+    let figures = figures::queues_onto(facts.rolled.queues, &facts.chats, &today, &all, threshold, now);
     for ((_, queue), f) in figures {
         let Some(view) = views.get_mut(queue.as_str()) else { continue };
         let by_type = |t: ChatType| f.by_type.get(&t).copied().unwrap_or(0);
@@ -252,13 +257,13 @@ pub async fn list_queues(
             view.today.service_level_seconds = threshold(&id) / 1000;
         }
     }
-    for chat in today.chats.iter().filter(|c| c.status == ChatStatus::Queued) {
+    for chat in live::live_facts(&state).await?.iter().filter(|c| c.status == ChatStatus::Queued) {
         let Some(visit) = chat.visits.last().filter(|v| v.left.is_none()) else { continue };
         if let Some(view) = views.get_mut(visit.queue.as_str()) {
             view.longest_wait_seconds = view.longest_wait_seconds.max(Cell::seconds(visit.wait_ms(now)));
         }
     }
-    for count in state.store.queue_counts(today.period.from.0).await? {
+    for count in state.store.queue_counts(today.from.0).await? {
         let Some(view) = views.get_mut(&count.queue) else { continue };
         match count.status.as_str() {
             "queued" => view.waiting += count.count,

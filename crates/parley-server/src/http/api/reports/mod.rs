@@ -4,6 +4,7 @@
 //! every node answers the same.
 
 mod chart;
+pub(crate) mod lines;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +63,15 @@ pub struct ReportQuery {
     pub format: Option<String>,
     /// CSV and SVG: which table (performance: traffic, start_types or delivery); default: the first.
     pub table: Option<String>,
+    /// calls-chats and chat-history as JSON: rows per page (default 1000, at most 10000).
+    pub limit: Option<u32>,
+    /// calls-chats and chat-history as JSON: the page after this position (a page's `next`).
+    pub after: Option<String>,
 }
+
+/// Rows per JSON page of calls-chats and chat-history, unless `limit` says.
+const PAGE_ROWS: u32 = 1000;
+const MOST_PAGE_ROWS: u32 = 10_000;
 
 /// One table of a report.
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -73,6 +82,9 @@ pub struct ReportTable {
     /// 3339 in the viewer's zone, null where a figure has nothing to measure.
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<Value>,
+    /// calls-chats and chat-history: more rows follow; ask again with `after=` this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// A report: its period and its tables.
@@ -112,12 +124,72 @@ pub async fn report(
         f @ ("json" | "csv" | "svg") => f,
         other => return Err(problem("format", format!("{other:?} is none of json, csv, svg"))),
     };
-    let tables = build(&state, &who, kind, &query).await?;
-    let (period, tables) = tables;
-    match format {
-        "csv" => csv(kind, &period, pick(tables, query.table.as_deref())?),
-        "svg" => Ok(chart::response(kind, &period, &pick(tables, query.table.as_deref())?)),
-        _ => Ok(Json(json_report(kind, &period, query.tz.as_deref().unwrap_or("UTC"), tables)).into_response()),
+    let limit = query.limit.unwrap_or(PAGE_ROWS);
+    if limit == 0 || limit > MOST_PAGE_ROWS {
+        return Err(problem("limit", format!("{limit} is not between 1 and {MOST_PAGE_ROWS}")));
+    }
+    let after = match query.after.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            lines::parse_key(text)
+                .ok_or_else(|| problem("after", format!("{text:?} is not a position a page gave as its next")))?,
+        ),
+    };
+    let (period, built) = build(&state, &who, kind, &query).await?;
+    let tz = query.tz.as_deref().unwrap_or("UTC");
+    match (built, format) {
+        (Built::Tables(tables), "csv") => csv_of_table(kind, &period, pick(tables, query.table.as_deref())?),
+        (Built::Tables(tables), "svg") => Ok(chart::response(kind, &period, &pick(tables, query.table.as_deref())?)),
+        (Built::Tables(tables), _) => Ok(Json(json_report(kind, &period, tz, tables)).into_response()),
+        (Built::Lines(pager), "csv") => {
+            pick_lines(kind, query.table.as_deref())?;
+            Ok(csv_of_lines(kind, &period, pager))
+        }
+        (Built::Lines(mut pager), "svg") => {
+            let table = pick_lines(kind, query.table.as_deref())?;
+            let mut table = Table::new(table, &kinds::LINE_COLUMNS);
+            loop {
+                let page = pager.page(CSV_CHUNK_ROWS).await?;
+                let done = page.len() < CSV_CHUNK_ROWS;
+                table.rows.extend(page.into_iter().map(|(_, row)| row));
+                if done {
+                    break;
+                }
+            }
+            Ok(chart::response(kind, &period, &table))
+        }
+        (Built::Lines(mut pager), _) => {
+            let name = pick_lines(kind, None)?;
+            if let Some(key) = &after {
+                pager.skip_to(key);
+            }
+            let mut rows = pager.page(limit as usize + 1).await?;
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next = if more { rows.last().map(|(key, _)| lines::key_text(key)) } else { None };
+            let mut table = Table::new(name, &kinds::LINE_COLUMNS);
+            table.rows = rows.into_iter().map(|(_, row)| row).collect();
+            let mut json = json_table(table);
+            json.next = next;
+            let mut report = json_report(kind, &period, tz, vec![]);
+            report.tables.push(json);
+            Ok(Json(report).into_response())
+        }
+    }
+}
+
+/// What a report kind gives: whole tables, or the rows of one a page at a time.
+pub(crate) enum Built {
+    Tables(Vec<Table>),
+    Lines(lines::LinePager),
+}
+
+/// The one table of a row-per-chat kind, if `table=` names it (or nothing).
+fn pick_lines(kind: Kind, name: Option<&str>) -> Result<&'static str, ApiError> {
+    let only = if kind == Kind::CallsChats { "calls_chats" } else { "chat_history" };
+    match name.filter(|n| !n.is_empty()) {
+        Some(n) if n != only => Err(problem("table", format!("{n:?} is not {only}"))),
+        _ => Ok(only),
     }
 }
 
@@ -133,7 +205,7 @@ pub(crate) async fn build(
     who: &Principal,
     kind: Kind,
     query: &ReportQuery,
-) -> Result<(Period, Vec<Table>), ApiError> {
+) -> Result<(Period, Built), ApiError> {
     if matches!(who, Principal::Agent(_)) {
         return Err(ApiError::forbidden(
             "reports are for supervisors and admins; an agent's own figures are at GET /api/v1/me/stats",
@@ -153,14 +225,24 @@ pub(crate) async fn build(
     }
     let facts = report_facts::period_facts(&state.store, &setup, kind, &period, &filter, now).await?;
     let supervisor = !matches!(who, Principal::Admin { .. });
-    let consumer = |chat: &Line| {
-        let masking = if supervisor {
-            chat.queue.as_ref().map_or(ConsumerNumber::Hidden, |q| setup.consumer_number_of(q))
-        } else {
-            ConsumerNumber::Full
-        };
-        E164::parse(&chat.consumer).map_or_else(|_| chat.consumer.clone(), |p| mask(&p, masking))
-    };
+    if matches!(kind, Kind::CallsChats | Kind::ChatHistory) {
+        let folded: Vec<Line> = facts.chats.iter().filter(|c| filter.keeps(c)).map(|c| Line::of(c, now)).collect();
+        let calls = if kind == Kind::CallsChats { calls(state, who, &period, &filter).await? } else { vec![] };
+        let pager = lines::LinePager::new(
+            state.store.clone(),
+            setup.clone(),
+            period,
+            filter,
+            facts.excluded,
+            facts.from_database,
+            supervisor,
+            now,
+            &folded,
+            &calls,
+        );
+        return Ok((period, Built::Lines(pager)));
+    }
+    let consumer = |chat: &Line| lines::masked(&setup, supervisor, chat);
     let input = Input {
         setup: &setup,
         period: &period,
@@ -173,8 +255,6 @@ pub(crate) async fn build(
     let tables = match kind {
         Kind::Queues => vec![kinds::queues(&input)],
         Kind::UsersTeams => vec![kinds::users_teams(&input)],
-        Kind::ChatHistory => vec![kinds::chat_history(&input)],
-        Kind::CallsChats => vec![kinds::calls_chats(&input, &calls(state, who, &period, &filter).await?)],
         Kind::Performance => {
             let mut delivery: BTreeMap<(String, String), Delivery> = BTreeMap::new();
             for d in state.store.delivery_counts(period.from.0, period.to.0).await? {
@@ -184,8 +264,9 @@ pub(crate) async fn build(
             }
             kinds::performance(&input, &delivery).into()
         }
+        Kind::CallsChats | Kind::ChatHistory => unreachable!("answered a page at a time above"),
     };
-    Ok((period, tables))
+    Ok((period, Built::Tables(tables)))
 }
 
 /// The filter the query asks for, within what the caller may see.
@@ -357,35 +438,59 @@ pub(crate) fn json_table(t: Table) -> ReportTable {
                 Value::Object(object)
             })
             .collect(),
+        next: None,
     }
 }
 
-/// The table as CSV, sent a chunk of rows at a time.
-fn csv(kind: Kind, period: &Period, table: Table) -> Result<Response, ApiError> {
+/// A whole table as CSV.
+fn csv_of_table(kind: Kind, period: &Period, table: Table) -> Result<Response, ApiError> {
     let mut writer = CsvWriter::new(&table.columns);
+    let mut bytes = writer.take();
+    for row in &table.rows {
+        writer.write(row);
+    }
+    bytes.extend(writer.take());
+    Ok(csv_response(kind, period, table.name, Body::from(bytes)))
+}
+
+/// A row-per-chat table as CSV, read and sent a chunk of rows at a time (constant memory).
+fn csv_of_lines(kind: Kind, period: &Period, pager: lines::LinePager) -> Response {
+    let mut writer = CsvWriter::new(&kinds::LINE_COLUMNS);
     let header = writer.take();
-    let rows = table.rows;
-    let chunks = stream::unfold((0usize, rows, writer), |(at, rows, mut writer)| async move {
-        if at >= rows.len() {
-            return None;
+    let chunks = stream::unfold(Some((pager, writer)), |state| async move {
+        let (mut pager, mut writer) = state?;
+        match pager.page(CSV_CHUNK_ROWS).await {
+            Ok(rows) if rows.is_empty() => None,
+            Ok(rows) => {
+                let last = rows.len() < CSV_CHUNK_ROWS;
+                for (_, row) in &rows {
+                    writer.write(row);
+                }
+                let bytes = writer.take();
+                Some((Ok::<_, std::io::Error>(bytes), (!last).then_some((pager, writer))))
+            }
+            Err(e) => {
+                // The status has gone out: the body ends short, and the log says why.
+                tracing::error!(error = %e, "a report's CSV stopped");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
         }
-        let end = (at + CSV_CHUNK_ROWS).min(rows.len());
-        for row in &rows[at..end] {
-            writer.write(row);
-        }
-        let bytes = writer.take();
-        Some((Ok::<_, std::io::Error>(bytes), (end, rows, writer)))
     });
     let body = stream::once(async move { Ok::<_, std::io::Error>(header) });
     use futures::StreamExt as _;
-    let mut response = Body::from_stream(body.chain(chunks)).into_response();
+    let name = if kind == Kind::CallsChats { "calls_chats" } else { "chat_history" };
+    csv_response(kind, period, name, Body::from_stream(body.chain(chunks)))
+}
+
+fn csv_response(kind: Kind, period: &Period, table: &str, body: Body) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     let from = period.local_time(period.from);
     let day = from.get(..10).unwrap_or("report");
-    let name = format!("attachment; filename=\"parley-{}-{}-{day}.csv\"", kind.as_str(), table.name);
+    let name = format!("attachment; filename=\"parley-{}-{table}-{day}.csv\"", kind.as_str());
     if let Ok(value) = HeaderValue::from_str(&name) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
