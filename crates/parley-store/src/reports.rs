@@ -5,7 +5,7 @@ use sqlx::{QueryBuilder, Row as _};
 
 use crate::events::event_row;
 use crate::rows::EventRow;
-use crate::{Result, Store, dispatch, push_list};
+use crate::{Result, Store, dispatch, dispatch_write, push_list};
 
 /// The event kinds a chat's report facts are folded from (parley_core::report::facts).
 pub const FACT_KINDS: [&str; 16] = [
@@ -79,22 +79,77 @@ impl Store {
     }
 
     /// Outbound messages created in `[from, to)` that were for a consumer (not notes), by carrier,
-    /// number and status.
+    /// number and status: from the delivery rollup (migration 0037) when the period is whole quarter
+    /// hours, else counted in the messages.
     pub async fn delivery_counts(&self, from: i64, to: i64) -> Result<Vec<DeliveryCount>> {
+        let slot = parley_core::report::rollup::SLOT_MS;
+        let sql = if from % slot == 0 && to % slot == 0 {
+            "SELECT carrier, number, status, CAST(SUM(n) AS BIGINT) FROM ( \
+             SELECT carrier, number, status, messages AS n FROM report_delivery WHERE slot >= $1 AND slot < $2 \
+             UNION ALL SELECT carrier, number, status, change AS n FROM report_delivery_changes \
+             WHERE slot >= $1 AND slot < $2) d GROUP BY carrier, number, status ORDER BY carrier, number, status"
+        } else {
+            "SELECT carrier, number, status, COUNT(*) FROM messages \
+             WHERE direction = 'out' AND created_at >= $1 AND created_at < $2 \
+             GROUP BY carrier, number, status ORDER BY carrier, number, status"
+        };
+        let (a, b) = if from % slot == 0 && to % slot == 0 { (from / slot, to / slot) } else { (from, to) };
         dispatch!(self, |pool, DB, begin| {
-            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-                "SELECT carrier, number, status, COUNT(*) FROM messages \
-                 WHERE direction = 'out' AND created_at >= $1 AND created_at < $2 \
-                 GROUP BY carrier, number, status ORDER BY carrier, number, status",
-            )
-            .bind(from)
-            .bind(to)
-            .fetch_all(pool)
-            .await?;
+            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(sql).bind(a).bind(b).fetch_all(pool).await?;
             Ok(rows
                 .into_iter()
+                .filter(|(_, _, _, count)| *count != 0)
                 .map(|(carrier, number, status, count)| DeliveryCount { carrier, number, status, count })
                 .collect())
+        })
+    }
+
+    /// Folds up to `limit` of the delivery changes the triggers wrote into the delivery rollup,
+    /// deleting exactly the rows it adds; returns how many it folded.
+    pub async fn fold_delivery_changes(&self, limit: i64) -> Result<usize> {
+        // Looked at first, so a quiet round takes no write lock.
+        let pending = dispatch!(self, |pool, DB, begin| {
+            let row: Option<(i64,)> =
+                sqlx::query_as("SELECT id FROM report_delivery_changes LIMIT 1").fetch_optional(pool).await?;
+            Ok::<bool, crate::StoreError>(row.is_some())
+        })?;
+        if !pending {
+            return Ok(0);
+        }
+        dispatch_write!(self, |pool, DB, begin| {
+            let mut tx = pool.begin_with(begin).await?;
+            let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                "DELETE FROM report_delivery_changes WHERE id IN \
+                 (SELECT id FROM report_delivery_changes ORDER BY id LIMIT $1) \
+                 RETURNING slot, carrier, number, status, change",
+            )
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut sums: std::collections::BTreeMap<(i64, String, String, String), i64> = Default::default();
+            for (slot, carrier, number, status, change) in &rows {
+                *sums.entry((*slot, carrier.clone(), number.clone(), status.clone())).or_default() += change;
+            }
+            // In key order, so two nodes folding at once take the rows' locks in the same order.
+            for ((slot, carrier, number, status), change) in sums {
+                sqlx::query(
+                    "INSERT INTO report_delivery (slot, carrier, number, status, messages) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (slot, carrier, number, status) DO UPDATE \
+                     SET messages = report_delivery.messages + excluded.messages",
+                )
+                .bind(slot)
+                .bind(carrier)
+                .bind(number)
+                .bind(status)
+                .bind(change)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if !rows.is_empty() {
+                sqlx::query("DELETE FROM report_delivery WHERE messages = 0").execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(rows.len())
         })
     }
 }

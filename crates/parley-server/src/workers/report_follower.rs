@@ -1,5 +1,5 @@
 //! The report follower: keeps the reports' rollups (docs/reports.md "How fast") up with the event
-//! log. Each round reads the chats with a report event after its cursor, folds the finished ones
+//! log, and folds the delivery changes the messages' triggers write into the delivery rollup. Each round reads the chats with a report event after its cursor, folds the finished ones
 //! from their events into rollup rows, and writes the rows with the cursor's move in one transaction,
 //! under the lease [`LEASE`] so one node follows at a time. A round repeated after a crash writes
 //! the same rows again; a report never waits for it (what is not rolled up yet is folded when read).
@@ -21,6 +21,8 @@ const LEASE_MS: i64 = 60_000;
 /// Events looked at per round.
 const WINDOW: i64 = 20_000;
 const POLL: Duration = Duration::from_millis(500);
+/// Delivery changes folded per round.
+const DELIVERY_PAGE: i64 = 20_000;
 /// Chats rebuilt per transaction.
 const REBUILD_PAGE: i64 = 500;
 
@@ -45,11 +47,12 @@ impl ReportFollower {
 
     /// Rolls up the chats of the next stretch of the log; true when more is due at once.
     pub async fn round(&self) -> anyhow::Result<bool> {
+        let delivery = self.store.fold_delivery_changes(DELIVERY_PAGE).await?;
         let cursor = self.store.report_cursor().await?;
         // Ids are given in commit order (docs/events.md): nothing at or below `head` commits later.
         let head = self.store.last_event_id().await?;
         if head <= cursor {
-            return Ok(false);
+            return Ok(delivery == DELIVERY_PAGE as usize);
         }
         // The lease is the wall clock's: it says whether a node is alive, which a moved test clock
         // must not change.

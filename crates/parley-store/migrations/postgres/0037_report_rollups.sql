@@ -81,3 +81,48 @@ CREATE TABLE report_cursor (
 
 -- Reports fold the live chats of a period from their events: found without reading the finished.
 CREATE INDEX chats_live_opened ON chats (opened_at) WHERE status <> 'finished';
+
+-- Outbound messages by quarter-hour slot (of their creation), carrier, number and status, for the
+-- performance report's delivery table. Every change of a message's status is a row of
+-- report_delivery_changes, written by these triggers in the transaction that changes it (whichever
+-- writer that is; only inserts, so concurrent writers never wait on one another); the report
+-- follower folds the changes into report_delivery, deleting exactly the rows it adds up. A report
+-- adds both.
+CREATE TABLE report_delivery (
+    slot BIGINT NOT NULL,
+    carrier TEXT NOT NULL,
+    number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    messages BIGINT NOT NULL,
+    PRIMARY KEY (slot, carrier, number, status)
+);
+CREATE TABLE report_delivery_changes (
+    id BIGSERIAL PRIMARY KEY,
+    slot BIGINT NOT NULL,
+    carrier TEXT NOT NULL,
+    number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    change BIGINT NOT NULL
+);
+CREATE FUNCTION report_delivery_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.direction = 'out' THEN
+        INSERT INTO report_delivery_changes (slot, carrier, number, status, change)
+        VALUES (OLD.created_at / 900000, OLD.carrier, OLD.number, OLD.status, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.direction = 'out' THEN
+        INSERT INTO report_delivery_changes (slot, carrier, number, status, change)
+        VALUES (NEW.created_at / 900000, NEW.carrier, NEW.number, NEW.status, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER report_delivery_created AFTER INSERT OR DELETE ON messages
+FOR EACH ROW EXECUTE FUNCTION report_delivery_change();
+CREATE TRIGGER report_delivery_moved AFTER UPDATE OF status, carrier, number ON messages
+FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.carrier IS DISTINCT FROM NEW.carrier
+                   OR OLD.number IS DISTINCT FROM NEW.number)
+EXECUTE FUNCTION report_delivery_change();
+INSERT INTO report_delivery (slot, carrier, number, status, messages)
+SELECT created_at / 900000, carrier, number, status, COUNT(*) FROM messages WHERE direction = 'out'
+GROUP BY created_at / 900000, carrier, number, status;

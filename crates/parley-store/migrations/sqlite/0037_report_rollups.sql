@@ -81,3 +81,45 @@ CREATE TABLE report_cursor (
 
 -- Reports fold the live chats of a period from their events: found without reading the finished.
 CREATE INDEX chats_live_opened ON chats (opened_at) WHERE status <> 'finished';
+
+-- Outbound messages by quarter-hour slot (of their creation), carrier, number and status, for the
+-- performance report's delivery table. Every change of a message's status is a row of
+-- report_delivery_changes, written by these triggers in the transaction that changes it (whichever
+-- writer that is); the report follower folds the changes into report_delivery, deleting exactly the
+-- rows it adds up. A report adds both.
+CREATE TABLE report_delivery (
+    slot INTEGER NOT NULL,
+    carrier TEXT NOT NULL,
+    number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (slot, carrier, number, status)
+);
+CREATE TABLE report_delivery_changes (
+    id INTEGER PRIMARY KEY,
+    slot INTEGER NOT NULL,
+    carrier TEXT NOT NULL,
+    number TEXT NOT NULL,
+    status TEXT NOT NULL,
+    change INTEGER NOT NULL
+);
+CREATE TRIGGER report_delivery_created AFTER INSERT ON messages WHEN NEW.direction = 'out'
+BEGIN
+    INSERT INTO report_delivery_changes (slot, carrier, number, status, change)
+    VALUES (NEW.created_at / 900000, NEW.carrier, NEW.number, NEW.status, 1);
+END;
+CREATE TRIGGER report_delivery_moved AFTER UPDATE OF status, carrier, number ON messages
+WHEN NEW.direction = 'out' AND (OLD.status IS NOT NEW.status OR OLD.carrier IS NOT NEW.carrier OR OLD.number IS NOT NEW.number)
+BEGIN
+    INSERT INTO report_delivery_changes (slot, carrier, number, status, change)
+    VALUES (OLD.created_at / 900000, OLD.carrier, OLD.number, OLD.status, -1),
+           (NEW.created_at / 900000, NEW.carrier, NEW.number, NEW.status, 1);
+END;
+CREATE TRIGGER report_delivery_deleted AFTER DELETE ON messages WHEN OLD.direction = 'out'
+BEGIN
+    INSERT INTO report_delivery_changes (slot, carrier, number, status, change)
+    VALUES (OLD.created_at / 900000, OLD.carrier, OLD.number, OLD.status, -1);
+END;
+INSERT INTO report_delivery (slot, carrier, number, status, messages)
+SELECT created_at / 900000, carrier, number, status, COUNT(*) FROM messages WHERE direction = 'out'
+GROUP BY created_at / 900000, carrier, number, status;
