@@ -6,7 +6,7 @@
 //! or changed since its last round). Both give the same figures by construction (a rollup row is the
 //! fold's facts of a finished chat), so a report is exact whether the follower is ahead or behind.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use parley_core::chat::{ChatStatus, Origin, StartType};
 use parley_core::ids::QueueId;
@@ -58,11 +58,9 @@ pub async fn period_facts(
     let mut fold_rows = store.live_chats_opened_between(from, to).await?;
     let mut excluded = Vec::new();
     for row in store.chats_by_ids(&changed).await? {
-        if row.status == ChatStatus::Finished {
-            excluded.push(row.id.clone());
-            if period.contains(Timestamp(row.opened_at)) {
-                fold_rows.push(row);
-            }
+        excluded.push(row.id.clone());
+        if period.contains(Timestamp(row.opened_at)) {
+            fold_rows.push(row);
         }
     }
     let chats = facts_of(store, &fold_rows, now).await?;
@@ -111,7 +109,7 @@ pub async fn ended_between(
         (store.chats_live_or_ended_since(from).await?, vec![], false)
     } else {
         let rows = store.chats_by_ids(&changed).await?;
-        let excluded = rows.iter().filter(|c| c.status == ChatStatus::Finished).map(|c| c.id.clone()).collect();
+        let excluded = rows.iter().map(|c| c.id.clone()).collect();
         (rows, excluded, true)
     };
     let ended: Vec<ChatRow> = rows
@@ -166,19 +164,10 @@ fn fold_all(chats: &[ChatRow], events: Vec<EventRow>, now: Timestamp) -> Vec<Cha
         .collect()
 }
 
-/// The rollups of these chats: rows for the finished ones, and the ids of the others (live again,
-/// or gone) whose rows are to go.
-pub async fn rollups_of(
-    store: &Store,
-    ids: &[String],
-    now: Timestamp,
-) -> parley_store::Result<(Vec<ChatRollup>, Vec<String>)> {
-    let rows = store.chats_by_ids(ids).await?;
-    let (finished, live): (Vec<ChatRow>, Vec<ChatRow>) =
-        rows.into_iter().partition(|c| c.status == ChatStatus::Finished);
-    let found: BTreeSet<&str> = finished.iter().chain(&live).map(|c| c.id.as_str()).collect();
-    let mut dropped: Vec<String> = live.iter().map(|c| c.id.clone()).collect();
-    dropped.extend(ids.iter().filter(|id| !found.contains(id.as_str())).cloned());
+/// The rollups of these chats (finished ones; any other is left out).
+pub async fn rollups_of(store: &Store, ids: &[String], now: Timestamp) -> parley_store::Result<Vec<ChatRollup>> {
+    let finished: Vec<ChatRow> =
+        store.chats_by_ids(ids).await?.into_iter().filter(|c| c.status == ChatStatus::Finished).collect();
     let facts = facts_of(store, &finished, now).await?;
-    Ok((facts.iter().map(|f| ChatRollup::of(f, now)).collect(), dropped))
+    Ok(facts.iter().map(|f| ChatRollup::of(f, now)).collect())
 }

@@ -124,13 +124,14 @@ impl Store {
         })
     }
 
-    /// The chats with a report event after event `after` and up to `upto`, each once.
+    /// The finished chats with a report event after event `after` and up to `upto`, each once (a
+    /// live chat has no rollup: it is folded whenever it is read).
     pub async fn report_chats_after(&self, after: i64, upto: i64) -> Result<Vec<String>> {
         let kinds = FACT_KINDS.map(|k| format!("'{k}'")).join(", ");
         dispatch!(self, |pool, DB, begin| {
             let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT DISTINCT chat_id FROM events \
-                 WHERE id > $1 AND id <= $2 AND chat_id IS NOT NULL AND kind IN ({kinds})"
+                "SELECT DISTINCT e.chat_id FROM events e JOIN chats c ON c.id = e.chat_id \
+                 WHERE e.id > $1 AND e.id <= $2 AND e.kind IN ({kinds}) AND c.status = 'finished'"
             )))
             .bind(after)
             .bind(upto)
@@ -163,18 +164,11 @@ impl Store {
         })
     }
 
-    /// Replaces the rows of these chats with `rollups` and removes those of `dropped` (chats no longer
-    /// finished, or gone), in one transaction. With `cursor = Some((from, to))` the cursor moves from
-    /// `from` to `to` in it, only if it is still at `from`: false, and nothing written, if another
-    /// node moved it first.
-    pub async fn write_rollups(
-        &self,
-        cursor: Option<(i64, i64)>,
-        rollups: &[ChatRollup],
-        dropped: &[String],
-    ) -> Result<bool> {
-        let mut replaced: Vec<String> = rollups.iter().map(|r| r.line.id.clone()).collect();
-        replaced.extend(dropped.iter().cloned());
+    /// Replaces the rows of these chats with `rollups`, in one transaction. With `cursor =
+    /// Some((from, to))` the cursor moves from `from` to `to` in it, only if it is still at `from`:
+    /// false, and nothing written, if another node moved it first.
+    pub async fn write_rollups(&self, cursor: Option<(i64, i64)>, rollups: &[ChatRollup]) -> Result<bool> {
+        let replaced: Vec<String> = rollups.iter().map(|r| r.line.id.clone()).collect();
         dispatch_write!(self, |pool, DB, begin| {
             let mut tx = pool.begin_with(begin).await?;
             if let Some((from, to)) = cursor {

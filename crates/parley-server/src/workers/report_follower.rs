@@ -62,8 +62,8 @@ impl ReportFollower {
         }
         let upto = head.min(cursor.saturating_add(WINDOW));
         let chats = self.store.report_chats_after(cursor, upto).await?;
-        let (rollups, dropped) = rollups_of(&self.store, &chats, self.clock.now()).await?;
-        if !self.store.write_rollups(Some((cursor, upto)), &rollups, &dropped).await? {
+        let rollups = rollups_of(&self.store, &chats, self.clock.now()).await?;
+        if !self.store.write_rollups(Some((cursor, upto)), &rollups).await? {
             // Another node moved the cursor (its lease had passed ours): start again from it.
             return Ok(true);
         }
@@ -96,8 +96,8 @@ pub async fn rebuild(store: &Store, clock: &Clock, mut progress: impl FnMut(u64,
         let ids = store.finished_chat_ids_after(&after, REBUILD_PAGE).await?;
         let Some(last) = ids.last() else { break };
         after = last.clone();
-        let (rollups, dropped) = rollups_of(store, &ids, clock.now()).await?;
-        store.write_rollups(None, &rollups, &dropped).await?;
+        let rollups = rollups_of(store, &ids, clock.now()).await?;
+        store.write_rollups(None, &rollups).await?;
         done += ids.len() as u64;
         progress(done, total.max(done));
         if !take().await? {
