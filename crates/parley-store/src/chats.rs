@@ -123,6 +123,12 @@ impl Store {
         self.chats_selected(sql, &[from, to]).await
     }
 
+    /// Every live chat, oldest first (by the partial index of the live ones).
+    pub async fn live_chats(&self) -> Result<Vec<ChatRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM chats WHERE status <> 'finished' ORDER BY opened_at");
+        self.chats_selected(sql, &[]).await
+    }
+
     /// The live chats and those that ended at or after `since`, oldest first (the live monitor).
     pub async fn chats_live_or_ended_since(&self, since: i64) -> Result<Vec<ChatRow>> {
         let sql = format!(

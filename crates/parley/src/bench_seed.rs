@@ -273,6 +273,7 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
         "seeded {made} chats, {messages} messages and {events} events in {seconds:.0} s ({:.0} chats/s)",
         made as f64 / seconds
     );
+    store.analyze().await?;
     // The reports read finished chats from their rollups: written here so they are ready at once.
     crate::reports::rebuild(&store, args.quiet).await
 }

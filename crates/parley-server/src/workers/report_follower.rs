@@ -93,9 +93,10 @@ pub async fn rebuild(store: &Store, clock: &Clock, mut progress: impl FnMut(u64,
     let mut done = 0u64;
     let mut after = String::new();
     loop {
-        let ids = store.finished_chat_ids_after(&after, REBUILD_PAGE).await?;
-        let Some(last) = ids.last() else { break };
+        let page = store.chats_after(&after, REBUILD_PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
         after = last.clone();
+        let ids: Vec<String> = page.into_iter().filter(|(_, finished)| *finished).map(|(id, _)| id).collect();
         let rollups = rollups_of(store, &ids, clock.now()).await?;
         store.write_rollups(None, &rollups).await?;
         done += ids.len() as u64;

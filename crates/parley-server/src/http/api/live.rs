@@ -57,7 +57,7 @@ pub fn today(state: &AppState, tz: Option<&str>) -> Result<Period, ApiError> {
 
 /// The live chats, whenever they opened, folded from their events.
 pub async fn live_facts(state: &AppState) -> Result<Vec<ChatFacts>, ApiError> {
-    let rows = state.store.chats_live_or_ended_since(i64::MAX).await?;
+    let rows = state.store.live_chats().await?;
     Ok(facts_of(&state.store, &rows, state.clock.now()).await?)
 }
 
