@@ -267,12 +267,11 @@ async fn reports_match_the_hand_computed_figures_of_the_fixture() {
 
 async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5]) {
     let [a, b, c, d, e] = chats;
-    let app = app;
     let admin = Auth::Bearer(ADMIN);
 
     // Queues: billing has A (wait 30 s, within its 30 s threshold), C (abandoned after 60 s) and the
     // outbound D (no wait); tech has B (145 s, over 60 s) and E (15 s).
-    let queues = report(&app, admin, &format!("/api/v1/reports/queues?{PERIOD}")).await.expect_status(200).body;
+    let queues = report(app, admin, &format!("/api/v1/reports/queues?{PERIOD}")).await.expect_status(200).body;
     assert_eq!((queues["kind"].as_str(), queues["tz"].as_str()), (Some("queues"), Some("America/New_York")));
     assert_eq!(queues["from"], "2026-10-31T00:00:00-04:00");
     assert_eq!(queues["to"], "2026-11-03T00:00:00-05:00");
@@ -310,7 +309,7 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
     );
 
     // Users and teams: the transfer from cy (blue) to bob (red), declined once, counts for both teams.
-    let users = report(&app, admin, &format!("/api/v1/reports/users-teams?{PERIOD}")).await.expect_status(200).body;
+    let users = report(app, admin, &format!("/api/v1/reports/users-teams?{PERIOD}")).await.expect_status(200).body;
     let u = rows(&users, "users_teams");
     let fields = [
         "chats",
@@ -357,10 +356,10 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
     );
 
     // Calls and chats: one row per chat and the call, oldest first, in New York's time.
-    let lines = report(&app, admin, &format!("/api/v1/reports/calls-chats?{PERIOD}")).await.expect_status(200).body;
+    let lines = report(app, admin, &format!("/api/v1/reports/calls-chats?{PERIOD}")).await.expect_status(200).body;
     let l = rows(&lines, "calls_chats");
     let ids: Vec<&str> = l.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [a.as_str(), &b, &c, &d, "CA9", &e]);
+    assert_eq!(ids, [a.as_str(), b, c, d, "CA9", e]);
     let fields =
         ["type", "start_type", "queue", "agent", "agents", "wait_seconds", "handle_seconds", "status", "end_reason"];
     assert_eq!(
@@ -409,7 +408,7 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
 
     // Performance by day: A alone on Oct 31 (UTC would put it on Nov 1), E on the 25-hour Nov 1.
     let path = format!("/api/v1/reports/performance?{PERIOD}&group_by=day");
-    let perf = report(&app, admin, &path).await.expect_status(200).body;
+    let perf = report(app, admin, &path).await.expect_status(200).body;
     let traffic = rows(&perf, "traffic");
     let total = |day: &str| traffic.iter().find(|r| r["period"] == day && r["type"] == "total").cloned();
     let oct31 = total("2026-10-31").expect("Oct 31");
@@ -444,7 +443,7 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
     assert_eq!(support["carrier"], "sim");
 
     // Chat history: one consumer's, one agent's.
-    let history = report(&app, admin, &format!("/api/v1/reports/chat-history?{PERIOD}&consumer=%2B14155550102")).await;
+    let history = report(app, admin, &format!("/api/v1/reports/chat-history?{PERIOD}&consumer=%2B14155550102")).await;
     let h = rows(&history.expect_status(200).body, "chat_history");
     assert_eq!(h.len(), 1);
     assert_eq!(
@@ -452,12 +451,12 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
         (Some(b.as_str()), Some(format!("/api/v1/chats/{b}/messages").as_str()))
     );
     let history =
-        report(&app, admin, &format!("/api/v1/reports/chat-history?{PERIOD}&agent=ann")).await.expect_status(200).body;
+        report(app, admin, &format!("/api/v1/reports/chat-history?{PERIOD}&agent=ann")).await.expect_status(200).body;
     let ids: Vec<Value> = rows(&history, "chat_history").iter().map(|r| r["id"].clone()).collect();
     assert_eq!(ids, [json!(a), json!(d)]);
 
     // CSV: the same figures, a header row, the queue named "@Tech" guarded against formulas.
-    let csv = report(&app, admin, &format!("/api/v1/reports/queues?{PERIOD}&format=csv")).await.expect_status(200);
+    let csv = report(app, admin, &format!("/api/v1/reports/queues?{PERIOD}&format=csv")).await.expect_status(200);
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     let text = csv.body.as_str().unwrap().to_owned();
     let lines: Vec<&str> = text.split("\r\n").collect();
@@ -467,7 +466,7 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
     assert_eq!((lines.len(), lines[3]), (4, ""), "{text}");
 
     // The chart: SVG with its text alternative.
-    let svg = report(&app, admin, &format!("/api/v1/reports/queues?{PERIOD}&format=svg")).await.expect_status(200);
+    let svg = report(app, admin, &format!("/api/v1/reports/queues?{PERIOD}&format=svg")).await.expect_status(200);
     assert_eq!(svg.headers["content-type"], "image/svg+xml; charset=utf-8");
     let svg = svg.body.as_str().unwrap().to_owned();
     assert!(svg.contains("<desc>Service level by queue (% answered within the threshold). Billing: Service level 50. @Tech: Service level 50.</desc>"), "{svg}");
@@ -475,9 +474,9 @@ async fn every_figure_is_the_hand_computed_one(app: &TestApp, chats: &[String; 5
     // Filters: a number, a queue, an agent, a team.
     let only = |q: &str| format!("/api/v1/reports/calls-chats?{PERIOD}&{q}");
     let count = |r: Value| rows(&r, "calls_chats").len();
-    assert_eq!(count(report(&app, admin, &only("queue=tech")).await.expect_status(200).body), 2);
-    assert_eq!(count(report(&app, admin, &only("team=red")).await.expect_status(200).body), 3, "A, B and D");
-    assert_eq!(count(report(&app, admin, &only("number=%2B15550001000")).await.expect_status(200).body), 5);
+    assert_eq!(count(report(app, admin, &only("queue=tech")).await.expect_status(200).body), 2);
+    assert_eq!(count(report(app, admin, &only("team=red")).await.expect_status(200).body), 3, "A, B and D");
+    assert_eq!(count(report(app, admin, &only("number=%2B15550001000")).await.expect_status(200).body), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,7 +143,7 @@ pub async fn report(
         (Built::Tables(tables), _) => Ok(Json(json_report(kind, &period, tz, tables)).into_response()),
         (Built::Lines(pager), "csv") => {
             pick_lines(kind, query.table.as_deref())?;
-            Ok(csv_of_lines(kind, &period, pager))
+            Ok(csv_of_lines(kind, &period, *pager))
         }
         (Built::Lines(mut pager), "svg") => {
             let table = pick_lines(kind, query.table.as_deref())?;
@@ -181,7 +181,7 @@ pub async fn report(
 /// What a report kind gives: whole tables, or the rows of one a page at a time.
 pub(crate) enum Built {
     Tables(Vec<Table>),
-    Lines(lines::LinePager),
+    Lines(Box<lines::LinePager>),
 }
 
 /// The one table of a row-per-chat kind, if `table=` names it (or nothing).
@@ -240,7 +240,7 @@ pub(crate) async fn build(
             &folded,
             &calls,
         );
-        return Ok((period, Built::Lines(pager)));
+        return Ok((period, Built::Lines(Box::new(pager))));
     }
     let consumer = |chat: &Line| lines::masked(&setup, supervisor, chat);
     let input = Input {
